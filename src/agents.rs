@@ -1,0 +1,522 @@
+//! Agents: travelling groups in flat struct-of-arrays columns, and the
+//! building of a population from the cohorts.
+//!
+//! Owns the columns, the state and event enums and the population build.
+//! Must not decide anything: what agents do each day is `engine` and
+//! `behaviour`.
+
+use crate::rng::{Key, Stream};
+use crate::scenario::{Budget, Cohort, CohortIx, Departure, Scenario, Trait, NONE};
+use rand::RngExt;
+use rand_distr::{Distribution, LogNormal};
+
+/// Each day an agent is in exactly one state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum State {
+    /// Still at home.
+    NotDeparted = 0,
+    /// On a route.
+    Travelling = 1,
+    /// At a place.
+    Waiting = 2,
+    /// Asylum claimed and taken for processing in Mexico.
+    ClaimedMx = 3,
+    /// … in the United States.
+    ClaimedUs = 4,
+    /// … in Canada.
+    ClaimedCa = 5,
+    /// Entered through a lawful pathway.
+    EnteredLawfully = 6,
+    /// Stays without claiming.
+    SettledIrregular = 7,
+    /// Went home.
+    ReturnedHome = 8,
+    /// Died or missing (only with `harm_outcome = true`).
+    DiedOrMissing = 9,
+}
+
+/// Number of states.
+pub const N_STATES: usize = 10;
+
+impl State {
+    /// Every state, in table order.
+    pub const ALL: [State; N_STATES] = [
+        State::NotDeparted,
+        State::Travelling,
+        State::Waiting,
+        State::ClaimedMx,
+        State::ClaimedUs,
+        State::ClaimedCa,
+        State::EnteredLawfully,
+        State::SettledIrregular,
+        State::ReturnedHome,
+        State::DiedOrMissing,
+    ];
+
+    /// Name in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::NotDeparted => "not_departed",
+            State::Travelling => "travelling",
+            State::Waiting => "waiting",
+            State::ClaimedMx => "claimed_mx",
+            State::ClaimedUs => "claimed_us",
+            State::ClaimedCa => "claimed_ca",
+            State::EnteredLawfully => "entered_lawfully",
+            State::SettledIrregular => "settled_irregular",
+            State::ReturnedHome => "returned_home",
+            State::DiedOrMissing => "died_or_missing",
+        }
+    }
+
+    /// From the column's byte.
+    #[inline(always)]
+    pub fn from_u8(b: u8) -> State {
+        State::ALL[(b as usize).min(N_STATES - 1)]
+    }
+
+    /// Whether people in this state have left the graph for good.
+    #[inline(always)]
+    pub fn absorbing(self) -> bool {
+        self as u8 >= State::ClaimedMx as u8
+    }
+}
+
+/// Events happen to people and move them at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Event {
+    /// Turned back under the STCA.
+    TurnedBack = 0,
+    /// Expelled under Title 42.
+    Expelled = 1,
+    /// Intercepted at a checkpoint.
+    Intercepted = 2,
+    /// Detected crossing between ports.
+    Detected = 3,
+}
+
+/// Number of events.
+pub const N_EVENTS: usize = 4;
+
+impl Event {
+    /// Every event, in table order.
+    pub const ALL: [Event; N_EVENTS] = [Event::TurnedBack, Event::Expelled, Event::Intercepted, Event::Detected];
+
+    /// Name in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Event::TurnedBack => "turned_back",
+            Event::Expelled => "expelled",
+            Event::Intercepted => "intercepted",
+            Event::Detected => "detected",
+        }
+    }
+}
+
+/// `timer` of a not-departed agent that draws its departure daily.
+pub const DEPART_DAILY: u16 = u16::MAX;
+/// `timer` of a not-departed agent whose departure falls after the run.
+pub const DEPART_NEVER: u16 = u16::MAX - 1;
+
+/// Flag: decide at the next chance (after an event, a refusal, or a lost route).
+pub const F_DECIDE: u8 = 1 << 0;
+
+/// The agent columns. Index = agent id, stable for a scenario and seed
+/// whatever the policies (variants re-run the same agents).
+#[derive(Clone, Debug, Default)]
+pub struct Agents {
+    /// Current place, or the start of the current leg while travelling.
+    pub place: Vec<u32>,
+    /// Current leg, or `NONE` at a place.
+    pub leg: Vec<u32>,
+    /// Days left on the current leg.
+    pub left: Vec<f32>,
+    /// Target claim point (a place index), or `NONE`.
+    pub target: Vec<u32>,
+    /// Remaining budget per person, USD (infinite if unlimited).
+    pub budget: Vec<f32>,
+    /// Cohort.
+    pub cohort: Vec<CohortIx>,
+    /// Trait bits (see [`Trait::bit`]; papers from bit 8).
+    pub traits: Vec<u16>,
+    /// Policy class (see `policy::Classes`).
+    pub class: Vec<u16>,
+    /// Not departed: departure day; waiting: days waited.
+    pub timer: Vec<u16>,
+    /// Policy epoch as perceived at the last decision.
+    pub epoch_seen: Vec<u16>,
+    /// [`State`] as a byte.
+    pub state: Vec<u8>,
+    /// People in the group.
+    pub size: Vec<u8>,
+    /// News delay, days.
+    pub delay: Vec<u8>,
+    /// Flags (`F_*`).
+    pub flags: Vec<u8>,
+    /// Events this group has had (bit per [`Event`]), for counting distinct people.
+    pub seen: Vec<u8>,
+}
+
+/// Bytes of column storage per agent, all columns told.
+pub const BYTES_PER_AGENT: usize = 4 + 4 + 4 + 4 + 4 + 2 + 2 + 2 + 2 + 2 + 1 + 1 + 1 + 1 + 1;
+
+const _: () = assert!(BYTES_PER_AGENT <= 48, "the design limit is 48 bytes per agent");
+
+impl Agents {
+    /// Number of agents (groups).
+    pub fn len(&self) -> usize {
+        self.state.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.state.is_empty()
+    }
+
+    /// People in all groups.
+    pub fn people(&self) -> u64 {
+        self.size.iter().map(|&s| s as u64).sum()
+    }
+
+    fn reserve(&mut self, n: usize) {
+        self.place.reserve_exact(n);
+        self.leg.reserve_exact(n);
+        self.left.reserve_exact(n);
+        self.target.reserve_exact(n);
+        self.budget.reserve_exact(n);
+        self.cohort.reserve_exact(n);
+        self.traits.reserve_exact(n);
+        self.class.reserve_exact(n);
+        self.timer.reserve_exact(n);
+        self.epoch_seen.reserve_exact(n);
+        self.state.reserve_exact(n);
+        self.size.reserve_exact(n);
+        self.delay.reserve_exact(n);
+        self.flags.reserve_exact(n);
+        self.seen.reserve_exact(n);
+    }
+
+    /// Splits the columns into chunks of `n` agents for parallel work. The
+    /// split depends only on `n`, never on the number of threads.
+    pub fn chunks_mut(&mut self, n: usize) -> Vec<ChunkMut<'_>> {
+        let mut out = Vec::with_capacity(self.len() / n.max(1) + 1);
+        let mut place = self.place.chunks_mut(n);
+        let mut leg = self.leg.chunks_mut(n);
+        let mut left = self.left.chunks_mut(n);
+        let mut target = self.target.chunks_mut(n);
+        let mut budget = self.budget.chunks_mut(n);
+        let mut traits = self.traits.chunks_mut(n);
+        let mut class = self.class.chunks_mut(n);
+        let mut timer = self.timer.chunks_mut(n);
+        let mut epoch_seen = self.epoch_seen.chunks_mut(n);
+        let mut state = self.state.chunks_mut(n);
+        let mut flags = self.flags.chunks_mut(n);
+        let mut seen = self.seen.chunks_mut(n);
+        let mut cohort = self.cohort.chunks(n);
+        let mut size = self.size.chunks(n);
+        let mut delay = self.delay.chunks(n);
+        let mut base = 0u32;
+        while let (Some(place), Some(leg), Some(left), Some(target), Some(budget), Some(traits), Some(class), Some(timer)) =
+            (place.next(), leg.next(), left.next(), target.next(), budget.next(), traits.next(), class.next(), timer.next())
+        {
+            let (Some(epoch_seen), Some(state), Some(flags), Some(seen), Some(cohort), Some(size), Some(delay)) =
+                (epoch_seen.next(), state.next(), flags.next(), seen.next(), cohort.next(), size.next(), delay.next())
+            else {
+                break;
+            };
+            let len = place.len() as u32;
+            out.push(ChunkMut {
+                base,
+                place,
+                leg,
+                left,
+                target,
+                budget,
+                traits,
+                class,
+                timer,
+                epoch_seen,
+                state,
+                flags,
+                seen,
+                cohort,
+                size,
+                delay,
+            });
+            base += len;
+        }
+        out
+    }
+}
+
+/// A contiguous run of agents, borrowed column by column.
+pub struct ChunkMut<'a> {
+    /// Id of the first agent.
+    pub base: u32,
+    #[allow(missing_docs)]
+    pub place: &'a mut [u32],
+    #[allow(missing_docs)]
+    pub leg: &'a mut [u32],
+    #[allow(missing_docs)]
+    pub left: &'a mut [f32],
+    #[allow(missing_docs)]
+    pub target: &'a mut [u32],
+    #[allow(missing_docs)]
+    pub budget: &'a mut [f32],
+    #[allow(missing_docs)]
+    pub traits: &'a mut [u16],
+    #[allow(missing_docs)]
+    pub class: &'a mut [u16],
+    #[allow(missing_docs)]
+    pub timer: &'a mut [u16],
+    #[allow(missing_docs)]
+    pub epoch_seen: &'a mut [u16],
+    #[allow(missing_docs)]
+    pub state: &'a mut [u8],
+    #[allow(missing_docs)]
+    pub flags: &'a mut [u8],
+    #[allow(missing_docs)]
+    pub seen: &'a mut [u8],
+    #[allow(missing_docs)]
+    pub cohort: &'a [CohortIx],
+    #[allow(missing_docs)]
+    pub size: &'a [u8],
+    #[allow(missing_docs)]
+    pub delay: &'a [u8],
+}
+
+/// One agent's mutable fields, copied out of the columns for a day's work
+/// and written back after: the hot loop works on registers, not on fifteen
+/// scattered slices.
+#[derive(Clone, Copy, Debug)]
+pub struct Agent {
+    /// Id.
+    pub id: u32,
+    /// See [`Agents::place`].
+    pub place: u32,
+    /// See [`Agents::leg`].
+    pub leg: u32,
+    /// See [`Agents::left`].
+    pub left: f32,
+    /// See [`Agents::target`].
+    pub target: u32,
+    /// See [`Agents::budget`].
+    pub budget: f32,
+    /// See [`Agents::traits`].
+    pub traits: u16,
+    /// See [`Agents::class`].
+    pub class: u16,
+    /// See [`Agents::timer`].
+    pub timer: u16,
+    /// See [`Agents::epoch_seen`].
+    pub epoch_seen: u16,
+    /// See [`Agents::state`].
+    pub state: State,
+    /// See [`Agents::flags`].
+    pub flags: u8,
+    /// See [`Agents::seen`].
+    pub seen: u8,
+    /// See [`Agents::cohort`].
+    pub cohort: CohortIx,
+    /// See [`Agents::size`].
+    pub size: u8,
+    /// See [`Agents::delay`].
+    pub delay: u8,
+}
+
+macro_rules! load_store {
+    ($t:ty) => {
+        impl $t {
+            /// Copies agent `i` (index within these columns) out.
+            #[inline(always)]
+            pub fn load(&self, i: usize, id: u32) -> Agent {
+                Agent {
+                    id,
+                    place: self.place[i],
+                    leg: self.leg[i],
+                    left: self.left[i],
+                    target: self.target[i],
+                    budget: self.budget[i],
+                    traits: self.traits[i],
+                    class: self.class[i],
+                    timer: self.timer[i],
+                    epoch_seen: self.epoch_seen[i],
+                    state: State::from_u8(self.state[i]),
+                    flags: self.flags[i],
+                    seen: self.seen[i],
+                    cohort: self.cohort[i],
+                    size: self.size[i],
+                    delay: self.delay[i],
+                }
+            }
+
+            /// Writes the mutable fields of `a` back to index `i`.
+            #[inline(always)]
+            pub fn store(&mut self, i: usize, a: &Agent) {
+                self.place[i] = a.place;
+                self.leg[i] = a.leg;
+                self.left[i] = a.left;
+                self.target[i] = a.target;
+                self.budget[i] = a.budget;
+                self.traits[i] = a.traits;
+                self.class[i] = a.class;
+                self.timer[i] = a.timer;
+                self.epoch_seen[i] = a.epoch_seen;
+                self.state[i] = a.state as u8;
+                self.flags[i] = a.flags;
+                self.seen[i] = a.seen;
+            }
+        }
+    };
+}
+
+load_store!(Agents);
+load_store!(ChunkMut<'_>);
+
+/// The first agent id of each cohort, and one past the last.
+#[derive(Clone, Debug, Default)]
+pub struct CohortRanges(pub Vec<std::ops::Range<u32>>);
+
+/// Builds the population: groups, traits, budgets, news delays and
+/// departure days, each drawn from the agent's own `Build` stream.
+pub fn build(sc: &Scenario, seed: u64) -> (Agents, CohortRanges) {
+    let est: usize = sc
+        .cohorts
+        .iter()
+        .map(|c| {
+            let mean_family: f64 = c.household_size.iter().map(|(s, w)| *s as f64 * w).sum();
+            let mean = c.family_share * mean_family + (1.0 - c.family_share);
+            (c.people as f64 / mean.max(1.0)).ceil() as usize + 1
+        })
+        .sum();
+    let mut a = Agents::default();
+    a.reserve(est.min(sc.people() as usize));
+    let key = Key::new(seed, Stream::Build);
+    let mut ranges = Vec::with_capacity(sc.cohorts.len());
+    for (ci, c) in sc.cohorts.iter().enumerate() {
+        let first = a.len() as u32;
+        build_cohort(&mut a, sc, ci as CohortIx, c, key);
+        ranges.push(first..a.len() as u32);
+    }
+    (a, CohortRanges(ranges))
+}
+
+fn build_cohort(a: &mut Agents, sc: &Scenario, ci: CohortIx, c: &Cohort, key: Key) {
+    let lognormal = match c.budget {
+        Some(Budget::LogNormal { median, p90 }) => {
+            // p90 = median · exp(1.2816 σ)
+            let sigma = ((p90 / median).ln() / 1.281_551_565_544_600_4).max(0.0);
+            LogNormal::new(median.ln(), sigma).ok()
+        }
+        _ => None,
+    };
+    let mean_delay = sc.behaviour.news_delay_mean;
+    let max_delay = sc.behaviour.news_delay_max.min(255) as f64;
+    let mut placed: u64 = 0;
+    while placed < c.people {
+        let id = a.len() as u32;
+        let mut d = key.draws(id, 0);
+        let mut traits = 0u16;
+        let mut size: u64 = if d.uniform() < c.family_share {
+            traits |= Trait::Family.bit();
+            pick_size(&c.household_size, d.uniform()) as u64
+        } else {
+            if d.uniform() < c.minor_share {
+                traits |= Trait::Minor.bit();
+            }
+            1
+        };
+        // The last group is cut so that sizes add up exactly to `people`.
+        size = size.min(c.people - placed);
+        for dest in crate::scenario::Dest::ALL {
+            if d.uniform() < c.relatives[dest as usize] {
+                traits |= Trait::Relatives(dest).bit();
+            }
+            if d.uniform() < c.visa[dest as usize] {
+                traits |= Trait::Visa(dest).bit();
+            }
+        }
+        let budget = match (c.budget, &lognormal) {
+            (Some(Budget::Fixed(x)), _) => x as f32,
+            (Some(Budget::LogNormal { .. }), Some(ln)) => ln.sample(&mut d) as f32,
+            _ => f32::INFINITY,
+        };
+        let delay = if mean_delay > 0.0 {
+            let e = -mean_delay * (1.0 - d.random::<f64>()).ln();
+            e.round().min(max_delay) as u8
+        } else {
+            0
+        };
+        let timer = departure_day(c.departure, placed, c.people);
+        a.place.push(c.origin);
+        a.leg.push(NONE);
+        a.left.push(0.0);
+        a.target.push(NONE);
+        a.budget.push(budget);
+        a.cohort.push(ci);
+        a.traits.push(traits);
+        a.class.push(0);
+        a.timer.push(timer);
+        a.epoch_seen.push(u16::MAX);
+        a.state.push(State::NotDeparted as u8);
+        a.size.push(size as u8);
+        a.delay.push(delay);
+        a.flags.push(F_DECIDE);
+        a.seen.push(0);
+        placed += size;
+    }
+}
+
+fn pick_size(sizes: &[(u8, f64)], u: f64) -> u8 {
+    let mut acc = 0.0;
+    for &(s, w) in sizes {
+        acc += w;
+        if u < acc {
+            return s;
+        }
+    }
+    sizes.last().map(|(s, _)| *s).unwrap_or(1)
+}
+
+/// Departure day of a group given the people of its cohort placed before it.
+fn departure_day(dep: Departure, before: u64, people: u64) -> u16 {
+    let day = match dep {
+        Departure::On(d) => d as u64,
+        Departure::Spread { from, until } => {
+            let n = (until - from + 1) as u64;
+            from as u64 + (before as u128 * n as u128 / people as u128) as u64
+        }
+        Departure::PerDay { from, per_day } => from as u64 + (before as f64 / per_day).floor() as u64,
+        Departure::Share(_) => return DEPART_DAILY,
+    };
+    if day >= DEPART_NEVER as u64 {
+        DEPART_NEVER
+    } else {
+        day as u16
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_departures_cover_the_window_evenly() {
+        let dep = Departure::Spread { from: 10, until: 19 };
+        let days: Vec<u16> = (0..100).map(|b| departure_day(dep, b, 100)).collect();
+        for d in 10..20u16 {
+            assert_eq!(days.iter().filter(|&&x| x == d).count(), 10);
+        }
+    }
+
+    #[test]
+    fn per_day_departures_release_that_many_people_a_day() {
+        let dep = Departure::PerDay { from: 3, per_day: 25.0 };
+        assert_eq!(departure_day(dep, 0, 1000), 3);
+        assert_eq!(departure_day(dep, 24, 1000), 3);
+        assert_eq!(departure_day(dep, 25, 1000), 4);
+        assert_eq!(departure_day(dep, 999, 1000), 42);
+    }
+}

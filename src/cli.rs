@@ -1,0 +1,268 @@
+//! The command line: argument parsing, progress, and the rendering of
+//! results and errors for people.
+//!
+//! Owns exit codes (0 success, 1 a failure of northbound's own, 2 bad
+//! input) and everything printed to the terminal. Must not simulate: it
+//! calls the library.
+
+use crate::agents::{State, N_STATES};
+use crate::engine::{self, Col, DayView, Recorder, RunConfig};
+use crate::output::{self, OutDir, PlacesTable, TraceTable};
+use crate::scenario::{self, human_bytes, LoadError, PolicyKind, Scenario};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// northbound: an agent-based simulator of migration routes from southern
+/// Mexico through the United States to Canada.
+#[derive(Parser, Debug)]
+#[command(name = "northbound", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario and write its tables.
+    Run(RunArgs),
+    /// Validate a scenario and summarise it, without running it.
+    Check {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Output folder (default: out/<scenario file stem>/). Replaced whole when the run completes.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Random seed (default: the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    threads: Option<u64>,
+    /// Also write trace.csv with the day-by-day place and state of N agents.
+    #[arg(long, value_name = "N")]
+    trace: Option<usize>,
+    /// Multiply every cohort's people (and per_day departures) by this factor.
+    #[arg(long, value_name = "FACTOR")]
+    scale: Option<f64>,
+    /// No progress bar and no summary on the terminal.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Parses the arguments, runs the command, and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                _ => ExitCode::from(2),
+            };
+        }
+    };
+    match cli.command {
+        Command::Check { scenario } => check(&scenario),
+        Command::Run(args) => run(args),
+    }
+}
+
+fn load(path: &Path) -> Result<Scenario, ExitCode> {
+    scenario::load(path).map_err(|e| {
+        eprint!("{}", e.render());
+        match e {
+            LoadError::Io { .. } | LoadError::NotUtf8 { .. } | LoadError::Invalid { .. } => ExitCode::from(2),
+        }
+    })
+}
+
+/// Prints to stdout, treating a closed pipe as the reader's choice.
+fn say(out: &mut impl Write, s: &str) {
+    let _ = out.write_all(s.as_bytes());
+}
+
+fn check(path: &Path) -> ExitCode {
+    let sc = match load(path) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let mut o = std::io::stdout().lock();
+    let cal = sc.calendar;
+    let mut s = format!("{}: ok\n", path.display());
+    s += &format!("scenario  {} ({} to {}, {} days, seed {})\n", sc.name, cal.start, cal.end(), cal.days, sc.seed);
+    let claim_points = sc.places.iter().filter(|p| p.claims).count();
+    s += &format!("places    {} ({} claim points)\n", sc.places.len(), claim_points);
+    s += &format!("routes    {} ({} directed legs)\n", sc.routes.len(), sc.legs.len());
+    s += &format!("cohorts   {} ({} people)\n", sc.cohorts.len(), sc.people());
+    for c in &sc.cohorts {
+        s += &format!("  {:<24} {:>12} people  {}  from {}\n", c.id, c.people, c.nationality, sc.places[c.origin as usize].id);
+    }
+    s += &format!("policies  {}\n", sc.policies.len());
+    for p in &sc.policies {
+        let acts = match p.kind {
+            PolicyKind::Closure { .. } | PolicyKind::Checkpoint { .. } => "",
+            _ => "  (loaded; takes effect in a later version)",
+        };
+        s += &format!("  {:<24} {:<12} {} to {}{}\n", p.id, p.kind.name(), cal.date_of(p.from), cal.date_of(p.until), acts);
+    }
+    if !sc.variants.is_empty() {
+        s += &format!("variants  {}\n", sc.variants.iter().map(|v| v.id.as_str()).collect::<Vec<_>>().join(", "));
+    }
+    for n in &sc.notes {
+        s += &format!("note: {n}\n");
+    }
+    let need = sc.people() as u128 * crate::agents::BYTES_PER_AGENT as u128;
+    s += &format!("memory    at most {} for agents\n", human_bytes(need));
+    say(&mut o, &s);
+    ExitCode::SUCCESS
+}
+
+/// Sums over the run for the terminal summary.
+struct Totals {
+    claims: Vec<u64>,
+}
+
+impl Recorder for Totals {
+    fn day(&mut self, v: &DayView<'_>) -> std::io::Result<()> {
+        for (t, c) in self.claims.iter_mut().zip(v.places) {
+            *t += c[Col::Claims as usize];
+        }
+        Ok(())
+    }
+}
+
+struct Progress(ProgressBar);
+
+impl Recorder for Progress {
+    fn day(&mut self, v: &DayView<'_>) -> std::io::Result<()> {
+        self.0.set_position(v.day as u64 + 1);
+        self.0.set_message(v.date.to_string());
+        Ok(())
+    }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let t0 = Instant::now();
+    let mut sc = match load(&args.scenario) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if let Some(f) = args.scale {
+        if !(f.is_finite() && f > 0.0) {
+            eprintln!("error: --scale must be a positive number, got {f}");
+            return ExitCode::from(2);
+        }
+        sc = sc.scaled(f);
+    }
+    let out_path = args.out.clone().unwrap_or_else(|| {
+        let stem = args.scenario.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+        PathBuf::from("out").join(stem)
+    });
+    match execute(&sc, &args, &out_path, t0) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Result<(), Box<dyn std::error::Error>> {
+    let mut out = OutDir::create(out_path)?;
+    let mut places = PlacesTable::new(&out)?;
+    let threads = args.threads.map(|t| t as usize);
+    let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    let bar = ProgressBar::with_draw_target(Some(sc.calendar.days as u64), if show { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() });
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] day {pos}/{len} ({eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let mut progress = Progress(bar);
+    let mut totals = Totals {
+        claims: vec![0; sc.places.len()],
+    };
+    let cfg = RunConfig { seed: args.seed, threads };
+    // The trace samples agents by id, and ids are only known once the
+    // population is built: count groups with a dry build of the sizes.
+    let mut trace = match args.trace {
+        Some(n) if n > 0 => Some(TraceTable::new(&out, n, crate::agents::build(sc, args.seed.unwrap_or(sc.seed)).0.len())?),
+        _ => None,
+    };
+    let result = {
+        let mut recs: Vec<&mut dyn Recorder> = vec![&mut places, &mut totals, &mut progress];
+        if let Some(t) = trace.as_mut() {
+            recs.push(t);
+        }
+        engine::run(sc, &cfg, &mut recs)?
+    };
+    progress.0.finish_and_clear();
+    out.finish(places.into_file())?;
+    if let Some(t) = trace {
+        out.finish(t.into_file())?;
+    }
+    output::write_outcomes(&mut out, sc, &result)?;
+    output::write_events(&mut out, sc, &result)?;
+    let wall = t0.elapsed().as_secs_f64();
+    output::write_summary(&mut out, sc, &result, used_threads, wall)?;
+    let dest = out.commit()?;
+    if !args.quiet {
+        let mut o = std::io::stdout().lock();
+        say(&mut o, &summary_text(sc, &result, &totals.claims, &dest, wall, used_threads));
+    }
+    Ok(())
+}
+
+fn summary_text(sc: &Scenario, r: &engine::RunResult, claims: &[u64], dest: &Path, wall: f64, threads: usize) -> String {
+    let cal = sc.calendar;
+    let mut s = format!(
+        "{}: {} people in {} groups, {} to {} ({} days), seed {}, {} threads, {:.2} s\n\nWhere people ended:\n",
+        sc.name,
+        r.people,
+        r.agents,
+        cal.start,
+        cal.end(),
+        r.days,
+        r.seed,
+        threads,
+        wall
+    );
+    for st in State::ALL {
+        let n = r.states[st as usize];
+        if n > 0 {
+            s += &format!("  {:<18} {:>12}  {:>5.1}%\n", st.name(), n, 100.0 * n as f64 / r.people.max(1) as f64);
+        }
+    }
+    let mut by_place: Vec<(usize, u64)> = claims.iter().copied().enumerate().filter(|(_, c)| *c > 0).collect();
+    by_place.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    if !by_place.is_empty() {
+        s += "\nClaims by place:\n";
+        for (p, c) in by_place.iter().take(8) {
+            s += &format!("  {:<18} {:>12}  ({})\n", sc.places[*p].id, c, sc.places[*p].country);
+        }
+    }
+    let (_, ev) = output::totals(r);
+    let events: Vec<String> = crate::agents::Event::ALL
+        .iter()
+        .filter(|e| ev[**e as usize][0] > 0)
+        .map(|e| format!("{} {} ({} people)", e.name(), ev[*e as usize][0], ev[*e as usize][1]))
+        .collect();
+    if !events.is_empty() {
+        s += &format!("\nEvents: {}\n", events.join(", "));
+    }
+    let _ = N_STATES;
+    s += &format!("\nTables in {}/ (places.csv, outcomes.csv, events.csv, summary.json)\n", dest.display());
+    s
+}

@@ -1,0 +1,21 @@
+//! northbound: an agent-based simulator of migration routes from southern
+//! Mexico through the United States to Canada.
+//!
+//! The pipeline: [`scenario`] loads and validates a TOML file into a
+//! [`scenario::Scenario`]; [`graph`] and [`policy`] turn it into routing and
+//! policy tables; [`agents`] builds the population; [`engine`] steps it day
+//! by day with [`behaviour`]'s decisions; [`output`] writes the tables;
+//! [`cli`] is the command line. See `ARCHITECTURE.md`.
+
+#![warn(missing_docs)]
+
+pub mod agents;
+pub mod behaviour;
+pub mod cli;
+pub mod engine;
+pub mod graph;
+pub mod output;
+pub mod policy;
+pub mod rng;
+pub mod scenario;
+pub mod time;

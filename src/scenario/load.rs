@@ -1,0 +1,1335 @@
+//! Stage two of loading: the spanned TOML tree (stage one, `toml`'s
+//! `DeTable`, read through `read`) to a validated [`Scenario`].
+//!
+//! Owns every rule about what a scenario may say. Collects all problems and
+//! reports them together; never panics on user input.
+
+use super::diag::{closest, LoadError, Problem};
+use super::model::*;
+use super::read::{self, Reader, Sp, Tbl};
+use crate::time::Calendar;
+use chrono::NaiveDate;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+const ROOT_KEYS: &[&str] = &["scenario", "behaviour", "place", "route", "population", "policy", "variant"];
+const SCENARIO_KEYS: &[&str] = &["name", "description", "start", "end", "seed"];
+const BEHAVIOUR_KEYS: &[&str] = &[
+    "model",
+    "w_open",
+    "w_dist",
+    "w_cost",
+    "w_risk",
+    "replan_days",
+    "news_delay_days",
+    "learn_per_user",
+    "learn_window_days",
+    "speed_km_per_day",
+    "harm_outcome",
+    "no_target",
+];
+const PLACE_KEYS: &[&str] = &[
+    "id",
+    "name",
+    "country",
+    "kind",
+    "lat",
+    "lon",
+    "capacity",
+    "claims",
+    "border",
+    "official",
+    "near_side",
+    "claims_per_day",
+];
+const ROUTE_KEYS: &[&str] = &["id", "from", "to", "km", "mode", "days", "cost_usd", "risk", "both_ways"];
+const POPULATION_KEYS: &[&str] = &[
+    "id",
+    "origin",
+    "nationality",
+    "people",
+    "household_size",
+    "family_share",
+    "minor_share",
+    "destinations",
+    "knows",
+    "relatives",
+    "visa",
+    "resident_of",
+    "budget_usd",
+    "depart",
+    "depart_from",
+    "depart_until",
+    "per_day",
+    "daily_depart_share",
+];
+const POLICY_COMMON: &[&str] = &["id", "kind", "from", "until", "nationalities", "exempt"];
+const POLICY_KINDS: &[(&str, &[&str])] = &[
+    ("stca", &["border", "scope", "claim_within_days"]),
+    ("visa", &["country", "exempt_visas"]),
+    ("title42", &["border", "expulsion_rate"]),
+    ("checkpoint", &["place", "interception_rate", "send_to"]),
+    ("closure", &["places", "routes", "one_way"]),
+    ("enforcement", &["places", "detection_rate"]),
+    ("pathway", &["country", "quota_per_year", "apply_at"]),
+    ("appointments", &["ports", "slots_per_day", "request_from"]),
+    ("documents", &["place", "wait_days", "papers"]),
+    ("pressure", &["country", "factor"]),
+];
+const VARIANT_KEYS: &[&str] = &["id", "description", "remove", "policy"];
+
+/// Longest run, in days: day numbers are kept in 16 bits in agent columns.
+pub const MAX_DAYS: u32 = 65_000;
+
+/// Loads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load_bytes(&bytes, path)
+}
+
+/// Loads and validates a scenario from bytes, naming `path` in messages.
+pub fn load_bytes(bytes: &[u8], path: &Path) -> Result<Scenario, LoadError> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(LoadError::NotUtf8 {
+                path: path.to_path_buf(),
+                offset: e.valid_up_to(),
+            })
+        }
+    };
+    let sha256 = hex(&Sha256::digest(bytes));
+    let invalid = |problems: Vec<Problem>| LoadError::Invalid {
+        path: path.to_path_buf(),
+        text: text.to_string(),
+        problems,
+    };
+    if text.trim().is_empty() {
+        return Err(invalid(vec![Problem::new(None, "file", "the scenario file is empty").help(
+            "a scenario needs a [scenario] table, [[place]]s, [[route]]s and at least one [[population]]; \
+             see docs/scenario-format.md",
+        )]));
+    }
+    let doc = match toml::de::DeTable::parse(text) {
+        Ok(d) => d,
+        Err(e) => {
+            let span = e.span();
+            let msg = e.message().trim().to_string();
+            return Err(invalid(vec![Problem::new(span, "TOML syntax", msg)
+                .help("fix this first: parsing stops at the first syntax error")]));
+        }
+    };
+    let mut r = Reader::new(text);
+    let root_span = doc.span();
+    let mut root = Tbl::new(doc.get_ref(), "", root_span);
+    let result = Loader::new(&mut r, path, sha256).load(&mut root);
+    root.finish(&mut r, ROOT_KEYS);
+    let mut problems = r.problems;
+    problems.sort_by_key(|p| p.span.as_ref().map(|s| s.start).unwrap_or(usize::MAX));
+    problems.dedup();
+    match result {
+        Some(s) if problems.is_empty() => Ok(s),
+        _ => {
+            if problems.is_empty() {
+                // A section could not be built without saying why: never
+                // hide that behind a success.
+                problems.push(Problem::new(None, "scenario", "the scenario is incomplete"));
+            }
+            Err(invalid(problems))
+        }
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+struct Loader<'r, 't> {
+    r: &'r mut Reader<'t>,
+    path: &'r Path,
+    sha256: String,
+    notes: Vec<String>,
+}
+
+/// The parsed `[scenario]` table.
+struct Head {
+    name: String,
+    description: String,
+    cal: Calendar,
+    seed: u64,
+}
+
+impl<'r, 't> Loader<'r, 't> {
+    fn new(r: &'r mut Reader<'t>, path: &'r Path, sha256: String) -> Self {
+        Loader {
+            r,
+            path,
+            sha256,
+            notes: Vec::new(),
+        }
+    }
+
+    fn load(mut self, root: &mut Tbl) -> Option<Scenario> {
+        let head = self.head(root);
+        let behaviour = self.behaviour(root);
+        let (places, place_index) = self.places(root);
+        let (routes, legs) = self.routes(root, &places, &place_index, &behaviour);
+        let cal = head.as_ref().map(|h| h.cal);
+        let cohorts = self.cohorts(root, &places, &place_index, cal);
+        let ctx = PolicyCtx {
+            places: &places,
+            place_index: &place_index,
+            routes: &routes,
+            legs: &legs,
+            cal,
+        };
+        let policy_tables = root.tables(self.r, "policy");
+        let mut policies = Vec::new();
+        let mut policy_ids: HashMap<String, std::ops::Range<usize>> = HashMap::new();
+        // Papers traits name documents policies by id: collect those ids first.
+        let documents: Vec<String> = policy_tables
+            .iter()
+            .filter(|t| t_str(t, "kind") == Some("documents"))
+            .filter_map(|t| t_str(t, "id").map(str::to_string))
+            .collect();
+        for mut t in policy_tables {
+            if let Some((p, span)) = self.policy(&mut t, &ctx, &documents) {
+                if let Some(first) = policy_ids.get(&p.id) {
+                    let (line, _) = super::diag::line_col(self.r_text(), first.start);
+                    self.r.err(span, &t.path, format!("duplicate policy id `{}`", p.id), format!("the first is on line {line}; policy ids must be unique"));
+                } else {
+                    policy_ids.insert(p.id.clone(), span);
+                    policies.push(p);
+                }
+            }
+            let keys = policy_keys(t_kind(&t));
+            t.finish(self.r, &keys);
+        }
+        let variants = self.variants(root, &ctx, &documents, &policies);
+        if places.is_empty() && !root.has("place") {
+            let span = self.r.head(&root.span);
+            self.r.err(span, "place", "no [[place]] in the scenario", "add at least the origin and one claim point as [[place]] tables");
+        }
+        if cohorts.is_empty() && !root.has("population") {
+            let span = self.r.head(&root.span);
+            self.r.err(span, "population", "no [[population]] in the scenario", "add a [[population]] with id, origin, nationality, people, destinations and a departure");
+        }
+        self.check_reachability(&places, &legs, &cohorts);
+        self.check_memory(&cohorts);
+        self.check_policy_places(&places, &policies);
+        let head = head?;
+        Some(Scenario {
+            name: head.name,
+            description: head.description,
+            file: self.path.to_path_buf(),
+            sha256: self.sha256,
+            calendar: head.cal,
+            seed: head.seed,
+            behaviour: behaviour?,
+            places,
+            routes,
+            legs,
+            cohorts,
+            policies,
+            variants,
+            notes: self.notes,
+            place_index,
+        })
+    }
+
+    fn r_text(&self) -> &'t str {
+        self.r.text()
+    }
+
+    fn head(&mut self, root: &mut Tbl) -> Option<Head> {
+        let Some(mut t) = root.sub(self.r, "scenario") else {
+            let span = self.r.head(&root.span);
+            self.r.err(span, "scenario", "the [scenario] table is missing", "add [scenario] with name, start and end (dates), and optionally description and seed");
+            return None;
+        };
+        let name = t.str(self.r, "name", true, "a short name for the scenario, e.g. name = \"caravan-2025\"");
+        let description = t.str(self.r, "description", false, "");
+        let start = t.date(self.r, "start", true);
+        let end = t.date(self.r, "end", true);
+        let seed = t.int(self.r, "seed", false, "a whole number ≥ 0");
+        let seed = match seed {
+            Some(s) if s.v < 0 => {
+                self.r.err(s.span, &t.field("seed"), "the seed must be ≥ 0", "write a whole number ≥ 0, e.g. seed = 1");
+                None
+            }
+            Some(s) => Some(s.v as u64),
+            None => Some(1),
+        };
+        let mut cal = None;
+        if let (Some(s), Some(e)) = (&start, &end) {
+            if e.v < s.v {
+                self.r.err(e.span.clone(), &t.field("end"), format!("end ({}) is before start ({})", e.v, s.v), "end is the last day simulated and must be on or after start");
+            } else {
+                let days = (e.v - s.v).num_days() as u64 + 1;
+                if days > MAX_DAYS as u64 {
+                    self.r.err(e.span.clone(), &t.field("end"), format!("the run is {days} days long"), format!("runs are limited to {MAX_DAYS} days (about 178 years)"));
+                } else {
+                    cal = Some(Calendar { start: s.v, days: days as u32 });
+                }
+            }
+        }
+        t.finish(self.r, SCENARIO_KEYS);
+        Some(Head {
+            name: name?.v,
+            description: description.map(|d| d.v).unwrap_or_default(),
+            cal: cal?,
+            seed: seed?,
+        })
+    }
+
+    fn rate(&mut self, t: &mut Tbl, key: &str, required: bool) -> Option<f64> {
+        let v = t.num(self.r, key, required, "a probability between 0 and 1")?;
+        self.check_rate(&t.field(key), &v)
+    }
+
+    fn check_rate(&mut self, field: &str, v: &Sp<f64>) -> Option<f64> {
+        if !(0.0..=1.0).contains(&v.v) {
+            self.r.err(v.span.clone(), field, format!("{} is outside [0, 1]", v.v), "rates and shares are probabilities between 0 and 1");
+            return None;
+        }
+        Some(v.v)
+    }
+
+    fn positive(&mut self, t: &mut Tbl, key: &str, required: bool, what: &str) -> Option<Sp<f64>> {
+        let v = t.num(self.r, key, required, what)?;
+        if v.v <= 0.0 {
+            self.r.err(v.span.clone(), &t.field(key), format!("{} must be greater than 0", v.v), what);
+            return None;
+        }
+        Some(v)
+    }
+
+    fn non_negative(&mut self, t: &mut Tbl, key: &str, required: bool, what: &str) -> Option<Sp<f64>> {
+        let v = t.num(self.r, key, required, what)?;
+        if v.v < 0.0 {
+            self.r.err(v.span.clone(), &t.field(key), format!("{} is negative", v.v), what);
+            return None;
+        }
+        Some(v)
+    }
+
+    fn count(&mut self, t: &mut Tbl, key: &str, required: bool, min: i64, what: &str) -> Option<Sp<u64>> {
+        let v = t.int(self.r, key, required, what)?;
+        if v.v < min {
+            self.r.err(v.span.clone(), &t.field(key), format!("{} is less than {min}", v.v), what);
+            return None;
+        }
+        Some(Sp::new(v.v as u64, v.span))
+    }
+
+    fn behaviour(&mut self, root: &mut Tbl) -> Option<Behaviour> {
+        let mut b = Behaviour::default();
+        let Some(mut t) = root.sub(self.r, "behaviour") else {
+            return Some(b);
+        };
+        let before = self.r.problems.len();
+        if let Some(m) = t.str(self.r, "model", false, "") {
+            match m.v.as_str() {
+                "default" => b.model = Model::Default,
+                "flee" => self.r.err(m.span, &t.field("model"), "the `flee` model is not available in this version", "use model = \"default\""),
+                other => {
+                    let help = closest(other, ["default", "flee"]).map(|c| format!("did you mean \"{c}\"? ")).unwrap_or_default();
+                    self.r.err(m.span, &t.field("model"), format!("unknown behaviour model \"{other}\""), format!("{help}valid: \"default\""));
+                }
+            }
+        }
+        let w = "a weight ≥ 0";
+        if let Some(v) = self.non_negative(&mut t, "w_open", false, w) {
+            b.w_open = v.v;
+        }
+        if let Some(v) = self.non_negative(&mut t, "w_dist", false, w) {
+            b.w_dist = v.v;
+        }
+        if let Some(v) = self.non_negative(&mut t, "w_cost", false, w) {
+            b.w_cost = v.v;
+        }
+        if let Some(v) = self.non_negative(&mut t, "w_risk", false, w) {
+            b.w_risk = v.v;
+        }
+        if let Some(v) = self.count(&mut t, "replan_days", false, 1, "a whole number of days ≥ 1") {
+            b.replan_days = v.v.min(MAX_DAYS as u64) as u32;
+        }
+        if let Some(mut n) = t.sub(self.r, "news_delay_days") {
+            let mean = self.non_negative(&mut n, "mean", false, "mean delay in days, ≥ 0");
+            let max = self.count(&mut n, "max", false, 0, "longest delay in whole days, 0 to 255");
+            if let Some(m) = &mean {
+                b.news_delay_mean = m.v;
+            }
+            if let Some(m) = &max {
+                if m.v > 255 {
+                    self.r.err(m.span.clone(), &n.field("max"), format!("{} days is too long", m.v), "news delays are at most 255 days");
+                } else {
+                    b.news_delay_max = m.v as u32;
+                }
+            }
+            if let (Some(m), Some(x)) = (&mean, &max) {
+                if m.v > x.v as f64 {
+                    self.r.err(m.span.clone(), &n.field("mean"), format!("mean {} is above max {}", m.v, x.v), "the mean delay must not exceed the longest delay");
+                }
+            }
+            n.finish(self.r, &["mean", "max"]);
+        }
+        if let Some(v) = t.num(self.r, "learn_per_user", false, "a probability in [0, 1)") {
+            if !(0.0..1.0).contains(&v.v) {
+                self.r.err(v.span, &t.field("learn_per_user"), format!("{} is outside [0, 1)", v.v), "the daily chance of learning per recent user, a probability below 1");
+            } else {
+                b.learn_per_user = v.v;
+            }
+        }
+        if let Some(v) = self.count(&mut t, "learn_window_days", false, 1, "a whole number of days ≥ 1") {
+            b.learn_window_days = v.v.min(MAX_DAYS as u64) as u32;
+        }
+        if let Some(mut s) = t.sub(self.r, "speed_km_per_day") {
+            let names: Vec<&str> = Mode::NAMES.iter().map(|(n, _)| *n).collect();
+            for (name, mode) in Mode::NAMES {
+                if let Some(v) = self.positive(&mut s, name, false, "a speed in km per day, > 0") {
+                    b.speed_km_per_day[mode as usize] = v.v;
+                }
+            }
+            s.finish(self.r, &names);
+        }
+        if let Some(v) = t.bool(self.r, "harm_outcome", "true or false") {
+            b.harm_outcome = v.v;
+        }
+        if let Some(v) = t.str(self.r, "no_target", false, "") {
+            match v.v.as_str() {
+                "settle" => b.no_target = NoTarget::Settle,
+                "return_home" => b.no_target = NoTarget::ReturnHome,
+                other => self.r.err(v.span, &t.field("no_target"), format!("unknown choice \"{other}\""), "valid: \"settle\", \"return_home\""),
+            }
+        }
+        t.finish(self.r, BEHAVIOUR_KEYS);
+        (self.r.problems.len() == before).then_some(b)
+    }
+
+    fn country(&mut self, t: &mut Tbl, key: &str, required: bool) -> Option<Sp<Country>> {
+        let v = t.str(self.r, key, required, "a two-letter ISO 3166-1 code, e.g. \"MX\"")?;
+        match Country::parse(&v.v) {
+            Some(c) => Some(Sp::new(c, v.span)),
+            None => {
+                self.r.err(v.span, &t.field(key), format!("\"{}\" is not an ISO 3166-1 alpha-2 code", v.v), "write two capital letters, e.g. \"MX\", \"US\", \"CA\", \"HT\"");
+                None
+            }
+        }
+    }
+
+    fn places(&mut self, root: &mut Tbl) -> (Vec<Place>, HashMap<String, PlaceIx>) {
+        let mut places = Vec::new();
+        let mut index: HashMap<String, PlaceIx> = HashMap::new();
+        let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
+        // Near sides name other places: resolve them once all ids are known.
+        let mut near: Vec<(usize, Sp<String>, String)> = Vec::new();
+        for mut t in root.tables(self.r, "place") {
+            let id = t.str(self.r, "id", true, "a short id of lower-case letters, digits and _ (e.g. \"tapachula\")");
+            if let Some(id) = &id {
+                t.path = format!("place[{}]", id.v);
+                if !valid_id(&id.v) {
+                    self.r.err(id.span.clone(), &t.field("id"), format!("\"{}\" is not a valid id", id.v), "use lower-case letters, digits and _ (e.g. \"roxham_road\")");
+                }
+            }
+            let name = t.str(self.r, "name", false, "");
+            let country = self.country(&mut t, "country", true);
+            let kind = t.str(self.r, "kind", true, "one of city, town, shelter, checkpoint, crossing, airport, camp, conflict");
+            let kind = kind.and_then(|k| match PlaceKind::NAMES.iter().find(|(n, _)| *n == k.v) {
+                Some((_, pk)) => Some(*pk),
+                None => {
+                    let names: Vec<&str> = PlaceKind::NAMES.iter().map(|(n, _)| *n).collect();
+                    let dym = closest(&k.v, names.iter().copied()).map(|c| format!("did you mean \"{c}\"? ")).unwrap_or_default();
+                    self.r.err(k.span, &t.field("kind"), format!("unknown place kind \"{}\"", k.v), format!("{dym}valid kinds: {}", names.join(", ")));
+                    None
+                }
+            });
+            let lat = t.num(self.r, "lat", true, "latitude in decimal degrees, −90 to 90");
+            let lon = t.num(self.r, "lon", true, "longitude in decimal degrees, −180 to 180");
+            if let Some(v) = &lat {
+                if !(-90.0..=90.0).contains(&v.v) {
+                    self.r.err(v.span.clone(), &t.field("lat"), format!("latitude {} is outside [−90, 90]", v.v), "latitude in decimal degrees, −90 (south) to 90 (north)");
+                }
+            }
+            if let Some(v) = &lon {
+                if !(-180.0..=180.0).contains(&v.v) {
+                    self.r.err(v.span.clone(), &t.field("lon"), format!("longitude {} is outside [−180, 180]", v.v), "longitude in decimal degrees, −180 (west) to 180 (east)");
+                }
+            }
+            let capacity = self.count(&mut t, "capacity", false, 1, "the most people present at once, a whole number ≥ 1");
+            let claims = t.bool(self.r, "claims", "true if asylum claims are taken here");
+            let border = t.str(self.r, "border", false, "");
+            let official = t.bool(self.r, "official", "true for an official port of entry, false between ports");
+            let near_side = t.str(self.r, "near_side", false, "the id of the place people sent back go to");
+            let claims_per_day = self.count(&mut t, "claims_per_day", false, 1, "people whose claims are taken per day, a whole number ≥ 1");
+            let is_crossing = kind == Some(PlaceKind::Crossing);
+            for (key, present) in [("border", border.is_some()), ("official", official.is_some()), ("near_side", near_side.is_some())] {
+                if present && kind.is_some() && !is_crossing {
+                    let span = t.get(key).map(|v| v.span()).unwrap_or_else(|| t.span.clone());
+                    self.r.err(span, &t.field(key), format!("`{key}` is only for places of kind crossing"), "remove it, or set kind = \"crossing\"");
+                }
+            }
+            let border = border.and_then(|b| self.border(&b, &t.field("border")));
+            let dest_country = country.as_ref().map(|c| Dest::of(c.v).is_some()).unwrap_or(true);
+            let default_claims = matches!(kind, Some(PlaceKind::Crossing | PlaceKind::Airport)) && dest_country;
+            let claims_v = claims.as_ref().map(|c| c.v).unwrap_or(default_claims);
+            if let (Some(c), Some(co)) = (&claims, &country) {
+                if c.v && Dest::of(co.v).is_none() {
+                    self.r.err(c.span.clone(), &t.field("claims"), format!("claims are taken only in MX, US or CA, and this place is in {}", co.v), "set claims = false, or correct the country");
+                }
+            }
+            if let Some(c) = &claims_per_day {
+                if !claims_v {
+                    self.r.err(c.span.clone(), &t.field("claims_per_day"), "claims_per_day on a place that takes no claims", "set claims = true, or remove claims_per_day");
+                }
+            }
+            let i = places.len();
+            if let Some(ns) = near_side {
+                near.push((i, ns, t.field("near_side")));
+            }
+            t.finish(self.r, PLACE_KEYS);
+            let (Some(id), Some(country), Some(kind), Some(lat), Some(lon)) = (id, country, kind, lat, lon) else {
+                continue;
+            };
+            if let Some(&first) = index.get(&id.v) {
+                let (line, _) = super::diag::line_col(self.r.text(), spans[first as usize].start);
+                self.r.err(id.span.clone(), &format!("place[{}].id", id.v), format!("duplicate place id `{}`", id.v), format!("the first is on line {line}; place ids must be unique"));
+                continue;
+            }
+            index.insert(id.v.clone(), i as PlaceIx);
+            spans.push(id.span.clone());
+            places.push(Place {
+                name: name.map(|n| n.v).unwrap_or_else(|| id.v.clone()),
+                id: id.v,
+                country: country.v,
+                kind,
+                lat: lat.v,
+                lon: lon.v,
+                capacity: capacity.map(|c| c.v),
+                claims: claims_v,
+                border,
+                official: official.map(|o| o.v).unwrap_or(true),
+                near_side: None,
+                claims_per_day: claims_per_day.map(|c| c.v),
+            });
+        }
+        for (i, ns, field) in near {
+            if let Some(p) = self.place_ref(&ns, &field, &index) {
+                if let Some(place) = places.get_mut(i) {
+                    place.near_side = Some(p);
+                }
+            }
+        }
+        (places, index)
+    }
+
+    fn border(&mut self, b: &Sp<String>, field: &str) -> Option<Border> {
+        let parts: Vec<&str> = b.v.split('-').collect();
+        let parsed = match parts.as_slice() {
+            [s, n] => Country::parse(s).zip(Country::parse(n)),
+            _ => None,
+        };
+        match parsed {
+            Some((south, north)) if south != north => Some(Border { south, north }),
+            _ => {
+                self.r.err(b.span.clone(), field, format!("\"{}\" is not a border", b.v), "write the two countries, south first, e.g. \"MX-US\" or \"US-CA\"");
+                None
+            }
+        }
+    }
+
+    fn place_ref(&mut self, s: &Sp<String>, field: &str, index: &HashMap<String, PlaceIx>) -> Option<PlaceIx> {
+        match index.get(&s.v) {
+            Some(&p) => Some(p),
+            None => {
+                let dym = closest(&s.v, index.keys().map(String::as_str)).map(|c| format!("did you mean \"{c}\"? ")).unwrap_or_default();
+                self.r.err(s.span.clone(), field, format!("no place has id \"{}\"", s.v), format!("{dym}use the id of a [[place]] in this file"));
+                None
+            }
+        }
+    }
+
+    fn routes(&mut self, root: &mut Tbl, places: &[Place], index: &HashMap<String, PlaceIx>, b: &Option<Behaviour>) -> (Vec<Route>, Vec<Leg>) {
+        let speeds = b.as_ref().map(|b| b.speed_km_per_day).unwrap_or(Behaviour::default().speed_km_per_day);
+        let mut routes = Vec::new();
+        let mut legs = Vec::new();
+        let mut ids: HashSet<String> = HashSet::new();
+        for (n, mut t) in root.tables(self.r, "route").into_iter().enumerate() {
+            let id = t.str(self.r, "id", false, "");
+            let from = t.str(self.r, "from", true, "the id of the place the route starts at");
+            let to = t.str(self.r, "to", true, "the id of the place the route ends at");
+            t.path = match (&id, &from, &to) {
+                (Some(i), _, _) => format!("route[{}]", i.v),
+                (None, Some(f), Some(tt)) => format!("route[{}-{}]", f.v, tt.v),
+                _ => format!("route[{n}]"),
+            };
+            let fp = from.as_ref().and_then(|f| self.place_ref(f, &t.field("from"), index));
+            let tp = to.as_ref().and_then(|f| self.place_ref(f, &t.field("to"), index));
+            if let (Some(a), Some(b), Some(tt)) = (fp, tp, &to) {
+                if a == b {
+                    self.r.err(tt.span.clone(), &t.field("to"), "a route must join two different places", "");
+                }
+            }
+            let km = self.positive(&mut t, "km", true, "road distance in km, > 0");
+            let mode = t.str(self.r, "mode", false, "");
+            let mode = match mode {
+                None => Some(Mode::Walk),
+                Some(m) => match Mode::NAMES.iter().find(|(n, _)| *n == m.v) {
+                    Some((_, md)) => Some(*md),
+                    None => {
+                        let names: Vec<&str> = Mode::NAMES.iter().map(|(n, _)| *n).collect();
+                        let dym = closest(&m.v, names.iter().copied()).map(|c| format!("did you mean \"{c}\"? ")).unwrap_or_default();
+                        self.r.err(m.span, &t.field("mode"), format!("unknown mode \"{}\"", m.v), format!("{dym}valid modes: {}", names.join(", ")));
+                        None
+                    }
+                },
+            };
+            let days = self.positive(&mut t, "days", false, "travel time in days, > 0");
+            let cost = self.non_negative(&mut t, "cost_usd", false, "cost per person in US dollars, ≥ 0");
+            let risk = self.rate(&mut t, "risk", false);
+            let both = t.bool(self.r, "both_ways", "true if the route can be travelled in both directions");
+            if let Some(i) = &id {
+                if !ids.insert(i.v.clone()) {
+                    self.r.err(i.span.clone(), &t.field("id"), format!("duplicate route id `{}`", i.v), "route ids must be unique");
+                }
+            }
+            t.finish(self.r, ROUTE_KEYS);
+            let (Some(a), Some(bb), Some(km), Some(mode)) = (fp, tp, km, mode) else { continue };
+            if a == bb {
+                continue;
+            }
+            let days = days.map(|d| d.v).unwrap_or(km.v / speeds[mode as usize]);
+            let route = Route {
+                id: id.map(|i| i.v).unwrap_or_else(|| format!("{}-{}", places[a as usize].id, places[bb as usize].id)),
+                from: a,
+                to: bb,
+                km: km.v,
+                mode,
+                days,
+                cost_usd: cost.map(|c| c.v).unwrap_or(0.0),
+                risk: risk.unwrap_or(0.0),
+                both_ways: both.map(|b| b.v).unwrap_or(true),
+            };
+            let ri = routes.len() as RouteIx;
+            let leg = |from, to| Leg {
+                route: ri,
+                from,
+                to,
+                days: route.days as f32,
+                km: route.km as f32,
+                cost_usd: route.cost_usd as f32,
+                risk: route.risk as f32,
+                mode,
+            };
+            legs.push(leg(a, bb));
+            if route.both_ways {
+                legs.push(leg(bb, a));
+            }
+            routes.push(route);
+        }
+        (routes, legs)
+    }
+
+    fn country_shares(&mut self, t: &mut Tbl, key: &str, what: &str, dest_only: bool) -> Option<[f64; 3]> {
+        let mut sub = t.sub(self.r, key)?;
+        let mut out = [0.0; 3];
+        let entries: Vec<_> = sub.entries().map(|(k, v)| (Sp::new(k.v.to_string(), k.span), v)).collect();
+        for (k, v) in entries {
+            sub.get(&k.v);
+            let field = sub.field(&k.v);
+            let Some(d) = Country::parse(&k.v).and_then(Dest::of) else {
+                self.r.err(k.span, &field, format!("\"{}\" is not one of MX, US, CA", k.v), format!("{what} can be given for MX, US and CA"));
+                continue;
+            };
+            let Some(x) = read::number(self.r, v, &field, what) else { continue };
+            if dest_only {
+                if x.v < 0.0 {
+                    self.r.err(x.span, &field, format!("{} is negative", x.v), "destination weights are ≥ 0");
+                    continue;
+                }
+            } else if self.check_rate(&field, &x).is_none() {
+                continue;
+            }
+            out[d as usize] = x.v;
+        }
+        sub.finish(self.r, &["MX", "US", "CA"]);
+        Some(out)
+    }
+
+    fn cohorts(&mut self, root: &mut Tbl, places: &[Place], index: &HashMap<String, PlaceIx>, cal: Option<Calendar>) -> Vec<Cohort> {
+        let mut cohorts = Vec::new();
+        let mut ids: HashSet<String> = HashSet::new();
+        for (n, mut t) in root.tables(self.r, "population").into_iter().enumerate() {
+            let id = t.str(self.r, "id", true, "a short id for the cohort, e.g. \"caravan\"");
+            t.path = match &id {
+                Some(i) => format!("population[{}]", i.v),
+                None => format!("population[{n}]"),
+            };
+            let origin = t.str(self.r, "origin", true, "the id of the place the cohort starts from");
+            let origin = origin.and_then(|o| self.place_ref(&o, &t.field("origin"), index));
+            let nationality = self.country(&mut t, "nationality", true);
+            let people = t.int(self.r, "people", true, "the number of people, a whole number ≥ 1");
+            let people = people.and_then(|p| {
+                if p.v < 1 {
+                    self.r.err(p.span, &t.field("people"), format!("{} people: a cohort needs at least 1", p.v), "people is a whole number ≥ 1");
+                    None
+                } else {
+                    Some(p.v as u64)
+                }
+            });
+            let household = self.household(&mut t);
+            let family_share = self.rate(&mut t, "family_share", false);
+            let minor_share = self.rate(&mut t, "minor_share", false);
+            let destinations = self.country_shares(&mut t, "destinations", "destination weights", true);
+            if destinations.is_none() && !t.has("destinations") {
+                let span = self.r.head(&t.span);
+                self.r.err(span, &t.field("destinations"), "required field is missing", "weights of the countries the cohort aims for, e.g. destinations = { CA = 0.7, US = 0.3 }");
+            }
+            if let Some(d) = &destinations {
+                if d.iter().all(|x| *x == 0.0) {
+                    let span = t.get("destinations").map(|v| v.span()).unwrap_or(t.span.clone());
+                    self.r.err(span, &t.field("destinations"), "no destination has a weight above 0", "give at least one of MX, US, CA a positive weight");
+                }
+            }
+            let knows = t.strs(self.r, "knows", false, "a list of claim point ids");
+            let knows = knows.map(|ks| {
+                ks.iter()
+                    .filter_map(|k| {
+                        let p = self.place_ref(k, &t.field("knows"), index)?;
+                        if !places[p as usize].claims {
+                            self.r.err(k.span.clone(), &t.field("knows"), format!("\"{}\" takes no claims", k.v), "knows lists claim points (places with claims = true)");
+                            return None;
+                        }
+                        Some(p)
+                    })
+                    .collect::<Vec<_>>()
+            });
+            let relatives = self.country_shares(&mut t, "relatives", "shares with relatives", false);
+            let visa = self.country_shares(&mut t, "visa", "visa shares", false);
+            let resident_of = self.country(&mut t, "resident_of", false);
+            let budget = self.budget(&mut t);
+            let departure = self.departure(&mut t, cal);
+            if let Some(i) = &id {
+                if !valid_id(&i.v) {
+                    self.r.err(i.span.clone(), &t.field("id"), format!("\"{}\" is not a valid id", i.v), "use lower-case letters, digits and _");
+                }
+                if !ids.insert(i.v.clone()) {
+                    self.r.err(i.span.clone(), &t.field("id"), format!("duplicate population id `{}`", i.v), "population ids must be unique");
+                }
+            }
+            t.finish(self.r, POPULATION_KEYS);
+            let (Some(id), Some(origin), Some(nat), Some(people), Some(household), Some(dest), Some(departure)) =
+                (id, origin, nationality, people, household, destinations, departure)
+            else {
+                continue;
+            };
+            cohorts.push(Cohort {
+                id: id.v,
+                origin,
+                nationality: nat.v,
+                people,
+                household_size: household,
+                family_share: family_share.unwrap_or(0.0),
+                minor_share: minor_share.unwrap_or(0.0),
+                destinations: dest,
+                knows,
+                relatives: relatives.unwrap_or([0.0; 3]),
+                visa: visa.unwrap_or([0.0; 3]),
+                resident_of: resident_of.map(|r| r.v),
+                budget: budget.unwrap_or(None),
+                departure,
+            });
+        }
+        if cohorts.len() > CohortIx::MAX as usize {
+            let span = self.r.head(&root.span);
+            self.r.err(span, "population", format!("{} cohorts", cohorts.len()), format!("at most {} cohorts", CohortIx::MAX));
+        }
+        cohorts
+    }
+
+    fn household(&mut self, t: &mut Tbl) -> Option<Vec<(u8, f64)>> {
+        let Some(mut sub) = t.sub(self.r, "household_size") else {
+            // Default: families of four (assumption; see docs/scenario-format.md).
+            return if t.has("household_size") { None } else { Some(vec![(4, 1.0)]) };
+        };
+        let mut out = Vec::new();
+        let entries: Vec<_> = sub.entries().map(|(k, v)| (Sp::new(k.v.to_string(), k.span), v)).collect();
+        let mut ok = true;
+        for (k, v) in entries {
+            sub.get(&k.v);
+            let field = sub.field(&k.v);
+            let size = k.v.parse::<u32>().ok().filter(|s| (1..=255).contains(s));
+            let Some(size) = size else {
+                self.r.err(k.span, &field, format!("\"{}\" is not a group size", k.v), "keys are group sizes from 1 to 255, e.g. household_size = { 2 = 0.3, 4 = 0.7 }");
+                ok = false;
+                continue;
+            };
+            let Some(w) = read::number(self.r, v, &field, "a weight ≥ 0") else {
+                ok = false;
+                continue;
+            };
+            if w.v < 0.0 {
+                self.r.err(w.span, &field, format!("{} is negative", w.v), "weights are ≥ 0");
+                ok = false;
+                continue;
+            }
+            out.push((size as u8, w.v));
+        }
+        let total: f64 = out.iter().map(|(_, w)| w).sum();
+        if ok && total <= 0.0 {
+            self.r.err(sub.span.clone(), &t.field("household_size"), "no group size has a weight above 0", "give at least one size a positive weight");
+            ok = false;
+        }
+        sub.finish(self.r, &["1", "2", "3", "4", "…"]);
+        ok.then(|| out.into_iter().map(|(s, w)| (s, w / total)).collect())
+    }
+
+    fn budget(&mut self, t: &mut Tbl) -> Option<Option<Budget>> {
+        let field = t.field("budget_usd");
+        let Some(v) = t.get("budget_usd") else { return Some(None) };
+        let help = "US dollars per person: a number, or { median = …, p90 = … }";
+        if let toml::de::DeValue::Table(_) = v.get_ref() {
+            let mut sub = Tbl::of(self.r, v, field.clone())?;
+            let median = self.positive(&mut sub, "median", true, "median budget per person, > 0");
+            let p90 = self.positive(&mut sub, "p90", true, "90th percentile of budget per person, ≥ median");
+            let p90_field = sub.field("p90");
+            sub.finish(self.r, &["median", "p90"]);
+            let (m, p) = (median?, p90?);
+            if p.v < m.v {
+                self.r.err(p.span, &p90_field, format!("p90 {} is below the median {}", p.v, m.v), "the 90th percentile must be at least the median");
+                return None;
+            }
+            return Some(Some(Budget::LogNormal { median: m.v, p90: p.v }));
+        }
+        let x = read::number(self.r, v, &field, help)?;
+        if x.v < 0.0 {
+            self.r.err(x.span, &field, format!("{} is negative", x.v), help);
+            return None;
+        }
+        Some(Some(Budget::Fixed(x.v)))
+    }
+
+    fn departure(&mut self, t: &mut Tbl, cal: Option<Calendar>) -> Option<Departure> {
+        let forms = ["depart", "depart_from", "depart_until", "per_day", "daily_depart_share"];
+        let depart = t.date(self.r, "depart", false);
+        let from = t.date(self.r, "depart_from", false);
+        let until = t.date(self.r, "depart_until", false);
+        let per_day = self.positive(t, "per_day", false, "people per day, > 0");
+        let share = self.rate(t, "daily_depart_share", false);
+        let help = "use one form: depart = DATE; depart_from + depart_until; depart_from + per_day; or daily_depart_share";
+        let present: Vec<&str> = forms.iter().copied().filter(|k| t.has(k)).collect();
+        let combo = (t.has("depart"), t.has("depart_from"), t.has("depart_until"), t.has("per_day"), t.has("daily_depart_share"));
+        let span_of = |t: &mut Tbl, k: &str| t.get(k).map(|v| v.span()).unwrap_or_else(|| t.span.clone());
+        let in_run = |s: &mut Self, d: &Sp<NaiveDate>, field: String| -> Option<u32> {
+            let cal = cal?;
+            let day = cal.day_of(d.v);
+            if day < 0 || day >= cal.days as i64 {
+                s.r.err(d.span.clone(), &field, format!("{} is outside the run ({} to {})", d.v, cal.start, cal.end()), "departures must fall within the scenario's start and end");
+                return None;
+            }
+            Some(day as u32)
+        };
+        match combo {
+            (true, false, false, false, false) => {
+                let d = depart?;
+                in_run(self, &d, t.field("depart")).map(Departure::On)
+            }
+            (false, true, true, false, false) => {
+                let (f, u) = (from?, until?);
+                let fd = in_run(self, &f, t.field("depart_from"));
+                let ud = in_run(self, &u, t.field("depart_until"));
+                let (fd, ud) = (fd?, ud?);
+                if ud < fd {
+                    self.r.err(u.span, &t.field("depart_until"), format!("depart_until ({}) is before depart_from ({})", u.v, f.v), "the window is inclusive: until must be on or after from");
+                    return None;
+                }
+                Some(Departure::Spread { from: fd, until: ud })
+            }
+            (false, true, false, true, false) => {
+                let f = from?;
+                let fd = in_run(self, &f, t.field("depart_from"))?;
+                Some(Departure::PerDay { from: fd, per_day: per_day?.v })
+            }
+            (false, false, false, false, true) => Some(Departure::Share(share?)),
+            (false, false, false, false, false) => {
+                let span = self.r.head(&t.span);
+                self.r.err(span, &t.field("depart"), "no departure form", help);
+                None
+            }
+            _ => {
+                let span = span_of(t, present.last().copied().unwrap_or("depart"));
+                self.r.err(span, &t.field(present.join(" + ").as_str()), "these departure keys do not make one form", help);
+                None
+            }
+        }
+    }
+
+    fn policy(&mut self, t: &mut Tbl, ctx: &PolicyCtx, documents: &[String]) -> Option<(Policy, std::ops::Range<usize>)> {
+        let id = t.str(self.r, "id", true, "a short id for the policy, e.g. \"stca_ports\"");
+        if let Some(i) = &id {
+            let stem = t.path.rfind('[').map(|b| t.path[..b].to_string()).unwrap_or_else(|| "policy".into());
+            t.path = format!("{stem}[{}]", i.v);
+            if !valid_id(&i.v) {
+                self.r.err(i.span.clone(), &t.field("id"), format!("\"{}\" is not a valid id", i.v), "use lower-case letters, digits and _");
+            }
+        }
+        let kind = t.str(self.r, "kind", true, "one of stca, visa, title42, checkpoint, closure, enforcement, pathway, appointments, documents, pressure");
+        let kinds: Vec<&str> = POLICY_KINDS.iter().map(|(k, _)| *k).collect();
+        let kind = kind.and_then(|k| {
+            if kinds.contains(&k.v.as_str()) {
+                Some(k)
+            } else {
+                let dym = closest(&k.v, kinds.iter().copied()).map(|c| format!("did you mean \"{c}\"? ")).unwrap_or_default();
+                self.r.err(k.span, &t.field("kind"), format!("unknown policy kind \"{}\"", k.v), format!("{dym}valid kinds: {}", kinds.join(", ")));
+                None
+            }
+        });
+        let from = t.date(self.r, "from", false);
+        let until = t.date(self.r, "until", false);
+        let window = self.window(t, from, until, ctx.cal, id.as_ref().map(|i| i.v.as_str()).unwrap_or("?"));
+        let nationalities = t.strs(self.r, "nationalities", false, "a list of ISO 3166-1 alpha-2 codes").map(|ns| {
+            ns.iter()
+                .filter_map(|n| match Country::parse(&n.v) {
+                    Some(c) => Some(c),
+                    None => {
+                        self.r.err(n.span.clone(), &t.field("nationalities"), format!("\"{}\" is not an ISO 3166-1 alpha-2 code", n.v), "write two capital letters, e.g. \"MX\"");
+                        None
+                    }
+                })
+                .collect::<Vec<_>>()
+        });
+        let exempt = t.strs(self.r, "exempt", false, "traits: minor, family, relatives:CA, visa:US, papers:<documents policy id>");
+        let exempt = exempt.map(|es| es.iter().filter_map(|e| self.trait_of(e, &t.field("exempt"), documents)).collect::<Vec<_>>());
+        let kind = kind?;
+        let k = self.policy_kind(t, &kind.v, ctx)?;
+        let (from, until) = window?;
+        Some((
+            Policy {
+                id: id.as_ref()?.v.clone(),
+                from,
+                until,
+                nationalities,
+                exempt: exempt.unwrap_or_default(),
+                kind: k,
+            },
+            id?.span,
+        ))
+    }
+
+    fn trait_of(&mut self, e: &Sp<String>, field: &str, documents: &[String]) -> Option<Trait> {
+        let help = "valid traits: minor, family, relatives:MX|US|CA, visa:MX|US|CA, papers:<id of a documents policy>";
+        let dest = |s: &str| Country::parse(s).and_then(Dest::of);
+        let t = match e.v.split_once(':') {
+            None if e.v == "minor" => Some(Trait::Minor),
+            None if e.v == "family" => Some(Trait::Family),
+            Some(("relatives", c)) => dest(c).map(Trait::Relatives),
+            Some(("visa", c)) => dest(c).map(Trait::Visa),
+            Some(("papers", p)) => match documents.iter().position(|d| d == p) {
+                Some(i) => Some(Trait::Papers(i as PolicyIx)),
+                None => {
+                    self.r.err(e.span.clone(), field, format!("no documents policy has id \"{p}\""), "papers:<id> names a policy of kind documents in this file");
+                    return None;
+                }
+            },
+            _ => None,
+        };
+        if t.is_none() {
+            self.r.err(e.span.clone(), field, format!("unknown trait \"{}\"", e.v), help);
+        }
+        t
+    }
+
+    fn window(&mut self, t: &mut Tbl, from: Option<Sp<NaiveDate>>, until: Option<Sp<NaiveDate>>, cal: Option<Calendar>, id: &str) -> Option<(u32, u32)> {
+        let cal = cal?;
+        let f = from.as_ref().map(|f| cal.day_of(f.v)).unwrap_or(0);
+        let u = until.as_ref().map(|u| cal.day_of(u.v)).unwrap_or(cal.days as i64 - 1);
+        if let (Some(fs), Some(us)) = (&from, &until) {
+            if us.v < fs.v {
+                self.r.err(us.span.clone(), &t.field("until"), format!("until ({}) is before from ({})", us.v, fs.v), "windows are inclusive: until must be on or after from");
+                return None;
+            }
+        }
+        if u < 0 || f >= cal.days as i64 {
+            let span = until.as_ref().or(from.as_ref()).map(|s| s.span.clone()).unwrap_or(t.span.clone());
+            self.r.err(span, &t.field("from"), format!("the window does not overlap the run ({} to {})", cal.start, cal.end()), "move the window into the run, or remove the policy");
+            return None;
+        }
+        if f < 0 {
+            self.notes.push(format!("policy {id}: from {} is before the start; clipped to {}", from.as_ref().map(|f| f.v.to_string()).unwrap_or_default(), cal.start));
+        }
+        if u >= cal.days as i64 {
+            self.notes.push(format!("policy {id}: until {} is after the end; clipped to {}", until.as_ref().map(|u| u.v.to_string()).unwrap_or_default(), cal.end()));
+        }
+        Some((f.max(0) as u32, u.min(cal.days as i64 - 1) as u32))
+    }
+
+    fn places_list(&mut self, t: &mut Tbl, key: &str, ctx: &PolicyCtx, required: bool) -> Option<Vec<PlaceIx>> {
+        let list = t.strs(self.r, key, required, "a list of place ids")?;
+        let field = t.field(key);
+        let out: Vec<PlaceIx> = list.iter().filter_map(|p| self.place_ref(p, &field, ctx.place_index)).collect();
+        (out.len() == list.len()).then_some(out)
+    }
+
+    fn one_place(&mut self, t: &mut Tbl, key: &str, ctx: &PolicyCtx) -> Option<PlaceIx> {
+        let s = t.str(self.r, key, true, "a place id")?;
+        self.place_ref(&s, &t.field(key), ctx.place_index)
+    }
+
+    fn policy_kind(&mut self, t: &mut Tbl, kind: &str, ctx: &PolicyCtx) -> Option<PolicyKind> {
+        Some(match kind {
+            "stca" => {
+                let b = t.str(self.r, "border", true, "the border, \"US-CA\"");
+                let border = b.and_then(|b| self.border(&b, &t.field("border")));
+                let scope = t.str(self.r, "scope", true, "\"ports\" or \"whole_border\"");
+                let scope = scope.and_then(|s| match s.v.as_str() {
+                    "ports" => Some(StcaScope::Ports),
+                    "whole_border" => Some(StcaScope::WholeBorder),
+                    other => {
+                        self.r.err(s.span, &t.field("scope"), format!("unknown scope \"{other}\""), "valid: \"ports\", \"whole_border\"");
+                        None
+                    }
+                });
+                let within = self.count(t, "claim_within_days", false, 0, "days, a whole number ≥ 0");
+                PolicyKind::Stca {
+                    border: border?,
+                    scope: scope?,
+                    claim_within_days: within.map(|w| w.v.min(MAX_DAYS as u64) as u32).unwrap_or(14),
+                }
+            }
+            "visa" => {
+                let country = self.country(t, "country", true);
+                let ex = t.strs(self.r, "exempt_visas", false, "a list of country codes, e.g. [\"US\"]");
+                let ex = ex.map(|v| {
+                    v.iter()
+                        .filter_map(|c| match Country::parse(&c.v).filter(|c| Dest::of(*c).is_some()) {
+                            Some(c) => Some(c),
+                            None => {
+                                self.r.err(c.span.clone(), &t.field("exempt_visas"), format!("\"{}\" is not one of MX, US, CA", c.v), "visas are tracked for MX, US and CA");
+                                None
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                });
+                PolicyKind::Visa {
+                    country: country?.v,
+                    exempt_visas: ex.unwrap_or_default(),
+                }
+            }
+            "title42" => {
+                let b = t.str(self.r, "border", true, "the border, \"MX-US\"");
+                let border = b.and_then(|b| self.border(&b, &t.field("border")));
+                let rate = self.rate(t, "expulsion_rate", true);
+                PolicyKind::Title42 {
+                    border: border?,
+                    expulsion_rate: rate?,
+                }
+            }
+            "checkpoint" => {
+                let place = self.one_place(t, "place", ctx);
+                let rate = self.rate(t, "interception_rate", true);
+                let send = t.str(self.r, "send_to", true, "a place id, or \"origin\"");
+                let send = send.and_then(|s| {
+                    if s.v == "origin" {
+                        Some(SendTo::Origin)
+                    } else {
+                        self.place_ref(&s, &t.field("send_to"), ctx.place_index).map(SendTo::Place)
+                    }
+                });
+                PolicyKind::Checkpoint {
+                    place: place?,
+                    interception_rate: rate?,
+                    send_to: send?,
+                }
+            }
+            "closure" => {
+                let places = if t.has("places") { self.places_list(t, "places", ctx, false) } else { Some(Vec::new()) };
+                let one_way = t.bool(self.r, "one_way", "true to close only the direction written").map(|b| b.v).unwrap_or(false);
+                let legs = self.closure_routes(t, ctx, one_way);
+                if !t.has("places") && !t.has("routes") {
+                    let span = self.r.head(&t.span);
+                    self.r.err(span, &t.field("places"), "a closure needs places, routes or both", "e.g. places = [\"laredo\"] or routes = [[\"nuevo_laredo\", \"laredo\"]]");
+                    return None;
+                }
+                PolicyKind::Closure { places: places?, legs: legs? }
+            }
+            "enforcement" => {
+                let places = self.places_list(t, "places", ctx, true);
+                let rate = if t.has("detection_rate") { self.rate(t, "detection_rate", false) } else { Some(1.0) };
+                PolicyKind::Enforcement {
+                    places: places?,
+                    detection_rate: rate?,
+                }
+            }
+            "pathway" => {
+                let country = self.country(t, "country", true);
+                let q = self.non_negative(t, "quota_per_year", true, "lawful entries per year, ≥ 0");
+                let at = self.places_list(t, "apply_at", ctx, true);
+                PolicyKind::Pathway {
+                    country: country?.v,
+                    quota_per_year: q?.v,
+                    apply_at: at?,
+                }
+            }
+            "appointments" => {
+                let ports = self.places_list(t, "ports", ctx, true);
+                let slots = self.non_negative(t, "slots_per_day", true, "appointments per day, ≥ 0");
+                let from = self.places_list(t, "request_from", ctx, true);
+                PolicyKind::Appointments {
+                    ports: ports?,
+                    slots_per_day: slots?.v,
+                    request_from: from?,
+                }
+            }
+            "documents" => {
+                let place = self.one_place(t, "place", ctx);
+                let wait = self.count(t, "wait_days", true, 0, "days of waiting, a whole number ≥ 0");
+                let papers = t.str(self.r, "papers", false, "");
+                PolicyKind::Documents {
+                    place: place?,
+                    wait_days: wait?.v.min(MAX_DAYS as u64) as u32,
+                    papers: papers.map(|p| p.v).unwrap_or_default(),
+                }
+            }
+            "pressure" => {
+                let country = self.country(t, "country", true);
+                let factor = self.non_negative(t, "factor", true, "a multiplier ≥ 0");
+                PolicyKind::Pressure {
+                    country: country?.v,
+                    factor: factor?.v,
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    fn closure_routes(&mut self, t: &mut Tbl, ctx: &PolicyCtx, one_way: bool) -> Option<Vec<LegIx>> {
+        let help = "routes = [[\"from\", \"to\"], …] or route ids, e.g. routes = [\"bus_cdmx_monterrey\"]";
+        let Some(items) = t.array(self.r, "routes", help) else {
+            return if t.has("routes") { None } else { Some(Vec::new()) };
+        };
+        let field = t.field("routes");
+        let mut legs = Vec::new();
+        let mut ok = true;
+        for (i, item) in items.into_iter().enumerate() {
+            let f = format!("{field}[{i}]");
+            match item.get_ref() {
+                toml::de::DeValue::String(id) => match ctx.routes.iter().position(|r| r.id == id.as_ref()) {
+                    Some(ri) => {
+                        for (li, l) in ctx.legs.iter().enumerate() {
+                            if l.route == ri as RouteIx && (!one_way || l.from == ctx.routes[ri].from) {
+                                legs.push(li as LegIx);
+                            }
+                        }
+                    }
+                    None => {
+                        let dym = closest(id, ctx.routes.iter().map(|r| r.id.as_str())).map(|c| format!("did you mean \"{c}\"? ")).unwrap_or_default();
+                        self.r.err(item.span(), &f, format!("no route has id \"{id}\""), format!("{dym}{help}"));
+                        ok = false;
+                    }
+                },
+                toml::de::DeValue::Array(pair) if pair.len() == 2 => {
+                    let ends: Vec<Option<PlaceIx>> = pair
+                        .iter()
+                        .map(|e| match e.get_ref().as_str() {
+                            Some(s) => self.place_ref(&Sp::new(s.to_string(), e.span()), &f, ctx.place_index),
+                            None => {
+                                self.r.err(e.span(), &f, "expected a place id", help);
+                                None
+                            }
+                        })
+                        .collect();
+                    let (Some(a), Some(b)) = (ends[0], ends[1]) else {
+                        ok = false;
+                        continue;
+                    };
+                    let found: Vec<LegIx> = ctx
+                        .legs
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, l)| (l.from == a && l.to == b) || (!one_way && l.from == b && l.to == a))
+                        .map(|(i, _)| i as LegIx)
+                        .collect();
+                    if found.is_empty() {
+                        self.r.err(item.span(), &f, format!("no route joins {} and {}", ctx.places[a as usize].id, ctx.places[b as usize].id), "close a route that a [[route]] declares");
+                        ok = false;
+                    }
+                    legs.extend(found);
+                }
+                _ => {
+                    self.r.err(item.span(), &f, "expected a pair of place ids or a route id", help);
+                    ok = false;
+                }
+            }
+        }
+        legs.sort_unstable();
+        legs.dedup();
+        ok.then_some(legs)
+    }
+
+    fn variants(&mut self, root: &mut Tbl, ctx: &PolicyCtx, documents: &[String], base: &[Policy]) -> Vec<Variant> {
+        let mut out = Vec::new();
+        let mut ids = HashSet::new();
+        for mut t in root.tables(self.r, "variant") {
+            let id = t.str(self.r, "id", true, "a short id for the variant, e.g. \"no_stca\"");
+            if let Some(i) = &id {
+                t.path = format!("variant[{}]", i.v);
+                if !ids.insert(i.v.clone()) {
+                    self.r.err(i.span.clone(), &t.field("id"), format!("duplicate variant id `{}`", i.v), "variant ids must be unique");
+                }
+            }
+            let description = t.str(self.r, "description", false, "");
+            let remove = t.strs(self.r, "remove", false, "a list of policy ids").unwrap_or_default();
+            for r in &remove {
+                if !base.iter().any(|p| p.id == r.v) {
+                    let dym = closest(&r.v, base.iter().map(|p| p.id.as_str())).map(|c| format!("did you mean \"{c}\"? ")).unwrap_or_default();
+                    self.r.err(r.span.clone(), &t.field("remove"), format!("no policy has id \"{}\"", r.v), format!("{dym}remove names policies of the base scenario"));
+                }
+            }
+            let mut policies = Vec::new();
+            for mut pt in t.tables(self.r, "policy") {
+                if let Some((p, _)) = self.policy(&mut pt, ctx, documents) {
+                    policies.push(p);
+                }
+                let keys = policy_keys(t_kind(&pt));
+                pt.finish(self.r, &keys);
+            }
+            t.finish(self.r, VARIANT_KEYS);
+            if let Some(id) = id {
+                out.push(Variant {
+                    id: id.v,
+                    description: description.map(|d| d.v).unwrap_or_default(),
+                    remove: remove.into_iter().map(|r| r.v).collect(),
+                    policies,
+                });
+            }
+        }
+        out
+    }
+
+    fn check_policy_places(&mut self, places: &[Place], policies: &[Policy]) {
+        for p in policies {
+            let border = match &p.kind {
+                PolicyKind::Stca { border, .. } | PolicyKind::Title42 { border, .. } => *border,
+                _ => continue,
+            };
+            let crossings: Vec<&Place> = places.iter().filter(|pl| pl.border == Some(border)).collect();
+            if crossings.is_empty() {
+                self.r.push(Problem::new(None, format!("policy[{}].border", p.id), format!("no crossing has border = \"{border}\"")).help("give the border's crossings `border` so the policy has places to act on"));
+            }
+            for c in crossings {
+                if c.near_side.is_none() {
+                    self.r.push(Problem::new(None, format!("place[{}].near_side", c.id), format!("policy {} sends people back from this crossing, but it has no near_side", p.id)).help("set near_side to the place on the other side where people sent back go"));
+                }
+            }
+        }
+    }
+
+    fn check_reachability(&mut self, places: &[Place], legs: &[Leg], cohorts: &[Cohort]) {
+        if places.is_empty() {
+            return;
+        }
+        let mut out: Vec<Vec<PlaceIx>> = vec![Vec::new(); places.len()];
+        for l in legs {
+            out[l.from as usize].push(l.to);
+        }
+        for c in cohorts {
+            let mut seen = vec![false; places.len()];
+            let mut stack = vec![c.origin];
+            seen[c.origin as usize] = true;
+            while let Some(p) = stack.pop() {
+                for &q in &out[p as usize] {
+                    if !seen[q as usize] {
+                        seen[q as usize] = true;
+                        stack.push(q);
+                    }
+                }
+            }
+            let candidate = |p: usize| {
+                let pl = &places[p];
+                pl.claims
+                    && Dest::of(pl.country).map(|d| c.destinations[d as usize] > 0.0).unwrap_or(false)
+                    && c.knows.as_ref().map(|k| k.contains(&(p as PlaceIx))).unwrap_or(true)
+            };
+            if !(0..places.len()).any(|p| seen[p] && candidate(p)) {
+                self.r.push(
+                    Problem::new(None, format!("population[{}]", c.id), format!("no claim point in a destination country is reachable from {}", places[c.origin as usize].id))
+                        .help("add routes from the origin to a claim point (claims = true) in a country listed in destinations, and check `knows`"),
+                );
+            }
+        }
+    }
+
+    fn check_memory(&mut self, cohorts: &[Cohort]) {
+        let people: u128 = cohorts.iter().map(|c| c.people as u128).sum();
+        // Groups have at least one person, so there are at most `people` agents.
+        let need = people * crate::agents::BYTES_PER_AGENT as u128;
+        if people >= u32::MAX as u128 {
+            self.r.push(Problem::new(None, "population", format!("{people} people in all: more than the engine's {} agents", u32::MAX - 1)).help("split the study into several runs, or use larger groups"));
+            return;
+        }
+        if let Some(avail) = available_memory() {
+            if need > avail as u128 {
+                self.r.push(
+                    Problem::new(None, "population", format!("{people} people would need up to {} of memory for agents; this machine has {} available", human_bytes(need), human_bytes(avail as u128)))
+                        .help("reduce people, or run on a machine with more memory"),
+                );
+            }
+        }
+    }
+}
+
+struct PolicyCtx<'a> {
+    places: &'a [Place],
+    place_index: &'a HashMap<String, PlaceIx>,
+    routes: &'a [Route],
+    legs: &'a [Leg],
+    cal: Option<Calendar>,
+}
+
+fn t_str<'a>(t: &'a Tbl, key: &str) -> Option<&'a str> {
+    t.peek(key).and_then(|v| v.get_ref().as_str())
+}
+
+fn t_kind<'a>(t: &'a Tbl) -> Option<&'a str> {
+    t_str(t, "kind")
+}
+
+fn policy_keys(kind: Option<&str>) -> Vec<&'static str> {
+    let mut keys: Vec<&'static str> = POLICY_COMMON.to_vec();
+    if let Some((_, own)) = POLICY_KINDS.iter().find(|(k, _)| Some(*k) == kind) {
+        keys.extend_from_slice(own);
+    }
+    keys
+}
+
+fn valid_id(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+/// Memory available to this process, from /proc/meminfo (Linux); `None`
+/// where it cannot be read, and then no check is made.
+fn available_memory() -> Option<u64> {
+    if let Ok(v) = std::env::var("NORTHBOUND_MEMORY_BYTES") {
+        return v.parse().ok();
+    }
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Bytes as a short human figure (GiB, MiB).
+pub fn human_bytes(b: u128) -> String {
+    let b = b as f64;
+    if b >= (1u64 << 30) as f64 {
+        format!("{:.1} GiB", b / (1u64 << 30) as f64)
+    } else if b >= (1u64 << 20) as f64 {
+        format!("{:.1} MiB", b / (1u64 << 20) as f64)
+    } else {
+        format!("{b:.0} bytes")
+    }
+}

@@ -1,0 +1,15 @@
+//! Scenario files: the only module that knows TOML.
+//!
+//! Owns the scenario format, its validation and its error messages. Loading
+//! has two stages: `toml`'s spanned document (`DeTable`, read through
+//! `read`), then `load`, which checks every rule and resolves ids to indices
+//! into the types of `model`. Must not know how the engine runs.
+
+pub mod diag;
+mod load;
+pub mod model;
+mod read;
+
+pub use diag::{LoadError, Problem};
+pub use load::{human_bytes, load, load_bytes, MAX_DAYS};
+pub use model::*;

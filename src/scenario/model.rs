@@ -1,0 +1,645 @@
+//! The validated scenario: ids resolved to indices, dates to day numbers,
+//! units checked. This is all the engine ever sees of a scenario file.
+
+use crate::time::Calendar;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+
+/// Index of a place in [`Scenario::places`] (and the petgraph node index).
+pub type PlaceIx = u32;
+/// Index of a directed leg in [`Scenario::legs`] (and the petgraph edge index).
+pub type LegIx = u32;
+/// Index of a declared route in [`Scenario::routes`].
+pub type RouteIx = u32;
+/// Index of a cohort in [`Scenario::cohorts`].
+pub type CohortIx = u16;
+/// Index of a policy in [`Scenario::policies`].
+pub type PolicyIx = u16;
+
+/// "No place / no leg" in u32 columns.
+pub const NONE: u32 = u32::MAX;
+
+/// An ISO 3166-1 alpha-2 country code.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Country(pub [u8; 2]);
+
+impl Country {
+    /// Parses a two-letter upper-case code.
+    pub fn parse(s: &str) -> Option<Country> {
+        let b = s.as_bytes();
+        (b.len() == 2 && b.iter().all(|c| c.is_ascii_uppercase())).then(|| Country([b[0], b[1]]))
+    }
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+}
+
+impl fmt::Display for Country {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Country {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The three countries where a claim can end a journey.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dest {
+    /// Mexico (COMAR).
+    MX = 0,
+    /// The United States.
+    US = 1,
+    /// Canada.
+    CA = 2,
+}
+
+impl Dest {
+    /// All three, in index order.
+    pub const ALL: [Dest; 3] = [Dest::MX, Dest::US, Dest::CA];
+    /// The destination a country is, if it is one.
+    pub fn of(c: Country) -> Option<Dest> {
+        match c.as_str() {
+            "MX" => Some(Dest::MX),
+            "US" => Some(Dest::US),
+            "CA" => Some(Dest::CA),
+            _ => None,
+        }
+    }
+    /// The country code.
+    pub fn country(self) -> Country {
+        Country(match self {
+            Dest::MX => *b"MX",
+            Dest::US => *b"US",
+            Dest::CA => *b"CA",
+        })
+    }
+}
+
+/// What a place is. Kinds can grow (Flee's camps and conflict zones are
+/// here for the Flee-compatible model).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PlaceKind {
+    /// A city.
+    City,
+    /// A town.
+    Town,
+    /// A shelter (usually with a capacity).
+    Shelter,
+    /// A road checkpoint.
+    Checkpoint,
+    /// A border crossing, official port or between ports.
+    Crossing,
+    /// An airport.
+    Airport,
+    /// A refugee camp (Flee).
+    Camp,
+    /// A conflict zone (Flee).
+    Conflict,
+}
+
+impl PlaceKind {
+    /// Every kind with its name in scenario files.
+    pub const NAMES: [(&'static str, PlaceKind); 8] = [
+        ("city", PlaceKind::City),
+        ("town", PlaceKind::Town),
+        ("shelter", PlaceKind::Shelter),
+        ("checkpoint", PlaceKind::Checkpoint),
+        ("crossing", PlaceKind::Crossing),
+        ("airport", PlaceKind::Airport),
+        ("camp", PlaceKind::Camp),
+        ("conflict", PlaceKind::Conflict),
+    ];
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        PlaceKind::NAMES.iter().find(|(_, k)| *k == self).map(|(n, _)| *n).unwrap_or("city")
+    }
+}
+
+/// A land border between two countries, written `"MX-US"` (south first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Border {
+    /// The country people leave when travelling north.
+    pub south: Country,
+    /// The country people enter when travelling north.
+    pub north: Country,
+}
+
+impl fmt::Display for Border {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.south, self.north)
+    }
+}
+
+/// A place in the graph.
+#[derive(Clone, Debug)]
+pub struct Place {
+    /// Short id (`tapachula`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Country the place is in (for a crossing: the country entered northbound).
+    pub country: Country,
+    /// Kind.
+    pub kind: PlaceKind,
+    /// Latitude, decimal degrees.
+    pub lat: f64,
+    /// Longitude, decimal degrees.
+    pub lon: f64,
+    /// Most people present at once, if limited.
+    pub capacity: Option<u64>,
+    /// Whether asylum claims are taken here.
+    pub claims: bool,
+    /// For crossings: the border.
+    pub border: Option<Border>,
+    /// For crossings: an official port of entry (false: between ports).
+    pub official: bool,
+    /// For crossings: where people sent back go.
+    pub near_side: Option<PlaceIx>,
+    /// People whose claims are taken per day, if limited.
+    pub claims_per_day: Option<u64>,
+}
+
+/// How people travel a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// On foot.
+    Walk = 0,
+    /// Intercity bus.
+    Bus = 1,
+    /// Car or taxi.
+    Car = 2,
+    /// Train, including freight rail.
+    Train = 3,
+    /// Flight.
+    Air = 4,
+    /// Boat.
+    Boat = 5,
+    /// With a smuggler.
+    Smuggled = 6,
+}
+
+impl Mode {
+    /// Every mode with its name in scenario files.
+    pub const NAMES: [(&'static str, Mode); 7] = [
+        ("walk", Mode::Walk),
+        ("bus", Mode::Bus),
+        ("car", Mode::Car),
+        ("train", Mode::Train),
+        ("air", Mode::Air),
+        ("boat", Mode::Boat),
+        ("smuggled", Mode::Smuggled),
+    ];
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        Mode::NAMES[self as usize].0
+    }
+}
+
+/// A route as declared (one or both directions).
+#[derive(Clone, Debug)]
+pub struct Route {
+    /// Id, if given; otherwise `from-to`.
+    pub id: String,
+    /// Start.
+    pub from: PlaceIx,
+    /// End.
+    pub to: PlaceIx,
+    /// Length in km.
+    pub km: f64,
+    /// Mode of travel.
+    pub mode: Mode,
+    /// Days to travel it (given, or km / speed of the mode).
+    pub days: f64,
+    /// Cost per person, USD.
+    pub cost_usd: f64,
+    /// Probability of serious harm per traversal.
+    pub risk: f64,
+    /// Whether it can be travelled in both directions.
+    pub both_ways: bool,
+}
+
+/// One direction of a route: the unit the engine moves people along.
+#[derive(Clone, Copy, Debug)]
+pub struct Leg {
+    /// The declared route.
+    pub route: RouteIx,
+    /// Start.
+    pub from: PlaceIx,
+    /// End.
+    pub to: PlaceIx,
+    /// Days to travel.
+    pub days: f32,
+    /// Length, km.
+    pub km: f32,
+    /// Cost per person, USD.
+    pub cost_usd: f32,
+    /// Harm probability per traversal.
+    pub risk: f32,
+    /// Mode.
+    pub mode: Mode,
+}
+
+/// A trait of a group that a policy can exempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Trait {
+    /// An unaccompanied minor.
+    Minor,
+    /// A family group.
+    Family,
+    /// Relatives in a country.
+    Relatives(Dest),
+    /// A visa for a country.
+    Visa(Dest),
+    /// Papers issued by a `documents` policy.
+    Papers(PolicyIx),
+}
+
+impl Trait {
+    /// The bit of this trait in an agent's trait word.
+    pub fn bit(self) -> u16 {
+        match self {
+            Trait::Minor => 1 << 0,
+            Trait::Family => 1 << 1,
+            Trait::Relatives(d) => 1 << (2 + d as u16),
+            Trait::Visa(d) => 1 << (5 + d as u16),
+            // Papers bits are assigned per documents policy by the engine.
+            Trait::Papers(_) => 0,
+        }
+    }
+}
+
+/// How a budget is drawn per group (USD per person).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Budget {
+    /// Everyone has the same budget.
+    Fixed(f64),
+    /// Log-normal with this median and 90th percentile.
+    LogNormal {
+        /// Median.
+        median: f64,
+        /// 90th percentile.
+        p90: f64,
+    },
+}
+
+/// When the groups of a cohort set out.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Departure {
+    /// Everyone on this day.
+    On(u32),
+    /// Spread as evenly as whole groups allow over these days (inclusive).
+    Spread {
+        /// First day.
+        from: u32,
+        /// Last day.
+        until: u32,
+    },
+    /// This many people a day from `from` until everyone has left.
+    PerDay {
+        /// First day.
+        from: u32,
+        /// People per day.
+        per_day: f64,
+    },
+    /// Each group still at home sets out with this chance a day.
+    Share(f64),
+}
+
+/// A cohort: one `[[population]]`.
+#[derive(Clone, Debug)]
+pub struct Cohort {
+    /// Id (the `cohort` column of every table).
+    pub id: String,
+    /// Where its groups start.
+    pub origin: PlaceIx,
+    /// Nationality.
+    pub nationality: Country,
+    /// People in it.
+    pub people: u64,
+    /// Family sizes and their weights (weights sum to 1).
+    pub household_size: Vec<(u8, f64)>,
+    /// Share of groups that are families.
+    pub family_share: f64,
+    /// Share of people alone who are unaccompanied minors.
+    pub minor_share: f64,
+    /// Preference weight per destination country (0: not a destination).
+    pub destinations: [f64; 3],
+    /// Claim points known at the start (`None`: all).
+    pub knows: Option<Vec<PlaceIx>>,
+    /// Share of groups with relatives in each country.
+    pub relatives: [f64; 3],
+    /// Share of groups holding a visa for each country.
+    pub visa: [f64; 3],
+    /// Country of residence, if the cohort lives on the route.
+    pub resident_of: Option<Country>,
+    /// Budget per person.
+    pub budget: Option<Budget>,
+    /// Departure form.
+    pub departure: Departure,
+}
+
+/// Where a checkpoint sends the people it intercepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendTo {
+    /// A place.
+    Place(PlaceIx),
+    /// The cohort's origin.
+    Origin,
+}
+
+/// Scope of the Safe Third Country Agreement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StcaScope {
+    /// Official ports of entry only (2004 – 24 March 2023).
+    Ports,
+    /// The whole land border (from 25 March 2023).
+    WholeBorder,
+}
+
+/// A policy kind and its own fields.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PolicyKind {
+    /// Safe Third Country Agreement.
+    Stca {
+        /// The border (US-CA).
+        border: Border,
+        /// Ports only, or the whole border.
+        scope: StcaScope,
+        /// Claims within this many days of crossing are returned (whole border).
+        claim_within_days: u32,
+    },
+    /// A visa requirement on air routes into a country.
+    Visa {
+        /// The country.
+        country: Country,
+        /// Visas that exempt.
+        exempt_visas: Vec<Country>,
+    },
+    /// Title 42 expulsions.
+    Title42 {
+        /// The border (MX-US).
+        border: Border,
+        /// Chance of expulsion per attempt.
+        expulsion_rate: f64,
+    },
+    /// A checkpoint that intercepts people.
+    Checkpoint {
+        /// Where.
+        place: PlaceIx,
+        /// Chance of interception per passage.
+        interception_rate: f64,
+        /// Where the intercepted are sent.
+        send_to: SendTo,
+    },
+    /// Closed places and routes.
+    Closure {
+        /// Closed places.
+        places: Vec<PlaceIx>,
+        /// Closed legs (one or both directions of the named routes).
+        legs: Vec<LegIx>,
+    },
+    /// Detection of people crossing between ports.
+    Enforcement {
+        /// Where.
+        places: Vec<PlaceIx>,
+        /// Chance of detection.
+        detection_rate: f64,
+    },
+    /// A lawful pathway with a yearly quota.
+    Pathway {
+        /// Country of entry.
+        country: Country,
+        /// Entries per year.
+        quota_per_year: f64,
+        /// Where people apply.
+        apply_at: Vec<PlaceIx>,
+    },
+    /// Appointments at ports (CBP One).
+    Appointments {
+        /// Ports.
+        ports: Vec<PlaceIx>,
+        /// Slots per day over all ports.
+        slots_per_day: f64,
+        /// Where the request can be made.
+        request_from: Vec<PlaceIx>,
+    },
+    /// Papers issued after a wait.
+    Documents {
+        /// Where.
+        place: PlaceIx,
+        /// Days of waiting.
+        wait_days: u32,
+        /// Name of the papers.
+        papers: String,
+    },
+    /// Pressure to leave on residents of a country.
+    Pressure {
+        /// The country of residence.
+        country: Country,
+        /// Multiplier of `daily_depart_share`.
+        factor: f64,
+    },
+}
+
+impl PolicyKind {
+    /// The kind's name in scenario files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PolicyKind::Stca { .. } => "stca",
+            PolicyKind::Visa { .. } => "visa",
+            PolicyKind::Title42 { .. } => "title42",
+            PolicyKind::Checkpoint { .. } => "checkpoint",
+            PolicyKind::Closure { .. } => "closure",
+            PolicyKind::Enforcement { .. } => "enforcement",
+            PolicyKind::Pathway { .. } => "pathway",
+            PolicyKind::Appointments { .. } => "appointments",
+            PolicyKind::Documents { .. } => "documents",
+            PolicyKind::Pressure { .. } => "pressure",
+        }
+    }
+}
+
+/// A dated policy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    /// Id (stable across variants).
+    pub id: String,
+    /// First day in force (clipped to the run).
+    pub from: u32,
+    /// Last day in force (clipped to the run).
+    pub until: u32,
+    /// Nationalities it applies to (`None`: all).
+    pub nationalities: Option<Vec<Country>>,
+    /// Traits that exempt.
+    pub exempt: Vec<Trait>,
+    /// What it does.
+    pub kind: PolicyKind,
+}
+
+impl Policy {
+    /// Whether it is in force on `day`.
+    pub fn active(&self, day: u32) -> bool {
+        self.from <= day && day <= self.until
+    }
+}
+
+/// A named set of policy changes to the base scenario.
+#[derive(Clone, Debug)]
+pub struct Variant {
+    /// Id.
+    pub id: String,
+    /// What it asks.
+    pub description: String,
+    /// Policies removed.
+    pub remove: Vec<String>,
+    /// Policies added or replacing one with the same id.
+    pub policies: Vec<Policy>,
+}
+
+/// What an agent does when no claim point is a candidate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoTarget {
+    /// Stay where it is without claiming (`settled_irregular`).
+    Settle,
+    /// Go home (`returned_home`).
+    ReturnHome,
+}
+
+/// The behaviour model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Model {
+    /// The brief's model.
+    Default,
+}
+
+/// Behaviour parameters (see `docs/scenario-format.md` for the reasons
+/// behind each default).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Behaviour {
+    /// Which model.
+    pub model: Model,
+    /// Weight of ln(perceived openness).
+    pub w_open: f64,
+    /// Weight per 1,000 km.
+    pub w_dist: f64,
+    /// Weight per US$1,000.
+    pub w_cost: f64,
+    /// Weight per unit of harm probability.
+    pub w_risk: f64,
+    /// Days of waiting before deciding again.
+    pub replan_days: u32,
+    /// Mean news delay, days.
+    pub news_delay_mean: f64,
+    /// Longest news delay, days.
+    pub news_delay_max: u32,
+    /// Daily chance of learning a claim point per recent successful user.
+    pub learn_per_user: f64,
+    /// Days over which successful users count.
+    pub learn_window_days: u32,
+    /// Speed per mode, km/day, indexed by [`Mode`].
+    pub speed_km_per_day: [f64; 7],
+    /// Whether route risk can end in `died_or_missing`.
+    pub harm_outcome: bool,
+    /// What to do with no candidate.
+    pub no_target: NoTarget,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            model: Model::Default,
+            w_open: 1.0,
+            w_dist: 1.0,
+            w_cost: 1.0,
+            w_risk: 5.0,
+            replan_days: 7,
+            news_delay_mean: 3.0,
+            news_delay_max: 21,
+            learn_per_user: 0.0005,
+            learn_window_days: 30,
+            // facts.md §8b; see docs/scenario-format.md for the derivations
+            speed_km_per_day: [16.0, 1300.0, 1000.0, 150.0, 5000.0, 150.0, 300.0],
+            harm_outcome: false,
+            no_target: NoTarget::Settle,
+        }
+    }
+}
+
+/// A loaded, validated scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// The file it came from.
+    pub file: PathBuf,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// Day 0 and the number of days.
+    pub calendar: Calendar,
+    /// Seed.
+    pub seed: u64,
+    /// Behaviour parameters.
+    pub behaviour: Behaviour,
+    /// Places, in file order.
+    pub places: Vec<Place>,
+    /// Routes, in file order.
+    pub routes: Vec<Route>,
+    /// Directed legs: for route i, leg 2i is from→to and leg 2i+1 (if
+    /// both ways) to→from; see [`Scenario::legs_of`].
+    pub legs: Vec<Leg>,
+    /// Cohorts, in file order.
+    pub cohorts: Vec<Cohort>,
+    /// Policies, in file order.
+    pub policies: Vec<Policy>,
+    /// Variants.
+    pub variants: Vec<Variant>,
+    /// Things `check` should tell (windows clipped to the run, …).
+    pub notes: Vec<String>,
+    /// Place id → index.
+    pub place_index: HashMap<String, PlaceIx>,
+}
+
+impl Scenario {
+    /// Total people over all cohorts.
+    pub fn people(&self) -> u64 {
+        self.cohorts.iter().map(|c| c.people).sum()
+    }
+
+    /// The legs of a declared route (one or two).
+    pub fn legs_of(&self, route: RouteIx) -> impl Iterator<Item = LegIx> + '_ {
+        self.legs
+            .iter()
+            .enumerate()
+            .filter(move |(_, l)| l.route == route)
+            .map(|(i, _)| i as LegIx)
+    }
+
+    /// Indices of the places that take claims.
+    pub fn claim_points(&self) -> Vec<PlaceIx> {
+        (0..self.places.len() as PlaceIx).filter(|&p| self.places[p as usize].claims).collect()
+    }
+}
+
+impl Scenario {
+    /// The same scenario with every cohort's people (and `per_day`
+    /// departures) multiplied by `factor`; each cohort keeps at least one
+    /// person. Capacities and policies are unchanged.
+    pub fn scaled(&self, factor: f64) -> Scenario {
+        let mut s = self.clone();
+        for c in &mut s.cohorts {
+            c.people = ((c.people as f64 * factor).round() as u64).max(1);
+            if let Departure::PerDay { per_day, .. } = &mut c.departure {
+                *per_day *= factor;
+            }
+        }
+        s
+    }
+}

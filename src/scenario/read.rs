@@ -1,0 +1,406 @@
+//! Typed, spanned access to a parsed TOML document that collects every
+//! problem instead of stopping at the first.
+//!
+//! Owns the first stage of loading: TOML values to Rust values with their
+//! byte spans. Knows nothing of what a place or a route is; the field lists
+//! and meanings live in `raw`.
+
+use super::diag::{closest, Problem};
+use chrono::NaiveDate;
+use std::ops::Range;
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+/// A value with the byte range it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sp<T> {
+    /// The value.
+    pub v: T,
+    /// Where it is in the file.
+    pub span: Range<usize>,
+}
+
+impl<T> Sp<T> {
+    pub(crate) fn new(v: T, span: Range<usize>) -> Self {
+        Sp { v, span }
+    }
+}
+
+/// Collects problems while values are read.
+#[derive(Default)]
+pub(crate) struct Reader<'t> {
+    pub problems: Vec<Problem>,
+    text: &'t str,
+}
+
+impl<'t> Reader<'t> {
+    pub fn new(text: &'t str) -> Self {
+        Reader {
+            problems: Vec::new(),
+            text,
+        }
+    }
+
+    pub fn text(&self) -> &'t str {
+        self.text
+    }
+
+    pub fn push(&mut self, p: Problem) {
+        self.problems.push(p);
+    }
+
+    pub fn err(&mut self, span: Range<usize>, field: &str, msg: impl Into<String>, help: impl Into<String>) {
+        let help: String = help.into();
+        let mut p = Problem::new(Some(span), field, msg);
+        if !help.is_empty() {
+            p = p.help(help);
+        }
+        self.problems.push(p);
+    }
+
+    /// The first line of a span, so a missing-field label points at a table's
+    /// header rather than underlining the whole table.
+    pub fn head(&self, span: &Range<usize>) -> Range<usize> {
+        let start = span.start.min(self.text.len());
+        let rest = &self.text[start..span.end.min(self.text.len()).max(start)];
+        let len = rest.find('\n').unwrap_or(rest.len());
+        start..start + len.max(1).min(self.text.len().saturating_sub(start).max(1))
+    }
+}
+
+fn kind_name(v: &DeValue<'_>) -> &'static str {
+    match v {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a number",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+/// A table being read: remembers which keys were used so that the rest can
+/// be reported as unknown.
+pub(crate) struct Tbl<'a, 'i> {
+    t: &'a DeTable<'i>,
+    pub path: String,
+    pub span: Range<usize>,
+    seen: Vec<String>,
+}
+
+impl<'a, 'i> Tbl<'a, 'i> {
+    pub fn new(t: &'a DeTable<'i>, path: impl Into<String>, span: Range<usize>) -> Self {
+        Tbl {
+            t,
+            path: path.into(),
+            span,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads `v` as a table, or reports that it is not one.
+    pub fn of(r: &mut Reader, v: &'a Spanned<DeValue<'i>>, path: String) -> Option<Self> {
+        match v.get_ref() {
+            DeValue::Table(t) => Some(Tbl::new(t, path, v.span())),
+            other => {
+                r.err(v.span(), &path, format!("expected a table, found {}", kind_name(other)), "");
+                None
+            }
+        }
+    }
+
+    pub fn field(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{}", self.path, key)
+        }
+    }
+
+    /// The raw value of `key`, marked as used.
+    pub fn get(&mut self, key: &str) -> Option<&'a Spanned<DeValue<'i>>> {
+        self.seen.push(key.to_string());
+        self.t.get(key)
+    }
+
+    /// The raw value of `key`, without marking it used.
+    pub fn peek(&self, key: &str) -> Option<&'a Spanned<DeValue<'i>>> {
+        self.t.get(key)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.t.get(key).is_some()
+    }
+
+    fn missing(&self, r: &mut Reader, key: &str, help: &str) {
+        let span = r.head(&self.span);
+        r.err(span, &self.field(key), "required field is missing", help);
+    }
+
+    pub fn str(&mut self, r: &mut Reader, key: &str, required: bool, help: &str) -> Option<Sp<String>> {
+        let field = self.field(key);
+        match self.get(key) {
+            None => {
+                if required {
+                    self.missing(r, key, help);
+                }
+                None
+            }
+            Some(v) => match v.get_ref() {
+                DeValue::String(s) => Some(Sp::new(s.to_string(), v.span())),
+                other => {
+                    r.err(v.span(), &field, format!("expected a string, found {}", kind_name(other)), help);
+                    None
+                }
+            },
+        }
+    }
+
+    /// A finite number (integers are accepted).
+    pub fn num(&mut self, r: &mut Reader, key: &str, required: bool, help: &str) -> Option<Sp<f64>> {
+        let field = self.field(key);
+        let v = match self.get(key) {
+            None => {
+                if required {
+                    self.missing(r, key, help);
+                }
+                return None;
+            }
+            Some(v) => v,
+        };
+        number(r, v, &field, help)
+    }
+
+    /// A whole number.
+    pub fn int(&mut self, r: &mut Reader, key: &str, required: bool, help: &str) -> Option<Sp<i64>> {
+        let field = self.field(key);
+        let v = match self.get(key) {
+            None => {
+                if required {
+                    self.missing(r, key, help);
+                }
+                return None;
+            }
+            Some(v) => v,
+        };
+        integer(r, v, &field, help)
+    }
+
+    pub fn bool(&mut self, r: &mut Reader, key: &str, help: &str) -> Option<Sp<bool>> {
+        let field = self.field(key);
+        let v = self.get(key)?;
+        match v.get_ref() {
+            DeValue::Boolean(b) => Some(Sp::new(*b, v.span())),
+            other => {
+                r.err(v.span(), &field, format!("expected true or false, found {}", kind_name(other)), help);
+                None
+            }
+        }
+    }
+
+    /// A date, written as a TOML date (`2025-08-06`) or a string.
+    pub fn date(&mut self, r: &mut Reader, key: &str, required: bool) -> Option<Sp<NaiveDate>> {
+        let field = self.field(key);
+        let help = "write a calendar date as YYYY-MM-DD, e.g. 2025-08-06";
+        let v = match self.get(key) {
+            None => {
+                if required {
+                    self.missing(r, key, help);
+                }
+                return None;
+            }
+            Some(v) => v,
+        };
+        date(r, v, &field)
+    }
+
+    /// A string or a list of strings (a lone string is a list of one).
+    pub fn strs(&mut self, r: &mut Reader, key: &str, required: bool, help: &str) -> Option<Vec<Sp<String>>> {
+        let field = self.field(key);
+        let v = match self.get(key) {
+            None => {
+                if required {
+                    self.missing(r, key, help);
+                }
+                return None;
+            }
+            Some(v) => v,
+        };
+        match v.get_ref() {
+            DeValue::String(s) => Some(vec![Sp::new(s.to_string(), v.span())]),
+            DeValue::Array(a) => {
+                let mut out = Vec::new();
+                for (i, e) in a.iter().enumerate() {
+                    match e.get_ref() {
+                        DeValue::String(s) => out.push(Sp::new(s.to_string(), e.span())),
+                        other => r.err(
+                            e.span(),
+                            &format!("{field}[{i}]"),
+                            format!("expected a string, found {}", kind_name(other)),
+                            help,
+                        ),
+                    }
+                }
+                Some(out)
+            }
+            other => {
+                r.err(v.span(), &field, format!("expected a list of strings, found {}", kind_name(other)), help);
+                None
+            }
+        }
+    }
+
+    /// The raw array under `key`.
+    pub fn array(&mut self, r: &mut Reader, key: &str, help: &str) -> Option<Vec<&'a Spanned<DeValue<'i>>>> {
+        let field = self.field(key);
+        let v = self.get(key)?;
+        match v.get_ref() {
+            DeValue::Array(a) => Some(a.iter().collect()),
+            other => {
+                r.err(v.span(), &field, format!("expected an array, found {}", kind_name(other)), help);
+                None
+            }
+        }
+    }
+
+    /// A sub-table.
+    pub fn sub(&mut self, r: &mut Reader, key: &str) -> Option<Tbl<'a, 'i>> {
+        let field = self.field(key);
+        let v = self.get(key)?;
+        Tbl::of(r, v, field)
+    }
+
+    /// An array of tables (`[[place]]`).
+    pub fn tables(&mut self, r: &mut Reader, key: &str) -> Vec<Tbl<'a, 'i>> {
+        let field = self.field(key);
+        let Some(v) = self.get(key) else { return Vec::new() };
+        match v.get_ref() {
+            DeValue::Array(a) => a
+                .iter()
+                .enumerate()
+                .filter_map(|(i, e)| Tbl::of(r, e, format!("{field}[{i}]")))
+                .collect(),
+            other => {
+                r.err(
+                    v.span(),
+                    &field,
+                    format!("expected an array of tables, found {}", kind_name(other)),
+                    format!("write each entry as a [[{key}]] table"),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// The entries of this table, in key order, each with its key's span.
+    pub fn entries(&self) -> impl Iterator<Item = (Sp<&'a str>, &'a Spanned<DeValue<'i>>)> + '_ {
+        self.t.iter().map(|(k, v)| (Sp::new(k.get_ref().as_ref(), k.span()), v))
+    }
+
+    /// Reports every key that was not read as unknown, with the valid ones.
+    pub fn finish(self, r: &mut Reader, valid: &[&str]) {
+        for (k, _) in self.t.iter() {
+            let name: &str = k.get_ref().as_ref();
+            if self.seen.iter().any(|s| s == name) {
+                continue;
+            }
+            let mut help = format!("valid keys here: {}", valid.join(", "));
+            if let Some(c) = closest(name, valid.iter().copied()) {
+                help = format!("did you mean `{c}`? {help}");
+            }
+            r.err(k.span(), &self.field(name), "unknown key", help);
+        }
+    }
+}
+
+/// A finite number from a value.
+pub(crate) fn number(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, help: &str) -> Option<Sp<f64>> {
+    let parsed = match v.get_ref() {
+        DeValue::Integer(i) => parse_int(i.as_str(), i.radix()).map(|x| x as f64),
+        DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
+        other => {
+            r.err(v.span(), field, format!("expected a number, found {}", kind_name(other)), help);
+            return None;
+        }
+    };
+    match parsed {
+        Some(x) if x.is_finite() => Some(Sp::new(x, v.span())),
+        Some(x) => {
+            r.err(v.span(), field, format!("{x} is not a finite number"), "write a finite number (not nan or inf)");
+            None
+        }
+        None => {
+            r.err(v.span(), field, "number out of range", help);
+            None
+        }
+    }
+}
+
+/// A whole number from a value.
+pub(crate) fn integer(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, help: &str) -> Option<Sp<i64>> {
+    match v.get_ref() {
+        DeValue::Integer(i) => match parse_int(i.as_str(), i.radix()) {
+            Some(x) => Some(Sp::new(x, v.span())),
+            None => {
+                r.err(v.span(), field, "integer out of range", help);
+                None
+            }
+        },
+        DeValue::Float(f) => {
+            let x = f.as_str().replace('_', "").parse::<f64>().unwrap_or(f64::NAN);
+            if x.is_finite() && x.fract() == 0.0 && x.abs() < 9.0e15 {
+                Some(Sp::new(x as i64, v.span()))
+            } else {
+                r.err(v.span(), field, format!("expected a whole number, found {}", f.as_str()), help);
+                None
+            }
+        }
+        other => {
+            r.err(v.span(), field, format!("expected a whole number, found {}", kind_name(other)), help);
+            None
+        }
+    }
+}
+
+/// A date from a value.
+pub(crate) fn date(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str) -> Option<Sp<NaiveDate>> {
+    let help = "write a calendar date as YYYY-MM-DD, e.g. 2025-08-06";
+    let d = match v.get_ref() {
+        DeValue::Datetime(dt) => match (dt.date, dt.time) {
+            (Some(d), None) => NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32),
+            _ => {
+                r.err(v.span(), field, "expected a date without a time of day", help);
+                return None;
+            }
+        },
+        DeValue::String(s) => crate::time::parse_date(s),
+        other => {
+            r.err(v.span(), field, format!("expected a date, found {}", kind_name(other)), help);
+            return None;
+        }
+    };
+    match d {
+        Some(d) => Some(Sp::new(d, v.span())),
+        None => {
+            r.err(v.span(), field, "not a valid calendar date", help);
+            None
+        }
+    }
+}
+
+fn parse_int(s: &str, radix: u32) -> Option<i64> {
+    let clean: String = s.chars().filter(|c| *c != '_').collect();
+    let (neg, body) = match clean.strip_prefix('-') {
+        Some(b) => (true, b.to_string()),
+        None => (false, clean.trim_start_matches('+').to_string()),
+    };
+    let body = match radix {
+        16 => body.trim_start_matches("0x").to_string(),
+        8 => body.trim_start_matches("0o").to_string(),
+        2 => body.trim_start_matches("0b").to_string(),
+        _ => body,
+    };
+    let x = i64::from_str_radix(&body, radix).ok()?;
+    Some(if neg { -x } else { x })
+}
