@@ -218,12 +218,34 @@ impl Agents {
         let mut size = self.size.chunks(n);
         let mut delay = self.delay.chunks(n);
         let mut base = 0u32;
-        while let (Some(place), Some(leg), Some(left), Some(target), Some(budget), Some(traits), Some(class), Some(timer)) =
-            (place.next(), leg.next(), left.next(), target.next(), budget.next(), traits.next(), class.next(), timer.next())
-        {
-            let (Some(epoch_seen), Some(state), Some(flags), Some(seen), Some(cohort), Some(size), Some(delay)) =
-                (epoch_seen.next(), state.next(), flags.next(), seen.next(), cohort.next(), size.next(), delay.next())
-            else {
+        while let (
+            Some(place),
+            Some(leg),
+            Some(left),
+            Some(target),
+            Some(budget),
+            Some(traits),
+            Some(class),
+            Some(timer),
+        ) = (
+            place.next(),
+            leg.next(),
+            left.next(),
+            target.next(),
+            budget.next(),
+            traits.next(),
+            class.next(),
+            timer.next(),
+        ) {
+            let (Some(epoch_seen), Some(state), Some(flags), Some(seen), Some(cohort), Some(size), Some(delay)) = (
+                epoch_seen.next(),
+                state.next(),
+                flags.next(),
+                seen.next(),
+                cohort.next(),
+                size.next(),
+                delay.next(),
+            ) else {
                 break;
             };
             let len = place.len() as u32;

@@ -86,7 +86,15 @@ impl Chooser {
     /// if `t` is not a candidate (unknown, perceived closed, unreachable,
     /// unaffordable, or not in a destination country).
     #[inline]
-    pub fn utility(&self, a: &Agent, t: usize, perceived_open: f32, book: &PolicyBook, epoch: u16, hazard: &[f64]) -> Option<f64> {
+    pub fn utility(
+        &self,
+        a: &Agent,
+        t: usize,
+        perceived_open: f32,
+        book: &PolicyBook,
+        epoch: u16,
+        hazard: &[f64],
+    ) -> Option<f64> {
         let ln_pref = self.ln_pref[a.cohort as usize * 3 + self.target_dest[t] as usize];
         if ln_pref == f64::NEG_INFINITY || perceived_open <= 0.0 {
             return None;
@@ -99,7 +107,8 @@ impl Chooser {
             return None;
         }
         Some(
-            self.w_open * (perceived_open as f64).ln() - self.w_dist * path.km as f64 / 1000.0
+            self.w_open * (perceived_open as f64).ln()
+                - self.w_dist * path.km as f64 / 1000.0
                 - self.w_cost * path.cost_usd as f64 / 1000.0
                 - self.w_risk * path.risk as f64
                 + ln_pref,

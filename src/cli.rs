@@ -100,13 +100,23 @@ fn check(path: &Path) -> ExitCode {
     let mut o = std::io::stdout().lock();
     let cal = sc.calendar;
     let mut s = format!("{}: ok\n", path.display());
-    s += &format!("scenario  {} ({} to {}, {} days, seed {})\n", sc.name, cal.start, cal.end(), cal.days, sc.seed);
+    s += &format!(
+        "scenario  {} ({} to {}, {} days, seed {})\n",
+        sc.name,
+        cal.start,
+        cal.end(),
+        cal.days,
+        sc.seed
+    );
     let claim_points = sc.places.iter().filter(|p| p.claims).count();
     s += &format!("places    {} ({} claim points)\n", sc.places.len(), claim_points);
     s += &format!("routes    {} ({} directed legs)\n", sc.routes.len(), sc.legs.len());
     s += &format!("cohorts   {} ({} people)\n", sc.cohorts.len(), sc.people());
     for c in &sc.cohorts {
-        s += &format!("  {:<24} {:>12} people  {}  from {}\n", c.id, c.people, c.nationality, sc.places[c.origin as usize].id);
+        s += &format!(
+            "  {:<24} {:>12} people  {}  from {}\n",
+            c.id, c.people, c.nationality, sc.places[c.origin as usize].id
+        );
     }
     s += &format!("policies  {}\n", sc.policies.len());
     for p in &sc.policies {
@@ -114,10 +124,20 @@ fn check(path: &Path) -> ExitCode {
             PolicyKind::Closure { .. } | PolicyKind::Checkpoint { .. } => "",
             _ => "  (loaded; takes effect in a later version)",
         };
-        s += &format!("  {:<24} {:<12} {} to {}{}\n", p.id, p.kind.name(), cal.date_of(p.from), cal.date_of(p.until), acts);
+        s += &format!(
+            "  {:<24} {:<12} {} to {}{}\n",
+            p.id,
+            p.kind.name(),
+            cal.date_of(p.from),
+            cal.date_of(p.until),
+            acts
+        );
     }
     if !sc.variants.is_empty() {
-        s += &format!("variants  {}\n", sc.variants.iter().map(|v| v.id.as_str()).collect::<Vec<_>>().join(", "));
+        s += &format!(
+            "variants  {}\n",
+            sc.variants.iter().map(|v| v.id.as_str()).collect::<Vec<_>>().join(", ")
+        );
     }
     for n in &sc.notes {
         s += &format!("note: {n}\n");
@@ -166,7 +186,11 @@ fn run(args: RunArgs) -> ExitCode {
         sc = sc.scaled(f);
     }
     let out_path = args.out.clone().unwrap_or_else(|| {
-        let stem = args.scenario.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+        let stem = args
+            .scenario
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "run".into());
         PathBuf::from("out").join(stem)
     });
     match execute(&sc, &args, &out_path, t0) {
@@ -184,7 +208,14 @@ fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Resul
     let threads = args.threads.map(|t| t as usize);
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
     let show = !args.quiet && std::io::stderr().is_terminal();
-    let bar = ProgressBar::with_draw_target(Some(sc.calendar.days as u64), if show { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() });
+    let bar = ProgressBar::with_draw_target(
+        Some(sc.calendar.days as u64),
+        if show {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{bar:30}] day {pos}/{len} ({eta} left)")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -194,11 +225,18 @@ fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Resul
     let mut totals = Totals {
         claims: vec![0; sc.places.len()],
     };
-    let cfg = RunConfig { seed: args.seed, threads };
+    let cfg = RunConfig {
+        seed: args.seed,
+        threads,
+    };
     // The trace samples agents by id, and ids are only known once the
     // population is built: count groups with a dry build of the sizes.
     let mut trace = match args.trace {
-        Some(n) if n > 0 => Some(TraceTable::new(&out, n, crate::agents::build(sc, args.seed.unwrap_or(sc.seed)).0.len())?),
+        Some(n) if n > 0 => Some(TraceTable::new(
+            &out,
+            n,
+            crate::agents::build(sc, args.seed.unwrap_or(sc.seed)).0.len(),
+        )?),
         _ => None,
     };
     let result = {
@@ -220,12 +258,22 @@ fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Resul
     let dest = out.commit()?;
     if !args.quiet {
         let mut o = std::io::stdout().lock();
-        say(&mut o, &summary_text(sc, &result, &totals.claims, &dest, wall, used_threads));
+        say(
+            &mut o,
+            &summary_text(sc, &result, &totals.claims, &dest, wall, used_threads),
+        );
     }
     Ok(())
 }
 
-fn summary_text(sc: &Scenario, r: &engine::RunResult, claims: &[u64], dest: &Path, wall: f64, threads: usize) -> String {
+fn summary_text(
+    sc: &Scenario,
+    r: &engine::RunResult,
+    claims: &[u64],
+    dest: &Path,
+    wall: f64,
+    threads: usize,
+) -> String {
     let cal = sc.calendar;
     let mut s = format!(
         "{}: {} people in {} groups, {} to {} ({} days), seed {}, {} threads, {:.2} s\n\nWhere people ended:\n",
@@ -242,7 +290,12 @@ fn summary_text(sc: &Scenario, r: &engine::RunResult, claims: &[u64], dest: &Pat
     for st in State::ALL {
         let n = r.states[st as usize];
         if n > 0 {
-            s += &format!("  {:<18} {:>12}  {:>5.1}%\n", st.name(), n, 100.0 * n as f64 / r.people.max(1) as f64);
+            s += &format!(
+                "  {:<18} {:>12}  {:>5.1}%\n",
+                st.name(),
+                n,
+                100.0 * n as f64 / r.people.max(1) as f64
+            );
         }
     }
     let mut by_place: Vec<(usize, u64)> = claims.iter().copied().enumerate().filter(|(_, c)| *c > 0).collect();
@@ -263,6 +316,9 @@ fn summary_text(sc: &Scenario, r: &engine::RunResult, claims: &[u64], dest: &Pat
         s += &format!("\nEvents: {}\n", events.join(", "));
     }
     let _ = N_STATES;
-    s += &format!("\nTables in {}/ (places.csv, outcomes.csv, events.csv, summary.json)\n", dest.display());
+    s += &format!(
+        "\nTables in {}/ (places.csv, outcomes.csv, events.csv, summary.json)\n",
+        dest.display()
+    );
     s
 }

@@ -56,7 +56,16 @@ impl Col {
     ];
     /// Name in tables.
     pub fn name(self) -> &'static str {
-        ["present", "arrived", "departed", "claims", "turned_back", "expelled", "intercepted", "detected"][self as usize]
+        [
+            "present",
+            "arrived",
+            "departed",
+            "claims",
+            "turned_back",
+            "expelled",
+            "intercepted",
+            "detected",
+        ][self as usize]
     }
 }
 
@@ -338,7 +347,8 @@ impl World<'_> {
             // At a place.
             acc.set_state(a, State::Waiting);
             let perceived = self.book.epoch(d.day as i64 - a.delay as i64);
-            let trigger = a.flags & F_DECIDE != 0 || a.target == NONE || perceived != a.epoch_seen || a.timer >= self.replan_days;
+            let trigger =
+                a.flags & F_DECIDE != 0 || a.target == NONE || perceived != a.epoch_seen || a.timer >= self.replan_days;
             if trigger {
                 if decided {
                     return None;
@@ -474,7 +484,11 @@ impl<'s> Engine<'s> {
         let graph = Graph::new(sc);
         let book = PolicyBook::new(sc, &graph);
         let chooser = Chooser::new(sc, &book, seed);
-        let nat: Vec<u16> = sc.cohorts.iter().map(|c| book.classes.nat_group(c.nationality)).collect();
+        let nat: Vec<u16> = sc
+            .cohorts
+            .iter()
+            .map(|c| book.classes.nat_group(c.nationality))
+            .collect();
         {
             let classes = &book.classes;
             agents
@@ -493,7 +507,17 @@ impl<'s> Engine<'s> {
             sc,
             legs: &sc.legs,
             capacity: sc.places.iter().map(|p| p.capacity.unwrap_or(u64::MAX)).collect(),
-            claims_per_day: sc.places.iter().map(|p| if p.claims { p.claims_per_day.unwrap_or(u64::MAX) } else { u64::MAX }).collect(),
+            claims_per_day: sc
+                .places
+                .iter()
+                .map(|p| {
+                    if p.claims {
+                        p.claims_per_day.unwrap_or(u64::MAX)
+                    } else {
+                        u64::MAX
+                    }
+                })
+                .collect(),
             origin: sc.cohorts.iter().map(|c| c.origin).collect(),
             depart_share: sc
                 .cohorts
@@ -666,7 +690,12 @@ impl<'s> Engine<'s> {
         }
         // Learning: people who claimed at each claim point over the window.
         if w.sc.behaviour.learn_per_user > 0.0 {
-            let today: Vec<u64> = w.book.targets.iter().map(|&t| acc.cols[t as usize][Col::Claims as usize]).collect();
+            let today: Vec<u64> = w
+                .book
+                .targets
+                .iter()
+                .map(|&t| acc.cols[t as usize][Col::Claims as usize])
+                .collect();
             for (s, x) in self.window_sum.iter_mut().zip(&today) {
                 *s += x;
             }
@@ -725,7 +754,10 @@ impl<'s> Engine<'s> {
         if states != self.states {
             return Err(EngineError::Conservation {
                 day: self.day.saturating_sub(1),
-                detail: format!("end-of-run census {:?} differs from the last day's {:?}", states, self.states),
+                detail: format!(
+                    "end-of-run census {:?} differs from the last day's {:?}",
+                    states, self.states
+                ),
             });
         }
         for (ci, (o, c)) in outcomes.iter().zip(&self.w.sc.cohorts).enumerate() {
@@ -733,7 +765,10 @@ impl<'s> Engine<'s> {
             if sum != c.people {
                 return Err(EngineError::Conservation {
                     day: self.day.saturating_sub(1),
-                    detail: format!("cohort {} ({ci}) has {sum} people in its outcomes, {} declared", c.id, c.people),
+                    detail: format!(
+                        "cohort {} ({ci}) has {sum} people in its outcomes, {} declared",
+                        c.id, c.people
+                    ),
                 });
             }
         }
@@ -793,10 +828,16 @@ mod tests {
         let text = include_str!("../tests/fixtures/chain.toml");
         let sc = load_bytes(text.as_bytes(), std::path::Path::new("chain.toml")).expect("fixture loads");
         let mut e = Engine::new(&sc, sc.seed);
-        e.step().expect("first day conserves people");
+        // The chain's walkers set out on day 1.
+        e.step().expect("day 0 conserves people");
+        e.step().expect("day 1 conserves people");
         // Corrupt one agent's state behind the engine's back.
         let agents = e.agents_mut();
-        let i = agents.state.iter().position(|&s| s == State::Travelling as u8 || s == State::Waiting as u8).expect("someone is on the move");
+        let i = agents
+            .state
+            .iter()
+            .position(|&s| s == State::Travelling as u8 || s == State::Waiting as u8)
+            .expect("someone is on the move");
         agents.state[i] = State::ClaimedCa as u8;
         match e.step() {
             Err(EngineError::Conservation { .. }) => {}

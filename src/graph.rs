@@ -28,7 +28,11 @@ impl Graph {
         }
         let mut out = vec![Vec::new(); sc.places.len()];
         for (i, l) in sc.legs.iter().enumerate() {
-            g.add_edge(NodeIndex::new(l.from as usize), NodeIndex::new(l.to as usize), i as LegIx);
+            g.add_edge(
+                NodeIndex::new(l.from as usize),
+                NodeIndex::new(l.to as usize),
+                i as LegIx,
+            );
             out[l.from as usize].push(i as LegIx);
         }
         Graph { g, out }
@@ -69,9 +73,16 @@ pub struct PathSums {
 
 impl Routing {
     /// Computes the tables for `targets` (target slot t = `targets[t]`).
-    pub fn build(graph: &Graph, legs: &[Leg], targets: &[PlaceIx], leg_open: &[bool], place_open: &[bool], b: &Behaviour) -> Routing {
+    pub fn build(
+        graph: &Graph,
+        legs: &[Leg],
+        targets: &[PlaceIx],
+        leg_open: &[bool],
+        place_open: &[bool],
+        b: &Behaviour,
+    ) -> Routing {
         let n = graph.out.len();
-        let per_target: Vec<(Vec<u32>, Vec<f32>, Vec<f32>, Vec<f32>)> = targets
+        let per_target: Vec<Tables> = targets
             .par_iter()
             .map(|&t| towards(graph, legs, t, leg_open, place_open, b))
             .collect();
@@ -165,7 +176,11 @@ fn towards(graph: &Graph, legs: &[Leg], t: PlaceIx, leg_open: &[bool], place_ope
         cost[p] = cost[q] + l.cost_usd;
         surv[p] = surv[q] * (1.0 - l.risk as f64);
     }
-    let risk = surv.iter().zip(&km).map(|(s, k)| if k.is_finite() { (1.0 - s) as f32 } else { 1.0 }).collect();
+    let risk = surv
+        .iter()
+        .zip(&km)
+        .map(|(s, k)| if k.is_finite() { (1.0 - s) as f32 } else { 1.0 })
+        .collect();
     (next, km, cost, risk)
 }
 

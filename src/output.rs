@@ -46,9 +46,15 @@ pub struct OutDir {
 impl OutDir {
     /// Starts writing the output for `dest`.
     pub fn create(dest: &Path) -> Result<OutDir, OutputError> {
-        let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent = dest
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         fs::create_dir_all(parent).map_err(io_err(parent))?;
-        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
         let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if tmp.exists() {
             fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
@@ -189,7 +195,9 @@ impl TraceTable {
         let mut f = out.file("trace.csv")?;
         writeln!(f, "day,agent,cohort,state,place,route").map_err(io_err(Path::new("trace.csv")))?;
         let n = n.min(agents);
-        let picked = (0..n).map(|k| ((2 * k + 1) as u128 * agents as u128 / (2 * n) as u128) as u32).collect();
+        let picked = (0..n)
+            .map(|k| ((2 * k + 1) as u128 * agents as u128 / (2 * n) as u128) as u32)
+            .collect();
         Ok(TraceTable { f, agents: picked })
     }
 
@@ -213,7 +221,16 @@ impl Recorder for TraceTable {
                 _ if a.place[i] != NONE => (sc.places[a.place[i] as usize].id.as_str(), ""),
                 _ => ("", ""),
             };
-            writeln!(self.f, "{},{},{},{},{},{}", v.day, i, cohort, state.name(), place, route)?;
+            writeln!(
+                self.f,
+                "{},{},{},{},{},{}",
+                v.day,
+                i,
+                cohort,
+                state.name(),
+                place,
+                route
+            )?;
         }
         Ok(())
     }
@@ -283,14 +300,23 @@ struct Summary<'a> {
 }
 
 /// Writes `summary.json` (after the tables, whose hashes it lists).
-pub fn write_summary(out: &mut OutDir, sc: &Scenario, r: &RunResult, threads: usize, wall_s: f64) -> Result<(), OutputError> {
+pub fn write_summary(
+    out: &mut OutDir,
+    sc: &Scenario,
+    r: &RunResult,
+    threads: usize,
+    wall_s: f64,
+) -> Result<(), OutputError> {
     let mut states = BTreeMap::new();
     for s in State::ALL {
         states.insert(s.name(), r.states[s as usize]);
     }
     let mut events = BTreeMap::new();
     for e in Event::ALL {
-        let (count, people) = r.events.iter().fold((0, 0), |(c, p), ev| (c + ev[e as usize][0], p + ev[e as usize][1]));
+        let (count, people) = r
+            .events
+            .iter()
+            .fold((0, 0), |(c, p), ev| (c + ev[e as usize][0], p + ev[e as usize][1]));
         events.insert(e.name(), SummaryEvent { count, people });
     }
     let tables = out.hashes().clone();

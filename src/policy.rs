@@ -51,12 +51,20 @@ impl Classes {
         nats.dedup();
         let bits: Vec<u16> = (0..16).filter(|b| mask & (1 << b) != 0).collect();
         let count = (nats.len() + 1) << bits.len();
-        Classes { nat_groups: nats, bits, count }
+        Classes {
+            nat_groups: nats,
+            bits,
+            count,
+        }
     }
 
     /// Nationality group of a nationality.
     pub fn nat_group(&self, c: Country) -> u16 {
-        self.nat_groups.iter().position(|n| *n == c).map(|i| i as u16 + 1).unwrap_or(0)
+        self.nat_groups
+            .iter()
+            .position(|n| *n == c)
+            .map(|i| i as u16 + 1)
+            .unwrap_or(0)
     }
 
     /// The class of a group.
@@ -190,11 +198,17 @@ impl PolicyBook {
             for d in from..until {
                 epoch_of_day[d as usize] = e as u16;
             }
-            let active: Vec<(usize, &Policy)> = sc.policies.iter().enumerate().filter(|(_, p)| p.active(from)).collect();
+            let active: Vec<(usize, &Policy)> =
+                sc.policies.iter().enumerate().filter(|(_, p)| p.active(from)).collect();
             let mut checkpoint_at = vec![u32::MAX; n_places];
             let mut checkpoints = Vec::new();
             for &(i, p) in &active {
-                if let PolicyKind::Checkpoint { place, interception_rate, send_to } = p.kind {
+                if let PolicyKind::Checkpoint {
+                    place,
+                    interception_rate,
+                    send_to,
+                } = p.kind
+                {
                     // Two checkpoint policies at one place: the later one in
                     // the file wins, as a later rule replaces an earlier.
                     checkpoint_at[place as usize] = checkpoints.len() as u32;
@@ -225,9 +239,16 @@ impl PolicyBook {
                 for &t in &targets {
                     openness.push(if place_open[t as usize] { 1.0 } else { 0.0 });
                 }
-                for p in 0..n_places {
-                    let cp = checkpoint_at[p];
-                    checkpoint_applies.push(cp != u32::MAX && applies(&sc.policies[checkpoints[cp as usize].policy as usize], nat, traits, &docs));
+                for &cp in &checkpoint_at {
+                    checkpoint_applies.push(
+                        cp != u32::MAX
+                            && applies(
+                                &sc.policies[checkpoints[cp as usize].policy as usize],
+                                nat,
+                                traits,
+                                &docs,
+                            ),
+                    );
                 }
                 let key = (leg_open, place_open);
                 let r = match routing_key.get(&key) {

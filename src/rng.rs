@@ -80,7 +80,7 @@ impl Key {
     /// A single 64-bit word for (agent, day): used as a queue key.
     #[inline(always)]
     pub fn word(self, agent: u32, day: u32) -> u64 {
-        self.draws(agent, day).next()
+        self.draws(agent, day).next_word()
     }
 }
 
@@ -94,7 +94,7 @@ pub struct Draws {
 impl Draws {
     /// The next 64 random bits.
     #[inline(always)]
-    pub fn next(&mut self) -> u64 {
+    pub fn next_word(&mut self) -> u64 {
         let x = fmix64(self.base.wrapping_add(self.n.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
         self.n += 1;
         fmix64(x ^ self.base.rotate_left(29))
@@ -103,7 +103,7 @@ impl Draws {
     /// A uniform number in [0, 1) with 53 random bits.
     #[inline(always)]
     pub fn uniform(&mut self) -> f64 {
-        (self.next() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        (self.next_word() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 }
 
@@ -111,16 +111,16 @@ impl TryRng for Draws {
     type Error = Infallible;
 
     fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        Ok((self.next() >> 32) as u32)
+        Ok((self.next_word() >> 32) as u32)
     }
 
     fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        Ok(self.next())
+        Ok(self.next_word())
     }
 
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
         for chunk in dst.chunks_mut(8) {
-            let w = self.next().to_le_bytes();
+            let w = self.next_word().to_le_bytes();
             chunk.copy_from_slice(&w[..chunk.len()]);
         }
         Ok(())

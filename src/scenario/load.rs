@@ -13,7 +13,15 @@ use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-const ROOT_KEYS: &[&str] = &["scenario", "behaviour", "place", "route", "population", "policy", "variant"];
+const ROOT_KEYS: &[&str] = &[
+    "scenario",
+    "behaviour",
+    "place",
+    "route",
+    "population",
+    "policy",
+    "variant",
+];
 const SCENARIO_KEYS: &[&str] = &["name", "description", "start", "end", "seed"];
 const BEHAVIOUR_KEYS: &[&str] = &[
     "model",
@@ -43,7 +51,17 @@ const PLACE_KEYS: &[&str] = &[
     "near_side",
     "claims_per_day",
 ];
-const ROUTE_KEYS: &[&str] = &["id", "from", "to", "km", "mode", "days", "cost_usd", "risk", "both_ways"];
+const ROUTE_KEYS: &[&str] = &[
+    "id",
+    "from",
+    "to",
+    "km",
+    "mode",
+    "days",
+    "cost_usd",
+    "risk",
+    "both_ways",
+];
 const POPULATION_KEYS: &[&str] = &[
     "id",
     "origin",
@@ -109,18 +127,20 @@ pub fn load_bytes(bytes: &[u8], path: &Path) -> Result<Scenario, LoadError> {
         problems,
     };
     if text.trim().is_empty() {
-        return Err(invalid(vec![Problem::new(None, "file", "the scenario file is empty").help(
-            "a scenario needs a [scenario] table, [[place]]s, [[route]]s and at least one [[population]]; \
+        return Err(invalid(vec![Problem::new(None, "file", "the scenario file is empty")
+            .help(
+                "a scenario needs a [scenario] table, [[place]]s, [[route]]s and at least one [[population]]; \
              see docs/scenario-format.md",
-        )]));
+            )]));
     }
     let doc = match toml::de::DeTable::parse(text) {
         Ok(d) => d,
         Err(e) => {
             let span = e.span();
             let msg = e.message().trim().to_string();
-            return Err(invalid(vec![Problem::new(span, "TOML syntax", msg)
-                .help("fix this first: parsing stops at the first syntax error")]));
+            return Err(invalid(vec![
+                Problem::new(span, "TOML syntax", msg).help("fix this first: parsing stops at the first syntax error")
+            ]));
         }
     };
     let mut r = Reader::new(text);
@@ -153,6 +173,13 @@ struct Loader<'r, 't> {
     path: &'r Path,
     sha256: String,
     notes: Vec<String>,
+    /// Every place id declared, valid or not, with its span: a reference to
+    /// a place whose own table has an error is not reported again.
+    declared: HashMap<String, std::ops::Range<usize>>,
+    /// Header span of each valid cohort, for problems about the cohort.
+    cohort_spans: Vec<std::ops::Range<usize>>,
+    /// Id span of each valid policy.
+    policy_spans: HashMap<String, std::ops::Range<usize>>,
 }
 
 /// The parsed `[scenario]` table.
@@ -170,6 +197,9 @@ impl<'r, 't> Loader<'r, 't> {
             path,
             sha256,
             notes: Vec::new(),
+            declared: HashMap::new(),
+            cohort_spans: Vec::new(),
+            policy_spans: HashMap::new(),
         }
     }
 
@@ -200,8 +230,14 @@ impl<'r, 't> Loader<'r, 't> {
             if let Some((p, span)) = self.policy(&mut t, &ctx, &documents) {
                 if let Some(first) = policy_ids.get(&p.id) {
                     let (line, _) = super::diag::line_col(self.r_text(), first.start);
-                    self.r.err(span, &t.path, format!("duplicate policy id `{}`", p.id), format!("the first is on line {line}; policy ids must be unique"));
+                    self.r.err(
+                        span,
+                        &t.path,
+                        format!("duplicate policy id `{}`", p.id),
+                        format!("the first is on line {line}; policy ids must be unique"),
+                    );
                 } else {
+                    self.policy_spans.insert(p.id.clone(), span.clone());
                     policy_ids.insert(p.id.clone(), span);
                     policies.push(p);
                 }
@@ -212,11 +248,21 @@ impl<'r, 't> Loader<'r, 't> {
         let variants = self.variants(root, &ctx, &documents, &policies);
         if places.is_empty() && !root.has("place") {
             let span = self.r.head(&root.span);
-            self.r.err(span, "place", "no [[place]] in the scenario", "add at least the origin and one claim point as [[place]] tables");
+            self.r.err(
+                span,
+                "place",
+                "no [[place]] in the scenario",
+                "add at least the origin and one claim point as [[place]] tables",
+            );
         }
         if cohorts.is_empty() && !root.has("population") {
             let span = self.r.head(&root.span);
-            self.r.err(span, "population", "no [[population]] in the scenario", "add a [[population]] with id, origin, nationality, people, destinations and a departure");
+            self.r.err(
+                span,
+                "population",
+                "no [[population]] in the scenario",
+                "add a [[population]] with id, origin, nationality, people, destinations and a departure",
+            );
         }
         self.check_reachability(&places, &legs, &cohorts);
         self.check_memory(&cohorts);
@@ -248,17 +294,32 @@ impl<'r, 't> Loader<'r, 't> {
     fn head(&mut self, root: &mut Tbl) -> Option<Head> {
         let Some(mut t) = root.sub(self.r, "scenario") else {
             let span = self.r.head(&root.span);
-            self.r.err(span, "scenario", "the [scenario] table is missing", "add [scenario] with name, start and end (dates), and optionally description and seed");
+            self.r.err(
+                span,
+                "scenario",
+                "the [scenario] table is missing",
+                "add [scenario] with name, start and end (dates), and optionally description and seed",
+            );
             return None;
         };
-        let name = t.str(self.r, "name", true, "a short name for the scenario, e.g. name = \"caravan-2025\"");
+        let name = t.str(
+            self.r,
+            "name",
+            true,
+            "a short name for the scenario, e.g. name = \"caravan-2025\"",
+        );
         let description = t.str(self.r, "description", false, "");
         let start = t.date(self.r, "start", true);
         let end = t.date(self.r, "end", true);
         let seed = t.int(self.r, "seed", false, "a whole number ≥ 0");
         let seed = match seed {
             Some(s) if s.v < 0 => {
-                self.r.err(s.span, &t.field("seed"), "the seed must be ≥ 0", "write a whole number ≥ 0, e.g. seed = 1");
+                self.r.err(
+                    s.span,
+                    &t.field("seed"),
+                    "the seed must be ≥ 0",
+                    "write a whole number ≥ 0, e.g. seed = 1",
+                );
                 None
             }
             Some(s) => Some(s.v as u64),
@@ -267,13 +328,26 @@ impl<'r, 't> Loader<'r, 't> {
         let mut cal = None;
         if let (Some(s), Some(e)) = (&start, &end) {
             if e.v < s.v {
-                self.r.err(e.span.clone(), &t.field("end"), format!("end ({}) is before start ({})", e.v, s.v), "end is the last day simulated and must be on or after start");
+                self.r.err(
+                    e.span.clone(),
+                    &t.field("end"),
+                    format!("end ({}) is before start ({})", e.v, s.v),
+                    "end is the last day simulated and must be on or after start",
+                );
             } else {
                 let days = (e.v - s.v).num_days() as u64 + 1;
                 if days > MAX_DAYS as u64 {
-                    self.r.err(e.span.clone(), &t.field("end"), format!("the run is {days} days long"), format!("runs are limited to {MAX_DAYS} days (about 178 years)"));
+                    self.r.err(
+                        e.span.clone(),
+                        &t.field("end"),
+                        format!("the run is {days} days long"),
+                        format!("runs are limited to {MAX_DAYS} days (about 178 years)"),
+                    );
                 } else {
-                    cal = Some(Calendar { start: s.v, days: days as u32 });
+                    cal = Some(Calendar {
+                        start: s.v,
+                        days: days as u32,
+                    });
                 }
             }
         }
@@ -293,7 +367,12 @@ impl<'r, 't> Loader<'r, 't> {
 
     fn check_rate(&mut self, field: &str, v: &Sp<f64>) -> Option<f64> {
         if !(0.0..=1.0).contains(&v.v) {
-            self.r.err(v.span.clone(), field, format!("{} is outside [0, 1]", v.v), "rates and shares are probabilities between 0 and 1");
+            self.r.err(
+                v.span.clone(),
+                field,
+                format!("{} is outside [0, 1]", v.v),
+                "rates and shares are probabilities between 0 and 1",
+            );
             return None;
         }
         Some(v.v)
@@ -302,7 +381,12 @@ impl<'r, 't> Loader<'r, 't> {
     fn positive(&mut self, t: &mut Tbl, key: &str, required: bool, what: &str) -> Option<Sp<f64>> {
         let v = t.num(self.r, key, required, what)?;
         if v.v <= 0.0 {
-            self.r.err(v.span.clone(), &t.field(key), format!("{} must be greater than 0", v.v), what);
+            self.r.err(
+                v.span.clone(),
+                &t.field(key),
+                format!("{} must be greater than 0", v.v),
+                what,
+            );
             return None;
         }
         Some(v)
@@ -311,7 +395,8 @@ impl<'r, 't> Loader<'r, 't> {
     fn non_negative(&mut self, t: &mut Tbl, key: &str, required: bool, what: &str) -> Option<Sp<f64>> {
         let v = t.num(self.r, key, required, what)?;
         if v.v < 0.0 {
-            self.r.err(v.span.clone(), &t.field(key), format!("{} is negative", v.v), what);
+            self.r
+                .err(v.span.clone(), &t.field(key), format!("{} is negative", v.v), what);
             return None;
         }
         Some(v)
@@ -320,7 +405,12 @@ impl<'r, 't> Loader<'r, 't> {
     fn count(&mut self, t: &mut Tbl, key: &str, required: bool, min: i64, what: &str) -> Option<Sp<u64>> {
         let v = t.int(self.r, key, required, what)?;
         if v.v < min {
-            self.r.err(v.span.clone(), &t.field(key), format!("{} is less than {min}", v.v), what);
+            self.r.err(
+                v.span.clone(),
+                &t.field(key),
+                format!("{} is less than {min}", v.v),
+                what,
+            );
             return None;
         }
         Some(Sp::new(v.v as u64, v.span))
@@ -335,10 +425,22 @@ impl<'r, 't> Loader<'r, 't> {
         if let Some(m) = t.str(self.r, "model", false, "") {
             match m.v.as_str() {
                 "default" => b.model = Model::Default,
-                "flee" => self.r.err(m.span, &t.field("model"), "the `flee` model is not available in this version", "use model = \"default\""),
+                "flee" => self.r.err(
+                    m.span,
+                    &t.field("model"),
+                    "the `flee` model is not available in this version",
+                    "use model = \"default\"",
+                ),
                 other => {
-                    let help = closest(other, ["default", "flee"]).map(|c| format!("did you mean \"{c}\"? ")).unwrap_or_default();
-                    self.r.err(m.span, &t.field("model"), format!("unknown behaviour model \"{other}\""), format!("{help}valid: \"default\""));
+                    let help = closest(other, ["default", "flee"])
+                        .map(|c| format!("did you mean \"{c}\"? "))
+                        .unwrap_or_default();
+                    self.r.err(
+                        m.span,
+                        &t.field("model"),
+                        format!("unknown behaviour model \"{other}\""),
+                        format!("{help}valid: \"default\""),
+                    );
                 }
             }
         }
@@ -366,21 +468,36 @@ impl<'r, 't> Loader<'r, 't> {
             }
             if let Some(m) = &max {
                 if m.v > 255 {
-                    self.r.err(m.span.clone(), &n.field("max"), format!("{} days is too long", m.v), "news delays are at most 255 days");
+                    self.r.err(
+                        m.span.clone(),
+                        &n.field("max"),
+                        format!("{} days is too long", m.v),
+                        "news delays are at most 255 days",
+                    );
                 } else {
                     b.news_delay_max = m.v as u32;
                 }
             }
             if let (Some(m), Some(x)) = (&mean, &max) {
                 if m.v > x.v as f64 {
-                    self.r.err(m.span.clone(), &n.field("mean"), format!("mean {} is above max {}", m.v, x.v), "the mean delay must not exceed the longest delay");
+                    self.r.err(
+                        m.span.clone(),
+                        &n.field("mean"),
+                        format!("mean {} is above max {}", m.v, x.v),
+                        "the mean delay must not exceed the longest delay",
+                    );
                 }
             }
             n.finish(self.r, &["mean", "max"]);
         }
         if let Some(v) = t.num(self.r, "learn_per_user", false, "a probability in [0, 1)") {
             if !(0.0..1.0).contains(&v.v) {
-                self.r.err(v.span, &t.field("learn_per_user"), format!("{} is outside [0, 1)", v.v), "the daily chance of learning per recent user, a probability below 1");
+                self.r.err(
+                    v.span,
+                    &t.field("learn_per_user"),
+                    format!("{} is outside [0, 1)", v.v),
+                    "the daily chance of learning per recent user, a probability below 1",
+                );
             } else {
                 b.learn_per_user = v.v;
             }
@@ -404,7 +521,12 @@ impl<'r, 't> Loader<'r, 't> {
             match v.v.as_str() {
                 "settle" => b.no_target = NoTarget::Settle,
                 "return_home" => b.no_target = NoTarget::ReturnHome,
-                other => self.r.err(v.span, &t.field("no_target"), format!("unknown choice \"{other}\""), "valid: \"settle\", \"return_home\""),
+                other => self.r.err(
+                    v.span,
+                    &t.field("no_target"),
+                    format!("unknown choice \"{other}\""),
+                    "valid: \"settle\", \"return_home\"",
+                ),
             }
         }
         t.finish(self.r, BEHAVIOUR_KEYS);
@@ -416,7 +538,12 @@ impl<'r, 't> Loader<'r, 't> {
         match Country::parse(&v.v) {
             Some(c) => Some(Sp::new(c, v.span)),
             None => {
-                self.r.err(v.span, &t.field(key), format!("\"{}\" is not an ISO 3166-1 alpha-2 code", v.v), "write two capital letters, e.g. \"MX\", \"US\", \"CA\", \"HT\"");
+                self.r.err(
+                    v.span,
+                    &t.field(key),
+                    format!("\"{}\" is not an ISO 3166-1 alpha-2 code", v.v),
+                    "write two capital letters, e.g. \"MX\", \"US\", \"CA\", \"HT\"",
+                );
                 None
             }
         }
@@ -425,26 +552,47 @@ impl<'r, 't> Loader<'r, 't> {
     fn places(&mut self, root: &mut Tbl) -> (Vec<Place>, HashMap<String, PlaceIx>) {
         let mut places = Vec::new();
         let mut index: HashMap<String, PlaceIx> = HashMap::new();
-        let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
         // Near sides name other places: resolve them once all ids are known.
         let mut near: Vec<(usize, Sp<String>, String)> = Vec::new();
         for mut t in root.tables(self.r, "place") {
-            let id = t.str(self.r, "id", true, "a short id of lower-case letters, digits and _ (e.g. \"tapachula\")");
+            let id = t.str(
+                self.r,
+                "id",
+                true,
+                "a short id of lower-case letters, digits and _ (e.g. \"tapachula\")",
+            );
             if let Some(id) = &id {
                 t.path = format!("place[{}]", id.v);
                 if !valid_id(&id.v) {
-                    self.r.err(id.span.clone(), &t.field("id"), format!("\"{}\" is not a valid id", id.v), "use lower-case letters, digits and _ (e.g. \"roxham_road\")");
+                    self.r.err(
+                        id.span.clone(),
+                        &t.field("id"),
+                        format!("\"{}\" is not a valid id", id.v),
+                        "use lower-case letters, digits and _ (e.g. \"roxham_road\")",
+                    );
                 }
             }
             let name = t.str(self.r, "name", false, "");
             let country = self.country(&mut t, "country", true);
-            let kind = t.str(self.r, "kind", true, "one of city, town, shelter, checkpoint, crossing, airport, camp, conflict");
+            let kind = t.str(
+                self.r,
+                "kind",
+                true,
+                "one of city, town, shelter, checkpoint, crossing, airport, camp, conflict",
+            );
             let kind = kind.and_then(|k| match PlaceKind::NAMES.iter().find(|(n, _)| *n == k.v) {
                 Some((_, pk)) => Some(*pk),
                 None => {
                     let names: Vec<&str> = PlaceKind::NAMES.iter().map(|(n, _)| *n).collect();
-                    let dym = closest(&k.v, names.iter().copied()).map(|c| format!("did you mean \"{c}\"? ")).unwrap_or_default();
-                    self.r.err(k.span, &t.field("kind"), format!("unknown place kind \"{}\"", k.v), format!("{dym}valid kinds: {}", names.join(", ")));
+                    let dym = closest(&k.v, names.iter().copied())
+                        .map(|c| format!("did you mean \"{c}\"? "))
+                        .unwrap_or_default();
+                    self.r.err(
+                        k.span,
+                        &t.field("kind"),
+                        format!("unknown place kind \"{}\"", k.v),
+                        format!("{dym}valid kinds: {}", names.join(", ")),
+                    );
                     None
                 }
             });
@@ -452,25 +600,60 @@ impl<'r, 't> Loader<'r, 't> {
             let lon = t.num(self.r, "lon", true, "longitude in decimal degrees, −180 to 180");
             if let Some(v) = &lat {
                 if !(-90.0..=90.0).contains(&v.v) {
-                    self.r.err(v.span.clone(), &t.field("lat"), format!("latitude {} is outside [−90, 90]", v.v), "latitude in decimal degrees, −90 (south) to 90 (north)");
+                    self.r.err(
+                        v.span.clone(),
+                        &t.field("lat"),
+                        format!("latitude {} is outside [−90, 90]", v.v),
+                        "latitude in decimal degrees, −90 (south) to 90 (north)",
+                    );
                 }
             }
             if let Some(v) = &lon {
                 if !(-180.0..=180.0).contains(&v.v) {
-                    self.r.err(v.span.clone(), &t.field("lon"), format!("longitude {} is outside [−180, 180]", v.v), "longitude in decimal degrees, −180 (west) to 180 (east)");
+                    self.r.err(
+                        v.span.clone(),
+                        &t.field("lon"),
+                        format!("longitude {} is outside [−180, 180]", v.v),
+                        "longitude in decimal degrees, −180 (west) to 180 (east)",
+                    );
                 }
             }
-            let capacity = self.count(&mut t, "capacity", false, 1, "the most people present at once, a whole number ≥ 1");
+            let capacity = self.count(
+                &mut t,
+                "capacity",
+                false,
+                1,
+                "the most people present at once, a whole number ≥ 1",
+            );
             let claims = t.bool(self.r, "claims", "true if asylum claims are taken here");
             let border = t.str(self.r, "border", false, "");
-            let official = t.bool(self.r, "official", "true for an official port of entry, false between ports");
+            let official = t.bool(
+                self.r,
+                "official",
+                "true for an official port of entry, false between ports",
+            );
             let near_side = t.str(self.r, "near_side", false, "the id of the place people sent back go to");
-            let claims_per_day = self.count(&mut t, "claims_per_day", false, 1, "people whose claims are taken per day, a whole number ≥ 1");
+            let claims_per_day = self.count(
+                &mut t,
+                "claims_per_day",
+                false,
+                1,
+                "people whose claims are taken per day, a whole number ≥ 1",
+            );
             let is_crossing = kind == Some(PlaceKind::Crossing);
-            for (key, present) in [("border", border.is_some()), ("official", official.is_some()), ("near_side", near_side.is_some())] {
+            for (key, present) in [
+                ("border", border.is_some()),
+                ("official", official.is_some()),
+                ("near_side", near_side.is_some()),
+            ] {
                 if present && kind.is_some() && !is_crossing {
                     let span = t.get(key).map(|v| v.span()).unwrap_or_else(|| t.span.clone());
-                    self.r.err(span, &t.field(key), format!("`{key}` is only for places of kind crossing"), "remove it, or set kind = \"crossing\"");
+                    self.r.err(
+                        span,
+                        &t.field(key),
+                        format!("`{key}` is only for places of kind crossing"),
+                        "remove it, or set kind = \"crossing\"",
+                    );
                 }
             }
             let border = border.and_then(|b| self.border(&b, &t.field("border")));
@@ -479,12 +662,22 @@ impl<'r, 't> Loader<'r, 't> {
             let claims_v = claims.as_ref().map(|c| c.v).unwrap_or(default_claims);
             if let (Some(c), Some(co)) = (&claims, &country) {
                 if c.v && Dest::of(co.v).is_none() {
-                    self.r.err(c.span.clone(), &t.field("claims"), format!("claims are taken only in MX, US or CA, and this place is in {}", co.v), "set claims = false, or correct the country");
+                    self.r.err(
+                        c.span.clone(),
+                        &t.field("claims"),
+                        format!("claims are taken only in MX, US or CA, and this place is in {}", co.v),
+                        "set claims = false, or correct the country",
+                    );
                 }
             }
             if let Some(c) = &claims_per_day {
                 if !claims_v {
-                    self.r.err(c.span.clone(), &t.field("claims_per_day"), "claims_per_day on a place that takes no claims", "set claims = true, or remove claims_per_day");
+                    self.r.err(
+                        c.span.clone(),
+                        &t.field("claims_per_day"),
+                        "claims_per_day on a place that takes no claims",
+                        "set claims = true, or remove claims_per_day",
+                    );
                 }
             }
             let i = places.len();
@@ -492,16 +685,23 @@ impl<'r, 't> Loader<'r, 't> {
                 near.push((i, ns, t.field("near_side")));
             }
             t.finish(self.r, PLACE_KEYS);
+            if let Some(id) = &id {
+                if let Some(first) = self.declared.get(&id.v) {
+                    let (line, _) = super::diag::line_col(self.r.text(), first.start);
+                    self.r.err(
+                        id.span.clone(),
+                        &format!("place[{}].id", id.v),
+                        format!("duplicate place id `{}`", id.v),
+                        format!("the first is on line {line}; place ids must be unique"),
+                    );
+                    continue;
+                }
+                self.declared.insert(id.v.clone(), id.span.clone());
+            }
             let (Some(id), Some(country), Some(kind), Some(lat), Some(lon)) = (id, country, kind, lat, lon) else {
                 continue;
             };
-            if let Some(&first) = index.get(&id.v) {
-                let (line, _) = super::diag::line_col(self.r.text(), spans[first as usize].start);
-                self.r.err(id.span.clone(), &format!("place[{}].id", id.v), format!("duplicate place id `{}`", id.v), format!("the first is on line {line}; place ids must be unique"));
-                continue;
-            }
             index.insert(id.v.clone(), i as PlaceIx);
-            spans.push(id.span.clone());
             places.push(Place {
                 name: name.map(|n| n.v).unwrap_or_else(|| id.v.clone()),
                 id: id.v,
@@ -536,7 +736,12 @@ impl<'r, 't> Loader<'r, 't> {
         match parsed {
             Some((south, north)) if south != north => Some(Border { south, north }),
             _ => {
-                self.r.err(b.span.clone(), field, format!("\"{}\" is not a border", b.v), "write the two countries, south first, e.g. \"MX-US\" or \"US-CA\"");
+                self.r.err(
+                    b.span.clone(),
+                    field,
+                    format!("\"{}\" is not a border", b.v),
+                    "write the two countries, south first, e.g. \"MX-US\" or \"US-CA\"",
+                );
                 None
             }
         }
@@ -545,16 +750,33 @@ impl<'r, 't> Loader<'r, 't> {
     fn place_ref(&mut self, s: &Sp<String>, field: &str, index: &HashMap<String, PlaceIx>) -> Option<PlaceIx> {
         match index.get(&s.v) {
             Some(&p) => Some(p),
+            None if self.declared.contains_key(&s.v) => None,
             None => {
-                let dym = closest(&s.v, index.keys().map(String::as_str)).map(|c| format!("did you mean \"{c}\"? ")).unwrap_or_default();
-                self.r.err(s.span.clone(), field, format!("no place has id \"{}\"", s.v), format!("{dym}use the id of a [[place]] in this file"));
+                let dym = closest(&s.v, self.declared.keys().map(String::as_str))
+                    .map(|c| format!("did you mean \"{c}\"? "))
+                    .unwrap_or_default();
+                self.r.err(
+                    s.span.clone(),
+                    field,
+                    format!("no place has id \"{}\"", s.v),
+                    format!("{dym}use the id of a [[place]] in this file"),
+                );
                 None
             }
         }
     }
 
-    fn routes(&mut self, root: &mut Tbl, places: &[Place], index: &HashMap<String, PlaceIx>, b: &Option<Behaviour>) -> (Vec<Route>, Vec<Leg>) {
-        let speeds = b.as_ref().map(|b| b.speed_km_per_day).unwrap_or(Behaviour::default().speed_km_per_day);
+    fn routes(
+        &mut self,
+        root: &mut Tbl,
+        places: &[Place],
+        index: &HashMap<String, PlaceIx>,
+        b: &Option<Behaviour>,
+    ) -> (Vec<Route>, Vec<Leg>) {
+        let speeds = b
+            .as_ref()
+            .map(|b| b.speed_km_per_day)
+            .unwrap_or(Behaviour::default().speed_km_per_day);
         let mut routes = Vec::new();
         let mut legs = Vec::new();
         let mut ids: HashSet<String> = HashSet::new();
@@ -571,7 +793,12 @@ impl<'r, 't> Loader<'r, 't> {
             let tp = to.as_ref().and_then(|f| self.place_ref(f, &t.field("to"), index));
             if let (Some(a), Some(b), Some(tt)) = (fp, tp, &to) {
                 if a == b {
-                    self.r.err(tt.span.clone(), &t.field("to"), "a route must join two different places", "");
+                    self.r.err(
+                        tt.span.clone(),
+                        &t.field("to"),
+                        "a route must join two different places",
+                        "",
+                    );
                 }
             }
             let km = self.positive(&mut t, "km", true, "road distance in km, > 0");
@@ -582,8 +809,15 @@ impl<'r, 't> Loader<'r, 't> {
                     Some((_, md)) => Some(*md),
                     None => {
                         let names: Vec<&str> = Mode::NAMES.iter().map(|(n, _)| *n).collect();
-                        let dym = closest(&m.v, names.iter().copied()).map(|c| format!("did you mean \"{c}\"? ")).unwrap_or_default();
-                        self.r.err(m.span, &t.field("mode"), format!("unknown mode \"{}\"", m.v), format!("{dym}valid modes: {}", names.join(", ")));
+                        let dym = closest(&m.v, names.iter().copied())
+                            .map(|c| format!("did you mean \"{c}\"? "))
+                            .unwrap_or_default();
+                        self.r.err(
+                            m.span,
+                            &t.field("mode"),
+                            format!("unknown mode \"{}\"", m.v),
+                            format!("{dym}valid modes: {}", names.join(", ")),
+                        );
                         None
                     }
                 },
@@ -591,20 +825,33 @@ impl<'r, 't> Loader<'r, 't> {
             let days = self.positive(&mut t, "days", false, "travel time in days, > 0");
             let cost = self.non_negative(&mut t, "cost_usd", false, "cost per person in US dollars, ≥ 0");
             let risk = self.rate(&mut t, "risk", false);
-            let both = t.bool(self.r, "both_ways", "true if the route can be travelled in both directions");
+            let both = t.bool(
+                self.r,
+                "both_ways",
+                "true if the route can be travelled in both directions",
+            );
             if let Some(i) = &id {
                 if !ids.insert(i.v.clone()) {
-                    self.r.err(i.span.clone(), &t.field("id"), format!("duplicate route id `{}`", i.v), "route ids must be unique");
+                    self.r.err(
+                        i.span.clone(),
+                        &t.field("id"),
+                        format!("duplicate route id `{}`", i.v),
+                        "route ids must be unique",
+                    );
                 }
             }
             t.finish(self.r, ROUTE_KEYS);
-            let (Some(a), Some(bb), Some(km), Some(mode)) = (fp, tp, km, mode) else { continue };
+            let (Some(a), Some(bb), Some(km), Some(mode)) = (fp, tp, km, mode) else {
+                continue;
+            };
             if a == bb {
                 continue;
             }
             let days = days.map(|d| d.v).unwrap_or(km.v / speeds[mode as usize]);
             let route = Route {
-                id: id.map(|i| i.v).unwrap_or_else(|| format!("{}-{}", places[a as usize].id, places[bb as usize].id)),
+                id: id
+                    .map(|i| i.v)
+                    .unwrap_or_else(|| format!("{}-{}", places[a as usize].id, places[bb as usize].id)),
                 from: a,
                 to: bb,
                 km: km.v,
@@ -637,18 +884,33 @@ impl<'r, 't> Loader<'r, 't> {
     fn country_shares(&mut self, t: &mut Tbl, key: &str, what: &str, dest_only: bool) -> Option<[f64; 3]> {
         let mut sub = t.sub(self.r, key)?;
         let mut out = [0.0; 3];
-        let entries: Vec<_> = sub.entries().map(|(k, v)| (Sp::new(k.v.to_string(), k.span), v)).collect();
+        let entries: Vec<_> = sub
+            .entries()
+            .map(|(k, v)| (Sp::new(k.v.to_string(), k.span), v))
+            .collect();
         for (k, v) in entries {
             sub.get(&k.v);
             let field = sub.field(&k.v);
             let Some(d) = Country::parse(&k.v).and_then(Dest::of) else {
-                self.r.err(k.span, &field, format!("\"{}\" is not one of MX, US, CA", k.v), format!("{what} can be given for MX, US and CA"));
+                self.r.err(
+                    k.span,
+                    &field,
+                    format!("\"{}\" is not one of MX, US, CA", k.v),
+                    format!("{what} can be given for MX, US and CA"),
+                );
                 continue;
             };
-            let Some(x) = read::number(self.r, v, &field, what) else { continue };
+            let Some(x) = read::number(self.r, v, &field, what) else {
+                continue;
+            };
             if dest_only {
                 if x.v < 0.0 {
-                    self.r.err(x.span, &field, format!("{} is negative", x.v), "destination weights are ≥ 0");
+                    self.r.err(
+                        x.span,
+                        &field,
+                        format!("{} is negative", x.v),
+                        "destination weights are ≥ 0",
+                    );
                     continue;
                 }
             } else if self.check_rate(&field, &x).is_none() {
@@ -660,7 +922,13 @@ impl<'r, 't> Loader<'r, 't> {
         Some(out)
     }
 
-    fn cohorts(&mut self, root: &mut Tbl, places: &[Place], index: &HashMap<String, PlaceIx>, cal: Option<Calendar>) -> Vec<Cohort> {
+    fn cohorts(
+        &mut self,
+        root: &mut Tbl,
+        places: &[Place],
+        index: &HashMap<String, PlaceIx>,
+        cal: Option<Calendar>,
+    ) -> Vec<Cohort> {
         let mut cohorts = Vec::new();
         let mut ids: HashSet<String> = HashSet::new();
         for (n, mut t) in root.tables(self.r, "population").into_iter().enumerate() {
@@ -675,7 +943,12 @@ impl<'r, 't> Loader<'r, 't> {
             let people = t.int(self.r, "people", true, "the number of people, a whole number ≥ 1");
             let people = people.and_then(|p| {
                 if p.v < 1 {
-                    self.r.err(p.span, &t.field("people"), format!("{} people: a cohort needs at least 1", p.v), "people is a whole number ≥ 1");
+                    self.r.err(
+                        p.span,
+                        &t.field("people"),
+                        format!("{} people: a cohort needs at least 1", p.v),
+                        "people is a whole number ≥ 1",
+                    );
                     None
                 } else {
                     Some(p.v as u64)
@@ -687,12 +960,22 @@ impl<'r, 't> Loader<'r, 't> {
             let destinations = self.country_shares(&mut t, "destinations", "destination weights", true);
             if destinations.is_none() && !t.has("destinations") {
                 let span = self.r.head(&t.span);
-                self.r.err(span, &t.field("destinations"), "required field is missing", "weights of the countries the cohort aims for, e.g. destinations = { CA = 0.7, US = 0.3 }");
+                self.r.err(
+                    span,
+                    &t.field("destinations"),
+                    "required field is missing",
+                    "weights of the countries the cohort aims for, e.g. destinations = { CA = 0.7, US = 0.3 }",
+                );
             }
             if let Some(d) = &destinations {
                 if d.iter().all(|x| *x == 0.0) {
                     let span = t.get("destinations").map(|v| v.span()).unwrap_or(t.span.clone());
-                    self.r.err(span, &t.field("destinations"), "no destination has a weight above 0", "give at least one of MX, US, CA a positive weight");
+                    self.r.err(
+                        span,
+                        &t.field("destinations"),
+                        "no destination has a weight above 0",
+                        "give at least one of MX, US, CA a positive weight",
+                    );
                 }
             }
             let knows = t.strs(self.r, "knows", false, "a list of claim point ids");
@@ -701,7 +984,12 @@ impl<'r, 't> Loader<'r, 't> {
                     .filter_map(|k| {
                         let p = self.place_ref(k, &t.field("knows"), index)?;
                         if !places[p as usize].claims {
-                            self.r.err(k.span.clone(), &t.field("knows"), format!("\"{}\" takes no claims", k.v), "knows lists claim points (places with claims = true)");
+                            self.r.err(
+                                k.span.clone(),
+                                &t.field("knows"),
+                                format!("\"{}\" takes no claims", k.v),
+                                "knows lists claim points (places with claims = true)",
+                            );
                             return None;
                         }
                         Some(p)
@@ -715,18 +1003,30 @@ impl<'r, 't> Loader<'r, 't> {
             let departure = self.departure(&mut t, cal);
             if let Some(i) = &id {
                 if !valid_id(&i.v) {
-                    self.r.err(i.span.clone(), &t.field("id"), format!("\"{}\" is not a valid id", i.v), "use lower-case letters, digits and _");
+                    self.r.err(
+                        i.span.clone(),
+                        &t.field("id"),
+                        format!("\"{}\" is not a valid id", i.v),
+                        "use lower-case letters, digits and _",
+                    );
                 }
                 if !ids.insert(i.v.clone()) {
-                    self.r.err(i.span.clone(), &t.field("id"), format!("duplicate population id `{}`", i.v), "population ids must be unique");
+                    self.r.err(
+                        i.span.clone(),
+                        &t.field("id"),
+                        format!("duplicate population id `{}`", i.v),
+                        "population ids must be unique",
+                    );
                 }
             }
+            let head_span = self.r.head(&t.span);
             t.finish(self.r, POPULATION_KEYS);
             let (Some(id), Some(origin), Some(nat), Some(people), Some(household), Some(dest), Some(departure)) =
                 (id, origin, nationality, people, household, destinations, departure)
             else {
                 continue;
             };
+            self.cohort_spans.push(head_span);
             cohorts.push(Cohort {
                 id: id.v,
                 origin,
@@ -746,7 +1046,12 @@ impl<'r, 't> Loader<'r, 't> {
         }
         if cohorts.len() > CohortIx::MAX as usize {
             let span = self.r.head(&root.span);
-            self.r.err(span, "population", format!("{} cohorts", cohorts.len()), format!("at most {} cohorts", CohortIx::MAX));
+            self.r.err(
+                span,
+                "population",
+                format!("{} cohorts", cohorts.len()),
+                format!("at most {} cohorts", CohortIx::MAX),
+            );
         }
         cohorts
     }
@@ -754,17 +1059,29 @@ impl<'r, 't> Loader<'r, 't> {
     fn household(&mut self, t: &mut Tbl) -> Option<Vec<(u8, f64)>> {
         let Some(mut sub) = t.sub(self.r, "household_size") else {
             // Default: families of four (assumption; see docs/scenario-format.md).
-            return if t.has("household_size") { None } else { Some(vec![(4, 1.0)]) };
+            return if t.has("household_size") {
+                None
+            } else {
+                Some(vec![(4, 1.0)])
+            };
         };
         let mut out = Vec::new();
-        let entries: Vec<_> = sub.entries().map(|(k, v)| (Sp::new(k.v.to_string(), k.span), v)).collect();
+        let entries: Vec<_> = sub
+            .entries()
+            .map(|(k, v)| (Sp::new(k.v.to_string(), k.span), v))
+            .collect();
         let mut ok = true;
         for (k, v) in entries {
             sub.get(&k.v);
             let field = sub.field(&k.v);
             let size = k.v.parse::<u32>().ok().filter(|s| (1..=255).contains(s));
             let Some(size) = size else {
-                self.r.err(k.span, &field, format!("\"{}\" is not a group size", k.v), "keys are group sizes from 1 to 255, e.g. household_size = { 2 = 0.3, 4 = 0.7 }");
+                self.r.err(
+                    k.span,
+                    &field,
+                    format!("\"{}\" is not a group size", k.v),
+                    "keys are group sizes from 1 to 255, e.g. household_size = { 2 = 0.3, 4 = 0.7 }",
+                );
                 ok = false;
                 continue;
             };
@@ -773,7 +1090,8 @@ impl<'r, 't> Loader<'r, 't> {
                 continue;
             };
             if w.v < 0.0 {
-                self.r.err(w.span, &field, format!("{} is negative", w.v), "weights are ≥ 0");
+                self.r
+                    .err(w.span, &field, format!("{} is negative", w.v), "weights are ≥ 0");
                 ok = false;
                 continue;
             }
@@ -781,7 +1099,12 @@ impl<'r, 't> Loader<'r, 't> {
         }
         let total: f64 = out.iter().map(|(_, w)| w).sum();
         if ok && total <= 0.0 {
-            self.r.err(sub.span.clone(), &t.field("household_size"), "no group size has a weight above 0", "give at least one size a positive weight");
+            self.r.err(
+                sub.span.clone(),
+                &t.field("household_size"),
+                "no group size has a weight above 0",
+                "give at least one size a positive weight",
+            );
             ok = false;
         }
         sub.finish(self.r, &["1", "2", "3", "4", "…"]);
@@ -790,7 +1113,9 @@ impl<'r, 't> Loader<'r, 't> {
 
     fn budget(&mut self, t: &mut Tbl) -> Option<Option<Budget>> {
         let field = t.field("budget_usd");
-        let Some(v) = t.get("budget_usd") else { return Some(None) };
+        let Some(v) = t.get("budget_usd") else {
+            return Some(None);
+        };
         let help = "US dollars per person: a number, or { median = …, p90 = … }";
         if let toml::de::DeValue::Table(_) = v.get_ref() {
             let mut sub = Tbl::of(self.r, v, field.clone())?;
@@ -800,7 +1125,12 @@ impl<'r, 't> Loader<'r, 't> {
             sub.finish(self.r, &["median", "p90"]);
             let (m, p) = (median?, p90?);
             if p.v < m.v {
-                self.r.err(p.span, &p90_field, format!("p90 {} is below the median {}", p.v, m.v), "the 90th percentile must be at least the median");
+                self.r.err(
+                    p.span,
+                    &p90_field,
+                    format!("p90 {} is below the median {}", p.v, m.v),
+                    "the 90th percentile must be at least the median",
+                );
                 return None;
             }
             return Some(Some(Budget::LogNormal { median: m.v, p90: p.v }));
@@ -820,15 +1150,27 @@ impl<'r, 't> Loader<'r, 't> {
         let until = t.date(self.r, "depart_until", false);
         let per_day = self.positive(t, "per_day", false, "people per day, > 0");
         let share = self.rate(t, "daily_depart_share", false);
-        let help = "use one form: depart = DATE; depart_from + depart_until; depart_from + per_day; or daily_depart_share";
+        let help =
+            "use one form: depart = DATE; depart_from + depart_until; depart_from + per_day; or daily_depart_share";
         let present: Vec<&str> = forms.iter().copied().filter(|k| t.has(k)).collect();
-        let combo = (t.has("depart"), t.has("depart_from"), t.has("depart_until"), t.has("per_day"), t.has("daily_depart_share"));
+        let combo = (
+            t.has("depart"),
+            t.has("depart_from"),
+            t.has("depart_until"),
+            t.has("per_day"),
+            t.has("daily_depart_share"),
+        );
         let span_of = |t: &mut Tbl, k: &str| t.get(k).map(|v| v.span()).unwrap_or_else(|| t.span.clone());
         let in_run = |s: &mut Self, d: &Sp<NaiveDate>, field: String| -> Option<u32> {
             let cal = cal?;
             let day = cal.day_of(d.v);
             if day < 0 || day >= cal.days as i64 {
-                s.r.err(d.span.clone(), &field, format!("{} is outside the run ({} to {})", d.v, cal.start, cal.end()), "departures must fall within the scenario's start and end");
+                s.r.err(
+                    d.span.clone(),
+                    &field,
+                    format!("{} is outside the run ({} to {})", d.v, cal.start, cal.end()),
+                    "departures must fall within the scenario's start and end",
+                );
                 return None;
             }
             Some(day as u32)
@@ -844,7 +1186,12 @@ impl<'r, 't> Loader<'r, 't> {
                 let ud = in_run(self, &u, t.field("depart_until"));
                 let (fd, ud) = (fd?, ud?);
                 if ud < fd {
-                    self.r.err(u.span, &t.field("depart_until"), format!("depart_until ({}) is before depart_from ({})", u.v, f.v), "the window is inclusive: until must be on or after from");
+                    self.r.err(
+                        u.span,
+                        &t.field("depart_until"),
+                        format!("depart_until ({}) is before depart_from ({})", u.v, f.v),
+                        "the window is inclusive: until must be on or after from",
+                    );
                     return None;
                 }
                 Some(Departure::Spread { from: fd, until: ud })
@@ -852,7 +1199,10 @@ impl<'r, 't> Loader<'r, 't> {
             (false, true, false, true, false) => {
                 let f = from?;
                 let fd = in_run(self, &f, t.field("depart_from"))?;
-                Some(Departure::PerDay { from: fd, per_day: per_day?.v })
+                Some(Departure::PerDay {
+                    from: fd,
+                    per_day: per_day?.v,
+                })
             }
             (false, false, false, false, true) => Some(Departure::Share(share?)),
             (false, false, false, false, false) => {
@@ -862,48 +1212,101 @@ impl<'r, 't> Loader<'r, 't> {
             }
             _ => {
                 let span = span_of(t, present.last().copied().unwrap_or("depart"));
-                self.r.err(span, &t.field(present.join(" + ").as_str()), "these departure keys do not make one form", help);
+                self.r.err(
+                    span,
+                    &t.field(present.join(" + ").as_str()),
+                    "these departure keys do not make one form",
+                    help,
+                );
                 None
             }
         }
     }
 
-    fn policy(&mut self, t: &mut Tbl, ctx: &PolicyCtx, documents: &[String]) -> Option<(Policy, std::ops::Range<usize>)> {
+    fn policy(
+        &mut self,
+        t: &mut Tbl,
+        ctx: &PolicyCtx,
+        documents: &[String],
+    ) -> Option<(Policy, std::ops::Range<usize>)> {
         let id = t.str(self.r, "id", true, "a short id for the policy, e.g. \"stca_ports\"");
         if let Some(i) = &id {
-            let stem = t.path.rfind('[').map(|b| t.path[..b].to_string()).unwrap_or_else(|| "policy".into());
+            let stem = t
+                .path
+                .rfind('[')
+                .map(|b| t.path[..b].to_string())
+                .unwrap_or_else(|| "policy".into());
             t.path = format!("{stem}[{}]", i.v);
             if !valid_id(&i.v) {
-                self.r.err(i.span.clone(), &t.field("id"), format!("\"{}\" is not a valid id", i.v), "use lower-case letters, digits and _");
+                self.r.err(
+                    i.span.clone(),
+                    &t.field("id"),
+                    format!("\"{}\" is not a valid id", i.v),
+                    "use lower-case letters, digits and _",
+                );
             }
         }
-        let kind = t.str(self.r, "kind", true, "one of stca, visa, title42, checkpoint, closure, enforcement, pathway, appointments, documents, pressure");
+        let kind = t.str(
+            self.r,
+            "kind",
+            true,
+            "one of stca, visa, title42, checkpoint, closure, enforcement, pathway, appointments, documents, pressure",
+        );
         let kinds: Vec<&str> = POLICY_KINDS.iter().map(|(k, _)| *k).collect();
         let kind = kind.and_then(|k| {
             if kinds.contains(&k.v.as_str()) {
                 Some(k)
             } else {
-                let dym = closest(&k.v, kinds.iter().copied()).map(|c| format!("did you mean \"{c}\"? ")).unwrap_or_default();
-                self.r.err(k.span, &t.field("kind"), format!("unknown policy kind \"{}\"", k.v), format!("{dym}valid kinds: {}", kinds.join(", ")));
+                let dym = closest(&k.v, kinds.iter().copied())
+                    .map(|c| format!("did you mean \"{c}\"? "))
+                    .unwrap_or_default();
+                self.r.err(
+                    k.span,
+                    &t.field("kind"),
+                    format!("unknown policy kind \"{}\"", k.v),
+                    format!("{dym}valid kinds: {}", kinds.join(", ")),
+                );
                 None
             }
         });
         let from = t.date(self.r, "from", false);
         let until = t.date(self.r, "until", false);
-        let window = self.window(t, from, until, ctx.cal, id.as_ref().map(|i| i.v.as_str()).unwrap_or("?"));
-        let nationalities = t.strs(self.r, "nationalities", false, "a list of ISO 3166-1 alpha-2 codes").map(|ns| {
-            ns.iter()
-                .filter_map(|n| match Country::parse(&n.v) {
-                    Some(c) => Some(c),
-                    None => {
-                        self.r.err(n.span.clone(), &t.field("nationalities"), format!("\"{}\" is not an ISO 3166-1 alpha-2 code", n.v), "write two capital letters, e.g. \"MX\"");
-                        None
-                    }
-                })
+        let window = self.window(
+            t,
+            from,
+            until,
+            ctx.cal,
+            id.as_ref().map(|i| i.v.as_str()).unwrap_or("?"),
+        );
+        let nationalities = t
+            .strs(self.r, "nationalities", false, "a list of ISO 3166-1 alpha-2 codes")
+            .map(|ns| {
+                ns.iter()
+                    .filter_map(|n| match Country::parse(&n.v) {
+                        Some(c) => Some(c),
+                        None => {
+                            self.r.err(
+                                n.span.clone(),
+                                &t.field("nationalities"),
+                                format!("\"{}\" is not an ISO 3166-1 alpha-2 code", n.v),
+                                "write two capital letters, e.g. \"MX\"",
+                            );
+                            None
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            });
+        let exempt = t.strs(
+            self.r,
+            "exempt",
+            false,
+            "traits: minor, family, relatives:CA, visa:US, papers:<documents policy id>",
+        );
+        let exempt = exempt.map(|es| {
+            es.iter()
+                .filter_map(|e| self.trait_of(e, &t.field("exempt"), documents))
                 .collect::<Vec<_>>()
         });
-        let exempt = t.strs(self.r, "exempt", false, "traits: minor, family, relatives:CA, visa:US, papers:<documents policy id>");
-        let exempt = exempt.map(|es| es.iter().filter_map(|e| self.trait_of(e, &t.field("exempt"), documents)).collect::<Vec<_>>());
         let kind = kind?;
         let k = self.policy_kind(t, &kind.v, ctx)?;
         let (from, until) = window?;
@@ -931,38 +1334,73 @@ impl<'r, 't> Loader<'r, 't> {
             Some(("papers", p)) => match documents.iter().position(|d| d == p) {
                 Some(i) => Some(Trait::Papers(i as PolicyIx)),
                 None => {
-                    self.r.err(e.span.clone(), field, format!("no documents policy has id \"{p}\""), "papers:<id> names a policy of kind documents in this file");
+                    self.r.err(
+                        e.span.clone(),
+                        field,
+                        format!("no documents policy has id \"{p}\""),
+                        "papers:<id> names a policy of kind documents in this file",
+                    );
                     return None;
                 }
             },
             _ => None,
         };
         if t.is_none() {
-            self.r.err(e.span.clone(), field, format!("unknown trait \"{}\"", e.v), help);
+            self.r
+                .err(e.span.clone(), field, format!("unknown trait \"{}\"", e.v), help);
         }
         t
     }
 
-    fn window(&mut self, t: &mut Tbl, from: Option<Sp<NaiveDate>>, until: Option<Sp<NaiveDate>>, cal: Option<Calendar>, id: &str) -> Option<(u32, u32)> {
+    fn window(
+        &mut self,
+        t: &mut Tbl,
+        from: Option<Sp<NaiveDate>>,
+        until: Option<Sp<NaiveDate>>,
+        cal: Option<Calendar>,
+        id: &str,
+    ) -> Option<(u32, u32)> {
         let cal = cal?;
         let f = from.as_ref().map(|f| cal.day_of(f.v)).unwrap_or(0);
         let u = until.as_ref().map(|u| cal.day_of(u.v)).unwrap_or(cal.days as i64 - 1);
         if let (Some(fs), Some(us)) = (&from, &until) {
             if us.v < fs.v {
-                self.r.err(us.span.clone(), &t.field("until"), format!("until ({}) is before from ({})", us.v, fs.v), "windows are inclusive: until must be on or after from");
+                self.r.err(
+                    us.span.clone(),
+                    &t.field("until"),
+                    format!("until ({}) is before from ({})", us.v, fs.v),
+                    "windows are inclusive: until must be on or after from",
+                );
                 return None;
             }
         }
         if u < 0 || f >= cal.days as i64 {
-            let span = until.as_ref().or(from.as_ref()).map(|s| s.span.clone()).unwrap_or(t.span.clone());
-            self.r.err(span, &t.field("from"), format!("the window does not overlap the run ({} to {})", cal.start, cal.end()), "move the window into the run, or remove the policy");
+            let span = until
+                .as_ref()
+                .or(from.as_ref())
+                .map(|s| s.span.clone())
+                .unwrap_or(t.span.clone());
+            self.r.err(
+                span,
+                &t.field("from"),
+                format!("the window does not overlap the run ({} to {})", cal.start, cal.end()),
+                "move the window into the run, or remove the policy",
+            );
             return None;
         }
         if f < 0 {
-            self.notes.push(format!("policy {id}: from {} is before the start; clipped to {}", from.as_ref().map(|f| f.v.to_string()).unwrap_or_default(), cal.start));
+            self.notes.push(format!(
+                "policy {id}: from {} is before the start; clipped to {}",
+                from.as_ref().map(|f| f.v.to_string()).unwrap_or_default(),
+                cal.start
+            ));
         }
         if u >= cal.days as i64 {
-            self.notes.push(format!("policy {id}: until {} is after the end; clipped to {}", until.as_ref().map(|u| u.v.to_string()).unwrap_or_default(), cal.end()));
+            self.notes.push(format!(
+                "policy {id}: until {} is after the end; clipped to {}",
+                until.as_ref().map(|u| u.v.to_string()).unwrap_or_default(),
+                cal.end()
+            ));
         }
         Some((f.max(0) as u32, u.min(cal.days as i64 - 1) as u32))
     }
@@ -970,7 +1408,10 @@ impl<'r, 't> Loader<'r, 't> {
     fn places_list(&mut self, t: &mut Tbl, key: &str, ctx: &PolicyCtx, required: bool) -> Option<Vec<PlaceIx>> {
         let list = t.strs(self.r, key, required, "a list of place ids")?;
         let field = t.field(key);
-        let out: Vec<PlaceIx> = list.iter().filter_map(|p| self.place_ref(p, &field, ctx.place_index)).collect();
+        let out: Vec<PlaceIx> = list
+            .iter()
+            .filter_map(|p| self.place_ref(p, &field, ctx.place_index))
+            .collect();
         (out.len() == list.len()).then_some(out)
     }
 
@@ -989,7 +1430,12 @@ impl<'r, 't> Loader<'r, 't> {
                     "ports" => Some(StcaScope::Ports),
                     "whole_border" => Some(StcaScope::WholeBorder),
                     other => {
-                        self.r.err(s.span, &t.field("scope"), format!("unknown scope \"{other}\""), "valid: \"ports\", \"whole_border\"");
+                        self.r.err(
+                            s.span,
+                            &t.field("scope"),
+                            format!("unknown scope \"{other}\""),
+                            "valid: \"ports\", \"whole_border\"",
+                        );
                         None
                     }
                 });
@@ -1008,7 +1454,12 @@ impl<'r, 't> Loader<'r, 't> {
                         .filter_map(|c| match Country::parse(&c.v).filter(|c| Dest::of(*c).is_some()) {
                             Some(c) => Some(c),
                             None => {
-                                self.r.err(c.span.clone(), &t.field("exempt_visas"), format!("\"{}\" is not one of MX, US, CA", c.v), "visas are tracked for MX, US and CA");
+                                self.r.err(
+                                    c.span.clone(),
+                                    &t.field("exempt_visas"),
+                                    format!("\"{}\" is not one of MX, US, CA", c.v),
+                                    "visas are tracked for MX, US and CA",
+                                );
                                 None
                             }
                         })
@@ -1036,7 +1487,8 @@ impl<'r, 't> Loader<'r, 't> {
                     if s.v == "origin" {
                         Some(SendTo::Origin)
                     } else {
-                        self.place_ref(&s, &t.field("send_to"), ctx.place_index).map(SendTo::Place)
+                        self.place_ref(&s, &t.field("send_to"), ctx.place_index)
+                            .map(SendTo::Place)
                     }
                 });
                 PolicyKind::Checkpoint {
@@ -1046,19 +1498,38 @@ impl<'r, 't> Loader<'r, 't> {
                 }
             }
             "closure" => {
-                let places = if t.has("places") { self.places_list(t, "places", ctx, false) } else { Some(Vec::new()) };
-                let one_way = t.bool(self.r, "one_way", "true to close only the direction written").map(|b| b.v).unwrap_or(false);
+                let places = if t.has("places") {
+                    self.places_list(t, "places", ctx, false)
+                } else {
+                    Some(Vec::new())
+                };
+                let one_way = t
+                    .bool(self.r, "one_way", "true to close only the direction written")
+                    .map(|b| b.v)
+                    .unwrap_or(false);
                 let legs = self.closure_routes(t, ctx, one_way);
                 if !t.has("places") && !t.has("routes") {
                     let span = self.r.head(&t.span);
-                    self.r.err(span, &t.field("places"), "a closure needs places, routes or both", "e.g. places = [\"laredo\"] or routes = [[\"nuevo_laredo\", \"laredo\"]]");
+                    self.r.err(
+                        span,
+                        &t.field("places"),
+                        "a closure needs places, routes or both",
+                        "e.g. places = [\"laredo\"] or routes = [[\"nuevo_laredo\", \"laredo\"]]",
+                    );
                     return None;
                 }
-                PolicyKind::Closure { places: places?, legs: legs? }
+                PolicyKind::Closure {
+                    places: places?,
+                    legs: legs?,
+                }
             }
             "enforcement" => {
                 let places = self.places_list(t, "places", ctx, true);
-                let rate = if t.has("detection_rate") { self.rate(t, "detection_rate", false) } else { Some(1.0) };
+                let rate = if t.has("detection_rate") {
+                    self.rate(t, "detection_rate", false)
+                } else {
+                    Some(1.0)
+                };
                 PolicyKind::Enforcement {
                     places: places?,
                     detection_rate: rate?,
@@ -1126,8 +1597,15 @@ impl<'r, 't> Loader<'r, 't> {
                         }
                     }
                     None => {
-                        let dym = closest(id, ctx.routes.iter().map(|r| r.id.as_str())).map(|c| format!("did you mean \"{c}\"? ")).unwrap_or_default();
-                        self.r.err(item.span(), &f, format!("no route has id \"{id}\""), format!("{dym}{help}"));
+                        let dym = closest(id, ctx.routes.iter().map(|r| r.id.as_str()))
+                            .map(|c| format!("did you mean \"{c}\"? "))
+                            .unwrap_or_default();
+                        self.r.err(
+                            item.span(),
+                            &f,
+                            format!("no route has id \"{id}\""),
+                            format!("{dym}{help}"),
+                        );
                         ok = false;
                     }
                 },
@@ -1154,13 +1632,22 @@ impl<'r, 't> Loader<'r, 't> {
                         .map(|(i, _)| i as LegIx)
                         .collect();
                     if found.is_empty() {
-                        self.r.err(item.span(), &f, format!("no route joins {} and {}", ctx.places[a as usize].id, ctx.places[b as usize].id), "close a route that a [[route]] declares");
+                        self.r.err(
+                            item.span(),
+                            &f,
+                            format!(
+                                "no route joins {} and {}",
+                                ctx.places[a as usize].id, ctx.places[b as usize].id
+                            ),
+                            "close a route that a [[route]] declares",
+                        );
                         ok = false;
                     }
                     legs.extend(found);
                 }
                 _ => {
-                    self.r.err(item.span(), &f, "expected a pair of place ids or a route id", help);
+                    self.r
+                        .err(item.span(), &f, "expected a pair of place ids or a route id", help);
                     ok = false;
                 }
             }
@@ -1178,15 +1665,29 @@ impl<'r, 't> Loader<'r, 't> {
             if let Some(i) = &id {
                 t.path = format!("variant[{}]", i.v);
                 if !ids.insert(i.v.clone()) {
-                    self.r.err(i.span.clone(), &t.field("id"), format!("duplicate variant id `{}`", i.v), "variant ids must be unique");
+                    self.r.err(
+                        i.span.clone(),
+                        &t.field("id"),
+                        format!("duplicate variant id `{}`", i.v),
+                        "variant ids must be unique",
+                    );
                 }
             }
             let description = t.str(self.r, "description", false, "");
-            let remove = t.strs(self.r, "remove", false, "a list of policy ids").unwrap_or_default();
+            let remove = t
+                .strs(self.r, "remove", false, "a list of policy ids")
+                .unwrap_or_default();
             for r in &remove {
                 if !base.iter().any(|p| p.id == r.v) {
-                    let dym = closest(&r.v, base.iter().map(|p| p.id.as_str())).map(|c| format!("did you mean \"{c}\"? ")).unwrap_or_default();
-                    self.r.err(r.span.clone(), &t.field("remove"), format!("no policy has id \"{}\"", r.v), format!("{dym}remove names policies of the base scenario"));
+                    let dym = closest(&r.v, base.iter().map(|p| p.id.as_str()))
+                        .map(|c| format!("did you mean \"{c}\"? "))
+                        .unwrap_or_default();
+                    self.r.err(
+                        r.span.clone(),
+                        &t.field("remove"),
+                        format!("no policy has id \"{}\"", r.v),
+                        format!("{dym}remove names policies of the base scenario"),
+                    );
                 }
             }
             let mut policies = Vec::new();
@@ -1217,12 +1718,31 @@ impl<'r, 't> Loader<'r, 't> {
                 _ => continue,
             };
             let crossings: Vec<&Place> = places.iter().filter(|pl| pl.border == Some(border)).collect();
+            let span = self.policy_spans.get(&p.id).cloned();
             if crossings.is_empty() {
-                self.r.push(Problem::new(None, format!("policy[{}].border", p.id), format!("no crossing has border = \"{border}\"")).help("give the border's crossings `border` so the policy has places to act on"));
+                self.r.push(
+                    Problem::new(
+                        span.clone(),
+                        format!("policy[{}].border", p.id),
+                        format!("no crossing has border = \"{border}\""),
+                    )
+                    .help("give the border's crossings `border` so the policy has places to act on"),
+                );
             }
             for c in crossings {
                 if c.near_side.is_none() {
-                    self.r.push(Problem::new(None, format!("place[{}].near_side", c.id), format!("policy {} sends people back from this crossing, but it has no near_side", p.id)).help("set near_side to the place on the other side where people sent back go"));
+                    let cspan = self.declared.get(&c.id).cloned();
+                    self.r.push(
+                        Problem::new(
+                            cspan,
+                            format!("place[{}].near_side", c.id),
+                            format!(
+                                "policy {} sends people back from this crossing, but it has no near_side",
+                                p.id
+                            ),
+                        )
+                        .help("set near_side to the place on the other side where people sent back go"),
+                    );
                 }
             }
         }
@@ -1236,7 +1756,7 @@ impl<'r, 't> Loader<'r, 't> {
         for l in legs {
             out[l.from as usize].push(l.to);
         }
-        for c in cohorts {
+        for (ci, c) in cohorts.iter().enumerate() {
             let mut seen = vec![false; places.len()];
             let mut stack = vec![c.origin];
             seen[c.origin as usize] = true;
@@ -1251,12 +1771,14 @@ impl<'r, 't> Loader<'r, 't> {
             let candidate = |p: usize| {
                 let pl = &places[p];
                 pl.claims
-                    && Dest::of(pl.country).map(|d| c.destinations[d as usize] > 0.0).unwrap_or(false)
+                    && Dest::of(pl.country)
+                        .map(|d| c.destinations[d as usize] > 0.0)
+                        .unwrap_or(false)
                     && c.knows.as_ref().map(|k| k.contains(&(p as PlaceIx))).unwrap_or(true)
             };
             if !(0..places.len()).any(|p| seen[p] && candidate(p)) {
                 self.r.push(
-                    Problem::new(None, format!("population[{}]", c.id), format!("no claim point in a destination country is reachable from {}", places[c.origin as usize].id))
+                    Problem::new(self.cohort_spans.get(ci).cloned(), format!("population[{}]", c.id), format!("no claim point in a destination country is reachable from {}", places[c.origin as usize].id))
                         .help("add routes from the origin to a claim point (claims = true) in a country listed in destinations, and check `knows`"),
                 );
             }
@@ -1268,14 +1790,30 @@ impl<'r, 't> Loader<'r, 't> {
         // Groups have at least one person, so there are at most `people` agents.
         let need = people * crate::agents::BYTES_PER_AGENT as u128;
         if people >= u32::MAX as u128 {
-            self.r.push(Problem::new(None, "population", format!("{people} people in all: more than the engine's {} agents", u32::MAX - 1)).help("split the study into several runs, or use larger groups"));
+            self.r.push(
+                Problem::new(
+                    self.cohort_spans.first().cloned(),
+                    "population",
+                    format!("{people} people in all: more than the engine's {} agents", u32::MAX - 1),
+                )
+                .help("split the study into several runs, or use larger groups"),
+            );
             return;
         }
         if let Some(avail) = available_memory() {
             if need > avail as u128 {
+                let span = self.cohort_spans.first().cloned();
                 self.r.push(
-                    Problem::new(None, "population", format!("{people} people would need up to {} of memory for agents; this machine has {} available", human_bytes(need), human_bytes(avail as u128)))
-                        .help("reduce people, or run on a machine with more memory"),
+                    Problem::new(
+                        span,
+                        "population",
+                        format!(
+                            "{people} people would need up to {} of memory for agents; this machine has {} available",
+                            human_bytes(need),
+                            human_bytes(avail as u128)
+                        ),
+                    )
+                    .help("reduce people, or run on a machine with more memory"),
                 );
             }
         }
@@ -1307,7 +1845,9 @@ fn policy_keys(kind: Option<&str>) -> Vec<&'static str> {
 }
 
 fn valid_id(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
 /// Memory available to this process, from /proc/meminfo (Linux); `None`

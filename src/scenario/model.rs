@@ -117,7 +117,11 @@ impl PlaceKind {
     ];
     /// The name used in scenario files.
     pub fn name(self) -> &'static str {
-        PlaceKind::NAMES.iter().find(|(_, k)| *k == self).map(|(n, _)| *n).unwrap_or("city")
+        PlaceKind::NAMES
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("city")
     }
 }
 
@@ -624,7 +628,9 @@ impl Scenario {
 
     /// Indices of the places that take claims.
     pub fn claim_points(&self) -> Vec<PlaceIx> {
-        (0..self.places.len() as PlaceIx).filter(|&p| self.places[p as usize].claims).collect()
+        (0..self.places.len() as PlaceIx)
+            .filter(|&p| self.places[p as usize].claims)
+            .collect()
     }
 }
 

@@ -104,7 +104,12 @@ impl<'a, 'i> Tbl<'a, 'i> {
         match v.get_ref() {
             DeValue::Table(t) => Some(Tbl::new(t, path, v.span())),
             other => {
-                r.err(v.span(), &path, format!("expected a table, found {}", kind_name(other)), "");
+                r.err(
+                    v.span(),
+                    &path,
+                    format!("expected a table, found {}", kind_name(other)),
+                    "",
+                );
                 None
             }
         }
@@ -150,7 +155,12 @@ impl<'a, 'i> Tbl<'a, 'i> {
             Some(v) => match v.get_ref() {
                 DeValue::String(s) => Some(Sp::new(s.to_string(), v.span())),
                 other => {
-                    r.err(v.span(), &field, format!("expected a string, found {}", kind_name(other)), help);
+                    r.err(
+                        v.span(),
+                        &field,
+                        format!("expected a string, found {}", kind_name(other)),
+                        help,
+                    );
                     None
                 }
             },
@@ -193,7 +203,12 @@ impl<'a, 'i> Tbl<'a, 'i> {
         match v.get_ref() {
             DeValue::Boolean(b) => Some(Sp::new(*b, v.span())),
             other => {
-                r.err(v.span(), &field, format!("expected true or false, found {}", kind_name(other)), help);
+                r.err(
+                    v.span(),
+                    &field,
+                    format!("expected true or false, found {}", kind_name(other)),
+                    help,
+                );
                 None
             }
         }
@@ -245,7 +260,12 @@ impl<'a, 'i> Tbl<'a, 'i> {
                 Some(out)
             }
             other => {
-                r.err(v.span(), &field, format!("expected a list of strings, found {}", kind_name(other)), help);
+                r.err(
+                    v.span(),
+                    &field,
+                    format!("expected a list of strings, found {}", kind_name(other)),
+                    help,
+                );
                 None
             }
         }
@@ -258,7 +278,12 @@ impl<'a, 'i> Tbl<'a, 'i> {
         match v.get_ref() {
             DeValue::Array(a) => Some(a.iter().collect()),
             other => {
-                r.err(v.span(), &field, format!("expected an array, found {}", kind_name(other)), help);
+                r.err(
+                    v.span(),
+                    &field,
+                    format!("expected an array, found {}", kind_name(other)),
+                    help,
+                );
                 None
             }
         }
@@ -320,14 +345,24 @@ pub(crate) fn number(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, help
         DeValue::Integer(i) => parse_int(i.as_str(), i.radix()).map(|x| x as f64),
         DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
         other => {
-            r.err(v.span(), field, format!("expected a number, found {}", kind_name(other)), help);
+            r.err(
+                v.span(),
+                field,
+                format!("expected a number, found {}", kind_name(other)),
+                help,
+            );
             return None;
         }
     };
     match parsed {
         Some(x) if x.is_finite() => Some(Sp::new(x, v.span())),
         Some(x) => {
-            r.err(v.span(), field, format!("{x} is not a finite number"), "write a finite number (not nan or inf)");
+            r.err(
+                v.span(),
+                field,
+                format!("{x} is not a finite number"),
+                "write a finite number (not nan or inf)",
+            );
             None
         }
         None => {
@@ -352,12 +387,22 @@ pub(crate) fn integer(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, hel
             if x.is_finite() && x.fract() == 0.0 && x.abs() < 9.0e15 {
                 Some(Sp::new(x as i64, v.span()))
             } else {
-                r.err(v.span(), field, format!("expected a whole number, found {}", f.as_str()), help);
+                r.err(
+                    v.span(),
+                    field,
+                    format!("expected a whole number, found {}", f.as_str()),
+                    help,
+                );
                 None
             }
         }
         other => {
-            r.err(v.span(), field, format!("expected a whole number, found {}", kind_name(other)), help);
+            r.err(
+                v.span(),
+                field,
+                format!("expected a whole number, found {}", kind_name(other)),
+                help,
+            );
             None
         }
     }
@@ -376,7 +421,12 @@ pub(crate) fn date(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str) -> Opt
         },
         DeValue::String(s) => crate::time::parse_date(s),
         other => {
-            r.err(v.span(), field, format!("expected a date, found {}", kind_name(other)), help);
+            r.err(
+                v.span(),
+                field,
+                format!("expected a date, found {}", kind_name(other)),
+                help,
+            );
             return None;
         }
     };
