@@ -164,6 +164,8 @@ struct World<'s> {
     /// Daily claims per place (`u64::MAX`: none).
     claims_per_day: Vec<u64>,
     origin: Vec<PlaceIx>,
+    /// `[kind * places + place]` → index of the request bucket (`u32::MAX`: none).
+    buckets: Buckets,
     /// Daily departure chance per cohort.
     depart_share: Vec<f64>,
     replan_days: u16,
@@ -205,6 +207,77 @@ struct Request {
     budget: f32,
 }
 
+/// The shared resources requests can be for: every place with a capacity
+/// (admission) and every claim point with `claims_per_day`.
+struct Buckets {
+    of: Vec<u32>,
+    list: Vec<(u8, u32)>,
+}
+
+impl Buckets {
+    fn new(sc: &Scenario) -> Buckets {
+        let places = sc.places.len();
+        let mut of = vec![u32::MAX; 2 * places];
+        let mut list = Vec::new();
+        for (kind, has) in [
+            (REQ_ADMIT, &|p: &crate::scenario::Place| p.capacity.is_some()),
+            (REQ_CLAIM, &|p: &crate::scenario::Place| {
+                p.claims && p.claims_per_day.is_some()
+            }),
+        ] as [(u8, &dyn Fn(&crate::scenario::Place) -> bool); 2]
+        {
+            for (i, p) in sc.places.iter().enumerate() {
+                if has(p) {
+                    of[kind as usize * places + i] = list.len() as u32;
+                    list.push((kind, i as u32));
+                }
+            }
+        }
+        Buckets { of, list }
+    }
+}
+
+/// Decides which requests are granted: per resource, requests are taken in
+/// order of (per-agent random key, agent id), and a group is admitted if it
+/// fits in the room left; one that does not is skipped. Only the smallest
+/// keys that could possibly be admitted are sorted (a group has at least
+/// one person, so at most `room` groups fit), which keeps a queue of a
+/// million requests for a few hundred places cheap. The result does not
+/// depend on how requests were gathered: keys are unique and totally ordered.
+fn admit(per: Vec<Vec<Vec<Request>>>, buckets: &Buckets, room_of: impl Fn(u8, u32) -> u64) -> Vec<Request> {
+    let mut out = Vec::new();
+    for (b, pieces) in per.into_iter().enumerate() {
+        let total: usize = pieces.iter().map(Vec::len).sum();
+        if total == 0 {
+            continue;
+        }
+        let mut reqs = Vec::with_capacity(total);
+        for p in pieces {
+            reqs.extend(p);
+        }
+        let (kind, res) = buckets.list[b];
+        let mut room = room_of(kind, res);
+        let order = |r: &Request| (r.key, r.agent);
+        let mut start = 0;
+        while room > 0 && start < reqs.len() {
+            let rest = &mut reqs[start..];
+            let k = (room.min(rest.len() as u64)) as usize;
+            if k < rest.len() {
+                rest.select_nth_unstable_by_key(k - 1, order);
+            }
+            rest[..k].sort_unstable_by_key(order);
+            for r in &rest[..k] {
+                if r.size as u64 <= room {
+                    room -= r.size as u64;
+                    out.push(*r);
+                }
+            }
+            start += k;
+        }
+    }
+    out
+}
+
 /// Per-split accumulator of the parallel pass.
 struct Acc {
     cols: Vec<[u64; N_COLS]>,
@@ -213,18 +286,20 @@ struct Acc {
     delta: [i64; N_STATES],
     /// `[cohort * N_EVENTS + e]` = (count, new distinct people).
     events: Vec<[u64; 2]>,
-    requests: Vec<Request>,
+    /// `[bucket]`: pieces of requests, one per fold; merging moves pieces,
+    /// not requests.
+    requests: Vec<Vec<Vec<Request>>>,
 }
 
 impl Acc {
-    fn new(places: usize, cohorts: usize) -> Acc {
+    fn new(places: usize, cohorts: usize, buckets: usize) -> Acc {
         Acc {
             cols: vec![[0; N_COLS]; places],
             incoming: vec![0; places],
             census: [0; N_STATES],
             delta: [0; N_STATES],
             events: vec![[0; 2]; cohorts * N_EVENTS],
-            requests: Vec::new(),
+            requests: vec![vec![Vec::new()]; buckets],
         }
     }
 
@@ -245,7 +320,9 @@ impl Acc {
             a[0] += b[0];
             a[1] += b[1];
         }
-        self.requests.extend(o.requests);
+        for (a, b) in self.requests.iter_mut().zip(o.requests) {
+            a.extend(b);
+        }
         self
     }
 
@@ -519,6 +596,7 @@ impl<'s> Engine<'s> {
                 })
                 .collect(),
             origin: sc.cohorts.iter().map(|c| c.origin).collect(),
+            buckets: Buckets::new(sc),
             depart_share: sc
                 .cohorts
                 .iter()
@@ -604,7 +682,7 @@ impl<'s> Engine<'s> {
             .chunks_mut(CHUNK)
             .into_par_iter()
             .fold(
-                || Acc::new(places, cohorts),
+                || Acc::new(places, cohorts, w.buckets.list.len()),
                 |mut acc, mut ch| {
                     for i in 0..ch.state.len() {
                         if State::from_u8(ch.state[i]).absorbing() {
@@ -614,52 +692,46 @@ impl<'s> Engine<'s> {
                         let mut a = ch.load(i, ch.base + i as u32);
                         let req = w.advance(&ctx, &mut a, &mut acc);
                         ch.store(i, &a);
-                        match req {
-                            Some(r) => acc.requests.push(r),
-                            None => acc.census(&a, legs),
+                        // A requester is counted waiting where it is; if
+                        // admitted, pass B moves it and counts it again.
+                        acc.census(&a, legs);
+                        if let Some(r) = req {
+                            let b = w.buckets.of[r.kind as usize * places + r.resource as usize] as usize;
+                            if let Some(piece) = acc.requests.get_mut(b).and_then(|p| p.first_mut()) {
+                                piece.push(r);
+                            }
                         }
                     }
                     acc
                 },
             )
             .reduce_with(Acc::merge);
-        let mut acc = acc.unwrap_or_else(|| Acc::new(places, cohorts));
-        // Admission: requests in order of (resource, per-agent key, id).
-        let mut requests = std::mem::take(&mut acc.requests);
-        requests.par_sort_unstable_by_key(|r| ((r.kind as u64) << 32 | r.resource as u64, r.key, r.agent));
-        let mut admitted = vec![false; requests.len()];
-        let mut i = 0;
-        while i < requests.len() {
-            let (kind, res) = (requests[i].kind, requests[i].resource);
-            let mut room = if kind == REQ_ADMIT {
+        let mut acc = acc.unwrap_or_else(|| Acc::new(places, cohorts, w.buckets.list.len()));
+        // Admission: per resource, requests in order of (per-agent key, id).
+        let requests = std::mem::take(&mut acc.requests);
+        let admitted = admit(requests, &w.buckets, |kind, res| {
+            if kind == REQ_ADMIT {
                 w.capacity[res as usize].saturating_sub(self.present[res as usize] + self.incoming[res as usize])
             } else {
                 w.claims_per_day[res as usize]
-            };
-            while i < requests.len() && requests[i].kind == kind && requests[i].resource == res {
-                let size = requests[i].size as u64;
-                if size <= room {
-                    room -= size;
-                    admitted[i] = true;
-                }
-                i += 1;
             }
-        }
-        // Pass B: the requesters, in admission order.
-        for (r, ok) in requests.iter().zip(&admitted) {
+        });
+        // Pass B: the admitted, in admission order. Requesters were counted
+        // as waiting where they are; the admitted are counted again after.
+        for r in &admitted {
             let idx = r.agent as usize;
             let mut a = self.agents.load(idx, r.agent);
-            if *ok {
-                match r.kind {
-                    REQ_ADMIT => {
-                        let slot = w.book.slot_of[a.target as usize] as usize;
-                        let next = w.book.routing(ctx.epoch, a.class).next(slot, a.place);
-                        if next != NONE && w.set_out(&mut a, next, &mut acc) {
-                            w.travel(&ctx, &mut a, r.budget, &mut acc, Phase::B);
-                        }
+            acc.census[State::Waiting as usize] -= a.size as u64;
+            acc.cols[a.place as usize][Col::Present as usize] -= a.size as u64;
+            match r.kind {
+                REQ_ADMIT => {
+                    let slot = w.book.slot_of[a.target as usize] as usize;
+                    let next = w.book.routing(ctx.epoch, a.class).next(slot, a.place);
+                    if next != NONE && w.set_out(&mut a, next, &mut acc) {
+                        w.travel(&ctx, &mut a, r.budget, &mut acc, Phase::B);
                     }
-                    _ => w.claim(&ctx, &mut a, &mut acc),
                 }
+                _ => w.claim(&ctx, &mut a, &mut acc),
             }
             self.agents.store(idx, &a);
             acc.census(&a, legs);
