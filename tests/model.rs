@@ -259,3 +259,59 @@ fn a_shelter_whose_capacity_binds_never_holds_more_than_it() {
         .unwrap_or(0);
     assert!(waiting_at_o > 0, "people wait at o for room");
 }
+
+#[test]
+fn the_example_in_the_scenario_format_doc_loads_and_runs() {
+    let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenario-format.md"))
+        .expect("the doc exists");
+    let start = doc.find("```toml\n").expect("the doc has a TOML example") + "```toml\n".len();
+    let end = start + doc[start..].find("```").expect("the example ends");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let p = write(tmp.path(), "example.toml", &doc[start..end]);
+    let out = tmp.path().join("example");
+    run(&p, &out, &[]);
+    let rows = places(&out);
+    // the capacity of the shelter (500) holds, and the closure of laredo stops claims in its window
+    assert!(rows.iter().filter(|r| r.place == "shelter").all(|r| r.present <= 500));
+    let closed: u64 = rows
+        .iter()
+        .filter(|r| r.place == "laredo" && (31..=44).contains(&r.day))
+        .map(|r| r.claims)
+        .sum();
+    assert_eq!(closed, 0);
+    assert!(
+        rows.iter()
+            .filter(|r| r.place == "laredo")
+            .map(|r| r.claims)
+            .sum::<u64>()
+            > 0
+    );
+}
+
+#[test]
+fn the_caravan_ends_mostly_in_mexican_claims_with_its_checkpoints_acting() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("caravan");
+    run(&scenario("caravan-2025.toml"), &out, &[]);
+    let o = outcomes(&out);
+    let total = |state: &str| o.iter().filter(|r| r.1 == state).map(|r| r.2).sum::<u64>();
+    assert_eq!(o.iter().map(|r| r.2).sum::<u64>(), 300);
+    assert!(
+        total("claimed_mx") >= 240,
+        "most claim in Mexico: {}",
+        total("claimed_mx")
+    );
+    assert_eq!(total("claimed_us"), 0, "the US ports are closed");
+    assert_eq!(
+        total("claimed_ca"),
+        0,
+        "the flight to Canada is closed to these nationalities"
+    );
+    let rows = places(&out);
+    let intercepted: u64 = rows
+        .iter()
+        .filter(|r| r.place == "oaxaca" || r.place == "puebla")
+        .map(|r| r.intercepted)
+        .sum();
+    assert!(intercepted > 0, "the INM checkpoints intercept some");
+}
