@@ -122,6 +122,10 @@ pub const DEPART_NEVER: u16 = u16::MAX - 1;
 
 /// Flag: decide at the next chance (after an event, a refusal, or a lost route).
 pub const F_DECIDE: u8 = 1 << 0;
+/// Flag: knows the eligibility rules in force (decides by the informed view).
+pub const F_INFORMED: u8 = 1 << 1;
+/// Flag: waiting for papers at a documents place.
+pub const F_PAPERS: u8 = 1 << 2;
 
 /// The agent columns. Index = agent id, stable for a scenario and seed
 /// whatever the policies (variants re-run the same agents).
@@ -147,6 +151,11 @@ pub struct Agents {
     pub timer: Vec<u16>,
     /// Policy epoch as perceived at the last decision.
     pub epoch_seen: Vec<u16>,
+    /// Day of the last crossing between ports into a country under a
+    /// whole-border STCA (`NO_DAY`: none).
+    pub mark: Vec<u16>,
+    /// Day of the group's appointment at its target port (`NO_DAY`: none).
+    pub appt: Vec<u16>,
     /// [`State`] as a byte.
     pub state: Vec<u8>,
     /// People in the group.
@@ -160,7 +169,10 @@ pub struct Agents {
 }
 
 /// Bytes of column storage per agent, all columns told.
-pub const BYTES_PER_AGENT: usize = 4 + 4 + 4 + 4 + 4 + 2 + 2 + 2 + 2 + 2 + 1 + 1 + 1 + 1 + 1;
+pub const BYTES_PER_AGENT: usize = 4 + 4 + 4 + 4 + 4 + 2 + 2 + 2 + 2 + 2 + 2 + 2 + 1 + 1 + 1 + 1 + 1;
+
+/// "No day" in u16 day columns.
+pub const NO_DAY: u16 = u16::MAX;
 
 const _: () = assert!(BYTES_PER_AGENT <= 48, "the design limit is 48 bytes per agent");
 
@@ -191,6 +203,8 @@ impl Agents {
         self.class.reserve_exact(n);
         self.timer.reserve_exact(n);
         self.epoch_seen.reserve_exact(n);
+        self.mark.reserve_exact(n);
+        self.appt.reserve_exact(n);
         self.state.reserve_exact(n);
         self.size.reserve_exact(n);
         self.delay.reserve_exact(n);
@@ -211,6 +225,8 @@ impl Agents {
         let mut class = self.class.chunks_mut(n);
         let mut timer = self.timer.chunks_mut(n);
         let mut epoch_seen = self.epoch_seen.chunks_mut(n);
+        let mut mark = self.mark.chunks_mut(n);
+        let mut appt = self.appt.chunks_mut(n);
         let mut state = self.state.chunks_mut(n);
         let mut flags = self.flags.chunks_mut(n);
         let mut seen = self.seen.chunks_mut(n);
@@ -237,8 +253,20 @@ impl Agents {
             class.next(),
             timer.next(),
         ) {
-            let (Some(epoch_seen), Some(state), Some(flags), Some(seen), Some(cohort), Some(size), Some(delay)) = (
+            let (
+                Some(epoch_seen),
+                Some(mark),
+                Some(appt),
+                Some(state),
+                Some(flags),
+                Some(seen),
+                Some(cohort),
+                Some(size),
+                Some(delay),
+            ) = (
                 epoch_seen.next(),
+                mark.next(),
+                appt.next(),
                 state.next(),
                 flags.next(),
                 seen.next(),
@@ -260,6 +288,8 @@ impl Agents {
                 class,
                 timer,
                 epoch_seen,
+                mark,
+                appt,
                 state,
                 flags,
                 seen,
@@ -295,6 +325,10 @@ pub struct ChunkMut<'a> {
     pub timer: &'a mut [u16],
     #[allow(missing_docs)]
     pub epoch_seen: &'a mut [u16],
+    #[allow(missing_docs)]
+    pub mark: &'a mut [u16],
+    #[allow(missing_docs)]
+    pub appt: &'a mut [u16],
     #[allow(missing_docs)]
     pub state: &'a mut [u8],
     #[allow(missing_docs)]
@@ -334,6 +368,10 @@ pub struct Agent {
     pub timer: u16,
     /// See [`Agents::epoch_seen`].
     pub epoch_seen: u16,
+    /// See [`Agents::mark`].
+    pub mark: u16,
+    /// See [`Agents::appt`].
+    pub appt: u16,
     /// See [`Agents::state`].
     pub state: State,
     /// See [`Agents::flags`].
@@ -365,6 +403,8 @@ macro_rules! load_store {
                     class: self.class[i],
                     timer: self.timer[i],
                     epoch_seen: self.epoch_seen[i],
+                    mark: self.mark[i],
+                    appt: self.appt[i],
                     state: State::from_u8(self.state[i]),
                     flags: self.flags[i],
                     seen: self.seen[i],
@@ -386,6 +426,8 @@ macro_rules! load_store {
                 self.class[i] = a.class;
                 self.timer[i] = a.timer;
                 self.epoch_seen[i] = a.epoch_seen;
+                self.mark[i] = a.mark;
+                self.appt[i] = a.appt;
                 self.state[i] = a.state as u8;
                 self.flags[i] = a.flags;
                 self.seen[i] = a.seen;
@@ -472,6 +514,7 @@ fn build_cohort(a: &mut Agents, sc: &Scenario, ci: CohortIx, c: &Cohort, key: Ke
             0
         };
         let timer = departure_day(c.departure, placed, c.people);
+        let informed = d.uniform() < c.informed_share;
         a.place.push(c.origin);
         a.leg.push(NONE);
         a.left.push(0.0);
@@ -482,10 +525,12 @@ fn build_cohort(a: &mut Agents, sc: &Scenario, ci: CohortIx, c: &Cohort, key: Ke
         a.class.push(0);
         a.timer.push(timer);
         a.epoch_seen.push(u16::MAX);
+        a.mark.push(NO_DAY);
+        a.appt.push(NO_DAY);
         a.state.push(State::NotDeparted as u8);
         a.size.push(size as u8);
         a.delay.push(delay);
-        a.flags.push(F_DECIDE);
+        a.flags.push(if informed { F_DECIDE | F_INFORMED } else { F_DECIDE });
         a.seen.push(0);
         placed += size;
     }

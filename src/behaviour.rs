@@ -5,7 +5,7 @@
 //! "default"`). Reads the policy tables and the agent; must not move agents
 //! or touch shared counts.
 
-use crate::agents::Agent;
+use crate::agents::{Agent, F_INFORMED};
 use crate::policy::PolicyBook;
 use crate::rng::{Key, Stream};
 use crate::scenario::{Behaviour, Dest, Scenario, NONE};
@@ -99,7 +99,7 @@ impl Chooser {
         if ln_pref == f64::NEG_INFINITY || perceived_open <= 0.0 {
             return None;
         }
-        let path = book.routing(epoch, a.class).path(t, a.place)?;
+        let path = book.routing(epoch, a.class, a.flags & F_INFORMED != 0).path(t, a.place)?;
         if path.cost_usd > a.budget {
             return None;
         }
@@ -125,7 +125,7 @@ impl Chooser {
         let mut draws = self.decide.draws(a.id, day);
         let mut best = (f64::NEG_INFINITY, NONE);
         for t in 0..self.n_targets {
-            let open = book.openness(perceived, a.class, t);
+            let open = book.openness(perceived, a.class, a.flags & F_INFORMED != 0, t);
             if let Some(u) = self.utility(a, t, open, book, epoch, hazard) {
                 let g = -(-(draws.uniform().max(f64::MIN_POSITIVE)).ln()).ln();
                 if u + g > best.0 {

@@ -7,8 +7,8 @@
 
 use crate::agents::{State, N_STATES};
 use crate::engine::{self, Col, DayView, Recorder, RunConfig};
-use crate::output::{self, OutDir, PlacesTable, TraceTable};
-use crate::scenario::{self, human_bytes, LoadError, PolicyKind, Scenario};
+use crate::output::{self, CohortPlacesTable, OutDir, PlacesTable, TraceTable};
+use crate::scenario::{self, human_bytes, LoadError, Scenario};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -55,6 +55,9 @@ struct RunArgs {
     /// Multiply every cohort's people (and per_day departures) by this factor.
     #[arg(long, value_name = "FACTOR")]
     scale: Option<f64>,
+    /// Also write cohort_places.csv: the places table per cohort.
+    #[arg(long)]
+    by_cohort: bool,
     /// No progress bar and no summary on the terminal.
     #[arg(long, short)]
     quiet: bool,
@@ -120,9 +123,9 @@ fn check(path: &Path) -> ExitCode {
     }
     s += &format!("policies  {}\n", sc.policies.len());
     for p in &sc.policies {
-        let acts = match p.kind {
-            PolicyKind::Closure { .. } | PolicyKind::Checkpoint { .. } => "",
-            _ => "  (loaded; takes effect in a later version)",
+        let who = match &p.nationalities {
+            Some(n) => format!("  nationalities {}", n.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",")),
+            None => String::new(),
         };
         s += &format!(
             "  {:<24} {:<12} {} to {}{}\n",
@@ -130,7 +133,7 @@ fn check(path: &Path) -> ExitCode {
             p.kind.name(),
             cal.date_of(p.from),
             cal.date_of(p.until),
-            acts
+            who
         );
     }
     if !sc.variants.is_empty() {
@@ -205,6 +208,7 @@ fn run(args: RunArgs) -> ExitCode {
 fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Result<(), Box<dyn std::error::Error>> {
     let mut out = OutDir::create(out_path)?;
     let mut places = PlacesTable::new(&out)?;
+    let mut by_cohort = if args.by_cohort { Some(CohortPlacesTable::new(&out)?) } else { None };
     let threads = args.threads.map(|t| t as usize);
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
     let show = !args.quiet && std::io::stderr().is_terminal();
@@ -228,6 +232,7 @@ fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Resul
     let cfg = RunConfig {
         seed: args.seed,
         threads,
+        by_cohort: args.by_cohort,
     };
     // The trace samples agents by id, and ids are only known once the
     // population is built: count groups with a dry build of the sizes.
@@ -244,11 +249,17 @@ fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Resul
         if let Some(t) = trace.as_mut() {
             recs.push(t);
         }
+        if let Some(t) = by_cohort.as_mut() {
+            recs.push(t);
+        }
         engine::run(sc, &cfg, &mut recs)?
     };
     progress.0.finish_and_clear();
     out.finish(places.into_file())?;
     if let Some(t) = trace {
+        out.finish(t.into_file())?;
+    }
+    if let Some(t) = by_cohort {
         out.finish(t.into_file())?;
     }
     output::write_outcomes(&mut out, sc, &result)?;

@@ -8,12 +8,15 @@
 //! order by per-agent keys); people in all states equal the people of all
 //! cohorts every day, checked against counters kept from transitions.
 
-use crate::agents::{self, Agent, Agents, CohortRanges, Event, State, DEPART_DAILY, F_DECIDE, N_EVENTS, N_STATES};
+use crate::agents::{
+    self, Agent, Agents, CohortRanges, Event, State, DEPART_DAILY, F_DECIDE, F_INFORMED, F_PAPERS, NO_DAY, N_EVENTS,
+    N_STATES,
+};
 use crate::behaviour::Chooser;
 use crate::graph::Graph;
-use crate::policy::PolicyBook;
+use crate::policy::{PolicyBook, PAPERS_BIT0};
 use crate::rng::{Key, Stream};
-use crate::scenario::{Departure, Leg, NoTarget, PlaceIx, Scenario, SendTo, NONE};
+use crate::scenario::{Leg, NoTarget, PlaceIx, PolicyKind, Scenario, SendTo, NONE};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use std::time::Instant;
@@ -81,6 +84,8 @@ pub struct RunConfig {
     pub seed: Option<u64>,
     /// Worker threads (`None`: all cores).
     pub threads: Option<usize>,
+    /// Keep place counts per cohort (for `cohort_places.csv`).
+    pub by_cohort: bool,
 }
 
 /// What one day looked like, handed to recorders.
@@ -91,6 +96,8 @@ pub struct DayView<'a> {
     pub date: NaiveDate,
     /// Counts per place, in people (`[place][Col]`).
     pub places: &'a [[u64; N_COLS]],
+    /// With `by_cohort`: counts per cohort and place (`[cohort * places + place]`); else empty.
+    pub by_cohort: &'a [[u64; N_COLS]],
     /// People in each state at the end of the day.
     pub states: [u64; N_STATES],
     /// The agents, for traces.
@@ -163,18 +170,22 @@ struct World<'s> {
     capacity: Vec<u64>,
     /// Daily claims per place (`u64::MAX`: none).
     claims_per_day: Vec<u64>,
+    /// Where people sent back from a crossing go (`NONE`: nowhere set).
+    near_side: Vec<u32>,
     origin: Vec<PlaceIx>,
-    /// `[kind * places + place]` → index of the request bucket (`u32::MAX`: none).
+    /// Nationality group of each cohort (for recomputing classes).
+    nat: Vec<u16>,
     buckets: Buckets,
-    /// Daily departure chance per cohort.
-    depart_share: Vec<f64>,
     replan_days: u16,
     no_target: NoTarget,
+    harm_outcome: bool,
+    by_cohort: bool,
     depart: Key,
     queue: Key,
     claim: Key,
     event: Key,
     event_b: Key,
+    harm: Key,
 }
 
 /// One day's context.
@@ -192,10 +203,16 @@ enum Phase {
     B,
 }
 
+/// Room at a place with a capacity (blocking).
 const REQ_ADMIT: u8 = 0;
+/// A claim slot at a place with `claims_per_day` (blocking).
 const REQ_CLAIM: u8 = 1;
+/// An appointment (blocking: the group waits where it asks).
+const REQ_APPT: u8 = 2;
+/// A place on a lawful pathway (not blocking: the group goes on meanwhile).
+const REQ_PATHWAY: u8 = 3;
 
-/// A request for a shared resource: a place's capacity, or a claim slot.
+/// A request for a shared resource.
 #[derive(Clone, Copy, Debug)]
 struct Request {
     kind: u8,
@@ -207,34 +224,69 @@ struct Request {
     budget: f32,
 }
 
-/// The shared resources requests can be for: every place with a capacity
-/// (admission) and every claim point with `claims_per_day`.
+/// The shared resources requests can be for: every place with a capacity,
+/// every claim point with `claims_per_day`, every appointments and every
+/// pathway policy. Buckets are in that order, so pathway selections are
+/// settled after the day's moves.
 struct Buckets {
-    of: Vec<u32>,
+    places: usize,
+    of_place: Vec<u32>,
+    of_policy: Vec<u32>,
     list: Vec<(u8, u32)>,
 }
 
 impl Buckets {
     fn new(sc: &Scenario) -> Buckets {
         let places = sc.places.len();
-        let mut of = vec![u32::MAX; 2 * places];
+        let mut of_place = vec![u32::MAX; 2 * places];
+        let mut of_policy = vec![u32::MAX; sc.policies.len()];
         let mut list = Vec::new();
-        for (kind, has) in [
-            (REQ_ADMIT, &|p: &crate::scenario::Place| p.capacity.is_some()),
-            (REQ_CLAIM, &|p: &crate::scenario::Place| {
-                p.claims && p.claims_per_day.is_some()
-            }),
-        ] as [(u8, &dyn Fn(&crate::scenario::Place) -> bool); 2]
-        {
-            for (i, p) in sc.places.iter().enumerate() {
-                if has(p) {
-                    of[kind as usize * places + i] = list.len() as u32;
+        for (i, p) in sc.places.iter().enumerate() {
+            if p.capacity.is_some() {
+                of_place[i] = list.len() as u32;
+                list.push((REQ_ADMIT, i as u32));
+            }
+        }
+        for (i, p) in sc.places.iter().enumerate() {
+            if p.claims && p.claims_per_day.is_some() {
+                of_place[places + i] = list.len() as u32;
+                list.push((REQ_CLAIM, i as u32));
+            }
+        }
+        for kind in [REQ_APPT, REQ_PATHWAY] {
+            for (i, p) in sc.policies.iter().enumerate() {
+                let k = match p.kind {
+                    PolicyKind::Appointments { .. } => REQ_APPT,
+                    PolicyKind::Pathway { .. } => REQ_PATHWAY,
+                    _ => continue,
+                };
+                if k == kind {
+                    of_policy[i] = list.len() as u32;
                     list.push((kind, i as u32));
                 }
             }
         }
-        Buckets { of, list }
+        Buckets {
+            places,
+            of_place,
+            of_policy,
+            list,
+        }
     }
+
+    #[inline(always)]
+    fn of(&self, kind: u8, resource: u32) -> u32 {
+        match kind {
+            REQ_ADMIT | REQ_CLAIM => self.of_place[kind as usize * self.places + resource as usize],
+            _ => self.of_policy[resource as usize],
+        }
+    }
+}
+
+/// Whole units of a daily `rate` that fall on day `d` of a window, so that
+/// fractional rates add up exactly over days.
+fn daily_units(rate: f64, d: u32) -> u64 {
+    ((rate * (d as f64 + 1.0)).floor() - (rate * d as f64).floor()).max(0.0) as u64
 }
 
 /// Decides which requests are granted: per resource, requests are taken in
@@ -281,6 +333,9 @@ fn admit(per: Vec<Vec<Vec<Request>>>, buckets: &Buckets, room_of: impl Fn(u8, u3
 /// Per-split accumulator of the parallel pass.
 struct Acc {
     cols: Vec<[u64; N_COLS]>,
+    /// `[cohort * places + place]`, with `--by-cohort`.
+    by_cohort: Vec<[u64; N_COLS]>,
+    places: usize,
     incoming: Vec<u64>,
     census: [u64; N_STATES],
     delta: [i64; N_STATES],
@@ -292,9 +347,11 @@ struct Acc {
 }
 
 impl Acc {
-    fn new(places: usize, cohorts: usize, buckets: usize) -> Acc {
+    fn new(places: usize, cohorts: usize, buckets: usize, by_cohort: bool) -> Acc {
         Acc {
             cols: vec![[0; N_COLS]; places],
+            by_cohort: if by_cohort { vec![[0; N_COLS]; places * cohorts] } else { Vec::new() },
+            places,
             incoming: vec![0; places],
             census: [0; N_STATES],
             delta: [0; N_STATES],
@@ -304,7 +361,7 @@ impl Acc {
     }
 
     fn merge(mut self, o: Acc) -> Acc {
-        for (a, b) in self.cols.iter_mut().zip(&o.cols) {
+        for (a, b) in self.cols.iter_mut().zip(&o.cols).chain(self.by_cohort.iter_mut().zip(&o.by_cohort)) {
             for c in 0..N_COLS {
                 a[c] += b[c];
             }
@@ -324,6 +381,23 @@ impl Acc {
             a.extend(b);
         }
         self
+    }
+
+    /// Adds the group's people to a place column (and its cohort's).
+    #[inline(always)]
+    fn add(&mut self, a: &Agent, place: u32, col: Col) {
+        self.cols[place as usize][col as usize] += a.size as u64;
+        if !self.by_cohort.is_empty() {
+            self.by_cohort[a.cohort as usize * self.places + place as usize][col as usize] += a.size as u64;
+        }
+    }
+
+    #[inline(always)]
+    fn sub_present(&mut self, a: &Agent) {
+        self.cols[a.place as usize][Col::Present as usize] -= a.size as u64;
+        if !self.by_cohort.is_empty() {
+            self.by_cohort[a.cohort as usize * self.places + a.place as usize][Col::Present as usize] -= a.size as u64;
+        }
     }
 
     #[inline(always)]
@@ -350,128 +424,302 @@ impl Acc {
     fn census(&mut self, a: &Agent, legs: &[Leg]) {
         self.census[a.state as usize] += a.size as u64;
         match a.state {
-            State::Waiting => self.cols[a.place as usize][Col::Present as usize] += a.size as u64,
+            State::Waiting => self.add(a, a.place, Col::Present),
             State::Travelling => self.incoming[legs[a.leg as usize].to as usize] += a.size as u64,
             _ => {}
         }
     }
+
+    /// Takes back [`Acc::census`] of a group that pass B will count again.
+    #[inline(always)]
+    fn uncensus(&mut self, a: &Agent, legs: &[Leg]) {
+        self.census[a.state as usize] -= a.size as u64;
+        match a.state {
+            State::Waiting => self.sub_present(a),
+            State::Travelling => self.incoming[legs[a.leg as usize].to as usize] -= a.size as u64,
+            _ => {}
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, buckets: &Buckets, r: Request) {
+        let b = buckets.of(r.kind, r.resource) as usize;
+        if let Some(piece) = self.requests.get_mut(b).and_then(|p| p.first_mut()) {
+            piece.push(r);
+        }
+    }
+}
+
+/// What happens after a group reaches a place.
+enum Arrival {
+    /// It may go on today.
+    Go,
+    /// Its day ends here (or it was moved, or it left the graph).
+    Stop,
 }
 
 impl World<'_> {
-    /// One agent's day. Returns a request when it needs a shared resource
-    /// (phase A only); the agent then waits for the admission step.
+    #[inline(always)]
+    fn informed(a: &Agent) -> bool {
+        a.flags & F_INFORMED != 0
+    }
+
+    /// One agent's day, in pass A.
     #[inline]
-    fn advance(&self, d: &DayCtx, a: &mut Agent, acc: &mut Acc) -> Option<Request> {
+    fn advance(&self, d: &DayCtx, a: &mut Agent, acc: &mut Acc) {
         match a.state {
             State::NotDeparted => {
+                self.apply_pathway(d, a, acc);
                 let go = match a.timer {
-                    DEPART_DAILY => self.depart.uniform(a.id, d.day) < self.depart_share[a.cohort as usize],
+                    DEPART_DAILY => self.depart.uniform(a.id, d.day) < self.book.depart_share(d.epoch, a.cohort),
                     t => t as u32 == d.day,
                 };
                 if !go {
-                    return None;
+                    return;
                 }
                 acc.set_state(a, State::Waiting);
                 a.flags |= F_DECIDE;
                 a.timer = 0;
             }
-            State::Waiting => a.timer = a.timer.saturating_add(1),
+            State::Waiting => {
+                a.timer = a.timer.saturating_add(1);
+                self.apply_pathway(d, a, acc);
+                if a.flags & F_PAPERS != 0 && !self.wait_for_papers(d, a) {
+                    return;
+                }
+                if a.appt != NO_DAY && d.day < a.appt as u32 && a.place != a.target {
+                    // An appointment holder waits where it is for its date.
+                    return;
+                }
+            }
             State::Travelling => {}
-            _ => return None,
+            _ => return,
         }
-        self.travel(d, a, 1.0, acc, Phase::A)
+        self.travel(d, a, 1.0, acc, Phase::A);
+    }
+
+    /// A group at home or waiting at a place where a lawful pathway is
+    /// applied for applies each day; the draw is settled after the moves.
+    #[inline]
+    fn apply_pathway(&self, d: &DayCtx, a: &Agent, acc: &mut Acc) {
+        if let Some(p) = self.book.acting(self.book.rules(d.epoch, a.place).pathway, a.class) {
+            acc.push(&self.buckets, self.request(REQ_PATHWAY, p as u32, d, a, 0.0));
+        }
+    }
+
+    /// Papers: true once they are issued (or the office closed).
+    fn wait_for_papers(&self, d: &DayCtx, a: &mut Agent) -> bool {
+        let Some(p) = self.book.acting(self.book.rules(d.epoch, a.place).documents, a.class) else {
+            a.flags &= !F_PAPERS;
+            return true;
+        };
+        let PolicyKind::Documents { wait_days, .. } = self.sc.policies[p as usize].kind else {
+            return true;
+        };
+        if (a.timer as u32) < wait_days {
+            return false;
+        }
+        a.traits |= 1 << (PAPERS_BIT0 + self.book.papers_of[p as usize].min(7));
+        a.class = self.book.classes.class_of(self.nat[a.cohort as usize], a.traits);
+        a.flags &= !F_PAPERS;
+        a.timer = 0;
+        true
     }
 
     /// Moves an agent for `budget` days of travel, acting at every place
     /// reached, until the budget is used, it reaches its target, or a place
     /// acts on it.
-    fn travel(&self, d: &DayCtx, a: &mut Agent, mut budget: f32, acc: &mut Acc, phase: Phase) -> Option<Request> {
+    fn travel(&self, d: &DayCtx, a: &mut Agent, mut budget: f32, acc: &mut Acc, phase: Phase) {
         let mut decided = false;
         let mut events = if phase == Phase::A { self.event } else { self.event_b }.draws(a.id, d.day);
         loop {
             if a.leg != NONE {
-                let l = &self.legs[a.leg as usize];
                 if a.left > budget + EPS {
                     a.left -= budget;
                     acc.set_state(a, State::Travelling);
-                    return None;
+                    return;
                 }
                 budget -= a.left;
-                a.left = 0.0;
-                a.leg = NONE;
-                a.place = l.to;
-                acc.set_state(a, State::Waiting);
-                acc.cols[l.to as usize][Col::Arrived as usize] += a.size as u64;
-                if let Some(cp) = self.book.checkpoint(d.epoch, a.class, l.to) {
-                    if events.uniform() < cp.rate as f64 {
-                        acc.cols[l.to as usize][Col::Intercepted as usize] += a.size as u64;
-                        acc.event(a, Event::Intercepted);
-                        a.place = match cp.send_to {
-                            SendTo::Place(p) => p,
-                            SendTo::Origin => self.origin[a.cohort as usize],
-                        };
-                        a.flags |= F_DECIDE;
-                        a.timer = 0;
-                        return None;
-                    }
+                match self.arrive(d, a, acc, &mut events) {
+                    Arrival::Go => continue,
+                    Arrival::Stop => return,
                 }
-                if l.to != a.target && self.capacity[l.to as usize] != u64::MAX {
-                    // A place with a capacity holds the group for the night.
-                    return None;
-                }
-                continue;
             }
             // At a place.
             acc.set_state(a, State::Waiting);
             let perceived = self.book.epoch(d.day as i64 - a.delay as i64);
-            let trigger =
-                a.flags & F_DECIDE != 0 || a.target == NONE || perceived != a.epoch_seen || a.timer >= self.replan_days;
+            let committed = a.appt != NO_DAY;
+            let trigger = a.flags & F_DECIDE != 0
+                || a.target == NONE
+                || perceived != a.epoch_seen
+                || (a.timer >= self.replan_days && !committed);
             if trigger {
                 if decided {
-                    return None;
+                    return;
                 }
                 decided = true;
                 self.decide(d, a, perceived, acc);
                 if a.state.absorbing() {
-                    return None;
+                    return;
                 }
             }
             if a.place == a.target {
                 if self.claims_per_day[a.place as usize] != u64::MAX {
-                    return (phase == Phase::A).then(|| self.request(REQ_CLAIM, a.place, d, a, budget));
+                    if phase == Phase::A {
+                        acc.push(&self.buckets, self.request(REQ_CLAIM, a.place, d, a, budget));
+                    }
+                    return;
                 }
                 self.claim(d, a, acc);
-                return None;
+                return;
             }
             if budget <= EPS {
-                return None;
+                return;
+            }
+            // A group aiming for a port that takes claims by appointment asks
+            // for one where it can, and waits there until it has one.
+            if a.appt == NO_DAY {
+                let rules = self.book.rules(d.epoch, a.place);
+                if let Some(p) = self.book.acting(rules.appt_from, a.class) {
+                    if self.book.rules(d.epoch, a.target).appt_port == Some(p) {
+                        if phase == Phase::A {
+                            acc.push(&self.buckets, self.request(REQ_APPT, p as u32, d, a, budget));
+                        }
+                        return;
+                    }
+                }
             }
             let slot = self.book.slot_of[a.target as usize] as usize;
-            let next = self.book.routing(d.epoch, a.class).next(slot, a.place);
+            let next = self.book.routing(d.epoch, a.class, Self::informed(a)).next(slot, a.place);
             if next == NONE {
                 // The target cannot be reached any more (a route or place
                 // closed): decide again, at most once a day.
                 a.flags |= F_DECIDE;
                 if decided {
-                    return None;
+                    return;
                 }
                 continue;
             }
             let to = self.legs[next as usize].to;
             if self.capacity[to as usize] != u64::MAX {
-                return (phase == Phase::A).then(|| self.request(REQ_ADMIT, to, d, a, budget));
+                if phase == Phase::A {
+                    acc.push(&self.buckets, self.request(REQ_ADMIT, to, d, a, budget));
+                }
+                return;
             }
             if !self.set_out(a, next, acc) {
-                return None;
+                return;
             }
         }
     }
 
-    fn request(&self, kind: u8, resource: PlaceIx, d: &DayCtx, a: &Agent, budget: f32) -> Request {
+    /// The end of a leg: the place acts on the group.
+    fn arrive(&self, d: &DayCtx, a: &mut Agent, acc: &mut Acc, events: &mut crate::rng::Draws) -> Arrival {
+        let l = &self.legs[a.leg as usize];
+        let x = l.to;
+        a.left = 0.0;
+        a.leg = NONE;
+        a.place = x;
+        acc.set_state(a, State::Waiting);
+        if self.harm_outcome && l.risk > 0.0 && self.harm.draws(a.id, d.day ^ (x << 16)).uniform() < l.risk as f64 {
+            acc.set_state(a, State::DiedOrMissing);
+            return Arrival::Stop;
+        }
+        acc.add(a, x, Col::Arrived);
+        if let Some((rate, send_to)) = self.book.checkpoint(self.sc, d.epoch, a.class, x) {
+            if events.uniform() < rate {
+                acc.add(a, x, Col::Intercepted);
+                acc.event(a, Event::Intercepted);
+                let to = match send_to {
+                    SendTo::Place(p) => p,
+                    SendTo::Origin => self.origin[a.cohort as usize],
+                };
+                self.moved(a, to);
+                return Arrival::Stop;
+            }
+        }
+        let place = &self.sc.places[x as usize];
+        if place.kind == crate::scenario::PlaceKind::Crossing && x != a.target {
+            let rules = self.book.rules(d.epoch, x);
+            let mut detected = false;
+            if !place.official {
+                if let Some(p) = self.book.acting(rules.enforcement, a.class) {
+                    if let PolicyKind::Enforcement { detection_rate, .. } = self.sc.policies[p as usize].kind {
+                        if events.uniform() < detection_rate {
+                            detected = true;
+                            acc.add(a, x, Col::Detected);
+                            acc.event(a, Event::Detected);
+                            a.flags |= F_INFORMED;
+                        }
+                    }
+                }
+            }
+            if place.official || detected {
+                // Met by border officers: the rules of the crossing apply.
+                if self.book.acting(rules.stca, a.class).is_some() {
+                    self.sent_back(a, x, Col::TurnedBack, Event::TurnedBack, acc);
+                    return Arrival::Stop;
+                }
+                if let Some(p) = self.book.acting(rules.title42, a.class) {
+                    if let PolicyKind::Title42 { expulsion_rate, .. } = self.sc.policies[p as usize].kind {
+                        if events.uniform() < expulsion_rate {
+                            self.sent_back(a, x, Col::Expelled, Event::Expelled, acc);
+                            return Arrival::Stop;
+                        }
+                    }
+                }
+                if detected && place.claims {
+                    // Apprehended between ports: the claim is made here.
+                    self.claim(d, a, acc);
+                    return Arrival::Stop;
+                }
+            } else if self.book.acting(rules.stca, a.class).is_some() {
+                // Crossed between ports unseen under a whole-border STCA: a
+                // claim inland must wait out `claim_within_days`.
+                a.mark = d.day.min(NO_DAY as u32 - 1) as u16;
+            }
+        }
+        if let Some(p) = self.book.acting(self.book.rules(d.epoch, x).documents, a.class) {
+            let bit = 1u16 << (PAPERS_BIT0 + self.book.papers_of[p as usize].min(7));
+            if a.traits & bit == 0 {
+                a.flags |= F_PAPERS;
+                a.timer = 0;
+                return Arrival::Stop;
+            }
+        }
+        if x == a.target {
+            return Arrival::Go;
+        }
+        if self.capacity[x as usize] != u64::MAX {
+            // A place with a capacity holds the group for the night.
+            return Arrival::Stop;
+        }
+        Arrival::Go
+    }
+
+    /// A forced move: the group waits where it was sent and decides again.
+    fn moved(&self, a: &mut Agent, to: PlaceIx) {
+        a.place = to;
+        a.leg = NONE;
+        a.flags |= F_DECIDE | F_INFORMED;
+        a.timer = 0;
+    }
+
+    /// Turned back (STCA) or expelled (Title 42) to the crossing's near side.
+    fn sent_back(&self, a: &mut Agent, x: PlaceIx, col: Col, e: Event, acc: &mut Acc) {
+        acc.add(a, x, col);
+        acc.event(a, e);
+        a.mark = NO_DAY;
+        a.appt = NO_DAY;
+        let to = self.near_side[x as usize];
+        self.moved(a, if to == NONE { x } else { to });
+    }
+
+    fn request(&self, kind: u8, resource: u32, d: &DayCtx, a: &Agent, budget: f32) -> Request {
         Request {
             kind,
             resource,
-            key: self.queue.word(a.id, d.day),
+            key: self.queue.word(a.id, d.day ^ ((kind as u32) << 28)),
             agent: a.id,
             size: a.size,
             budget,
@@ -487,7 +735,7 @@ impl World<'_> {
             return false;
         }
         a.budget -= l.cost_usd;
-        acc.cols[a.place as usize][Col::Departed as usize] += a.size as u64;
+        acc.add(a, a.place, Col::Departed);
         a.leg = leg;
         a.left = l.days;
         a.timer = 0;
@@ -500,6 +748,9 @@ impl World<'_> {
         a.epoch_seen = perceived;
         a.timer = 0;
         a.flags &= !F_DECIDE;
+        if t != a.target {
+            a.appt = NO_DAY;
+        }
         a.target = t;
         if t == NONE {
             let s = match self.no_target {
@@ -510,20 +761,64 @@ impl World<'_> {
         }
     }
 
-    /// A claim at the agent's target, let in with the true openness.
+    /// A claim at the place the group is at, under the rules in force.
     fn claim(&self, d: &DayCtx, a: &mut Agent, acc: &mut Acc) {
-        let slot = self.book.slot_of[a.place as usize] as usize;
-        let open = self.book.openness(d.epoch, a.class, slot);
-        if self.claim.uniform(a.id, d.day) < open as f64 {
+        let x = a.place;
+        let rules = self.book.rules(d.epoch, x);
+        let holder = a.appt != NO_DAY;
+        if self.book.acting(rules.appt_port, a.class).is_some() {
+            if !holder {
+                // Turned away without an appointment.
+                a.flags |= F_DECIDE | F_INFORMED;
+                return;
+            }
+            if d.day < a.appt as u32 {
+                return;
+            }
+        }
+        if self.book.acting(rules.stca, a.class).is_some() {
+            self.sent_back(a, x, Col::TurnedBack, Event::TurnedBack, acc);
+            return;
+        }
+        if let Some(p) = self.book.acting(self.book.epochs[d.epoch as usize].stca_inland, a.class) {
+            if let PolicyKind::Stca {
+                border,
+                claim_within_days,
+                ..
+            } = self.sc.policies[p as usize].kind
+            {
+                let place = &self.sc.places[x as usize];
+                if place.country == border.north
+                    && place.kind != crate::scenario::PlaceKind::Crossing
+                    && a.mark != NO_DAY
+                    && d.day < a.mark as u32 + claim_within_days
+                {
+                    // Waits out the days since crossing before claiming.
+                    return;
+                }
+            }
+        }
+        if !holder {
+            if let Some(p) = self.book.acting(rules.title42, a.class) {
+                if let PolicyKind::Title42 { expulsion_rate, .. } = self.sc.policies[p as usize].kind {
+                    if self.claim.uniform(a.id, d.day) < expulsion_rate {
+                        self.sent_back(a, x, Col::Expelled, Event::Expelled, acc);
+                        return;
+                    }
+                }
+            }
+        }
+        let slot = self.book.slot_of[x as usize] as usize;
+        if slot != u32::MAX as usize && self.book.openness(d.epoch, a.class, false, slot) > 0.0 {
             let s = match self.chooser.target_dest[slot] {
                 crate::scenario::Dest::MX => State::ClaimedMx,
                 crate::scenario::Dest::US => State::ClaimedUs,
                 crate::scenario::Dest::CA => State::ClaimedCa,
             };
-            acc.cols[a.place as usize][Col::Claims as usize] += a.size as u64;
+            acc.add(a, x, Col::Claims);
             acc.set_state(a, s);
         } else {
-            a.flags |= F_DECIDE;
+            a.flags |= F_DECIDE | F_INFORMED;
         }
     }
 }
@@ -546,18 +841,31 @@ pub struct Engine<'s> {
     states: [u64; N_STATES],
     events: Vec<[u64; 2]>,
     cols: Vec<[u64; N_COLS]>,
+    by_cohort_cols: Vec<[u64; N_COLS]>,
     build_s: f64,
 }
 
 impl<'s> Engine<'s> {
     /// Builds the population and every table.
     pub fn new(sc: &'s Scenario, seed: u64) -> Engine<'s> {
-        let t0 = Instant::now();
-        let (agents, ranges) = agents::build(sc, seed);
-        Engine::with_agents(sc, seed, agents, ranges, t0)
+        Engine::with_config(sc, seed, false)
     }
 
-    fn with_agents(sc: &'s Scenario, seed: u64, mut agents: Agents, ranges: CohortRanges, t0: Instant) -> Engine<'s> {
+    /// As [`Engine::new`], keeping place counts per cohort if `by_cohort`.
+    pub fn with_config(sc: &'s Scenario, seed: u64, by_cohort: bool) -> Engine<'s> {
+        let t0 = Instant::now();
+        let (agents, ranges) = agents::build(sc, seed);
+        Engine::with_agents(sc, seed, agents, ranges, t0, by_cohort)
+    }
+
+    fn with_agents(
+        sc: &'s Scenario,
+        seed: u64,
+        mut agents: Agents,
+        ranges: CohortRanges,
+        t0: Instant,
+        by_cohort: bool,
+    ) -> Engine<'s> {
         let graph = Graph::new(sc);
         let book = PolicyBook::new(sc, &graph);
         let chooser = Chooser::new(sc, &book, seed);
@@ -595,18 +903,15 @@ impl<'s> Engine<'s> {
                     }
                 })
                 .collect(),
+            near_side: sc.places.iter().map(|p| p.near_side.unwrap_or(NONE)).collect(),
             origin: sc.cohorts.iter().map(|c| c.origin).collect(),
+            nat,
             buckets: Buckets::new(sc),
-            depart_share: sc
-                .cohorts
-                .iter()
-                .map(|c| match c.departure {
-                    Departure::Share(p) => p,
-                    _ => 0.0,
-                })
-                .collect(),
             replan_days: b.replan_days.min(u16::MAX as u32) as u16,
             no_target: b.no_target,
+            harm_outcome: b.harm_outcome,
+            by_cohort,
+            harm: Key::new(seed, Stream::Harm),
             depart: Key::new(seed, Stream::Depart),
             queue: Key::new(seed, Stream::Queue),
             claim: Key::new(seed, Stream::Claim),
@@ -629,6 +934,7 @@ impl<'s> Engine<'s> {
             states,
             events: vec![[0; 2]; sc.cohorts.len() * N_EVENTS],
             cols: vec![[0; N_COLS]; n],
+            by_cohort_cols: Vec::new(),
             agents,
             ranges,
             seed,
@@ -682,7 +988,7 @@ impl<'s> Engine<'s> {
             .chunks_mut(CHUNK)
             .into_par_iter()
             .fold(
-                || Acc::new(places, cohorts, w.buckets.list.len()),
+                || Acc::new(places, cohorts, w.buckets.list.len(), w.by_cohort),
                 |mut acc, mut ch| {
                     for i in 0..ch.state.len() {
                         if State::from_u8(ch.state[i]).absorbing() {
@@ -690,48 +996,64 @@ impl<'s> Engine<'s> {
                             continue;
                         }
                         let mut a = ch.load(i, ch.base + i as u32);
-                        let req = w.advance(&ctx, &mut a, &mut acc);
+                        w.advance(&ctx, &mut a, &mut acc);
                         ch.store(i, &a);
-                        // A requester is counted waiting where it is; if
-                        // admitted, pass B moves it and counts it again.
+                        // A requester is counted where it is; if granted,
+                        // pass B takes that back and counts it again.
                         acc.census(&a, legs);
-                        if let Some(r) = req {
-                            let b = w.buckets.of[r.kind as usize * places + r.resource as usize] as usize;
-                            if let Some(piece) = acc.requests.get_mut(b).and_then(|p| p.first_mut()) {
-                                piece.push(r);
-                            }
-                        }
                     }
                     acc
                 },
             )
             .reduce_with(Acc::merge);
-        let mut acc = acc.unwrap_or_else(|| Acc::new(places, cohorts, w.buckets.list.len()));
+        let mut acc = acc.unwrap_or_else(|| Acc::new(places, cohorts, w.buckets.list.len(), w.by_cohort));
         // Admission: per resource, requests in order of (per-agent key, id).
         let requests = std::mem::take(&mut acc.requests);
-        let admitted = admit(requests, &w.buckets, |kind, res| {
-            if kind == REQ_ADMIT {
+        let sc = w.sc;
+        let admitted = admit(requests, &w.buckets, |kind, res| match kind {
+            REQ_ADMIT => {
                 w.capacity[res as usize].saturating_sub(self.present[res as usize] + self.incoming[res as usize])
-            } else {
-                w.claims_per_day[res as usize]
+            }
+            REQ_CLAIM => w.claims_per_day[res as usize],
+            _ => {
+                let p = &sc.policies[res as usize];
+                let rate = match p.kind {
+                    PolicyKind::Appointments { slots_per_day, .. } => slots_per_day,
+                    PolicyKind::Pathway { quota_per_year, .. } => quota_per_year / 365.0,
+                    _ => 0.0,
+                };
+                daily_units(rate, day.saturating_sub(p.from))
             }
         });
-        // Pass B: the admitted, in admission order. Requesters were counted
-        // as waiting where they are; the admitted are counted again after.
+        // Pass B: the granted, in bucket and admission order. Requesters
+        // were counted where they were; each is taken back and counted again.
         for r in &admitted {
             let idx = r.agent as usize;
             let mut a = self.agents.load(idx, r.agent);
-            acc.census[State::Waiting as usize] -= a.size as u64;
-            acc.cols[a.place as usize][Col::Present as usize] -= a.size as u64;
+            if a.state.absorbing() {
+                continue;
+            }
+            acc.uncensus(&a, legs);
             match r.kind {
                 REQ_ADMIT => {
                     let slot = w.book.slot_of[a.target as usize] as usize;
-                    let next = w.book.routing(ctx.epoch, a.class).next(slot, a.place);
+                    let next = w.book.routing(ctx.epoch, a.class, World::informed(&a)).next(slot, a.place);
                     if next != NONE && w.set_out(&mut a, next, &mut acc) {
                         w.travel(&ctx, &mut a, r.budget, &mut acc, Phase::B);
                     }
                 }
-                _ => w.claim(&ctx, &mut a, &mut acc),
+                REQ_CLAIM => w.claim(&ctx, &mut a, &mut acc),
+                REQ_APPT => {
+                    let lead = match sc.policies[r.resource as usize].kind {
+                        PolicyKind::Appointments { lead_days, .. } => lead_days,
+                        _ => 0,
+                    };
+                    a.appt = (day + lead).min(NO_DAY as u32 - 1) as u16;
+                    if lead == 0 {
+                        w.travel(&ctx, &mut a, r.budget, &mut acc, Phase::B);
+                    }
+                }
+                _ => acc.set_state(&mut a, State::EnteredLawfully),
             }
             self.agents.store(idx, &a);
             acc.census(&a, legs);
@@ -791,6 +1113,7 @@ impl<'s> Engine<'s> {
         self.incoming = acc.incoming;
         self.states = acc.census;
         self.cols = acc.cols;
+        self.by_cohort_cols = acc.by_cohort;
         self.day += 1;
         Ok(())
     }
@@ -802,6 +1125,7 @@ impl<'s> Engine<'s> {
             day,
             date: self.w.sc.calendar.date_of(day),
             places: &self.cols,
+            by_cohort: &self.by_cohort_cols,
             states: self.states,
             agents: &self.agents,
             scenario: self.w.sc,
@@ -877,7 +1201,7 @@ pub fn run(sc: &Scenario, cfg: &RunConfig, recorders: &mut [&mut dyn Recorder]) 
             reason: e.to_string(),
         })?;
     pool.install(|| {
-        let mut engine = Engine::new(sc, cfg.seed.unwrap_or(sc.seed));
+        let mut engine = Engine::with_config(sc, cfg.seed.unwrap_or(sc.seed), cfg.by_cohort);
         let t0 = Instant::now();
         while !engine.done() {
             engine.step()?;

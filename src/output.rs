@@ -182,6 +182,50 @@ impl Recorder for PlacesTable {
     }
 }
 
+/// Writes `cohort_places.csv`: the places table per cohort, so a user can
+/// see who crossed where.
+pub struct CohortPlacesTable {
+    f: TableFile,
+}
+
+impl CohortPlacesTable {
+    /// Starts the table.
+    pub fn new(out: &OutDir) -> Result<CohortPlacesTable, OutputError> {
+        let mut f = out.file("cohort_places.csv")?;
+        let header: Vec<&str> = Col::ALL.iter().map(|c| c.name()).collect();
+        writeln!(f, "day,date,cohort,nationality,place,{}", header.join(","))
+            .map_err(io_err(Path::new("cohort_places.csv")))?;
+        Ok(CohortPlacesTable { f })
+    }
+
+    /// The finished file.
+    pub fn into_file(self) -> TableFile {
+        self.f
+    }
+}
+
+impl Recorder for CohortPlacesTable {
+    fn day(&mut self, v: &DayView<'_>) -> io::Result<()> {
+        use std::fmt::Write as _;
+        let date = v.date.format("%Y-%m-%d").to_string();
+        let n = v.scenario.places.len();
+        let mut line = String::with_capacity(128);
+        for (ci, c) in v.scenario.cohorts.iter().enumerate() {
+            for (p, place) in v.scenario.places.iter().enumerate() {
+                let Some(counts) = v.by_cohort.get(ci * n + p) else { continue };
+                line.clear();
+                let _ = write!(line, "{},{},{},{},{}", v.day, date, c.id, c.nationality, place.id);
+                for x in counts {
+                    let _ = write!(line, ",{x}");
+                }
+                line.push('\n');
+                self.f.write_all(line.as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Writes `trace.csv`: the day-by-day place and state of sampled agents.
 pub struct TraceTable {
     f: TableFile,

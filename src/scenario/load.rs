@@ -76,6 +76,7 @@ const POPULATION_KEYS: &[&str] = &[
     "visa",
     "resident_of",
     "budget_usd",
+    "informed_share",
     "depart",
     "depart_from",
     "depart_until",
@@ -91,7 +92,7 @@ const POLICY_KINDS: &[(&str, &[&str])] = &[
     ("closure", &["places", "routes", "one_way"]),
     ("enforcement", &["places", "detection_rate"]),
     ("pathway", &["country", "quota_per_year", "apply_at"]),
-    ("appointments", &["ports", "slots_per_day", "request_from"]),
+    ("appointments", &["ports", "slots_per_day", "request_from", "lead_days"]),
     ("documents", &["place", "wait_days", "papers"]),
     ("pressure", &["country", "factor"]),
 ];
@@ -1000,6 +1001,7 @@ impl<'r, 't> Loader<'r, 't> {
             let visa = self.country_shares(&mut t, "visa", "visa shares", false);
             let resident_of = self.country(&mut t, "resident_of", false);
             let budget = self.budget(&mut t);
+            let informed_share = self.rate(&mut t, "informed_share", false);
             let departure = self.departure(&mut t, cal);
             if let Some(i) = &id {
                 if !valid_id(&i.v) {
@@ -1041,6 +1043,7 @@ impl<'r, 't> Loader<'r, 't> {
                 visa: visa.unwrap_or([0.0; 3]),
                 resident_of: resident_of.map(|r| r.v),
                 budget: budget.unwrap_or(None),
+                informed_share: informed_share.unwrap_or(1.0),
                 departure,
             });
         }
@@ -1549,10 +1552,12 @@ impl<'r, 't> Loader<'r, 't> {
                 let ports = self.places_list(t, "ports", ctx, true);
                 let slots = self.non_negative(t, "slots_per_day", true, "appointments per day, ≥ 0");
                 let from = self.places_list(t, "request_from", ctx, true);
+                let lead = self.count(t, "lead_days", false, 0, "days from the grant of an appointment to its date, ≥ 0");
                 PolicyKind::Appointments {
                     ports: ports?,
                     slots_per_day: slots?.v,
                     request_from: from?,
+                    lead_days: lead.map(|l| l.v.min(MAX_DAYS as u64) as u32).unwrap_or(14),
                 }
             }
             "documents" => {

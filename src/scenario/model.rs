@@ -344,6 +344,9 @@ pub struct Cohort {
     pub resident_of: Option<Country>,
     /// Budget per person.
     pub budget: Option<Budget>,
+    /// Share of groups that know the eligibility rules in force when they
+    /// set out; the others learn them from an event or a refusal.
+    pub informed_share: f64,
     /// Departure form.
     pub departure: Departure,
 }
@@ -432,6 +435,8 @@ pub enum PolicyKind {
         slots_per_day: f64,
         /// Where the request can be made.
         request_from: Vec<PlaceIx>,
+        /// Days from the grant of an appointment to its date.
+        lead_days: u32,
     },
     /// Papers issued after a wait.
     Documents {
