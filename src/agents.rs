@@ -273,7 +273,8 @@ impl Agents {
                 cohort.next(),
                 size.next(),
                 delay.next(),
-            ) else {
+            )
+            else {
                 break;
             };
             let len = place.len() as u32;

@@ -99,7 +99,9 @@ impl Chooser {
         if ln_pref == f64::NEG_INFINITY || perceived_open <= 0.0 {
             return None;
         }
-        let path = book.routing(epoch, a.class, a.flags & F_INFORMED != 0).path(t, a.place)?;
+        let path = book
+            .routing(epoch, a.class, a.flags & F_INFORMED != 0)
+            .path(t, a.place)?;
         if path.cost_usd > a.budget {
             return None;
         }

@@ -124,7 +124,10 @@ fn check(path: &Path) -> ExitCode {
     s += &format!("policies  {}\n", sc.policies.len());
     for p in &sc.policies {
         let who = match &p.nationalities {
-            Some(n) => format!("  nationalities {}", n.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",")),
+            Some(n) => format!(
+                "  nationalities {}",
+                n.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",")
+            ),
             None => String::new(),
         };
         s += &format!(
@@ -208,7 +211,11 @@ fn run(args: RunArgs) -> ExitCode {
 fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Result<(), Box<dyn std::error::Error>> {
     let mut out = OutDir::create(out_path)?;
     let mut places = PlacesTable::new(&out)?;
-    let mut by_cohort = if args.by_cohort { Some(CohortPlacesTable::new(&out)?) } else { None };
+    let mut by_cohort = if args.by_cohort {
+        Some(CohortPlacesTable::new(&out)?)
+    } else {
+        None
+    };
     let threads = args.threads.map(|t| t as usize);
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
     let show = !args.quiet && std::io::stderr().is_terminal();

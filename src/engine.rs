@@ -350,7 +350,11 @@ impl Acc {
     fn new(places: usize, cohorts: usize, buckets: usize, by_cohort: bool) -> Acc {
         Acc {
             cols: vec![[0; N_COLS]; places],
-            by_cohort: if by_cohort { vec![[0; N_COLS]; places * cohorts] } else { Vec::new() },
+            by_cohort: if by_cohort {
+                vec![[0; N_COLS]; places * cohorts]
+            } else {
+                Vec::new()
+            },
             places,
             incoming: vec![0; places],
             census: [0; N_STATES],
@@ -361,7 +365,12 @@ impl Acc {
     }
 
     fn merge(mut self, o: Acc) -> Acc {
-        for (a, b) in self.cols.iter_mut().zip(&o.cols).chain(self.by_cohort.iter_mut().zip(&o.by_cohort)) {
+        for (a, b) in self
+            .cols
+            .iter_mut()
+            .zip(&o.cols)
+            .chain(self.by_cohort.iter_mut().zip(&o.by_cohort))
+        {
             for c in 0..N_COLS {
                 a[c] += b[c];
             }
@@ -590,7 +599,10 @@ impl World<'_> {
                 }
             }
             let slot = self.book.slot_of[a.target as usize] as usize;
-            let next = self.book.routing(d.epoch, a.class, Self::informed(a)).next(slot, a.place);
+            let next = self
+                .book
+                .routing(d.epoch, a.class, Self::informed(a))
+                .next(slot, a.place);
             if next == NONE {
                 // The target cannot be reached any more (a route or place
                 // closed): decide again, at most once a day.
@@ -780,7 +792,10 @@ impl World<'_> {
             self.sent_back(a, x, Col::TurnedBack, Event::TurnedBack, acc);
             return;
         }
-        if let Some(p) = self.book.acting(self.book.epochs[d.epoch as usize].stca_inland, a.class) {
+        if let Some(p) = self
+            .book
+            .acting(self.book.epochs[d.epoch as usize].stca_inland, a.class)
+        {
             if let PolicyKind::Stca {
                 border,
                 claim_within_days,
@@ -1037,7 +1052,10 @@ impl<'s> Engine<'s> {
             match r.kind {
                 REQ_ADMIT => {
                     let slot = w.book.slot_of[a.target as usize] as usize;
-                    let next = w.book.routing(ctx.epoch, a.class, World::informed(&a)).next(slot, a.place);
+                    let next = w
+                        .book
+                        .routing(ctx.epoch, a.class, World::informed(&a))
+                        .next(slot, a.place);
                     if next != NONE && w.set_out(&mut a, next, &mut acc) {
                         w.travel(&ctx, &mut a, r.budget, &mut acc, Phase::B);
                     }

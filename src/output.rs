@@ -212,7 +212,9 @@ impl Recorder for CohortPlacesTable {
         let mut line = String::with_capacity(128);
         for (ci, c) in v.scenario.cohorts.iter().enumerate() {
             for (p, place) in v.scenario.places.iter().enumerate() {
-                let Some(counts) = v.by_cohort.get(ci * n + p) else { continue };
+                let Some(counts) = v.by_cohort.get(ci * n + p) else {
+                    continue;
+                };
                 line.clear();
                 let _ = write!(line, "{},{},{},{},{}", v.day, date, c.id, c.nationality, place.id);
                 for x in counts {

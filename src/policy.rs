@@ -13,7 +13,9 @@
 //! `informed` flag picks the view it decides and routes by.
 
 use crate::graph::{Graph, Routing};
-use crate::scenario::{Country, Dest, Mode, PlaceIx, PlaceKind, Policy, PolicyKind, Scenario, SendTo, StcaScope, Trait};
+use crate::scenario::{
+    Country, Dest, Mode, PlaceIx, PlaceKind, Policy, PolicyKind, Scenario, SendTo, StcaScope, Trait,
+};
 use std::collections::HashMap;
 
 /// Bit of the first papers trait (papers of documents policy k: bit 8 + k).
@@ -70,7 +72,11 @@ impl Classes {
 
     /// Nationality group of a nationality.
     pub fn nat_group(&self, c: Country) -> u16 {
-        self.nat_groups.iter().position(|n| *n == c).map(|i| i as u16 + 1).unwrap_or(0)
+        self.nat_groups
+            .iter()
+            .position(|n| *n == c)
+            .map(|i| i as u16 + 1)
+            .unwrap_or(0)
     }
 
     /// The class of a group.
@@ -98,7 +104,7 @@ impl Classes {
 /// The trait-word bit of a trait (papers by documents policy order).
 pub fn trait_bit(t: Trait) -> u16 {
     match t {
-        Trait::Papers(k) => 1 << (PAPERS_BIT0 + (k as u16).min(MAX_PAPERS as u16 - 1)),
+        Trait::Papers(k) => 1 << (PAPERS_BIT0 + k.min(MAX_PAPERS as u16 - 1)),
         other => other.bit(),
     }
 }
@@ -132,7 +138,11 @@ fn applies(p: &Policy, nat: Option<Country>, traits: u16) -> bool {
         return false;
     }
     if let PolicyKind::Visa { country, exempt_visas } = &p.kind {
-        let holds = |c: &Country| Dest::of(*c).map(|d| traits & Trait::Visa(d).bit() != 0).unwrap_or(false);
+        let holds = |c: &Country| {
+            Dest::of(*c)
+                .map(|d| traits & Trait::Visa(d).bit() != 0)
+                .unwrap_or(false)
+        };
         if holds(country) || exempt_visas.iter().any(holds) {
             return false;
         }
@@ -313,25 +323,29 @@ impl PolicyBook {
                 // Under a whole-border STCA, a claim inland needs a crossing
                 // between ports unseen: its chance is the best evasion chance
                 // over the border's crossings between ports.
-                let inland = stca_inland.filter(|&p| ap(p as usize)).and_then(|p| match sc.policies[p as usize].kind {
-                    PolicyKind::Stca { border, .. } => {
-                        let evade = sc
-                            .places
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, pl)| pl.kind == PlaceKind::Crossing && pl.border == Some(border) && !pl.official)
-                            .map(|(pi, _)| match rules[pi].enforcement.filter(|&e| ap(e as usize)) {
-                                Some(e) => match sc.policies[e as usize].kind {
-                                    PolicyKind::Enforcement { detection_rate, .. } => 1.0 - detection_rate,
-                                    _ => 1.0,
-                                },
-                                None => 1.0,
-                            })
-                            .fold(0.0f64, f64::max);
-                        Some((border.north, evade))
-                    }
-                    _ => None,
-                });
+                let inland = stca_inland
+                    .filter(|&p| ap(p as usize))
+                    .and_then(|p| match sc.policies[p as usize].kind {
+                        PolicyKind::Stca { border, .. } => {
+                            let evade = sc
+                                .places
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, pl)| {
+                                    pl.kind == PlaceKind::Crossing && pl.border == Some(border) && !pl.official
+                                })
+                                .map(|(pi, _)| match rules[pi].enforcement.filter(|&e| ap(e as usize)) {
+                                    Some(e) => match sc.policies[e as usize].kind {
+                                        PolicyKind::Enforcement { detection_rate, .. } => 1.0 - detection_rate,
+                                        _ => 1.0,
+                                    },
+                                    None => 1.0,
+                                })
+                                .fold(0.0f64, f64::max);
+                            Some((border.north, evade))
+                        }
+                        _ => None,
+                    });
                 for informed in [false, true] {
                     let places_v = if informed { &informed_places } else { &place_open };
                     for &t in &targets {
@@ -490,7 +504,9 @@ fn place_rules(sc: &Scenario, active: &[(usize, &Policy)]) -> (Vec<PlaceRules>, 
                     rules[pl as usize].enforcement = s;
                 }
             }
-            PolicyKind::Appointments { ports, request_from, .. } => {
+            PolicyKind::Appointments {
+                ports, request_from, ..
+            } => {
                 for &pl in ports {
                     rules[pl as usize].appt_port = s;
                 }

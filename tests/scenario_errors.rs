@@ -422,7 +422,10 @@ fn a_population_too_large_for_memory_says_how_much_it_would_need() {
     let err = String::from_utf8_lossy(&o.stderr);
     let need = northbound::scenario::human_bytes(2_000_000_000u128 * northbound::agents::BYTES_PER_AGENT as u128);
     assert!(need.ends_with("GiB"), "{need}");
-    assert!(err.contains(&format!("2000000000 people would need up to {need}")), "{err}");
+    assert!(
+        err.contains(&format!("2000000000 people would need up to {need}")),
+        "{err}"
+    );
     assert!(err.contains("this machine has 953.7 MiB available"), "{err}");
 }
 

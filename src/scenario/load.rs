@@ -1552,7 +1552,13 @@ impl<'r, 't> Loader<'r, 't> {
                 let ports = self.places_list(t, "ports", ctx, true);
                 let slots = self.non_negative(t, "slots_per_day", true, "appointments per day, ≥ 0");
                 let from = self.places_list(t, "request_from", ctx, true);
-                let lead = self.count(t, "lead_days", false, 0, "days from the grant of an appointment to its date, ≥ 0");
+                let lead = self.count(
+                    t,
+                    "lead_days",
+                    false,
+                    0,
+                    "days from the grant of an appointment to its date, ≥ 0",
+                );
                 PolicyKind::Appointments {
                     ports: ports?,
                     slots_per_day: slots?.v,
