@@ -497,15 +497,12 @@ daily_depart_share = 0.002
 #[test]
 fn harm_outcome_sends_some_to_died_or_missing_only_when_switched_on() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let text = corridor("", &WALKERS.replace("people = 10000", "people = 10000"))
-        .replace("km = 375\nmode = \"bus\"", "km = 375\nmode = \"bus\"\nrisk = 0.02");
+    let text = corridor("", WALKERS).replace("km = 375\nmode = \"bus\"", "km = 375\nmode = \"bus\"\nrisk = 0.02");
     let off = go(tmp.path(), "off", &text, &[]);
     let on = go(
         tmp.path(),
         "on",
-        &text
-            .replace("BEHAVIOUR", "")
-            .replacen("replan_days = 7", "replan_days = 7\nharm_outcome = true", 1),
+        &text.replacen("replan_days = 7", "replan_days = 7\nharm_outcome = true", 1),
         &[],
     );
     assert_eq!(outcome(&off, "died_or_missing"), 0);
