@@ -53,13 +53,19 @@ fn event(out: &Path, e: &str) -> (u64, u64) {
         })
 }
 
-fn turned_back(out: &Path, place: &str) -> u64 {
-    let text = std::fs::read_to_string(out.join("places.csv")).expect("places.csv");
+/// Claims at `place` by one cohort, from cohort_places.csv.
+fn cohort_claims(out: &Path, place: &str, cohort: &str) -> u64 {
+    let text = std::fs::read_to_string(out.join("cohort_places.csv")).expect("cohort_places.csv");
     text.lines()
         .skip(1)
-        .filter(|l| l.split(',').nth(2) == Some(place))
-        .map(|l| l.split(',').nth(7).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0))
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[2] == cohort && f[4] == place)
+        .map(|f| f[8].parse::<u64>().unwrap_or(0))
         .sum()
+}
+
+fn turned_back(out: &Path, place: &str) -> u64 {
+    sum(out, place, |r| r.turned_back, all_days())
 }
 
 /// People in New York who want Canada; some have relatives there (exempt).
@@ -105,23 +111,18 @@ fn stca_at_ports_turns_back_non_exempt_port_claimants_who_then_cross_between_por
         &corridor("", &format!("{transit}{STCA_PORTS}")),
         &["--by-cohort"],
     );
-    let port_claims = |out: &Path, cohort: &str| -> u64 {
-        let text = std::fs::read_to_string(out.join("cohort_places.csv")).expect("cohort_places.csv");
-        text.lines()
-            .skip(1)
-            .filter(|l| {
-                let f: Vec<&str> = l.split(',').collect();
-                f[2] == cohort && f[4] == "lacolle"
-            })
-            .map(|l| l.split(',').nth(8).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0))
-            .sum()
-    };
     // Claims at the official port by non-exempt people fall (to nothing).
-    let (before, after) = (port_claims(&none, "transit"), port_claims(&stca, "transit"));
+    let (before, after) = (
+        cohort_claims(&none, "lacolle", "transit"),
+        cohort_claims(&stca, "lacolle", "transit"),
+    );
     assert!(before > 5000, "without the STCA many claim at Lacolle: {before}");
     assert_eq!(after, 0, "with it, no non-exempt claim at Lacolle");
     // The exempt (relatives in Canada) still claim there, about as before.
-    let (rb, ra) = (port_claims(&none, "relatives"), port_claims(&stca, "relatives"));
+    let (rb, ra) = (
+        cohort_claims(&none, "lacolle", "relatives"),
+        cohort_claims(&stca, "lacolle", "relatives"),
+    );
     assert!(ra as f64 > 0.9 * rb as f64, "exempt claims at Lacolle: {rb} → {ra}");
     // Turnbacks rise: the uninformed (30 %) who try the port are sent back.
     let tb = turned_back(&stca, "lacolle");
@@ -254,26 +255,19 @@ fn visa_closes_flights_to_listed_nationals_without_a_visa_and_spares_holders_of_
         &corridor("", &format!("{FLYERS}{visa}")),
         &["--by-cohort"],
     );
-    let yul = |out: &Path, cohort: &str| -> u64 {
-        let text = std::fs::read_to_string(out.join("cohort_places.csv")).expect("cohort_places.csv");
-        text.lines()
-            .skip(1)
-            .filter(|l| {
-                let f: Vec<&str> = l.split(',').collect();
-                f[2] == cohort && f[4] == "yul"
-            })
-            .map(|l| l.split(',').nth(8).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0))
-            .sum()
-    };
     assert!(
-        yul(&none, "mx_no_visa") > 2000,
+        cohort_claims(&none, "yul", "mx_no_visa") > 2000,
         "without the visa they fly: {}",
-        yul(&none, "mx_no_visa")
+        cohort_claims(&none, "yul", "mx_no_visa")
     );
-    assert_eq!(yul(&with, "mx_no_visa"), 0, "with it, no air claims without a visa");
     assert_eq!(
-        yul(&with, "mx_us_visa"),
-        yul(&none, "mx_us_visa"),
+        cohort_claims(&with, "yul", "mx_no_visa"),
+        0,
+        "with it, no air claims without a visa"
+    );
+    assert_eq!(
+        cohort_claims(&with, "yul", "mx_us_visa"),
+        cohort_claims(&none, "yul", "mx_us_visa"),
         "US-visa holders are unaffected"
     );
 }

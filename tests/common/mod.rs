@@ -55,6 +55,7 @@ pub struct Row {
     pub arrived: u64,
     pub departed: u64,
     pub claims: u64,
+    pub turned_back: u64,
     pub intercepted: u64,
 }
 
@@ -73,6 +74,7 @@ pub fn places(out: &Path) -> Vec<Row> {
                 arrived: n(4),
                 departed: n(5),
                 claims: n(6),
+                turned_back: n(7),
                 intercepted: n(9),
             }
         })
