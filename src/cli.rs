@@ -52,7 +52,8 @@ struct RunArgs {
     /// Also write trace.csv with the day-by-day place and state of N agents.
     #[arg(long, value_name = "N")]
     trace: Option<usize>,
-    /// Multiply every cohort's people (and per_day departures) by this factor.
+    /// Run the same system at another size: multiply people, per_day departures, capacities,
+    /// daily claim limits, appointment slots and pathway quotas by this factor.
     #[arg(long, value_name = "FACTOR")]
     scale: Option<f64>,
     /// Also write cohort_places.csv: the places table per cohort.

@@ -289,7 +289,7 @@ fn the_example_in_the_scenario_format_doc_loads_and_runs() {
 }
 
 #[test]
-fn the_caravan_ends_mostly_in_mexican_claims_with_its_checkpoints_acting() {
+fn the_caravan_ends_mostly_in_mexican_claims_and_transit_papers_spare_it_the_checkpoints() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let out = tmp.path().join("caravan");
     run(&scenario("caravan-2025.toml"), &out, &[]);
@@ -305,13 +305,28 @@ fn the_caravan_ends_mostly_in_mexican_claims_with_its_checkpoints_acting() {
     assert_eq!(
         total("claimed_ca"),
         0,
-        "the flight to Canada is closed to these nationalities"
+        "the flight to Canada needs a visa they do not have"
     );
-    let rows = places(&out);
-    let intercepted: u64 = rows
-        .iter()
-        .filter(|r| r.place == "oaxaca" || r.place == "puebla")
-        .map(|r| r.intercepted)
-        .sum();
-    assert!(intercepted > 0, "the INM checkpoints intercept some");
+    let intercepted = |out: &std::path::Path| -> u64 {
+        places(out)
+            .iter()
+            .filter(|r| r.place == "oaxaca" || r.place == "puebla")
+            .map(|r| r.intercepted)
+            .sum()
+    };
+    assert_eq!(intercepted(&out), 0, "with transit papers no one is intercepted");
+    // Without the papers, the checkpoints act.
+    let text = std::fs::read_to_string(scenario("caravan-2025.toml")).expect("caravan");
+    let start = text
+        .find("[[policy]]\nid = \"inm_transit_papers\"")
+        .expect("the documents policy");
+    let end = start + text[start..].find("\n\n").expect("its end");
+    let without = text[..start].to_string() + &text[end..].replace("exempt = [\"papers:inm_transit_papers\"]", "");
+    let p = write(tmp.path(), "no_papers.toml", &without);
+    let out2 = tmp.path().join("no_papers");
+    run(&p, &out2, &[]);
+    assert!(
+        intercepted(&out2) > 0,
+        "without papers the INM checkpoints intercept some"
+    );
 }

@@ -283,7 +283,10 @@ impl<'r, 't> Loader<'r, 't> {
             cohorts,
             policies,
             variants,
-            notes: self.notes,
+            notes: {
+                let mut seen = HashSet::new();
+                self.notes.into_iter().filter(|n| seen.insert(n.clone())).collect()
+            },
             place_index,
         })
     }

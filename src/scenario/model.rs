@@ -640,15 +640,34 @@ impl Scenario {
 }
 
 impl Scenario {
-    /// The same scenario with every cohort's people (and `per_day`
-    /// departures) multiplied by `factor`; each cohort keeps at least one
-    /// person. Capacities and policies are unchanged.
+    /// The same system at another size: every cohort's people, `per_day`
+    /// departures, capacities, daily claim limits, appointment slots and
+    /// pathway quotas multiplied by `factor` (each count kept at least 1), so
+    /// that a scaled-down run keeps the proportions of the full one.
     pub fn scaled(&self, factor: f64) -> Scenario {
         let mut s = self.clone();
+        let count = |x: u64| ((x as f64 * factor).round() as u64).max(1);
         for c in &mut s.cohorts {
-            c.people = ((c.people as f64 * factor).round() as u64).max(1);
+            c.people = count(c.people);
             if let Departure::PerDay { per_day, .. } = &mut c.departure {
                 *per_day *= factor;
+            }
+        }
+        for p in &mut s.places {
+            p.capacity = p.capacity.map(count);
+            p.claims_per_day = p.claims_per_day.map(count);
+        }
+        let scale_kind = |k: &mut PolicyKind| match k {
+            PolicyKind::Appointments { slots_per_day, .. } => *slots_per_day *= factor,
+            PolicyKind::Pathway { quota_per_year, .. } => *quota_per_year *= factor,
+            _ => {}
+        };
+        for p in &mut s.policies {
+            scale_kind(&mut p.kind);
+        }
+        for v in &mut s.variants {
+            for p in &mut v.policies {
+                scale_kind(&mut p.kind);
             }
         }
         s
