@@ -34,6 +34,53 @@ enum Command {
         /// The scenario file (TOML).
         scenario: PathBuf,
     },
+    /// Compare a scenario's runs with counted targets.
+    Validate(ValidateArgs),
+    /// Search parameters that minimise the error on counted targets.
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ValidateArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// The targets file (TOML, [[target]] tables; see docs/validation.md).
+    #[arg(long)]
+    targets: PathBuf,
+    /// Replicates (seeds derived from the scenario's).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    replicates: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    threads: Option<u64>,
+    /// Run the same system at another size (see `run --scale`); targets are compared as they are.
+    #[arg(long, value_name = "FACTOR")]
+    scale: Option<f64>,
+}
+
+#[derive(clap::Args, Debug)]
+struct CalibrateArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// The targets file (TOML).
+    #[arg(long)]
+    targets: PathBuf,
+    /// Parameters to search: path=lo:hi, comma-separated (e.g.
+    /// population.haitian_tps.daily_depart_share=0.00001:0.0005,behaviour.w_dist=0:3).
+    #[arg(long)]
+    params: String,
+    /// Most Nelder–Mead iterations.
+    #[arg(long, default_value_t = 40)]
+    budget: u64,
+    /// Replicates per parameter set (the same seeds for every set).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    replicates: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    threads: Option<u64>,
+    /// Where to write the result (default: out/<scenario stem>/calibration.toml).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -79,7 +126,124 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Check { scenario } => check(&scenario),
         Command::Run(args) => run(args),
+        Command::Validate(args) => validate(args),
+        Command::Calibrate(args) => calibrate(args),
     }
+}
+
+fn load_targets(path: &Path, sc: &Scenario) -> Result<Vec<crate::validation::Target>, ExitCode> {
+    crate::validation::load_targets(path, sc).map_err(|e| {
+        eprint!("{}", e.render());
+        ExitCode::from(2)
+    })
+}
+
+fn validate(args: ValidateArgs) -> ExitCode {
+    let mut sc = match load(&args.scenario) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if let Some(f) = args.scale {
+        if !(f.is_finite() && f > 0.0) {
+            eprintln!("error: --scale must be a positive number, got {f}");
+            return ExitCode::from(2);
+        }
+        sc = sc.scaled(f);
+    }
+    let targets = match load_targets(&args.targets, &sc) {
+        Ok(t) => t,
+        Err(c) => return c,
+    };
+    match crate::validation::validate(
+        &sc,
+        &targets,
+        args.replicates as usize,
+        args.threads.map(|t| t as usize),
+    ) {
+        Ok(v) => {
+            let mut o = std::io::stdout().lock();
+            say(
+                &mut o,
+                &format!(
+                    "{} against {} ({} replicates)\n",
+                    sc.name,
+                    args.targets.display(),
+                    args.replicates
+                ),
+            );
+            say(&mut o, &crate::validation::render(&v, &targets));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn calibrate(args: CalibrateArgs) -> ExitCode {
+    use crate::calibrate::{self as cal, CalibrateError};
+    let sc = match load(&args.scenario) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let targets = match load_targets(&args.targets, &sc) {
+        Ok(t) => t,
+        Err(c) => return c,
+    };
+    let specs = match cal::parse_specs(&sc, &args.params) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = cal::calibrate(
+        &sc,
+        &targets,
+        &specs,
+        args.budget,
+        args.replicates as usize,
+        args.threads.map(|t| t as usize),
+    );
+    let c = match result {
+        Ok(c) => c,
+        Err(CalibrateError::Param(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let text = cal::render_toml(&c, &sc, &args.targets.display().to_string());
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stem = args
+            .scenario
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "run".into());
+        PathBuf::from("out").join(stem).join("calibration.toml")
+    });
+    if let Err(e) = write_atomically(&out, &text) {
+        eprintln!("error: {}: {e}", out.display());
+        return ExitCode::from(1);
+    }
+    let mut o = std::io::stdout().lock();
+    say(&mut o, &text);
+    say(&mut o, &format!("written to {}\n", out.display()));
+    ExitCode::SUCCESS
+}
+
+/// Writes a small file under a temporary name and renames it.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
 }
 
 fn load(path: &Path) -> Result<Scenario, ExitCode> {

@@ -11,6 +11,7 @@
 
 pub mod agents;
 pub mod behaviour;
+pub mod calibrate;
 pub mod cli;
 pub mod engine;
 pub mod graph;
@@ -19,3 +20,4 @@ pub mod policy;
 pub mod rng;
 pub mod scenario;
 pub mod time;
+pub mod validation;

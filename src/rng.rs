@@ -127,6 +127,17 @@ impl TryRng for Draws {
     }
 }
 
+/// The seed of replicate `k` of a run with `seed`: replicate 0 is the run
+/// itself; the others are derived so that replicate k of every variant uses
+/// the same seed (common random numbers).
+pub fn replicate_seed(seed: u64, k: u64) -> u64 {
+    if k == 0 {
+        seed
+    } else {
+        fmix64(seed ^ fmix64(k.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,8 @@
 pub mod diag;
 mod load;
 pub mod model;
-mod read;
+pub mod params;
+pub(crate) mod read;
 
 pub use diag::{LoadError, Problem};
 pub use load::{human_bytes, load, load_bytes, MAX_DAYS};

@@ -1,0 +1,253 @@
+//! Numeric fields of a loaded scenario named by paths, for calibration and
+//! sweeps: `behaviour.w_dist`, `population.<id>.people`,
+//! `policy.<id>.expulsion_rate`, `place.<id>.capacity`.
+//!
+//! Owns the list of settable fields and their valid ranges. Must not touch
+//! the file: it changes the validated `Scenario` in memory.
+
+use super::model::*;
+
+/// Why a parameter path or value was refused.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ParamError {
+    /// The path names nothing settable.
+    #[error("`{path}` is not a settable parameter: {help}")]
+    Unknown {
+        /// The path.
+        path: String,
+        /// What would be valid.
+        help: String,
+    },
+    /// The value is outside the field's range.
+    #[error("`{path}` = {value}: {help}")]
+    Range {
+        /// The path.
+        path: String,
+        /// The value.
+        value: f64,
+        /// The valid range.
+        help: String,
+    },
+}
+
+const BEHAVIOUR: &[&str] = &[
+    "w_open",
+    "w_dist",
+    "w_cost",
+    "w_risk",
+    "learn_per_user",
+    "news_delay_mean",
+    "replan_days",
+];
+const POPULATION: &[&str] = &[
+    "people",
+    "family_share",
+    "minor_share",
+    "informed_share",
+    "daily_depart_share",
+    "per_day",
+];
+const POLICY: &[&str] = &[
+    "expulsion_rate",
+    "interception_rate",
+    "detection_rate",
+    "quota_per_year",
+    "slots_per_day",
+    "factor",
+    "claim_within_days",
+    "wait_days",
+];
+const PLACE: &[&str] = &["capacity", "claims_per_day"];
+
+/// Every settable field, as `kind.<id>.field` patterns, for messages.
+pub fn settable() -> String {
+    let mut v: Vec<String> = BEHAVIOUR.iter().map(|f| format!("behaviour.{f}")).collect();
+    v.extend(POPULATION.iter().map(|f| format!("population.<id>.{f}")));
+    v.extend(POLICY.iter().map(|f| format!("policy.<id>.{f}")));
+    v.extend(PLACE.iter().map(|f| format!("place.<id>.{f}")));
+    v.join(", ")
+}
+
+enum Slot<'a> {
+    F(&'a mut f64, Kind),
+    U64(&'a mut u64),
+    OptU64(&'a mut Option<u64>),
+    U32(&'a mut u32),
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Rate,
+    NonNeg,
+    Positive,
+}
+
+fn unknown(path: &str) -> ParamError {
+    ParamError::Unknown {
+        path: path.to_string(),
+        help: format!("settable: {}", settable()),
+    }
+}
+
+fn slot<'a>(sc: &'a mut Scenario, path: &str) -> Result<Slot<'a>, ParamError> {
+    let parts: Vec<&str> = path.split('.').collect();
+    match parts.as_slice() {
+        ["behaviour", f] => {
+            let b = &mut sc.behaviour;
+            Ok(match *f {
+                "w_open" => Slot::F(&mut b.w_open, Kind::NonNeg),
+                "w_dist" => Slot::F(&mut b.w_dist, Kind::NonNeg),
+                "w_cost" => Slot::F(&mut b.w_cost, Kind::NonNeg),
+                "w_risk" => Slot::F(&mut b.w_risk, Kind::NonNeg),
+                "learn_per_user" => Slot::F(&mut b.learn_per_user, Kind::Rate),
+                "news_delay_mean" => Slot::F(&mut b.news_delay_mean, Kind::NonNeg),
+                "replan_days" => Slot::U32(&mut b.replan_days),
+                _ => return Err(unknown(path)),
+            })
+        }
+        ["population", id, f] => {
+            let c = sc
+                .cohorts
+                .iter_mut()
+                .find(|c| c.id == *id)
+                .ok_or_else(|| unknown(path))?;
+            Ok(match (*f, &mut c.departure) {
+                ("people", _) => Slot::U64(&mut c.people),
+                ("family_share", _) => Slot::F(&mut c.family_share, Kind::Rate),
+                ("minor_share", _) => Slot::F(&mut c.minor_share, Kind::Rate),
+                ("informed_share", _) => Slot::F(&mut c.informed_share, Kind::Rate),
+                ("daily_depart_share", Departure::Share(s)) => Slot::F(s, Kind::Rate),
+                ("per_day", Departure::PerDay { per_day, .. }) => Slot::F(per_day, Kind::Positive),
+                _ => return Err(unknown(path)),
+            })
+        }
+        ["policy", id, f] => {
+            let p = sc
+                .policies
+                .iter_mut()
+                .find(|p| p.id == *id)
+                .ok_or_else(|| unknown(path))?;
+            Ok(match (&mut p.kind, *f) {
+                (PolicyKind::Title42 { expulsion_rate, .. }, "expulsion_rate") => Slot::F(expulsion_rate, Kind::Rate),
+                (PolicyKind::Checkpoint { interception_rate, .. }, "interception_rate") => {
+                    Slot::F(interception_rate, Kind::Rate)
+                }
+                (PolicyKind::Enforcement { detection_rate, .. }, "detection_rate") => {
+                    Slot::F(detection_rate, Kind::Rate)
+                }
+                (PolicyKind::Pathway { quota_per_year, .. }, "quota_per_year") => Slot::F(quota_per_year, Kind::NonNeg),
+                (PolicyKind::Appointments { slots_per_day, .. }, "slots_per_day") => {
+                    Slot::F(slots_per_day, Kind::NonNeg)
+                }
+                (PolicyKind::Pressure { factor, .. }, "factor") => Slot::F(factor, Kind::NonNeg),
+                (PolicyKind::Stca { claim_within_days, .. }, "claim_within_days") => Slot::U32(claim_within_days),
+                (PolicyKind::Documents { wait_days, .. }, "wait_days") => Slot::U32(wait_days),
+                _ => return Err(unknown(path)),
+            })
+        }
+        ["place", id, f] => {
+            let p = sc
+                .places
+                .iter_mut()
+                .find(|p| p.id == *id)
+                .ok_or_else(|| unknown(path))?;
+            Ok(match *f {
+                "capacity" => Slot::OptU64(&mut p.capacity),
+                "claims_per_day" => Slot::OptU64(&mut p.claims_per_day),
+                _ => return Err(unknown(path)),
+            })
+        }
+        _ => Err(unknown(path)),
+    }
+}
+
+/// The current value of a parameter.
+pub fn get(sc: &Scenario, path: &str) -> Result<f64, ParamError> {
+    let mut copy = sc.clone();
+    Ok(match slot(&mut copy, path)? {
+        Slot::F(x, _) => *x,
+        Slot::U64(x) => *x as f64,
+        Slot::OptU64(x) => x.map(|v| v as f64).unwrap_or(f64::INFINITY),
+        Slot::U32(x) => *x as f64,
+    })
+}
+
+/// Sets a parameter; whole-number fields are rounded.
+pub fn set(sc: &mut Scenario, path: &str, value: f64) -> Result<(), ParamError> {
+    let range = |help: &str| ParamError::Range {
+        path: path.to_string(),
+        value,
+        help: help.to_string(),
+    };
+    if !value.is_finite() {
+        return Err(range("must be a finite number"));
+    }
+    match slot(sc, path)? {
+        Slot::F(x, kind) => {
+            match kind {
+                Kind::Rate if !(0.0..=1.0).contains(&value) => return Err(range("a probability in [0, 1]")),
+                Kind::NonNeg if value < 0.0 => return Err(range("must be ≥ 0")),
+                Kind::Positive if value <= 0.0 => return Err(range("must be > 0")),
+                _ => {}
+            }
+            *x = value;
+        }
+        Slot::U64(x) => {
+            if value.round() < 1.0 {
+                return Err(range("a whole number ≥ 1"));
+            }
+            *x = value.round() as u64;
+        }
+        Slot::OptU64(x) => {
+            if value.round() < 1.0 {
+                return Err(range("a whole number ≥ 1"));
+            }
+            *x = Some(value.round() as u64);
+        }
+        Slot::U32(x) => {
+            if !(0.0..=MAX_DAYS_PARAM).contains(&value) {
+                return Err(range("whole days, 0 to 65,000"));
+            }
+            *x = value.round() as u32;
+        }
+    }
+    Ok(())
+}
+
+const MAX_DAYS_PARAM: f64 = 65_000.0;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load_bytes;
+
+    #[test]
+    fn parameters_are_read_set_and_checked_by_path() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/all_levers.toml"))
+            .expect("fixture");
+        let mut sc = load_bytes(text.as_bytes(), std::path::Path::new("all.toml")).expect("loads");
+        assert_eq!(get(&sc, "policy.t42.expulsion_rate"), Ok(0.5));
+        set(&mut sc, "policy.t42.expulsion_rate", 0.25).expect("settable");
+        assert_eq!(get(&sc, "policy.t42.expulsion_rate"), Ok(0.25));
+        set(&mut sc, "population.south.people", 1234.4).expect("settable");
+        assert_eq!(get(&sc, "population.south.people"), Ok(1234.0));
+        set(&mut sc, "behaviour.w_dist", 2.0).expect("settable");
+        assert!(matches!(
+            set(&mut sc, "policy.t42.expulsion_rate", 1.5),
+            Err(ParamError::Range { .. })
+        ));
+        assert!(matches!(
+            set(&mut sc, "population.south.people", 0.0),
+            Err(ParamError::Range { .. })
+        ));
+        assert!(matches!(
+            get(&sc, "population.nobody.people"),
+            Err(ParamError::Unknown { .. })
+        ));
+        assert!(matches!(get(&sc, "policy.t42.factor"), Err(ParamError::Unknown { .. })));
+        assert!(matches!(
+            get(&sc, "population.transit.daily_depart_share"),
+            Err(ParamError::Unknown { .. })
+        ));
+    }
+}
