@@ -36,8 +36,65 @@ enum Command {
     },
     /// Compare a scenario's runs with counted targets.
     Validate(ValidateArgs),
+    /// Run the base and policy variants with common random numbers and compare them.
+    Compare(CompareArgs),
+    /// Vary numeric scenario fields over a grid, with replicates at every point.
+    Sweep(SweepArgs),
     /// Search parameters that minimise the error on counted targets.
     Calibrate(CalibrateArgs),
+    /// Render report.html again from the tables in a run, replicate or comparison folder.
+    Report {
+        /// The output folder.
+        dir: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct CompareArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Variants to compare with the base, comma-separated (default: every declared variant).
+    #[arg(long, value_delimiter = ',')]
+    variants: Vec<String>,
+    /// Replicates of the base and of each variant (replicate k of each uses the same seed).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    replicates: u64,
+    /// Output folder (default: out/<scenario stem>-compare/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    threads: Option<u64>,
+    /// Run the same system at another size (see `run --scale`).
+    #[arg(long, value_name = "FACTOR")]
+    scale: Option<f64>,
+    /// No progress bar and no table on the terminal.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct SweepArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// PATH=FROM:TO:STEP, e.g. policy.cam.quota_per_year=0:40000:10000 (repeat for a grid).
+    #[arg(long = "param", required = true)]
+    params: Vec<String>,
+    /// Replicates at every grid point.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    replicates: u64,
+    /// Output folder (default: out/<scenario stem>-sweep/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    threads: Option<u64>,
+    /// Run the same system at another size (see `run --scale`).
+    #[arg(long, value_name = "FACTOR")]
+    scale: Option<f64>,
+    /// No progress bar and no table on the terminal.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -106,6 +163,10 @@ struct RunArgs {
     /// Also write cohort_places.csv: the places table per cohort.
     #[arg(long)]
     by_cohort: bool,
+    /// Run N replicates (seeds derived from the scenario's) and write their
+    /// tables in replicate-K/ and summaries with intervals at the top.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    replicates: Option<u64>,
     /// No progress bar and no summary on the terminal.
     #[arg(long, short)]
     quiet: bool,
@@ -127,6 +188,22 @@ pub fn main() -> ExitCode {
         Command::Check { scenario } => check(&scenario),
         Command::Run(args) => run(args),
         Command::Validate(args) => validate(args),
+        Command::Compare(args) => compare(args),
+        Command::Report { dir } => match crate::report::render_dir(&dir) {
+            Ok(p) => {
+                say(&mut std::io::stdout().lock(), &format!("{}\n", p.display()));
+                ExitCode::SUCCESS
+            }
+            Err(e @ crate::report::ReportError::Empty(_)) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Command::Sweep(args) => sweep(args),
         Command::Calibrate(args) => calibrate(args),
     }
 }
@@ -364,6 +441,15 @@ fn run(args: RunArgs) -> ExitCode {
             .unwrap_or_else(|| "run".into());
         PathBuf::from("out").join(stem)
     });
+    if let Some(n) = args.replicates.filter(|&n| n > 1) {
+        return match run_replicates(&sc, &args, n as usize, &out_path) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     match execute(&sc, &args, &out_path, t0) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -401,6 +487,7 @@ fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Resul
     let mut totals = Totals {
         claims: vec![0; sc.places.len()],
     };
+    let mut flows = output::RouteFlows::default();
     let cfg = RunConfig {
         seed: args.seed,
         threads,
@@ -417,7 +504,7 @@ fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Resul
         _ => None,
     };
     let result = {
-        let mut recs: Vec<&mut dyn Recorder> = vec![&mut places, &mut totals, &mut progress];
+        let mut recs: Vec<&mut dyn Recorder> = vec![&mut places, &mut totals, &mut progress, &mut flows];
         if let Some(t) = trace.as_mut() {
             recs.push(t);
         }
@@ -436,8 +523,11 @@ fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Resul
     }
     output::write_outcomes(&mut out, sc, &result)?;
     output::write_events(&mut out, sc, &result)?;
+    output::write_routes(&mut out, sc, &flows.people)?;
     let wall = t0.elapsed().as_secs_f64();
     output::write_summary(&mut out, sc, &result, used_threads, wall)?;
+    let tmp = out.tmp_path().to_path_buf();
+    crate::report::render_into(&tmp, &mut out)?;
     let dest = out.commit()?;
     if !args.quiet {
         let mut o = std::io::stdout().lock();
@@ -504,4 +594,207 @@ fn summary_text(
         dest.display()
     );
     s
+}
+
+fn bar(len: u64, what: &str, quiet: bool) -> ProgressBar {
+    let show = !quiet && std::io::stderr().is_terminal();
+    let b = ProgressBar::with_draw_target(
+        Some(len),
+        if show {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
+    b.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} [{{bar:30}}] {{pos}}/{{len}} ({{eta}} left)"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    b
+}
+
+fn scaled(sc: Scenario, scale: Option<f64>) -> Result<Scenario, ExitCode> {
+    match scale {
+        None => Ok(sc),
+        Some(f) if f.is_finite() && f > 0.0 => Ok(sc.scaled(f)),
+        Some(f) => {
+            eprintln!("error: --scale must be a positive number, got {f}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+fn default_out(scenario: &Path, suffix: &str) -> PathBuf {
+    let stem = scenario
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
+    PathBuf::from("out").join(format!("{stem}{suffix}"))
+}
+
+fn run_replicates(sc: &Scenario, args: &RunArgs, n: usize, out_path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    use crate::ensemble;
+    let t0 = Instant::now();
+    let mut out = OutDir::create(out_path)?;
+    let b = bar(n as u64, "replicates", args.quiet);
+    let reps = ensemble::replicates(sc, n, args.threads.map(|t| t as usize), Some(out.tmp_path()), &|| {
+        b.inc(1)
+    })?;
+    b.finish_and_clear();
+    ensemble::write_summaries(&mut out, sc, &reps)?;
+    let tmp = out.tmp_path().to_path_buf();
+    crate::report::render_into(&tmp, &mut out)?;
+    let dest = out.commit()?;
+    if !args.quiet {
+        let mut s = format!(
+            "{}: {n} replicates, {:.1} s\n\nWhere people ended (mean and 95% interval over replicates):\n",
+            sc.name,
+            t0.elapsed().as_secs_f64()
+        );
+        for st in State::ALL {
+            let v: Vec<f64> = reps.iter().map(|r| r.result.states[st as usize] as f64).collect();
+            let x = ensemble::stats(&v);
+            if x.hi > 0.0 {
+                s += &format!("  {:<18} {:>12.1}  [{:.0}, {:.0}]\n", st.name(), x.mean, x.lo, x.hi);
+            }
+        }
+        s += &format!("\nTables in {}/ (replicate-K/, places_summary.csv, outcomes_summary.csv, events_summary.csv, report.html)\n", dest.display());
+        say(&mut std::io::stdout().lock(), &s);
+    }
+    Ok(())
+}
+
+fn compare(args: CompareArgs) -> ExitCode {
+    use crate::ensemble::{self, EnsembleError};
+    let sc = match load(&args.scenario).and_then(|s| scaled(s, args.scale)) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let variants = match ensemble::pick_variants(&sc, &args.variants) {
+        Ok(v) if !v.is_empty() => v,
+        Ok(_) => {
+            eprintln!("error: {} declares no [[variant]] to compare", args.scenario.display());
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let n = args.replicates as usize;
+    let threads = args.threads.map(|t| t as usize);
+    let b = bar((n * (variants.len() + 1)) as u64, "runs", args.quiet);
+    let result = (|| -> Result<PathBuf, EnsembleError> {
+        let base = ensemble::replicates(&sc, n, threads, None, &|| b.inc(1))?;
+        let mut all = Vec::new();
+        for v in &variants {
+            let vs = ensemble::apply_variant(&sc, v);
+            all.push((v.id.clone(), ensemble::replicates(&vs, n, threads, None, &|| b.inc(1))?));
+        }
+        let rows = ensemble::compare_rows(&sc, &base, &all);
+        let out_path = args
+            .out
+            .clone()
+            .unwrap_or_else(|| default_out(&args.scenario, "-compare"));
+        let mut out = OutDir::create(&out_path)?;
+        ensemble::write_comparison(&mut out, &rows)?;
+        let tmp = out.tmp_path().to_path_buf();
+        crate::report::render_into(&tmp, &mut out).map_err(|e| EnsembleError::Spec(format!("report: {e}")))?;
+        let dest = out.commit()?;
+        b.finish_and_clear();
+        if !args.quiet {
+            let mut s = format!("{}: base against {} variant(s)\n\n", sc.name, variants.len());
+            s += &ensemble::render_comparison(&rows, n);
+            s += &format!("\nTables in {}/ (comparison.csv, report.html)\n", dest.display());
+            say(&mut std::io::stdout().lock(), &s);
+        }
+        Ok(dest)
+    })();
+    match result {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn sweep(args: SweepArgs) -> ExitCode {
+    use crate::ensemble::{self, EnsembleError};
+    let sc = match load(&args.scenario).and_then(|s| scaled(s, args.scale)) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let axes = match args
+        .params
+        .iter()
+        .map(|p| ensemble::parse_axis(&sc, p))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let points = ensemble::grid(&axes);
+    let n = args.replicates as usize;
+    let b = bar((points.len() * n) as u64, "sweep runs", args.quiet);
+    let result = (|| -> Result<PathBuf, Box<dyn std::error::Error>> {
+        let mut text = String::new();
+        let mut header: Vec<String> = axes.iter().map(|a| a.path.clone()).collect();
+        for (m, _) in ensemble::headline(&[]) {
+            header.push(format!("{m}_mean"));
+            header.push(format!("{m}_lo95"));
+            header.push(format!("{m}_hi95"));
+        }
+        text += &header.join(",");
+        text.push('\n');
+        for p in &points {
+            let mut s2 = sc.clone();
+            for (a, v) in axes.iter().zip(p) {
+                crate::scenario::params::set(&mut s2, &a.path, *v).map_err(EnsembleError::from)?;
+            }
+            let reps = ensemble::replicates(&s2, n, args.threads.map(|t| t as usize), None, &|| b.inc(1))?;
+            let mut cells: Vec<String> = p.iter().map(|v| format!("{v}")).collect();
+            for (_, st) in ensemble::headline(&reps) {
+                cells.push(format!("{:.3}", st.mean));
+                cells.push(format!("{:.3}", st.lo));
+                cells.push(format!("{:.3}", st.hi));
+            }
+            text += &cells.join(",");
+            text.push('\n');
+        }
+        b.finish_and_clear();
+        let out_path = args
+            .out
+            .clone()
+            .unwrap_or_else(|| default_out(&args.scenario, "-sweep"));
+        let mut out = OutDir::create(&out_path)?;
+        let mut f = out.file("sweep.csv")?;
+        f.write_all(text.as_bytes())?;
+        out.finish(f)?;
+        let dest = out.commit()?;
+        if !args.quiet {
+            say(
+                &mut std::io::stdout().lock(),
+                &format!(
+                    "{} grid points × {n} replicates\n{text}\nsweep.csv in {}/\n",
+                    points.len(),
+                    dest.display()
+                ),
+            );
+        }
+        Ok(dest)
+    })();
+    match result {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
 }

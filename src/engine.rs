@@ -98,6 +98,8 @@ pub struct DayView<'a> {
     pub places: &'a [[u64; N_COLS]],
     /// With `by_cohort`: counts per cohort and place (`[cohort * places + place]`); else empty.
     pub by_cohort: &'a [[u64; N_COLS]],
+    /// People who set out on each leg that day.
+    pub legs: &'a [u64],
     /// People in each state at the end of the day.
     pub states: [u64; N_STATES],
     /// The agents, for traces.
@@ -344,10 +346,12 @@ struct Acc {
     /// `[bucket]`: pieces of requests, one per fold; merging moves pieces,
     /// not requests.
     requests: Vec<Vec<Vec<Request>>>,
+    /// People setting out on each leg.
+    legs: Vec<u64>,
 }
 
 impl Acc {
-    fn new(places: usize, cohorts: usize, buckets: usize, by_cohort: bool) -> Acc {
+    fn new(places: usize, legs: usize, cohorts: usize, buckets: usize, by_cohort: bool) -> Acc {
         Acc {
             cols: vec![[0; N_COLS]; places],
             by_cohort: if by_cohort {
@@ -361,6 +365,7 @@ impl Acc {
             delta: [0; N_STATES],
             events: vec![[0; 2]; cohorts * N_EVENTS],
             requests: vec![vec![Vec::new()]; buckets],
+            legs: vec![0; legs],
         }
     }
 
@@ -388,6 +393,9 @@ impl Acc {
         }
         for (a, b) in self.requests.iter_mut().zip(o.requests) {
             a.extend(b);
+        }
+        for (a, b) in self.legs.iter_mut().zip(&o.legs) {
+            *a += b;
         }
         self
     }
@@ -748,6 +756,7 @@ impl World<'_> {
         }
         a.budget -= l.cost_usd;
         acc.add(a, a.place, Col::Departed);
+        acc.legs[leg as usize] += a.size as u64;
         a.leg = leg;
         a.left = l.days;
         a.timer = 0;
@@ -857,6 +866,7 @@ pub struct Engine<'s> {
     events: Vec<[u64; 2]>,
     cols: Vec<[u64; N_COLS]>,
     by_cohort_cols: Vec<[u64; N_COLS]>,
+    leg_flows: Vec<u64>,
     build_s: f64,
 }
 
@@ -950,6 +960,7 @@ impl<'s> Engine<'s> {
             events: vec![[0; 2]; sc.cohorts.len() * N_EVENTS],
             cols: vec![[0; N_COLS]; n],
             by_cohort_cols: Vec::new(),
+            leg_flows: vec![0; sc.legs.len()],
             agents,
             ranges,
             seed,
@@ -1003,7 +1014,7 @@ impl<'s> Engine<'s> {
             .chunks_mut(CHUNK)
             .into_par_iter()
             .fold(
-                || Acc::new(places, cohorts, w.buckets.list.len(), w.by_cohort),
+                || Acc::new(places, legs.len(), cohorts, w.buckets.list.len(), w.by_cohort),
                 |mut acc, mut ch| {
                     for i in 0..ch.state.len() {
                         if State::from_u8(ch.state[i]).absorbing() {
@@ -1021,7 +1032,7 @@ impl<'s> Engine<'s> {
                 },
             )
             .reduce_with(Acc::merge);
-        let mut acc = acc.unwrap_or_else(|| Acc::new(places, cohorts, w.buckets.list.len(), w.by_cohort));
+        let mut acc = acc.unwrap_or_else(|| Acc::new(places, legs.len(), cohorts, w.buckets.list.len(), w.by_cohort));
         // Admission: per resource, requests in order of (per-agent key, id).
         let requests = std::mem::take(&mut acc.requests);
         let sc = w.sc;
@@ -1132,6 +1143,7 @@ impl<'s> Engine<'s> {
         self.states = acc.census;
         self.cols = acc.cols;
         self.by_cohort_cols = acc.by_cohort;
+        self.leg_flows = acc.legs;
         self.day += 1;
         Ok(())
     }
@@ -1144,6 +1156,7 @@ impl<'s> Engine<'s> {
             date: self.w.sc.calendar.date_of(day),
             places: &self.cols,
             by_cohort: &self.by_cohort_cols,
+            legs: &self.leg_flows,
             states: self.states,
             agents: &self.agents,
             scenario: self.w.sc,
@@ -1208,28 +1221,37 @@ impl<'s> Engine<'s> {
     }
 }
 
-/// Runs a scenario to its end, handing every day to the recorders.
-pub fn run(sc: &Scenario, cfg: &RunConfig, recorders: &mut [&mut dyn Recorder]) -> Result<RunResult, EngineError> {
-    let threads = cfg.threads.unwrap_or(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
+/// A worker pool of `threads` threads (`None`: all cores).
+pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, EngineError> {
+    let n = threads.unwrap_or(0);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
         .build()
         .map_err(|e| EngineError::Threads {
-            threads,
+            threads: n,
             reason: e.to_string(),
-        })?;
-    pool.install(|| {
-        let mut engine = Engine::with_config(sc, cfg.seed.unwrap_or(sc.seed), cfg.by_cohort);
-        let t0 = Instant::now();
-        while !engine.done() {
-            engine.step()?;
-            let view = engine.view();
-            for r in recorders.iter_mut() {
-                r.day(&view)?;
-            }
+        })
+}
+
+/// Runs a scenario to its end, handing every day to the recorders, on a
+/// pool of `cfg.threads` threads.
+pub fn run(sc: &Scenario, cfg: &RunConfig, recorders: &mut [&mut dyn Recorder]) -> Result<RunResult, EngineError> {
+    pool(cfg.threads)?.install(|| run_here(sc, cfg, recorders))
+}
+
+/// As [`run`], on the current rayon pool (for replicates run side by side
+/// on one pool). `cfg.threads` is ignored.
+pub fn run_here(sc: &Scenario, cfg: &RunConfig, recorders: &mut [&mut dyn Recorder]) -> Result<RunResult, EngineError> {
+    let mut engine = Engine::with_config(sc, cfg.seed.unwrap_or(sc.seed), cfg.by_cohort);
+    let t0 = Instant::now();
+    while !engine.done() {
+        engine.step()?;
+        let view = engine.view();
+        for r in recorders.iter_mut() {
+            r.day(&view)?;
         }
-        engine.result(t0.elapsed().as_secs_f64())
-    })
+    }
+    engine.result(t0.elapsed().as_secs_f64())
 }
 
 #[cfg(test)]

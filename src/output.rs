@@ -413,3 +413,49 @@ pub fn totals(r: &RunResult) -> ([u64; N_STATES], [[u64; 2]; N_EVENTS]) {
     }
     (r.states, ev)
 }
+
+/// Sums the people who set out on each leg over the run.
+#[derive(Clone, Debug, Default)]
+pub struct RouteFlows {
+    /// People per leg.
+    pub people: Vec<u64>,
+}
+
+impl Recorder for RouteFlows {
+    fn day(&mut self, v: &DayView<'_>) -> io::Result<()> {
+        if self.people.len() != v.legs.len() {
+            self.people = vec![0; v.legs.len()];
+        }
+        for (s, x) in self.people.iter_mut().zip(v.legs) {
+            *s += x;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `routes.csv`: people who set out on each leg over the run, with
+/// the ends' coordinates (the report draws the map from it).
+pub fn write_routes(out: &mut OutDir, sc: &Scenario, flows: &[u64]) -> Result<(), OutputError> {
+    let mut f = out.file("routes.csv")?;
+    let p = PathBuf::from("routes.csv");
+    writeln!(f, "route,from,to,mode,km,from_lat,from_lon,to_lat,to_lon,people").map_err(io_err(&p))?;
+    for (i, l) in sc.legs.iter().enumerate() {
+        let (a, b) = (&sc.places[l.from as usize], &sc.places[l.to as usize]);
+        writeln!(
+            f,
+            "{},{},{},{},{},{},{},{},{},{}",
+            sc.routes[l.route as usize].id,
+            a.id,
+            b.id,
+            l.mode.name(),
+            l.km,
+            a.lat,
+            a.lon,
+            b.lat,
+            b.lon,
+            flows.get(i).copied().unwrap_or(0)
+        )
+        .map_err(io_err(&p))?;
+    }
+    out.finish(f)
+}

@@ -1,0 +1,499 @@
+//! Ensembles: replicates of a run, policy variants with common random
+//! numbers, parameter sweeps, and their statistics.
+//!
+//! Owns replicate seeding (through `rng::replicate_seed`), the application
+//! of variants, the summary and comparison statistics and their tables.
+//! Runs the engine through its public API; must not change how it
+//! simulates. Results are byte-identical whatever the number of threads:
+//! each replicate is a pure function of its seed, and results are gathered
+//! in replicate order.
+
+use crate::agents::{Event, State, N_EVENTS, N_STATES};
+use crate::engine::{self, Col, DayView, EngineError, Recorder, RunConfig, RunResult, N_COLS};
+use crate::output::{self, OutDir, OutputError, PlacesTable, RouteFlows};
+use crate::rng::replicate_seed;
+use crate::scenario::params::{self, ParamError};
+use crate::scenario::{Scenario, Variant};
+use rayon::prelude::*;
+use std::io::Write;
+use std::path::Path;
+
+/// Why an ensemble failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EnsembleError {
+    /// A run failed.
+    #[error("{0}")]
+    Engine(#[from] EngineError),
+    /// Writing failed.
+    #[error("{0}")]
+    Output(#[from] OutputError),
+    /// A variant name is unknown.
+    #[error("no variant `{name}` in the scenario; declared: {declared}")]
+    UnknownVariant {
+        /// The name asked for.
+        name: String,
+        /// The declared ones.
+        declared: String,
+    },
+    /// A sweep parameter is not understood.
+    #[error("{0}")]
+    Param(#[from] ParamError),
+    /// A sweep specification is malformed.
+    #[error("--param: {0}")]
+    Spec(String),
+}
+
+/// The scenario under a variant: its removed policies gone, its policies
+/// replacing those with the same id or added. Cohorts are untouched, so the
+/// same agents with the same ids and random streams run under every variant.
+pub fn apply_variant(sc: &Scenario, v: &Variant) -> Scenario {
+    let mut s = sc.clone();
+    s.policies.retain(|p| !v.remove.contains(&p.id));
+    for p in &v.policies {
+        match s.policies.iter_mut().find(|q| q.id == p.id) {
+            Some(q) => *q = p.clone(),
+            None => s.policies.push(p.clone()),
+        }
+    }
+    s.name = format!("{} [{}]", sc.name, v.id);
+    s
+}
+
+/// Keeps every day's place counts.
+#[derive(Default)]
+struct Daily(Vec<Vec<[u64; N_COLS]>>);
+
+impl Recorder for Daily {
+    fn day(&mut self, v: &DayView<'_>) -> std::io::Result<()> {
+        self.0.push(v.places.to_vec());
+        Ok(())
+    }
+}
+
+/// One replicate's results.
+#[derive(Clone, Debug)]
+pub struct Replicate {
+    /// Its seed.
+    pub seed: u64,
+    /// `[day][place]` counts.
+    pub daily: Vec<Vec<[u64; N_COLS]>>,
+    /// People who set out on each leg over the run.
+    pub legs: Vec<u64>,
+    /// The end of the run.
+    pub result: RunResult,
+}
+
+impl Replicate {
+    /// A place column summed over the run.
+    pub fn total(&self, place: usize, col: Col) -> u64 {
+        self.daily.iter().map(|d| d[place][col as usize]).sum()
+    }
+}
+
+/// Runs replicates 0..n of a scenario side by side on one pool of
+/// `threads`; with `out`, writes each replicate's tables in
+/// `out/replicate-K/`. `on_done` is called as replicates finish.
+pub fn replicates(
+    sc: &Scenario,
+    n: usize,
+    threads: Option<usize>,
+    out: Option<&Path>,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<Replicate>, EnsembleError> {
+    let pool = engine::pool(threads)?;
+    pool.install(|| {
+        (0..n)
+            .into_par_iter()
+            .map(|k| {
+                let seed = replicate_seed(sc.seed, k as u64);
+                let r = one(sc, seed, out.map(|o| o.join(format!("replicate-{k}"))).as_deref());
+                on_done();
+                r
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })
+}
+
+fn one(sc: &Scenario, seed: u64, out: Option<&Path>) -> Result<Replicate, EnsembleError> {
+    let cfg = RunConfig {
+        seed: Some(seed),
+        threads: None,
+        by_cohort: false,
+    };
+    let mut daily = Daily::default();
+    let mut flows = RouteFlows::default();
+    let result = match out {
+        Some(dir) => {
+            let mut o = OutDir::create(dir)?;
+            let mut places = PlacesTable::new(&o)?;
+            let r = engine::run_here(sc, &cfg, &mut [&mut daily, &mut flows, &mut places])?;
+            o.finish(places.into_file())?;
+            output::write_outcomes(&mut o, sc, &r)?;
+            output::write_events(&mut o, sc, &r)?;
+            output::write_routes(&mut o, sc, &flows.people)?;
+            output::write_summary(&mut o, sc, &r, rayon::current_num_threads(), r.build_s + r.sim_s)?;
+            o.commit()?;
+            r
+        }
+        None => engine::run_here(sc, &cfg, &mut [&mut daily, &mut flows])?,
+    };
+    Ok(Replicate {
+        seed,
+        daily: daily.0,
+        legs: flows.people,
+        result,
+    })
+}
+
+/// Mean, standard deviation and the 2.5th–97.5th percentiles of replicate
+/// values: the spread of the figure from run to run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stats {
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (0 with one replicate).
+    pub sd: f64,
+    /// 2.5th percentile.
+    pub lo: f64,
+    /// 97.5th percentile.
+    pub hi: f64,
+}
+
+/// The statistics of a sample.
+pub fn stats(values: &[f64]) -> Stats {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let sd = if values.len() > 1 {
+        (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let pct = |q: f64| {
+        if v.is_empty() {
+            return 0.0;
+        }
+        let x = q * (v.len() - 1) as f64;
+        let (i, f) = (x.floor() as usize, x - x.floor());
+        v[i] * (1.0 - f) + v[(i + 1).min(v.len() - 1)] * f
+    };
+    Stats {
+        mean,
+        sd,
+        lo: pct(0.025),
+        hi: pct(0.975),
+    }
+}
+
+/// Student's t quantile for a two-sided 95 % interval with `df` degrees of
+/// freedom.
+pub fn t975(df: usize) -> f64 {
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::INFINITY,
+        d if d <= 30 => T[d - 1],
+        d if d <= 60 => 2.000 + (2.042 - 2.000) * (60 - d) as f64 / 30.0,
+        _ => 1.96,
+    }
+}
+
+fn row(s: &Stats) -> String {
+    format!("{:.3},{:.3},{:.3},{:.3}", s.mean, s.sd, s.lo, s.hi)
+}
+
+/// Writes `places_summary.csv`, `outcomes_summary.csv` and
+/// `events_summary.csv` for replicates of one scenario.
+pub fn write_summaries(out: &mut OutDir, sc: &Scenario, reps: &[Replicate]) -> Result<(), OutputError> {
+    let io = |name: &str| {
+        let p = std::path::PathBuf::from(name);
+        move |e: std::io::Error| OutputError::Io {
+            path: p.clone(),
+            source: e,
+        }
+    };
+    let days = reps.first().map(|r| r.daily.len()).unwrap_or(0);
+    let mut f = out.file("places_summary.csv")?;
+    writeln!(f, "day,date,place,metric,mean,sd,lo95,hi95").map_err(io("places_summary.csv"))?;
+    let mut buf = Vec::with_capacity(reps.len());
+    for d in 0..days {
+        let date = sc.calendar.date_of(d as u32).format("%Y-%m-%d").to_string();
+        for (p, place) in sc.places.iter().enumerate() {
+            for c in Col::ALL {
+                buf.clear();
+                buf.extend(reps.iter().map(|r| r.daily[d][p][c as usize] as f64));
+                writeln!(f, "{d},{date},{},{},{}", place.id, c.name(), row(&stats(&buf)))
+                    .map_err(io("places_summary.csv"))?;
+            }
+        }
+    }
+    out.finish(f)?;
+    let mut f = out.file("outcomes_summary.csv")?;
+    writeln!(f, "cohort,nationality,outcome,mean,sd,lo95,hi95").map_err(io("outcomes_summary.csv"))?;
+    for (ci, c) in sc.cohorts.iter().enumerate() {
+        for s in State::ALL {
+            let v: Vec<f64> = reps.iter().map(|r| r.result.outcomes[ci][s as usize] as f64).collect();
+            writeln!(f, "{},{},{},{}", c.id, c.nationality, s.name(), row(&stats(&v)))
+                .map_err(io("outcomes_summary.csv"))?;
+        }
+    }
+    out.finish(f)?;
+    let mut f = out.file("events_summary.csv")?;
+    writeln!(f, "cohort,nationality,event,count_mean,count_sd,count_lo95,count_hi95,people_mean,people_sd,people_lo95,people_hi95")
+        .map_err(io("events_summary.csv"))?;
+    for (ci, c) in sc.cohorts.iter().enumerate() {
+        for e in Event::ALL {
+            let count: Vec<f64> = reps.iter().map(|r| r.result.events[ci][e as usize][0] as f64).collect();
+            let people: Vec<f64> = reps.iter().map(|r| r.result.events[ci][e as usize][1] as f64).collect();
+            writeln!(
+                f,
+                "{},{},{},{},{}",
+                c.id,
+                c.nationality,
+                e.name(),
+                row(&stats(&count)),
+                row(&stats(&people))
+            )
+            .map_err(io("events_summary.csv"))?;
+        }
+    }
+    out.finish(f)
+}
+
+/// One line of a comparison.
+#[derive(Clone, Debug)]
+pub struct CompareRow {
+    /// The variant.
+    pub variant: String,
+    /// A state, or a place column.
+    pub metric: String,
+    /// The place (empty for states).
+    pub place: String,
+    /// The base's mean.
+    pub base: f64,
+    /// The variant's mean.
+    pub mean: f64,
+    /// Mean paired difference (variant − base).
+    pub diff: f64,
+    /// 95 % confidence interval of the mean difference (t, paired).
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+}
+
+/// The figures compared: people in each state at the end, and each place's
+/// flows over the run.
+const COMPARED_COLS: [Col; 6] = [
+    Col::Arrived,
+    Col::Claims,
+    Col::TurnedBack,
+    Col::Expelled,
+    Col::Intercepted,
+    Col::Detected,
+];
+
+fn figures(sc: &Scenario, r: &Replicate) -> Vec<(String, String, f64)> {
+    let mut v: Vec<(String, String, f64)> = State::ALL
+        .iter()
+        .map(|s| (s.name().to_string(), String::new(), r.result.states[*s as usize] as f64))
+        .collect();
+    for (p, place) in sc.places.iter().enumerate() {
+        for c in COMPARED_COLS {
+            v.push((c.name().to_string(), place.id.clone(), r.total(p, c) as f64));
+        }
+    }
+    v
+}
+
+/// Paired comparison of each variant with the base: replicate k of every
+/// variant uses the same seed as replicate k of the base.
+pub fn compare_rows(sc: &Scenario, base: &[Replicate], variants: &[(String, Vec<Replicate>)]) -> Vec<CompareRow> {
+    let base_f: Vec<Vec<(String, String, f64)>> = base.iter().map(|r| figures(sc, r)).collect();
+    let mut out = Vec::new();
+    for (name, reps) in variants {
+        let var_f: Vec<Vec<(String, String, f64)>> = reps.iter().map(|r| figures(sc, r)).collect();
+        let n = base_f.len().min(var_f.len());
+        for i in 0..base_f.first().map(|f| f.len()).unwrap_or(0) {
+            let b: Vec<f64> = base_f.iter().take(n).map(|f| f[i].2).collect();
+            let v: Vec<f64> = var_f.iter().take(n).map(|f| f[i].2).collect();
+            if b.iter().chain(&v).all(|x| *x == 0.0) {
+                continue;
+            }
+            let d: Vec<f64> = v.iter().zip(&b).map(|(x, y)| x - y).collect();
+            let sd = stats(&d);
+            let half = if n > 1 {
+                t975(n - 1) * sd.sd / (n as f64).sqrt()
+            } else {
+                0.0
+            };
+            out.push(CompareRow {
+                variant: name.clone(),
+                metric: base_f[0][i].0.clone(),
+                place: base_f[0][i].1.clone(),
+                base: stats(&b).mean,
+                mean: stats(&v).mean,
+                diff: sd.mean,
+                lo: sd.mean - half,
+                hi: sd.mean + half,
+            });
+        }
+    }
+    out
+}
+
+/// Writes `comparison.csv`.
+pub fn write_comparison(out: &mut OutDir, rows: &[CompareRow]) -> Result<(), OutputError> {
+    let mut f = out.file("comparison.csv")?;
+    let e = |source| OutputError::Io {
+        path: "comparison.csv".into(),
+        source,
+    };
+    writeln!(f, "variant,metric,place,base,mean,diff,diff_lo95,diff_hi95").map_err(e)?;
+    for r in rows {
+        writeln!(
+            f,
+            "{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3}",
+            r.variant, r.metric, r.place, r.base, r.mean, r.diff, r.lo, r.hi
+        )
+        .map_err(e)?;
+    }
+    out.finish(f)
+}
+
+/// The comparison as a terminal table: states, and the places whose flows
+/// changed most.
+pub fn render_comparison(rows: &[CompareRow], replicates: usize) -> String {
+    let mut s = format!(
+        "{:<16} {:<18} {:<22} {:>12} {:>12} {:>12}  {:>27}\n",
+        "variant", "metric", "place", "base", "variant", "difference", "95% interval (paired)"
+    );
+    let mut variants: Vec<&str> = rows.iter().map(|r| r.variant.as_str()).collect();
+    variants.dedup();
+    for v in variants {
+        let mine: Vec<&CompareRow> = rows.iter().filter(|r| r.variant == v).collect();
+        let mut places: Vec<&CompareRow> = mine
+            .iter()
+            .copied()
+            .filter(|r| !r.place.is_empty() && r.diff != 0.0)
+            .collect();
+        places.sort_by(|a, b| b.diff.abs().total_cmp(&a.diff.abs()));
+        for r in mine
+            .iter()
+            .copied()
+            .filter(|r| r.place.is_empty())
+            .chain(places.into_iter().take(8))
+        {
+            s += &format!(
+                "{:<16} {:<18} {:<22} {:>12.1} {:>12.1} {:>+12.1}  {:>27}\n",
+                r.variant,
+                r.metric,
+                r.place,
+                r.base,
+                r.mean,
+                r.diff,
+                format!("[{:+.1}, {:+.1}]", r.lo, r.hi)
+            );
+        }
+    }
+    s += &format!("({replicates} replicates; replicate k of every variant uses the same seed)\n");
+    s
+}
+
+/// Looks up variants by name (all declared when `names` is empty).
+pub fn pick_variants<'a>(sc: &'a Scenario, names: &[String]) -> Result<Vec<&'a Variant>, EnsembleError> {
+    if names.is_empty() {
+        return Ok(sc.variants.iter().collect());
+    }
+    names
+        .iter()
+        .map(|n| {
+            sc.variants
+                .iter()
+                .find(|v| &v.id == n)
+                .ok_or_else(|| EnsembleError::UnknownVariant {
+                    name: n.clone(),
+                    declared: sc.variants.iter().map(|v| v.id.as_str()).collect::<Vec<_>>().join(", "),
+                })
+        })
+        .collect()
+}
+
+/// One axis of a sweep.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    /// The parameter path.
+    pub path: String,
+    /// Its values.
+    pub values: Vec<f64>,
+}
+
+/// Parses `PATH=FROM:TO:STEP`.
+pub fn parse_axis(sc: &Scenario, spec: &str) -> Result<Axis, EnsembleError> {
+    let (path, range) = spec.split_once('=').ok_or_else(|| {
+        EnsembleError::Spec(format!(
+            "`{spec}`: write PATH=FROM:TO:STEP, e.g. policy.cam.quota_per_year=0:40000:10000"
+        ))
+    })?;
+    let parts: Vec<f64> = range
+        .split(':')
+        .map(|x| x.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| EnsembleError::Spec(format!("`{spec}`: FROM, TO and STEP must be numbers")))?;
+    let [from, to, step] = parts[..] else {
+        return Err(EnsembleError::Spec(format!("`{spec}`: write PATH=FROM:TO:STEP")));
+    };
+    if step <= 0.0 || to < from {
+        return Err(EnsembleError::Spec(format!("`{spec}`: STEP must be > 0 and TO ≥ FROM")));
+    }
+    let n = ((to - from) / step + 1e-9).floor() as usize + 1;
+    if n > 10_000 {
+        return Err(EnsembleError::Spec(format!(
+            "`{spec}`: {n} points is too many (at most 10,000)"
+        )));
+    }
+    let values: Vec<f64> = (0..n).map(|i| from + step * i as f64).collect();
+    let mut probe = sc.clone();
+    for v in &values {
+        params::set(&mut probe, path.trim(), *v)?;
+    }
+    Ok(Axis {
+        path: path.trim().to_string(),
+        values,
+    })
+}
+
+/// The grid of a sweep: every combination of the axes' values.
+pub fn grid(axes: &[Axis]) -> Vec<Vec<f64>> {
+    let mut g: Vec<Vec<f64>> = vec![Vec::new()];
+    for a in axes {
+        g = g
+            .into_iter()
+            .flat_map(|p| a.values.iter().map(move |v| [p.clone(), vec![*v]].concat()))
+            .collect();
+    }
+    g
+}
+
+/// The headline outcomes of a sweep row: people per final state and
+/// person-events per event.
+pub fn headline(reps: &[Replicate]) -> Vec<(String, Stats)> {
+    let mut v = Vec::new();
+    for s in State::ALL {
+        let x: Vec<f64> = reps.iter().map(|r| r.result.states[s as usize] as f64).collect();
+        v.push((s.name().to_string(), stats(&x)));
+    }
+    for e in Event::ALL {
+        let x: Vec<f64> = reps
+            .iter()
+            .map(|r| r.result.events.iter().map(|c| c[e as usize][0]).sum::<u64>() as f64)
+            .collect();
+        v.push((e.name().to_string(), stats(&x)));
+    }
+    v
+}
+
+/// Keeps `N_STATES` and `N_EVENTS` in the headline's order.
+pub const HEADLINE_LEN: usize = N_STATES + N_EVENTS;
