@@ -70,16 +70,25 @@ struct Series {
     points: Vec<(u32, f64, f64, f64)>,
 }
 
+/// One leg on the map: its ends (lon, lat), its flow and its ends' ids.
+struct RouteLine {
+    from: (f64, f64),
+    to: (f64, f64),
+    people: f64,
+    from_id: String,
+    to_id: String,
+}
+
 /// Everything the page shows, read from tables.
 #[derive(Default)]
 struct Data {
     title: String,
     subtitle: String,
-    headline: Vec<(String, f64, Option<(f64, f64)>)>,
+    headline: Vec<(String, f64)>,
     arrivals: Vec<Series>,
     first_date: String,
     outcomes: Vec<(String, Vec<(String, f64)>)>,
-    routes: Vec<((f64, f64), (f64, f64), f64, String, String)>,
+    routes: Vec<RouteLine>,
     comparison: Vec<BTreeMap<String, String>>,
     notes: Vec<String>,
 }
@@ -187,7 +196,7 @@ fn read(dir: &Path) -> Result<Data, ReportError> {
         for s in STATES {
             let x = totals.get(s).copied().unwrap_or(0.0);
             if x > 0.0 {
-                d.headline.push((s.to_string(), x, None));
+                d.headline.push((s.to_string(), x));
             }
         }
     }
@@ -198,13 +207,13 @@ fn read(dir: &Path) -> Result<Data, ReportError> {
     };
     if let Some(rows) = routes {
         for r in rows {
-            d.routes.push((
-                (num(&r, "from_lon"), num(&r, "from_lat")),
-                (num(&r, "to_lon"), num(&r, "to_lat")),
-                num(&r, "people"),
-                r.get("from").cloned().unwrap_or_default(),
-                r.get("to").cloned().unwrap_or_default(),
-            ));
+            d.routes.push(RouteLine {
+                from: (num(&r, "from_lon"), num(&r, "from_lat")),
+                to: (num(&r, "to_lon"), num(&r, "to_lat")),
+                people: num(&r, "people"),
+                from_id: r.get("from").cloned().unwrap_or_default(),
+                to_id: r.get("to").cloned().unwrap_or_default(),
+            });
         }
     }
     if let Some(rows) = table(&dir.join("comparison.csv"))? {
@@ -377,8 +386,8 @@ fn map_svg(d: &Data) -> Result<String, ReportError> {
     {
         let root = SVGBackend::with_string(&mut svg, (900, 620)).into_drawing_area();
         root.fill(&WHITE).map_err(chart_err)?;
-        let xs = d.routes.iter().flat_map(|r| [r.0 .0, r.1 .0]);
-        let ys = d.routes.iter().flat_map(|r| [r.0 .1, r.1 .1]);
+        let xs = d.routes.iter().flat_map(|r| [r.from.0, r.to.0]);
+        let ys = d.routes.iter().flat_map(|r| [r.from.1, r.to.1]);
         let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
         let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
         let pad = |a: f64, b: f64| ((b - a) * 0.08).max(0.5);
@@ -402,28 +411,28 @@ fn map_svg(d: &Data) -> Result<String, ReportError> {
             .light_line_style(WHITE)
             .draw()
             .map_err(chart_err)?;
-        let max_flow = d.routes.iter().map(|r| r.2).fold(1.0, f64::max);
+        let max_flow = d.routes.iter().map(|r| r.people).fold(1.0, f64::max);
         for r in &d.routes {
             chart
                 .draw_series(std::iter::once(PathElement::new(
-                    vec![r.0, r.1],
+                    vec![r.from, r.to],
                     RGBColor(200, 200, 200).stroke_width(1),
                 )))
                 .map_err(chart_err)?;
         }
-        for r in d.routes.iter().filter(|r| r.2 > 0.0) {
-            let w = (1.0 + 11.0 * (r.2 / max_flow).sqrt()).round() as u32;
+        for r in d.routes.iter().filter(|r| r.people > 0.0) {
+            let w = (1.0 + 11.0 * (r.people / max_flow).sqrt()).round() as u32;
             chart
                 .draw_series(std::iter::once(PathElement::new(
-                    vec![r.0, r.1],
+                    vec![r.from, r.to],
                     PALETTE[0].mix(0.7).stroke_width(w),
                 )))
                 .map_err(chart_err)?;
         }
         let mut places: BTreeMap<String, (f64, f64)> = BTreeMap::new();
         for r in &d.routes {
-            places.insert(r.3.clone(), r.0);
-            places.insert(r.4.clone(), r.1);
+            places.insert(r.from_id.clone(), r.from);
+            places.insert(r.to_id.clone(), r.to);
         }
         for (name, p) in &places {
             chart
@@ -531,23 +540,23 @@ fn page(d: &Data) -> Result<String, ReportError> {
     );
     if !d.headline.is_empty() {
         h += "<h2>Where people ended</h2><table><tr><th>state</th><th>people</th></tr>";
-        for (name, x, _) in &d.headline {
+        for (name, x) in &d.headline {
             let _ = write!(h, "<tr><td>{}</td><td>{:.0}</td></tr>", esc(name), x);
         }
         h += "</table>\n";
     }
     if !d.arrivals.is_empty() {
-        let _ = write!(h, "<figure>{}</figure>\n", arrivals_svg(d)?);
+        let _ = writeln!(h, "<figure>{}</figure>", arrivals_svg(d)?);
     }
     if !d.outcomes.is_empty() {
-        let _ = write!(h, "<figure>{}</figure>\n", outcomes_svg(d)?);
+        let _ = writeln!(h, "<figure>{}</figure>", outcomes_svg(d)?);
     }
     if !d.routes.is_empty() {
-        let _ = write!(h, "<figure>{}</figure>\n", map_svg(d)?);
+        let _ = writeln!(h, "<figure>{}</figure>", map_svg(d)?);
     }
     if !d.comparison.is_empty() {
         h += "<h2>Comparison with the base</h2>";
-        let _ = write!(h, "<figure>{}</figure>\n", comparison_svg(d)?);
+        let _ = writeln!(h, "<figure>{}</figure>", comparison_svg(d)?);
         h += "<table><tr><th>variant</th><th>metric</th><th>place</th><th>base</th><th>variant</th><th>difference</th><th>95% interval</th></tr>";
         for r in d
             .comparison
@@ -571,7 +580,7 @@ fn page(d: &Data) -> Result<String, ReportError> {
         h += "</table>\n";
     }
     for n in &d.notes {
-        let _ = write!(h, "<p class=\"note\">{}</p>\n", esc(n));
+        let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(n));
     }
     h += "<p class=\"note\">Made by northbound from the tables in this folder; <code>northbound report DIR</code> renders it again.</p>\n</body></html>\n";
     Ok(h)
