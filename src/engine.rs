@@ -1017,8 +1017,28 @@ impl<'s> Engine<'s> {
                 || Acc::new(places, legs.len(), cohorts, w.buckets.list.len(), w.by_cohort),
                 |mut acc, mut ch| {
                     for i in 0..ch.state.len() {
-                        if State::from_u8(ch.state[i]).absorbing() {
-                            acc.census[ch.state[i] as usize] += ch.size[i] as u64;
+                        let st = ch.state[i];
+                        if State::from_u8(st).absorbing() {
+                            acc.census[st as usize] += ch.size[i] as u64;
+                            continue;
+                        }
+                        // Fast paths, with exactly the arithmetic of the
+                        // full path: a group in the middle of a multi-day
+                        // leg costs no decision work until it arrives, and
+                        // one waiting at home for its departure day costs
+                        // a comparison.
+                        if st == State::Travelling as u8 && ch.left[i] > 1.0 + EPS {
+                            ch.left[i] -= 1.0;
+                            acc.census[st as usize] += ch.size[i] as u64;
+                            acc.incoming[legs[ch.leg[i] as usize].to as usize] += ch.size[i] as u64;
+                            continue;
+                        }
+                        if st == State::NotDeparted as u8
+                            && ch.timer[i] != DEPART_DAILY
+                            && ch.timer[i] as u32 != day
+                            && w.book.rules(ctx.epoch, ch.place[i]).pathway.is_none()
+                        {
+                            acc.census[st as usize] += ch.size[i] as u64;
                             continue;
                         }
                         let mut a = ch.load(i, ch.base + i as u32);

@@ -11,6 +11,7 @@
 
 pub mod agents;
 pub mod behaviour;
+pub mod bench;
 pub mod calibrate;
 pub mod cli;
 pub mod engine;
