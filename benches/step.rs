@@ -1,11 +1,18 @@
-//! Criterion benches of the engine: a whole run of the queues fixture
-//! (160,000 people in ~123,000 groups, 90 days, binding capacities and
-//! claim queues) and the population build of the caravan scaled to one
-//! million people.
+//! Criterion benches of the engine:
+//! - `step_1m_agents`: one daily step of the benchmark population (one
+//!   million people from title42-2020-2023, on foot, set out on day 0; see
+//!   `northbound bench`), after a 30-day warm-up, so the steady state is
+//!   measured, not set-up;
+//! - `routing_10k_places`: the next-hop tables of a 10,000-place,
+//!   50,000-route graph towards its 20 claim points;
+//! - `load_10k_places_50k_routes`: loading and validating that file;
+//! - `build_caravan_1m_people`: building one million people's groups.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use northbound::engine::{self, RunConfig};
+use northbound::engine::Engine;
+use northbound::graph::{Graph, Routing};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 fn load(rel: &str) -> northbound::scenario::Scenario {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
@@ -15,12 +22,31 @@ fn load(rel: &str) -> northbound::scenario::Scenario {
     }
 }
 
-fn bench(c: &mut Criterion) {
-    let queues = load("tests/fixtures/queues.toml");
+fn step(c: &mut Criterion) {
+    let sc = northbound::bench::population(&load("scenarios/title42-2020-2023.toml"), 1_000_000, 365);
+    let warm = |e: &mut Engine| {
+        for _ in 0..30 {
+            e.step().expect("conserves");
+        }
+    };
     let mut g = c.benchmark_group("engine");
-    g.sample_size(10);
-    g.bench_function("queues_160k_people_90_days", |b| {
-        b.iter(|| engine::run(&queues, &RunConfig::default(), &mut []).map(|r| r.states))
+    g.sample_size(20);
+    g.bench_function("step_1m_agents", |b| {
+        let mut eng = Engine::new(&sc, sc.seed);
+        warm(&mut eng);
+        b.iter_custom(|iters| {
+            let mut t = Duration::ZERO;
+            for _ in 0..iters {
+                if eng.done() {
+                    eng = Engine::new(&sc, sc.seed);
+                    warm(&mut eng);
+                }
+                let t0 = Instant::now();
+                eng.step().expect("conserves");
+                t += t0.elapsed();
+            }
+            t
+        })
     });
     let caravan = load("scenarios/caravan-2025.toml").scaled(3334.0);
     g.bench_function("build_caravan_1m_people", |b| {
@@ -29,5 +55,27 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+fn graphs(c: &mut Criterion) {
+    let text = northbound::bench::synthetic_scenario(10_000, 50_000, 20);
+    let mut g = c.benchmark_group("graph");
+    g.sample_size(10);
+    g.bench_function("load_10k_places_50k_routes", |b| {
+        b.iter(|| {
+            northbound::scenario::load_bytes(text.as_bytes(), Path::new("synthetic.toml"))
+                .map(|s| s.legs.len())
+                .ok()
+        })
+    });
+    let sc = northbound::scenario::load_bytes(text.as_bytes(), Path::new("synthetic.toml")).expect("loads");
+    let graph = Graph::new(&sc);
+    let targets = sc.claim_points();
+    let open = vec![true; sc.legs.len()];
+    let places = vec![true; sc.places.len()];
+    g.bench_function("routing_10k_places", |b| {
+        b.iter(|| Routing::build(&graph, &sc.legs, &targets, &open, &places, &sc.behaviour).next(0, 0))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, step, graphs);
 criterion_main!(benches);

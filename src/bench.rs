@@ -158,3 +158,57 @@ pub fn run(
         })
     })
 }
+
+/// A synthetic scenario file of `places` places and `routes` routes (a
+/// chain that joins every place, then routes between near neighbours), with
+/// a claim point every `places / claim_points` places and one cohort: for
+/// measuring loading, validation and routing on large graphs.
+pub fn synthetic_scenario(places: usize, routes: usize, claim_points: usize) -> String {
+    use std::fmt::Write as _;
+    let key = crate::rng::Key::new(7, crate::rng::Stream::Build);
+    let side = (places as f64).sqrt().ceil() as usize;
+    let every = (places / claim_points.max(1)).max(1);
+    let mut s = String::with_capacity(places * 120 + routes * 60);
+    s += "[scenario]\nname = \"synthetic\"\nstart = 2025-01-01\nend = 2025-12-31\nseed = 1\n\n";
+    for i in 0..places {
+        let (r, c) = (i / side, i % side);
+        let claims = i % every == every - 1;
+        let _ = write!(
+            s,
+            "[[place]]\nid = \"p{i}\"\ncountry = \"{}\"\nkind = \"{}\"\nlat = {:.4}\nlon = {:.4}\n\n",
+            if claims { "US" } else { "MX" },
+            if claims { "crossing" } else { "town" },
+            -10.0 + 60.0 * r as f64 / side as f64,
+            -120.0 + 60.0 * c as f64 / side as f64,
+        );
+    }
+    let mut written = 0;
+    for i in 1..places.min(routes + 1) {
+        let _ = write!(
+            s,
+            "[[route]]\nfrom = \"p{}\"\nto = \"p{i}\"\nkm = {}\nmode = \"bus\"\n\n",
+            i - 1,
+            20 + i % 80
+        );
+        written += 1;
+    }
+    let mut k = 0u32;
+    while written < routes {
+        let mut d = key.draws(k, 0);
+        k += 1;
+        let a = (d.next_word() % places as u64) as usize;
+        let step = 2 + (d.next_word() % (2 * side as u64)) as usize;
+        let b = (a + step) % places;
+        if a == b {
+            continue;
+        }
+        let _ = write!(
+            s,
+            "[[route]]\nfrom = \"p{a}\"\nto = \"p{b}\"\nkm = {}\nmode = \"bus\"\n\n",
+            10 + d.next_word() % 300
+        );
+        written += 1;
+    }
+    s += "[[population]]\nid = \"everyone\"\norigin = \"p0\"\nnationality = \"HN\"\npeople = 100000\ndestinations = { US = 1.0 }\ndepart = 2025-01-01\n";
+    s
+}

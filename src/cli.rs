@@ -825,7 +825,10 @@ fn sweep(args: SweepArgs) -> ExitCode {
 }
 
 fn bench(args: BenchArgs) -> ExitCode {
-    let path = args.scenario.clone().unwrap_or_else(|| PathBuf::from("scenarios/title42-2020-2023.toml"));
+    let path = args
+        .scenario
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("scenarios/title42-2020-2023.toml"));
     let t0 = Instant::now();
     let sc = match load(&path) {
         Ok(s) => s,
@@ -837,9 +840,14 @@ fn bench(args: BenchArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let b = bar(args.days as u64, "days", args.quiet || args.json);
-    let r = crate::bench::run(&sc, load_s, args.people, args.days, args.threads.map(|t| t as usize), &mut |d| {
-        b.set_position(d as u64 + 1)
-    });
+    let r = crate::bench::run(
+        &sc,
+        load_s,
+        args.people,
+        args.days,
+        args.threads.map(|t| t as usize),
+        &mut |d| b.set_position(d as u64 + 1),
+    );
     b.finish_and_clear();
     match r {
         Ok(r) => {

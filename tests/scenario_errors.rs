@@ -478,3 +478,13 @@ fn the_cli_exits_2_for_bad_input_and_0_for_a_good_scenario() {
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("cohorts   1 (100 people)"));
 }
+
+#[test]
+fn a_synthetic_ten_thousand_place_scenario_loads() {
+    let text = northbound::bench::synthetic_scenario(10_000, 50_000, 20);
+    let sc = load_bytes(text.as_bytes(), Path::new("synthetic.toml")).unwrap_or_else(|e| panic!("{}", e.render()));
+    assert_eq!(
+        (sc.places.len(), sc.routes.len(), sc.claim_points().len()),
+        (10_000, 50_000, 20)
+    );
+}
