@@ -79,3 +79,37 @@ fn a_different_seed_gives_a_different_run() {
     run(&sc, &c, &["--seed", "1", "--scale", "0.05"]);
     assert_eq!(pa, std::fs::read(c.join("places.csv")).expect("places"));
 }
+
+/// Keeps every day's place counts and state totals.
+#[derive(Default)]
+struct Days(Vec<(Vec<[u64; northbound::engine::N_COLS]>, [u64; northbound::agents::N_STATES])>);
+
+impl northbound::engine::Recorder for Days {
+    fn day(&mut self, v: &northbound::engine::DayView<'_>) -> std::io::Result<()> {
+        self.0.push((v.places.to_vec(), v.states));
+        Ok(())
+    }
+}
+
+#[test]
+fn the_benchmark_population_is_identical_with_one_and_two_threads_and_conserves_people() {
+    let sc = northbound::scenario::load(&scenario("title42-2020-2023.toml")).expect("loads");
+    let bench = northbound::bench::population(&sc, 60_000, 90);
+    let mut runs = Vec::new();
+    for threads in [1, 2] {
+        let mut days = Days::default();
+        let cfg = northbound::engine::RunConfig {
+            seed: None,
+            threads: Some(threads),
+            by_cohort: false,
+        };
+        let r = northbound::engine::run(&bench, &cfg, &mut [&mut days]).expect("conserves people");
+        assert_eq!(r.people, 60_000);
+        assert!(days.0.iter().all(|(_, s)| s.iter().sum::<u64>() == 60_000));
+        runs.push(days.0);
+    }
+    assert!(runs[0] == runs[1], "the benchmark population's days differ between 1 and 2 threads");
+    // Most agents are on the move: the point of the benchmark population.
+    let active: u64 = runs[0].iter().map(|(_, s)| s[1] + s[2]).sum();
+    assert!(active as f64 > 0.5 * 60_000.0 * 90.0, "active agent-days {active}");
+}
