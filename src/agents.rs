@@ -212,6 +212,29 @@ impl Agents {
         self.seen.reserve_exact(n);
     }
 
+    /// The agents in `r` (for a process's part of a partitioned run).
+    pub fn slice(&self, r: std::ops::Range<usize>) -> Agents {
+        Agents {
+            place: self.place[r.clone()].to_vec(),
+            leg: self.leg[r.clone()].to_vec(),
+            left: self.left[r.clone()].to_vec(),
+            target: self.target[r.clone()].to_vec(),
+            budget: self.budget[r.clone()].to_vec(),
+            cohort: self.cohort[r.clone()].to_vec(),
+            traits: self.traits[r.clone()].to_vec(),
+            class: self.class[r.clone()].to_vec(),
+            timer: self.timer[r.clone()].to_vec(),
+            epoch_seen: self.epoch_seen[r.clone()].to_vec(),
+            mark: self.mark[r.clone()].to_vec(),
+            appt: self.appt[r.clone()].to_vec(),
+            state: self.state[r.clone()].to_vec(),
+            size: self.size[r.clone()].to_vec(),
+            delay: self.delay[r.clone()].to_vec(),
+            flags: self.flags[r.clone()].to_vec(),
+            seen: self.seen[r].to_vec(),
+        }
+    }
+
     /// Splits the columns into chunks of `n` agents for parallel work. The
     /// split depends only on `n`, never on the number of threads.
     pub fn chunks_mut(&mut self, n: usize) -> Vec<ChunkMut<'_>> {

@@ -187,6 +187,10 @@ struct RunArgs {
     /// Also write cohort_places.csv: the places table per cohort.
     #[arg(long)]
     by_cohort: bool,
+    /// Split the agents of this run over the MPI processes (`mpirun -n P …`);
+    /// the tables are the same for any P. Without MPI, one process.
+    #[arg(long)]
+    partition: bool,
     /// Run N replicates (seeds derived from the scenario's) and write their
     /// tables in replicate-K/ and summaries with intervals at the top.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
@@ -196,8 +200,38 @@ struct RunArgs {
     quiet: bool,
 }
 
+#[cfg(feature = "mpi")]
+static MPI: std::sync::OnceLock<Option<crate::cluster::Mpi>> = std::sync::OnceLock::new();
+
+/// The processes of this run: the MPI world under `mpirun` (with the `mpi`
+/// feature), else this process alone.
+fn ranks() -> &'static dyn crate::engine::Exchange {
+    #[cfg(feature = "mpi")]
+    {
+        if let Some(Some(m)) = MPI.get() {
+            return m;
+        }
+    }
+    &crate::engine::Local
+}
+
+/// Whether this process writes outputs and talks to the terminal.
+fn root() -> bool {
+    ranks().rank() == 0
+}
+
 /// Parses the arguments, runs the command, and returns the exit code.
 pub fn main() -> ExitCode {
+    // MPI is finalised when `_universe` is dropped, at the end of main.
+    #[cfg(feature = "mpi")]
+    let _universe = {
+        let (mpi, universe) = match crate::cluster::Mpi::init() {
+            Some((m, u)) => (Some(m), Some(u)),
+            None => (None, None),
+        };
+        let _ = MPI.set(mpi);
+        universe
+    };
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -466,6 +500,16 @@ fn run(args: RunArgs) -> ExitCode {
             .unwrap_or_else(|| "run".into());
         PathBuf::from("out").join(stem)
     });
+    if args.partition && args.trace.is_some() {
+        eprintln!("error: --trace is not available with --partition (each process holds only its own agents)");
+        return ExitCode::from(2);
+    }
+    if args.partition && args.replicates.is_some() {
+        eprintln!(
+            "error: --partition splits one run; with --replicates, replicates are spread over the processes already"
+        );
+        return ExitCode::from(2);
+    }
     if let Some(n) = args.replicates.filter(|&n| n > 1) {
         return match run_replicates(&sc, &args, n as usize, &out_path) {
             Ok(()) => ExitCode::SUCCESS,
@@ -485,6 +529,16 @@ fn run(args: RunArgs) -> ExitCode {
 }
 
 fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Result<(), Box<dyn std::error::Error>> {
+    if args.partition && !root() {
+        // The other processes step their agents and write nothing.
+        let cfg = RunConfig {
+            seed: args.seed,
+            threads: args.threads.map(|t| t as usize),
+            by_cohort: args.by_cohort,
+        };
+        engine::run_partitioned(sc, &cfg, ranks(), &mut [])?;
+        return Ok(());
+    }
     let mut out = OutDir::create(out_path)?;
     let mut places = PlacesTable::new(&out)?;
     let mut by_cohort = if args.by_cohort {
@@ -494,7 +548,7 @@ fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Resul
     };
     let threads = args.threads.map(|t| t as usize);
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
-    let show = !args.quiet && std::io::stderr().is_terminal();
+    let show = !args.quiet && root() && std::io::stderr().is_terminal();
     let bar = ProgressBar::with_draw_target(
         Some(sc.calendar.days as u64),
         if show {
@@ -536,7 +590,11 @@ fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Resul
         if let Some(t) = by_cohort.as_mut() {
             recs.push(t);
         }
-        engine::run(sc, &cfg, &mut recs)?
+        if args.partition {
+            engine::run_partitioned(sc, &cfg, ranks(), &mut recs)?
+        } else {
+            engine::run(sc, &cfg, &mut recs)?
+        }
     };
     progress.0.finish_and_clear();
     out.finish(places.into_file())?;
@@ -622,7 +680,7 @@ fn summary_text(
 }
 
 fn bar(len: u64, what: &str, quiet: bool) -> ProgressBar {
-    let show = !quiet && std::io::stderr().is_terminal();
+    let show = !quiet && root() && std::io::stderr().is_terminal();
     let b = ProgressBar::with_draw_target(
         Some(len),
         if show {
@@ -713,11 +771,17 @@ fn compare(args: CompareArgs) -> ExitCode {
     let threads = args.threads.map(|t| t as usize);
     let b = bar((n * (variants.len() + 1)) as u64, "runs", args.quiet);
     let result = (|| -> Result<PathBuf, EnsembleError> {
-        let base = ensemble::replicates(&sc, n, threads, None, &|| b.inc(1))?;
+        let base = ensemble::replicates_on(&sc, n, threads, None, &|| b.inc(1), ranks())?;
         let mut all = Vec::new();
         for v in &variants {
             let vs = ensemble::apply_variant(&sc, v);
-            all.push((v.id.clone(), ensemble::replicates(&vs, n, threads, None, &|| b.inc(1))?));
+            all.push((
+                v.id.clone(),
+                ensemble::replicates_on(&vs, n, threads, None, &|| b.inc(1), ranks())?,
+            ));
+        }
+        if !root() {
+            return Ok(PathBuf::new());
         }
         let rows = ensemble::compare_rows(&sc, &base, &all);
         let out_path = args
@@ -783,7 +847,7 @@ fn sweep(args: SweepArgs) -> ExitCode {
             for (a, v) in axes.iter().zip(p) {
                 crate::scenario::params::set(&mut s2, &a.path, *v).map_err(EnsembleError::from)?;
             }
-            let reps = ensemble::replicates(&s2, n, args.threads.map(|t| t as usize), None, &|| b.inc(1))?;
+            let reps = ensemble::replicates_on(&s2, n, args.threads.map(|t| t as usize), None, &|| b.inc(1), ranks())?;
             let mut cells: Vec<String> = p.iter().map(|v| format!("{v}")).collect();
             for (_, st) in ensemble::headline(&reps) {
                 cells.push(format!("{:.3}", st.mean));

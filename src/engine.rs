@@ -9,8 +9,7 @@
 //! cohorts every day, checked against counters kept from transitions.
 
 use crate::agents::{
-    self, Agent, Agents, CohortRanges, Event, State, DEPART_DAILY, F_DECIDE, F_INFORMED, F_PAPERS, NO_DAY, N_EVENTS,
-    N_STATES,
+    self, Agent, Agents, Event, State, DEPART_DAILY, F_DECIDE, F_INFORMED, F_PAPERS, NO_DAY, N_EVENTS, N_STATES,
 };
 use crate::behaviour::Chooser;
 use crate::graph::Graph;
@@ -140,7 +139,7 @@ pub enum EngineError {
 }
 
 /// What a run ended with.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct RunResult {
     /// Seed used.
     pub seed: u64,
@@ -851,7 +850,9 @@ impl World<'_> {
 pub struct Engine<'s> {
     w: World<'s>,
     agents: Agents,
-    ranges: CohortRanges,
+    /// Id of this process's first agent (0 unless partitioned).
+    id_base: u32,
+    ex: &'s dyn Exchange,
     seed: u64,
     day: u32,
     people: u64,
@@ -879,17 +880,37 @@ impl<'s> Engine<'s> {
     /// As [`Engine::new`], keeping place counts per cohort if `by_cohort`.
     pub fn with_config(sc: &'s Scenario, seed: u64, by_cohort: bool) -> Engine<'s> {
         let t0 = Instant::now();
-        let (agents, ranges) = agents::build(sc, seed);
-        Engine::with_agents(sc, seed, agents, ranges, t0, by_cohort)
+        let (agents, _) = agents::build(sc, seed);
+        let people = agents.people();
+        Engine::with_agents(sc, seed, agents, t0, by_cohort, 0, people, &Local)
     }
 
+    /// The part of a run that this process of `ex` steps: agents
+    /// `[n·r/P, n·(r+1)/P)` of the whole population (ids unchanged), with
+    /// the day's requests gathered and counts summed over all processes, so
+    /// that results do not depend on P.
+    pub fn partitioned(sc: &'s Scenario, seed: u64, by_cohort: bool, ex: &'s dyn Exchange) -> Engine<'s> {
+        let t0 = Instant::now();
+        let (all, _) = agents::build(sc, seed);
+        let people = all.people();
+        let n = all.len() as u64;
+        let (r, p) = (ex.rank() as u64, ex.size().max(1) as u64);
+        let (lo, hi) = ((n * r / p) as usize, (n * (r + 1) / p) as usize);
+        let mine = all.slice(lo..hi);
+        drop(all);
+        Engine::with_agents(sc, seed, mine, t0, by_cohort, lo as u32, people, ex)
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn with_agents(
         sc: &'s Scenario,
         seed: u64,
         mut agents: Agents,
-        ranges: CohortRanges,
         t0: Instant,
         by_cohort: bool,
+        id_base: u32,
+        people: u64,
+        ex: &'s dyn Exchange,
     ) -> Engine<'s> {
         let graph = Graph::new(sc);
         let book = PolicyBook::new(sc, &graph);
@@ -909,7 +930,6 @@ impl<'s> Engine<'s> {
                 .for_each(|((cl, &tr), &co)| *cl = classes.class_of(nat[co as usize], tr));
         }
         let n = sc.places.len();
-        let people = agents.people();
         let mut state_people = [0i64; N_STATES];
         state_people[State::NotDeparted as usize] = people as i64;
         let b = &sc.behaviour;
@@ -962,7 +982,8 @@ impl<'s> Engine<'s> {
             by_cohort_cols: Vec::new(),
             leg_flows: vec![0; sc.legs.len()],
             agents,
-            ranges,
+            id_base,
+            ex,
             seed,
             day: 0,
             people,
@@ -1008,6 +1029,7 @@ impl<'s> Engine<'s> {
         let places = w.sc.places.len();
         let cohorts = w.sc.cohorts.len();
         let legs = w.legs;
+        let id_base = self.id_base;
         // Pass A: every agent, in parallel over fixed chunks.
         let acc = self
             .agents
@@ -1041,7 +1063,7 @@ impl<'s> Engine<'s> {
                             acc.census[st as usize] += ch.size[i] as u64;
                             continue;
                         }
-                        let mut a = ch.load(i, ch.base + i as u32);
+                        let mut a = ch.load(i, id_base + ch.base + i as u32);
                         w.advance(&ctx, &mut a, &mut acc);
                         ch.store(i, &a);
                         // A requester is counted where it is; if granted,
@@ -1054,7 +1076,10 @@ impl<'s> Engine<'s> {
             .reduce_with(Acc::merge);
         let mut acc = acc.unwrap_or_else(|| Acc::new(places, legs.len(), cohorts, w.buckets.list.len(), w.by_cohort));
         // Admission: per resource, requests in order of (per-agent key, id).
-        let requests = std::mem::take(&mut acc.requests);
+        let mut requests = std::mem::take(&mut acc.requests);
+        if self.ex.size() > 1 {
+            requests = exchange_requests(self.ex, requests);
+        }
         let sc = w.sc;
         let admitted = admit(requests, &w.buckets, |kind, res| match kind {
             REQ_ADMIT => {
@@ -1073,8 +1098,9 @@ impl<'s> Engine<'s> {
         });
         // Pass B: the granted, in bucket and admission order. Requesters
         // were counted where they were; each is taken back and counted again.
-        for r in &admitted {
-            let idx = r.agent as usize;
+        let local = id_base..id_base + self.agents.len() as u32;
+        for r in admitted.iter().filter(|r| local.contains(&r.agent)) {
+            let idx = (r.agent - id_base) as usize;
             let mut a = self.agents.load(idx, r.agent);
             if a.state.absorbing() {
                 continue;
@@ -1106,6 +1132,9 @@ impl<'s> Engine<'s> {
             }
             self.agents.store(idx, &a);
             acc.census(&a, legs);
+        }
+        if self.ex.size() > 1 {
+            sum_over_processes(self.ex, &mut acc);
         }
         // Conservation: the census of the state column against the
         // counters kept from transitions, and against the cohorts' people.
@@ -1186,12 +1215,18 @@ impl<'s> Engine<'s> {
     /// The end-of-run result (also checks the per-cohort census against
     /// the daily counters).
     pub fn result(&self, sim_s: f64) -> Result<RunResult, EngineError> {
-        let mut outcomes = vec![[0u64; N_STATES]; self.w.sc.cohorts.len()];
-        for (ci, r) in self.ranges.0.iter().enumerate() {
-            for i in r.start as usize..r.end as usize {
-                outcomes[ci][self.agents.state[i] as usize] += self.agents.size[i] as u64;
-            }
+        let cohorts = self.w.sc.cohorts.len();
+        let mut flat = vec![0u64; cohorts * N_STATES + 1];
+        for i in 0..self.agents.len() {
+            flat[self.agents.cohort[i] as usize * N_STATES + self.agents.state[i] as usize] +=
+                self.agents.size[i] as u64;
         }
+        flat[cohorts * N_STATES] = self.agents.len() as u64;
+        self.ex.sum_u64(&mut flat);
+        let agents = flat[cohorts * N_STATES] as usize;
+        let outcomes: Vec<[u64; N_STATES]> = (0..cohorts)
+            .map(|c| std::array::from_fn(|s| flat[c * N_STATES + s]))
+            .collect();
         let mut states = [0u64; N_STATES];
         for o in &outcomes {
             for s in 0..N_STATES {
@@ -1224,7 +1259,7 @@ impl<'s> Engine<'s> {
             .collect();
         Ok(RunResult {
             seed: self.seed,
-            agents: self.agents.len(),
+            agents,
             people: self.people,
             days: self.day,
             outcomes,
@@ -1238,6 +1273,120 @@ impl<'s> Engine<'s> {
     #[cfg(test)]
     fn agents_mut(&mut self) -> &mut Agents {
         &mut self.agents
+    }
+}
+
+/// Communication between the processes of a run spread over several (MPI);
+/// [`Local`] is the single process. Every operation gives the same result
+/// whatever the number of processes: sums are of integers, and gathered
+/// data is in rank order.
+pub trait Exchange: Sync {
+    /// This process's rank.
+    fn rank(&self) -> usize;
+    /// Number of processes.
+    fn size(&self) -> usize;
+    /// Sums `buf` element-wise over all processes, in place, on every process.
+    fn sum_u64(&self, buf: &mut [u64]);
+    /// Every process's bytes, in rank order, on every process.
+    fn all_gather(&self, local: &[u8]) -> Vec<Vec<u8>>;
+    /// Every process's bytes, in rank order, on rank 0 (empty elsewhere).
+    fn gather_to_root(&self, local: &[u8]) -> Vec<Vec<u8>>;
+}
+
+/// The single process.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Local;
+
+impl Exchange for Local {
+    fn rank(&self) -> usize {
+        0
+    }
+    fn size(&self) -> usize {
+        1
+    }
+    fn sum_u64(&self, _buf: &mut [u64]) {}
+    fn all_gather(&self, local: &[u8]) -> Vec<Vec<u8>> {
+        vec![local.to_vec()]
+    }
+    fn gather_to_root(&self, local: &[u8]) -> Vec<Vec<u8>> {
+        vec![local.to_vec()]
+    }
+}
+
+/// Gathers every process's requests (their order does not matter: admission
+/// sorts by key and agent id).
+fn exchange_requests(ex: &dyn Exchange, local: Vec<Vec<Vec<Request>>>) -> Vec<Vec<Vec<Request>>> {
+    let mut words: Vec<u64> = Vec::new();
+    for (b, pieces) in local.iter().enumerate() {
+        for r in pieces.iter().flatten() {
+            words.push(b as u64);
+            words.push(r.key);
+            words.push((r.agent as u64) << 32 | r.resource as u64);
+            words.push((r.kind as u64) << 40 | (r.size as u64) << 32 | r.budget.to_bits() as u64);
+        }
+    }
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut out: Vec<Vec<Vec<Request>>> = vec![vec![Vec::new()]; local.len()];
+    for part in ex.all_gather(&bytes) {
+        let w: Vec<u64> = part
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+            .collect();
+        for q in w.chunks_exact(4) {
+            let r = Request {
+                kind: (q[3] >> 40) as u8,
+                resource: q[2] as u32,
+                key: q[1],
+                agent: (q[2] >> 32) as u32,
+                size: (q[3] >> 32) as u8,
+                budget: f32::from_bits(q[3] as u32),
+            };
+            if let Some(piece) = out.get_mut(q[0] as usize).and_then(|p| p.first_mut()) {
+                piece.push(r);
+            }
+        }
+    }
+    out
+}
+
+/// Sums the day's counts over all processes (two's-complement sums keep
+/// the signed deltas exact).
+fn sum_over_processes(ex: &dyn Exchange, acc: &mut Acc) {
+    let mut w: Vec<u64> = Vec::new();
+    for c in acc.cols.iter().chain(&acc.by_cohort) {
+        w.extend_from_slice(c);
+    }
+    w.extend_from_slice(&acc.incoming);
+    w.extend_from_slice(&acc.census);
+    w.extend(acc.delta.iter().map(|d| *d as u64));
+    for e in &acc.events {
+        w.extend_from_slice(e);
+    }
+    w.extend_from_slice(&acc.legs);
+    ex.sum_u64(&mut w);
+    let mut it = w.into_iter();
+    let mut next = || it.next().unwrap_or(0);
+    for c in acc.cols.iter_mut().chain(acc.by_cohort.iter_mut()) {
+        for x in c.iter_mut() {
+            *x = next();
+        }
+    }
+    for x in acc.incoming.iter_mut() {
+        *x = next();
+    }
+    for x in acc.census.iter_mut() {
+        *x = next();
+    }
+    for x in acc.delta.iter_mut() {
+        *x = next() as i64;
+    }
+    for e in acc.events.iter_mut() {
+        for x in e.iter_mut() {
+            *x = next();
+        }
+    }
+    for x in acc.legs.iter_mut() {
+        *x = next();
     }
 }
 
@@ -1262,7 +1411,25 @@ pub fn run(sc: &Scenario, cfg: &RunConfig, recorders: &mut [&mut dyn Recorder]) 
 /// As [`run`], on the current rayon pool (for replicates run side by side
 /// on one pool). `cfg.threads` is ignored.
 pub fn run_here(sc: &Scenario, cfg: &RunConfig, recorders: &mut [&mut dyn Recorder]) -> Result<RunResult, EngineError> {
-    let mut engine = Engine::with_config(sc, cfg.seed.unwrap_or(sc.seed), cfg.by_cohort);
+    let engine = Engine::with_config(sc, cfg.seed.unwrap_or(sc.seed), cfg.by_cohort);
+    drive(engine, recorders)
+}
+
+/// Runs this process's part of a run spread over the processes of `ex`
+/// (see [`Engine::partitioned`]). Recorders see the whole run's counts.
+pub fn run_partitioned(
+    sc: &Scenario,
+    cfg: &RunConfig,
+    ex: &dyn Exchange,
+    recorders: &mut [&mut dyn Recorder],
+) -> Result<RunResult, EngineError> {
+    pool(cfg.threads)?.install(|| {
+        let engine = Engine::partitioned(sc, cfg.seed.unwrap_or(sc.seed), cfg.by_cohort, ex);
+        drive(engine, recorders)
+    })
+}
+
+fn drive(mut engine: Engine<'_>, recorders: &mut [&mut dyn Recorder]) -> Result<RunResult, EngineError> {
     let t0 = Instant::now();
     while !engine.done() {
         engine.step()?;

@@ -10,7 +10,7 @@
 
 use crate::agents::{Event, State, N_EVENTS, N_STATES};
 use crate::engine::{self, Col, DayView, EngineError, Recorder, RunConfig, RunResult, N_COLS};
-use crate::output::{self, OutDir, OutputError, PlacesTable, RouteFlows};
+use crate::output::{self, OutDir, OutputError, RouteFlows};
 use crate::rng::replicate_seed;
 use crate::scenario::params::{self, ParamError};
 use crate::scenario::{Scenario, Variant};
@@ -71,7 +71,7 @@ impl Recorder for Daily {
 }
 
 /// One replicate's results.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Replicate {
     /// Its seed.
     pub seed: u64,
@@ -91,8 +91,11 @@ impl Replicate {
 }
 
 /// Runs replicates 0..n of a scenario side by side on one pool of
-/// `threads`; with `out`, writes each replicate's tables in
-/// `out/replicate-K/`. `on_done` is called as replicates finish.
+/// `threads` (on this process's share of them when `ranks` spreads them
+/// over processes); with `out`, writes each replicate's tables in
+/// `out/replicate-K/`. `on_done` is called as replicates finish. Returns
+/// every replicate, in order, on the process that writes (all of them
+/// without MPI).
 pub fn replicates(
     sc: &Scenario,
     n: usize,
@@ -100,21 +103,59 @@ pub fn replicates(
     out: Option<&Path>,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<Replicate>, EnsembleError> {
+    replicates_on(sc, n, threads, out, on_done, &crate::engine::Local)
+}
+
+/// As [`replicates`], spreading replicate k over process k mod P of
+/// `ranks`; the results are gathered on rank 0, which alone writes.
+pub fn replicates_on(
+    sc: &Scenario,
+    n: usize,
+    threads: Option<usize>,
+    out: Option<&Path>,
+    on_done: &(dyn Fn() + Sync),
+    ranks: &dyn engine::Exchange,
+) -> Result<Vec<Replicate>, EnsembleError> {
+    let (rank, size) = (ranks.rank(), ranks.size());
+    let mine: Vec<usize> = (0..n).filter(|k| k % size == rank).collect();
     let pool = engine::pool(threads)?;
-    pool.install(|| {
-        (0..n)
-            .into_par_iter()
-            .map(|k| {
-                let seed = replicate_seed(sc.seed, k as u64);
-                let r = one(sc, seed, out.map(|o| o.join(format!("replicate-{k}"))).as_deref());
+    let local: Vec<Replicate> = pool.install(|| {
+        mine.par_iter()
+            .map(|&k| {
+                let r = one(sc, replicate_seed(sc.seed, k as u64));
                 on_done();
                 r
             })
             .collect::<Result<Vec<_>, _>>()
-    })
+    })?;
+    let all = if size > 1 {
+        let bytes = ranks.gather_to_root(&encode(&local));
+        if rank != 0 {
+            return Ok(Vec::new());
+        }
+        let mut by_rank: Vec<Vec<Replicate>> = bytes.iter().map(|b| decode(b)).collect();
+        // Replicate k came from rank k mod P, in order within each rank.
+        let mut next = vec![0usize; size];
+        (0..n)
+            .map(|k| {
+                let r = k % size;
+                let rep = by_rank[r].get_mut(next[r]).map(std::mem::take);
+                next[r] += 1;
+                rep.ok_or_else(|| EnsembleError::Spec(format!("replicate {k} was not gathered")))
+            })
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        local
+    };
+    if let Some(dir) = out {
+        for (k, r) in all.iter().enumerate() {
+            write_replicate(sc, r, &dir.join(format!("replicate-{k}")))?;
+        }
+    }
+    Ok(all)
 }
 
-fn one(sc: &Scenario, seed: u64, out: Option<&Path>) -> Result<Replicate, EnsembleError> {
+fn one(sc: &Scenario, seed: u64) -> Result<Replicate, EnsembleError> {
     let cfg = RunConfig {
         seed: Some(seed),
         threads: None,
@@ -122,27 +163,131 @@ fn one(sc: &Scenario, seed: u64, out: Option<&Path>) -> Result<Replicate, Ensemb
     };
     let mut daily = Daily::default();
     let mut flows = RouteFlows::default();
-    let result = match out {
-        Some(dir) => {
-            let mut o = OutDir::create(dir)?;
-            let mut places = PlacesTable::new(&o)?;
-            let r = engine::run_here(sc, &cfg, &mut [&mut daily, &mut flows, &mut places])?;
-            o.finish(places.into_file())?;
-            output::write_outcomes(&mut o, sc, &r)?;
-            output::write_events(&mut o, sc, &r)?;
-            output::write_routes(&mut o, sc, &flows.people)?;
-            output::write_summary(&mut o, sc, &r, rayon::current_num_threads(), r.build_s + r.sim_s)?;
-            o.commit()?;
-            r
-        }
-        None => engine::run_here(sc, &cfg, &mut [&mut daily, &mut flows])?,
-    };
+    let result = engine::run_here(sc, &cfg, &mut [&mut daily, &mut flows])?;
     Ok(Replicate {
         seed,
         daily: daily.0,
         legs: flows.people,
         result,
     })
+}
+
+/// Writes one replicate's tables, as a single run writes them.
+fn write_replicate(sc: &Scenario, r: &Replicate, dir: &Path) -> Result<(), EnsembleError> {
+    let mut o = OutDir::create(dir)?;
+    output::write_places(&mut o, sc, &r.daily)?;
+    output::write_outcomes(&mut o, sc, &r.result)?;
+    output::write_events(&mut o, sc, &r.result)?;
+    output::write_routes(&mut o, sc, &r.legs)?;
+    output::write_summary(
+        &mut o,
+        sc,
+        &r.result,
+        rayon::current_num_threads(),
+        r.result.build_s + r.result.sim_s,
+    )?;
+    o.commit()?;
+    Ok(())
+}
+
+/// Replicates as little-endian words, for gathering over processes.
+fn encode(reps: &[Replicate]) -> Vec<u8> {
+    let mut w: Vec<u64> = vec![reps.len() as u64];
+    for r in reps {
+        let res = &r.result;
+        w.extend([
+            r.seed,
+            res.seed,
+            res.agents as u64,
+            res.people,
+            res.days as u64,
+            res.build_s.to_bits(),
+            res.sim_s.to_bits(),
+        ]);
+        w.push(r.daily.len() as u64);
+        w.push(r.daily.first().map(|d| d.len()).unwrap_or(0) as u64);
+        for d in &r.daily {
+            for p in d {
+                w.extend_from_slice(p);
+            }
+        }
+        w.push(r.legs.len() as u64);
+        w.extend_from_slice(&r.legs);
+        w.push(res.outcomes.len() as u64);
+        for o in &res.outcomes {
+            w.extend_from_slice(o);
+        }
+        for e in &res.events {
+            for x in e {
+                w.extend_from_slice(x);
+            }
+        }
+        w.extend_from_slice(&res.states);
+    }
+    w.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// Reads words in order; past the end it reads zeros (a truncated message
+/// then fails the checks downstream instead of panicking here).
+struct Words {
+    w: Vec<u64>,
+    i: usize,
+}
+
+impl Words {
+    fn next(&mut self) -> u64 {
+        let x = self.w.get(self.i).copied().unwrap_or(0);
+        self.i += 1;
+        x
+    }
+    fn vec(&mut self, n: usize) -> Vec<u64> {
+        (0..n).map(|_| self.next()).collect()
+    }
+}
+
+fn decode(bytes: &[u8]) -> Vec<Replicate> {
+    let mut w = Words {
+        w: bytes
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+            .collect(),
+        i: 0,
+    };
+    let count = w.next() as usize;
+    let mut out = Vec::with_capacity(count.min(1 << 20));
+    for _ in 0..count {
+        let h = w.vec(7);
+        let days = w.next() as usize;
+        let places = w.next() as usize;
+        let daily: Vec<Vec<[u64; N_COLS]>> = (0..days)
+            .map(|_| (0..places).map(|_| std::array::from_fn(|_| w.next())).collect())
+            .collect();
+        let legs_n = w.next() as usize;
+        let legs = w.vec(legs_n);
+        let cohorts = w.next() as usize;
+        let outcomes: Vec<[u64; N_STATES]> = (0..cohorts).map(|_| std::array::from_fn(|_| w.next())).collect();
+        let events: Vec<[[u64; 2]; N_EVENTS]> = (0..cohorts)
+            .map(|_| std::array::from_fn(|_| std::array::from_fn(|_| w.next())))
+            .collect();
+        let states: [u64; N_STATES] = std::array::from_fn(|_| w.next());
+        out.push(Replicate {
+            seed: h[0],
+            daily,
+            legs,
+            result: RunResult {
+                seed: h[1],
+                agents: h[2] as usize,
+                people: h[3],
+                days: h[4] as u32,
+                outcomes,
+                events,
+                states,
+                build_s: f64::from_bits(h[5]),
+                sim_s: f64::from_bits(h[6]),
+            },
+        });
+    }
+    out
 }
 
 /// Mean, standard deviation and the 2.5th–97.5th percentiles of replicate

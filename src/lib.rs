@@ -14,6 +14,8 @@ pub mod behaviour;
 pub mod bench;
 pub mod calibrate;
 pub mod cli;
+#[cfg(feature = "mpi")]
+pub mod cluster;
 pub mod engine;
 pub mod ensemble;
 pub mod graph;

@@ -228,6 +228,30 @@ impl Recorder for CohortPlacesTable {
     }
 }
 
+/// Writes `places.csv` from kept daily counts (`[day][place]`), byte for
+/// byte what [`PlacesTable`] writes during a run.
+pub fn write_places(out: &mut OutDir, sc: &Scenario, daily: &[Vec<[u64; N_COLS]>]) -> Result<(), OutputError> {
+    use std::fmt::Write as _;
+    let mut f = out.file("places.csv")?;
+    let p = PathBuf::from("places.csv");
+    let header: Vec<&str> = Col::ALL.iter().map(|c| c.name()).collect();
+    writeln!(f, "day,date,place,{}", header.join(",")).map_err(io_err(&p))?;
+    let mut line = String::with_capacity(96);
+    for (d, day) in daily.iter().enumerate() {
+        let date = sc.calendar.date_of(d as u32).format("%Y-%m-%d").to_string();
+        for (pi, c) in day.iter().enumerate() {
+            line.clear();
+            let _ = write!(line, "{},{},{}", d, date, sc.places[pi].id);
+            for x in c {
+                let _ = write!(line, ",{x}");
+            }
+            line.push('\n');
+            f.write_all(line.as_bytes()).map_err(io_err(&p))?;
+        }
+    }
+    out.finish(f)
+}
+
 /// Writes `trace.csv`: the day-by-day place and state of sampled agents.
 pub struct TraceTable {
     f: TableFile,

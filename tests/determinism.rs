@@ -82,7 +82,12 @@ fn a_different_seed_gives_a_different_run() {
 
 /// Keeps every day's place counts and state totals.
 #[derive(Default)]
-struct Days(Vec<(Vec<[u64; northbound::engine::N_COLS]>, [u64; northbound::agents::N_STATES])>);
+struct Days(
+    Vec<(
+        Vec<[u64; northbound::engine::N_COLS]>,
+        [u64; northbound::agents::N_STATES],
+    )>,
+);
 
 impl northbound::engine::Recorder for Days {
     fn day(&mut self, v: &northbound::engine::DayView<'_>) -> std::io::Result<()> {
@@ -108,7 +113,10 @@ fn the_benchmark_population_is_identical_with_one_and_two_threads_and_conserves_
         assert!(days.0.iter().all(|(_, s)| s.iter().sum::<u64>() == 60_000));
         runs.push(days.0);
     }
-    assert!(runs[0] == runs[1], "the benchmark population's days differ between 1 and 2 threads");
+    assert!(
+        runs[0] == runs[1],
+        "the benchmark population's days differ between 1 and 2 threads"
+    );
     // Most agents are on the move: the point of the benchmark population.
     let active: u64 = runs[0].iter().map(|(_, s)| s[1] + s[2]).sum();
     assert!(active as f64 > 0.5 * 60_000.0 * 90.0, "active agent-days {active}");

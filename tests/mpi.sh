@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The MPI suite: builds northbound with the `mpi` feature and checks that
+# runs over 2 (and 4) ranks write byte-identical tables to runs without MPI.
+# Run by .ci/run after the cargo tests; needs Open MPI and libclang.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/mpi}
+cargo build --release --features mpi -q || { echo "0 passed, 1 failed"; exit 1; }
+B=$CARGO_TARGET_DIR/release/northbound
+M="mpirun --oversubscribe --allow-run-as-root -q"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0; failed=0
+check() { # name, files, dir-a, dir-b
+  local name=$1 a=$3 b=$4 ok=1
+  for f in $2; do
+    if ! cmp -s "$a/$f" "$b/$f"; then echo "FAIL $name: $f differs"; ok=0; fi
+  done
+  if [ $ok = 1 ]; then echo "ok   $name"; passed=$((passed+1)); else failed=$((failed+1)); fi
+}
+run() { "$@" >/dev/null 2>"$work/err" || { echo "FAIL: $*"; cat "$work/err"; failed=$((failed+1)); return 1; }; }
+
+# One population over several processes: P = 1, 2, 4 give the same tables.
+T="places.csv outcomes.csv events.csv routes.csv cohort_places.csv"
+run $B run tests/fixtures/all_levers.toml --by-cohort --out "$work/plain" --quiet
+run $B run tests/fixtures/all_levers.toml --by-cohort --partition --out "$work/p1" --quiet
+run $M -n 2 $B run tests/fixtures/all_levers.toml --by-cohort --partition --out "$work/p2" --quiet
+run $M -n 4 $B run tests/fixtures/all_levers.toml --by-cohort --partition --out "$work/p4" --quiet
+check "partition without mpirun = plain run" "$T" "$work/plain" "$work/p1"
+check "partition over 2 ranks = plain run" "$T" "$work/plain" "$work/p2"
+check "partition over 4 ranks = plain run" "$T" "$work/plain" "$work/p4"
+run $B run tests/fixtures/queues.toml --scale 0.3 --out "$work/q1" --quiet
+run $M -n 2 $B run tests/fixtures/queues.toml --scale 0.3 --partition --out "$work/q2" --quiet
+check "partition over 2 ranks with binding capacities and queues" "places.csv outcomes.csv events.csv" "$work/q1" "$work/q2"
+
+# Ensembles: replicates, comparisons and sweeps spread over ranks.
+R="places_summary.csv outcomes_summary.csv events_summary.csv replicate-0/places.csv replicate-3/outcomes.csv replicate-2/events.csv"
+run $B run scenarios/protocol-2023.toml --replicates 4 --scale 0.2 --out "$work/r1" --quiet
+run $M -n 2 $B run scenarios/protocol-2023.toml --replicates 4 --scale 0.2 --out "$work/r2" --quiet
+check "replicates over 2 ranks" "$R" "$work/r1" "$work/r2"
+run $B compare scenarios/protocol-2023.toml --replicates 3 --scale 0.2 --out "$work/c1" --quiet
+run $M -n 2 $B compare scenarios/protocol-2023.toml --replicates 3 --scale 0.2 --out "$work/c2" --quiet
+check "compare over 2 ranks" "comparison.csv" "$work/c1" "$work/c2"
+run $B sweep scenarios/pathways-2021.toml --param policy.lawful_pathways.quota_per_year=0:20000:10000 --replicates 2 --scale 0.005 --out "$work/s1" --quiet
+run $M -n 2 $B sweep scenarios/pathways-2021.toml --param policy.lawful_pathways.quota_per_year=0:20000:10000 --replicates 2 --scale 0.005 --out "$work/s2" --quiet
+check "sweep over 2 ranks" "sweep.csv" "$work/s1" "$work/s2"
+
+echo "mpi: $passed passed, $failed failed"
+[ $failed = 0 ]
