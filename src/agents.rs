@@ -212,29 +212,6 @@ impl Agents {
         self.seen.reserve_exact(n);
     }
 
-    /// The agents in `r` (for a process's part of a partitioned run).
-    pub fn slice(&self, r: std::ops::Range<usize>) -> Agents {
-        Agents {
-            place: self.place[r.clone()].to_vec(),
-            leg: self.leg[r.clone()].to_vec(),
-            left: self.left[r.clone()].to_vec(),
-            target: self.target[r.clone()].to_vec(),
-            budget: self.budget[r.clone()].to_vec(),
-            cohort: self.cohort[r.clone()].to_vec(),
-            traits: self.traits[r.clone()].to_vec(),
-            class: self.class[r.clone()].to_vec(),
-            timer: self.timer[r.clone()].to_vec(),
-            epoch_seen: self.epoch_seen[r.clone()].to_vec(),
-            mark: self.mark[r.clone()].to_vec(),
-            appt: self.appt[r.clone()].to_vec(),
-            state: self.state[r.clone()].to_vec(),
-            size: self.size[r.clone()].to_vec(),
-            delay: self.delay[r.clone()].to_vec(),
-            flags: self.flags[r.clone()].to_vec(),
-            seen: self.seen[r].to_vec(),
-        }
-    }
-
     /// Splits the columns into chunks of `n` agents for parallel work. The
     /// split depends only on `n`, never on the number of threads.
     pub fn chunks_mut(&mut self, n: usize) -> Vec<ChunkMut<'_>> {
@@ -470,6 +447,38 @@ pub struct CohortRanges(pub Vec<std::ops::Range<u32>>);
 /// Builds the population: groups, traits, budgets, news delays and
 /// departure days, each drawn from the agent's own `Build` stream.
 pub fn build(sc: &Scenario, seed: u64) -> (Agents, CohortRanges) {
+    let (a, ranges, _) = build_part(sc, seed, 0, 1);
+    (a, ranges)
+}
+
+/// Builds only the agents of part `part` of `parts` (ids `[n·part/parts,
+/// n·(part+1)/parts)` of the whole population of n groups), so that a
+/// process of a partitioned run holds its own agents only. Returns them,
+/// the cohorts' id ranges in the whole population, and the first id.
+pub fn build_part(sc: &Scenario, seed: u64, part: usize, parts: usize) -> (Agents, CohortRanges, u32) {
+    let key = Key::new(seed, Stream::Build);
+    // Group sizes come from each group's own stream, in id order: count the
+    // groups first (a cheap pass drawing sizes only), then build the part.
+    let mut n = 0u32;
+    if parts > 1 {
+        for c in &sc.cohorts {
+            let mut placed = 0u64;
+            while placed < c.people {
+                let mut d = key.draws(n, 0);
+                placed += group_size(c, &mut d).0.min(c.people - placed);
+                n += 1;
+            }
+        }
+    }
+    let (lo, hi) = if parts > 1 {
+        let p = parts as u64;
+        (
+            (n as u64 * part as u64 / p) as u32,
+            (n as u64 * (part as u64 + 1) / p) as u32,
+        )
+    } else {
+        (0, u32::MAX)
+    };
     let est: usize = sc
         .cohorts
         .iter()
@@ -480,18 +489,41 @@ pub fn build(sc: &Scenario, seed: u64) -> (Agents, CohortRanges) {
         })
         .sum();
     let mut a = Agents::default();
-    a.reserve(est.min(sc.people() as usize));
-    let key = Key::new(seed, Stream::Build);
+    a.reserve(est.min(sc.people() as usize).min((hi - lo) as usize));
     let mut ranges = Vec::with_capacity(sc.cohorts.len());
+    let mut next = 0u32;
     for (ci, c) in sc.cohorts.iter().enumerate() {
-        let first = a.len() as u32;
-        build_cohort(&mut a, sc, ci as CohortIx, c, key);
-        ranges.push(first..a.len() as u32);
+        let first = next;
+        build_cohort(&mut a, sc, ci as CohortIx, c, key, &mut next, lo..hi);
+        ranges.push(first..next);
     }
-    (a, CohortRanges(ranges))
+    (a, CohortRanges(ranges), lo)
 }
 
-fn build_cohort(a: &mut Agents, sc: &Scenario, ci: CohortIx, c: &Cohort, key: Key) {
+/// A group's size and its family/minor traits, the first draws of its stream.
+fn group_size(c: &Cohort, d: &mut crate::rng::Draws) -> (u64, u16) {
+    let mut traits = 0u16;
+    let size: u64 = if d.uniform() < c.family_share {
+        traits |= Trait::Family.bit();
+        pick_size(&c.household_size, d.uniform()) as u64
+    } else {
+        if d.uniform() < c.minor_share {
+            traits |= Trait::Minor.bit();
+        }
+        1
+    };
+    (size, traits)
+}
+
+fn build_cohort(
+    a: &mut Agents,
+    sc: &Scenario,
+    ci: CohortIx,
+    c: &Cohort,
+    key: Key,
+    next: &mut u32,
+    keep: std::ops::Range<u32>,
+) {
     let lognormal = match c.budget {
         Some(Budget::LogNormal { median, p90 }) => {
             // p90 = median · exp(1.2816 σ)
@@ -504,20 +536,17 @@ fn build_cohort(a: &mut Agents, sc: &Scenario, ci: CohortIx, c: &Cohort, key: Ke
     let max_delay = sc.behaviour.news_delay_max.min(255) as f64;
     let mut placed: u64 = 0;
     while placed < c.people {
-        let id = a.len() as u32;
+        let id = *next;
+        *next += 1;
         let mut d = key.draws(id, 0);
-        let mut traits = 0u16;
-        let mut size: u64 = if d.uniform() < c.family_share {
-            traits |= Trait::Family.bit();
-            pick_size(&c.household_size, d.uniform()) as u64
-        } else {
-            if d.uniform() < c.minor_share {
-                traits |= Trait::Minor.bit();
-            }
-            1
-        };
+        let (size, mut traits) = group_size(c, &mut d);
         // The last group is cut so that sizes add up exactly to `people`.
-        size = size.min(c.people - placed);
+        let size = size.min(c.people - placed);
+        let before = placed;
+        placed += size;
+        if !keep.contains(&id) {
+            continue;
+        }
         for dest in crate::scenario::Dest::ALL {
             if d.uniform() < c.relatives[dest as usize] {
                 traits |= Trait::Relatives(dest).bit();
@@ -537,7 +566,7 @@ fn build_cohort(a: &mut Agents, sc: &Scenario, ci: CohortIx, c: &Cohort, key: Ke
         } else {
             0
         };
-        let timer = departure_day(c.departure, placed, c.people);
+        let timer = departure_day(c.departure, before, c.people);
         let informed = d.uniform() < c.informed_share;
         a.place.push(c.origin);
         a.leg.push(NONE);
@@ -556,7 +585,6 @@ fn build_cohort(a: &mut Agents, sc: &Scenario, ci: CohortIx, c: &Cohort, key: Ke
         a.delay.push(delay);
         a.flags.push(if informed { F_DECIDE | F_INFORMED } else { F_DECIDE });
         a.seen.push(0);
-        placed += size;
     }
 }
 

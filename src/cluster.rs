@@ -83,6 +83,10 @@ impl Exchange for Mpi {
     fn all_gather(&self, local: &[u8]) -> Vec<Vec<u8>> {
         let (counts, displs) = self.counts(local.len());
         let total: i32 = counts.iter().sum();
+        if total == 0 {
+            // Nothing to send anywhere (Open MPI refuses empty buffers here).
+            return vec![Vec::new(); self.size];
+        }
         let mut buf = vec![0u8; total as usize];
         {
             let mut part = PartitionMut::new(&mut buf[..], &counts[..], &displs[..]);
@@ -105,15 +109,27 @@ impl Exchange for Mpi {
                 })
                 .collect();
             let total: i32 = counts.iter().sum();
-            let mut buf = vec![0u8; total as usize];
+            // Every rank knows whether all counts are zero only after a
+            // broadcast; a one-byte pad keeps every buffer non-empty instead.
+            let mut buf = vec![0u8; total as usize + self.size];
+            let padded: Vec<i32> = counts.iter().map(|c| c + 1).collect();
+            let pdispls: Vec<i32> = displs.iter().enumerate().map(|(i, d)| d + i as i32).collect();
+            let mut mine = local.to_vec();
+            mine.push(0);
             {
-                let mut part = PartitionMut::new(&mut buf[..], &counts[..], &displs[..]);
-                root.gather_varcount_into_root(local, &mut part);
+                let mut part = PartitionMut::new(&mut buf[..], &padded[..], &pdispls[..]);
+                root.gather_varcount_into_root(&mine[..], &mut part);
             }
-            split(buf, &counts)
+            counts
+                .iter()
+                .zip(&pdispls)
+                .map(|(&c, &d)| buf[d as usize..(d + c) as usize].to_vec())
+                .collect()
         } else {
             root.gather_into(&(local.len() as i32));
-            root.gather_varcount_into(local);
+            let mut mine = local.to_vec();
+            mine.push(0);
+            root.gather_varcount_into(&mine[..]);
             Vec::new()
         }
     }

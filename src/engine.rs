@@ -891,14 +891,9 @@ impl<'s> Engine<'s> {
     /// that results do not depend on P.
     pub fn partitioned(sc: &'s Scenario, seed: u64, by_cohort: bool, ex: &'s dyn Exchange) -> Engine<'s> {
         let t0 = Instant::now();
-        let (all, _) = agents::build(sc, seed);
-        let people = all.people();
-        let n = all.len() as u64;
-        let (r, p) = (ex.rank() as u64, ex.size().max(1) as u64);
-        let (lo, hi) = ((n * r / p) as usize, (n * (r + 1) / p) as usize);
-        let mine = all.slice(lo..hi);
-        drop(all);
-        Engine::with_agents(sc, seed, mine, t0, by_cohort, lo as u32, people, ex)
+        let (mine, _, lo) = agents::build_part(sc, seed, ex.rank(), ex.size().max(1));
+        let people = sc.people();
+        Engine::with_agents(sc, seed, mine, t0, by_cohort, lo, people, ex)
     }
 
     #[allow(clippy::too_many_arguments)]

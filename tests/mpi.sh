@@ -33,6 +33,13 @@ run $B run tests/fixtures/queues.toml --scale 0.3 --out "$work/q1" --quiet
 run $M -n 2 $B run tests/fixtures/queues.toml --scale 0.3 --partition --out "$work/q2" --quiet
 check "partition over 2 ranks with binding capacities and queues" "places.csv outcomes.csv events.csv" "$work/q1" "$work/q2"
 
+run $B run scenarios/caravan-2025.toml --out "$work/k1" --quiet
+run $M -n 2 $B run scenarios/caravan-2025.toml --partition --out "$work/k2" --quiet
+check "partition over 2 ranks on days without any request" "places.csv outcomes.csv events.csv" "$work/k1" "$work/k2"
+run $B run scenarios/title42-2020-2023.toml --scale 0.02 --out "$work/t1" --quiet
+run $M -n 3 $B run scenarios/title42-2020-2023.toml --scale 0.02 --partition --out "$work/t3" --quiet
+check "partition over 3 ranks, appointments and expulsions" "places.csv outcomes.csv events.csv" "$work/t1" "$work/t3"
+
 # Ensembles: replicates, comparisons and sweeps spread over ranks.
 R="places_summary.csv outcomes_summary.csv events_summary.csv replicate-0/places.csv replicate-3/outcomes.csv replicate-2/events.csv"
 run $B run scenarios/protocol-2023.toml --replicates 4 --scale 0.2 --out "$work/r1" --quiet
