@@ -83,10 +83,17 @@ struct CompareArgs {
     /// Replicates of the base and of each variant (replicate k of each uses the same seed).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     replicates: u64,
-    /// Output folder (default: out/<scenario stem>-compare/).
+    #[command(flatten)]
+    opts: EnsembleOpts,
+}
+
+/// Options shared by `compare` and `sweep`.
+#[derive(clap::Args, Debug)]
+struct EnsembleOpts {
+    /// Output folder (default: out/<scenario stem>-compare/ or -sweep/).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Worker threads (default: all cores).
+    /// Worker threads per process (default: all cores).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
     threads: Option<u64>,
     /// Run the same system at another size (see `run --scale`).
@@ -107,18 +114,8 @@ struct SweepArgs {
     /// Replicates at every grid point.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     replicates: u64,
-    /// Output folder (default: out/<scenario stem>-sweep/).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Worker threads (default: all cores).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
-    threads: Option<u64>,
-    /// Run the same system at another size (see `run --scale`).
-    #[arg(long, value_name = "FACTOR")]
-    scale: Option<f64>,
-    /// No progress bar and no table on the terminal.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    opts: EnsembleOpts,
 }
 
 #[derive(clap::Args, Debug)]
@@ -752,7 +749,7 @@ fn run_replicates(sc: &Scenario, args: &RunArgs, n: usize, out_path: &Path) -> R
 
 fn compare(args: CompareArgs) -> ExitCode {
     use crate::ensemble::{self, EnsembleError};
-    let sc = match load(&args.scenario).and_then(|s| scaled(s, args.scale)) {
+    let sc = match load(&args.scenario).and_then(|s| scaled(s, args.opts.scale)) {
         Ok(s) => s,
         Err(c) => return c,
     };
@@ -768,8 +765,8 @@ fn compare(args: CompareArgs) -> ExitCode {
         }
     };
     let n = args.replicates as usize;
-    let threads = args.threads.map(|t| t as usize);
-    let b = bar((n * (variants.len() + 1)) as u64, "runs", args.quiet);
+    let threads = args.opts.threads.map(|t| t as usize);
+    let b = bar((n * (variants.len() + 1)) as u64, "runs", args.opts.quiet);
     let result = (|| -> Result<PathBuf, EnsembleError> {
         let base = ensemble::replicates_on(&sc, n, threads, None, &|| b.inc(1), ranks())?;
         let mut all = Vec::new();
@@ -785,6 +782,7 @@ fn compare(args: CompareArgs) -> ExitCode {
         }
         let rows = ensemble::compare_rows(&sc, &base, &all);
         let out_path = args
+            .opts
             .out
             .clone()
             .unwrap_or_else(|| default_out(&args.scenario, "-compare"));
@@ -794,7 +792,7 @@ fn compare(args: CompareArgs) -> ExitCode {
         crate::report::render_into(&tmp, &mut out).map_err(|e| EnsembleError::Spec(format!("report: {e}")))?;
         let dest = out.commit()?;
         b.finish_and_clear();
-        if !args.quiet {
+        if !args.opts.quiet {
             let mut s = format!("{}: base against {} variant(s)\n\n", sc.name, variants.len());
             s += &ensemble::render_comparison(&rows, n);
             s += &format!("\nTables in {}/ (comparison.csv, report.html)\n", dest.display());
@@ -813,7 +811,7 @@ fn compare(args: CompareArgs) -> ExitCode {
 
 fn sweep(args: SweepArgs) -> ExitCode {
     use crate::ensemble::{self, EnsembleError};
-    let sc = match load(&args.scenario).and_then(|s| scaled(s, args.scale)) {
+    let sc = match load(&args.scenario).and_then(|s| scaled(s, args.opts.scale)) {
         Ok(s) => s,
         Err(c) => return c,
     };
@@ -831,7 +829,7 @@ fn sweep(args: SweepArgs) -> ExitCode {
     };
     let points = ensemble::grid(&axes);
     let n = args.replicates as usize;
-    let b = bar((points.len() * n) as u64, "sweep runs", args.quiet);
+    let b = bar((points.len() * n) as u64, "sweep runs", args.opts.quiet);
     let result = (|| -> Result<PathBuf, Box<dyn std::error::Error>> {
         let mut text = String::new();
         let mut header: Vec<String> = axes.iter().map(|a| a.path.clone()).collect();
@@ -847,7 +845,14 @@ fn sweep(args: SweepArgs) -> ExitCode {
             for (a, v) in axes.iter().zip(p) {
                 crate::scenario::params::set(&mut s2, &a.path, *v).map_err(EnsembleError::from)?;
             }
-            let reps = ensemble::replicates_on(&s2, n, args.threads.map(|t| t as usize), None, &|| b.inc(1), ranks())?;
+            let reps = ensemble::replicates_on(
+                &s2,
+                n,
+                args.opts.threads.map(|t| t as usize),
+                None,
+                &|| b.inc(1),
+                ranks(),
+            )?;
             let mut cells: Vec<String> = p.iter().map(|v| format!("{v}")).collect();
             for (_, st) in ensemble::headline(&reps) {
                 cells.push(format!("{:.3}", st.mean));
@@ -859,6 +864,7 @@ fn sweep(args: SweepArgs) -> ExitCode {
         }
         b.finish_and_clear();
         let out_path = args
+            .opts
             .out
             .clone()
             .unwrap_or_else(|| default_out(&args.scenario, "-sweep"));
@@ -867,7 +873,7 @@ fn sweep(args: SweepArgs) -> ExitCode {
         f.write_all(text.as_bytes())?;
         out.finish(f)?;
         let dest = out.commit()?;
-        if !args.quiet {
+        if !args.opts.quiet {
             say(
                 &mut std::io::stdout().lock(),
                 &format!(

@@ -639,6 +639,3 @@ pub fn headline(reps: &[Replicate]) -> Vec<(String, Stats)> {
     }
     v
 }
-
-/// Keeps `N_STATES` and `N_EVENTS` in the headline's order.
-pub const HEADLINE_LEN: usize = N_STATES + N_EVENTS;

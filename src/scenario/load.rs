@@ -364,6 +364,24 @@ impl<'r, 't> Loader<'r, 't> {
         })
     }
 
+    /// One of a fixed list of names, with a "did you mean" when it is not.
+    fn choice<T: Copy>(&mut self, v: Sp<String>, field: &str, names: &[(&'static str, T)], what: &str) -> Option<T> {
+        if let Some((_, x)) = names.iter().find(|(n, _)| *n == v.v) {
+            return Some(*x);
+        }
+        let list: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
+        let dym = closest(&v.v, list.iter().copied())
+            .map(|c| format!("did you mean \"{c}\"? "))
+            .unwrap_or_default();
+        self.r.err(
+            v.span,
+            field,
+            format!("unknown {what} \"{}\"", v.v),
+            format!("{dym}valid {what}s: {}", list.join(", ")),
+        );
+        None
+    }
+
     fn rate(&mut self, t: &mut Tbl, key: &str, required: bool) -> Option<f64> {
         let v = t.num(self.r, key, required, "a probability between 0 and 1")?;
         self.check_rate(&t.field(key), &v)
@@ -584,22 +602,8 @@ impl<'r, 't> Loader<'r, 't> {
                 true,
                 "one of city, town, shelter, checkpoint, crossing, airport, camp, conflict",
             );
-            let kind = kind.and_then(|k| match PlaceKind::NAMES.iter().find(|(n, _)| *n == k.v) {
-                Some((_, pk)) => Some(*pk),
-                None => {
-                    let names: Vec<&str> = PlaceKind::NAMES.iter().map(|(n, _)| *n).collect();
-                    let dym = closest(&k.v, names.iter().copied())
-                        .map(|c| format!("did you mean \"{c}\"? "))
-                        .unwrap_or_default();
-                    self.r.err(
-                        k.span,
-                        &t.field("kind"),
-                        format!("unknown place kind \"{}\"", k.v),
-                        format!("{dym}valid kinds: {}", names.join(", ")),
-                    );
-                    None
-                }
-            });
+            let kind_field = t.field("kind");
+            let kind = kind.and_then(|k| self.choice(k, &kind_field, &PlaceKind::NAMES, "place kind"));
             let lat = t.num(self.r, "lat", true, "latitude in decimal degrees, −90 to 90");
             let lon = t.num(self.r, "lon", true, "longitude in decimal degrees, −180 to 180");
             if let Some(v) = &lat {
@@ -807,24 +811,10 @@ impl<'r, 't> Loader<'r, 't> {
             }
             let km = self.positive(&mut t, "km", true, "road distance in km, > 0");
             let mode = t.str(self.r, "mode", false, "");
+            let mode_field = t.field("mode");
             let mode = match mode {
                 None => Some(Mode::Walk),
-                Some(m) => match Mode::NAMES.iter().find(|(n, _)| *n == m.v) {
-                    Some((_, md)) => Some(*md),
-                    None => {
-                        let names: Vec<&str> = Mode::NAMES.iter().map(|(n, _)| *n).collect();
-                        let dym = closest(&m.v, names.iter().copied())
-                            .map(|c| format!("did you mean \"{c}\"? "))
-                            .unwrap_or_default();
-                        self.r.err(
-                            m.span,
-                            &t.field("mode"),
-                            format!("unknown mode \"{}\"", m.v),
-                            format!("{dym}valid modes: {}", names.join(", ")),
-                        );
-                        None
-                    }
-                },
+                Some(m) => self.choice(m, &mode_field, &Mode::NAMES, "mode"),
             };
             let days = self.positive(&mut t, "days", false, "travel time in days, > 0");
             let cost = self.non_negative(&mut t, "cost_usd", false, "cost per person in US dollars, ≥ 0");
