@@ -272,17 +272,10 @@ fn load_targets(path: &Path, sc: &Scenario) -> Result<Vec<crate::validation::Tar
 }
 
 fn validate(args: ValidateArgs) -> ExitCode {
-    let mut sc = match load(&args.scenario) {
+    let sc = match load(&args.scenario).and_then(|s| scaled(s, args.scale)) {
         Ok(s) => s,
         Err(c) => return c,
     };
-    if let Some(f) = args.scale {
-        if !(f.is_finite() && f > 0.0) {
-            eprintln!("error: --scale must be a positive number, got {f}");
-            return ExitCode::from(2);
-        }
-        sc = sc.scaled(f);
-    }
     let targets = match load_targets(&args.targets, &sc) {
         Ok(t) => t,
         Err(c) => return c,
@@ -478,17 +471,10 @@ impl Recorder for Progress {
 
 fn run(args: RunArgs) -> ExitCode {
     let t0 = Instant::now();
-    let mut sc = match load(&args.scenario) {
+    let sc = match load(&args.scenario).and_then(|s| scaled(s, args.scale)) {
         Ok(s) => s,
         Err(c) => return c,
     };
-    if let Some(f) = args.scale {
-        if !(f.is_finite() && f > 0.0) {
-            eprintln!("error: --scale must be a positive number, got {f}");
-            return ExitCode::from(2);
-        }
-        sc = sc.scaled(f);
-    }
     let out_path = args.out.clone().unwrap_or_else(|| {
         let stem = args
             .scenario
