@@ -774,6 +774,11 @@ fn compare(args: CompareArgs) -> ExitCode {
             .unwrap_or_else(|| default_out(&args.scenario, "-compare"));
         let mut out = OutDir::create(&out_path)?;
         ensemble::write_comparison(&mut out, &rows)?;
+        // The base's own figures, so the report can show where people went.
+        ensemble::write_summaries(&mut out, &sc, &base)?;
+        if let Some(first) = base.first() {
+            crate::output::write_routes(&mut out, &sc, &first.legs)?;
+        }
         let tmp = out.tmp_path().to_path_buf();
         crate::report::render_into(&tmp, &mut out).map_err(|e| EnsembleError::Spec(format!("report: {e}")))?;
         let dest = out.commit()?;
@@ -781,7 +786,10 @@ fn compare(args: CompareArgs) -> ExitCode {
         if !args.opts.quiet {
             let mut s = format!("{}: base against {} variant(s)\n\n", sc.name, variants.len());
             s += &ensemble::render_comparison(&rows, n);
-            s += &format!("\nTables in {}/ (comparison.csv, report.html)\n", dest.display());
+            s += &format!(
+                "\nTables in {}/ (comparison.csv, the base's *_summary.csv and routes.csv, report.html)\n",
+                dest.display()
+            );
             say(&mut std::io::stdout().lock(), &s);
         }
         Ok(dest)
