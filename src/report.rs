@@ -107,11 +107,17 @@ const STATES: [&str; 10] = [
 ];
 
 fn read(dir: &Path) -> Result<Data, ReportError> {
+    // A folder still being written is `.<name>.partial-<pid>`: title it <name>.
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match name.strip_prefix('.').and_then(|n| n.rsplit_once(".partial-")) {
+        Some((base, _)) => base.to_string(),
+        None => name,
+    };
     let mut d = Data {
-        title: dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        title: name,
         ..Data::default()
     };
     if let Ok(text) = std::fs::read_to_string(dir.join("summary.json")) {

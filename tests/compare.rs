@@ -105,7 +105,10 @@ fn compare_uses_common_random_numbers_and_finds_the_effect_of_suspending_the_stc
     );
     let html = String::from_utf8(read(&out.join("report.html"))).expect("utf-8");
     assert!(html.contains("Comparison with the base"));
-    assert!(html.matches("<svg").count() >= 4, "the base's arrivals, outcomes and map, and the differences");
+    assert!(
+        html.matches("<svg").count() >= 4,
+        "the base's arrivals, outcomes and map, and the differences"
+    );
     assert!(out.join("places_summary.csv").exists() && out.join("routes.csv").exists());
 }
 
