@@ -656,7 +656,7 @@ fn summary_text(
     }
     let _ = N_STATES;
     s += &format!(
-        "\nTables in {}/ (places.csv, outcomes.csv, events.csv, summary.json)\n",
+        "\nTables in {}/ (places.csv, outcomes.csv, events.csv, routes.csv, summary.json, report.html)\n",
         dest.display()
     );
     s
