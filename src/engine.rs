@@ -194,6 +194,8 @@ struct DayCtx<'a> {
     day: u32,
     epoch: u16,
     hazard: &'a [f64],
+    /// Per request bucket, the most requests worth keeping (`u64::MAX`: all).
+    caps: &'a [u64],
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -297,8 +299,16 @@ fn daily_units(rate: f64, d: u32) -> u64 {
 /// one person, so at most `room` groups fit), which keeps a queue of a
 /// million requests for a few hundred places cheap. The result does not
 /// depend on how requests were gathered: keys are unique and totally ordered.
-fn admit(per: Vec<Vec<Vec<Request>>>, buckets: &Buckets, room_of: impl Fn(u8, u32) -> u64) -> Vec<Request> {
+///
+/// Pathway places are drawn without skipping: the draw stops at the first
+/// group that does not fit, and the places it leaves are carried to the
+/// next day. So only the `room` smallest keys can win, and each fold of the
+/// parallel pass keeps only those (see [`Acc::push`]): a million groups at
+/// home applying every day cost a partial selection, not a million
+/// requests. Returns the granted requests and, per bucket, the room carried.
+fn admit(per: Vec<Vec<Vec<Request>>>, buckets: &Buckets, room_of: impl Fn(usize) -> u64) -> (Vec<Request>, Vec<u64>) {
     let mut out = Vec::new();
+    let mut carry = vec![0u64; buckets.list.len()];
     for (b, pieces) in per.into_iter().enumerate() {
         let total: usize = pieces.iter().map(Vec::len).sum();
         if total == 0 {
@@ -308,11 +318,11 @@ fn admit(per: Vec<Vec<Vec<Request>>>, buckets: &Buckets, room_of: impl Fn(u8, u3
         for p in pieces {
             reqs.extend(p);
         }
-        let (kind, res) = buckets.list[b];
-        let mut room = room_of(kind, res);
+        let kind = buckets.list[b].0;
+        let mut room = room_of(b);
         let order = |r: &Request| (r.key, r.agent);
         let mut start = 0;
-        while room > 0 && start < reqs.len() {
+        'scan: while room > 0 && start < reqs.len() {
             let rest = &mut reqs[start..];
             let k = (room.min(rest.len() as u64)) as usize;
             if k < rest.len() {
@@ -323,12 +333,15 @@ fn admit(per: Vec<Vec<Vec<Request>>>, buckets: &Buckets, room_of: impl Fn(u8, u3
                 if r.size as u64 <= room {
                     room -= r.size as u64;
                     out.push(*r);
+                } else if kind == REQ_PATHWAY {
+                    carry[b] = room;
+                    break 'scan;
                 }
             }
             start += k;
         }
     }
-    out
+    (out, carry)
 }
 
 /// Per-split accumulator of the parallel pass.
@@ -457,11 +470,22 @@ impl Acc {
         }
     }
 
+    /// Files a request. A bucket with a cap (pathways) keeps only its
+    /// `cap` smallest keys: no other can be drawn (see [`admit`]).
     #[inline(always)]
-    fn push(&mut self, buckets: &Buckets, r: Request) {
+    fn push(&mut self, buckets: &Buckets, caps: &[u64], r: Request) {
         let b = buckets.of(r.kind, r.resource) as usize;
+        let cap = caps.get(b).copied().unwrap_or(u64::MAX);
+        if cap == 0 {
+            return;
+        }
         if let Some(piece) = self.requests.get_mut(b).and_then(|p| p.first_mut()) {
             piece.push(r);
+            if cap != u64::MAX && piece.len() as u64 >= 2 * cap + 1024 {
+                let keep = cap as usize;
+                piece.select_nth_unstable_by_key(keep - 1, |r| (r.key, r.agent));
+                piece.truncate(keep);
+            }
         }
     }
 }
@@ -519,7 +543,7 @@ impl World<'_> {
     #[inline]
     fn apply_pathway(&self, d: &DayCtx, a: &Agent, acc: &mut Acc) {
         if let Some(p) = self.book.acting(self.book.rules(d.epoch, a.place).pathway, a.class) {
-            acc.push(&self.buckets, self.request(REQ_PATHWAY, p as u32, d, a, 0.0));
+            acc.push(&self.buckets, d.caps, self.request(REQ_PATHWAY, p as u32, d, a, 0.0));
         }
     }
 
@@ -582,7 +606,7 @@ impl World<'_> {
             if a.place == a.target {
                 if self.claims_per_day[a.place as usize] != u64::MAX {
                     if phase == Phase::A {
-                        acc.push(&self.buckets, self.request(REQ_CLAIM, a.place, d, a, budget));
+                        acc.push(&self.buckets, d.caps, self.request(REQ_CLAIM, a.place, d, a, budget));
                     }
                     return;
                 }
@@ -599,7 +623,7 @@ impl World<'_> {
                 if let Some(p) = self.book.acting(rules.appt_from, a.class) {
                     if self.book.rules(d.epoch, a.target).appt_port == Some(p) {
                         if phase == Phase::A {
-                            acc.push(&self.buckets, self.request(REQ_APPT, p as u32, d, a, budget));
+                            acc.push(&self.buckets, d.caps, self.request(REQ_APPT, p as u32, d, a, budget));
                         }
                         return;
                     }
@@ -622,7 +646,7 @@ impl World<'_> {
             let to = self.legs[next as usize].to;
             if self.capacity[to as usize] != u64::MAX {
                 if phase == Phase::A {
-                    acc.push(&self.buckets, self.request(REQ_ADMIT, to, d, a, budget));
+                    acc.push(&self.buckets, d.caps, self.request(REQ_ADMIT, to, d, a, budget));
                 }
                 return;
             }
@@ -868,6 +892,8 @@ pub struct Engine<'s> {
     cols: Vec<[u64; N_COLS]>,
     by_cohort_cols: Vec<[u64; N_COLS]>,
     leg_flows: Vec<u64>,
+    /// Pathway places left by a group too large for them, per request bucket.
+    carry: Vec<u64>,
     build_s: f64,
 }
 
@@ -976,6 +1002,7 @@ impl<'s> Engine<'s> {
             cols: vec![[0; N_COLS]; n],
             by_cohort_cols: Vec::new(),
             leg_flows: vec![0; sc.legs.len()],
+            carry: vec![0; w.buckets.list.len()],
             agents,
             id_base,
             ex,
@@ -1016,10 +1043,40 @@ impl<'s> Engine<'s> {
     pub fn step(&mut self) -> Result<(), EngineError> {
         let day = self.day;
         let w = &self.w;
+        let sc = w.sc;
+        // Each bucket's room today (capacities from yesterday's counts).
+        let room: Vec<u64> =
+            w.buckets
+                .list
+                .iter()
+                .enumerate()
+                .map(|(b, &(kind, res))| match kind {
+                    REQ_ADMIT => w.capacity[res as usize]
+                        .saturating_sub(self.present[res as usize] + self.incoming[res as usize]),
+                    REQ_CLAIM => w.claims_per_day[res as usize],
+                    _ => {
+                        let p = &sc.policies[res as usize];
+                        let rate = match p.kind {
+                            PolicyKind::Appointments { slots_per_day, .. } => slots_per_day,
+                            PolicyKind::Pathway { quota_per_year, .. } => quota_per_year / 365.0,
+                            _ => 0.0,
+                        };
+                        daily_units(rate, day.saturating_sub(p.from)) + self.carry[b]
+                    }
+                })
+                .collect();
+        let caps: Vec<u64> = w
+            .buckets
+            .list
+            .iter()
+            .zip(&room)
+            .map(|(&(kind, _), &r)| if kind == REQ_PATHWAY { r } else { u64::MAX })
+            .collect();
         let ctx = DayCtx {
             day,
             epoch: w.book.epoch(day as i64),
             hazard: &self.hazard,
+            caps: &caps,
         };
         let places = w.sc.places.len();
         let cohorts = w.sc.cohorts.len();
@@ -1075,22 +1132,8 @@ impl<'s> Engine<'s> {
         if self.ex.size() > 1 {
             requests = exchange_requests(self.ex, requests);
         }
-        let sc = w.sc;
-        let admitted = admit(requests, &w.buckets, |kind, res| match kind {
-            REQ_ADMIT => {
-                w.capacity[res as usize].saturating_sub(self.present[res as usize] + self.incoming[res as usize])
-            }
-            REQ_CLAIM => w.claims_per_day[res as usize],
-            _ => {
-                let p = &sc.policies[res as usize];
-                let rate = match p.kind {
-                    PolicyKind::Appointments { slots_per_day, .. } => slots_per_day,
-                    PolicyKind::Pathway { quota_per_year, .. } => quota_per_year / 365.0,
-                    _ => 0.0,
-                };
-                daily_units(rate, day.saturating_sub(p.from))
-            }
-        });
+        let (admitted, carry) = admit(requests, &w.buckets, |b| room[b]);
+        self.carry = carry;
         // Pass B: the granted, in bucket and admission order. Requesters
         // were counted where they were; each is taken back and counted again.
         let local = id_base..id_base + self.agents.len() as u32;
