@@ -50,7 +50,7 @@ fn step(c: &mut Criterion) {
     });
     let caravan = load("scenarios/caravan-2025.toml").scaled(3334.0);
     g.bench_function("build_caravan_1m_people", |b| {
-        b.iter(|| northbound::agents::build(&caravan, caravan.seed).0.len())
+        b.iter(|| northbound::agents::build(&caravan, caravan.seed).len())
     });
     g.finish();
 }

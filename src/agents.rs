@@ -440,36 +440,37 @@ macro_rules! load_store {
 load_store!(Agents);
 load_store!(ChunkMut<'_>);
 
-/// The first agent id of each cohort, and one past the last.
-#[derive(Clone, Debug, Default)]
-pub struct CohortRanges(pub Vec<std::ops::Range<u32>>);
-
 /// Builds the population: groups, traits, budgets, news delays and
 /// departure days, each drawn from the agent's own `Build` stream.
-pub fn build(sc: &Scenario, seed: u64) -> (Agents, CohortRanges) {
-    let (a, ranges, _) = build_part(sc, seed, 0, 1);
-    (a, ranges)
+pub fn build(sc: &Scenario, seed: u64) -> Agents {
+    build_part(sc, seed, 0, 1).0
+}
+
+/// How many groups the population has: the first draws of every group's
+/// stream, without building anything.
+pub fn count_groups(sc: &Scenario, seed: u64) -> u32 {
+    let key = Key::new(seed, Stream::Build);
+    let mut n = 0u32;
+    for c in &sc.cohorts {
+        let mut placed = 0u64;
+        while placed < c.people {
+            let mut d = key.draws(n, 0);
+            placed += group_size(c, &mut d).0.min(c.people - placed);
+            n += 1;
+        }
+    }
+    n
 }
 
 /// Builds only the agents of part `part` of `parts` (ids `[n·part/parts,
 /// n·(part+1)/parts)` of the whole population of n groups), so that a
-/// process of a partitioned run holds its own agents only. Returns them,
-/// the cohorts' id ranges in the whole population, and the first id.
-pub fn build_part(sc: &Scenario, seed: u64, part: usize, parts: usize) -> (Agents, CohortRanges, u32) {
+/// process of a partitioned run holds its own agents only. Returns them
+/// and the first id.
+pub fn build_part(sc: &Scenario, seed: u64, part: usize, parts: usize) -> (Agents, u32) {
     let key = Key::new(seed, Stream::Build);
     // Group sizes come from each group's own stream, in id order: count the
     // groups first (a cheap pass drawing sizes only), then build the part.
-    let mut n = 0u32;
-    if parts > 1 {
-        for c in &sc.cohorts {
-            let mut placed = 0u64;
-            while placed < c.people {
-                let mut d = key.draws(n, 0);
-                placed += group_size(c, &mut d).0.min(c.people - placed);
-                n += 1;
-            }
-        }
-    }
+    let n = if parts > 1 { count_groups(sc, seed) } else { 0 };
     let (lo, hi) = if parts > 1 {
         let p = parts as u64;
         (
@@ -490,14 +491,11 @@ pub fn build_part(sc: &Scenario, seed: u64, part: usize, parts: usize) -> (Agent
         .sum();
     let mut a = Agents::default();
     a.reserve(est.min(sc.people() as usize).min((hi - lo) as usize));
-    let mut ranges = Vec::with_capacity(sc.cohorts.len());
     let mut next = 0u32;
     for (ci, c) in sc.cohorts.iter().enumerate() {
-        let first = next;
         build_cohort(&mut a, sc, ci as CohortIx, c, key, &mut next, lo..hi);
-        ranges.push(first..next);
     }
-    (a, CohortRanges(ranges), lo)
+    (a, lo)
 }
 
 /// A group's size and its family/minor traits, the first draws of its stream.

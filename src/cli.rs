@@ -381,6 +381,18 @@ fn load(path: &Path) -> Result<Scenario, ExitCode> {
     })
 }
 
+/// Exit code 0, or 1 with the error printed: a failure of northbound's own
+/// (bad input is refused with 2 before work starts).
+fn failed_if<T, E: std::fmt::Display>(r: Result<T, E>) -> ExitCode {
+    match r {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// Prints to stdout, treating a closed pipe as the reader's choice.
 fn say(out: &mut impl Write, s: &str) {
     let _ = out.write_all(s.as_bytes());
@@ -494,21 +506,9 @@ fn run(args: RunArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     if let Some(n) = args.replicates.filter(|&n| n > 1) {
-        return match run_replicates(&sc, &args, n as usize, &out_path) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(1)
-            }
-        };
+        return failed_if(run_replicates(&sc, &args, n as usize, &out_path));
     }
-    match execute(&sc, &args, &out_path, t0) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
-    }
+    failed_if(execute(&sc, &args, &out_path, t0))
 }
 
 fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Result<(), Box<dyn std::error::Error>> {
@@ -555,13 +555,13 @@ fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Resul
         threads,
         by_cohort: args.by_cohort,
     };
-    // The trace samples agents by id, and ids are only known once the
-    // population is built: count groups with a dry build of the sizes.
+    // The trace samples agents by id: count the groups from their sizes'
+    // draws, without building the population.
     let mut trace = match args.trace {
         Some(n) if n > 0 => Some(TraceTable::new(
             &out,
             n,
-            crate::agents::build(sc, args.seed.unwrap_or(sc.seed)).0.len(),
+            crate::agents::count_groups(sc, args.seed.unwrap_or(sc.seed)) as usize,
         )?),
         _ => None,
     };
@@ -794,13 +794,7 @@ fn compare(args: CompareArgs) -> ExitCode {
         }
         Ok(dest)
     })();
-    match result {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
-    }
+    failed_if(result)
 }
 
 fn sweep(args: SweepArgs) -> ExitCode {
@@ -879,13 +873,7 @@ fn sweep(args: SweepArgs) -> ExitCode {
         }
         Ok(dest)
     })();
-    match result {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
-    }
+    failed_if(result)
 }
 
 fn bench(args: BenchArgs) -> ExitCode {

@@ -906,7 +906,7 @@ impl<'s> Engine<'s> {
     /// As [`Engine::new`], keeping place counts per cohort if `by_cohort`.
     pub fn with_config(sc: &'s Scenario, seed: u64, by_cohort: bool) -> Engine<'s> {
         let t0 = Instant::now();
-        let (agents, _) = agents::build(sc, seed);
+        let agents = agents::build(sc, seed);
         let people = agents.people();
         Engine::with_agents(sc, seed, agents, t0, by_cohort, 0, people, &Local)
     }
@@ -917,7 +917,7 @@ impl<'s> Engine<'s> {
     /// that results do not depend on P.
     pub fn partitioned(sc: &'s Scenario, seed: u64, by_cohort: bool, ex: &'s dyn Exchange) -> Engine<'s> {
         let t0 = Instant::now();
-        let (mine, _, lo) = agents::build_part(sc, seed, ex.rank(), ex.size().max(1));
+        let (mine, lo) = agents::build_part(sc, seed, ex.rank(), ex.size().max(1));
         let people = sc.people();
         Engine::with_agents(sc, seed, mine, t0, by_cohort, lo, people, ex)
     }

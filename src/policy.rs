@@ -179,8 +179,6 @@ pub struct PlaceRules {
 /// What one epoch allows.
 #[derive(Clone, Debug)]
 pub struct Epoch {
-    /// First day.
-    pub from: u32,
     /// Rules by place.
     pub rules: Vec<PlaceRules>,
     /// A whole-border STCA: claims inland in its north country within
@@ -385,11 +383,7 @@ impl PolicyBook {
                     routing_of.push(r);
                 }
             }
-            epochs.push(Epoch {
-                from,
-                rules,
-                stca_inland,
-            });
+            epochs.push(Epoch { rules, stca_inland });
         }
         PolicyBook {
             classes,

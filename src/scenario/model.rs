@@ -601,8 +601,8 @@ pub struct Scenario {
     pub places: Vec<Place>,
     /// Routes, in file order.
     pub routes: Vec<Route>,
-    /// Directed legs: for route i, leg 2i is from→to and leg 2i+1 (if
-    /// both ways) to→from; see [`Scenario::legs_of`].
+    /// Directed legs, in route order: each route's from→to leg, then its
+    /// to→from leg if it goes both ways (`Leg::route` names the route).
     pub legs: Vec<Leg>,
     /// Cohorts, in file order.
     pub cohorts: Vec<Cohort>,
@@ -620,15 +620,6 @@ impl Scenario {
     /// Total people over all cohorts.
     pub fn people(&self) -> u64 {
         self.cohorts.iter().map(|c| c.people).sum()
-    }
-
-    /// The legs of a declared route (one or two).
-    pub fn legs_of(&self, route: RouteIx) -> impl Iterator<Item = LegIx> + '_ {
-        self.legs
-            .iter()
-            .enumerate()
-            .filter(move |(_, l)| l.route == route)
-            .map(|(i, _)| i as LegIx)
     }
 
     /// Indices of the places that take claims.
