@@ -10,6 +10,9 @@ use crate::engine::{self, Col, DayView, Recorder, RunConfig};
 use crate::output::{self, CohortPlacesTable, OutDir, PlacesTable, TraceTable};
 use crate::scenario::{self, human_bytes, LoadError, Scenario};
 use clap::{Parser, Subcommand};
+
+#[path = "cli_flee.rs"]
+mod flee_cli;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -44,6 +47,17 @@ enum Command {
     Calibrate(CalibrateArgs),
     /// Measure speed and memory on a large population built from a scenario's cohorts.
     Bench(BenchArgs),
+    /// Import a Flee scenario folder (input_csv/, source_data/, simsetting.yml) as a northbound scenario.
+    ImportFlee {
+        /// The Flee folder.
+        dir: PathBuf,
+        /// Where to write the scenario (default: standard output).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// Write `flee_compat = "3.1"`: reproduce Flee 3.1's bugs where they change results.
+        #[arg(long, value_name = "VERSION")]
+        flee_compat: Option<String>,
+    },
     /// Render report.html again from the tables in a run, replicate or comparison folder.
     Report {
         /// The output folder.
@@ -122,7 +136,8 @@ struct SweepArgs {
 struct ValidateArgs {
     /// The scenario file (TOML).
     scenario: PathBuf,
-    /// The targets file (TOML, [[target]] tables; see docs/validation.md).
+    /// The targets file (TOML, [[target]] tables; see docs/validation.md), or a Flee
+    /// `source_data/` folder for a flee-model scenario.
     #[arg(long)]
     targets: PathBuf,
     /// Replicates (seeds derived from the scenario's).
@@ -134,6 +149,12 @@ struct ValidateArgs {
     /// Run the same system at another size (see `run --scale`); targets are compared as they are.
     #[arg(long, value_name = "FACTOR")]
     scale: Option<f64>,
+    /// For the flee model: "3.1" reproduces Flee 3.1's bugs where they change results.
+    #[arg(long, value_name = "VERSION")]
+    flee_compat: Option<String>,
+    /// For Flee targets: where to write out.csv (default: out/<scenario>-validation/).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -192,6 +213,9 @@ struct RunArgs {
     /// tables in replicate-K/ and summaries with intervals at the top.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     replicates: Option<u64>,
+    /// For the flee model: "3.1" reproduces Flee 3.1's bugs where they change results.
+    #[arg(long, value_name = "VERSION")]
+    flee_compat: Option<String>,
     /// No progress bar and no summary on the terminal.
     #[arg(long, short)]
     quiet: bool,
@@ -240,9 +264,13 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Check { scenario } if crate::flee::is_flee(&scenario) => flee_cli::check(&scenario),
         Command::Check { scenario } => check(&scenario),
+        Command::Run(args) if crate::flee::is_flee(&args.scenario) => flee_cli::run(args),
         Command::Run(args) => run(args),
+        Command::Validate(args) if crate::flee::is_flee(&args.scenario) => flee_cli::validate(args),
         Command::Validate(args) => validate(args),
+        Command::ImportFlee { dir, out, flee_compat } => flee_cli::import(&dir, out.as_deref(), flee_compat.as_deref()),
         Command::Compare(args) => compare(args),
         Command::Bench(args) => bench(args),
         Command::Report { dir } => match crate::report::render_dir(&dir) {
@@ -373,6 +401,14 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 fn load(path: &Path) -> Result<Scenario, ExitCode> {
+    if crate::flee::is_flee(path) {
+        eprintln!(
+            "error: {} is a flee-model scenario: `run`, `check` and `validate` take it; this command \
+             works with the default model only",
+            path.display()
+        );
+        return Err(ExitCode::from(2));
+    }
     scenario::load(path).map_err(|e| {
         eprint!("{}", e.render());
         match e {

@@ -18,6 +18,7 @@ pub mod cli;
 pub mod cluster;
 pub mod engine;
 pub mod ensemble;
+pub mod flee;
 pub mod graph;
 pub mod output;
 pub mod policy;

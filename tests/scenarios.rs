@@ -17,6 +17,10 @@ const SHIPPED: &[(&str, &str)] = &[
     ("northbound-2025.toml", "0.05"),
 ];
 
+/// The flee-model scenarios imported from Flee's folders (run end to end,
+/// with their thread-count check, in tests/flee.rs).
+const FLEE_SHIPPED: &[&str] = &["flee-burundi.toml", "flee-mali2012.toml"];
+
 #[test]
 fn every_file_in_scenarios_is_listed_here() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
@@ -28,13 +32,14 @@ fn every_file_in_scenarios_is_listed_here() {
         .collect();
     files.sort();
     let mut listed: Vec<String> = SHIPPED.iter().map(|(f, _)| f.to_string()).collect();
+    listed.extend(FLEE_SHIPPED.iter().map(|f| f.to_string()));
     listed.sort();
     assert_eq!(files, listed);
 }
 
 #[test]
 fn every_shipped_scenario_passes_check() {
-    for (f, _) in SHIPPED {
+    for f in SHIPPED.iter().map(|x| x.0).chain(FLEE_SHIPPED.iter().copied()) {
         let o = bin().arg("check").arg(scenario(f)).output().expect("runs");
         assert_eq!(o.status.code(), Some(0), "{f}: {}", String::from_utf8_lossy(&o.stderr));
     }

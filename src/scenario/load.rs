@@ -450,8 +450,8 @@ impl<'r, 't> Loader<'r, 't> {
                 "flee" => self.r.err(
                     m.span,
                     &t.field("model"),
-                    "the `flee` model is not available in this version",
-                    "use model = \"default\"",
+                    "a `flee` scenario has its own layout (Flee's places, routes, conflicts and settings)",
+                    "load it with `northbound::flee::load` (the CLI does so by itself); see docs/flee.md",
                 ),
                 other => {
                     let help = closest(other, ["default", "flee"])
@@ -461,7 +461,7 @@ impl<'r, 't> Loader<'r, 't> {
                         m.span,
                         &t.field("model"),
                         format!("unknown behaviour model \"{other}\""),
-                        format!("{help}valid: \"default\""),
+                        format!("{help}valid: \"default\", \"flee\""),
                     );
                 }
             }

@@ -9,7 +9,7 @@ pub mod diag;
 mod load;
 pub mod model;
 pub mod params;
-pub(crate) mod read;
+pub mod read;
 
 pub use diag::{LoadError, Problem};
 pub use load::{human_bytes, load, load_bytes, MAX_DAYS};

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Flee 3.1 against northbound's flee model on the shipped Flee scenarios
+# (not part of CI: Flee takes about 4 minutes per Burundi replicate).
+#
+# Usage: bash benches/peers/flee_agreement.sh [REPLICATES] [WORKDIR]
+#
+# Installs flee==3.1 from PyPI in a virtual environment (WORKDIR/venv), runs
+# Flee REPLICATES times on each scenario of ../shared/peers/flee with seeds
+# 1..REPLICATES (benches/peers/flee_run.py), runs `northbound validate` with
+# flee_compat = "3.1" over the same number of replicates, and compares the
+# two (benches/peers/flee_agreement.py). Wall times of both are printed; both
+# sides use one core.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+reps=${1:-5}
+work=${2:-$root/target/flee-agreement}
+peers=$root/../shared/peers/flee
+mkdir -p "$work"
+if [ ! -x "$work/venv/bin/python" ]; then
+    python3 -m venv "$work/venv"
+    "$work/venv/bin/pip" install --quiet flee==3.1
+fi
+py=$work/venv/bin/python
+(cd "$root" && cargo build --release --quiet)
+nb=$root/target/release/northbound
+for sc in mali2012 burundi; do
+    echo "== $sc"
+    flee_csvs=()
+    start=$(date +%s.%N)
+    for s in $(seq 1 "$reps"); do
+        # Flee reads demographics from ./input_csv; run elsewhere so that it
+        # does not sample attributes no rule of these scenarios uses.
+        (cd "$work" && "$py" "$here/flee_run.py" "$peers/$sc" "$s" > "$work/flee-$sc-$s.csv" 2> "$work/flee-$sc-$s.err")
+        flee_csvs+=("$work/flee-$sc-$s.csv")
+    done
+    flee_s=$(echo "$(date +%s.%N) - $start" | bc)
+    start=$(date +%s.%N)
+    "$nb" validate "$peers/$sc" --targets "$peers/$sc/source_data" --replicates "$reps" \
+        --flee-compat 3.1 --threads 1 --out "$work/nb-$sc" 2>/dev/null | head -2
+    nb_s=$(echo "$(date +%s.%N) - $start" | bc)
+    nb_csvs=("$work/nb-$sc/out.csv")
+    for k in $(seq 1 $((reps - 1))); do nb_csvs+=("$work/nb-$sc/replicate-$k/out.csv"); done
+    "$py" "$here/flee_agreement.py" "${flee_csvs[@]}" -- "${nb_csvs[@]}"
+    printf "wall time for %d replicates, one core each: flee 3.1 %.1f s, northbound %.2f s (%.0fx)\n" \
+        "$reps" "$flee_s" "$nb_s" "$(echo "$flee_s / $nb_s" | bc -l)"
+done

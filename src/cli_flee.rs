@@ -1,0 +1,421 @@
+//! The command line of the `flee` model: `import-flee`, and `run`, `check`
+//! and `validate` when the scenario is a Flee folder or a `flee` TOML file.
+//!
+//! Owns what those commands print and their exit codes (0, 1 for a failure
+//! of northbound's own, 2 for bad input). Must not simulate or parse files
+//! itself: it calls `crate::flee`.
+
+use super::{bar, failed_if, say, RunArgs, ValidateArgs};
+use crate::flee::{self, data, output as fout, sim, Compat, FleeScenario};
+use crate::output::OutDir;
+use crate::rng::replicate_seed;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+fn load(path: &Path, compat: Option<&str>, scale: Option<f64>, quiet: bool) -> Result<FleeScenario, ExitCode> {
+    let mut sc = flee::load(path).map_err(|e| {
+        eprint!("{}", e.render());
+        ExitCode::from(2)
+    })?;
+    match compat {
+        None => {}
+        Some("3.1") => sc.compat = Compat::V31,
+        Some("intended") => sc.compat = Compat::Intended,
+        Some(other) => {
+            eprintln!("error: --flee-compat {other}: valid values are 3.1 and intended");
+            return Err(ExitCode::from(2));
+        }
+    }
+    match scale {
+        None => {}
+        Some(f) if f.is_finite() && f > 0.0 && f <= 1.0 => {
+            // Fewer agents for the same people: Flee's own `hasten`.
+            sc.settings.hasten = ((sc.settings.hasten as f64 / f).round() as u32).max(1);
+        }
+        Some(f) => {
+            eprintln!("error: --scale for the flee model must be in (0, 1] (it multiplies people per agent by 1/FACTOR), got {f}");
+            return Err(ExitCode::from(2));
+        }
+    }
+    if !quiet {
+        for w in &sc.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(sc)
+}
+
+/// `northbound import-flee DIR [-o FILE]`.
+pub fn import(dir: &Path, out: Option<&Path>, compat: Option<&str>) -> ExitCode {
+    if !flee::import::is_flee_folder(dir) {
+        eprintln!(
+            "error: {} is not a Flee scenario folder: it needs input_csv/locations.csv (or locations.csv)",
+            dir.display()
+        );
+        return ExitCode::from(2);
+    }
+    let sc = match load(dir, compat, None, false) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let text = flee::scenario::to_toml(&sc, &dir.display().to_string());
+    match out {
+        None => {
+            say(&mut std::io::stdout().lock(), &text);
+            ExitCode::SUCCESS
+        }
+        Some(p) => {
+            if let Err(e) = super::write_atomically(p, &text) {
+                eprintln!("error: cannot write {}: {e}", p.display());
+                return ExitCode::from(1);
+            }
+            say(
+                &mut std::io::stdout().lock(),
+                &format!(
+                    "wrote {}: {} places ({} camps), {} routes, {} conflict series, {} closures, {} days from {}\n",
+                    p.display(),
+                    sc.locations.len(),
+                    sc.camps().len(),
+                    sc.routes.len(),
+                    sc.conflicts.len(),
+                    sc.closures.len(),
+                    sc.days,
+                    sc.start
+                ),
+            );
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// `northbound check` on a flee scenario.
+pub fn check(path: &Path) -> ExitCode {
+    let sc = match load(path, None, None, false) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let mut s = format!("{}: ok (flee model)\n", path.display());
+    s += &format!(
+        "scenario  {} ({} to {}, {} days, seed {}, {})\n",
+        sc.name,
+        sc.start,
+        sc.date_of(sc.days - 1),
+        sc.days,
+        sc.seed,
+        match sc.compat {
+            Compat::V31 => "flee_compat 3.1",
+            Compat::Intended => "Flee's intended rules",
+        }
+    );
+    let camps = sc.camps();
+    s += &format!("places    {} ({} camps)\n", sc.locations.len(), camps.len());
+    for &c in &camps {
+        let l = &sc.locations[c as usize];
+        s += &format!(
+            "  {:<24} {:<12} capacity {:>8}  day 0 {:>7}\n",
+            l.name, l.country, l.capacity, l.initial_people
+        );
+    }
+    s += &format!("routes    {}\n", sc.routes.len());
+    s += &format!("conflicts {} locations with a series\n", sc.conflicts.len());
+    s += &format!("closures  {}\n", sc.closures.len());
+    s += &format!(
+        "spawning  {:?}, {} people per agent, observed total {} → {}\n",
+        sc.settings.spawn,
+        sc.settings.hasten,
+        sc.totals.first().map(|x| x.1 as u64).unwrap_or(0),
+        sc.totals.last().map(|x| x.1 as u64).unwrap_or(0)
+    );
+    say(&mut std::io::stdout().lock(), &s);
+    ExitCode::SUCCESS
+}
+
+/// Runs `n` replicates on one pool with a progress bar over all their days.
+fn simulate(
+    sc: &FleeScenario,
+    seed: u64,
+    n: usize,
+    threads: Option<u64>,
+    quiet: bool,
+) -> Result<Vec<(u64, sim::FleeRun)>, String> {
+    let pool = crate::engine::pool(threads.map(|t| t as usize)).map_err(|e| e.to_string())?;
+    let b = bar(sc.days as u64 * n as u64, &sc.name, quiet);
+    let mut runs = Vec::with_capacity(n);
+    for k in 0..n {
+        let s = replicate_seed(seed, k as u64);
+        let base = k as u64 * sc.days as u64;
+        let r = pool
+            .install(|| sim::run(sc, s, &mut |t| b.set_position(base + t as u64 + 1)))
+            .map_err(|e| e.to_string())?;
+        runs.push((s, r));
+    }
+    b.finish_and_clear();
+    Ok(runs)
+}
+
+/// The `source_data/` of a Flee folder scenario, if it has one.
+fn folder_data(sc: &FleeScenario) -> Option<PathBuf> {
+    let d = sc.file.join("source_data");
+    d.join("data_layout.csv").is_file().then_some(d)
+}
+
+fn read_data(dir: &Path, sc: &FleeScenario) -> Result<data::SourceData, ExitCode> {
+    let corrections = dir
+        .parent()
+        .map(|p| p.join("input_csv").join("registration_corrections.csv"));
+    let mut hash = sha2::Sha256::default();
+    data::read_source_data(dir, sc.start, corrections.as_deref(), &mut hash).map_err(|e| {
+        eprint!("{}", e.render());
+        ExitCode::from(2)
+    })
+}
+
+fn scored(
+    sc: &FleeScenario,
+    runs: &[(u64, sim::FleeRun)],
+    d: &data::SourceData,
+) -> Result<Vec<data::Scored>, ExitCode> {
+    runs.iter()
+        .map(|(_, r)| fout::score(sc, r, d))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|missing| {
+            eprintln!(
+                "error: {}: camp(s) {} have no series in data_layout.csv; every camp of the scenario needs one",
+                d.dir.display(),
+                missing.join(", ")
+            );
+            ExitCode::from(2)
+        })
+}
+
+/// `northbound run` on a flee scenario.
+pub fn run(args: RunArgs) -> ExitCode {
+    let t0 = Instant::now();
+    if args.trace.is_some() || args.by_cohort || args.partition {
+        eprintln!("error: --trace, --by-cohort and --partition are not available for the flee model");
+        return ExitCode::from(2);
+    }
+    let sc = match load(&args.scenario, args.flee_compat.as_deref(), args.scale, args.quiet) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let d = match folder_data(&sc) {
+        Some(dir) => match read_data(&dir, &sc) {
+            Ok(d) => Some(d),
+            Err(c) => return c,
+        },
+        None => None,
+    };
+    let n = args.replicates.unwrap_or(1) as usize;
+    let runs = match simulate(&sc, args.seed.unwrap_or(sc.seed), n, args.threads, args.quiet) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let scores = match &d {
+        Some(d) => match scored(&sc, &runs, d) {
+            Ok(s) => Some(s),
+            Err(c) => return c,
+        },
+        None => None,
+    };
+    let out_path = args.out.clone().unwrap_or_else(|| fout::default_out(&sc, ""));
+    let written = (|| -> Result<PathBuf, crate::output::OutputError> {
+        let mut out = OutDir::create(&out_path)?;
+        for (k, (seed, r)) in runs.iter().enumerate() {
+            let prefix = if n > 1 {
+                format!("replicate-{k}/")
+            } else {
+                String::new()
+            };
+            fout::write_run(&mut out, &prefix, &sc, r, *seed)?;
+            if let Some(s) = &scores {
+                fout::write_out(&mut out, &format!("{prefix}out.csv"), &sc, r, &s[k])?;
+            }
+        }
+        out.commit()
+    })();
+    let dest = match written {
+        Ok(p) => p,
+        Err(e) => return failed_if::<(), _>(Err(e)),
+    };
+    if args.quiet {
+        return ExitCode::SUCCESS;
+    }
+    let per = sc.settings.hasten as f64;
+    let mut s = format!(
+        "{}: {} days from {}, flee model{}, {} replicate{}, {:.2} s\n",
+        sc.name,
+        sc.days,
+        sc.start,
+        if sc.compat == Compat::V31 {
+            " (flee_compat 3.1)"
+        } else {
+            ""
+        },
+        n,
+        if n == 1 { "" } else { "s" },
+        t0.elapsed().as_secs_f64()
+    );
+    s += &format!("{:<24} {:>12}\n", "camp (last day)", "people");
+    let last = |c: u32| {
+        runs.iter()
+            .map(|(_, r)| r.counts[r.counts.len() - 1][c as usize] as f64 * per)
+            .sum::<f64>()
+            / n as f64
+    };
+    for &c in &runs[0].1.camps {
+        s += &format!("{:<24} {:>12.0}\n", sc.locations[c as usize].name, last(c));
+    }
+    let total = runs
+        .iter()
+        .map(|(_, r)| r.agents[r.agents.len() - 1] as f64 * per)
+        .sum::<f64>()
+        / n as f64;
+    s += &format!("{:<24} {:>12.0}\n", "all agents × people each", total);
+    if let Some(sc_list) = &scores {
+        let a: Vec<f64> = sc_list.iter().map(|x| x.ard().total).collect();
+        s += &format!(
+            "averaged relative difference against {}: {:.3}\n",
+            d.as_ref().map(|d| d.dir.display().to_string()).unwrap_or_default(),
+            a.iter().sum::<f64>() / a.len() as f64
+        );
+    }
+    for w in runs
+        .iter()
+        .flat_map(|(_, r)| &r.warnings)
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        eprintln!("warning: {w}");
+    }
+    s += &format!("wrote {}\n", dest.display());
+    say(&mut std::io::stdout().lock(), &s);
+    ExitCode::SUCCESS
+}
+
+/// `northbound validate` on a flee scenario against a `source_data/` folder.
+pub fn validate(args: ValidateArgs) -> ExitCode {
+    if !args.targets.join("data_layout.csv").is_file() {
+        eprintln!(
+            "error: {}: a flee-model scenario is validated against a Flee source_data/ folder (with data_layout.csv)",
+            args.targets.display()
+        );
+        return ExitCode::from(2);
+    }
+    let sc = match load(&args.scenario, args.flee_compat.as_deref(), args.scale, false) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let d = match read_data(&args.targets, &sc) {
+        Ok(d) => d,
+        Err(c) => return c,
+    };
+    let n = args.replicates as usize;
+    let t0 = Instant::now();
+    let runs = match simulate(&sc, sc.seed, n, args.threads, false) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let wall = t0.elapsed().as_secs_f64();
+    let scores = match scored(&sc, &runs, &d) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let ards: Vec<data::Ard> = scores.iter().map(|s| s.ard()).collect();
+    let mean = |f: &dyn Fn(&data::Ard) -> f64| ards.iter().map(f).sum::<f64>() / n as f64;
+    let range = |f: &dyn Fn(&data::Ard) -> f64| {
+        let v: Vec<f64> = ards.iter().map(f).collect();
+        (
+            v.iter().cloned().fold(f64::INFINITY, f64::min),
+            v.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+        )
+    };
+    let (lo, hi) = range(&|a| a.total);
+    let (rlo, rhi) = range(&|a| a.rescaled);
+    let mut s = format!(
+        "averaged relative difference: {:.3} (plain, mean of {n} replicate{}; range {lo:.3}–{hi:.3})\n",
+        mean(&|a| a.total),
+        if n == 1 { "" } else { "s" }
+    );
+    s += &format!(
+        "averaged relative difference (rescaled): {:.3} (range {rlo:.3}–{rhi:.3})\n",
+        mean(&|a| a.rescaled)
+    );
+    s += &format!(
+        "{} against {} ({} days, flee model{}, {} people per agent, {:.2} s)\n",
+        sc.name,
+        args.targets.display(),
+        sc.days,
+        if sc.compat == Compat::V31 {
+            ", flee_compat 3.1"
+        } else {
+            ""
+        },
+        sc.settings.hasten,
+        wall
+    );
+    s += &format!(
+        "{:<20} {:>8} {:>9} {:>14} {:>14}\n",
+        "camp", "plain", "rescaled", "sim last day", "data last day"
+    );
+    let per = sc.settings.hasten as f64;
+    for (c, name) in scores[0].camps.iter().enumerate() {
+        let last_sim = scores.iter().map(|x| x.sim[x.sim.len() - 1][c]).sum::<f64>() / n as f64 * per;
+        let last_obs = scores[0].data[scores[0].data.len() - 1][c] * per;
+        s += &format!(
+            "{:<20} {:>8.3} {:>9.3} {:>14.0} {:>14.0}\n",
+            name,
+            mean(&|a| a.camps[c]),
+            mean(&|a| a.camps_rescaled[c]),
+            last_sim,
+            last_obs
+        );
+    }
+    s += &format!(
+        "{:<20} {:>8.3} {:>9.3}\n",
+        "total",
+        mean(&|a| a.total),
+        mean(&|a| a.rescaled)
+    );
+    let out_path = args
+        .out
+        .clone()
+        .unwrap_or_else(|| fout::default_out(&sc, "-validation"));
+    let written = (|| -> Result<PathBuf, crate::output::OutputError> {
+        let mut out = OutDir::create(&out_path)?;
+        for (k, ((_, r), sco)) in runs.iter().zip(&scores).enumerate() {
+            let name = if k == 0 {
+                "out.csv".to_string()
+            } else {
+                format!("replicate-{k}/out.csv")
+            };
+            if k > 0 {
+                let dir = out.tmp_path().join(format!("replicate-{k}"));
+                std::fs::create_dir_all(&dir).map_err(|source| crate::output::OutputError::Io {
+                    path: dir.clone(),
+                    source,
+                })?;
+            }
+            fout::write_out(&mut out, &name, &sc, r, sco)?;
+        }
+        out.commit()
+    })();
+    match written {
+        Ok(p) => {
+            s += &format!(
+                "out.csv (Flee's layout, agents of {} people): {}\n",
+                sc.settings.hasten,
+                p.join("out.csv").display()
+            )
+        }
+        Err(e) => return failed_if::<(), _>(Err(e)),
+    }
+    say(&mut std::io::stdout().lock(), &s);
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,334 @@
+//! Observed camp counts in Flee's `source_data/` layout, and the way Flee
+//! scores a run against them (FLEE_MODEL.md §5).
+//!
+//! Owns `data_layout.csv` and the series files, registration corrections,
+//! the averaged relative difference (plain and rescaled) and the `out.csv`
+//! table. Must not run the model: it scores tables it is given.
+
+use super::csvin::Source;
+use super::model::interpolate;
+use crate::scenario::{LoadError, Problem};
+use chrono::NaiveDate;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The series of a `source_data/` folder: the first row of
+/// `data_layout.csv` (the total), then one per camp.
+#[derive(Clone, Debug)]
+pub struct SourceData {
+    /// The folder.
+    pub dir: PathBuf,
+    /// Names in layout order (the first is the total).
+    pub names: Vec<String>,
+    /// `(day relative to start, people)` per name.
+    pub series: Vec<Vec<(i64, f64)>>,
+    /// The observed total (the first series).
+    pub total: Vec<(i64, f64)>,
+}
+
+impl SourceData {
+    /// The series of a camp, if the layout names it (the total excluded).
+    pub fn camp(&self, name: &str) -> Option<&[(i64, f64)]> {
+        self.names
+            .iter()
+            .skip(1)
+            .position(|n| n == name)
+            .map(|i| self.series[i + 1].as_slice())
+    }
+}
+
+/// An error about the layout as a whole.
+pub fn layout_error(dir: &Path, msg: String) -> LoadError {
+    let path = dir.join("data_layout.csv");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    LoadError::Invalid {
+        path,
+        text,
+        problems: vec![Problem::new(None, "data_layout.csv", msg)],
+    }
+}
+
+fn read_series(path: &Path, start: NaiveDate, hash: &mut Sha256) -> Result<Vec<(i64, f64)>, LoadError> {
+    let mut src = Source::read(path)?;
+    hash.update(src.text.as_bytes());
+    let mut out: Vec<(i64, f64)> = Vec::new();
+    for (n, row) in src.rows().iter().enumerate() {
+        if row.fields.len() < 2 || row.is_comment() || row.text(1).is_empty() {
+            continue;
+        }
+        if n == 0 && (row.text(0).is_empty() || ["Date", "DateTime"].contains(&row.text(0))) {
+            continue;
+        }
+        let Some(date) = crate::time::parse_date(row.text(0)) else {
+            src.err(
+                row.span_of(0),
+                "date",
+                format!("`{}` is not a date", row.text(0)),
+                "rows are YYYY-MM-DD,count",
+            );
+            continue;
+        };
+        let count = match row.text(1).parse::<f64>() {
+            Ok(x) if x.is_finite() && x >= 0.0 => x,
+            _ => {
+                src.err(
+                    row.span_of(1),
+                    "count",
+                    format!("`{}` is not a count", row.text(1)),
+                    "rows are YYYY-MM-DD,count with a count ≥ 0",
+                );
+                continue;
+            }
+        };
+        let day = (date - start).num_days();
+        if let Some(&(last, _)) = out.last() {
+            if day <= last {
+                src.err(
+                    row.span_of(0),
+                    "date",
+                    "dates out of order",
+                    "each row's date must come after the previous row's",
+                );
+                continue;
+            }
+        }
+        out.push((day, count));
+    }
+    if out.is_empty() && src.problems.is_empty() {
+        let n = src.text.len().min(1);
+        src.err(0..n, "series", "no observations", "rows are YYYY-MM-DD,count");
+    }
+    src.check()?;
+    Ok(out)
+}
+
+/// The sum of two series at the union of their dates, each interpolated.
+/// (Flee's `AddCSVTables` carries the last value of one table instead; the
+/// shipped layouts name one file per row, where the two agree.)
+fn add_series(a: &[(i64, f64)], b: &[(i64, f64)]) -> Vec<(i64, f64)> {
+    let mut days: Vec<i64> = a.iter().chain(b).map(|x| x.0).collect();
+    days.sort_unstable();
+    days.dedup();
+    days.into_iter()
+        .map(|d| (d, interp_raw(a, d) + interp_raw(b, d)))
+        .collect()
+}
+
+fn interp_raw(s: &[(i64, f64)], day: i64) -> f64 {
+    if day <= s[0].0 {
+        return s[0].1;
+    }
+    for w in s.windows(2) {
+        if day < w[1].0 {
+            let f = (day - w[0].0) as f64 / (w[1].0 - w[0].0) as f64;
+            return w[0].1 + f * (w[1].1 - w[0].1);
+        }
+    }
+    s[s.len() - 1].1
+}
+
+/// Reads `dir/data_layout.csv` and its series, with day numbers relative to
+/// `start`, and applies `registration_corrections.csv` if given and present.
+pub fn read_source_data(
+    dir: &Path,
+    start: NaiveDate,
+    corrections: Option<&Path>,
+    hash: &mut Sha256,
+) -> Result<SourceData, LoadError> {
+    let mut layout = Source::read(&dir.join("data_layout.csv"))?;
+    hash.update(layout.text.as_bytes());
+    let mut names = Vec::new();
+    let mut series = Vec::new();
+    for row in layout.rows() {
+        if row.fields.len() < 2 || row.is_comment() {
+            continue;
+        }
+        let mut files = Vec::new();
+        for k in 1..row.fields.len() {
+            if row.text(k).is_empty() {
+                continue;
+            }
+            let p = dir.join(row.text(k));
+            if !p.is_file() {
+                layout.err(
+                    row.span_of(k),
+                    "data_layout.csv",
+                    format!("no file `{}` in {}", row.text(k), dir.display()),
+                    "each row is <name>,<series file>[,more files to add]",
+                );
+                continue;
+            }
+            files.push(p);
+        }
+        if files.is_empty() {
+            continue;
+        }
+        let mut s = read_series(&files[0], start, hash)?;
+        for f in &files[1..] {
+            s = add_series(&s, &read_series(f, start, hash)?);
+        }
+        names.push(row.text(0).to_string());
+        series.push(s);
+    }
+    if names.is_empty() && layout.problems.is_empty() {
+        let n = layout.text.len().min(1);
+        layout.err(
+            0..n,
+            "data_layout.csv",
+            "no series",
+            "first row: total,<file>; then <camp>,<file> per camp",
+        );
+    }
+    layout.check()?;
+    if let Some(c) = corrections.filter(|c| c.is_file()) {
+        let mut src = Source::read(c)?;
+        hash.update(src.text.as_bytes());
+        for row in src.rows() {
+            if row.fields.len() < 2 || row.is_comment() {
+                continue;
+            }
+            let Some(i) = names.iter().skip(1).position(|n| n == row.text(0)).map(|i| i + 1) else {
+                src.err(
+                    row.span_of(0),
+                    "camp",
+                    format!("`{}` is not in data_layout.csv", row.text(0)),
+                    format!("camps with series: {}", names[1..].join(", ")),
+                );
+                continue;
+            };
+            let Some(date) = crate::time::parse_date(row.text(1)) else {
+                src.err(
+                    row.span_of(1),
+                    "date",
+                    format!("`{}` is not a date", row.text(1)),
+                    "YYYY-MM-DD",
+                );
+                continue;
+            };
+            let day = (date - start).num_days();
+            let s = &mut series[i];
+            match s.iter().position(|x| x.0 == day) {
+                // Counts before the first "level 2" registration are scaled to it.
+                Some(k) if k > 0 => {
+                    let ratio = if s[k - 1].1 > 0.0 { s[k].1 / s[k - 1].1 } else { 1.0 };
+                    for x in &mut s[..k] {
+                        x.1 *= ratio;
+                    }
+                }
+                Some(_) => {}
+                None => src.err(
+                    row.span_of(1),
+                    "date",
+                    format!("{} has no observation on {}", row.text(0), row.text(1)),
+                    "a correction date must be the date of one of the camp's observations \
+                     (Flee 3.1 stops with UnboundLocalError here)",
+                ),
+            }
+        }
+        src.check()?;
+    }
+    Ok(SourceData {
+        dir: dir.to_path_buf(),
+        total: series[0].clone(),
+        names,
+        series,
+    })
+}
+
+/// A run's camp counts next to the observations, in Flee's units (agents;
+/// observations divided by `hasten`).
+#[derive(Clone, Debug)]
+pub struct Scored {
+    /// Camp names (the columns).
+    pub camps: Vec<String>,
+    /// Simulated count per day per camp.
+    pub sim: Vec<Vec<f64>>,
+    /// Observed (interpolated) count per day per camp.
+    pub data: Vec<Vec<f64>>,
+}
+
+/// The averaged relative difference of a run, in total and per camp.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ard {
+    /// Mean over days of Σ|sim − data| / max(Σdata, 1).
+    pub total: f64,
+    /// The same after scaling each day's simulated counts to the observed total.
+    pub rescaled: f64,
+    /// Each camp's share of `total` (they sum to it).
+    pub camps: Vec<f64>,
+    /// Each camp's share of `rescaled`.
+    pub camps_rescaled: Vec<f64>,
+}
+
+impl Scored {
+    /// The averaged relative difference (FLEE_MODEL.md §5).
+    pub fn ard(&self) -> Ard {
+        let n = self.camps.len();
+        let days = self.sim.len().max(1) as f64;
+        let mut a = Ard {
+            total: 0.0,
+            rescaled: 0.0,
+            camps: vec![0.0; n],
+            camps_rescaled: vec![0.0; n],
+        };
+        for (sim, data) in self.sim.iter().zip(&self.data) {
+            let sd: f64 = data.iter().sum();
+            let ss: f64 = sim.iter().sum();
+            let denom = sd.max(1.0);
+            let scale = if ss > 0.0 { sd / ss } else { 1.0 };
+            for c in 0..n {
+                let e = (sim[c] - data[c]).abs() / denom / days;
+                let r = (sim[c] * scale - data[c]).abs() / denom / days;
+                a.camps[c] += e;
+                a.camps_rescaled[c] += r;
+                a.total += e;
+                a.rescaled += r;
+            }
+        }
+        a
+    }
+}
+
+/// Writes Flee's `out.csv` table: `Day,Date,<camp> sim,<camp> data,<camp>
+/// error,…,Total error,refugees in camps (UNHCR),total refugees
+/// (simulation),raw UNHCR refugee count,refugees in camps (simulation),refugee_debt`.
+pub fn write_out_csv(
+    w: &mut dyn Write,
+    s: &Scored,
+    start: NaiveDate,
+    totals: &[(i64, f64)],
+    per: f64,
+    agents: &[u64],
+    debt: &[u64],
+) -> std::io::Result<()> {
+    write!(w, "Day,Date")?;
+    for c in &s.camps {
+        write!(w, ",{c} sim,{c} data,{c} error")?;
+    }
+    writeln!(
+        w,
+        ",Total error,refugees in camps (UNHCR),total refugees (simulation),raw UNHCR refugee count,\
+         refugees in camps (simulation),refugee_debt"
+    )?;
+    for (t, (sim, data)) in s.sim.iter().zip(&s.data).enumerate() {
+        write!(w, "{t},{}", start + chrono::Days::new(t as u64))?;
+        let mut abs = 0.0;
+        for (x, d) in sim.iter().zip(data) {
+            let e = if *d > 0.0 { (x - d).abs() / d } else { 0.0 };
+            abs += (x - d).abs();
+            write!(w, ",{x},{d},{e}")?;
+        }
+        let raw = interpolate(totals, t as i64, per);
+        let total_err = if raw > 0.0 { abs / raw } else { 0.0 };
+        writeln!(
+            w,
+            ",{total_err},{},{},{raw},{},{}",
+            data.iter().sum::<f64>(),
+            agents.get(t).copied().unwrap_or(0),
+            sim.iter().sum::<f64>(),
+            debt.get(t).copied().unwrap_or(0)
+        )?;
+    }
+    Ok(())
+}

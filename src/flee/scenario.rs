@@ -1,0 +1,766 @@
+//! The native northbound form of a `flee` scenario: a TOML file with
+//! `[behaviour] model = "flee"`, written by `import-flee` and read back
+//! with the same positioned errors as every scenario.
+//!
+//! Owns the TOML layout of `flee` scenarios (documented in `docs/flee.md`).
+//! Must not know Flee's CSV formats (that is `import`) or run anything.
+
+use super::model::*;
+use super::settings::{self, Compat, Settings, SpawnMode, Value};
+use crate::scenario::diag::closest;
+use crate::scenario::read::{self, Reader, Tbl};
+use crate::scenario::{LoadError, Problem};
+use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn q(s: &str) -> String {
+    // TOML basic strings: escape backslash and quote.
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn num(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.1}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Writes `sc` as a self-contained northbound scenario. `origin` is said in
+/// the header comment.
+pub fn to_toml(sc: &FleeScenario, origin: &str) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "# Imported from the Flee scenario folder {origin} by `northbound import-flee`."
+    );
+    let _ = writeln!(o, "# Run it with `northbound run FILE`; score it with");
+    let _ = writeln!(o, "# `northbound validate FILE --targets {origin}/source_data`.");
+    let _ = writeln!(o, "# Format: docs/flee.md. Inputs' SHA-256: {}", sc.sha256);
+    o.push('\n');
+    let _ = writeln!(o, "[scenario]");
+    let _ = writeln!(o, "name = {}", q(&sc.name));
+    let _ = writeln!(o, "description = {}", q(&sc.description));
+    let _ = writeln!(o, "start = {}  # sim_period.csv StartDate", sc.start);
+    let _ = writeln!(
+        o,
+        "end = {}  # StartDate + Length - 1 ({} days)",
+        sc.date_of(sc.days - 1),
+        sc.days
+    );
+    let _ = writeln!(o, "seed = {}", sc.seed);
+    o.push('\n');
+    let _ = writeln!(o, "[behaviour]");
+    let _ = writeln!(o, "model = \"flee\"");
+    let _ = writeln!(
+        o,
+        "# flee_compat = \"3.1\"  # reproduce Flee 3.1's bugs where they change results (docs/flee.md)"
+    );
+    if sc.compat == Compat::V31 {
+        let _ = writeln!(o, "flee_compat = \"3.1\"");
+    }
+    o.push('\n');
+    let _ = writeln!(
+        o,
+        "# simsetting.yml, resolved: every setting the model uses, Flee 3.1's names."
+    );
+    let _ = writeln!(o, "[flee]");
+    for (k, _) in settings::KEYS {
+        let v = sc.settings.get(k);
+        let text = match v {
+            Some(Value::Num(x)) if *k == "awareness_level" || *k == "hasten" => format!("{}", x as u64),
+            Some(Value::Num(x)) => num(x),
+            Some(Value::Bool(b)) => b.to_string(),
+            Some(Value::List(xs)) => format!("[{}]", xs.iter().map(|x| num(*x)).collect::<Vec<_>>().join(", ")),
+            None => continue,
+        };
+        let _ = writeln!(o, "{k} = {text}");
+    }
+    let (mode, n) = match sc.settings.spawn {
+        SpawnMode::Data => ("data", None),
+        SpawnMode::Constant(x) => ("constant", Some(x)),
+        SpawnMode::PopRatio(x) => ("pop_ratio", Some(x)),
+        SpawnMode::Poisson(x) => ("poisson", Some(x)),
+    };
+    let _ = writeln!(o, "spawn_mode = {}", q(mode));
+    if let Some(n) = n {
+        let _ = writeln!(o, "displaced_per_conflict_day = {}", num(n));
+    }
+    o.push('\n');
+    let _ = writeln!(
+        o,
+        "# The observed refugee total (source_data, first row of data_layout.csv): each day's increase\n\
+         # spawns that many agents. This is the one place where observed counts feed a run (docs/flee.md).\n\
+         # [day relative to start, people]"
+    );
+    let _ = writeln!(o, "[spawn]");
+    let _ = write!(o, "totals = [");
+    for (i, (d, v)) in sc.totals.iter().enumerate() {
+        if i % 6 == 0 {
+            o.push_str("\n  ");
+        } else {
+            o.push(' ');
+        }
+        let _ = write!(o, "[{d}, {}],", *v as u64);
+    }
+    o.push_str("\n]\n\n");
+    for l in &sc.locations {
+        let _ = writeln!(o, "[[place]]");
+        let _ = writeln!(o, "id = {}", q(&l.name));
+        let _ = writeln!(o, "region = {}", q(&l.region));
+        let _ = writeln!(o, "country = {}", q(&l.country));
+        let _ = writeln!(o, "kind = {}", q(l.kind.name()));
+        let _ = writeln!(o, "lat = {}", l.lat);
+        let _ = writeln!(o, "lon = {}", l.lon);
+        if let Some(d) = l.conflict_date {
+            let _ = writeln!(o, "conflict_date = {d}");
+        }
+        if l.kind.is_camp() {
+            let _ = writeln!(o, "capacity = {}", l.capacity);
+            if l.initial_people > 0 {
+                let _ = writeln!(
+                    o,
+                    "initial_people = {}  # source_data at start (insert_day0)",
+                    l.initial_people
+                );
+            }
+        } else {
+            let _ = writeln!(o, "population = {}", l.population);
+        }
+        if l.kind == LocKind::Conflict && l.conflict_intensity != 1.0 {
+            let _ = writeln!(o, "conflict_intensity = {}", l.conflict_intensity);
+        }
+        if l.deactivation_probability > 0.0 {
+            let _ = writeln!(o, "deactivation_probability = {}", l.deactivation_probability);
+        }
+        let attrs: Vec<_> = l
+            .attributes
+            .iter()
+            .filter(|(k, _)| k != "conflict_intensity" && k != "deactivation_probability")
+            .collect();
+        if !attrs.is_empty() {
+            let body: Vec<String> = attrs.iter().map(|(k, v)| format!("{} = {}", q(k), q(v))).collect();
+            let _ = writeln!(o, "attributes = {{ {} }}", body.join(", "));
+        }
+        o.push('\n');
+    }
+    for r in &sc.routes {
+        let _ = writeln!(o, "[[route]]");
+        let _ = writeln!(o, "from = {}", q(&sc.locations[r.a as usize].name));
+        let _ = writeln!(o, "to = {}", q(&sc.locations[r.b as usize].name));
+        let _ = writeln!(o, "km = {}", num(r.km));
+        if r.forced_redirection != 0 {
+            let _ = writeln!(o, "forced_redirection = {}", r.forced_redirection);
+        }
+        if let Some(v) = r.max_move_speed {
+            let _ = writeln!(o, "max_move_speed = {}", num(v));
+        }
+        if r.walk_probability > 0.0 {
+            let _ = writeln!(o, "walk_probability = {}", r.walk_probability);
+        }
+        o.push('\n');
+    }
+    if !sc.conflicts.is_empty() {
+        let _ = writeln!(o, "# conflicts.csv as changes: intensity[i] from day[i] on.");
+    }
+    for c in &sc.conflicts {
+        let _ = writeln!(o, "[[conflict]]");
+        let _ = writeln!(o, "place = {}", q(&sc.locations[c.loc as usize].name));
+        let days: Vec<String> = c.changes.iter().map(|x| x.0.to_string()).collect();
+        let vals: Vec<String> = c.changes.iter().map(|x| num(x.1)).collect();
+        let _ = writeln!(o, "day = [{}]", days.join(", "));
+        let _ = writeln!(o, "intensity = [{}]", vals.join(", "));
+        o.push('\n');
+    }
+    for c in &sc.closures {
+        let _ = writeln!(o, "[[policy]]");
+        let _ = writeln!(o, "kind = \"closure\"");
+        match &c.kind {
+            ClosureKind::Country(a, b) => {
+                let _ = writeln!(o, "countries = [{}, {}]", q(a), q(b));
+            }
+            ClosureKind::Location(l) => {
+                let _ = writeln!(o, "place = {}", q(&sc.locations[*l as usize].name));
+            }
+            ClosureKind::Link(a, b) => {
+                let _ = writeln!(
+                    o,
+                    "link = [{}, {}]",
+                    q(&sc.locations[*a as usize].name),
+                    q(&sc.locations[*b as usize].name)
+                );
+            }
+            ClosureKind::Camp { loc, idp } => {
+                let _ = writeln!(o, "camp = {}", q(&sc.locations[*loc as usize].name));
+                if *idp {
+                    let _ = writeln!(o, "idp = true");
+                }
+            }
+        }
+        let _ = writeln!(o, "from = {}  # day {}", sc.date_of(c.start as u32), c.start);
+        if let Some(e) = c.end {
+            let _ = writeln!(o, "until = {}  # lifted on day {e}", sc.date_of((e - 1) as u32));
+        }
+        o.push('\n');
+    }
+    o
+}
+
+const ROOT: &[&str] = &[
+    "scenario",
+    "behaviour",
+    "flee",
+    "spawn",
+    "place",
+    "route",
+    "conflict",
+    "policy",
+];
+const PLACE: &[&str] = &[
+    "id",
+    "region",
+    "country",
+    "kind",
+    "lat",
+    "lon",
+    "conflict_date",
+    "population",
+    "capacity",
+    "initial_people",
+    "conflict_intensity",
+    "deactivation_probability",
+    "attributes",
+];
+const ROUTE: &[&str] = &[
+    "from",
+    "to",
+    "km",
+    "forced_redirection",
+    "max_move_speed",
+    "walk_probability",
+];
+const POLICY: &[&str] = &["kind", "countries", "place", "link", "camp", "idp", "from", "until"];
+
+/// Reads a `flee` scenario file.
+pub fn load(path: &Path) -> Result<FleeScenario, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
+        path: path.to_path_buf(),
+        offset: e.utf8_error().valid_up_to(),
+    })?;
+    load_str(&text, path)
+}
+
+/// Reads a `flee` scenario from text, naming `path` in messages.
+pub fn load_str(text: &str, path: &Path) -> Result<FleeScenario, LoadError> {
+    let invalid = |problems: Vec<Problem>| LoadError::Invalid {
+        path: path.to_path_buf(),
+        text: text.to_string(),
+        problems,
+    };
+    let doc = toml::de::DeTable::parse(text).map_err(|e| {
+        invalid(vec![Problem::new(
+            e.span(),
+            "TOML syntax",
+            e.message().trim().to_string(),
+        )
+        .help("fix this first: parsing stops at the first syntax error")])
+    })?;
+    let mut r = Reader::new(text);
+    let mut root = Tbl::new(doc.get_ref(), "", doc.span());
+    let sc = read_all(&mut r, &mut root, path, text);
+    root.finish(&mut r, ROOT);
+    let mut problems = r.problems;
+    problems.sort_by_key(|p| p.span.as_ref().map(|s| s.start).unwrap_or(usize::MAX));
+    problems.dedup();
+    match sc {
+        Some(s) if problems.is_empty() => Ok(s),
+        _ => {
+            if problems.is_empty() {
+                problems.push(Problem::new(None, "scenario", "the scenario is incomplete"));
+            }
+            Err(invalid(problems))
+        }
+    }
+}
+
+fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<FleeScenario> {
+    let head_span = r.head(&root.span);
+    let mut head = match root.sub(r, "scenario") {
+        Some(t) => t,
+        None => {
+            r.err(
+                head_span,
+                "scenario",
+                "the [scenario] table is missing",
+                "add [scenario] with name, start and end",
+            );
+            return None;
+        }
+    };
+    let name = head.str(r, "name", true, "a short name");
+    let description = head.str(r, "description", false, "");
+    let start = head.date(r, "start", true);
+    let end = head.date(r, "end", true);
+    let seed = head.int(r, "seed", false, "a whole number ≥ 0");
+    head.finish(r, &["name", "description", "start", "end", "seed"]);
+    let mut days = None;
+    if let (Some(s), Some(e)) = (&start, &end) {
+        if e.v < s.v {
+            r.err(
+                e.span.clone(),
+                "scenario.end",
+                "end is before start",
+                "end is the last day simulated",
+            );
+        } else {
+            let d = (e.v - s.v).num_days() + 1;
+            if d > crate::scenario::MAX_DAYS as i64 {
+                r.err(
+                    e.span.clone(),
+                    "scenario.end",
+                    "run too long",
+                    format!("at most {} days", crate::scenario::MAX_DAYS),
+                );
+            } else {
+                days = Some(d as u32);
+            }
+        }
+    }
+    let mut compat = Compat::Intended;
+    if let Some(mut b) = root.sub(r, "behaviour") {
+        if let Some(m) = b.str(r, "model", true, "model = \"flee\"") {
+            if m.v != "flee" {
+                r.err(m.span, "behaviour.model", "this reader is for model = \"flee\"", "");
+            }
+        }
+        if let Some(c) = b.str(r, "flee_compat", false, "") {
+            match c.v.as_str() {
+                "3.1" => compat = Compat::V31,
+                _ => r.err(
+                    c.span,
+                    "behaviour.flee_compat",
+                    format!("unknown Flee version `{}`", c.v),
+                    "\"3.1\" (or leave it out for Flee's intended behaviour)",
+                ),
+            }
+        }
+        b.finish(r, &["model", "flee_compat"]);
+    }
+    let mut s = Settings::default();
+    if let Some(mut f) = root.sub(r, "flee") {
+        let entries: Vec<_> = f.entries().map(|(k, v)| (k.v.to_string(), k.span.clone(), v)).collect();
+        let mut spawn_mode: Option<(String, std::ops::Range<usize>)> = None;
+        let mut displaced = None;
+        for (k, kspan, v) in entries {
+            let field = format!("flee.{k}");
+            if k == "spawn_mode" {
+                if let Some(m) = f.str(r, "spawn_mode", false, "") {
+                    spawn_mode = Some((m.v, m.span));
+                }
+                continue;
+            }
+            if k == "displaced_per_conflict_day" {
+                displaced = f.num(r, &k, false, "a number ≥ 0").map(|x| x.v);
+                continue;
+            }
+            let Some(&(_, kind)) = settings::KEYS.iter().find(|x| x.0 == k) else {
+                continue;
+            };
+            f.get(&k);
+            let value = match (kind, v.get_ref()) {
+                (settings::Kind::Bool, toml::de::DeValue::Boolean(b)) => Some(Value::Bool(*b)),
+                (settings::Kind::List, toml::de::DeValue::Array(a)) => {
+                    let xs: Vec<Option<f64>> = a
+                        .iter()
+                        .map(|x| read::number(r, x, &field, "a number").map(|n| n.v))
+                        .collect();
+                    xs.into_iter().collect::<Option<Vec<f64>>>().map(Value::List)
+                }
+                (settings::Kind::Num | settings::Kind::Count, _) => {
+                    read::number(r, v, &field, "a number").map(|n| Value::Num(n.v))
+                }
+                _ => None,
+            };
+            let res = match value {
+                Some(v) => s.set(&k, &v),
+                None => Err(match kind {
+                    settings::Kind::Bool => "true or false".into(),
+                    settings::Kind::List => "a list of numbers".into(),
+                    _ => "a number".into(),
+                }),
+            };
+            if let Err(valid) = res {
+                r.err(kspan, &field, "invalid value", format!("expected {valid}"));
+            }
+        }
+        if let Some((m, span)) = spawn_mode {
+            s.spawn = match m.as_str() {
+                "data" => SpawnMode::Data,
+                "constant" => SpawnMode::Constant(displaced.unwrap_or(500.0)),
+                "pop_ratio" => SpawnMode::PopRatio(displaced.unwrap_or(0.01)),
+                "poisson" => SpawnMode::Poisson(displaced.unwrap_or(500.0)),
+                other => {
+                    r.err(
+                        span,
+                        "flee.spawn_mode",
+                        format!("unknown spawn mode `{other}`"),
+                        "data, constant, pop_ratio or poisson",
+                    );
+                    SpawnMode::Data
+                }
+            };
+        }
+        let mut valid: Vec<&str> = settings::KEYS.iter().map(|k| k.0).collect();
+        valid.extend(["spawn_mode", "displaced_per_conflict_day"]);
+        f.finish(r, &valid);
+    }
+    let mut totals = Vec::new();
+    if let Some(mut sp) = root.sub(r, "spawn") {
+        if let Some(arr) = sp.array(r, "totals", "[[day, people], …]") {
+            for (i, e) in arr.iter().enumerate() {
+                let field = format!("spawn.totals[{i}]");
+                match e.get_ref() {
+                    toml::de::DeValue::Array(p) if p.len() == 2 => {
+                        let d = read::integer(r, &p[0], &field, "a day relative to start");
+                        let v = read::number(r, &p[1], &field, "people ≥ 0");
+                        if let (Some(d), Some(v)) = (d, v) {
+                            if v.v < 0.0 {
+                                r.err(v.span, &field, "negative count", "people ≥ 0");
+                            } else if totals.last().is_some_and(|&(l, _)| d.v <= l) {
+                                r.err(d.span, &field, "days out of order", "each day after the previous one");
+                            } else {
+                                totals.push((d.v, v.v));
+                            }
+                        }
+                    }
+                    _ => r.err(e.span(), &field, "expected [day, people]", ""),
+                }
+            }
+        }
+        sp.finish(r, &["totals"]);
+    }
+    if s.spawn == SpawnMode::Data && totals.is_empty() {
+        r.err(
+            head_span.clone(),
+            "spawn.totals",
+            "data-driven spawning needs [spawn] totals",
+            "import a Flee folder with source_data, or set flee.spawn_mode",
+        );
+    }
+    // Places.
+    let mut locations: Vec<Location> = Vec::new();
+    let mut home: Option<String> = None;
+    for mut t in root.tables(r, "place") {
+        let id = t.str(r, "id", true, "the Flee name");
+        let region = t.str(r, "region", false, "").map(|x| x.v).unwrap_or_default();
+        let country = t
+            .str(r, "country", false, "")
+            .map(|x| x.v)
+            .unwrap_or_else(|| "unknown".into());
+        let kind = t.str(r, "kind", true, "conflict, town, camp, idpcamp, forward or marker");
+        let lat = t.num(r, "lat", false, "").map(|x| x.v).unwrap_or(0.0);
+        let lon = t.num(r, "lon", false, "").map(|x| x.v).unwrap_or(0.0);
+        let conflict_date = t.int(r, "conflict_date", false, "").map(|x| x.v);
+        let count = |key: &str, t: &mut Tbl, r: &mut Reader| -> u64 {
+            match t.int(r, key, false, "a whole number ≥ 0") {
+                Some(x) if x.v >= 0 => x.v as u64,
+                Some(x) => {
+                    r.err(x.span, &t.field(key), "negative", "a whole number ≥ 0");
+                    0
+                }
+                None => 0,
+            }
+        };
+        let population = count("population", &mut t, r);
+        let capacity = count("capacity", &mut t, r);
+        let initial_people = count("initial_people", &mut t, r);
+        let chance = |key: &str, d: f64, t: &mut Tbl, r: &mut Reader| -> f64 {
+            match t.num(r, key, false, "in [0, 1]") {
+                Some(x) if (0.0..=1.0).contains(&x.v) => x.v,
+                Some(x) => {
+                    r.err(x.span, &t.field(key), "outside [0, 1]", "a number in [0, 1]");
+                    d
+                }
+                None => d,
+            }
+        };
+        let conflict_intensity = chance("conflict_intensity", 1.0, &mut t, r);
+        let deactivation_probability = chance("deactivation_probability", 0.0, &mut t, r);
+        let mut attributes = Vec::new();
+        if let Some(a) = t.sub(r, "attributes") {
+            for (k, v) in a.entries() {
+                let text = match v.get_ref() {
+                    toml::de::DeValue::String(s) => s.to_string(),
+                    _ => String::new(),
+                };
+                attributes.push((k.v.to_string(), text));
+            }
+        }
+        let tpath = t.path.clone();
+        let fld = |k: &str| format!("{tpath}.{k}");
+        t.finish(r, PLACE);
+        let (Some(id), Some(kind)) = (id, kind) else { continue };
+        let Some(k) = LocKind::NAMES.iter().find(|x| x.0 == kind.v).map(|x| x.1) else {
+            let names: Vec<&str> = LocKind::NAMES.iter().map(|x| x.0).collect();
+            let mut help = format!("one of {}", names.join(", "));
+            if let Some(c) = closest(&kind.v, names.iter().copied()) {
+                help = format!("did you mean `{c}`? {help}");
+            }
+            r.err(kind.span, &fld("kind"), format!("unknown kind `{}`", kind.v), help);
+            continue;
+        };
+        if locations.iter().any(|l| l.name == id.v) {
+            r.err(
+                id.span,
+                &fld("id"),
+                format!("duplicate place id `{}`", id.v),
+                "ids must be unique",
+            );
+            continue;
+        }
+        let home_country = home.get_or_insert_with(|| country.clone()).clone();
+        locations.push(Location {
+            name: id.v,
+            region,
+            foreign: country != home_country,
+            country,
+            lat,
+            lon,
+            kind: k,
+            conflict_date,
+            population,
+            capacity,
+            conflict_intensity,
+            initial_people,
+            deactivation_probability,
+            attributes,
+        });
+    }
+    if locations.is_empty() {
+        r.err(
+            head_span.clone(),
+            "place",
+            "no [[place]] in the scenario",
+            "add the Flee locations as [[place]] tables",
+        );
+    }
+    let find = |r: &mut Reader, name: &Option<read::Sp<String>>, field: &str| -> Option<u32> {
+        let n = name.as_ref()?;
+        match locations.iter().position(|l| l.name == n.v) {
+            Some(i) => Some(i as u32),
+            None => {
+                let mut help = "a place id of this file".to_string();
+                if let Some(c) = closest(&n.v, locations.iter().map(|l| l.name.as_str())) {
+                    help = format!("did you mean `{c}`?");
+                }
+                r.err(n.span.clone(), field, format!("no place `{}`", n.v), help);
+                None
+            }
+        }
+    };
+    let mut routes = Vec::new();
+    for mut t in root.tables(r, "route") {
+        let from = t.str(r, "from", true, "a place id");
+        let to = t.str(r, "to", true, "a place id");
+        let km = t.num(r, "km", true, "length in km ≥ 0");
+        let fr = t.int(r, "forced_redirection", false, "0, 1 or 2");
+        let speed = t.num(r, "max_move_speed", false, "km/day > 0");
+        let walk = t.num(r, "walk_probability", false, "in [0, 1]");
+        let a = find(r, &from, &t.field("from"));
+        let b = find(r, &to, &t.field("to"));
+        let tpath = t.path.clone();
+        let fld = |k: &str| format!("{tpath}.{k}");
+        t.finish(r, ROUTE);
+        let km = match km {
+            Some(k) if k.v < 0.0 => {
+                r.err(k.span, &fld("km"), "negative distance", "a length in km ≥ 0");
+                continue;
+            }
+            Some(k) => k.v,
+            None => continue,
+        };
+        if let Some(w) = &walk {
+            if !(0.0..=1.0).contains(&w.v) {
+                r.err(
+                    w.span.clone(),
+                    &fld("walk_probability"),
+                    "outside [0, 1]",
+                    "a chance in [0, 1]",
+                );
+            }
+        }
+        if let Some(v) = &speed {
+            if v.v <= 0.0 {
+                r.err(
+                    v.span.clone(),
+                    &fld("max_move_speed"),
+                    "not > 0",
+                    "a speed in km/day > 0",
+                );
+            }
+        }
+        let (Some(a), Some(b)) = (a, b) else { continue };
+        routes.push(Route {
+            a,
+            b,
+            km,
+            forced_redirection: fr.map(|x| x.v.clamp(0, 2) as u8).unwrap_or(0),
+            max_move_speed: speed.map(|x| x.v),
+            walk_probability: walk.map(|x| x.v).unwrap_or(0.0),
+        });
+    }
+    let mut conflicts = Vec::new();
+    for mut t in root.tables(r, "conflict") {
+        let place = t.str(r, "place", true, "a place id");
+        let loc = find(r, &place, &t.field("place"));
+        let day = t.array(r, "day", "days of each change");
+        let inten = t.array(r, "intensity", "intensities in [0, 1]");
+        let field = t.field("day");
+        let tspan = t.span.clone();
+        t.finish(r, &["place", "day", "intensity"]);
+        let (Some(loc), Some(day), Some(inten)) = (loc, day, inten) else {
+            continue;
+        };
+        if day.len() != inten.len() {
+            r.err(
+                tspan.clone(),
+                &field,
+                "day and intensity differ in length",
+                "one intensity per day",
+            );
+            continue;
+        }
+        let mut changes: Vec<(u32, f64)> = Vec::new();
+        for (d, v) in day.iter().zip(&inten) {
+            let (Some(d), Some(v)) = (
+                read::integer(r, d, &field, "a day ≥ 0"),
+                read::number(r, v, &field, "in [0, 1]"),
+            ) else {
+                continue;
+            };
+            if d.v < 0 || changes.last().is_some_and(|&(l, _)| d.v as u32 <= l) {
+                r.err(d.span, &field, "days must be ≥ 0 and increasing", "");
+            } else if !(0.0..=1.0).contains(&v.v) {
+                r.err(v.span, &field, "intensity outside [0, 1]", "");
+            } else {
+                changes.push((d.v as u32, v.v));
+            }
+        }
+        conflicts.push(ConflictSeries { loc, changes });
+    }
+    let mut closures = Vec::new();
+    for mut t in root.tables(r, "policy") {
+        let kind = t.str(r, "kind", true, "closure");
+        let countries = t.strs(r, "countries", false, "two countries");
+        let place = t.str(r, "place", false, "a place id");
+        let link = t.strs(r, "link", false, "two place ids");
+        let camp = t.str(r, "camp", false, "a camp's id");
+        let idp = t.bool(r, "idp", "").map(|x| x.v).unwrap_or(false);
+        let from = t.date(r, "from", true);
+        let until = t.date(r, "until", false);
+        let (tpath, tspan) = (t.path.clone(), t.span.clone());
+        let fld = |k: &str| format!("{tpath}.{k}");
+        t.finish(r, POLICY);
+        if let Some(k) = &kind {
+            if k.v != "closure" {
+                r.err(
+                    k.span.clone(),
+                    &fld("kind"),
+                    "flee scenarios have closure policies only",
+                    "kind = \"closure\"",
+                );
+                continue;
+            }
+        }
+        let ck = if let Some(c) = countries {
+            if c.len() != 2 {
+                r.err(tspan.clone(), &fld("countries"), "expected two countries", "");
+                continue;
+            }
+            ClosureKind::Country(c[0].v.clone(), c[1].v.clone())
+        } else if place.is_some() {
+            match find(r, &place, &fld("place")) {
+                Some(l) => ClosureKind::Location(l),
+                None => continue,
+            }
+        } else if let Some(l) = link {
+            if l.len() != 2 {
+                r.err(tspan.clone(), &fld("link"), "expected two place ids", "");
+                continue;
+            }
+            match (
+                find(r, &Some(l[0].clone()), &fld("link")),
+                find(r, &Some(l[1].clone()), &fld("link")),
+            ) {
+                (Some(a), Some(b)) => ClosureKind::Link(a, b),
+                _ => continue,
+            }
+        } else if camp.is_some() {
+            match find(r, &camp, &fld("camp")) {
+                Some(l) => ClosureKind::Camp { loc: l, idp },
+                None => continue,
+            }
+        } else {
+            let span = r.head(&tspan);
+            r.err(span, &tpath, "a closure needs countries, place, link or camp", "");
+            continue;
+        };
+        let (Some(from), Some(st)) = (from, &start) else {
+            continue;
+        };
+        let s0 = (from.v - st.v).num_days();
+        let end = match until {
+            Some(u) if u.v < from.v => {
+                r.err(
+                    u.span,
+                    &fld("until"),
+                    "until is before from",
+                    "until is the last day closed",
+                );
+                continue;
+            }
+            Some(u) => Some((u.v - st.v).num_days() + 1),
+            None => None,
+        };
+        if s0 < 0 {
+            r.err(from.span, &fld("from"), "before the scenario's start", "");
+            continue;
+        }
+        closures.push(Closure {
+            kind: ck,
+            start: s0,
+            end,
+        });
+    }
+    let mut hash = Sha256::new();
+    hash.update(text.as_bytes());
+    Some(FleeScenario {
+        name: name?.v,
+        description: description.map(|d| d.v).unwrap_or_default(),
+        file: path.to_path_buf(),
+        sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        start: start?.v,
+        days: days?,
+        seed: match seed {
+            Some(x) if x.v >= 0 => x.v as u64,
+            Some(x) => {
+                r.err(x.span, "scenario.seed", "the seed must be ≥ 0", "");
+                1
+            }
+            None => 1,
+        },
+        compat,
+        settings: s,
+        locations,
+        routes,
+        conflicts,
+        closures,
+        totals,
+        warnings: Vec::new(),
+    })
+}
