@@ -38,6 +38,22 @@ fn load(path: &Path, compat: Option<&str>, scale: Option<f64>, quiet: bool) -> R
             return Err(ExitCode::from(2));
         }
     }
+    let agents = sc.max_agents();
+    let need = agents * sim::BYTES_PER_AGENT as u128;
+    let avail = crate::scenario::available_memory();
+    if agents >= u32::MAX as u128 || avail.is_some_and(|a| need > a as u128) {
+        eprintln!(
+            "error: {}: up to {agents} agents ({} of agent memory{}); raise optimisations.hasten \
+             (people per agent) or use --scale",
+            path.display(),
+            crate::scenario::human_bytes(need),
+            match avail {
+                Some(a) => format!(", {} available", crate::scenario::human_bytes(a as u128)),
+                None => String::new(),
+            }
+        );
+        return Err(ExitCode::from(2));
+    }
     if !quiet {
         for w in &sc.warnings {
             eprintln!("warning: {w}");
@@ -236,6 +252,10 @@ pub fn run(args: RunArgs) -> ExitCode {
                 fout::write_out(&mut out, &format!("{prefix}out.csv"), &sc, r, &s[k])?;
             }
         }
+        if let Some(s) = &scores {
+            let sub = format!("flee model, {} days from {}, {n} replicate(s)", sc.days, sc.start);
+            flee::report::write(&mut out, &sc.name, &sub, s, sc.settings.hasten as f64)?;
+        }
         out.commit()
     })();
     let dest = match written {
@@ -404,6 +424,16 @@ pub fn validate(args: ValidateArgs) -> ExitCode {
             }
             fout::write_out(&mut out, &name, &sc, r, sco)?;
         }
+        let sub = format!(
+            "against {}, flee model{}, {n} replicate(s)",
+            args.targets.display(),
+            if sc.compat == Compat::V31 {
+                " (flee_compat 3.1)"
+            } else {
+                ""
+            }
+        );
+        flee::report::write(&mut out, &sc.name, &sub, &scores, sc.settings.hasten as f64)?;
         out.commit()
     })();
     match written {

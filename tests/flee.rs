@@ -530,6 +530,12 @@ fn both_shipped_flee_scenarios_run_and_validate_end_to_end_at_reduced_scale() {
             "{head}"
         );
         assert_eq!(table.lines().count() as u32, flee::load(&toml).expect("loads").days + 1);
+        let report = std::fs::read_to_string(dir.path().join("val/report.html")).expect("report.html");
+        assert!(report.matches("<svg").count() >= 5, "one chart per camp");
+        assert!(
+            !report.contains("<script") && !report.contains("http"),
+            "self-contained"
+        );
     }
 }
 
@@ -690,4 +696,19 @@ fn a_location_closure_closes_every_link_in_and_out() {
     let r = run(&sc);
     assert_eq!(r.link_entries.iter().sum::<u64>(), 0);
     assert_eq!(at(&sc, &r, 3, "war"), 300);
+}
+
+#[test]
+fn a_flee_scenario_too_big_for_memory_is_refused_before_it_runs() {
+    let o = common::bin()
+        .arg("run")
+        .arg(common::scenario("flee-burundi.toml"))
+        .args(["--quiet", "--out"])
+        .arg(tempfile::tempdir().expect("tmp").path().join("x"))
+        .env("NORTHBOUND_MEMORY_BYTES", "1000000")
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("raise optimisations.hasten"), "{err}");
 }

@@ -241,6 +241,29 @@ impl FleeScenario {
             .collect()
     }
 
+    /// The most agents a run can hold: the camps' day-0 agents plus the
+    /// largest observed total (data-driven spawning), or every conflict-capable
+    /// place spawning its most every day (conflict-driven).
+    pub fn max_agents(&self) -> u128 {
+        let h = self.settings.hasten.max(1) as u128;
+        let initial: u128 = if self.settings.insert_day0 {
+            self.locations.iter().map(|l| l.initial_people as u128 / h).sum()
+        } else {
+            0
+        };
+        let spawned = match self.settings.spawn {
+            super::settings::SpawnMode::Data => self.totals.iter().map(|x| x.1).fold(0.0, f64::max) as u128 / h,
+            super::settings::SpawnMode::Constant(n) | super::settings::SpawnMode::Poisson(n) => {
+                (n.max(0.0) as u128 + 1) * 2 * self.locations.len() as u128 * self.days as u128
+            }
+            super::settings::SpawnMode::PopRatio(r) => {
+                let pop: u128 = self.locations.iter().map(|l| l.population as u128 / h).sum();
+                (r.max(0.0) * pop as f64) as u128 * self.days as u128
+            }
+        };
+        initial + spawned
+    }
+
     /// The date of `day`.
     pub fn date_of(&self, day: u32) -> NaiveDate {
         self.start + chrono::Days::new(day as u64)

@@ -1856,7 +1856,7 @@ fn valid_id(s: &str) -> bool {
 
 /// Memory available to this process, from /proc/meminfo (Linux); `None`
 /// where it cannot be read, and then no check is made.
-fn available_memory() -> Option<u64> {
+pub fn available_memory() -> Option<u64> {
     if let Ok(v) = std::env::var("NORTHBOUND_MEMORY_BYTES") {
         return v.parse().ok();
     }

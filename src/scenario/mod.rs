@@ -12,5 +12,5 @@ pub mod params;
 pub mod read;
 
 pub use diag::{LoadError, Problem};
-pub use load::{human_bytes, load, load_bytes, MAX_DAYS};
+pub use load::{available_memory, human_bytes, load, load_bytes, MAX_DAYS};
 pub use model::*;
