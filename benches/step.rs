@@ -6,7 +6,10 @@
 //! - `routing_10k_places`: the next-hop tables of a 10,000-place,
 //!   50,000-route graph towards its 20 claim points;
 //! - `load_10k_places_50k_routes`: loading and validating that file;
-//! - `build_caravan_1m_people`: building one million people's groups.
+//! - `build_caravan_1m_people`: building one million people's groups;
+//! - `flee_mali2012_run`: a whole run of the flee model on Flee's Mali 2012
+//!   scenario (14,805 agents × 300 days), loading included, as Flee 3.1 runs
+//!   it (`flee_compat = "3.1"`).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use northbound::engine::Engine;
@@ -77,5 +80,19 @@ fn graphs(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, step, graphs);
+fn flee(c: &mut Criterion) {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/flee-mali2012.toml");
+    let mut g = c.benchmark_group("flee");
+    g.sample_size(20);
+    g.bench_function("flee_mali2012_run", |b| {
+        b.iter(|| {
+            let mut sc = northbound::flee::load(&p).unwrap_or_else(|e| panic!("{}", e.render()));
+            sc.compat = northbound::flee::Compat::V31;
+            northbound::flee::sim::run(&sc, 1, &mut |_| {}).expect("runs")
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, step, graphs, flee);
 criterion_main!(benches);
