@@ -194,6 +194,8 @@ pub struct YamlEntry {
     pub key: String,
     /// Where the key is.
     pub span: Range<usize>,
+    /// Where the value is (the key, for a nested mapping).
+    pub value_span: Range<usize>,
     /// The value.
     pub value: Yaml,
 }
@@ -274,7 +276,7 @@ impl Source {
                 } else if value.starts_with('[') {
                     if !value.ends_with(']') {
                         src.err(
-                            vspan,
+                            vspan.clone(),
                             "simsetting.yml",
                             "unclosed list",
                             "write the list on one line: [1.0, 0.5]",
@@ -293,7 +295,13 @@ impl Source {
                 } else {
                     Yaml::Scalar(value.trim_matches(['"', '\'']).to_string())
                 };
-                out.push(YamlEntry { key, span, value: v });
+                let value_span = if vspan.is_empty() { span.clone() } else { vspan };
+                out.push(YamlEntry {
+                    key,
+                    span,
+                    value_span,
+                    value: v,
+                });
             }
             out
         }

@@ -738,9 +738,9 @@ fn read_settings(src: &mut Source, s: &mut Settings, warnings: &mut Vec<String>)
         };
         if let Err(valid) = res {
             src.err(
-                e.span.clone(),
+                e.value_span.clone(),
                 &format!("{section}.{}", e.key),
-                "invalid value",
+                format!("invalid value `{}`", yaml_text(&e.value)),
                 format!("expected {valid}"),
             );
         }
@@ -872,5 +872,13 @@ fn read_settings(src: &mut Source, s: &mut Settings, warnings: &mut Vec<String>)
     }
     if v1 {
         s.apply_v1_rules();
+    }
+}
+
+fn yaml_text(v: &Yaml) -> String {
+    match v {
+        Yaml::Scalar(s) => s.clone(),
+        Yaml::List(xs) => format!("[{}]", xs.join(", ")),
+        Yaml::Map(_) => "a mapping".into(),
     }
 }
