@@ -716,9 +716,18 @@ fn a_flee_scenario_too_big_for_memory_is_refused_before_it_runs() {
 #[test]
 fn a_bad_setting_is_refused_at_its_value_with_what_would_be_valid() {
     let d = write_folder(&[("locations.csv", "War,r,A,0,0,conflict_zone,0,100\n")]);
-    std::fs::write(d.path().join("simsetting.yml"), "move_rules:\n  camp_weight: lots\n  awareness_level: 0\n")
-        .expect("write");
+    std::fs::write(
+        d.path().join("simsetting.yml"),
+        "move_rules:\n  camp_weight: lots\n  awareness_level: 0\n",
+    )
+    .expect("write");
     let e = import::import(d.path()).expect_err("refused").render();
-    assert!(e.contains("simsetting.yml:2:16") && e.contains("invalid value `lots`"), "{e}");
-    assert!(e.contains("simsetting.yml:3:20") && e.contains("0 freezes every agent"), "{e}");
+    assert!(
+        e.contains("simsetting.yml:2:16") && e.contains("invalid value `lots`"),
+        "{e}"
+    );
+    assert!(
+        e.contains("simsetting.yml:3:20") && e.contains("0 freezes every agent"),
+        "{e}"
+    );
 }
