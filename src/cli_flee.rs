@@ -54,7 +54,7 @@ fn load(path: &Path, compat: Option<&str>, scale: Option<f64>, quiet: bool) -> R
         );
         return Err(ExitCode::from(2));
     }
-    if !quiet {
+    if !quiet && super::root() {
         for w in &sc.warnings {
             eprintln!("warning: {w}");
         }
@@ -147,27 +147,55 @@ pub fn check(path: &Path) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Runs `n` replicates on one pool with a progress bar over all their days.
+/// Runs `n` replicates with a progress bar over all their days. Under
+/// `mpirun` (feature `mpi`) replicate k runs on rank k mod P and rank 0
+/// gathers them in replicate order; the other ranks get `None` and write
+/// nothing. Replicate k's seed depends on k only, so the tables are the same
+/// for any number of processes.
 fn simulate(
     sc: &FleeScenario,
     seed: u64,
     n: usize,
     threads: Option<u64>,
     quiet: bool,
-) -> Result<Vec<(u64, sim::FleeRun)>, String> {
+) -> Result<Option<Vec<(u64, sim::FleeRun)>>, String> {
+    let ranks = super::ranks();
+    let (rank, size) = (ranks.rank(), ranks.size());
+    let mine: Vec<usize> = (0..n).filter(|k| k % size == rank).collect();
     let pool = crate::engine::pool(threads.map(|t| t as usize)).map_err(|e| e.to_string())?;
-    let b = bar(sc.days as u64 * n as u64, &sc.name, quiet);
-    let mut runs = Vec::with_capacity(n);
-    for k in 0..n {
+    let b = bar(sc.days as u64 * mine.len() as u64, &sc.name, quiet);
+    let mut local = Vec::with_capacity(mine.len());
+    for (i, &k) in mine.iter().enumerate() {
         let s = replicate_seed(seed, k as u64);
-        let base = k as u64 * sc.days as u64;
+        let base = i as u64 * sc.days as u64;
         let r = pool
             .install(|| sim::run(sc, s, &mut |t| b.set_position(base + t as u64 + 1)))
             .map_err(|e| e.to_string())?;
-        runs.push((s, r));
+        local.push((s, r));
     }
     b.finish_and_clear();
-    Ok(runs)
+    if size == 1 {
+        return Ok(Some(local));
+    }
+    let bytes = serde_json::to_vec(&local).map_err(|e| e.to_string())?;
+    let gathered = ranks.gather_to_root(&bytes);
+    if rank != 0 {
+        return Ok(None);
+    }
+    let mut by_rank = Vec::with_capacity(size);
+    for g in &gathered {
+        let v: Vec<(u64, sim::FleeRun)> = serde_json::from_slice(g).map_err(|e| e.to_string())?;
+        by_rank.push(v.into_iter());
+    }
+    // Replicate k came from rank k mod P, in order within each rank.
+    let mut all = Vec::with_capacity(n);
+    for k in 0..n {
+        match by_rank[k % size].next() {
+            Some(r) => all.push(r),
+            None => return Err(format!("replicate {k} is missing from rank {}", k % size)),
+        }
+    }
+    Ok(Some(all))
 }
 
 /// The `source_data/` of a Flee folder scenario, if it has one.
@@ -225,7 +253,8 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     let n = args.replicates.unwrap_or(1) as usize;
     let runs = match simulate(&sc, args.seed.unwrap_or(sc.seed), n, args.threads, args.quiet) {
-        Ok(r) => r,
+        Ok(Some(r)) => r,
+        Ok(None) => return ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(1);
@@ -336,7 +365,8 @@ pub fn validate(args: ValidateArgs) -> ExitCode {
     let n = args.replicates as usize;
     let t0 = Instant::now();
     let runs = match simulate(&sc, sc.seed, n, args.threads, false) {
-        Ok(r) => r,
+        Ok(Some(r)) => r,
+        Ok(None) => return ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(1);

@@ -52,5 +52,14 @@ run $B sweep scenarios/pathways-2021.toml --param policy.lawful_pathways.quota_p
 run $M -n 2 $B sweep scenarios/pathways-2021.toml --param policy.lawful_pathways.quota_per_year=0:20000:10000 --replicates 2 --scale 0.005 --out "$work/s2" --quiet
 check "sweep over 2 ranks" "sweep.csv" "$work/s1" "$work/s2"
 
+# The flee model: replicates spread over ranks, gathered in replicate order.
+F="replicate-0/places.csv replicate-2/out.csv replicate-1/links.csv"
+run $B run ../shared/peers/flee/mali2012 --replicates 3 --out "$work/f1" --quiet
+run $M -n 2 $B run ../shared/peers/flee/mali2012 --replicates 3 --out "$work/f2" --quiet
+check "flee replicates over 2 ranks" "$F" "$work/f1" "$work/f2"
+run $B validate scenarios/flee-burundi.toml --targets ../shared/peers/flee/burundi/source_data --replicates 3 --scale 0.1 --out "$work/v1"
+run $M -n 3 $B validate scenarios/flee-burundi.toml --targets ../shared/peers/flee/burundi/source_data --replicates 3 --scale 0.1 --out "$work/v3"
+check "flee validation over 3 ranks" "out.csv replicate-1/out.csv replicate-2/out.csv report.html" "$work/v1" "$work/v3"
+
 echo "mpi: $passed passed, $failed failed"
 [ $failed = 0 ]

@@ -124,7 +124,7 @@ struct Cand {
 }
 
 /// What a run produces.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FleeRun {
     /// Agents at each location (not on a link) at the end of each day.
     pub counts: Vec<Vec<u32>>,
