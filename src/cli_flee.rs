@@ -137,9 +137,9 @@ pub fn check(path: &Path) -> ExitCode {
     s += &format!("conflicts {} locations with a series\n", sc.conflicts.len());
     s += &format!("closures  {}\n", sc.closures.len());
     s += &format!(
-        "spawning  {:?}, {} people per agent, observed total {} → {}\n",
+        "spawning  {:?}, {}, observed total {} → {}\n",
         sc.settings.spawn,
-        sc.settings.hasten,
+        per_agent(sc.settings.hasten),
         sc.totals.first().map(|x| x.1 as u64).unwrap_or(0),
         sc.totals.last().map(|x| x.1 as u64).unwrap_or(0)
     );
@@ -398,7 +398,7 @@ pub fn validate(args: ValidateArgs) -> ExitCode {
         mean(&|a| a.rescaled)
     );
     s += &format!(
-        "{} against {} ({} days, flee model{}, {} people per agent, {:.2} s)\n",
+        "{} against {} ({} days, flee model{}, {}, {:.2} s)\n",
         sc.name,
         args.targets.display(),
         sc.days,
@@ -407,7 +407,7 @@ pub fn validate(args: ValidateArgs) -> ExitCode {
         } else {
             ""
         },
-        sc.settings.hasten,
+        per_agent(sc.settings.hasten),
         wall
     );
     s += &format!(
@@ -478,4 +478,12 @@ pub fn validate(args: ValidateArgs) -> ExitCode {
     }
     say(&mut std::io::stdout().lock(), &s);
     ExitCode::SUCCESS
+}
+
+fn per_agent(hasten: u32) -> String {
+    if hasten == 1 {
+        "1 person per agent".into()
+    } else {
+        format!("{hasten} people per agent")
+    }
 }
