@@ -336,6 +336,8 @@ fn a_full_camp_attracts_nobody_and_a_nearly_full_one_less() {
     let routes = [("war", "full", 100.0), ("war", "open", 100.0)];
     let mut sc = tiny(&locs, &routes, 4000, 4);
     sc.settings.insert_day0 = true;
+    // Residents stay, so the counts below are arrivals only.
+    sc.settings.camp_movechance = 0.0;
     sc.locations[1].initial_people = 100;
     let r = run(&sc);
     assert_eq!(at(&sc, &r, 3, "full"), 100, "nobody goes to a camp at capacity");
@@ -730,4 +732,26 @@ fn a_bad_setting_is_refused_at_its_value_with_what_would_be_valid() {
         e.contains("simsetting.yml:3:20") && e.contains("0 freezes every agent"),
         "{e}"
     );
+}
+
+#[test]
+fn agents_moving_on_within_a_day_see_a_camp_fill_in_agent_order() {
+    // 50 agents reach a hub on day 1 and move on at once; the only way on is
+    // a camp 6 agents below the point where routes to it are abandoned
+    // (capacity 100, buffer 0.9: 94 is still fine, 95 is not). In agent
+    // order, the first to decide fills it; the others find it full, as in
+    // serial Flee.
+    let locs = [
+        ("war", LocKind::Conflict, 1000),
+        ("hub", LocKind::Forward, 1),
+        ("camp", LocKind::Camp, 100),
+    ];
+    let mut sc = tiny(&locs, &[("war", "hub", 10.0), ("hub", "camp", 10.0)], 50, 3);
+    sc.settings.insert_day0 = true;
+    sc.settings.camp_movechance = 0.0;
+    sc.settings.conflict_weight = 0.0;
+    sc.locations[2].initial_people = 94;
+    let r = run(&sc);
+    assert_eq!(at(&sc, &r, 1, "camp"), 95);
+    assert_eq!(at(&sc, &r, 2, "camp"), 95, "and it stays full");
 }

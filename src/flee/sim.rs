@@ -6,10 +6,20 @@
 //! up to the awareness level, rebuilt only when a closure opens or ends),
 //! spawning, and the daily step. Must not read files or write tables.
 //!
-//! Decisions within a day see the counts of the start of the day (after
-//! spawning), as pflee does, rather than serial Flee's running counts:
-//! that is what lets every agent's day run in parallel with the same
-//! result on any number of threads.
+//! Serial Flee updates a place's count as each agent in its list leaves or
+//! arrives, and capacity multipliers read those running counts. Only the
+//! counts of camps above their capacity buffer change any decision, so the
+//! day runs in three steps that give serial Flee's counts where they matter
+//! and stay the same on any number of threads:
+//! 1. residents of camps above the buffer decide first (their departures
+//!    are what release agents waiting to go there);
+//! 2. a parallel pass over fixed chunks: everyone else decides with the
+//!    counts after those departures and travels up to a first arrival; an
+//!    arrival whose move-chance draw says "stay" is settled here;
+//! 3. a serial pass, in agent order, over the arrivals that move on: each
+//!    sees the counts after every arrival and departure before it, and
+//!    uses the day's weight table unless a camp among its destinations
+//!    could cross its buffer today.
 
 use super::model::*;
 use super::settings::{Compat, Settings, SpawnMode};
@@ -25,6 +35,8 @@ const TRAVELLING: u8 = 1;
 const MOVED: u8 = 2;
 /// Deactivated in a camp (`camps_are_sinks`).
 const GONE: u8 = 4;
+/// Made its first decision of the day in the camp residents' pass.
+const DECIDED: u8 = 8;
 /// Agents per parallel chunk (fixed, so chunking never depends on threads).
 const CHUNK: usize = 8192;
 
@@ -250,7 +262,22 @@ struct Day<'w> {
     cap: Vec<f64>,
     deactivate: Vec<f64>,
     coords: Vec<(f64, f64)>,
+    /// Capacity multipliers after the camp residents' departures.
+    cap_b: Vec<f64>,
+    /// Cumulative weights with `cap_b`.
+    cum_b: Vec<Vec<f64>>,
+    /// Camp capacities in agents (−1: unlimited), for running multipliers.
+    capacity: Vec<f64>,
+    /// Camps above their capacity buffer at the start of the day.
+    zone: Vec<bool>,
+    /// Places with a candidate camp whose multiplier may change during the
+    /// serial pass (set before it).
+    risky: Vec<bool>,
     key: Key,
+    /// Draws of camp residents' decisions.
+    camp_key: Key,
+    /// Draws of the serial pass.
+    serial_key: Key,
 }
 
 /// Counts folded over a chunk of agents.
@@ -258,6 +285,14 @@ struct Day<'w> {
 struct Fold {
     at: Vec<u32>,
     entries: Vec<u64>,
+    /// Departures by location in the parallel passes.
+    left: Vec<i64>,
+    /// Agents that arrived and move on: the serial pass, in agent order.
+    pending: Vec<Pending>,
+    /// Every first arrival of the parallel pass, in agent order.
+    arrivals: Vec<Arrival>,
+    /// Agents ending the day in camps above their capacity buffer (any order).
+    zone_ids: Vec<u32>,
     travelling: u64,
     gone: u64,
 }
@@ -267,6 +302,10 @@ impl Fold {
         Fold {
             at: vec![0; locs],
             entries: vec![0; links],
+            left: vec![0; locs],
+            pending: Vec::new(),
+            arrivals: Vec::new(),
+            zone_ids: Vec::new(),
             travelling: 0,
             gone: 0,
         }
@@ -278,6 +317,12 @@ impl Fold {
         for (a, b) in self.entries.iter_mut().zip(o.entries) {
             *a += b;
         }
+        for (a, b) in self.left.iter_mut().zip(o.left) {
+            *a += b;
+        }
+        self.pending.extend(o.pending);
+        self.arrivals.extend(o.arrivals);
+        self.zone_ids.extend(o.zone_ids);
         self.travelling += o.travelling;
         self.gone += o.gone;
         self
@@ -295,24 +340,79 @@ struct Me<'c> {
     recent: &'c mut f32,
 }
 
+/// The day so far of an agent on the move.
+#[derive(Clone, Copy, Debug)]
+struct Trip {
+    /// km covered today (Flee's `distance_moved_this_timestep`).
+    moved: f64,
+    /// Share of the day left (intended rules).
+    day_left: f64,
+    /// Speed of the last hop, km/day.
+    speed: f64,
+}
+
+/// An agent that reached the end of a link in the parallel pass: its
+/// arrival, and whatever it does next that day, run in the serial pass.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    id: u32,
+    trip: Trip,
+}
+
+/// An arrival in the parallel pass: where, and who (for the order).
+#[derive(Clone, Copy, Debug)]
+struct Arrival {
+    id: u32,
+    loc: u32,
+}
+
+/// Which counts a decision sees (serial Flee updates them agent by agent;
+/// see the module comment).
+enum Caps<'a> {
+    /// The start of the day (camp residents' decisions).
+    Start,
+    /// The start of the day less the departures from camps (everyone
+    /// else's first decision of the day).
+    AfterCamps,
+    /// Running counts of the serial pass over the day's arrivals.
+    Running(&'a mut [i64]),
+}
+
 impl Day<'_> {
-    fn cap_of(&self, loc: u32) -> f64 {
-        self.cap[loc as usize]
+    fn cap_of(&self, loc: u32, caps: &Caps) -> f64 {
+        match caps {
+            Caps::Start => self.cap[loc as usize],
+            Caps::AfterCamps => self.cap_b[loc as usize],
+            Caps::Running(c) => cap_multiplier(
+                c[loc as usize] as f64,
+                self.capacity[loc as usize],
+                self.s.capacity_buffer,
+            ),
+        }
     }
 
     /// Flee's `Person.evolve`: maybe plan a route and step onto a link.
-    fn evolve(&self, me: &mut Me, force_town: bool, r: &mut crate::rng::Draws, fold: &mut Fold) {
+    /// (The move-chance draw is all most agents do on most days: it stays
+    /// inline, the rest does not.)
+    #[inline(always)]
+    fn evolve(&self, me: &mut Me, force_town: bool, r: &mut crate::rng::Draws, fold: &mut Fold, caps: &mut Caps) {
         let loc = *me.loc as usize;
         let chance = if self.town[loc] && force_town {
             1.0
         } else {
             self.movechance[loc]
         };
-        if r.uniform() >= chance {
-            return;
+        if r.uniform() < chance {
+            self.set_out(me, r, fold, caps);
         }
+    }
+
+    /// The rest of `evolve` once an agent moves: route, checks, the link.
+    #[inline(never)]
+    fn set_out(&self, me: &mut Me, r: &mut crate::rng::Draws, fold: &mut Fold, caps: &mut Caps) {
+        let loc = *me.loc as usize;
         if *me.left == 0 {
-            self.select(me, r);
+            self.select(me, r, caps);
         }
         if *me.left == 0 {
             return;
@@ -323,7 +423,7 @@ impl Day<'_> {
             return;
         };
         let dest = self.arena[(*me.route + *me.left as u32 - 1) as usize];
-        if self.camp[dest as usize] && self.cap_of(dest) < 0.5 {
+        if self.camp[dest as usize] && self.cap_of(dest, caps) < 0.5 {
             *me.left = 0;
             return;
         }
@@ -333,99 +433,154 @@ impl Day<'_> {
         *me.flags |= TRAVELLING;
         *me.dist = 0.0;
         fold.entries[link as usize] += 1;
+        match caps {
+            Caps::Running(c) => c[loc] -= 1,
+            _ => fold.left[loc] += 1,
+        }
     }
 
     /// Flee's `selectRoute`.
-    fn select(&self, me: &mut Me, r: &mut crate::rng::Draws) {
+    fn select(&self, me: &mut Me, r: &mut crate::rng::Draws, caps: &Caps) {
         let loc = *me.loc as usize;
         let cands = &self.cands[loc];
         if cands.is_empty() {
             return;
         }
         let u = r.uniform();
-        let k = if self.s.stay_close_to_home && self.compat == Compat::Intended {
-            let (hl, ho) = self.coords[me.home as usize];
-            let w: Vec<f64> = cands
-                .iter()
-                .zip(&self.parts[loc])
-                .map(|(c, &(score, d, cap))| {
-                    let (el, eo) = self.coords[c.end as usize];
-                    let f = 1.0 / haversine(hl, ho, el, eo).max(1.0).powf(self.s.home_distance_power);
-                    ((self.s.weight_softening + score * f) / d * cap).powf(self.s.weight_power)
-                })
-                .collect();
-            pick(&w, u, false)
-        } else {
-            pick(&self.cum[loc], u, true)
+        let home = self.s.stay_close_to_home && self.compat == Compat::Intended;
+        let k = match caps {
+            Caps::Start if !home => pick(&self.cum[loc], u),
+            Caps::AfterCamps if !home => pick(&self.cum_b[loc], u),
+            // No candidate can change its multiplier today: the table holds.
+            Caps::Running(_) if !home && !self.risky[loc] => pick(&self.cum_b[loc], u),
+            _ => {
+                let (hl, ho) = self.coords[me.home as usize];
+                let weight = |c: &Cand, &(score, d, home_f): &(f64, f64, f64)| {
+                    let f = if home {
+                        let (el, eo) = self.coords[c.end as usize];
+                        1.0 / haversine(hl, ho, el, eo).max(1.0).powf(self.s.home_distance_power)
+                    } else {
+                        home_f
+                    };
+                    let w = (self.s.weight_softening + score * f) / d * self.cap_of(c.end, caps);
+                    if self.s.weight_power == 1.0 {
+                        w
+                    } else {
+                        w.powf(self.s.weight_power)
+                    }
+                };
+                // Two passes over a handful of candidates instead of a
+                // vector of weights: this runs for every serial decision.
+                let ps = &self.parts[loc];
+                let total: f64 = cands.iter().zip(ps).map(|(c, p)| weight(c, p)).sum();
+                if total.is_nan() || total <= 0.0 {
+                    ((u * cands.len() as f64) as usize).min(cands.len() - 1)
+                } else {
+                    let x = u * total;
+                    let mut acc = 0.0;
+                    let mut k = cands.len() - 1;
+                    for (i, (c, p)) in cands.iter().zip(ps).enumerate() {
+                        acc += weight(c, p);
+                        if x < acc {
+                            k = i;
+                            break;
+                        }
+                    }
+                    k
+                }
+            }
         };
         let c = cands[k];
         *me.route = c.off;
         *me.left = c.len;
     }
 
-    /// Flee's `finish_travel`, with onward hops the same day.
-    fn travel(&self, me: &mut Me, r: &mut crate::rng::Draws, fold: &mut Fold) -> f64 {
-        let mut moved = 0.0f64;
-        let mut day_left = 1.0f64;
-        while *me.flags & TRAVELLING != 0 {
-            let link = &self.links[*me.loc as usize];
-            let mut speed = link.max_move_speed.unwrap_or(self.s.max_move_speed);
-            if *me.flags & MOVED == 0 && self.s.start_on_foot {
-                speed = self.s.max_walk_speed;
-            }
-            if link.walk_probability > 0.0 && r.uniform() < link.walk_probability {
-                speed = self.s.max_walk_speed;
-            }
-            let before = *me.dist as f64;
-            let advance = match self.compat {
-                Compat::V31 => speed,
-                Compat::Intended => speed * day_left,
-            };
-            let now = before + advance;
-            moved += advance;
-            let arrived = match self.compat {
-                Compat::V31 => now > link.km,
-                Compat::Intended => now >= link.km,
-            };
-            if !arrived {
-                *me.dist = now as f32;
-                break;
-            }
-            *me.flags |= MOVED;
-            moved += link.km - now;
-            day_left -= if speed > 0.0 { (link.km - before) / speed } else { 1.0 };
-            let link_ix = *me.loc as usize;
-            *me.flags &= !TRAVELLING;
-            *me.dist = 0.0;
-            if !self.link_open[link_ix] {
-                *me.loc = link.from;
-                break;
-            }
-            *me.loc = link.to;
-            let more = match self.compat {
-                Compat::V31 => moved < speed,
-                Compat::Intended => day_left > 1e-9,
-            };
-            if !more {
-                break;
-            }
-            let force = self.s.avoid_short_stints && (*me.recent as f64 + moved / self.s.max_move_speed) / 2.0 < 0.5;
-            self.evolve(me, force, r, fold);
+    /// Moves an agent along its link for what is left of its day; true when
+    /// it reaches the end (the arrival itself is `arrive`).
+    fn advance(&self, me: &mut Me, r: &mut crate::rng::Draws, trip: &mut Trip) -> bool {
+        let link = &self.links[*me.loc as usize];
+        let mut speed = link.max_move_speed.unwrap_or(self.s.max_move_speed);
+        if *me.flags & MOVED == 0 && self.s.start_on_foot {
+            speed = self.s.max_walk_speed;
         }
-        moved
+        if link.walk_probability > 0.0 && r.uniform() < link.walk_probability {
+            speed = self.s.max_walk_speed;
+        }
+        let before = *me.dist as f64;
+        let advance = match self.compat {
+            Compat::V31 => speed,
+            Compat::Intended => speed * trip.day_left,
+        };
+        let now = before + advance;
+        trip.moved += advance;
+        let arrived = match self.compat {
+            Compat::V31 => now > link.km,
+            Compat::Intended => now >= link.km,
+        };
+        if !arrived {
+            *me.dist = now as f32;
+            return false;
+        }
+        trip.moved += link.km - now;
+        trip.day_left -= if speed > 0.0 { (link.km - before) / speed } else { 1.0 };
+        trip.speed = speed;
+        true
     }
 
-    fn agent(&self, id: u32, me: &mut Me, fold: &mut Fold) {
-        if *me.flags & GONE != 0 {
-            fold.gone += 1;
-            return;
+    /// An arrival at the end of the link (or, if it was closed meanwhile, a
+    /// return to its start); true if the agent may move on the same day.
+    fn arrive(&self, me: &mut Me, trip: &Trip, caps: &mut Caps) -> bool {
+        let link_ix = *me.loc as usize;
+        let link = &self.links[link_ix];
+        *me.flags |= MOVED;
+        *me.flags &= !TRAVELLING;
+        *me.dist = 0.0;
+        let open = self.link_open[link_ix];
+        *me.loc = if open { link.to } else { link.from };
+        if let Caps::Running(c) = caps {
+            c[*me.loc as usize] += 1;
         }
-        let mut r = self.key.draws(id, self.t);
-        if *me.flags & TRAVELLING == 0 {
-            self.evolve(me, false, &mut r, fold);
+        open && match self.compat {
+            Compat::V31 => trip.moved < trip.speed,
+            Compat::Intended => trip.day_left > 1e-9,
         }
-        let moved = self.travel(me, &mut r, fold);
-        *me.recent = ((*me.recent as f64 + moved / self.s.max_move_speed) / 2.0) as f32;
+    }
+
+    /// Flee's `finish_travel`, with onward hops the same day. With `defer`
+    /// (the parallel pass) it stops at the first arrival and says so.
+    fn travel(
+        &self,
+        me: &mut Me,
+        r: &mut crate::rng::Draws,
+        fold: &mut Fold,
+        trip: &mut Trip,
+        caps: &mut Caps,
+        defer: bool,
+    ) -> bool {
+        while *me.flags & TRAVELLING != 0 {
+            if !self.advance(me, r, trip) {
+                break;
+            }
+            if defer {
+                return true;
+            }
+            if !self.arrive(me, trip, caps) {
+                break;
+            }
+            let force =
+                self.s.avoid_short_stints && (*me.recent as f64 + trip.moved / self.s.max_move_speed) / 2.0 < 0.5;
+            self.evolve(me, force, r, fold, caps);
+        }
+        false
+    }
+
+    /// The end of an agent's day: recent travel, camps as sinks, counts.
+    fn settle(&self, id: u32, me: &mut Me, r: &mut crate::rng::Draws, trip: &Trip, fold: &mut Fold) {
+        // Only avoid_short_stints reads it: otherwise leave the column alone
+        // (a store per agent and day is most of a resting agent's cost).
+        if self.s.avoid_short_stints {
+            *me.recent = ((*me.recent as f64 + trip.moved / self.s.max_move_speed) / 2.0) as f32;
+        }
         if *me.flags & TRAVELLING != 0 {
             fold.travelling += 1;
             return;
@@ -437,30 +592,137 @@ impl Day<'_> {
             return;
         }
         fold.at[at] += 1;
+        if self.zone[at] {
+            fold.zone_ids.push(id);
+        }
+    }
+
+    /// The first decision of the day of an agent in a camp above its
+    /// capacity buffer (Flee's pass 1 for it), taken before everyone else's
+    /// so that theirs see its departure.
+    fn camp_resident(&self, id: u32, me: &mut Me, fold: &mut Fold) {
+        let mut r = self.camp_key.draws(id, self.t);
+        self.evolve(me, false, &mut r, fold, &mut Caps::Start);
+        *me.flags |= DECIDED;
+    }
+
+    /// The parallel pass: everyone else's pass-1 decision, then pass 2 up
+    /// to the first arrival.
+    fn agent(&self, id: u32, me: &mut Me, fold: &mut Fold) {
+        if *me.flags & GONE != 0 {
+            fold.gone += 1;
+            return;
+        }
+        let mut r = self.key.draws(id, self.t);
+        if *me.flags & (TRAVELLING | DECIDED) == 0 {
+            self.evolve(me, false, &mut r, fold, &mut Caps::AfterCamps);
+        } else if *me.flags & DECIDED != 0 {
+            *me.flags &= !DECIDED;
+        }
+        let mut trip = Trip {
+            moved: 0.0,
+            day_left: 1.0,
+            speed: self.s.max_move_speed,
+        };
+        if self.travel(me, &mut r, fold, &mut trip, &mut Caps::AfterCamps, true) {
+            // Arrived. Whether it moves on today is a draw that depends on
+            // no count: most stay, and only their arrival matters to others.
+            let more = self.arrive(me, &trip, &mut Caps::AfterCamps);
+            let loc = *me.loc as usize;
+            let force =
+                self.s.avoid_short_stints && (*me.recent as f64 + trip.moved / self.s.max_move_speed) / 2.0 < 0.5;
+            let chance = if self.town[loc] && force {
+                1.0
+            } else {
+                self.movechance[loc]
+            };
+            let arrival = Arrival { id, loc: loc as u32 };
+            if more && r.uniform() < chance {
+                fold.pending.push(Pending { id, trip });
+            } else {
+                self.settle(id, me, &mut r, &trip, fold);
+            }
+            fold.arrivals.push(arrival);
+            return;
+        }
+        self.settle(id, me, &mut r, &trip, fold);
+    }
+
+    /// The day of an agent that arrived and moves on, from there, in the
+    /// serial pass: it sees the arrivals and departures before it.
+    fn resume(&self, p: &Pending, me: &mut Me, fold: &mut Fold, running: &mut [i64]) {
+        let mut caps = Caps::Running(running);
+        let mut r = self.serial_key.draws(p.id, self.t);
+        let mut trip = p.trip;
+        self.set_out(me, &mut r, fold, &mut caps);
+        self.travel(me, &mut r, fold, &mut trip, &mut caps, false);
+        self.settle(p.id, me, &mut r, &trip, fold);
     }
 }
 
-/// Index drawn from weights for a uniform `u`: from a cumulative table, or
-/// from raw weights; uniform when they are all 0 (as Flee does).
-fn pick(w: &[f64], u: f64, cumulative: bool) -> usize {
-    let n = w.len();
-    let total = if cumulative { w[n - 1] } else { w.iter().sum() };
+/// Cumulative route weights per location for capacity multipliers `cap`.
+fn cumulate(cands: &[Vec<Cand>], parts: &[Vec<(f64, f64, f64)>], cap: &[f64], s: &Settings) -> Vec<Vec<f64>> {
+    cands
+        .iter()
+        .zip(parts)
+        .map(|(cs, ps)| {
+            let mut acc = 0.0;
+            cs.iter()
+                .zip(ps)
+                .map(|(c, &(base, d, home))| {
+                    acc += ((s.weight_softening + base * home) / d * cap[c.end as usize]).powf(s.weight_power);
+                    acc
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Runs `f` on every agent over fixed chunks in parallel and sums the
+/// chunks' counts (integers: the same in any order).
+fn parallel<F: Fn(u32, &mut Me, &mut Fold) + Sync>(agents: &mut Agents, nl: usize, nlinks: usize, f: &F) -> Fold {
+    let a = agents;
+    let chunks: Vec<_> = a
+        .loc
+        .chunks_mut(CHUNK)
+        .zip(a.dist.chunks_mut(CHUNK))
+        .zip(a.route.chunks_mut(CHUNK))
+        .zip(a.left.chunks_mut(CHUNK))
+        .zip(a.flags.chunks_mut(CHUNK))
+        .zip(a.home.chunks(CHUNK))
+        .zip(a.recent.chunks_mut(CHUNK))
+        .enumerate()
+        .collect();
+    chunks
+        .into_par_iter()
+        .map(|(k, ((((((loc, dist), route), left), flags), home), recent))| {
+            let mut fold = Fold::new(nl, nlinks);
+            for i in 0..loc.len() {
+                let mut me = Me {
+                    loc: &mut loc[i],
+                    dist: &mut dist[i],
+                    route: &mut route[i],
+                    left: &mut left[i],
+                    flags: &mut flags[i],
+                    home: home[i],
+                    recent: &mut recent[i],
+                };
+                f((k * CHUNK + i) as u32, &mut me, &mut fold);
+            }
+            fold
+        })
+        .reduce(|| Fold::new(nl, nlinks), Fold::add)
+}
+
+/// Index drawn from a cumulative table of weights for a uniform `u`;
+/// uniform when the weights are all 0 (as Flee does).
+fn pick(cum: &[f64], u: f64) -> usize {
+    let n = cum.len();
+    let total = cum[n - 1];
     if total.is_nan() || total <= 0.0 {
         return ((u * n as f64) as usize).min(n - 1);
     }
-    let x = u * total;
-    if cumulative {
-        w.partition_point(|&c| c <= x).min(n - 1)
-    } else {
-        let mut acc = 0.0;
-        for (i, &wi) in w.iter().enumerate() {
-            acc += wi;
-            if x < acc {
-                return i;
-            }
-        }
-        n - 1
-    }
+    cum.partition_point(|&c| c <= u * total).min(n - 1)
 }
 
 fn cap_multiplier(count: f64, capacity: f64, buffer: f64) -> f64 {
@@ -576,6 +838,8 @@ pub fn run(sc: &FleeScenario, seed: u64, progress: &mut dyn FnMut(u32)) -> Resul
         .collect();
     let deactivate: Vec<f64> = sc.locations.iter().map(|l| l.deactivation_probability).collect();
     let key = Key::new(seed, Stream::Decide);
+    let camp_key = Key::new(seed, Stream::Depart);
+    let serial_key = Key::new(seed, Stream::Queue);
     let spawn_key = Key::new(seed, Stream::Build);
     let event_key = Key::new(seed, Stream::Event);
     let mut run = FleeRun {
@@ -591,6 +855,8 @@ pub fn run(sc: &FleeScenario, seed: u64, progress: &mut dyn FnMut(u32)) -> Resul
         sim_s: 0.0,
     };
     let mut debt: i64 = 0;
+    let mut prev_zone = vec![false; nl];
+    let mut prev_ids: Vec<u32> = Vec::new();
     let t0 = std::time::Instant::now();
     for t in 0..sc.days {
         // 1. Conflicts.
@@ -665,7 +931,7 @@ pub fn run(sc: &FleeScenario, seed: u64, progress: &mut dyn FnMut(u32)) -> Resul
                     let first = agents.len() as u32;
                     for k in 0..n as u32 {
                         let u = spawn_key.uniform(first + k, t);
-                        new.push(pick(&cum, u, true) as u32);
+                        new.push(pick(&cum, u) as u32);
                     }
                 }
             }
@@ -805,37 +1071,36 @@ pub fn run(sc: &FleeScenario, seed: u64, progress: &mut dyn FnMut(u32)) -> Resul
                 x
             })
             .collect();
-        let mut cum = Vec::with_capacity(nl);
-        let mut parts = Vec::with_capacity(nl);
-        for o in 0..nl {
-            let mut c = Vec::with_capacity(world.cands[o].len());
-            let mut p = Vec::with_capacity(world.cands[o].len());
-            let mut acc = 0.0;
-            for cd in &world.cands[o] {
-                let e = cd.end as usize;
-                let mut base = score[e];
-                if !states[e].camp && s.use_pop_for_loc_weight {
-                    let pop = match compat {
-                        Compat::V31 => states[e].pop.min(1.0),
-                        Compat::Intended => states[e].pop.max(1.0),
-                    };
-                    base *= pop.powf(s.pop_power_for_loc_weight);
-                }
-                let d = (s.softening + cd.km).powf(s.distance_power);
-                let mut home = 1.0;
-                if s.stay_close_to_home && compat == Compat::V31 {
-                    let (a, b) = coords[o];
-                    let (x, y) = coords[e];
-                    home = 1.0 / haversine(a, b, x, y).max(1.0).powf(s.home_distance_power);
-                }
-                let w = ((s.weight_softening + base * home) / d * cap[e]).powf(s.weight_power);
-                acc += w;
-                c.push(acc);
-                p.push((base, d, cap[e]));
-            }
-            cum.push(c);
-            parts.push(p);
-        }
+        let parts: Vec<Vec<(f64, f64, f64)>> = (0..nl)
+            .map(|o| {
+                world.cands[o]
+                    .iter()
+                    .map(|cd| {
+                        let e = cd.end as usize;
+                        let mut base = score[e];
+                        if !states[e].camp && s.use_pop_for_loc_weight {
+                            let pop = match compat {
+                                Compat::V31 => states[e].pop.min(1.0),
+                                Compat::Intended => states[e].pop.max(1.0),
+                            };
+                            base *= pop.powf(s.pop_power_for_loc_weight);
+                        }
+                        let d = (s.softening + cd.km).powf(s.distance_power);
+                        let mut home = 1.0;
+                        if s.stay_close_to_home && compat == Compat::V31 {
+                            let (a, b) = coords[o];
+                            let (x, y) = coords[e];
+                            home = 1.0 / haversine(a, b, x, y).max(1.0).powf(s.home_distance_power);
+                        }
+                        (base, d, home)
+                    })
+                    .collect()
+            })
+            .collect();
+        let cum = cumulate(&world.cands, &parts, &cap, s);
+        let zone: Vec<bool> = (0..nl)
+            .map(|l| states[l].camp && states[l].capacity >= 1.0 && count[l] as f64 > buffer * states[l].capacity)
+            .collect();
         let day = Day {
             t,
             s,
@@ -845,7 +1110,7 @@ pub fn run(sc: &FleeScenario, seed: u64, progress: &mut dyn FnMut(u32)) -> Resul
             out: &world.out,
             arena: &world.arena,
             cands: &world.cands,
-            cum,
+            cum: cum.clone(),
             parts,
             movechance: states
                 .iter()
@@ -856,44 +1121,125 @@ pub fn run(sc: &FleeScenario, seed: u64, progress: &mut dyn FnMut(u32)) -> Resul
                 .collect(),
             town: states.iter().map(|st| st.town).collect(),
             camp: states.iter().map(|st| st.camp).collect(),
-            cap,
             deactivate: deactivate.clone(),
             coords: coords.clone(),
+            cap_b: cap.clone(),
+            cum_b: cum,
+            capacity: states.iter().map(|st| st.capacity).collect(),
+            zone: zone.clone(),
+            risky: Vec::new(),
+            cap,
             key,
+            camp_key,
+            serial_key,
         };
-        // 5. Every agent's day, in parallel over fixed chunks.
+        // 5. Every agent's day, in parallel over fixed chunks: camp
+        // residents decide first, then everyone else (seeing the camps'
+        // departures), travelling up to a first arrival; then, serially in
+        // agent order, the arrivals and what follows them, each seeing the
+        // arrivals and departures before it (module comment).
         let nlinks = world.links.len();
-        let a = &mut agents;
-        let chunks: Vec<_> = a
-            .loc
-            .chunks_mut(CHUNK)
-            .zip(a.dist.chunks_mut(CHUNK))
-            .zip(a.route.chunks_mut(CHUNK))
-            .zip(a.left.chunks_mut(CHUNK))
-            .zip(a.flags.chunks_mut(CHUNK))
-            .zip(a.home.chunks(CHUNK))
-            .zip(a.recent.chunks_mut(CHUNK))
-            .enumerate()
+        let mut day = day;
+        // Only residents of camps above the capacity buffer can change a
+        // multiplier by leaving: they decide first. Yesterday's list of them
+        // serves while no camp has entered the buffer since.
+        let mut camps_fold = Fold::new(nl, nlinks);
+        if zone.iter().any(|&z| z) {
+            let covered = zone.iter().zip(&prev_zone).all(|(&z, &p)| !z || p);
+            let ok = |l: u32, f: u8| f & (GONE | TRAVELLING) == 0 && zone[l as usize];
+            let ids: Vec<u32> = if covered {
+                prev_ids
+                    .iter()
+                    .copied()
+                    .filter(|&i| ok(agents.loc[i as usize], agents.flags[i as usize]))
+                    .collect()
+            } else {
+                agents
+                    .loc
+                    .par_iter()
+                    .zip(agents.flags.par_iter())
+                    .enumerate()
+                    .filter(|(_, (&l, &f))| ok(l, f))
+                    .map(|(i, _)| i as u32)
+                    .collect()
+            };
+            for id in ids {
+                let i = id as usize;
+                let mut me = Me {
+                    loc: &mut agents.loc[i],
+                    dist: &mut agents.dist[i],
+                    route: &mut agents.route[i],
+                    left: &mut agents.left[i],
+                    flags: &mut agents.flags[i],
+                    home: agents.home[i],
+                    recent: &mut agents.recent[i],
+                };
+                day.camp_resident(id, &mut me, &mut camps_fold);
+            }
+        }
+        if camps_fold.left.iter().any(|&x| x > 0) {
+            let after: Vec<f64> = (0..nl)
+                .map(|l| {
+                    cap_multiplier(
+                        (count[l] as i64 - camps_fold.left[l]) as f64,
+                        states[l].capacity,
+                        buffer,
+                    )
+                })
+                .collect();
+            day.cum_b = cumulate(&world.cands, &day.parts, &after, s);
+            day.cap_b = after;
+        }
+        let mut fold = parallel(&mut agents, nl, nlinks, &|id, me, f| day.agent(id, me, f));
+        let mut running: Vec<i64> = (0..nl)
+            .map(|l| count[l] as i64 - camps_fold.left[l] - fold.left[l])
             .collect();
-        let fold = chunks
-            .into_par_iter()
-            .map(|(k, ((((((loc, dist), route), left), flags), home), recent))| {
-                let mut f = Fold::new(nl, nlinks);
-                for i in 0..loc.len() {
-                    let mut me = Me {
-                        loc: &mut loc[i],
-                        dist: &mut dist[i],
-                        route: &mut route[i],
-                        left: &mut left[i],
-                        flags: &mut flags[i],
-                        home: home[i],
-                        recent: &mut recent[i],
-                    };
-                    day.agent((k * CHUNK + i) as u32, &mut me, &mut f);
-                }
-                f
+        for (e, x) in fold.entries.iter_mut().zip(&camps_fold.entries) {
+            *e += x;
+        }
+        // Chunks are folded in order, so both lists are in agent order.
+        let pending = std::mem::take(&mut fold.pending);
+        let arrivals = std::mem::take(&mut fold.arrivals);
+        // A camp's multiplier can change in the serial pass only if its
+        // count could pass the buffer: everyone arriving or moving on today
+        // ending up there.
+        let mut reach = running.clone();
+        for a in &arrivals {
+            reach[a.loc as usize] += 1;
+        }
+        let may_change: Vec<bool> = (0..nl)
+            .map(|l| {
+                states[l].capacity >= 1.0 && (reach[l] + pending.len() as i64) as f64 > buffer * states[l].capacity
+                    || day.cap_b[l] < 1.0
             })
-            .reduce(|| Fold::new(nl, nlinks), Fold::add);
+            .collect();
+        day.risky = world
+            .cands
+            .iter()
+            .map(|cs| cs.iter().any(|c| may_change[c.end as usize]))
+            .collect();
+        let mut next = 0;
+        for p in &pending {
+            // Everyone who arrived before this agent in Flee's order, and the
+            // agent itself, is at its arrival place by now.
+            while next < arrivals.len() && arrivals[next].id <= p.id {
+                running[arrivals[next].loc as usize] += 1;
+                next += 1;
+            }
+            let i = p.id as usize;
+            let mut me = Me {
+                loc: &mut agents.loc[i],
+                dist: &mut agents.dist[i],
+                route: &mut agents.route[i],
+                left: &mut agents.left[i],
+                flags: &mut agents.flags[i],
+                home: agents.home[i],
+                recent: &mut agents.recent[i],
+            };
+            day.resume(p, &mut me, &mut fold, &mut running);
+        }
+        prev_ids = std::mem::take(&mut fold.zone_ids);
+        prev_zone = zone;
         let placed: u64 = fold.at.iter().map(|&x| x as u64).sum();
         let expected = agents.len() as u64;
         if placed + fold.travelling + fold.gone != expected {
