@@ -8,7 +8,7 @@
 use crate::agents::{Event, State};
 use crate::engine::{self, Col, DayView, EngineError, Recorder, RunConfig, RunResult};
 use crate::rng::replicate_seed;
-use crate::scenario::diag::{closest, LoadError, Problem};
+use crate::scenario::diag::{closest, LoadError};
 use crate::scenario::read::{Reader, Sp, Tbl};
 use crate::scenario::{Country, PlaceIx, Scenario};
 use std::path::Path;
@@ -66,30 +66,13 @@ const TARGET_KEYS: &[&str] = &[
 
 /// Loads a targets file against a scenario.
 pub fn load_targets(path: &Path, sc: &Scenario) -> Result<Vec<Target>, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| LoadError::NotUtf8 {
-        path: path.to_path_buf(),
-        offset: e.valid_up_to(),
-    })?;
-    let invalid = |problems: Vec<Problem>| LoadError::Invalid {
-        path: path.to_path_buf(),
-        text: text.to_string(),
-        problems,
-    };
-    let doc = toml::de::DeTable::parse(text).map_err(|e| {
-        invalid(vec![Problem::new(
-            e.span(),
-            "TOML syntax",
-            e.message().trim().to_string(),
-        )])
-    })?;
-    let mut r = Reader::new(text);
-    let mut root = Tbl::new(doc.get_ref(), "", doc.span());
+    let text = crate::scenario::read::read_text(path)?;
+    crate::scenario::read::read_toml(&text, path, &["target"], |r, root| read_targets(r, root, sc))
+}
+
+fn read_targets(r: &mut Reader, root: &mut Tbl, sc: &Scenario) -> Option<Vec<Target>> {
     let mut out: Vec<Target> = Vec::new();
-    let tables = root.tables(&mut r, "target");
+    let tables = root.tables(r, "target");
     if tables.is_empty() {
         let span = r.head(&root.span);
         r.err(
@@ -101,7 +84,7 @@ pub fn load_targets(path: &Path, sc: &Scenario) -> Result<Vec<Target>, LoadError
     }
     let cal = sc.calendar;
     for mut t in tables {
-        let id = t.str(&mut r, "id", true, "a short id, e.g. \"roxham_2017_08\"");
+        let id = t.str(r, "id", true, "a short id, e.g. \"roxham_2017_08\"");
         if let Some(i) = &id {
             t.path = format!("target[{}]", i.v);
             if out.iter().any(|o| o.id == i.v) {
@@ -114,32 +97,32 @@ pub fn load_targets(path: &Path, sc: &Scenario) -> Result<Vec<Target>, LoadError
             }
         }
         let place_field = t.field("place");
-        let places: Option<Vec<PlaceIx>> =
-            t.strs(&mut r, "place", false, "a place id or a list of place ids")
-                .map(|ps| {
-                    ps.iter()
-                        .filter_map(|p| match sc.place_index.get(&p.v) {
-                            Some(&i) => Some(i),
-                            None => {
-                                let dym = closest(&p.v, sc.place_index.keys().map(String::as_str))
-                                    .map(|c| format!("did you mean \"{c}\"? "))
-                                    .unwrap_or_default();
-                                r.err(
-                                    p.span.clone(),
-                                    &place_field,
-                                    format!("no place in the scenario has id \"{}\"", p.v),
-                                    format!("{dym}use place ids of {}", sc.file.display()),
-                                );
-                                None
-                            }
-                        })
-                        .collect()
-                });
+        let places: Option<Vec<PlaceIx>> = t
+            .strs(r, "place", false, "a place id or a list of place ids")
+            .map(|ps| {
+                ps.iter()
+                    .filter_map(|p| match sc.place_index.get(&p.v) {
+                        Some(&i) => Some(i),
+                        None => {
+                            let dym = closest(&p.v, sc.place_index.keys().map(String::as_str))
+                                .map(|c| format!("did you mean \"{c}\"? "))
+                                .unwrap_or_default();
+                            r.err(
+                                p.span.clone(),
+                                &place_field,
+                                format!("no place in the scenario has id \"{}\"", p.v),
+                                format!("{dym}use place ids of {}", sc.file.display()),
+                            );
+                            None
+                        }
+                    })
+                    .collect()
+            });
         let with_place = t.has("place");
-        let metric = t.str(&mut r, "metric", true, "a places.csv column, a state or an event");
-        let metric = metric.and_then(|m| parse_metric(&mut r, &m, with_place, &t.field("metric")));
+        let metric = t.str(r, "metric", true, "a places.csv column, a state or an event");
+        let metric = metric.and_then(|m| parse_metric(r, &m, with_place, &t.field("metric")));
         let nationality = t
-            .str(&mut r, "nationality", false, "")
+            .str(r, "nationality", false, "")
             .and_then(|n| match Country::parse(&n.v) {
                 Some(c) => Some(c),
                 None => {
@@ -152,8 +135,8 @@ pub fn load_targets(path: &Path, sc: &Scenario) -> Result<Vec<Target>, LoadError
                     None
                 }
             });
-        let from = t.date(&mut r, "from", false);
-        let until = t.date(&mut r, "until", false);
+        let from = t.date(r, "from", false);
+        let until = t.date(r, "until", false);
         let window =
             |d: &Option<Sp<chrono::NaiveDate>>, default: i64| d.as_ref().map(|d| cal.day_of(d.v)).unwrap_or(default);
         let (f, u) = (window(&from, 0), window(&until, cal.days as i64 - 1));
@@ -183,7 +166,7 @@ pub fn load_targets(path: &Path, sc: &Scenario) -> Result<Vec<Target>, LoadError
             }
             window_ok = false;
         }
-        let value = t.num(&mut r, "value", true, "the counted value, ≥ 0");
+        let value = t.num(r, "value", true, "the counted value, ≥ 0");
         if let Some(v) = &value {
             if v.v < 0.0 {
                 r.err(
@@ -195,12 +178,12 @@ pub fn load_targets(path: &Path, sc: &Scenario) -> Result<Vec<Target>, LoadError
             }
         }
         let source = t.str(
-            &mut r,
+            r,
             "source",
             true,
             "where the value comes from (a facts.md section or a citation)",
         );
-        t.finish(&mut r, TARGET_KEYS);
+        t.finish(r, TARGET_KEYS);
         if let (Some(id), Some(metric), Some(value), Some(source), true) = (id, metric, value, source, window_ok) {
             out.push(Target {
                 id: id.v,
@@ -214,14 +197,7 @@ pub fn load_targets(path: &Path, sc: &Scenario) -> Result<Vec<Target>, LoadError
             });
         }
     }
-    root.finish(&mut r, &["target"]);
-    if r.problems.is_empty() {
-        Ok(out)
-    } else {
-        let mut p = r.problems;
-        p.sort_by_key(|p| p.span.as_ref().map(|s| s.start).unwrap_or(usize::MAX));
-        Err(invalid(p))
-    }
+    Some(out)
 }
 
 fn parse_metric(r: &mut Reader, m: &Sp<String>, with_place: bool, field: &str) -> Option<Metric> {

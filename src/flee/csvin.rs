@@ -65,17 +65,9 @@ pub struct Source {
 impl Source {
     /// Reads `path` as UTF-8 text.
     pub fn read(path: &Path) -> Result<Source, LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let text = String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
-            path: path.to_path_buf(),
-            offset: e.utf8_error().valid_up_to(),
-        })?;
         Ok(Source {
             path: path.to_path_buf(),
-            text,
+            text: crate::scenario::read::read_text(path)?,
             problems: Vec::new(),
         })
     }
@@ -88,6 +80,26 @@ impl Source {
             p = p.help(help);
         }
         self.problems.push(p);
+    }
+
+    /// Notes a problem of the file as a whole (at its start), unless one
+    /// was found already: "nothing here" is only news in an otherwise good file.
+    pub fn missing(&mut self, field: &str, msg: &str, help: &str) {
+        if self.problems.is_empty() {
+            let n = self.text.len().min(1);
+            self.err(0..n, field, msg, help);
+        }
+    }
+
+    /// Whether `row` has fewer than `min` fields, noting the problem if so;
+    /// `layout` shows the expected columns.
+    pub fn too_short(&mut self, row: &Row, min: usize, field: &str, what: &str, layout: &str) -> bool {
+        if row.fields.len() >= min {
+            return false;
+        }
+        let msg = format!("{} fields; {what} needs at least {min}", row.fields.len());
+        self.err(row.span.clone(), field, msg, layout);
+        true
     }
 
     /// The file's error, if any problem was found.

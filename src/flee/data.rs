@@ -6,7 +6,7 @@
 //! table. Must not run the model: it scores tables it is given.
 
 use super::csvin::Source;
-use super::model::interpolate;
+use super::model::{interpolate, interpolate_exact};
 use crate::scenario::{LoadError, Problem};
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
@@ -95,9 +95,8 @@ fn read_series(path: &Path, start: NaiveDate, hash: &mut Sha256) -> Result<Vec<(
         }
         out.push((day, count));
     }
-    if out.is_empty() && src.problems.is_empty() {
-        let n = src.text.len().min(1);
-        src.err(0..n, "series", "no observations", "rows are YYYY-MM-DD,count");
+    if out.is_empty() {
+        src.missing("series", "no observations", "rows are YYYY-MM-DD,count");
     }
     src.check()?;
     Ok(out)
@@ -111,21 +110,8 @@ fn add_series(a: &[(i64, f64)], b: &[(i64, f64)]) -> Vec<(i64, f64)> {
     days.sort_unstable();
     days.dedup();
     days.into_iter()
-        .map(|d| (d, interp_raw(a, d) + interp_raw(b, d)))
+        .map(|d| (d, interpolate_exact(a, d, 1.0) + interpolate_exact(b, d, 1.0)))
         .collect()
-}
-
-fn interp_raw(s: &[(i64, f64)], day: i64) -> f64 {
-    if day <= s[0].0 {
-        return s[0].1;
-    }
-    for w in s.windows(2) {
-        if day < w[1].0 {
-            let f = (day - w[0].0) as f64 / (w[1].0 - w[0].0) as f64;
-            return w[0].1 + f * (w[1].1 - w[0].1);
-        }
-    }
-    s[s.len() - 1].1
 }
 
 /// Reads `dir/data_layout.csv` and its series, with day numbers relative to
@@ -171,10 +157,8 @@ pub fn read_source_data(
         names.push(row.text(0).to_string());
         series.push(s);
     }
-    if names.is_empty() && layout.problems.is_empty() {
-        let n = layout.text.len().min(1);
-        layout.err(
-            0..n,
+    if names.is_empty() {
+        layout.missing(
             "data_layout.csv",
             "no series",
             "first row: total,<file>; then <camp>,<file> per camp",

@@ -194,17 +194,11 @@ fn read_period(inp: &Path, hash: &mut Sha256) -> Result<(chrono::NaiveDate, u32)
             _ => {}
         }
     }
-    let end = src.text.len();
-    if start.is_none() && src.problems.is_empty() {
-        src.err(
-            0..end.min(1),
-            "StartDate",
-            "no StartDate row",
-            "add a row StartDate,YYYY-MM-DD",
-        );
+    if start.is_none() {
+        src.missing("StartDate", "no StartDate row", "add a row StartDate,YYYY-MM-DD");
     }
-    if days.is_none() && src.problems.is_empty() {
-        src.err(0..end.min(1), "Length", "no Length row", "add a row Length,<days>");
+    if days.is_none() {
+        src.missing("Length", "no Length row", "add a row Length,<days>");
     }
     src.check()?;
     Ok((start.unwrap_or_default(), days.unwrap_or(1)))
@@ -228,13 +222,8 @@ fn read_locations(src: &mut Source) -> Vec<Location> {
     for row in rows.iter().filter(|r| !r.is_comment()) {
         let line_no = out.len();
         let field = |c: &str| format!("locations.csv row {} {c}", line_no + 1);
-        if row.fields.len() < 6 {
-            src.err(
-                row.span.clone(),
-                &field("row"),
-                format!("{} fields; a location needs at least 6", row.fields.len()),
-                "#name,region,country,lat,lon,location_type,conflict_date,pop/cap[,extra columns]",
-            );
+        let layout = "#name,region,country,lat,lon,location_type,conflict_date,pop/cap[,extra columns]";
+        if src.too_short(row, 6, &field("row"), "a location", layout) {
             continue;
         }
         let name = row.text(0).to_string();
@@ -357,10 +346,8 @@ fn read_locations(src: &mut Source) -> Vec<Location> {
             attributes,
         });
     }
-    if out.is_empty() && src.problems.is_empty() {
-        let n = src.text.len().min(1);
-        src.err(
-            0..n,
+    if out.is_empty() {
+        src.missing(
             "locations.csv",
             "no locations",
             "a Flee scenario needs at least one location row",
@@ -388,13 +375,8 @@ fn read_routes(src: &mut Source, locations: &[Location]) -> (Vec<Route>, usize) 
     let mut forced = 0;
     for (n, row) in rows.iter().filter(|r| !r.is_comment()).enumerate() {
         let field = |c: &str| format!("routes.csv row {} {c}", n + 1);
-        if row.fields.len() < 3 {
-            src.err(
-                row.span.clone(),
-                &field("row"),
-                format!("{} fields; a route needs 3 or more", row.fields.len()),
-                "#name1,name2,distance[,forced_redirection[,extra columns]]",
-            );
+        let layout = "#name1,name2,distance[,forced_redirection[,extra columns]]";
+        if src.too_short(row, 3, &field("row"), "a route", layout) {
             continue;
         }
         let mut ends = [0u32; 2];
@@ -492,13 +474,8 @@ fn read_closures(src: &mut Source, locations: &[Location], warnings: &mut Vec<St
     let countries: Vec<&str> = locations.iter().map(|l| l.country.as_str()).collect();
     for (n, row) in rows.iter().filter(|r| !r.is_comment()).enumerate() {
         let field = |c: &str| format!("closures.csv row {} {c}", n + 1);
-        if row.fields.len() < 5 {
-            src.err(
-                row.span.clone(),
-                &field("row"),
-                format!("{} fields; a closure needs 5", row.fields.len()),
-                "#closure_type,name1,name2,closure_start,closure_end",
-            );
+        let layout = "#closure_type,name1,name2,closure_start,closure_end";
+        if src.too_short(row, 5, &field("row"), "a closure", layout) {
             continue;
         }
         let day = |i: usize, src: &mut Source| -> Option<i64> {

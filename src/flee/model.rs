@@ -275,18 +275,23 @@ impl FleeScenario {
 /// `hasten`): the first value before the first observation, the last after
 /// the last, linear in between, truncated to a whole number.
 pub fn interpolate(series: &[(i64, f64)], day: i64, per: f64) -> f64 {
+    interpolate_exact(series, day, per).trunc()
+}
+
+/// [`interpolate`] without the truncation.
+pub fn interpolate_exact(series: &[(i64, f64)], day: i64, per: f64) -> f64 {
     let Some(&(d0, v0)) = series.first() else {
         return 0.0;
     };
     if day <= d0 {
-        return (v0 / per).trunc();
+        return v0 / per;
     }
     for w in series.windows(2) {
         let ((da, va), (db, vb)) = (w[0], w[1]);
         if day < db {
             let f = (day - da) as f64 / (db - da) as f64;
-            return (va / per + f * (vb / per - va / per)).trunc();
+            return va / per + f * (vb / per - va / per);
         }
     }
-    (series[series.len() - 1].1 / per).trunc()
+    series[series.len() - 1].1 / per
 }

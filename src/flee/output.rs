@@ -7,7 +7,7 @@
 use super::data::{self, Scored, SourceData};
 use super::model::{interpolate, FleeScenario};
 use super::sim::FleeRun;
-use crate::output::{OutDir, OutputError};
+use crate::output::{OutDir, OutputError, TableFile};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -61,18 +61,27 @@ pub fn write_out(
     run: &FleeRun,
     s: &Scored,
 ) -> Result<(), OutputError> {
+    table(out, name, |f| {
+        data::write_out_csv(
+            f,
+            s,
+            sc.start,
+            &sc.totals,
+            sc.settings.hasten as f64,
+            &run.agents,
+            &run.debt,
+        )
+    })
+}
+
+/// Writes the file `name` of `out` with `body`; a failure names the file.
+pub(super) fn table(
+    out: &mut OutDir,
+    name: &str,
+    body: impl FnOnce(&mut TableFile) -> std::io::Result<()>,
+) -> Result<(), OutputError> {
     let mut f = out.file(name)?;
-    let path = out.tmp_path().join(name);
-    data::write_out_csv(
-        &mut f,
-        s,
-        sc.start,
-        &sc.totals,
-        sc.settings.hasten as f64,
-        &run.agents,
-        &run.debt,
-    )
-    .map_err(io(&path))?;
+    body(&mut f).map_err(io(&out.tmp_path().join(name)))?;
     out.finish(f)
 }
 
@@ -89,10 +98,7 @@ pub fn write_run(
         std::fs::create_dir_all(&d).map_err(io(&d))?;
     }
     let per = sc.settings.hasten as u64;
-    let name = format!("{prefix}places.csv");
-    let mut f = out.file(&name)?;
-    let p = out.tmp_path().join(&name);
-    (|| -> std::io::Result<()> {
+    table(out, &format!("{prefix}places.csv"), |f| {
         writeln!(f, "day,date,place,kind,agents,people")?;
         for (t, day) in run.counts.iter().enumerate() {
             let date = sc.date_of(t as u32);
@@ -108,30 +114,15 @@ pub fn write_run(
             }
         }
         Ok(())
-    })()
-    .map_err(io(&p))?;
-    out.finish(f)?;
-    let name = format!("{prefix}links.csv");
-    let mut f = out.file(&name)?;
-    let p = out.tmp_path().join(&name);
-    (|| -> std::io::Result<()> {
+    })?;
+    table(out, &format!("{prefix}links.csv"), |f| {
         writeln!(f, "from,to,km,agents_entered,people_entered")?;
         for (&(a, b, km), &n) in run.links.iter().zip(&run.link_entries) {
-            writeln!(
-                f,
-                "{},{},{km},{n},{}",
-                csv(&sc.locations[a as usize].name),
-                csv(&sc.locations[b as usize].name),
-                n * per
-            )?;
+            let name = |x: u32| csv(&sc.locations[x as usize].name);
+            writeln!(f, "{},{},{km},{n},{}", name(a), name(b), n * per)?;
         }
         Ok(())
-    })()
-    .map_err(io(&p))?;
-    out.finish(f)?;
-    let name = format!("{prefix}summary.json");
-    let mut f = out.file(&name)?;
-    let p = out.tmp_path().join(&name);
+    })?;
     let last = run.counts.last().cloned().unwrap_or_default();
     let camps: serde_json::Map<String, serde_json::Value> = run
         .camps
@@ -160,12 +151,10 @@ pub fn write_run(
         "sim_seconds": run.sim_s,
         "warnings": sc.warnings.iter().chain(&run.warnings).collect::<Vec<_>>(),
     });
-    serde_json::to_writer_pretty(&mut f, &v).map_err(|e| OutputError::Io {
-        path: p.clone(),
-        source: std::io::Error::other(e),
-    })?;
-    writeln!(f).map_err(io(&p))?;
-    out.finish(f)
+    table(out, &format!("{prefix}summary.json"), |f| {
+        serde_json::to_writer_pretty(&mut *f, &v).map_err(std::io::Error::other)?;
+        writeln!(f)
+    })
 }
 
 fn csv(s: &str) -> String {

@@ -114,10 +114,5 @@ pub fn write(out: &mut OutDir, title: &str, subtitle: &str, runs: &[Scored], per
          each stands for {per} people).</p>\n</body></html>",
         runs.len()
     );
-    let mut f = out.file("report.html")?;
-    f.write_all(h.as_bytes()).map_err(|source| OutputError::Io {
-        path: "report.html".into(),
-        source,
-    })?;
-    out.finish(f)
+    super::output::table(out, "report.html", |f| f.write_all(h.as_bytes()))
 }

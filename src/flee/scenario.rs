@@ -9,7 +9,7 @@ use super::model::*;
 use super::settings::{self, Compat, Settings, SpawnMode, Value};
 use crate::scenario::diag::closest;
 use crate::scenario::read::{self, Reader, Tbl};
-use crate::scenario::{LoadError, Problem};
+use crate::scenario::LoadError;
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -244,48 +244,12 @@ const POLICY: &[&str] = &["kind", "countries", "place", "link", "camp", "idp", "
 
 /// Reads a `flee` scenario file.
 pub fn load(path: &Path) -> Result<FleeScenario, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
-        path: path.to_path_buf(),
-        offset: e.utf8_error().valid_up_to(),
-    })?;
-    load_str(&text, path)
+    load_str(&read::read_text(path)?, path)
 }
 
 /// Reads a `flee` scenario from text, naming `path` in messages.
 pub fn load_str(text: &str, path: &Path) -> Result<FleeScenario, LoadError> {
-    let invalid = |problems: Vec<Problem>| LoadError::Invalid {
-        path: path.to_path_buf(),
-        text: text.to_string(),
-        problems,
-    };
-    let doc = toml::de::DeTable::parse(text).map_err(|e| {
-        invalid(vec![Problem::new(
-            e.span(),
-            "TOML syntax",
-            e.message().trim().to_string(),
-        )
-        .help("fix this first: parsing stops at the first syntax error")])
-    })?;
-    let mut r = Reader::new(text);
-    let mut root = Tbl::new(doc.get_ref(), "", doc.span());
-    let sc = read_all(&mut r, &mut root, path, text);
-    root.finish(&mut r, ROOT);
-    let mut problems = r.problems;
-    problems.sort_by_key(|p| p.span.as_ref().map(|s| s.start).unwrap_or(usize::MAX));
-    problems.dedup();
-    match sc {
-        Some(s) if problems.is_empty() => Ok(s),
-        _ => {
-            if problems.is_empty() {
-                problems.push(Problem::new(None, "scenario", "the scenario is incomplete"));
-            }
-            Err(invalid(problems))
-        }
-    }
+    read::read_toml(text, path, ROOT, |r, root| read_all(r, root, path, text))
 }
 
 fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<FleeScenario> {

@@ -104,6 +104,18 @@ impl Agents {
     fn len(&self) -> usize {
         self.loc.len()
     }
+    /// Agent `i`'s columns, for the serial steps.
+    fn me(&mut self, i: usize) -> Me<'_> {
+        Me {
+            loc: &mut self.loc[i],
+            dist: &mut self.dist[i],
+            route: &mut self.route[i],
+            left: &mut self.left[i],
+            flags: &mut self.flags[i],
+            home: self.home[i],
+            recent: &mut self.recent[i],
+        }
+    }
 }
 
 /// Bytes of agent state per agent.
@@ -260,8 +272,8 @@ struct Day<'w> {
     town: Vec<bool>,
     camp: Vec<bool>,
     cap: Vec<f64>,
-    deactivate: Vec<f64>,
-    coords: Vec<(f64, f64)>,
+    deactivate: &'w [f64],
+    coords: &'w [(f64, f64)],
     /// Capacity multipliers after the camp residents' departures.
     cap_b: Vec<f64>,
     /// Cumulative weights with `cap_b`.
@@ -1121,8 +1133,8 @@ pub fn run(sc: &FleeScenario, seed: u64, progress: &mut dyn FnMut(u32)) -> Resul
                 .collect(),
             town: states.iter().map(|st| st.town).collect(),
             camp: states.iter().map(|st| st.camp).collect(),
-            deactivate: deactivate.clone(),
-            coords: coords.clone(),
+            deactivate: &deactivate,
+            coords: &coords,
             cap_b: cap.clone(),
             cum_b: cum,
             capacity: states.iter().map(|st| st.capacity).collect(),
@@ -1164,16 +1176,7 @@ pub fn run(sc: &FleeScenario, seed: u64, progress: &mut dyn FnMut(u32)) -> Resul
                     .collect()
             };
             for id in ids {
-                let i = id as usize;
-                let mut me = Me {
-                    loc: &mut agents.loc[i],
-                    dist: &mut agents.dist[i],
-                    route: &mut agents.route[i],
-                    left: &mut agents.left[i],
-                    flags: &mut agents.flags[i],
-                    home: agents.home[i],
-                    recent: &mut agents.recent[i],
-                };
+                let mut me = agents.me(id as usize);
                 day.camp_resident(id, &mut me, &mut camps_fold);
             }
         }
@@ -1226,16 +1229,7 @@ pub fn run(sc: &FleeScenario, seed: u64, progress: &mut dyn FnMut(u32)) -> Resul
                 running[arrivals[next].loc as usize] += 1;
                 next += 1;
             }
-            let i = p.id as usize;
-            let mut me = Me {
-                loc: &mut agents.loc[i],
-                dist: &mut agents.dist[i],
-                route: &mut agents.route[i],
-                left: &mut agents.left[i],
-                flags: &mut agents.flags[i],
-                home: agents.home[i],
-                recent: &mut agents.recent[i],
-            };
+            let mut me = agents.me(p.id as usize);
             day.resume(p, &mut me, &mut fold, &mut running);
         }
         prev_ids = std::mem::take(&mut fold.zone_ids);

@@ -112,57 +112,22 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
 
 /// Loads and validates a scenario from bytes, naming `path` in messages.
 pub fn load_bytes(bytes: &[u8], path: &Path) -> Result<Scenario, LoadError> {
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            return Err(LoadError::NotUtf8 {
-                path: path.to_path_buf(),
-                offset: e.valid_up_to(),
-            })
-        }
-    };
-    let sha256 = hex(&Sha256::digest(bytes));
-    let invalid = |problems: Vec<Problem>| LoadError::Invalid {
+    let text = std::str::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
         path: path.to_path_buf(),
-        text: text.to_string(),
-        problems,
-    };
+        offset: e.valid_up_to(),
+    })?;
     if text.trim().is_empty() {
-        return Err(invalid(vec![Problem::new(None, "file", "the scenario file is empty")
-            .help(
+        return Err(LoadError::Invalid {
+            path: path.to_path_buf(),
+            text: text.to_string(),
+            problems: vec![Problem::new(None, "file", "the scenario file is empty").help(
                 "a scenario needs a [scenario] table, [[place]]s, [[route]]s and at least one [[population]]; \
-             see docs/scenario-format.md",
-            )]));
+                 see docs/scenario-format.md",
+            )],
+        });
     }
-    let doc = match toml::de::DeTable::parse(text) {
-        Ok(d) => d,
-        Err(e) => {
-            let span = e.span();
-            let msg = e.message().trim().to_string();
-            return Err(invalid(vec![
-                Problem::new(span, "TOML syntax", msg).help("fix this first: parsing stops at the first syntax error")
-            ]));
-        }
-    };
-    let mut r = Reader::new(text);
-    let root_span = doc.span();
-    let mut root = Tbl::new(doc.get_ref(), "", root_span);
-    let result = Loader::new(&mut r, path, sha256).load(&mut root);
-    root.finish(&mut r, ROOT_KEYS);
-    let mut problems = r.problems;
-    problems.sort_by_key(|p| p.span.as_ref().map(|s| s.start).unwrap_or(usize::MAX));
-    problems.dedup();
-    match result {
-        Some(s) if problems.is_empty() => Ok(s),
-        _ => {
-            if problems.is_empty() {
-                // A section could not be built without saying why: never
-                // hide that behind a success.
-                problems.push(Problem::new(None, "scenario", "the scenario is incomplete"));
-            }
-            Err(invalid(problems))
-        }
-    }
+    let sha256 = hex(&Sha256::digest(bytes));
+    read::read_toml(text, path, ROOT_KEYS, |r, root| Loader::new(r, path, sha256).load(root))
 }
 
 fn hex(b: &[u8]) -> String {

@@ -5,11 +5,66 @@
 //! byte spans. Knows nothing of what a place or a route is; the field lists
 //! and meanings live in `raw`.
 
-use super::diag::{closest, Problem};
+use super::diag::{closest, LoadError, Problem};
 use chrono::NaiveDate;
 use std::ops::Range;
+use std::path::Path;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
+
+/// Reads `path` as UTF-8 text.
+pub fn read_text(path: &Path) -> Result<String, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
+        path: path.to_path_buf(),
+        offset: e.utf8_error().valid_up_to(),
+    })
+}
+
+/// Parses `text` (from `path`) as TOML and reads it with `f`, which gets the
+/// problem collector and the root table; root keys outside `root_keys` are
+/// problems too. Gives `f`'s value if nothing was wrong, else every problem
+/// in file order (never a bare failure: a reader that gives up without
+/// saying why gets "incomplete").
+pub(crate) fn read_toml<T>(
+    text: &str,
+    path: &Path,
+    root_keys: &[&str],
+    f: impl FnOnce(&mut Reader, &mut Tbl) -> Option<T>,
+) -> Result<T, LoadError> {
+    let invalid = |problems: Vec<Problem>| LoadError::Invalid {
+        path: path.to_path_buf(),
+        text: text.to_string(),
+        problems,
+    };
+    let doc = toml::de::DeTable::parse(text).map_err(|e| {
+        invalid(vec![Problem::new(
+            e.span(),
+            "TOML syntax",
+            e.message().trim().to_string(),
+        )
+        .help("fix this first: parsing stops at the first syntax error")])
+    })?;
+    let mut r = Reader::new(text);
+    let mut root = Tbl::new(doc.get_ref(), "", doc.span());
+    let result = f(&mut r, &mut root);
+    root.finish(&mut r, root_keys);
+    let mut problems = r.problems;
+    problems.sort_by_key(|p| p.span.as_ref().map(|s| s.start).unwrap_or(usize::MAX));
+    problems.dedup();
+    match result {
+        Some(v) if problems.is_empty() => Ok(v),
+        _ => {
+            if problems.is_empty() {
+                problems.push(Problem::new(None, "file", "the file is incomplete"));
+            }
+            Err(invalid(problems))
+        }
+    }
+}
 
 /// A value with the byte range it came from.
 #[derive(Clone, Debug, PartialEq)]
