@@ -286,33 +286,40 @@ pub fn write_out_csv(
     agents: &[u64],
     debt: &[u64],
 ) -> std::io::Result<()> {
-    write!(w, "Day,Date")?;
+    let mut header = vec!["Day".to_string(), "Date".to_string()];
     for c in &s.camps {
-        write!(w, ",{c} sim,{c} data,{c} error")?;
+        header.extend([format!("{c} sim"), format!("{c} data"), format!("{c} error")]);
     }
-    writeln!(
-        w,
-        ",Total error,refugees in camps (UNHCR),total refugees (simulation),raw UNHCR refugee count,\
-         refugees in camps (simulation),refugee_debt"
-    )?;
-    for (t, (sim, data)) in s.sim.iter().zip(&s.data).enumerate() {
-        write!(w, "{t},{}", start + chrono::Days::new(t as u64))?;
+    header.extend(
+        [
+            "Total error",
+            "refugees in camps (UNHCR)",
+            "total refugees (simulation)",
+            "raw UNHCR refugee count",
+            "refugees in camps (simulation)",
+            "refugee_debt",
+        ]
+        .map(String::from),
+    );
+    let mut t = crate::table::Table::new(w, header)?;
+    for (day, (sim, data)) in s.sim.iter().zip(&s.data).enumerate() {
+        t.cell(day).cell(start + chrono::Days::new(day as u64));
         let mut abs = 0.0;
         for (x, d) in sim.iter().zip(data) {
             let e = if *d > 0.0 { (x - d).abs() / d } else { 0.0 };
             abs += (x - d).abs();
-            write!(w, ",{x},{d},{e}")?;
+            t.cell(x).cell(d).cell(e);
         }
-        let raw = interpolate(totals, t as i64, per);
+        let raw = interpolate(totals, day as i64, per);
         let total_err = if raw > 0.0 { abs / raw } else { 0.0 };
-        writeln!(
-            w,
-            ",{total_err},{},{},{raw},{},{}",
-            data.iter().sum::<f64>(),
-            agents.get(t).copied().unwrap_or(0),
-            sim.iter().sum::<f64>(),
-            debt.get(t).copied().unwrap_or(0)
-        )?;
+        t.cell(total_err)
+            .cell(data.iter().sum::<f64>())
+            .cell(agents.get(day).copied().unwrap_or(0))
+            .cell(raw)
+            .cell(sim.iter().sum::<f64>())
+            .cell(debt.get(day).copied().unwrap_or(0))
+            .end_row()?;
     }
+    t.finish()?;
     Ok(())
 }

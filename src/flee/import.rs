@@ -21,6 +21,27 @@ pub fn is_flee_folder(dir: &Path) -> bool {
     dir.is_dir() && (dir.join("input_csv").join("locations.csv").is_file() || dir.join("locations.csv").is_file())
 }
 
+/// A folder's name as a scenario name: characters outside letters, digits,
+/// `_`, `-` and `.` become `_` (see `outdir::safe_name`).
+fn safe_folder_name(n: &str) -> String {
+    let mut s: String = n
+        .chars()
+        .take(100)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
+        s.insert(0, 'f');
+        s.truncate(100);
+    }
+    s
+}
+
 /// Where the CSV inputs are: `DIR/input_csv`, or `DIR` itself.
 fn input_dir(dir: &Path) -> PathBuf {
     let sub = dir.join("input_csv");
@@ -135,10 +156,13 @@ pub fn import(dir: &Path) -> Result<FleeScenario, LoadError> {
         });
     }
 
+    // The folder's name becomes the scenario's, and so the default output
+    // folder out/<name>/: kept to the characters a name may have.
     let name = dir
         .canonicalize()
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .map(|n| safe_folder_name(&n))
         .unwrap_or_else(|| "flee".into());
     Ok(FleeScenario {
         description: format!("Flee scenario imported from {}", dir.display()),

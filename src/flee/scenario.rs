@@ -14,6 +14,10 @@ use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// The first line of every scenario `import-flee` writes: `import-flee -o`
+/// replaces an existing file only if it starts so.
+pub const IMPORT_MARKER: &str = "# Imported from the Flee scenario folder ";
+
 fn q(s: &str) -> String {
     // TOML basic strings: escape backslash and quote.
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
@@ -31,10 +35,7 @@ fn num(x: f64) -> String {
 /// the header comment.
 pub fn to_toml(sc: &FleeScenario, origin: &str) -> String {
     let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "# Imported from the Flee scenario folder {origin} by `northbound import-flee`."
-    );
+    let _ = writeln!(o, "{IMPORT_MARKER}{origin} by `northbound import-flee`.");
     let _ = writeln!(o, "# Run it with `northbound run FILE`; score it with");
     let _ = writeln!(o, "# `northbound validate FILE --targets {origin}/source_data`.");
     let _ = writeln!(o, "# Format: docs/flee.md. Inputs' SHA-256: {}", sc.sha256);
@@ -267,6 +268,21 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
         }
     };
     let name = head.str(r, "name", true, "a short name");
+    // The name is the default output folder: out/<name>/.
+    let name = name.and_then(|n| {
+        if crate::outdir::safe_name(&n.v) {
+            Some(n)
+        } else {
+            r.err(
+                n.span.clone(),
+                "scenario.name",
+                format!("`{}` cannot name an output folder", n.v),
+                "the name becomes out/<name>/: use letters, digits, `_`, `-` and `.`, starting with a letter or \
+                 digit, at most 100 characters (e.g. \"mali2012\")",
+            );
+            None
+        }
+    });
     let description = head.str(r, "description", false, "");
     let start = head.date(r, "start", true);
     let end = head.date(r, "end", true);
