@@ -165,7 +165,11 @@ pub fn install_signal_handlers() {
                 .spawn(move || {
                     if let Some(sig) = signals.forever().next() {
                         clean_up_now();
-                        eprintln!("\ninterrupted: temporary files removed; nothing was replaced");
+                        // Not eprintln!: a closed stderr must not stop the exit.
+                        let _ = writeln!(
+                            io::stderr(),
+                            "\ninterrupted: temporary files removed; nothing was replaced"
+                        );
                         std::process::exit(128 + sig);
                     }
                 });
@@ -179,7 +183,7 @@ pub fn install_signal_handlers() {
 /// and say so on stderr, so that a test can kill it there.
 fn pause_at(stage: &str) {
     if std::env::var("NORTHBOUND_PAUSE_AT").is_ok_and(|s| s == stage) {
-        eprintln!("northbound: paused at {stage}");
+        let _ = writeln!(io::stderr(), "northbound: paused at {stage}");
         std::thread::sleep(std::time::Duration::from_secs(30));
     }
 }

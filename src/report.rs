@@ -676,6 +676,11 @@ pub fn render_into(dir: &Path, out: &mut OutDir) -> Result<(), ReportError> {
     Ok(())
 }
 
+/// The page for the tables in `dir`, without writing it.
+pub fn html(dir: &Path) -> Result<String, ReportError> {
+    page(&read(dir)?)
+}
+
 /// Re-renders `DIR/report.html` from the tables in `DIR`. An existing
 /// report.html is replaced only if northbound wrote it (the folder's
 /// manifest lists it unchanged); see `outdir::replace_in_folder`.

@@ -434,6 +434,8 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
     }
     // Places.
     let mut locations: Vec<Location> = Vec::new();
+    // Names to indices, so that many places and routes take linear time.
+    let mut index: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     let mut home: Option<String> = None;
     for mut t in root.tables(r, "place") {
         let id = t.str(r, "id", true, "the Flee name");
@@ -494,7 +496,7 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
             r.err(kind.span, &fld("kind"), format!("unknown kind `{}`", kind.v), help);
             continue;
         };
-        if locations.iter().any(|l| l.name == id.v) {
+        if index.contains_key(&id.v) {
             r.err(
                 id.span,
                 &fld("id"),
@@ -504,6 +506,7 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
             continue;
         }
         let home_country = home.get_or_insert_with(|| country.clone()).clone();
+        index.insert(id.v.clone(), locations.len() as u32);
         locations.push(Location {
             name: id.v,
             region,
@@ -531,8 +534,8 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
     }
     let find = |r: &mut Reader, name: &Option<read::Sp<String>>, field: &str| -> Option<u32> {
         let n = name.as_ref()?;
-        match locations.iter().position(|l| l.name == n.v) {
-            Some(i) => Some(i as u32),
+        match index.get(&n.v) {
+            Some(&i) => Some(i),
             None => {
                 let mut help = "a place id of this file".to_string();
                 if let Some(c) = closest(&n.v, locations.iter().map(|l| l.name.as_str())) {
