@@ -246,3 +246,23 @@ fn reporting_a_hundred_thousand_problems_takes_linear_time() {
     assert!(rendered.contains(&format!("s.toml:{}:", text.lines().count() - 1)));
     assert!(t0.elapsed() < Duration::from_secs(300), "took {:?}", t0.elapsed());
 }
+
+#[test]
+fn a_flee_camp_name_with_a_comma_keeps_out_csv_well_formed() {
+    let s = northbound::flee::data::Scored {
+        camps: vec!["Camp, North".into(), "Say \"Mbera\"".into()],
+        sim: vec![vec![1.0, 2.0]; 3],
+        data: vec![vec![1.5, 2.5]; 3],
+    };
+    let mut bytes = Vec::new();
+    let start = chrono::NaiveDate::from_ymd_opt(2012, 2, 29).expect("a date");
+    northbound::flee::data::write_out_csv(&mut bytes, &s, start, &[(0, 3.0)], 1.0, &[3, 3, 3], &[0, 0, 0])
+        .expect("written");
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let h = r.headers().expect("a header").clone();
+    assert_eq!(&h[2], "Camp, North sim");
+    assert_eq!(&h[5], "Say \"Mbera\" sim");
+    for rec in r.records() {
+        assert_eq!(rec.expect("a row").len(), h.len());
+    }
+}

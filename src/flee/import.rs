@@ -566,13 +566,16 @@ fn read_closures(src: &mut Source, locations: &[Location], names: &Names, warnin
         }
         let day = |i: usize, src: &mut Source| -> Option<i64> {
             match row.text(i).parse::<i64>() {
-                Ok(d) if d >= -1 => Some(d),
+                Ok(d) if (-1..=crate::scenario::MAX_DAYS as i64).contains(&d) => Some(d),
                 _ => {
                     src.err(
                         row.span_of(i),
                         &field(if i == 3 { "closure_start" } else { "closure_end" }),
                         format!("`{}` is not a day number", row.text(i)),
-                        "a simulation day ≥ 0, or -1 for never",
+                        format!(
+                            "a simulation day from 0 to {}, or -1 for never",
+                            crate::scenario::MAX_DAYS
+                        ),
                     );
                     None
                 }
