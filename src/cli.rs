@@ -713,7 +713,10 @@ fn run(args: RunArgs, input: &Input) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
-    let claim = match claim_out(&out_path, &out_options(args.force, "run", &[args.scenario.clone()])) {
+    let claim = match claim_out(
+        &out_path,
+        &out_options(args.force, "run", std::slice::from_ref(&args.scenario)),
+    ) {
         Ok(c) => c,
         Err(c) => return c,
     };
@@ -1025,7 +1028,7 @@ fn compare(args: CompareArgs) -> ExitCode {
     }
     let claim = match claim_out(
         &out_path,
-        &out_options(args.opts.force, "compare", &[args.scenario.clone()]),
+        &out_options(args.opts.force, "compare", std::slice::from_ref(&args.scenario)),
     ) {
         Ok(c) => c,
         Err(c) => return c,
@@ -1135,7 +1138,7 @@ fn sweep(args: SweepArgs) -> ExitCode {
     };
     let claim = match claim_out(
         &out_path,
-        &out_options(args.opts.force, "sweep", &[args.scenario.clone()]),
+        &out_options(args.opts.force, "sweep", std::slice::from_ref(&args.scenario)),
     ) {
         Ok(c) => c,
         Err(c) => return c,

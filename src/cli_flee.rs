@@ -270,7 +270,10 @@ pub fn run(args: RunArgs, input: &Input) -> ExitCode {
             Err(c) => return c,
         },
     };
-    let claim = match claim_out(&out_path, &out_options(args.force, "run", &[args.scenario.clone()])) {
+    let claim = match claim_out(
+        &out_path,
+        &out_options(args.force, "run", std::slice::from_ref(&args.scenario)),
+    ) {
         Ok(c) => c,
         Err(c) => return c,
     };

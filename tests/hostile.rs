@@ -156,8 +156,7 @@ fn a_variant_policy_with_an_unknown_id_is_an_error_naming_the_closest_unless_it_
         1
     );
     let e = load_bytes(variant("shut_port", "add = true\n").as_bytes(), Path::new("s.toml"))
-        .err()
-        .expect("add on an existing id")
+        .expect_err("add on an existing id")
         .render();
     assert!(
         e.contains("add = true, but the base scenario has a policy `shut_port`"),
@@ -173,7 +172,7 @@ fn one_bad_end_date_is_reported_once() {
          [[variant.policy]]\nid = \"shut_port\"\nkind = \"closure\"\nplaces = [\"port\"]\nfrom = 2025-01-25\n",
         BASE.replace("end = 2025-01-31", "end = 2024-12-31")
     );
-    let e = load_bytes(text.as_bytes(), Path::new("s.toml")).err().expect("refused");
+    let e = load_bytes(text.as_bytes(), Path::new("s.toml")).expect_err("refused");
     assert_eq!(e.problems().len(), 1, "{}", e.render());
     assert!(
         e.render().contains("end (2024-12-31) is before start"),
@@ -189,8 +188,7 @@ fn a_ninth_documents_policy_and_overflowing_policy_classes_are_located_errors() 
         docs += &format!("\n[[policy]]\nid = \"papers_{i}\"\nkind = \"documents\"\nplace = \"home\"\nwait_days = 1\n");
     }
     let e = load_bytes(docs.as_bytes(), Path::new("s.toml"))
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .render();
     assert!(
         e.contains("policy[papers_8]") && e.contains("9 documents policies: at most 8"),
@@ -222,8 +220,7 @@ fn a_ninth_documents_policy_and_overflowing_policy_classes_are_located_errors() 
         exempt.join(", ")
     );
     let e = load_bytes(classes.as_bytes(), Path::new("s.toml"))
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .render();
     assert!(e.contains("131072 classes") && e.contains("s.toml:"), "{e}");
 }
@@ -240,7 +237,7 @@ fn reporting_a_hundred_thousand_problems_takes_linear_time() {
         );
     }
     let t0 = Instant::now();
-    let e = load_bytes(text.as_bytes(), Path::new("s.toml")).err().expect("refused");
+    let e = load_bytes(text.as_bytes(), Path::new("s.toml")).expect_err("refused");
     let rendered = e.render();
     assert_eq!(e.problems().len(), 200_000);
     assert!(rendered.contains(&format!("s.toml:{}:", text.lines().count() - 1)));
