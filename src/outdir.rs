@@ -328,7 +328,7 @@ fn foreign_entries(dir: &Path) -> Result<Option<Vec<String>>, OutputError> {
     if entries.is_empty() {
         return Ok(Some(Vec::new()));
     }
-    let m = match read_manifest(dir) {
+    let m = match read_manifest(dir).or_else(|| legacy_manifest(dir, &entries)) {
         Some(m) => m,
         None => return Ok(None),
     };
@@ -354,6 +354,35 @@ fn foreign_entries(dir: &Path) -> Result<Option<Vec<String>>, OutputError> {
         }
     }
     Ok(Some(foreign))
+}
+
+/// A run folder written before manifests existed: its `summary.json`
+/// (with northbound's `version`) lists the SHA-256 of its tables; with its
+/// report.html, that is what it may hold. Anything else is the user's.
+fn legacy_manifest(dir: &Path, entries: &[(String, Entry)]) -> Option<Manifest> {
+    let v: serde_json::Value = serde_json::from_str(&fs::read_to_string(dir.join("summary.json")).ok()?).ok()?;
+    v.get("version")?.as_str()?;
+    let tables = v.get("tables")?.as_object()?;
+    let mut files = Vec::new();
+    for (rel, e) in entries {
+        let Entry::File(bytes) = e else { return None };
+        let sha256 = match tables.get(rel) {
+            Some(h) => h.as_str()?.to_string(),
+            // Written after the summary, from the tables: northbound's.
+            None if rel == "summary.json" || rel == "report.html" => sha256_of(&dir.join(rel)).ok()?,
+            None => return None,
+        };
+        files.push(ManifestFile {
+            path: rel.clone(),
+            bytes: *bytes,
+            sha256,
+        });
+    }
+    Some(Manifest {
+        northbound: v["version"].as_str().unwrap_or_default().to_string(),
+        command: "run".into(),
+        files,
+    })
 }
 
 enum Entry {

@@ -592,3 +592,18 @@ fn replicates_write_by_cohort_and_trace_tables_as_a_single_run_does() {
         assert!(reps.join("replicate-1").join(f).is_file());
     }
 }
+
+#[test]
+fn a_run_folder_of_an_earlier_version_without_manifest_is_recognised_by_its_summary() {
+    let (tmp, sc) = workspace();
+    assert!(try_run(tmp.path(), &sc, "out/s", &[]).status.success());
+    let out = tmp.path().join("out/s");
+    // Before manifests, summary.json listed the tables' SHA-256.
+    std::fs::remove_file(out.join(".northbound.json")).expect("rm");
+    assert!(try_run(tmp.path(), &sc, "out/s", &[]).status.success());
+    std::fs::remove_file(out.join(".northbound.json")).expect("rm");
+    std::fs::write(out.join("notes.txt"), "mine").expect("write");
+    let o = try_run(tmp.path(), &sc, "out/s", &["--force"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(out.join("notes.txt").is_file());
+}
