@@ -292,9 +292,9 @@ fn read(dir: &Path) -> Result<Data, ReportError> {
     if d.arrivals.is_empty() {
         d.notes.insert(
             0,
-            "Nobody arrived anywhere during the run: every group stayed where it started (a closure, an \
-             expulsion rate of 1, or a run shorter than the first leg can do this). The tables beside this page \
-             hold every day's counts all the same."
+            "Nobody arrived anywhere during the run: no group reached a place (a closure for the whole run, an \
+             expulsion rate of 1, or a run shorter than the first leg can do this). Where people ended is above; \
+             the tables beside this page hold every day's counts all the same."
                 .into(),
         );
     }
