@@ -39,6 +39,25 @@ pub enum CalibrateError {
     /// The optimiser failed.
     #[error("the optimiser failed: {0}")]
     Optimiser(String),
+    /// An evaluation would not fit in memory or in the agent ids.
+    #[error("{0}")]
+    Limit(#[from] crate::limits::LimitError),
+}
+
+/// Checks the largest evaluation of a search (every parameter at its upper
+/// bound: people and departures only grow with them) before it starts.
+pub fn check_limits(sc: &Scenario, specs: &[ParamSpec], threads: Option<usize>) -> Result<(), CalibrateError> {
+    let mut big = sc.clone();
+    for s in specs {
+        params::set(&mut big, &s.path, s.hi)?;
+    }
+    check_evaluation(&big, threads)
+}
+
+fn check_evaluation(sc: &Scenario, threads: Option<usize>) -> Result<(), CalibrateError> {
+    let need = crate::limits::ensemble(sc, 1, threads.unwrap_or(1), false, 0);
+    crate::limits::check("a calibration evaluation", need)?;
+    Ok(())
 }
 
 /// Parses `path=lo:hi,path2,...`; a path without bounds searches [0, 1] for
@@ -143,6 +162,7 @@ impl Problem<'_> {
         for (v, s) in values.iter().zip(self.specs) {
             params::set(&mut sc, &s.path, *v)?;
         }
+        check_evaluation(&sc, self.threads)?;
         let runs = self
             .seeds
             .iter()

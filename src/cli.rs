@@ -116,6 +116,9 @@ struct EnsembleOpts {
     /// No progress bar and no table on the terminal.
     #[arg(long, short)]
     quiet: bool,
+    /// Replace the output folder even if files were added to it since northbound wrote it.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -155,6 +158,9 @@ struct ValidateArgs {
     /// For Flee targets: where to write out.csv (default: out/<scenario>-validation/).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Replace the output folder even if files were added to it since northbound wrote it.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -177,7 +183,8 @@ struct CalibrateArgs {
     /// Worker threads (default: all cores).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
     threads: Option<u64>,
-    /// Where to write the result (default: out/<scenario stem>/calibration.toml).
+    /// Where to write the result (default: out/<scenario stem>-calibration.toml). An existing
+    /// file is replaced only if northbound wrote it.
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -186,9 +193,13 @@ struct CalibrateArgs {
 struct RunArgs {
     /// The scenario file (TOML).
     scenario: PathBuf,
-    /// Output folder (default: out/<scenario file stem>/). Replaced whole when the run completes.
+    /// Output folder (default: out/<scenario file stem>/). Replaced whole when the run completes,
+    /// if it is a folder northbound wrote (see docs/outputs.md).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Replace the output folder even if files were added to it since northbound wrote it.
+    #[arg(long)]
+    force: bool,
     /// Random seed (default: the scenario's).
     #[arg(long)]
     seed: Option<u64>,
@@ -263,13 +274,29 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    crate::outdir::install_signal_handlers();
+    // Commands that write nothing collective run on rank 0 alone under mpirun.
+    let collective = matches!(&cli.command, Command::Run(_) | Command::Compare(_) | Command::Sweep(_))
+        || matches!(&cli.command, Command::Validate(a) if a.targets.join("data_layout.csv").is_file());
+    if !collective && !root() {
+        return ExitCode::SUCCESS;
+    }
     match cli.command {
-        Command::Check { scenario } if crate::flee::is_flee(&scenario) => flee_cli::check(&scenario),
-        Command::Check { scenario } => check(&scenario),
-        Command::Run(args) if crate::flee::is_flee(&args.scenario) => flee_cli::run(args),
-        Command::Run(args) => run(args),
-        Command::Validate(args) if crate::flee::is_flee(&args.scenario) => flee_cli::validate(args),
-        Command::Validate(args) => validate(args),
+        Command::Check { scenario } => match Input::read(&scenario) {
+            Ok(i) if i.is_flee() => flee_cli::check(&i),
+            Ok(i) => check(&i),
+            Err(c) => c,
+        },
+        Command::Run(args) => match Input::read(&args.scenario) {
+            Ok(i) if i.is_flee() => flee_cli::run(args, &i),
+            Ok(i) => run(args, &i),
+            Err(c) => c,
+        },
+        Command::Validate(args) => match Input::read(&args.scenario) {
+            Ok(i) if i.is_flee() => flee_cli::validate(args, &i),
+            Ok(i) => validate(args, &i),
+            Err(c) => c,
+        },
         Command::ImportFlee { dir, out, flee_compat } => flee_cli::import(&dir, out.as_deref(), flee_compat.as_deref()),
         Command::Compare(args) => compare(args),
         Command::Bench(args) => bench(args),
@@ -278,17 +305,65 @@ pub fn main() -> ExitCode {
                 say(&mut std::io::stdout().lock(), &format!("{}\n", p.display()));
                 ExitCode::SUCCESS
             }
-            Err(e @ crate::report::ReportError::Empty(_)) => {
-                eprintln!("error: {e}");
-                ExitCode::from(2)
-            }
             Err(e) => {
                 eprintln!("error: {e}");
-                ExitCode::from(1)
+                ExitCode::from(if e.is_bad_input() { 2 } else { 1 })
             }
         },
         Command::Sweep(args) => sweep(args),
         Command::Calibrate(args) => calibrate(args),
+    }
+}
+
+/// A scenario argument, read once: a pipe, a process substitution or a
+/// FIFO gives its bytes only once.
+pub(crate) enum Input {
+    /// A Flee scenario folder.
+    Folder(PathBuf),
+    /// A scenario file's bytes.
+    File {
+        /// Where it was read from.
+        path: PathBuf,
+        /// Its bytes.
+        bytes: Vec<u8>,
+    },
+}
+
+impl Input {
+    fn read(path: &Path) -> Result<Input, ExitCode> {
+        if crate::flee::import::is_flee_folder(path) {
+            return Ok(Input::Folder(path.to_path_buf()));
+        }
+        match std::fs::read(path) {
+            Ok(bytes) => Ok(Input::File {
+                path: path.to_path_buf(),
+                bytes,
+            }),
+            Err(source) => {
+                eprint!(
+                    "{}",
+                    LoadError::Io {
+                        path: path.to_path_buf(),
+                        source
+                    }
+                    .render()
+                );
+                Err(ExitCode::from(2))
+            }
+        }
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            Input::Folder(p) | Input::File { path: p, .. } => p,
+        }
+    }
+
+    fn is_flee(&self) -> bool {
+        match self {
+            Input::Folder(_) => true,
+            Input::File { bytes, .. } => crate::flee::is_flee_text(bytes),
+        }
     }
 }
 
@@ -299,8 +374,8 @@ fn load_targets(path: &Path, sc: &Scenario) -> Result<Vec<crate::validation::Tar
     })
 }
 
-fn validate(args: ValidateArgs) -> ExitCode {
-    let sc = match load(&args.scenario).and_then(|s| scaled(s, args.scale)) {
+fn validate(args: ValidateArgs, input: &Input) -> ExitCode {
+    let sc = match load(input).and_then(|s| scaled(s, args.scale)) {
         Ok(s) => s,
         Err(c) => return c,
     };
@@ -308,12 +383,19 @@ fn validate(args: ValidateArgs) -> ExitCode {
         Ok(t) => t,
         Err(c) => return c,
     };
-    match crate::validation::validate(
+    let n = args.replicates as usize;
+    let need = crate::limits::ensemble(
         &sc,
-        &targets,
-        args.replicates as usize,
-        args.threads.map(|t| t as usize),
-    ) {
+        n,
+        args.threads.map(|t| t as usize).unwrap_or(rayon::current_num_threads()),
+        false,
+        0,
+    );
+    if let Err(e) = crate::limits::check(&what_scaled(input.path(), args.scale), need) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    match crate::validation::validate(&sc, &targets, n, args.threads.map(|t| t as usize)) {
         Ok(v) => {
             let mut o = std::io::stdout().lock();
             say(
@@ -335,12 +417,37 @@ fn validate(args: ValidateArgs) -> ExitCode {
     }
 }
 
+/// The first line of every `calibrate` result: an existing file is
+/// replaced only if it starts so.
+pub const CALIBRATION_MARKER: &str = "# northbound calibrate ";
+
 fn calibrate(args: CalibrateArgs) -> ExitCode {
     use crate::calibrate::{self as cal, CalibrateError};
-    let sc = match load(&args.scenario) {
+    let input = match Input::read(&args.scenario) {
+        Ok(i) => i,
+        Err(c) => return c,
+    };
+    let sc = match load(&input) {
         Ok(s) => s,
         Err(c) => return c,
     };
+    let out = match &args.out {
+        Some(p) => p.clone(),
+        None => match default_out(&args.scenario, "-calibration") {
+            Ok(p) => p.with_file_name(format!(
+                "{}.toml",
+                p.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            )),
+            Err(c) => return c,
+        },
+    };
+    let opts = out_options(false, "calibrate", &[args.scenario.clone(), args.targets.clone()]);
+    if let Err(e) = crate::outdir::check_file(&out, CALIBRATION_MARKER, &opts) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let targets = match load_targets(&args.targets, &sc) {
         Ok(t) => t,
         Err(c) => return c,
@@ -352,6 +459,11 @@ fn calibrate(args: CalibrateArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Every evaluation is checked again; the largest is checked now.
+    if let Err(e) = cal::check_limits(&sc, &specs, args.threads.map(|t| t as usize)) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let result = cal::calibrate(
         &sc,
         &targets,
@@ -362,7 +474,7 @@ fn calibrate(args: CalibrateArgs) -> ExitCode {
     );
     let c = match result {
         Ok(c) => c,
-        Err(CalibrateError::Param(e)) => {
+        Err(e @ (CalibrateError::Param(_) | CalibrateError::Limit(_))) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
@@ -372,17 +484,9 @@ fn calibrate(args: CalibrateArgs) -> ExitCode {
         }
     };
     let text = cal::render_toml(&c, &sc, &args.targets.display().to_string());
-    let out = args.out.clone().unwrap_or_else(|| {
-        let stem = args
-            .scenario
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "run".into());
-        PathBuf::from("out").join(stem).join("calibration.toml")
-    });
-    if let Err(e) = write_atomically(&out, &text) {
-        eprintln!("error: {}: {e}", out.display());
-        return ExitCode::from(1);
+    if let Err(e) = crate::outdir::write_file(&out, CALIBRATION_MARKER, text.as_bytes(), &opts) {
+        eprintln!("error: {e}");
+        return ExitCode::from(if e.is_refusal() { 2 } else { 1 });
     }
     let mut o = std::io::stdout().lock();
     say(&mut o, &text);
@@ -390,41 +494,92 @@ fn calibrate(args: CalibrateArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Writes a small file under a temporary name and renames it.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
+fn load(input: &Input) -> Result<Scenario, ExitCode> {
+    let path = input.path();
+    let bytes = match input {
+        Input::File { bytes, .. } if !input.is_flee() => bytes,
+        _ => {
+            eprintln!(
+                "error: {} is a flee-model scenario: `run`, `check` and `validate` take it; this command \
+                 works with the default model only",
+                path.display()
+            );
+            return Err(ExitCode::from(2));
+        }
+    };
+    scenario::load_bytes(bytes, path).map_err(|e| {
+        eprint!("{}", e.render());
+        ExitCode::from(2)
+    })
 }
 
-fn load(path: &Path) -> Result<Scenario, ExitCode> {
-    if crate::flee::is_flee(path) {
-        eprintln!(
-            "error: {} is a flee-model scenario: `run`, `check` and `validate` take it; this command \
-             works with the default model only",
-            path.display()
-        );
+/// How a command writes, for `outdir`.
+fn out_options(force: bool, command: &str, inputs: &[PathBuf]) -> crate::outdir::Options {
+    crate::outdir::Options {
+        force,
+        command: command.to_string(),
+        inputs: inputs.to_vec(),
+    }
+}
+
+/// Checks and locks the output folder on rank 0 before any work; every
+/// rank learns whether it may go on (2 if not).
+fn claim_out(dest: &Path, opts: &crate::outdir::Options) -> Result<Option<crate::outdir::Claim>, ExitCode> {
+    let claim = if root() {
+        match crate::outdir::claim(dest, opts) {
+            Ok(c) => Some(Ok(c)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                Some(Err(()))
+            }
+        }
+    } else {
+        None
+    };
+    let ok = !matches!(claim, Some(Err(())));
+    if !all_agree(ok) {
         return Err(ExitCode::from(2));
     }
-    scenario::load(path).map_err(|e| {
-        eprint!("{}", e.render());
-        match e {
-            LoadError::Io { .. } | LoadError::NotUtf8 { .. } | LoadError::Invalid { .. } => ExitCode::from(2),
-        }
-    })
+    Ok(claim.and_then(Result::ok))
+}
+
+/// Whether every process says `ok` (a collective call under mpirun).
+fn all_agree(ok: bool) -> bool {
+    let mut b = [u64::from(!ok)];
+    ranks().sum_u64(&mut b);
+    b[0] == 0
+}
+
+fn what_scaled(path: &Path, scale: Option<f64>) -> String {
+    match scale {
+        Some(f) => format!("{} at --scale {f}", path.display()),
+        None => path.display().to_string(),
+    }
+}
+
+/// Exit code for an error: 2 when the user's input or the destination is
+/// refused, 1 for a failure of northbound's own.
+fn code_of(e: &(dyn std::error::Error + 'static)) -> u8 {
+    if let Some(o) = e.downcast_ref::<crate::output::OutputError>() {
+        return if o.is_refusal() { 2 } else { 1 };
+    }
+    if let Some(crate::ensemble::EnsembleError::Output(o)) = e.downcast_ref::<crate::ensemble::EnsembleError>() {
+        return if o.is_refusal() { 2 } else { 1 };
+    }
+    if e.downcast_ref::<crate::limits::LimitError>().is_some() {
+        return 2;
+    }
+    1
 }
 
 /// Exit code 0, or 1 with the error printed: a failure of northbound's own
 /// (bad input is refused with 2 before work starts).
-fn failed_if<T, E: std::fmt::Display>(r: Result<T, E>) -> ExitCode {
+fn failed_if<T>(r: Result<T, Box<dyn std::error::Error>>) -> ExitCode {
     match r {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(1)
+            ExitCode::from(code_of(&*e))
         }
     }
 }
@@ -434,8 +589,9 @@ fn say(out: &mut impl Write, s: &str) {
     let _ = out.write_all(s.as_bytes());
 }
 
-fn check(path: &Path) -> ExitCode {
-    let sc = match load(path) {
+fn check(input: &Input) -> ExitCode {
+    let path = input.path();
+    let sc = match load(input) {
         Ok(s) => s,
         Err(c) => return c,
     };
@@ -517,20 +673,19 @@ impl Recorder for Progress {
     }
 }
 
-fn run(args: RunArgs) -> ExitCode {
+fn run(args: RunArgs, input: &Input) -> ExitCode {
     let t0 = Instant::now();
-    let sc = match load(&args.scenario).and_then(|s| scaled(s, args.scale)) {
+    let sc = match load(input).and_then(|s| scaled(s, args.scale)) {
         Ok(s) => s,
         Err(c) => return c,
     };
-    let out_path = args.out.clone().unwrap_or_else(|| {
-        let stem = args
-            .scenario
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "run".into());
-        PathBuf::from("out").join(stem)
-    });
+    let out_path = match &args.out {
+        Some(p) => p.clone(),
+        None => match default_out(&args.scenario, "") {
+            Ok(p) => p,
+            Err(c) => return c,
+        },
+    };
     if args.partition && args.trace.is_some() {
         eprintln!("error: --trace is not available with --partition (each process holds only its own agents)");
         return ExitCode::from(2);
@@ -541,24 +696,56 @@ fn run(args: RunArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    if let Some(n) = args.replicates.filter(|&n| n > 1) {
-        return failed_if(run_replicates(&sc, &args, n as usize, &out_path));
+    let threads = args.threads.map(|t| t as usize).unwrap_or(rayon::current_num_threads());
+    let reps = args.replicates.filter(|&n| n > 1).map(|n| n as usize);
+    let trace = args.trace.unwrap_or(0);
+    let need = match reps {
+        Some(n) => crate::limits::ensemble(
+            &sc,
+            n,
+            threads,
+            args.by_cohort,
+            crate::limits::replicate_tables(&sc, args.by_cohort, trace),
+        ),
+        None => crate::limits::run(&sc, args.by_cohort),
+    };
+    if let Err(e) = crate::limits::check(&what_scaled(&args.scenario, args.scale), need) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
     }
-    failed_if(execute(&sc, &args, &out_path, t0))
+    let claim = match claim_out(
+        &out_path,
+        &out_options(args.force, "run", std::slice::from_ref(&args.scenario)),
+    ) {
+        Ok(c) => c,
+        Err(c) => return c,
+    };
+    if let Some(n) = reps {
+        return failed_if(run_replicates(&sc, &args, n, claim));
+    }
+    failed_if(execute(&sc, &args, claim, t0))
 }
 
-fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Result<(), Box<dyn std::error::Error>> {
-    if args.partition && !root() {
-        // The other processes step their agents and write nothing.
-        let cfg = RunConfig {
-            seed: args.seed,
-            threads: args.threads.map(|t| t as usize),
-            by_cohort: args.by_cohort,
-        };
-        engine::run_partitioned(sc, &cfg, ranks(), &mut [])?;
+fn execute(
+    sc: &Scenario,
+    args: &RunArgs,
+    claim: Option<crate::outdir::Claim>,
+    t0: Instant,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let Some(claim) = claim else {
+        // The other processes step their agents of a partitioned run and
+        // write nothing; without --partition they have nothing to do.
+        if args.partition {
+            let cfg = RunConfig {
+                seed: args.seed,
+                threads: args.threads.map(|t| t as usize),
+                by_cohort: args.by_cohort,
+            };
+            engine::run_partitioned(sc, &cfg, ranks(), &mut [])?;
+        }
         return Ok(());
-    }
-    let mut out = OutDir::create(out_path)?;
+    };
+    let mut out = OutDir::start(claim)?;
     let mut places = PlacesTable::new(&out)?;
     let mut by_cohort = if args.by_cohort {
         Some(CohortPlacesTable::new(&out)?)
@@ -616,12 +803,12 @@ fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Resul
         }
     };
     progress.0.finish_and_clear();
-    out.finish(places.into_file())?;
+    out.finish(places.into_file()?)?;
     if let Some(t) = trace {
-        out.finish(t.into_file())?;
+        out.finish(t.into_file()?)?;
     }
     if let Some(t) = by_cohort {
-        out.finish(t.into_file())?;
+        out.finish(t.into_file()?)?;
     }
     output::write_outcomes(&mut out, sc, &result)?;
     output::write_events(&mut out, sc, &result)?;
@@ -729,23 +916,51 @@ fn scaled(sc: Scenario, scale: Option<f64>) -> Result<Scenario, ExitCode> {
     }
 }
 
-fn default_out(scenario: &Path, suffix: &str) -> PathBuf {
+/// `out/<scenario stem><suffix>`, if the stem is a safe name (see
+/// `outdir::safe_name`); otherwise the user is asked for `--out`.
+fn default_out(scenario: &Path, suffix: &str) -> Result<PathBuf, ExitCode> {
     let stem = scenario
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "run".into());
-    PathBuf::from("out").join(format!("{stem}{suffix}"))
+        .unwrap_or_default();
+    if !crate::outdir::safe_name(&stem) {
+        eprintln!(
+            "error: `{stem}` (from {}) cannot name an output folder: names are letters, digits, `_`, `-` and `.`; \
+             pass --out",
+            scenario.display()
+        );
+        return Err(ExitCode::from(2));
+    }
+    Ok(PathBuf::from("out").join(format!("{stem}{suffix}")))
 }
 
-fn run_replicates(sc: &Scenario, args: &RunArgs, n: usize, out_path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+fn run_replicates(
+    sc: &Scenario,
+    args: &RunArgs,
+    n: usize,
+    claim: Option<crate::outdir::Claim>,
+) -> Result<(), Box<dyn std::error::Error>> {
     use crate::ensemble;
     let t0 = Instant::now();
-    let mut out = OutDir::create(out_path)?;
+    let mut out = claim.map(OutDir::start).transpose()?;
     let b = bar(n as u64, "replicates", args.quiet);
-    let reps = ensemble::replicates(sc, n, args.threads.map(|t| t as usize), Some(out.tmp_path()), &|| {
-        b.inc(1)
-    })?;
+    let extra = ensemble::Extra {
+        by_cohort: args.by_cohort,
+        trace: args.trace.unwrap_or(0),
+    };
+    let reps = ensemble::replicates_with(
+        sc,
+        n,
+        args.threads.map(|t| t as usize),
+        out.as_ref().map(|o| o.tmp_path()),
+        &|| b.inc(1),
+        ranks(),
+        &extra,
+    )?;
     b.finish_and_clear();
+    let Some(mut out) = out.take() else {
+        return Ok(());
+    };
     ensemble::write_summaries(&mut out, sc, &reps)?;
     let tmp = out.tmp_path().to_path_buf();
     crate::report::render_into(&tmp, &mut out)?;
@@ -771,7 +986,11 @@ fn run_replicates(sc: &Scenario, args: &RunArgs, n: usize, out_path: &Path) -> R
 
 fn compare(args: CompareArgs) -> ExitCode {
     use crate::ensemble::{self, EnsembleError};
-    let sc = match load(&args.scenario).and_then(|s| scaled(s, args.opts.scale)) {
+    let input = match Input::read(&args.scenario) {
+        Ok(i) => i,
+        Err(c) => return c,
+    };
+    let sc = match load(&input).and_then(|s| scaled(s, args.opts.scale)) {
         Ok(s) => s,
         Err(c) => return c,
     };
@@ -788,8 +1007,34 @@ fn compare(args: CompareArgs) -> ExitCode {
     };
     let n = args.replicates as usize;
     let threads = args.opts.threads.map(|t| t as usize);
+    let out_path = match &args.opts.out {
+        Some(p) => p.clone(),
+        None => match default_out(&args.scenario, "-compare") {
+            Ok(p) => p,
+            Err(c) => return c,
+        },
+    };
+    // The base's and every variant's replicates are kept until compared.
+    let need = crate::limits::ensemble(
+        &sc,
+        n * (variants.len() + 1),
+        threads.unwrap_or(rayon::current_num_threads()),
+        false,
+        0,
+    );
+    if let Err(e) = crate::limits::check(&what_scaled(&args.scenario, args.opts.scale), need) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    let claim = match claim_out(
+        &out_path,
+        &out_options(args.opts.force, "compare", std::slice::from_ref(&args.scenario)),
+    ) {
+        Ok(c) => c,
+        Err(c) => return c,
+    };
     let b = bar((n * (variants.len() + 1)) as u64, "runs", args.opts.quiet);
-    let result = (|| -> Result<PathBuf, EnsembleError> {
+    let result = (|| -> Result<(), Box<dyn std::error::Error>> {
         let base = ensemble::replicates_on(&sc, n, threads, None, &|| b.inc(1), ranks())?;
         let mut all = Vec::new();
         for v in &variants {
@@ -799,16 +1044,11 @@ fn compare(args: CompareArgs) -> ExitCode {
                 ensemble::replicates_on(&vs, n, threads, None, &|| b.inc(1), ranks())?,
             ));
         }
-        if !root() {
-            return Ok(PathBuf::new());
-        }
+        let Some(claim) = claim else {
+            return Ok(());
+        };
         let rows = ensemble::compare_rows(&sc, &base, &all);
-        let out_path = args
-            .opts
-            .out
-            .clone()
-            .unwrap_or_else(|| default_out(&args.scenario, "-compare"));
-        let mut out = OutDir::create(&out_path)?;
+        let mut out = OutDir::start(claim)?;
         ensemble::write_comparison(&mut out, &rows)?;
         // The base's own figures, so the report can show where people went.
         ensemble::write_summaries(&mut out, &sc, &base)?;
@@ -828,14 +1068,18 @@ fn compare(args: CompareArgs) -> ExitCode {
             );
             say(&mut std::io::stdout().lock(), &s);
         }
-        Ok(dest)
+        Ok(())
     })();
     failed_if(result)
 }
 
 fn sweep(args: SweepArgs) -> ExitCode {
     use crate::ensemble::{self, EnsembleError};
-    let sc = match load(&args.scenario).and_then(|s| scaled(s, args.opts.scale)) {
+    let input = match Input::read(&args.scenario) {
+        Ok(i) => i,
+        Err(c) => return c,
+    };
+    let sc = match load(&input).and_then(|s| scaled(s, args.opts.scale)) {
         Ok(s) => s,
         Err(c) => return c,
     };
@@ -851,48 +1095,85 @@ fn sweep(args: SweepArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let points = ensemble::grid(&axes);
+    let points = match ensemble::grid(&axes) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let n = args.replicates as usize;
+    let threads = args.opts.threads.map(|t| t as usize);
+    // Every point is checked before the first runs.
+    let mut scenarios = Vec::with_capacity(points.len());
+    for p in &points {
+        let mut s2 = sc.clone();
+        for (a, v) in axes.iter().zip(p) {
+            if let Err(e) = crate::scenario::params::set(&mut s2, &a.path, *v) {
+                eprintln!("error: --param: {e}");
+                return ExitCode::from(2);
+            }
+        }
+        let what = format!(
+            "sweep point {}",
+            axes.iter()
+                .zip(p)
+                .map(|(a, v)| format!("{}={v}", a.path))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let need = crate::limits::ensemble(&s2, n, threads.unwrap_or(rayon::current_num_threads()), false, 0);
+        if let Err(e) = crate::limits::check(&what, need) {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+        scenarios.push(s2);
+    }
+    let out_path = match &args.opts.out {
+        Some(p) => p.clone(),
+        None => match default_out(&args.scenario, "-sweep") {
+            Ok(p) => p,
+            Err(c) => return c,
+        },
+    };
+    let claim = match claim_out(
+        &out_path,
+        &out_options(args.opts.force, "sweep", std::slice::from_ref(&args.scenario)),
+    ) {
+        Ok(c) => c,
+        Err(c) => return c,
+    };
     let b = bar((points.len() * n) as u64, "sweep runs", args.opts.quiet);
-    let result = (|| -> Result<PathBuf, Box<dyn std::error::Error>> {
-        let mut text = String::new();
+    let result = (|| -> Result<(), Box<dyn std::error::Error>> {
         let mut header: Vec<String> = axes.iter().map(|a| a.path.clone()).collect();
         for (m, _) in ensemble::headline(&[]) {
             header.push(format!("{m}_mean"));
             header.push(format!("{m}_lo95"));
             header.push(format!("{m}_hi95"));
         }
-        text += &header.join(",");
-        text.push('\n');
-        for p in &points {
-            let mut s2 = sc.clone();
-            for (a, v) in axes.iter().zip(p) {
-                crate::scenario::params::set(&mut s2, &a.path, *v).map_err(EnsembleError::from)?;
+        let mut t = crate::table::Table::new(Vec::new(), header)?;
+        for (p, s2) in points.iter().zip(&scenarios) {
+            let reps = ensemble::replicates_on(s2, n, threads, None, &|| b.inc(1), ranks())?;
+            // Only rank 0 holds the gathered replicates, and only it writes.
+            if claim.is_none() {
+                continue;
             }
-            let reps = ensemble::replicates_on(
-                &s2,
-                n,
-                args.opts.threads.map(|t| t as usize),
-                None,
-                &|| b.inc(1),
-                ranks(),
-            )?;
-            let mut cells: Vec<String> = p.iter().map(|v| format!("{v}")).collect();
+            for v in p {
+                t.cell(v);
+            }
             for (_, st) in ensemble::headline(&reps) {
-                cells.push(format!("{:.3}", st.mean));
-                cells.push(format!("{:.3}", st.lo));
-                cells.push(format!("{:.3}", st.hi));
+                t.cell(format_args!("{:.3}", st.mean))
+                    .cell(format_args!("{:.3}", st.lo))
+                    .cell(format_args!("{:.3}", st.hi));
             }
-            text += &cells.join(",");
-            text.push('\n');
+            t.end_row()?;
         }
         b.finish_and_clear();
-        let out_path = args
-            .opts
-            .out
-            .clone()
-            .unwrap_or_else(|| default_out(&args.scenario, "-sweep"));
-        let mut out = OutDir::create(&out_path)?;
+        let Some(claim) = claim else {
+            return Ok(());
+        };
+        let text = String::from_utf8(t.finish()?).map_err(|e| EnsembleError::Spec(e.to_string()))?;
+        let mut out = OutDir::start(claim)?;
         let mut f = out.file("sweep.csv")?;
         f.write_all(text.as_bytes())?;
         out.finish(f)?;
@@ -907,7 +1188,7 @@ fn sweep(args: SweepArgs) -> ExitCode {
                 ),
             );
         }
-        Ok(dest)
+        Ok(())
     })();
     failed_if(result)
 }
@@ -918,13 +1199,18 @@ fn bench(args: BenchArgs) -> ExitCode {
         .clone()
         .unwrap_or_else(|| PathBuf::from("scenarios/title42-2020-2023.toml"));
     let t0 = Instant::now();
-    let sc = match load(&path) {
+    let sc = match Input::read(&path).and_then(|i| load(&i)) {
         Ok(s) => s,
         Err(c) => return c,
     };
     let load_s = t0.elapsed().as_secs_f64();
     if args.people == 0 || args.people >= u32::MAX as u64 {
         eprintln!("error: --people must be between 1 and {}", u32::MAX - 1);
+        return ExitCode::from(2);
+    }
+    let need = crate::limits::run(&crate::bench::population(&sc, args.people, args.days), false);
+    if let Err(e) = crate::limits::check(&format!("bench --people {}", args.people), need) {
+        eprintln!("error: {e}");
         return ExitCode::from(2);
     }
     let b = bar(args.days as u64, "days", args.quiet || args.json);

@@ -5,7 +5,7 @@
 //! of northbound's own, 2 for bad input). Must not simulate or parse files
 //! itself: it calls `crate::flee`.
 
-use super::{bar, failed_if, say, RunArgs, ValidateArgs};
+use super::{bar, claim_out, failed_if, out_options, say, Input, RunArgs, ValidateArgs};
 use crate::flee::{self, data, output as fout, sim, Compat, FleeScenario};
 use crate::output::OutDir;
 use crate::rng::replicate_seed;
@@ -13,8 +13,19 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-fn load(path: &Path, compat: Option<&str>, scale: Option<f64>, quiet: bool) -> Result<FleeScenario, ExitCode> {
-    let mut sc = flee::load(path).map_err(|e| {
+fn load(input: &Input, compat: Option<&str>, scale: Option<f64>, quiet: bool) -> Result<FleeScenario, ExitCode> {
+    let path = input.path();
+    let loaded = match input {
+        Input::Folder(dir) => flee::import::import(dir),
+        Input::File { path, bytes } => match std::str::from_utf8(bytes) {
+            Ok(text) => flee::scenario::load_str(text, path),
+            Err(e) => Err(crate::scenario::LoadError::NotUtf8 {
+                path: path.clone(),
+                offset: e.valid_up_to(),
+            }),
+        },
+    };
+    let mut sc = loaded.map_err(|e| {
         eprint!("{}", e.render());
         ExitCode::from(2)
     })?;
@@ -71,7 +82,14 @@ pub fn import(dir: &Path, out: Option<&Path>, compat: Option<&str>) -> ExitCode 
         );
         return ExitCode::from(2);
     }
-    let sc = match load(dir, compat, None, false) {
+    let opts = out_options(false, "import-flee", &[dir.to_path_buf()]);
+    if let Some(p) = out {
+        if let Err(e) = crate::outdir::check_file(p, flee::scenario::IMPORT_MARKER, &opts) {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let sc = match load(&Input::Folder(dir.to_path_buf()), compat, None, false) {
         Ok(s) => s,
         Err(c) => return c,
     };
@@ -82,9 +100,9 @@ pub fn import(dir: &Path, out: Option<&Path>, compat: Option<&str>) -> ExitCode 
             ExitCode::SUCCESS
         }
         Some(p) => {
-            if let Err(e) = super::write_atomically(p, &text) {
-                eprintln!("error: cannot write {}: {e}", p.display());
-                return ExitCode::from(1);
+            if let Err(e) = crate::outdir::write_file(p, flee::scenario::IMPORT_MARKER, text.as_bytes(), &opts) {
+                eprintln!("error: {e}");
+                return ExitCode::from(if e.is_refusal() { 2 } else { 1 });
             }
             say(
                 &mut std::io::stdout().lock(),
@@ -106,8 +124,9 @@ pub fn import(dir: &Path, out: Option<&Path>, compat: Option<&str>) -> ExitCode 
 }
 
 /// `northbound check` on a flee scenario.
-pub fn check(path: &Path) -> ExitCode {
-    let sc = match load(path, None, None, false) {
+pub fn check(input: &Input) -> ExitCode {
+    let path = input.path();
+    let sc = match load(input, None, None, false) {
         Ok(s) => s,
         Err(c) => return c,
     };
@@ -234,14 +253,28 @@ fn scored(
 }
 
 /// `northbound run` on a flee scenario.
-pub fn run(args: RunArgs) -> ExitCode {
+pub fn run(args: RunArgs, input: &Input) -> ExitCode {
     let t0 = Instant::now();
     if args.trace.is_some() || args.by_cohort || args.partition {
         eprintln!("error: --trace, --by-cohort and --partition are not available for the flee model");
         return ExitCode::from(2);
     }
-    let sc = match load(&args.scenario, args.flee_compat.as_deref(), args.scale, args.quiet) {
+    let sc = match load(input, args.flee_compat.as_deref(), args.scale, args.quiet) {
         Ok(s) => s,
+        Err(c) => return c,
+    };
+    let out_path = match args.out.clone() {
+        Some(p) => p,
+        None => match default_out(&sc, "") {
+            Ok(p) => p,
+            Err(c) => return c,
+        },
+    };
+    let claim = match claim_out(
+        &out_path,
+        &out_options(args.force, "run", std::slice::from_ref(&args.scenario)),
+    ) {
+        Ok(c) => c,
         Err(c) => return c,
     };
     let d = match folder_data(&sc) {
@@ -267,9 +300,11 @@ pub fn run(args: RunArgs) -> ExitCode {
         },
         None => None,
     };
-    let out_path = args.out.clone().unwrap_or_else(|| fout::default_out(&sc, ""));
+    let Some(claim) = claim else {
+        return ExitCode::SUCCESS;
+    };
     let written = (|| -> Result<PathBuf, crate::output::OutputError> {
-        let mut out = OutDir::create(&out_path)?;
+        let mut out = OutDir::start(claim)?;
         for (k, (seed, r)) in runs.iter().enumerate() {
             let prefix = if n > 1 {
                 format!("replicate-{k}/")
@@ -289,7 +324,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     })();
     let dest = match written {
         Ok(p) => p,
-        Err(e) => return failed_if::<(), _>(Err(e)),
+        Err(e) => return failed_if::<()>(Err(e.into())),
     };
     if args.quiet {
         return ExitCode::SUCCESS;
@@ -346,7 +381,7 @@ pub fn run(args: RunArgs) -> ExitCode {
 }
 
 /// `northbound validate` on a flee scenario against a `source_data/` folder.
-pub fn validate(args: ValidateArgs) -> ExitCode {
+pub fn validate(args: ValidateArgs, input: &Input) -> ExitCode {
     if !args.targets.join("data_layout.csv").is_file() {
         eprintln!(
             "error: {}: a flee-model scenario is validated against a Flee source_data/ folder (with data_layout.csv)",
@@ -354,8 +389,22 @@ pub fn validate(args: ValidateArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let sc = match load(&args.scenario, args.flee_compat.as_deref(), args.scale, false) {
+    let sc = match load(input, args.flee_compat.as_deref(), args.scale, false) {
         Ok(s) => s,
+        Err(c) => return c,
+    };
+    let out_path = match args.out.clone() {
+        Some(p) => p,
+        None => match default_out(&sc, "-validation") {
+            Ok(p) => p,
+            Err(c) => return c,
+        },
+    };
+    let claim = match claim_out(
+        &out_path,
+        &out_options(args.force, "validate", &[args.scenario.clone(), args.targets.clone()]),
+    ) {
+        Ok(c) => c,
         Err(c) => return c,
     };
     let d = match read_data(&args.targets, &sc) {
@@ -433,12 +482,11 @@ pub fn validate(args: ValidateArgs) -> ExitCode {
         mean(&|a| a.total),
         mean(&|a| a.rescaled)
     );
-    let out_path = args
-        .out
-        .clone()
-        .unwrap_or_else(|| fout::default_out(&sc, "-validation"));
+    let Some(claim) = claim else {
+        return ExitCode::SUCCESS;
+    };
     let written = (|| -> Result<PathBuf, crate::output::OutputError> {
-        let mut out = OutDir::create(&out_path)?;
+        let mut out = OutDir::start(claim)?;
         for (k, ((_, r), sco)) in runs.iter().zip(&scores).enumerate() {
             let name = if k == 0 {
                 "out.csv".to_string()
@@ -474,10 +522,23 @@ pub fn validate(args: ValidateArgs) -> ExitCode {
                 p.join("out.csv").display()
             )
         }
-        Err(e) => return failed_if::<(), _>(Err(e)),
+        Err(e) => return failed_if::<()>(Err(e.into())),
     }
     say(&mut std::io::stdout().lock(), &s);
     ExitCode::SUCCESS
+}
+
+/// `out/<scenario name><suffix>`: the name was checked when the scenario
+/// was read (`flee::scenario`), and is checked again here.
+fn default_out(sc: &FleeScenario, suffix: &str) -> Result<PathBuf, ExitCode> {
+    if !crate::outdir::safe_name(&sc.name) {
+        eprintln!(
+            "error: the scenario name `{}` cannot name an output folder (letters, digits, `_`, `-` and `.`); pass --out",
+            sc.name
+        );
+        return Err(ExitCode::from(2));
+    }
+    Ok(fout::default_out(sc, suffix))
 }
 
 fn per_agent(hasten: u32) -> String {

@@ -14,8 +14,8 @@ use crate::output::{self, OutDir, OutputError, RouteFlows};
 use crate::rng::replicate_seed;
 use crate::scenario::params::{self, ParamError};
 use crate::scenario::{Scenario, Variant};
+use crate::table::{table_err, Table};
 use rayon::prelude::*;
-use std::io::Write;
 use std::path::Path;
 
 /// Why an ensemble failed.
@@ -81,6 +81,17 @@ pub struct Replicate {
     pub legs: Vec<u64>,
     /// The end of the run.
     pub result: RunResult,
+    /// Extra tables (`cohort_places.csv`, `trace.csv`), written whole.
+    pub tables: Vec<(String, Vec<u8>)>,
+}
+
+/// Extra tables each replicate writes, as `run` writes them for one run.
+#[derive(Clone, Debug, Default)]
+pub struct Extra {
+    /// `cohort_places.csv`.
+    pub by_cohort: bool,
+    /// `trace.csv` of this many agents (0: none).
+    pub trace: usize,
 }
 
 impl Replicate {
@@ -116,13 +127,26 @@ pub fn replicates_on(
     on_done: &(dyn Fn() + Sync),
     ranks: &dyn engine::Exchange,
 ) -> Result<Vec<Replicate>, EnsembleError> {
+    replicates_with(sc, n, threads, out, on_done, ranks, &Extra::default())
+}
+
+/// As [`replicates_on`], each replicate also writing the `extra` tables.
+pub fn replicates_with(
+    sc: &Scenario,
+    n: usize,
+    threads: Option<usize>,
+    out: Option<&Path>,
+    on_done: &(dyn Fn() + Sync),
+    ranks: &dyn engine::Exchange,
+    extra: &Extra,
+) -> Result<Vec<Replicate>, EnsembleError> {
     let (rank, size) = (ranks.rank(), ranks.size());
     let mine: Vec<usize> = (0..n).filter(|k| k % size == rank).collect();
     let pool = engine::pool(threads)?;
     let local: Vec<Replicate> = pool.install(|| {
         mine.par_iter()
             .map(|&k| {
-                let r = one(sc, replicate_seed(sc.seed, k as u64));
+                let r = one(sc, replicate_seed(sc.seed, k as u64), extra);
                 on_done();
                 r
             })
@@ -155,20 +179,54 @@ pub fn replicates_on(
     Ok(all)
 }
 
-fn one(sc: &Scenario, seed: u64) -> Result<Replicate, EnsembleError> {
+fn one(sc: &Scenario, seed: u64, extra: &Extra) -> Result<Replicate, EnsembleError> {
     let cfg = RunConfig {
         seed: Some(seed),
         threads: None,
-        by_cohort: false,
+        by_cohort: extra.by_cohort,
     };
     let mut daily = Daily::default();
     let mut flows = RouteFlows::default();
-    let result = engine::run_here(sc, &cfg, &mut [&mut daily, &mut flows])?;
+    let table = |e: std::io::Error| {
+        EnsembleError::Output(OutputError::Io {
+            path: "table".into(),
+            source: e,
+        })
+    };
+    let mut cohorts = if extra.by_cohort {
+        Some(output::CohortPlacesTable::on(Vec::new()).map_err(table)?)
+    } else {
+        None
+    };
+    let mut trace = if extra.trace > 0 {
+        let groups = crate::agents::count_groups(sc, seed) as usize;
+        Some(output::TraceTable::on(Vec::new(), extra.trace, groups).map_err(table)?)
+    } else {
+        None
+    };
+    let result = {
+        let mut recs: Vec<&mut dyn Recorder> = vec![&mut daily, &mut flows];
+        if let Some(t) = trace.as_mut() {
+            recs.push(t);
+        }
+        if let Some(t) = cohorts.as_mut() {
+            recs.push(t);
+        }
+        engine::run_here(sc, &cfg, &mut recs)?
+    };
+    let mut tables = Vec::new();
+    if let Some(t) = trace {
+        tables.push(("trace.csv".to_string(), t.into_inner().map_err(table)?));
+    }
+    if let Some(t) = cohorts {
+        tables.push(("cohort_places.csv".to_string(), t.into_inner().map_err(table)?));
+    }
     Ok(Replicate {
         seed,
         daily: daily.0,
         legs: flows.people,
         result,
+        tables,
     })
 }
 
@@ -179,6 +237,14 @@ fn write_replicate(sc: &Scenario, r: &Replicate, dir: &Path) -> Result<(), Ensem
     output::write_outcomes(&mut o, sc, &r.result)?;
     output::write_events(&mut o, sc, &r.result)?;
     output::write_routes(&mut o, sc, &r.legs)?;
+    for (name, bytes) in &r.tables {
+        let mut f = o.file(name)?;
+        std::io::Write::write_all(&mut f, bytes).map_err(|source| OutputError::Io {
+            path: name.into(),
+            source,
+        })?;
+        o.finish(f)?;
+    }
     output::write_summary(
         &mut o,
         sc,
@@ -223,6 +289,17 @@ fn encode(reps: &[Replicate]) -> Vec<u8> {
             }
         }
         w.extend_from_slice(&res.states);
+        w.push(r.tables.len() as u64);
+        for (name, bytes) in &r.tables {
+            for b in [name.as_bytes(), bytes.as_slice()] {
+                w.push(b.len() as u64);
+                w.extend(b.chunks(8).map(|c| {
+                    let mut a = [0u8; 8];
+                    a[..c.len()].copy_from_slice(c);
+                    u64::from_le_bytes(a)
+                }));
+            }
+        }
     }
     w.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
@@ -242,6 +319,12 @@ impl Words {
     }
     fn vec(&mut self, n: usize) -> Vec<u64> {
         (0..n).map(|_| self.next()).collect()
+    }
+    fn bytes(&mut self) -> Vec<u8> {
+        let n = (self.next() as usize).min(self.w.len().saturating_sub(self.i) * 8);
+        let mut out: Vec<u8> = (0..n.div_ceil(8)).flat_map(|_| self.next().to_le_bytes()).collect();
+        out.truncate(n);
+        out
     }
 }
 
@@ -270,7 +353,15 @@ fn decode(bytes: &[u8]) -> Vec<Replicate> {
             .map(|_| std::array::from_fn(|_| std::array::from_fn(|_| w.next())))
             .collect();
         let states: [u64; N_STATES] = std::array::from_fn(|_| w.next());
+        let n_tables = (w.next() as usize).min(16);
+        let tables = (0..n_tables)
+            .map(|_| {
+                let name = String::from_utf8_lossy(&w.bytes()).into_owned();
+                (name, w.bytes())
+            })
+            .collect();
         out.push(Replicate {
+            tables,
             seed: h[0],
             daily,
             legs,
@@ -346,23 +437,23 @@ pub fn t975(df: usize) -> f64 {
     }
 }
 
-fn row(s: &Stats) -> String {
-    format!("{:.3},{:.3},{:.3},{:.3}", s.mean, s.sd, s.lo, s.hi)
+/// Mean, sd and interval as four cells, three decimals each.
+fn stat_cells<W: std::io::Write>(t: &mut Table<W>, s: &Stats) {
+    t.cell(format_args!("{:.3}", s.mean))
+        .cell(format_args!("{:.3}", s.sd))
+        .cell(format_args!("{:.3}", s.lo))
+        .cell(format_args!("{:.3}", s.hi));
 }
 
 /// Writes `places_summary.csv`, `outcomes_summary.csv` and
 /// `events_summary.csv` for replicates of one scenario.
 pub fn write_summaries(out: &mut OutDir, sc: &Scenario, reps: &[Replicate]) -> Result<(), OutputError> {
-    let io = |name: &str| {
-        let p = std::path::PathBuf::from(name);
-        move |e: std::io::Error| OutputError::Io {
-            path: p.clone(),
-            source: e,
-        }
-    };
     let days = reps.first().map(|r| r.daily.len()).unwrap_or(0);
-    let mut f = out.file("places_summary.csv")?;
-    writeln!(f, "day,date,place,metric,mean,sd,lo95,hi95").map_err(io("places_summary.csv"))?;
+    let e = table_err("places_summary.csv");
+    let mut t = out.table(
+        "places_summary.csv",
+        ["day", "date", "place", "metric", "mean", "sd", "lo95", "hi95"],
+    )?;
     let mut buf = Vec::with_capacity(reps.len());
     for d in 0..days {
         let date = sc.calendar.date_of(d as u32).format("%Y-%m-%d").to_string();
@@ -370,42 +461,61 @@ pub fn write_summaries(out: &mut OutDir, sc: &Scenario, reps: &[Replicate]) -> R
             for c in Col::ALL {
                 buf.clear();
                 buf.extend(reps.iter().map(|r| r.daily[d][p][c as usize] as f64));
-                writeln!(f, "{d},{date},{},{},{}", place.id, c.name(), row(&stats(&buf)))
-                    .map_err(io("places_summary.csv"))?;
+                t.cell(d).cell(&date).cell(&place.id).cell(c.name());
+                stat_cells(&mut t, &stats(&buf));
+                t.end_row().map_err(&e)?;
             }
         }
     }
-    out.finish(f)?;
-    let mut f = out.file("outcomes_summary.csv")?;
-    writeln!(f, "cohort,nationality,outcome,mean,sd,lo95,hi95").map_err(io("outcomes_summary.csv"))?;
+    out.finish_table(t)?;
+    let e = table_err("outcomes_summary.csv");
+    let mut t = out.table(
+        "outcomes_summary.csv",
+        ["cohort", "nationality", "outcome", "mean", "sd", "lo95", "hi95"],
+    )?;
     for (ci, c) in sc.cohorts.iter().enumerate() {
         for s in State::ALL {
             let v: Vec<f64> = reps.iter().map(|r| r.result.outcomes[ci][s as usize] as f64).collect();
-            writeln!(f, "{},{},{},{}", c.id, c.nationality, s.name(), row(&stats(&v)))
-                .map_err(io("outcomes_summary.csv"))?;
+            t.cell(&c.id).cell(c.nationality).cell(s.name());
+            stat_cells(&mut t, &stats(&v));
+            t.end_row().map_err(&e)?;
         }
     }
-    out.finish(f)?;
-    let mut f = out.file("events_summary.csv")?;
-    writeln!(f, "cohort,nationality,event,count_mean,count_sd,count_lo95,count_hi95,people_mean,people_sd,people_lo95,people_hi95")
-        .map_err(io("events_summary.csv"))?;
+    out.finish_table(t)?;
+    let e = table_err("events_summary.csv");
+    let mut t = out.table(
+        "events_summary.csv",
+        [
+            "cohort",
+            "nationality",
+            "event",
+            "count_mean",
+            "count_sd",
+            "count_lo95",
+            "count_hi95",
+            "people_mean",
+            "people_sd",
+            "people_lo95",
+            "people_hi95",
+        ],
+    )?;
     for (ci, c) in sc.cohorts.iter().enumerate() {
-        for e in Event::ALL {
-            let count: Vec<f64> = reps.iter().map(|r| r.result.events[ci][e as usize][0] as f64).collect();
-            let people: Vec<f64> = reps.iter().map(|r| r.result.events[ci][e as usize][1] as f64).collect();
-            writeln!(
-                f,
-                "{},{},{},{},{}",
-                c.id,
-                c.nationality,
-                e.name(),
-                row(&stats(&count)),
-                row(&stats(&people))
-            )
-            .map_err(io("events_summary.csv"))?;
+        for ev in Event::ALL {
+            let count: Vec<f64> = reps
+                .iter()
+                .map(|r| r.result.events[ci][ev as usize][0] as f64)
+                .collect();
+            let people: Vec<f64> = reps
+                .iter()
+                .map(|r| r.result.events[ci][ev as usize][1] as f64)
+                .collect();
+            t.cell(&c.id).cell(c.nationality).cell(ev.name());
+            stat_cells(&mut t, &stats(&count));
+            stat_cells(&mut t, &stats(&people));
+            t.end_row().map_err(&e)?;
         }
     }
-    out.finish(f)
+    out.finish_table(t)
 }
 
 /// One line of a comparison.
@@ -491,21 +601,28 @@ pub fn compare_rows(sc: &Scenario, base: &[Replicate], variants: &[(String, Vec<
 
 /// Writes `comparison.csv`.
 pub fn write_comparison(out: &mut OutDir, rows: &[CompareRow]) -> Result<(), OutputError> {
-    let mut f = out.file("comparison.csv")?;
-    let e = |source| OutputError::Io {
-        path: "comparison.csv".into(),
-        source,
-    };
-    writeln!(f, "variant,metric,place,base,mean,diff,diff_lo95,diff_hi95").map_err(e)?;
+    let e = table_err("comparison.csv");
+    let mut t = out.table(
+        "comparison.csv",
+        [
+            "variant",
+            "metric",
+            "place",
+            "base",
+            "mean",
+            "diff",
+            "diff_lo95",
+            "diff_hi95",
+        ],
+    )?;
     for r in rows {
-        writeln!(
-            f,
-            "{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3}",
-            r.variant, r.metric, r.place, r.base, r.mean, r.diff, r.lo, r.hi
-        )
-        .map_err(e)?;
+        t.cell(&r.variant).cell(&r.metric).cell(&r.place);
+        for x in [r.base, r.mean, r.diff, r.lo, r.hi] {
+            t.cell(format_args!("{x:.3}"));
+        }
+        t.end_row().map_err(&e)?;
     }
-    out.finish(f)
+    out.finish_table(t)
 }
 
 /// The comparison as a terminal table: states, and the places whose flows
@@ -593,13 +710,21 @@ pub fn parse_axis(sc: &Scenario, spec: &str) -> Result<Axis, EnsembleError> {
     if step <= 0.0 || to < from {
         return Err(EnsembleError::Spec(format!("`{spec}`: STEP must be > 0 and TO ≥ FROM")));
     }
-    let n = ((to - from) / step + 1e-9).floor() as usize + 1;
-    if n > 10_000 {
+    // Counted in floating point first: a tiny STEP over a wide range is
+    // more points than any integer holds.
+    let count = ((to - from) / step + 1e-9).floor() + 1.0;
+    if !count.is_finite() || count > MAX_POINTS as f64 {
         return Err(EnsembleError::Spec(format!(
-            "`{spec}`: {n} points is too many (at most 10,000)"
+            "`{spec}`: {count:.3e} points is too many (at most {MAX_POINTS} in a sweep)"
         )));
     }
+    let n = count as usize;
     let values: Vec<f64> = (0..n).map(|i| from + step * i as f64).collect();
+    if values.windows(2).any(|w| w[1] <= w[0] || !w[1].is_finite()) {
+        return Err(EnsembleError::Spec(format!(
+            "`{spec}`: STEP {step} is too small to change {from} in floating point: the points would repeat"
+        )));
+    }
     let mut probe = sc.clone();
     for v in &values {
         params::set(&mut probe, path.trim(), *v)?;
@@ -610,8 +735,23 @@ pub fn parse_axis(sc: &Scenario, spec: &str) -> Result<Axis, EnsembleError> {
     })
 }
 
-/// The grid of a sweep: every combination of the axes' values.
-pub fn grid(axes: &[Axis]) -> Vec<Vec<f64>> {
+/// Most points in a sweep (over all its axes).
+pub const MAX_POINTS: usize = 10_000;
+
+/// The grid of a sweep: every combination of the axes' values (at most
+/// [`MAX_POINTS`], checked before the grid is built).
+pub fn grid(axes: &[Axis]) -> Result<Vec<Vec<f64>>, EnsembleError> {
+    let total = axes
+        .iter()
+        .try_fold(1usize, |acc, a| acc.checked_mul(a.values.len()))
+        .filter(|&t| t <= MAX_POINTS);
+    if total.is_none() {
+        let sizes: Vec<String> = axes.iter().map(|a| a.values.len().to_string()).collect();
+        return Err(EnsembleError::Spec(format!(
+            "a grid of {} points is too many (at most {MAX_POINTS} in a sweep)",
+            sizes.join(" × ")
+        )));
+    }
     let mut g: Vec<Vec<f64>> = vec![Vec::new()];
     for a in axes {
         g = g
@@ -619,7 +759,7 @@ pub fn grid(axes: &[Axis]) -> Vec<Vec<f64>> {
             .flat_map(|p| a.values.iter().map(move |v| [p.clone(), vec![*v]].concat()))
             .collect();
     }
-    g
+    Ok(g)
 }
 
 /// The headline outcomes of a sweep row: people per final state and

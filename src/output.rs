@@ -1,32 +1,20 @@
 //! Run outputs: the tables, the summary and the trace, written so that a
 //! crash never leaves a half table that looks whole.
 //!
-//! Owns file formats and the output folder. Every file is written under a
-//! temporary name inside a temporary folder; the folder replaces the old
-//! output only when every file is complete. Must not simulate.
+//! Owns the run's file formats (every table through `table::Table`). The
+//! folder itself, its manifest and the rule for replacing a destination are
+//! `outdir`'s. Must not simulate.
 
 use crate::agents::{Agents, Event, State, N_EVENTS, N_STATES};
 use crate::engine::{Col, DayView, Recorder, RunResult, N_COLS};
 use crate::scenario::{Scenario, NONE};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// Why output could not be written.
-#[derive(Debug, thiserror::Error)]
-pub enum OutputError {
-    /// A file operation failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file or folder.
-        path: PathBuf,
-        /// The reason.
-        source: io::Error,
-    },
-}
+pub use crate::outdir::{OutDir, OutputError, TableFile};
+use crate::table::{table_err, Table};
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
     move |source| OutputError::Io {
@@ -35,148 +23,41 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
     }
 }
 
-/// An output folder being written: files go to a temporary sibling folder,
-/// which replaces `dest` in [`OutDir::commit`].
-pub struct OutDir {
-    dest: PathBuf,
-    tmp: PathBuf,
-    hashes: BTreeMap<String, String>,
-}
-
-impl OutDir {
-    /// Starts writing the output for `dest`.
-    pub fn create(dest: &Path) -> Result<OutDir, OutputError> {
-        let parent = dest
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        fs::create_dir_all(parent).map_err(io_err(parent))?;
-        let name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "out".into());
-        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
-        }
-        fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
-        Ok(OutDir {
-            dest: dest.to_path_buf(),
-            tmp,
-            hashes: BTreeMap::new(),
-        })
-    }
-
-    /// A new file in the folder, under a temporary name until finished.
-    pub fn file(&self, name: &str) -> Result<TableFile, OutputError> {
-        let path = self.tmp.join(format!("{name}.tmp"));
-        let f = File::create(&path).map_err(io_err(&path))?;
-        Ok(TableFile {
-            name: name.to_string(),
-            path,
-            w: BufWriter::with_capacity(1 << 20, f),
-            hash: Sha256::new(),
-        })
-    }
-
-    /// Finishes a file: flushes it, records its SHA-256 and gives it its name.
-    pub fn finish(&mut self, mut f: TableFile) -> Result<(), OutputError> {
-        f.w.flush().map_err(io_err(&f.path))?;
-        let final_path = self.tmp.join(&f.name);
-        fs::rename(&f.path, &final_path).map_err(io_err(&final_path))?;
-        self.hashes.insert(f.name.clone(), hex(&f.hash.finalize()));
-        Ok(())
-    }
-
-    /// SHA-256 of each finished file.
-    pub fn hashes(&self) -> &BTreeMap<String, String> {
-        &self.hashes
-    }
-
-    /// Replaces the destination with the finished folder.
-    pub fn commit(self) -> Result<PathBuf, OutputError> {
-        if self.dest.exists() {
-            let meta = fs::symlink_metadata(&self.dest).map_err(io_err(&self.dest))?;
-            if meta.is_dir() {
-                fs::remove_dir_all(&self.dest).map_err(io_err(&self.dest))?;
-            } else {
-                fs::remove_file(&self.dest).map_err(io_err(&self.dest))?;
-            }
-        }
-        fs::rename(&self.tmp, &self.dest).map_err(io_err(&self.dest))?;
-        Ok(self.dest.clone())
-    }
-
-    /// Where files are being written.
-    pub fn tmp_path(&self) -> &Path {
-        &self.tmp
-    }
-}
-
-impl Drop for OutDir {
-    fn drop(&mut self) {
-        // An abandoned (uncommitted) folder is removed; a committed one has
-        // been renamed away already.
-        let _ = fs::remove_dir_all(&self.tmp);
-    }
-}
-
-/// A file being written, hashed as it goes.
-pub struct TableFile {
-    name: String,
-    path: PathBuf,
-    w: BufWriter<File>,
-    hash: Sha256,
-}
-
-impl Write for TableFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.w.write(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.w.flush()
-    }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+fn places_header() -> Vec<&'static str> {
+    ["day", "date", "place"]
+        .into_iter()
+        .chain(Col::ALL.iter().map(|c| c.name()))
+        .collect()
 }
 
 /// Writes `places.csv` day by day.
-pub struct PlacesTable {
-    f: TableFile,
+pub struct PlacesTable<W: Write = TableFile> {
+    t: Table<W>,
 }
 
 impl PlacesTable {
     /// Starts the table.
     pub fn new(out: &OutDir) -> Result<PlacesTable, OutputError> {
-        let mut f = out.file("places.csv")?;
-        let header: Vec<&str> = Col::ALL.iter().map(|c| c.name()).collect();
-        writeln!(f, "day,date,place,{}", header.join(",")).map_err(io_err(Path::new("places.csv")))?;
-        Ok(PlacesTable { f })
+        Ok(PlacesTable {
+            t: out.table("places.csv", places_header())?,
+        })
     }
 
     /// The finished file.
-    pub fn into_file(self) -> TableFile {
-        self.f
+    pub fn into_file(self) -> io::Result<TableFile> {
+        self.t.finish()
     }
 }
 
-impl Recorder for PlacesTable {
+impl<W: Write + Send> Recorder for PlacesTable<W> {
     fn day(&mut self, v: &DayView<'_>) -> io::Result<()> {
         let date = v.date.format("%Y-%m-%d").to_string();
-        let mut line = String::with_capacity(96);
         for (p, c) in v.places.iter().enumerate() {
-            use std::fmt::Write as _;
-            line.clear();
-            let _ = write!(line, "{},{},{}", v.day, date, v.scenario.places[p].id);
+            self.t.cell(v.day).cell(&date).cell(&v.scenario.places[p].id);
             for x in c.iter().take(N_COLS) {
-                let _ = write!(line, ",{x}");
+                self.t.cell(x);
             }
-            line.push('\n');
-            self.f.write_all(line.as_bytes())?;
+            self.t.end_row()?;
         }
         Ok(())
     }
@@ -184,44 +65,58 @@ impl Recorder for PlacesTable {
 
 /// Writes `cohort_places.csv`: the places table per cohort, so a user can
 /// see who crossed where.
-pub struct CohortPlacesTable {
-    f: TableFile,
+pub struct CohortPlacesTable<W: Write = TableFile> {
+    t: Table<W>,
+}
+
+impl<W: Write> CohortPlacesTable<W> {
+    /// Starts the table on any writer (a replicate's is kept in memory).
+    pub fn on(w: W) -> io::Result<CohortPlacesTable<W>> {
+        let header = ["day", "date", "cohort", "nationality", "place"]
+            .into_iter()
+            .chain(Col::ALL.iter().map(|c| c.name()));
+        Ok(CohortPlacesTable {
+            t: Table::new(w, header)?,
+        })
+    }
+
+    /// The finished writer.
+    pub fn into_inner(self) -> io::Result<W> {
+        self.t.finish()
+    }
 }
 
 impl CohortPlacesTable {
     /// Starts the table.
     pub fn new(out: &OutDir) -> Result<CohortPlacesTable, OutputError> {
-        let mut f = out.file("cohort_places.csv")?;
-        let header: Vec<&str> = Col::ALL.iter().map(|c| c.name()).collect();
-        writeln!(f, "day,date,cohort,nationality,place,{}", header.join(","))
-            .map_err(io_err(Path::new("cohort_places.csv")))?;
-        Ok(CohortPlacesTable { f })
+        CohortPlacesTable::on(out.file("cohort_places.csv")?).map_err(table_err("cohort_places.csv"))
     }
 
     /// The finished file.
-    pub fn into_file(self) -> TableFile {
-        self.f
+    pub fn into_file(self) -> io::Result<TableFile> {
+        self.t.finish()
     }
 }
 
-impl Recorder for CohortPlacesTable {
+impl<W: Write + Send> Recorder for CohortPlacesTable<W> {
     fn day(&mut self, v: &DayView<'_>) -> io::Result<()> {
-        use std::fmt::Write as _;
         let date = v.date.format("%Y-%m-%d").to_string();
         let n = v.scenario.places.len();
-        let mut line = String::with_capacity(128);
         for (ci, c) in v.scenario.cohorts.iter().enumerate() {
             for (p, place) in v.scenario.places.iter().enumerate() {
                 let Some(counts) = v.by_cohort.get(ci * n + p) else {
                     continue;
                 };
-                line.clear();
-                let _ = write!(line, "{},{},{},{},{}", v.day, date, c.id, c.nationality, place.id);
+                self.t
+                    .cell(v.day)
+                    .cell(&date)
+                    .cell(&c.id)
+                    .cell(c.nationality)
+                    .cell(&place.id);
                 for x in counts {
-                    let _ = write!(line, ",{x}");
+                    self.t.cell(x);
                 }
-                line.push('\n');
-                self.f.write_all(line.as_bytes())?;
+                self.t.end_row()?;
             }
         }
         Ok(())
@@ -231,53 +126,59 @@ impl Recorder for CohortPlacesTable {
 /// Writes `places.csv` from kept daily counts (`[day][place]`), byte for
 /// byte what [`PlacesTable`] writes during a run.
 pub fn write_places(out: &mut OutDir, sc: &Scenario, daily: &[Vec<[u64; N_COLS]>]) -> Result<(), OutputError> {
-    use std::fmt::Write as _;
-    let mut f = out.file("places.csv")?;
-    let p = PathBuf::from("places.csv");
-    let header: Vec<&str> = Col::ALL.iter().map(|c| c.name()).collect();
-    writeln!(f, "day,date,place,{}", header.join(",")).map_err(io_err(&p))?;
-    let mut line = String::with_capacity(96);
+    let e = table_err("places.csv");
+    let mut t = out.table("places.csv", places_header())?;
     for (d, day) in daily.iter().enumerate() {
         let date = sc.calendar.date_of(d as u32).format("%Y-%m-%d").to_string();
         for (pi, c) in day.iter().enumerate() {
-            line.clear();
-            let _ = write!(line, "{},{},{}", d, date, sc.places[pi].id);
+            t.cell(d).cell(&date).cell(&sc.places[pi].id);
             for x in c {
-                let _ = write!(line, ",{x}");
+                t.cell(x);
             }
-            line.push('\n');
-            f.write_all(line.as_bytes()).map_err(io_err(&p))?;
+            t.end_row().map_err(&e)?;
         }
     }
-    out.finish(f)
+    out.finish_table(t)
 }
 
 /// Writes `trace.csv`: the day-by-day place and state of sampled agents.
-pub struct TraceTable {
-    f: TableFile,
+pub struct TraceTable<W: Write = TableFile> {
+    t: Table<W>,
     agents: Vec<u32>,
+}
+
+impl<W: Write> TraceTable<W> {
+    /// Samples `n` agents evenly over the population (deterministic: the
+    /// same agents for the same scenario and seed), writing to `w`.
+    pub fn on(w: W, n: usize, agents: usize) -> io::Result<TraceTable<W>> {
+        let t = Table::new(w, ["day", "agent", "cohort", "state", "place", "route"])?;
+        let n = n.min(agents);
+        let picked = (0..n)
+            .map(|k| ((2 * k + 1) as u128 * agents as u128 / (2 * n) as u128) as u32)
+            .collect();
+        Ok(TraceTable { t, agents: picked })
+    }
+
+    /// The finished writer.
+    pub fn into_inner(self) -> io::Result<W> {
+        self.t.finish()
+    }
 }
 
 impl TraceTable {
     /// Samples `n` agents evenly over the population (deterministic: the
     /// same agents for the same scenario and seed).
     pub fn new(out: &OutDir, n: usize, agents: usize) -> Result<TraceTable, OutputError> {
-        let mut f = out.file("trace.csv")?;
-        writeln!(f, "day,agent,cohort,state,place,route").map_err(io_err(Path::new("trace.csv")))?;
-        let n = n.min(agents);
-        let picked = (0..n)
-            .map(|k| ((2 * k + 1) as u128 * agents as u128 / (2 * n) as u128) as u32)
-            .collect();
-        Ok(TraceTable { f, agents: picked })
+        TraceTable::on(out.file("trace.csv")?, n, agents).map_err(table_err("trace.csv"))
     }
 
     /// The finished file.
-    pub fn into_file(self) -> TableFile {
-        self.f
+    pub fn into_file(self) -> io::Result<TableFile> {
+        self.t.finish()
     }
 }
 
-impl Recorder for TraceTable {
+impl<W: Write + Send> Recorder for TraceTable<W> {
     fn day(&mut self, v: &DayView<'_>) -> io::Result<()> {
         let a: &Agents = v.agents;
         let sc = v.scenario;
@@ -291,16 +192,14 @@ impl Recorder for TraceTable {
                 _ if a.place[i] != NONE => (sc.places[a.place[i] as usize].id.as_str(), ""),
                 _ => ("", ""),
             };
-            writeln!(
-                self.f,
-                "{},{},{},{},{},{}",
-                v.day,
-                i,
-                cohort,
-                state.name(),
-                place,
-                route
-            )?;
+            self.t
+                .cell(v.day)
+                .cell(i)
+                .cell(cohort)
+                .cell(state.name())
+                .cell(place)
+                .cell(route)
+                .end_row()?;
         }
         Ok(())
     }
@@ -308,29 +207,38 @@ impl Recorder for TraceTable {
 
 /// Writes `outcomes.csv`.
 pub fn write_outcomes(out: &mut OutDir, sc: &Scenario, r: &RunResult) -> Result<(), OutputError> {
-    let mut f = out.file("outcomes.csv")?;
-    let p = PathBuf::from("outcomes.csv");
-    writeln!(f, "cohort,nationality,outcome,people").map_err(io_err(&p))?;
+    let e = table_err("outcomes.csv");
+    let mut t = out.table("outcomes.csv", ["cohort", "nationality", "outcome", "people"])?;
     for (c, o) in sc.cohorts.iter().zip(&r.outcomes) {
         for s in State::ALL {
-            writeln!(f, "{},{},{},{}", c.id, c.nationality, s.name(), o[s as usize]).map_err(io_err(&p))?;
+            t.cell(&c.id)
+                .cell(c.nationality)
+                .cell(s.name())
+                .cell(o[s as usize])
+                .end_row()
+                .map_err(&e)?;
         }
     }
-    out.finish(f)
+    out.finish_table(t)
 }
 
 /// Writes `events.csv`.
 pub fn write_events(out: &mut OutDir, sc: &Scenario, r: &RunResult) -> Result<(), OutputError> {
-    let mut f = out.file("events.csv")?;
-    let p = PathBuf::from("events.csv");
-    writeln!(f, "cohort,nationality,event,count,people").map_err(io_err(&p))?;
+    let e = table_err("events.csv");
+    let mut t = out.table("events.csv", ["cohort", "nationality", "event", "count", "people"])?;
     for (c, ev) in sc.cohorts.iter().zip(&r.events) {
-        for e in Event::ALL {
-            let [count, people] = ev[e as usize];
-            writeln!(f, "{},{},{},{},{}", c.id, c.nationality, e.name(), count, people).map_err(io_err(&p))?;
+        for x in Event::ALL {
+            let [count, people] = ev[x as usize];
+            t.cell(&c.id)
+                .cell(c.nationality)
+                .cell(x.name())
+                .cell(count)
+                .cell(people)
+                .end_row()
+                .map_err(&e)?;
         }
     }
-    out.finish(f)
+    out.finish_table(t)
 }
 
 #[derive(Serialize)]
@@ -460,26 +368,27 @@ impl Recorder for RouteFlows {
 /// Writes `routes.csv`: people who set out on each leg over the run, with
 /// the ends' coordinates (the report draws the map from it).
 pub fn write_routes(out: &mut OutDir, sc: &Scenario, flows: &[u64]) -> Result<(), OutputError> {
-    let mut f = out.file("routes.csv")?;
-    let p = PathBuf::from("routes.csv");
-    writeln!(f, "route,from,to,mode,km,from_lat,from_lon,to_lat,to_lon,people").map_err(io_err(&p))?;
+    let e = table_err("routes.csv");
+    let mut t = out.table(
+        "routes.csv",
+        [
+            "route", "from", "to", "mode", "km", "from_lat", "from_lon", "to_lat", "to_lon", "people",
+        ],
+    )?;
     for (i, l) in sc.legs.iter().enumerate() {
         let (a, b) = (&sc.places[l.from as usize], &sc.places[l.to as usize]);
-        writeln!(
-            f,
-            "{},{},{},{},{},{},{},{},{},{}",
-            sc.routes[l.route as usize].id,
-            a.id,
-            b.id,
-            l.mode.name(),
-            l.km,
-            a.lat,
-            a.lon,
-            b.lat,
-            b.lon,
-            flows.get(i).copied().unwrap_or(0)
-        )
-        .map_err(io_err(&p))?;
+        t.cell(&sc.routes[l.route as usize].id)
+            .cell(&a.id)
+            .cell(&b.id)
+            .cell(l.mode.name())
+            .cell(l.km)
+            .cell(a.lat)
+            .cell(a.lon)
+            .cell(b.lat)
+            .cell(b.lon)
+            .cell(flows.get(i).copied().unwrap_or(0))
+            .end_row()
+            .map_err(&e)?;
     }
-    out.finish(f)
+    out.finish_table(t)
 }

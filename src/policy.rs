@@ -37,30 +37,43 @@ pub struct Classes {
     pub count: usize,
 }
 
-impl Classes {
-    fn new(sc: &Scenario) -> Classes {
-        let mut mask = 0u16;
-        let mut nats: Vec<Country> = Vec::new();
-        for p in &sc.policies {
-            for t in &p.exempt {
-                mask |= trait_bit(*t);
-            }
-            for t in built_in_exemptions(&p.kind) {
-                mask |= trait_bit(t);
-            }
-            if let Some(ns) = &p.nationalities {
-                nats.extend(ns.iter().copied());
-            }
-            if let PolicyKind::Visa { country, exempt_visas } = &p.kind {
-                for c in std::iter::once(country).chain(exempt_visas) {
-                    if let Some(d) = Dest::of(*c) {
-                        mask |= Trait::Visa(d).bit();
-                    }
+/// The trait bits and named nationalities that policies look at.
+fn looked_at<'a>(policies: impl IntoIterator<Item = &'a Policy>) -> (u16, Vec<Country>) {
+    let mut mask = 0u16;
+    let mut nats: Vec<Country> = Vec::new();
+    for p in policies {
+        for t in &p.exempt {
+            mask |= trait_bit(*t);
+        }
+        for t in built_in_exemptions(&p.kind) {
+            mask |= trait_bit(t);
+        }
+        if let Some(ns) = &p.nationalities {
+            nats.extend(ns.iter().copied());
+        }
+        if let PolicyKind::Visa { country, exempt_visas } = &p.kind {
+            for c in std::iter::once(country).chain(exempt_visas) {
+                if let Some(d) = Dest::of(*c) {
+                    mask |= Trait::Visa(d).bit();
                 }
             }
         }
-        nats.sort();
-        nats.dedup();
+    }
+    nats.sort();
+    nats.dedup();
+    (mask, nats)
+}
+
+/// How many policy classes a set of policies makes (it must fit in 16
+/// bits; the loader refuses more).
+pub fn class_count<'a>(policies: impl IntoIterator<Item = &'a Policy>) -> u128 {
+    let (mask, nats) = looked_at(policies);
+    (nats.len() as u128 + 1) << mask.count_ones()
+}
+
+impl Classes {
+    fn new(sc: &Scenario) -> Classes {
+        let (mask, nats) = looked_at(&sc.policies);
         let bits: Vec<u16> = (0..16).filter(|b| mask & (1 << b) != 0).collect();
         let count = (nats.len() + 1) << bits.len();
         Classes {

@@ -27,6 +27,18 @@ pub enum ReportError {
     /// The folder holds no tables to report on.
     #[error("{0}: no places.csv, places_summary.csv or comparison.csv; is it a northbound output folder?")]
     Empty(PathBuf),
+    /// A number no table northbound writes can hold (inf, NaN, 1e308).
+    #[error("{path}:{line}: column `{column}`: `{value}` is not a number a northbound table holds (finite, at most 1e15 in size); was the table edited?")]
+    Number {
+        /// The file.
+        path: PathBuf,
+        /// The line (1-based, the header is line 1).
+        line: u64,
+        /// The column's name.
+        column: String,
+        /// The text.
+        value: String,
+    },
     /// Writing failed.
     #[error("{0}")]
     Output(#[from] OutputError),
@@ -34,6 +46,39 @@ pub enum ReportError {
     #[error("chart: {0}")]
     Chart(String),
 }
+
+impl ReportError {
+    /// Whether the folder or its tables are at fault (exit 2), not
+    /// northbound (exit 1).
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            ReportError::Table { .. } | ReportError::Empty(_) | ReportError::Number { .. } => true,
+            ReportError::Output(o) => o.is_refusal(),
+            ReportError::Chart(_) => false,
+        }
+    }
+}
+
+/// Columns of text (ids, names, dates) in the tables the report reads;
+/// every other column holds numbers.
+const TEXT_COLUMNS: [&str; 12] = [
+    "place",
+    "cohort",
+    "nationality",
+    "outcome",
+    "event",
+    "route",
+    "from",
+    "to",
+    "mode",
+    "variant",
+    "metric",
+    "date",
+];
+
+/// The largest magnitude a table's number may have: far above any count of
+/// people, far below where sums and chart scales overflow.
+const MAX_NUMBER: f64 = 1e15;
 
 fn table(path: &Path) -> Result<Option<Vec<BTreeMap<String, String>>>, ReportError> {
     if !path.exists() {
@@ -46,8 +91,23 @@ fn table(path: &Path) -> Result<Option<Vec<BTreeMap<String, String>>>, ReportErr
     let mut r = csv::Reader::from_path(path).map_err(err)?;
     let headers = r.headers().map_err(err)?.clone();
     let mut rows = Vec::new();
+    let numeric: Vec<bool> = headers.iter().map(|h| !TEXT_COLUMNS.contains(&h)).collect();
     for rec in r.records() {
         let rec = rec.map_err(err)?;
+        for (i, v) in rec.iter().enumerate() {
+            let bad = numeric.get(i).copied().unwrap_or(false)
+                && v.trim()
+                    .parse::<f64>()
+                    .is_ok_and(|x| !x.is_finite() || x.abs() > MAX_NUMBER);
+            if bad {
+                return Err(ReportError::Number {
+                    path: path.to_path_buf(),
+                    line: rec.position().map(|p| p.line()).unwrap_or(0),
+                    column: headers.get(i).unwrap_or("").to_string(),
+                    value: v.chars().take(40).collect(),
+                });
+            }
+        }
         rows.push(
             headers
                 .iter()
@@ -226,8 +286,17 @@ fn read(dir: &Path) -> Result<Data, ReportError> {
         d.comparison = rows;
         d.notes.push("Differences: mean of paired differences (variant − base) over replicates with the same seeds, with a 95 % confidence interval (t).".into());
     }
-    if d.arrivals.is_empty() && d.comparison.is_empty() {
+    if summary.is_none() && single.is_none() && d.comparison.is_empty() && d.outcomes.is_empty() {
         return Err(ReportError::Empty(dir.to_path_buf()));
+    }
+    if d.arrivals.is_empty() {
+        d.notes.insert(
+            0,
+            "Nobody arrived anywhere during the run: no group reached a place (a closure for the whole run, an \
+             expulsion rate of 1, or a run shorter than the first leg can do this). Where people ended is above; \
+             the tables beside this page hold every day's counts all the same."
+                .into(),
+        );
     }
     Ok(d)
 }
@@ -553,6 +622,8 @@ fn page(d: &Data) -> Result<String, ReportError> {
     }
     if !d.arrivals.is_empty() {
         let _ = writeln!(h, "<figure>{}</figure>", arrivals_svg(d)?);
+    } else if d.comparison.is_empty() {
+        let _ = writeln!(h, "<p><strong>Nobody arrived anywhere during the run.</strong></p>");
     }
     if !d.outcomes.is_empty() {
         let _ = writeln!(h, "<figure>{}</figure>", outcomes_svg(d)?);
@@ -605,18 +676,15 @@ pub fn render_into(dir: &Path, out: &mut OutDir) -> Result<(), ReportError> {
     Ok(())
 }
 
-/// Re-renders `DIR/report.html` from the tables in `DIR`.
+/// The page for the tables in `dir`, without writing it.
+pub fn html(dir: &Path) -> Result<String, ReportError> {
+    page(&read(dir)?)
+}
+
+/// Re-renders `DIR/report.html` from the tables in `DIR`. An existing
+/// report.html is replaced only if northbound wrote it (the folder's
+/// manifest lists it unchanged); see `outdir::replace_in_folder`.
 pub fn render_dir(dir: &Path) -> Result<PathBuf, ReportError> {
     let html = page(&read(dir)?)?;
-    let path = dir.join("report.html");
-    let tmp = dir.join(format!(".report.html.tmp-{}", std::process::id()));
-    let io = |e: std::io::Error| {
-        ReportError::Output(OutputError::Io {
-            path: path.clone(),
-            source: e,
-        })
-    };
-    std::fs::write(&tmp, html).map_err(io)?;
-    std::fs::rename(&tmp, &path).map_err(io)?;
-    Ok(path)
+    Ok(crate::outdir::replace_in_folder(dir, "report.html", html.as_bytes())?)
 }

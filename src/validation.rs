@@ -83,11 +83,12 @@ fn read_targets(r: &mut Reader, root: &mut Tbl, sc: &Scenario) -> Option<Vec<Tar
         );
     }
     let cal = sc.calendar;
+    let mut ids = std::collections::HashSet::new();
     for mut t in tables {
         let id = t.str(r, "id", true, "a short id, e.g. \"roxham_2017_08\"");
         if let Some(i) = &id {
             t.path = format!("target[{}]", i.v);
-            if out.iter().any(|o| o.id == i.v) {
+            if !ids.insert(i.v.clone()) {
                 r.err(
                     i.span.clone(),
                     &t.field("id"),

@@ -61,5 +61,32 @@ run $B validate scenarios/flee-burundi.toml --targets ../shared/peers/flee/burun
 run $M -n 3 $B validate scenarios/flee-burundi.toml --targets ../shared/peers/flee/burundi/source_data --replicates 3 --scale 0.1 --out "$work/v3"
 check "flee validation over 3 ranks" "out.csv replicate-1/out.csv replicate-2/out.csv report.html" "$work/v1" "$work/v3"
 
+# Only rank 0 writes, for every command. A second writer would find the
+# destination locked and fail (exit 2), or leave its own partial folder; a
+# refusal ends every rank with exit 2 instead of leaving the others waiting.
+clean() { # name, dir: no partial folders, old folders or locks left
+  if ls -a "$2" | grep -qE '\.partial-|\.old-|\.lock$'; then echo "FAIL $1: debris in $2"; ls -a "$2"; failed=$((failed+1)); else echo "ok   $1"; passed=$((passed+1)); fi
+}
+run $M -n 2 $B run tests/fixtures/all_levers.toml --by-cohort --out "$work/w2" --quiet
+check "run over 2 ranks without --partition: one writer" "places.csv outcomes.csv cohort_places.csv" "$work/plain" "$work/w2"
+run $M -n 3 $B sweep scenarios/pathways-2021.toml --param policy.lawful_pathways.quota_per_year=0:20000:10000 --replicates 2 --scale 0.005 --out "$work/s3" --quiet
+check "sweep over 3 ranks: rank 0 alone writes sweep.csv" "sweep.csv" "$work/s1" "$work/s3"
+run $M -n 2 $B run scenarios/protocol-2023.toml --replicates 2 --scale 0.2 --by-cohort --trace 5 --out "$work/r3" --quiet
+run $B run scenarios/protocol-2023.toml --replicates 2 --scale 0.2 --by-cohort --trace 5 --out "$work/r4" --quiet
+check "replicates with --by-cohort and --trace over 2 ranks" "replicate-1/cohort_places.csv replicate-1/trace.csv replicate-0/trace.csv" "$work/r4" "$work/r3"
+run $M -n 2 $B import-flee ../shared/peers/flee/mali2012 -o "$work/mali.toml"
+run $M -n 2 $B report "$work/r3"
+run $B run scenarios/protocol-2023.toml --replicates 2 --scale 0.2 --out "$work/r3" --quiet
+printf '[[target]]\nid = "claims_at_c"\nplace = "c"\nmetric = "claims"\nvalue = 1000\nsource = "the chain"\n' > "$work/targets.toml"
+run $M -n 2 $B calibrate tests/fixtures/chain.toml --targets "$work/targets.toml" --params behaviour.w_dist=0:2 --budget 1 --replicates 1 --out "$work/cal.toml"
+[ "$(head -c 23 "$work/cal.toml")" = "# northbound calibrate " ] && { echo "ok   calibrate over 2 ranks"; passed=$((passed+1)); } || { echo "FAIL calibrate over 2 ranks"; failed=$((failed+1)); }
+clean "no debris after every command over several ranks" "$work"
+mkdir -p "$work/mine" && echo notes > "$work/mine/notes.txt"
+timeout 300 $M -n 2 $B sweep scenarios/pathways-2021.toml --param policy.lawful_pathways.quota_per_year=0:20000:10000 --replicates 2 --scale 0.005 --out "$work/mine" --quiet >/dev/null 2>"$work/err"
+rc=$?
+if [ $rc != 0 ] && [ $rc != 124 ] && grep -q "refusing to write" "$work/err" && [ "$(cat "$work/mine/notes.txt")" = notes ]; then
+  echo "ok   a refused destination ends every rank"; passed=$((passed+1))
+else echo "FAIL a refused destination ends every rank (exit $rc)"; cat "$work/err"; failed=$((failed+1)); fi
+
 echo "mpi: $passed passed, $failed failed"
 [ $failed = 0 ]

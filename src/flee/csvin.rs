@@ -72,6 +72,26 @@ impl Source {
         })
     }
 
+    /// Reads `path`, which must lie inside `folder` once symbolic links are
+    /// resolved: a scenario folder never makes northbound read (and quote
+    /// in its messages) a file outside it.
+    pub fn read_inside(path: &Path, folder: &Path) -> Result<Source, LoadError> {
+        if !inside(path, folder) {
+            return Err(LoadError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    format!(
+                        "it leads outside {} (a symbolic link?); northbound reads only files inside a \
+                         scenario's folder: copy the file there",
+                        folder.display()
+                    ),
+                ),
+            });
+        }
+        Source::read(path)
+    }
+
     /// Notes a problem at `span`.
     pub fn err(&mut self, span: Range<usize>, field: &str, msg: impl Into<String>, help: impl Into<String>) {
         let help = help.into();
@@ -185,6 +205,16 @@ impl Source {
             }
         }
         rows
+    }
+}
+
+/// Whether `path` (which may not exist yet) lies inside `folder`, with
+/// symbolic links resolved.
+pub fn inside(path: &Path, folder: &Path) -> bool {
+    match (path.canonicalize(), folder.canonicalize()) {
+        (Ok(p), Ok(f)) => p.starts_with(f),
+        // A file that cannot be resolved is reported as missing by its reader.
+        _ => true,
     }
 }
 

@@ -122,26 +122,52 @@ pub fn read_source_data(
     corrections: Option<&Path>,
     hash: &mut Sha256,
 ) -> Result<SourceData, LoadError> {
-    let mut layout = Source::read(&dir.join("data_layout.csv"))?;
+    let mut layout = Source::read_inside(&dir.join("data_layout.csv"), dir)?;
     hash.update(layout.text.as_bytes());
     let mut names = Vec::new();
     let mut series = Vec::new();
+    // Problems of the series files, reported with the layout's.
+    let mut errs: Vec<LoadError> = Vec::new();
     for row in layout.rows() {
         if row.fields.len() < 2 || row.is_comment() {
             continue;
         }
         let mut files = Vec::new();
         for k in 1..row.fields.len() {
-            if row.text(k).is_empty() {
+            let name = row.text(k);
+            if name.is_empty() {
                 continue;
             }
-            let p = dir.join(row.text(k));
+            let rel = Path::new(name);
+            let plain = !rel.is_absolute()
+                && rel
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));
+            if !plain {
+                layout.err(
+                    row.span_of(k),
+                    "data_layout.csv",
+                    format!("`{name}` is outside {}", dir.display()),
+                    "series files are named relative to source_data/ and stay inside it: no `..`, no absolute paths",
+                );
+                continue;
+            }
+            let p = dir.join(rel);
             if !p.is_file() {
                 layout.err(
                     row.span_of(k),
                     "data_layout.csv",
-                    format!("no file `{}` in {}", row.text(k), dir.display()),
+                    format!("no file `{name}` in {}", dir.display()),
                     "each row is <name>,<series file>[,more files to add]",
+                );
+                continue;
+            }
+            if !super::csvin::inside(&p, dir) {
+                layout.err(
+                    row.span_of(k),
+                    "data_layout.csv",
+                    format!("`{name}` leads outside {} (a symbolic link?)", dir.display()),
+                    "series files must be inside source_data/: copy the file there",
                 );
                 continue;
             }
@@ -150,23 +176,36 @@ pub fn read_source_data(
         if files.is_empty() {
             continue;
         }
-        let mut s = read_series(&files[0], start, hash)?;
-        for f in &files[1..] {
-            s = add_series(&s, &read_series(f, start, hash)?);
+        let mut s: Option<Vec<(i64, f64)>> = None;
+        for f in &files {
+            match read_series(f, start, hash) {
+                Ok(x) => s = Some(s.map(|a| add_series(&a, &x)).unwrap_or(x)),
+                Err(e) => errs.push(e),
+            }
         }
-        names.push(row.text(0).to_string());
-        series.push(s);
+        if let Some(s) = s {
+            names.push(row.text(0).to_string());
+            series.push(s);
+        }
     }
-    if names.is_empty() {
+    if names.is_empty() && errs.is_empty() {
         layout.missing(
             "data_layout.csv",
             "no series",
             "first row: total,<file>; then <camp>,<file> per camp",
         );
     }
-    layout.check()?;
+    if let Err(e) = layout.check() {
+        errs.insert(0, e);
+    }
+    if let Some(e) = LoadError::combine(errs) {
+        return Err(e);
+    }
     if let Some(c) = corrections.filter(|c| c.is_file()) {
-        let mut src = Source::read(c)?;
+        // registration_corrections.csv is in the scenario's input_csv/,
+        // beside source_data/: both inside the scenario folder.
+        let folder = dir.parent().unwrap_or(dir);
+        let mut src = Source::read_inside(c, folder)?;
         hash.update(src.text.as_bytes());
         for row in src.rows() {
             if row.fields.len() < 2 || row.is_comment() {
@@ -286,33 +325,40 @@ pub fn write_out_csv(
     agents: &[u64],
     debt: &[u64],
 ) -> std::io::Result<()> {
-    write!(w, "Day,Date")?;
+    let mut header = vec!["Day".to_string(), "Date".to_string()];
     for c in &s.camps {
-        write!(w, ",{c} sim,{c} data,{c} error")?;
+        header.extend([format!("{c} sim"), format!("{c} data"), format!("{c} error")]);
     }
-    writeln!(
-        w,
-        ",Total error,refugees in camps (UNHCR),total refugees (simulation),raw UNHCR refugee count,\
-         refugees in camps (simulation),refugee_debt"
-    )?;
-    for (t, (sim, data)) in s.sim.iter().zip(&s.data).enumerate() {
-        write!(w, "{t},{}", start + chrono::Days::new(t as u64))?;
+    header.extend(
+        [
+            "Total error",
+            "refugees in camps (UNHCR)",
+            "total refugees (simulation)",
+            "raw UNHCR refugee count",
+            "refugees in camps (simulation)",
+            "refugee_debt",
+        ]
+        .map(String::from),
+    );
+    let mut t = crate::table::Table::new(w, header)?;
+    for (day, (sim, data)) in s.sim.iter().zip(&s.data).enumerate() {
+        t.cell(day).cell(start + chrono::Days::new(day as u64));
         let mut abs = 0.0;
         for (x, d) in sim.iter().zip(data) {
             let e = if *d > 0.0 { (x - d).abs() / d } else { 0.0 };
             abs += (x - d).abs();
-            write!(w, ",{x},{d},{e}")?;
+            t.cell(x).cell(d).cell(e);
         }
-        let raw = interpolate(totals, t as i64, per);
+        let raw = interpolate(totals, day as i64, per);
         let total_err = if raw > 0.0 { abs / raw } else { 0.0 };
-        writeln!(
-            w,
-            ",{total_err},{},{},{raw},{},{}",
-            data.iter().sum::<f64>(),
-            agents.get(t).copied().unwrap_or(0),
-            sim.iter().sum::<f64>(),
-            debt.get(t).copied().unwrap_or(0)
-        )?;
+        t.cell(total_err)
+            .cell(data.iter().sum::<f64>())
+            .cell(agents.get(day).copied().unwrap_or(0))
+            .cell(raw)
+            .cell(sim.iter().sum::<f64>())
+            .cell(debt.get(day).copied().unwrap_or(0))
+            .end_row()?;
     }
+    t.finish()?;
     Ok(())
 }

@@ -21,6 +21,27 @@ pub fn is_flee_folder(dir: &Path) -> bool {
     dir.is_dir() && (dir.join("input_csv").join("locations.csv").is_file() || dir.join("locations.csv").is_file())
 }
 
+/// A folder's name as a scenario name: characters outside letters, digits,
+/// `_`, `-` and `.` become `_` (see `outdir::safe_name`).
+fn safe_folder_name(n: &str) -> String {
+    let mut s: String = n
+        .chars()
+        .take(100)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
+        s.insert(0, 'f');
+        s.truncate(100);
+    }
+    s
+}
+
 /// Where the CSV inputs are: `DIR/input_csv`, or `DIR` itself.
 fn input_dir(dir: &Path) -> PathBuf {
     let sub = dir.join("input_csv");
@@ -31,20 +52,49 @@ fn input_dir(dir: &Path) -> PathBuf {
     }
 }
 
-/// Reads a Flee folder.
+/// Keeps a value, or the error for the report of every file's problems.
+fn keep<T>(errs: &mut Vec<LoadError>, r: Result<T, LoadError>) -> Option<T> {
+    r.map_err(|e| errs.push(e)).ok()
+}
+
+/// The locations by name; `declared` also holds the names of rows that had
+/// an error (a route to one of them is not reported again), and `all` says
+/// that locations.csv could not be read at all (no name is reported).
+struct Names {
+    index: HashMap<String, u32>,
+    declared: std::collections::HashSet<String>,
+    all: bool,
+}
+
+impl Names {
+    fn find(&self, name: &str) -> Option<u32> {
+        self.index.get(name).copied()
+    }
+
+    /// Whether a name that is not found should be reported.
+    fn unknown(&self, name: &str) -> bool {
+        !self.all && !self.declared.contains(name)
+    }
+}
+
+/// Reads a Flee folder. Every file is read and the problems of all of them
+/// are reported together.
 pub fn import(dir: &Path) -> Result<FleeScenario, LoadError> {
+    crate::scenario::diag::reset_suggestions();
     let inp = input_dir(dir);
     let mut hash = Sha256::new();
     let mut warnings = Vec::new();
+    let mut errs: Vec<LoadError> = Vec::new();
 
     // Settings first: hasten scales the populations below.
     let yml = dir.join("simsetting.yml");
     let mut settings = Settings::default();
     if yml.is_file() {
-        let mut src = Source::read(&yml)?;
-        hash.update(src.text.as_bytes());
-        read_settings(&mut src, &mut settings, &mut warnings);
-        src.check()?;
+        if let Some(mut src) = keep(&mut errs, Source::read_inside(&yml, dir)) {
+            hash.update(src.text.as_bytes());
+            read_settings(&mut src, &mut settings, &mut warnings);
+            keep(&mut errs, src.check());
+        }
     } else {
         warnings.push(format!(
             "{} not found: Flee 3.1's defaults are used for every setting",
@@ -52,80 +102,112 @@ pub fn import(dir: &Path) -> Result<FleeScenario, LoadError> {
         ));
     }
 
-    let (start, days) = read_period(&inp, &mut hash)?;
+    let period = keep(&mut errs, read_period(dir, &inp, &mut hash));
 
-    let mut src = Source::read(&inp.join("locations.csv"))?;
-    hash.update(src.text.as_bytes());
-    let mut locations = read_locations(&mut src);
-    src.check()?;
+    let mut names = Names {
+        index: HashMap::new(),
+        declared: Default::default(),
+        all: false,
+    };
+    let mut locations = match keep(&mut errs, Source::read_inside(&inp.join("locations.csv"), dir)) {
+        Some(mut src) => {
+            hash.update(src.text.as_bytes());
+            names.declared = src
+                .rows()
+                .iter()
+                .filter(|r| !r.is_comment())
+                .map(|r| r.text(0).to_string())
+                .collect();
+            let l = read_locations(&mut src);
+            keep(&mut errs, src.check());
+            l
+        }
+        None => {
+            names.all = true;
+            Vec::new()
+        }
+    };
+    names.index = locations
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.name.clone(), i as u32))
+        .collect();
 
-    let mut src = Source::read(&inp.join("routes.csv"))?;
-    hash.update(src.text.as_bytes());
-    let (routes, forced) = read_routes(&mut src, &locations);
-    src.check()?;
-    if forced > 0 {
-        warnings.push(format!(
-            "{forced} route(s) have forced_redirection = 1: the flag does nothing in Flee 3.1, \
-             which also creates such a link twice (flee_compat = \"3.1\" does the same)"
-        ));
+    let mut routes = Vec::new();
+    if let Some(mut src) = keep(&mut errs, Source::read_inside(&inp.join("routes.csv"), dir)) {
+        hash.update(src.text.as_bytes());
+        let (r, forced) = read_routes(&mut src, &locations, &names);
+        keep(&mut errs, src.check());
+        routes = r;
+        if forced > 0 {
+            warnings.push(format!(
+                "{forced} route(s) have forced_redirection = 1: the flag does nothing in Flee 3.1, \
+                 which also creates such a link twice (flee_compat = \"3.1\" does the same)"
+            ));
+        }
     }
 
     let closures_path = inp.join("closures.csv");
-    let closures = if closures_path.is_file() {
-        let mut src = Source::read(&closures_path)?;
-        hash.update(src.text.as_bytes());
-        let c = read_closures(&mut src, &locations, &mut warnings);
-        src.check()?;
-        c
-    } else {
-        Vec::new()
-    };
+    let mut closures = Vec::new();
+    if closures_path.is_file() {
+        if let Some(mut src) = keep(&mut errs, Source::read_inside(&closures_path, dir)) {
+            hash.update(src.text.as_bytes());
+            closures = read_closures(&mut src, &locations, &names, &mut warnings);
+            keep(&mut errs, src.check());
+        }
+    }
 
     let conflicts_path = inp.join("conflicts.csv");
-    let conflicts = if conflicts_path.is_file() {
-        let mut src = Source::read(&conflicts_path)?;
-        hash.update(src.text.as_bytes());
-        let c = read_conflicts(&mut src, &locations, days, &mut warnings);
-        src.check()?;
-        c
+    let mut conflicts = Vec::new();
+    if conflicts_path.is_file() {
+        if let Some(mut src) = keep(&mut errs, Source::read_inside(&conflicts_path, dir)) {
+            hash.update(src.text.as_bytes());
+            conflicts = read_conflicts(&mut src, &locations, &names, period.map(|p| p.1), &mut warnings);
+            keep(&mut errs, src.check());
+        }
     } else {
         warnings.push(
             "no conflicts.csv: only the conflict zones of day 0 exist (as in Flee 3.1, whose \
              fallback reads the wrong columns)"
                 .into(),
         );
-        Vec::new()
-    };
+    }
 
     // Observed series: the total drives spawning, the camps' day-0 counts
-    // fill the camps.
+    // fill the camps. (Without a valid period, the series are still checked,
+    // against a stand-in start date.)
+    let start = period.map(|p| p.0).unwrap_or_default();
     let data_dir = dir.join("source_data");
     let corrections = inp.join("registration_corrections.csv");
     let mut totals = Vec::new();
     if data_dir.join("data_layout.csv").is_file() {
-        let data = super::data::read_source_data(&data_dir, start, Some(&corrections), &mut hash)?;
-        totals = data.total.clone();
-        if settings.insert_day0 {
-            let mut missing = Vec::new();
-            for l in locations.iter_mut().filter(|l| l.kind.is_camp()) {
-                match data.camp(&l.name) {
-                    Some(series) => l.initial_people = interpolate(series, 0, 1.0) as u64,
-                    None => missing.push(l.name.clone()),
+        if let Some(data) = keep(
+            &mut errs,
+            super::data::read_source_data(&data_dir, start, Some(&corrections), &mut hash),
+        ) {
+            totals = data.total.clone();
+            if settings.insert_day0 {
+                let mut missing = Vec::new();
+                for l in locations.iter_mut().filter(|l| l.kind.is_camp()) {
+                    match data.camp(&l.name) {
+                        Some(series) => l.initial_people = interpolate(series, 0, 1.0) as u64,
+                        None => missing.push(l.name.clone()),
+                    }
                 }
-            }
-            if !missing.is_empty() {
-                return Err(super::data::layout_error(
-                    &data_dir,
-                    format!(
-                        "camp(s) {} have no series in data_layout.csv; insert_day0 needs each camp's \
-                         day-0 count (Flee 3.1 stops here too)",
-                        missing.join(", ")
-                    ),
-                ));
+                if !missing.is_empty() {
+                    errs.push(super::data::layout_error(
+                        &data_dir,
+                        format!(
+                            "camp(s) {} have no series in data_layout.csv; insert_day0 needs each camp's \
+                             day-0 count (Flee 3.1 stops here too)",
+                            missing.join(", ")
+                        ),
+                    ));
+                }
             }
         }
     } else if settings.spawn == SpawnMode::Data {
-        return Err(LoadError::Io {
+        errs.push(LoadError::Io {
             path: data_dir.join("data_layout.csv"),
             source: std::io::Error::new(
                 std::io::ErrorKind::NotFound,
@@ -134,11 +216,16 @@ pub fn import(dir: &Path) -> Result<FleeScenario, LoadError> {
             ),
         });
     }
+    if let Some(e) = LoadError::combine(errs) {
+        return Err(e);
+    }
+    let (start, days) = period.unwrap_or((start, 1));
 
     let name = dir
         .canonicalize()
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .map(|n| safe_folder_name(&n))
         .unwrap_or_else(|| "flee".into());
     Ok(FleeScenario {
         description: format!("Flee scenario imported from {}", dir.display()),
@@ -159,7 +246,7 @@ pub fn import(dir: &Path) -> Result<FleeScenario, LoadError> {
     })
 }
 
-fn read_period(inp: &Path, hash: &mut Sha256) -> Result<(chrono::NaiveDate, u32), LoadError> {
+fn read_period(dir: &Path, inp: &Path, hash: &mut Sha256) -> Result<(chrono::NaiveDate, u32), LoadError> {
     let path = ["sim_period.csv", "conflict_period.csv"]
         .iter()
         .map(|n| inp.join(n))
@@ -172,7 +259,7 @@ fn read_period(inp: &Path, hash: &mut Sha256) -> Result<(chrono::NaiveDate, u32)
                  `StartDate,YYYY-MM-DD` and `Length,<days>`",
             ),
         })?;
-    let mut src = Source::read(&path)?;
+    let mut src = Source::read_inside(&path, dir)?;
     hash.update(src.text.as_bytes());
     let mut start = None;
     let mut days = None;
@@ -357,18 +444,15 @@ fn read_locations(src: &mut Source) -> Vec<Location> {
 }
 
 fn name_help(name: &str, locations: &[Location]) -> String {
+    // (`closest` stops suggesting once this folder's budget is spent.)
     match closest(name, locations.iter().map(|l| l.name.as_str())) {
         Some(c) => format!("did you mean `{c}`? names must match locations.csv exactly"),
         None => "names must match a location of locations.csv exactly".into(),
     }
 }
 
-fn find(locations: &[Location], name: &str) -> Option<u32> {
-    locations.iter().position(|l| l.name == name).map(|i| i as u32)
-}
-
 /// Routes as link pairs, and how many have `forced_redirection = 1`.
-fn read_routes(src: &mut Source, locations: &[Location]) -> (Vec<Route>, usize) {
+fn read_routes(src: &mut Source, locations: &[Location], names: &Names) -> (Vec<Route>, usize) {
     let rows = src.rows();
     let extra = extra_columns(&rows, 4);
     let mut out = Vec::new();
@@ -382,15 +466,17 @@ fn read_routes(src: &mut Source, locations: &[Location]) -> (Vec<Route>, usize) 
         let mut ends = [0u32; 2];
         let mut ok = true;
         for (k, end) in ends.iter_mut().enumerate() {
-            match find(locations, row.text(k)) {
+            match names.find(row.text(k)) {
                 Some(i) => *end = i,
                 None => {
-                    src.err(
-                        row.span_of(k),
-                        &field(if k == 0 { "name1" } else { "name2" }),
-                        format!("no location `{}`", row.text(k)),
-                        name_help(row.text(k), locations),
-                    );
+                    if names.unknown(row.text(k)) {
+                        src.err(
+                            row.span_of(k),
+                            &field(if k == 0 { "name1" } else { "name2" }),
+                            format!("no location `{}`", row.text(k)),
+                            name_help(row.text(k), locations),
+                        );
+                    }
                     ok = false;
                 }
             }
@@ -468,7 +554,7 @@ fn read_routes(src: &mut Source, locations: &[Location]) -> (Vec<Route>, usize) 
     (out, forced)
 }
 
-fn read_closures(src: &mut Source, locations: &[Location], warnings: &mut Vec<String>) -> Vec<Closure> {
+fn read_closures(src: &mut Source, locations: &[Location], names: &Names, warnings: &mut Vec<String>) -> Vec<Closure> {
     let rows = src.rows();
     let mut out = Vec::new();
     let countries: Vec<&str> = locations.iter().map(|l| l.country.as_str()).collect();
@@ -480,13 +566,16 @@ fn read_closures(src: &mut Source, locations: &[Location], warnings: &mut Vec<St
         }
         let day = |i: usize, src: &mut Source| -> Option<i64> {
             match row.text(i).parse::<i64>() {
-                Ok(d) if d >= -1 => Some(d),
+                Ok(d) if (-1..=crate::scenario::MAX_DAYS as i64).contains(&d) => Some(d),
                 _ => {
                     src.err(
                         row.span_of(i),
                         &field(if i == 3 { "closure_start" } else { "closure_end" }),
                         format!("`{}` is not a day number", row.text(i)),
-                        "a simulation day ≥ 0, or -1 for never",
+                        format!(
+                            "a simulation day from 0 to {}, or -1 for never",
+                            crate::scenario::MAX_DAYS
+                        ),
                     );
                     None
                 }
@@ -496,8 +585,8 @@ fn read_closures(src: &mut Source, locations: &[Location], warnings: &mut Vec<St
             continue;
         };
         let loc = |i: usize, src: &mut Source| -> Option<u32> {
-            let r = find(locations, row.text(i));
-            if r.is_none() {
+            let r = names.find(row.text(i));
+            if r.is_none() && names.unknown(row.text(i)) {
                 src.err(
                     row.span_of(i),
                     &field(if i == 1 { "name1" } else { "name2" }),
@@ -614,9 +703,12 @@ fn read_closures(src: &mut Source, locations: &[Location], warnings: &mut Vec<St
 fn read_conflicts(
     src: &mut Source,
     locations: &[Location],
-    days: u32,
+    names: &Names,
+    period: Option<u32>,
     warnings: &mut Vec<String>,
 ) -> Vec<ConflictSeries> {
+    // Without a valid period every row is checked, and their number is not.
+    let days = period.unwrap_or(u32::MAX);
     let rows = src.rows();
     let Some(header) = rows.first() else {
         src.err(
@@ -632,7 +724,7 @@ fn read_conflicts(
         if f.text.is_empty() {
             continue;
         }
-        match find(locations, &f.text) {
+        match names.find(&f.text) {
             Some(i) => cols.push((k, i)),
             // Flee reports the name and carries on; so do we, loudly.
             None => warnings.push(format!(
@@ -651,7 +743,7 @@ fn read_conflicts(
         })
         .collect();
     let data: Vec<&Row> = rows.iter().skip(1).filter(|r| !r.is_comment()).collect();
-    if data.len() < days as usize && src.problems.is_empty() {
+    if period.is_some() && data.len() < days as usize && src.problems.is_empty() {
         let end = src.text.len();
         src.err(
             end.saturating_sub(1)..end,

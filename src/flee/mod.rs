@@ -29,7 +29,12 @@ pub fn is_flee(path: &Path) -> bool {
     if import::is_flee_folder(path) {
         return true;
     }
-    let Ok(text) = std::fs::read_to_string(path) else {
+    std::fs::read(path).is_ok_and(|b| is_flee_text(&b))
+}
+
+/// Whether the text of a scenario file says `[behaviour] model = "flee"`.
+pub fn is_flee_text(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
         return false;
     };
     let Ok(doc) = text.parse::<toml::Table>() else {

@@ -266,7 +266,10 @@ impl FleeScenario {
 
     /// The date of `day`.
     pub fn date_of(&self, day: u32) -> NaiveDate {
-        self.start + chrono::Days::new(day as u64)
+        // Days past the calendar's end (not from a valid scenario) saturate.
+        self.start
+            .checked_add_days(chrono::Days::new(day as u64))
+            .unwrap_or(NaiveDate::MAX)
     }
 }
 

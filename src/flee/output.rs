@@ -8,6 +8,7 @@ use super::data::{self, Scored, SourceData};
 use super::model::{interpolate, FleeScenario};
 use super::sim::FleeRun;
 use crate::output::{OutDir, OutputError, TableFile};
+use crate::table::Table;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -99,29 +100,29 @@ pub fn write_run(
     }
     let per = sc.settings.hasten as u64;
     table(out, &format!("{prefix}places.csv"), |f| {
-        writeln!(f, "day,date,place,kind,agents,people")?;
-        for (t, day) in run.counts.iter().enumerate() {
-            let date = sc.date_of(t as u32);
-            for (l, &n) in day.iter().enumerate() {
+        let mut t = Table::new(f, ["day", "date", "place", "kind", "agents", "people"])?;
+        for (day, counts) in run.counts.iter().enumerate() {
+            let date = sc.date_of(day as u32);
+            for (l, &n) in counts.iter().enumerate() {
                 let loc = &sc.locations[l];
-                writeln!(
-                    f,
-                    "{t},{date},{},{},{n},{}",
-                    csv(&loc.name),
-                    loc.kind.name(),
-                    n as u64 * per
-                )?;
+                t.cell(day)
+                    .cell(date)
+                    .cell(&loc.name)
+                    .cell(loc.kind.name())
+                    .cell(n)
+                    .cell(n as u64 * per)
+                    .end_row()?;
             }
         }
-        Ok(())
+        t.finish().map(|_| ())
     })?;
     table(out, &format!("{prefix}links.csv"), |f| {
-        writeln!(f, "from,to,km,agents_entered,people_entered")?;
+        let mut t = Table::new(f, ["from", "to", "km", "agents_entered", "people_entered"])?;
         for (&(a, b, km), &n) in run.links.iter().zip(&run.link_entries) {
-            let name = |x: u32| csv(&sc.locations[x as usize].name);
-            writeln!(f, "{},{},{km},{n},{}", name(a), name(b), n * per)?;
+            let name = |x: u32| &sc.locations[x as usize].name;
+            t.cell(name(a)).cell(name(b)).cell(km).cell(n).cell(n * per).end_row()?;
         }
-        Ok(())
+        t.finish().map(|_| ())
     })?;
     let last = run.counts.last().cloned().unwrap_or_default();
     let camps: serde_json::Map<String, serde_json::Value> = run
@@ -155,14 +156,6 @@ pub fn write_run(
         serde_json::to_writer_pretty(&mut *f, &v).map_err(std::io::Error::other)?;
         writeln!(f)
     })
-}
-
-fn csv(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 /// Where a run's tables go by default: `out/<scenario name>/`.

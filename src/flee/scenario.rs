@@ -14,6 +14,10 @@ use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// The first line of every scenario `import-flee` writes: `import-flee -o`
+/// replaces an existing file only if it starts so.
+pub const IMPORT_MARKER: &str = "# Imported from the Flee scenario folder ";
+
 fn q(s: &str) -> String {
     // TOML basic strings: escape backslash and quote.
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
@@ -31,10 +35,7 @@ fn num(x: f64) -> String {
 /// the header comment.
 pub fn to_toml(sc: &FleeScenario, origin: &str) -> String {
     let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "# Imported from the Flee scenario folder {origin} by `northbound import-flee`."
-    );
+    let _ = writeln!(o, "{IMPORT_MARKER}{origin} by `northbound import-flee`.");
     let _ = writeln!(o, "# Run it with `northbound run FILE`; score it with");
     let _ = writeln!(o, "# `northbound validate FILE --targets {origin}/source_data`.");
     let _ = writeln!(o, "# Format: docs/flee.md. Inputs' SHA-256: {}", sc.sha256);
@@ -267,6 +268,21 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
         }
     };
     let name = head.str(r, "name", true, "a short name");
+    // The name is the default output folder: out/<name>/.
+    let name = name.and_then(|n| {
+        if crate::outdir::safe_name(&n.v) {
+            Some(n)
+        } else {
+            r.err(
+                n.span.clone(),
+                "scenario.name",
+                format!("`{}` cannot name an output folder", n.v),
+                "the name becomes out/<name>/: use letters, digits, `_`, `-` and `.`, starting with a letter or \
+                 digit, at most 100 characters (e.g. \"mali2012\")",
+            );
+            None
+        }
+    });
     let description = head.str(r, "description", false, "");
     let start = head.date(r, "start", true);
     let end = head.date(r, "end", true);
@@ -418,6 +434,8 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
     }
     // Places.
     let mut locations: Vec<Location> = Vec::new();
+    // Names to indices, so that many places and routes take linear time.
+    let mut index: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     let mut home: Option<String> = None;
     for mut t in root.tables(r, "place") {
         let id = t.str(r, "id", true, "the Flee name");
@@ -478,7 +496,7 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
             r.err(kind.span, &fld("kind"), format!("unknown kind `{}`", kind.v), help);
             continue;
         };
-        if locations.iter().any(|l| l.name == id.v) {
+        if index.contains_key(&id.v) {
             r.err(
                 id.span,
                 &fld("id"),
@@ -488,6 +506,7 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
             continue;
         }
         let home_country = home.get_or_insert_with(|| country.clone()).clone();
+        index.insert(id.v.clone(), locations.len() as u32);
         locations.push(Location {
             name: id.v,
             region,
@@ -515,8 +534,8 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
     }
     let find = |r: &mut Reader, name: &Option<read::Sp<String>>, field: &str| -> Option<u32> {
         let n = name.as_ref()?;
-        match locations.iter().position(|l| l.name == n.v) {
-            Some(i) => Some(i as u32),
+        match index.get(&n.v) {
+            Some(&i) => Some(i),
             None => {
                 let mut help = "a place id of this file".to_string();
                 if let Some(c) = closest(&n.v, locations.iter().map(|l| l.name.as_str())) {

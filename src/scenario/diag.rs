@@ -61,6 +61,10 @@ pub enum LoadError {
         /// First invalid byte.
         offset: usize,
     },
+    /// Problems in several files of one scenario (a Flee folder), each
+    /// reported whole.
+    #[error("{} files of the scenario have problems", .0.len())]
+    Several(Vec<LoadError>),
     /// The file was read but is not a valid scenario.
     #[error("{path}: {} problem{} in the scenario", problems.len(), if problems.len() == 1 { "" } else { "s" })]
     Invalid {
@@ -74,28 +78,53 @@ pub enum LoadError {
 }
 
 impl LoadError {
-    /// Problems, if the file was read (empty otherwise).
+    /// Problems, if the file was read (empty otherwise; the first file's
+    /// for several).
     pub fn problems(&self) -> &[Problem] {
         match self {
             LoadError::Invalid { problems, .. } => problems,
+            LoadError::Several(v) => v.first().map(|e| e.problems()).unwrap_or(&[]),
             _ => &[],
+        }
+    }
+
+    /// One error for the errors of several files (`None` if there are none).
+    pub fn combine(errors: Vec<LoadError>) -> Option<LoadError> {
+        let mut flat = Vec::new();
+        for e in errors {
+            match e {
+                LoadError::Several(v) => flat.extend(v),
+                e => flat.push(e),
+            }
+        }
+        match flat.len() {
+            0 => None,
+            1 => flat.pop(),
+            _ => Some(LoadError::Several(flat)),
         }
     }
 
     /// Renders the error for a person: each problem with file, line and
     /// column, the offending text, and what would be valid.
     pub fn render(&self) -> String {
+        if let LoadError::Several(v) = self {
+            let mut out: String = v.iter().map(|e| e.render()).collect();
+            out.push_str(&format!("error: {self}\n"));
+            return out;
+        }
         let LoadError::Invalid { path, text, problems } = self else {
             return format!("error: {self}\n");
         };
         let file = SimpleFile::new(path.display().to_string(), text.as_str());
         let mut out = String::new();
         let config = term::Config::default();
+        // Line starts once: problems in their thousands render in linear time.
+        let lines = LineIndex::new(text);
         for p in problems {
             let mut d = Diagnostic::error().with_message(format!("{}: {}", p.field, p.message));
             match &p.span {
                 Some(span) => {
-                    let (line, col) = line_col(text, span.start);
+                    let (line, col) = lines.line_col(text, span.start);
                     d = d.with_labels(vec![
                         Label::primary((), span.clone()).with_message(format!("line {line}, column {col}"))
                     ]);
@@ -122,6 +151,33 @@ fn plain(path: &std::path::Path, text: &str, p: &Problem) -> String {
     format!("error: {}:{line}:{col}: {}: {}\n", path.display(), p.field, p.message)
 }
 
+/// Where each line of a text starts, for line and column of many offsets.
+#[derive(Clone, Debug, Default)]
+pub struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    /// Indexes `text`.
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex(starts)
+    }
+
+    /// 1-based line and column (in characters) of a byte offset in the
+    /// text it indexed.
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let line = self.0.partition_point(|&s| s <= offset).max(1);
+        let start = self.0[line - 1].min(offset);
+        (line, text[start..offset].chars().count() + 1)
+    }
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -138,15 +194,49 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+thread_local! {
+    /// Candidates `closest` may still compare in this load: suggestions
+    /// for thousands of unknown ids among thousands of declared ones would
+    /// otherwise take time quadratic in the file's size.
+    static SUGGESTIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(SUGGESTION_BUDGET) };
+}
+
+/// Candidate comparisons allowed per file read (a few seconds at most).
+const SUGGESTION_BUDGET: u64 = 2_000_000;
+
+/// Starts a new budget of "did you mean" comparisons: called when a file's
+/// reading starts.
+pub fn reset_suggestions() {
+    SUGGESTIONS.with(|b| b.set(SUGGESTION_BUDGET));
+}
+
 /// The closest of `candidates` to `word`, if it is close enough to be a
-/// likely typo.
+/// likely typo. Gives `None` once this file's budget of comparisons is
+/// spent (the problem is still reported, without the suggestion).
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (levenshtein(word, c), c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+    let wlen = word.chars().count();
+    let mut best: Option<(usize, &'a str)> = None;
+    for c in candidates {
+        let left = SUGGESTIONS.with(|b| {
+            let v = b.get();
+            b.set(v.saturating_sub(1));
+            v
+        });
+        if left == 0 {
+            return None;
+        }
+        let clen = c.chars().count();
+        let limit = (clen.max(wlen) / 3).max(1);
+        // The edit distance is at least the difference in length.
+        if clen.abs_diff(wlen) > limit || wlen > 200 || clen > 200 {
+            continue;
+        }
+        let d = levenshtein(word, c);
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
 }
 
 /// Edit distance counting a swap of neighbouring letters as one edit

@@ -184,6 +184,12 @@ impl<'r, 't> Loader<'r, 't> {
             cal,
         };
         let policy_tables = root.tables(self.r, "policy");
+        // Every id written in a [[policy]], valid or not: a variant naming a
+        // policy whose own table has an error is not reported again.
+        let declared_policies: HashSet<String> = policy_tables
+            .iter()
+            .filter_map(|t| t_str(t, "id").map(str::to_string))
+            .collect();
         let mut policies = Vec::new();
         let mut policy_ids: HashMap<String, std::ops::Range<usize>> = HashMap::new();
         // Papers traits name documents policies by id: collect those ids first.
@@ -195,7 +201,7 @@ impl<'r, 't> Loader<'r, 't> {
         for mut t in policy_tables {
             if let Some((p, span)) = self.policy(&mut t, &ctx, &documents) {
                 if let Some(first) = policy_ids.get(&p.id) {
-                    let (line, _) = super::diag::line_col(self.r_text(), first.start);
+                    let line = self.r.line_of(first.start);
                     self.r.err(
                         span,
                         &t.path,
@@ -211,7 +217,8 @@ impl<'r, 't> Loader<'r, 't> {
             let keys = policy_keys(t_kind(&t));
             t.finish(self.r, &keys);
         }
-        let variants = self.variants(root, &ctx, &documents, &policies);
+        let variants = self.variants(root, &ctx, &documents, &policies, &declared_policies);
+        self.check_policy_limits(&policies, &variants);
         if places.is_empty() && !root.has("place") {
             let span = self.r.head(&root.span);
             self.r.err(
@@ -254,10 +261,6 @@ impl<'r, 't> Loader<'r, 't> {
             },
             place_index,
         })
-    }
-
-    fn r_text(&self) -> &'t str {
-        self.r.text()
     }
 
     fn head(&mut self, root: &mut Tbl) -> Option<Head> {
@@ -660,7 +663,7 @@ impl<'r, 't> Loader<'r, 't> {
             t.finish(self.r, PLACE_KEYS);
             if let Some(id) = &id {
                 if let Some(first) = self.declared.get(&id.v) {
-                    let (line, _) = super::diag::line_col(self.r.text(), first.start);
+                    let line = self.r.line_of(first.start);
                     self.r.err(
                         id.span.clone(),
                         &format!("place[{}].id", id.v),
@@ -1626,7 +1629,14 @@ impl<'r, 't> Loader<'r, 't> {
         ok.then_some(legs)
     }
 
-    fn variants(&mut self, root: &mut Tbl, ctx: &PolicyCtx, documents: &[String], base: &[Policy]) -> Vec<Variant> {
+    fn variants(
+        &mut self,
+        root: &mut Tbl,
+        ctx: &PolicyCtx,
+        documents: &[String],
+        base: &[Policy],
+        declared: &HashSet<String>,
+    ) -> Vec<Variant> {
         let mut out = Vec::new();
         let mut ids = HashSet::new();
         for mut t in root.tables(self.r, "variant") {
@@ -1647,7 +1657,7 @@ impl<'r, 't> Loader<'r, 't> {
                 .strs(self.r, "remove", false, "a list of policy ids")
                 .unwrap_or_default();
             for r in &remove {
-                if !base.iter().any(|p| p.id == r.v) {
+                if !declared.contains(&r.v) {
                     let dym = closest(&r.v, base.iter().map(|p| p.id.as_str()))
                         .map(|c| format!("did you mean \"{c}\"? "))
                         .unwrap_or_default();
@@ -1661,10 +1671,45 @@ impl<'r, 't> Loader<'r, 't> {
             }
             let mut policies = Vec::new();
             for mut pt in t.tables(self.r, "policy") {
+                // A policy with a new id is added only when the variant says
+                // so: a typo in the id of the policy to replace must not
+                // quietly add a second one.
+                let add = pt.bool(self.r, "add", "true to add a policy the base does not have");
+                let pid = pt.str(self.r, "id", false, "").filter(|i| !i.v.is_empty());
+                if let Some(id) = &pid {
+                    let in_base = declared.contains(&id.v);
+                    match add {
+                        Some(a) if a.v && in_base => self.r.err(
+                            a.span.clone(),
+                            &format!("{}.add", pt.path),
+                            format!("add = true, but the base scenario has a policy `{}`", id.v),
+                            "remove `add` to replace the base's policy, or give the new policy an id of its own",
+                        ),
+                        Some(a) if a.v => {}
+                        _ if in_base => {}
+                        _ => {
+                            let mut near: Vec<&str> = declared.iter().map(String::as_str).collect();
+                            near.sort_unstable();
+                            let dym = closest(&id.v, near.iter().copied())
+                                .map(|c| format!("did you mean \"{c}\"? "))
+                                .unwrap_or_default();
+                            self.r.err(
+                                id.span.clone(),
+                                &format!("{}.id", pt.path),
+                                format!("the base scenario has no policy `{}` to replace", id.v),
+                                format!(
+                                    "{dym}a variant's [[variant.policy]] replaces the base's policy with its id; \
+                                     to add a new policy, write add = true"
+                                ),
+                            );
+                        }
+                    }
+                }
                 if let Some((p, _)) = self.policy(&mut pt, ctx, documents) {
                     policies.push(p);
                 }
-                let keys = policy_keys(t_kind(&pt));
+                let mut keys = policy_keys(t_kind(&pt));
+                keys.push("add");
                 pt.finish(self.r, &keys);
             }
             t.finish(self.r, VARIANT_KEYS);
@@ -1678,6 +1723,59 @@ impl<'r, 't> Loader<'r, 't> {
             }
         }
         out
+    }
+
+    /// Limits of the policy tables, for the base and under every variant:
+    /// at most `MAX_PAPERS` documents policies (their papers are told apart
+    /// by one bit each), and policy classes that fit in 16 bits.
+    fn check_policy_limits(&mut self, base: &[Policy], variants: &[Variant]) {
+        let mut sets: Vec<(String, Vec<&Policy>)> = vec![(String::new(), base.iter().collect())];
+        for v in variants {
+            let mut ps: Vec<&Policy> = base.iter().filter(|p| !v.remove.contains(&p.id)).collect();
+            for p in &v.policies {
+                match ps.iter_mut().find(|q| q.id == p.id) {
+                    Some(q) => *q = p,
+                    None => ps.push(p),
+                }
+            }
+            sets.push((format!(" under variant {}", v.id), ps));
+        }
+        let max = crate::policy::MAX_PAPERS;
+        for (under, ps) in sets {
+            let docs: Vec<&&Policy> = ps
+                .iter()
+                .filter(|p| matches!(p.kind, PolicyKind::Documents { .. }))
+                .collect();
+            if let Some(p) = docs.get(max) {
+                self.r.push(
+                    Problem::new(
+                        self.policy_spans.get(&p.id).cloned(),
+                        format!("policy[{}]", p.id),
+                        format!("{} documents policies{under}: at most {max}", docs.len()),
+                    )
+                    .help(format!(
+                        "papers of each documents policy are told apart by one of {max} bits; merge places \
+                             that issue the same papers into one policy"
+                    )),
+                );
+            }
+            let classes = crate::policy::class_count(ps.iter().copied());
+            if classes > 1 << 16 {
+                let last = ps.last().map(|p| p.id.clone()).unwrap_or_default();
+                self.r.push(
+                    Problem::new(
+                        self.policy_spans.get(&last).cloned(),
+                        "policy",
+                        format!(
+                            "the policies{under} tell apart {classes} classes of people (named nationalities × \
+                             traits), more than the {} a class number holds",
+                            1 << 16
+                        ),
+                    )
+                    .help("name fewer nationalities in `nationalities`, or use fewer traits in `exempt`"),
+                );
+            }
+        }
     }
 
     fn check_policy_places(&mut self, places: &[Place], policies: &[Policy]) {

@@ -48,6 +48,7 @@ pub(crate) fn read_toml<T>(
         )
         .help("fix this first: parsing stops at the first syntax error")])
     })?;
+    super::diag::reset_suggestions();
     let mut r = Reader::new(text);
     let mut root = Tbl::new(doc.get_ref(), "", doc.span());
     let result = f(&mut r, &mut root);
@@ -86,6 +87,7 @@ impl<T> Sp<T> {
 pub(crate) struct Reader<'t> {
     pub problems: Vec<Problem>,
     text: &'t str,
+    lines: std::cell::OnceCell<super::diag::LineIndex>,
 }
 
 impl<'t> Reader<'t> {
@@ -93,11 +95,16 @@ impl<'t> Reader<'t> {
         Reader {
             problems: Vec::new(),
             text,
+            lines: std::cell::OnceCell::new(),
         }
     }
 
-    pub fn text(&self) -> &'t str {
-        self.text
+    /// The 1-based line of a byte offset (the text is indexed once).
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.lines
+            .get_or_init(|| super::diag::LineIndex::new(self.text))
+            .line_col(self.text, offset)
+            .0
     }
 
     pub fn push(&mut self, p: Problem) {
