@@ -1,14 +1,66 @@
 //! How agents choose: the multinomial logit over known, affordable claim
-//! points, and the knowledge of claim points.
+//! points — with the cost of failure and the memory of doors that failed —
+//! the knowledge of claim points, and the prospects that scale departures.
 //!
 //! Owns the decision rule of the default model (`[behaviour] model =
-//! "default"`). Reads the policy tables and the agent; must not move agents
-//! or touch shared counts.
+//! "default"`; docs/behaviour.md). Reads the policy tables and the agent;
+//! must not move agents or touch shared counts.
 
-use crate::agents::{Agent, F_INFORMED};
-use crate::policy::PolicyBook;
+use crate::agents::{is_barred, Agent, FAIL_COUNT, F_INFORMED};
+use crate::graph::PathSums;
+use crate::policy::{bar_weight, PolicyBook};
 use crate::rng::{Key, Stream};
-use crate::scenario::{Behaviour, Dest, Scenario, NONE};
+use crate::scenario::{Behaviour, Country, Dest, PlaceIx, PlaceKind, Scenario, SendBack, SendTo, NONE};
+
+/// What a group knows and where it stands when it decides: the fields of
+/// an [`Agent`] the decision reads.
+#[derive(Clone, Copy, Debug)]
+pub struct Situation {
+    /// Agent id (its draws and learning thresholds).
+    pub id: u32,
+    /// Where it is.
+    pub place: PlaceIx,
+    /// Its cohort.
+    pub cohort: u16,
+    /// Its policy class.
+    pub class: u16,
+    /// Whether it knows the eligibility rules.
+    pub informed: bool,
+    /// Budget per person left, USD.
+    pub budget: f32,
+    /// The door that failed it last (a target slot, `u16::MAX`: none), and
+    /// how often it failed there.
+    pub failed: u16,
+    /// Failures at `failed` (0–3).
+    pub fails: u8,
+    /// Countries that bar it (see `agents::barred`).
+    pub barred: u8,
+    /// Last day of its temporary bars.
+    pub bar_until: u16,
+    /// Whether it may know claim points learned from others' use (false:
+    /// only those its cohort knows from the start).
+    pub learned: bool,
+}
+
+impl Situation {
+    /// The situation of an agent.
+    #[inline]
+    pub fn of(a: &Agent) -> Situation {
+        Situation {
+            id: a.id,
+            place: a.place,
+            cohort: a.cohort,
+            class: a.class,
+            informed: a.flags & F_INFORMED != 0,
+            budget: a.budget,
+            failed: a.failed,
+            fails: (a.barred & FAIL_COUNT) >> 6,
+            barred: a.barred,
+            bar_until: a.bar_until,
+            learned: true,
+        }
+    }
+}
 
 /// Per-scenario constants the decision needs, precomputed once.
 #[derive(Clone, Debug)]
@@ -19,17 +71,36 @@ pub struct Chooser {
     ln_pref: Vec<f64>,
     /// Destination country of each target slot.
     pub target_dest: Vec<Dest>,
+    /// Country of each target slot that is a border crossing: groups
+    /// already in that country do not make for it.
+    border_country: Vec<Option<Country>>,
+    /// Country of each place.
+    place_country: Vec<Country>,
+    /// Where people sent back from each place (a crossing) go (`NONE`: none set).
+    near_side: Vec<u32>,
+    /// Origin of each cohort.
+    origin: Vec<PlaceIx>,
     n_targets: usize,
     w_open: f64,
     w_dist: f64,
     w_cost: f64,
     w_risk: f64,
+    w_fail: f64,
+    w_bar: f64,
+    memory_trials: f64,
+    depart_elasticity: f64,
+    /// Departure factors (see [`Chooser::depart_factor`]):
+    /// `[((epoch * cohorts + cohort) << trait_bits | local class) * 2 + informed]`.
+    factor: Vec<f64>,
+    cohorts: usize,
+    trait_bits: usize,
     decide: Key,
     learn: Key,
 }
 
 impl Chooser {
-    /// Precomputes the decision constants.
+    /// Precomputes the decision constants and the departure prospects of
+    /// every cohort in every policy epoch.
     pub fn new(sc: &Scenario, book: &PolicyBook, seed: u64) -> Chooser {
         let n_targets = book.targets.len();
         let mut knows = Vec::with_capacity(sc.cohorts.len() * n_targets);
@@ -49,19 +120,121 @@ impl Chooser {
             .iter()
             .map(|&t| Dest::of(sc.places[t as usize].country).unwrap_or(Dest::MX))
             .collect();
+        let border_country = book
+            .targets
+            .iter()
+            .map(|&t| {
+                let p = &sc.places[t as usize];
+                (p.kind == PlaceKind::Crossing).then_some(p.country)
+            })
+            .collect();
         let b: &Behaviour = &sc.behaviour;
-        Chooser {
+        let mut ch = Chooser {
             knows,
             ln_pref,
             target_dest,
+            border_country,
+            place_country: sc.places.iter().map(|p| p.country).collect(),
+            near_side: sc.places.iter().map(|p| p.near_side.unwrap_or(NONE)).collect(),
+            origin: sc.cohorts.iter().map(|c| c.origin).collect(),
             n_targets,
             w_open: b.w_open,
             w_dist: b.w_dist,
             w_cost: b.w_cost,
             w_risk: b.w_risk,
+            w_fail: b.w_fail,
+            w_bar: b.w_bar,
+            memory_trials: b.memory_trials,
+            depart_elasticity: b.depart_elasticity,
+            factor: Vec::new(),
+            cohorts: sc.cohorts.len(),
+            trait_bits: book.classes.trait_bits(),
             decide: Key::new(seed, Stream::Decide),
             learn: Key::new(seed, Stream::Learn),
+        };
+        let value = ch.prospects(sc, book);
+        let per_epoch = sc.cohorts.len() << ch.trait_bits << 1;
+        ch.factor = value
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                let v0 = value[i % per_epoch.max(1)];
+                if v == f64::NEG_INFINITY {
+                    0.0
+                } else if v0 == f64::NEG_INFINITY || ch.depart_elasticity == 0.0 {
+                    1.0
+                } else {
+                    (ch.depart_elasticity * (v - v0)).exp()
+                }
+            })
+            .collect();
+        ch
+    }
+
+    /// The log-sum of exp(utility) over each cohort's candidates at its
+    /// origin, for every epoch, trait class of the cohort's nationality and
+    /// view (the expected value of its best option, up to a constant): no
+    /// memory, no bars, the claim points the cohort knows from the start,
+    /// budget not counted.
+    fn prospects(&self, sc: &Scenario, book: &PolicyBook) -> Vec<f64> {
+        let local = 1usize << self.trait_bits;
+        let mut out = Vec::with_capacity(book.epochs.len() * self.cohorts * local * 2);
+        for e in 0..book.epochs.len() as u16 {
+            for (ci, c) in sc.cohorts.iter().enumerate() {
+                let nat = book.classes.nat_group(c.nationality) as usize;
+                for k in 0..local {
+                    for informed in [false, true] {
+                        let class = ((nat << self.trait_bits) | k) as u16;
+                        out.push(self.prospect(sc, book, e, ci as u16, class, informed));
+                    }
+                }
+            }
         }
+        out
+    }
+
+    /// The factor on a group's chance of setting out: exp(ε · (V − V₀)),
+    /// where V is the value of its options in the epoch it perceives and V₀
+    /// at the start of the run, in the same view (0 when nothing is left to
+    /// make for; 1 when nothing was there at the start). A table lookup.
+    #[inline(always)]
+    pub fn depart_factor(&self, a: &Agent, perceived: u16) -> f64 {
+        let local = (a.class as usize) & ((1usize << self.trait_bits) - 1);
+        self.factor[((perceived as usize * self.cohorts + a.cohort as usize) << self.trait_bits | local) * 2
+            + (a.flags & F_INFORMED != 0) as usize]
+    }
+
+    /// The value of a cohort's options at its origin (log-sum of
+    /// exp(utility)) in an epoch, for a class and view: what the departure
+    /// factor compares.
+    pub fn prospect(
+        &self,
+        sc: &Scenario,
+        book: &PolicyBook,
+        epoch: u16,
+        cohort: u16,
+        class: u16,
+        informed: bool,
+    ) -> f64 {
+        let c = &sc.cohorts[cohort as usize];
+        let s = Situation {
+            id: 0,
+            place: c.origin,
+            cohort,
+            class,
+            informed,
+            budget: f32::INFINITY,
+            failed: u16::MAX,
+            fails: 0,
+            barred: 0,
+            bar_until: 0,
+            learned: false,
+        };
+        (0..self.n_targets)
+            .filter_map(|t| self.utility(&s, t, book, epoch, &[], 0))
+            .map(f64::exp)
+            .sum::<f64>()
+            .ln()
     }
 
     /// Whether the agent knows target slot `t`: from the start, or learned
@@ -70,65 +243,126 @@ impl Chooser {
     /// exponential threshold, which gives the same law as a daily learning
     /// draw without storing anything per agent.
     #[inline]
-    pub fn knows(&self, a: &Agent, t: usize, hazard: &[f64]) -> bool {
-        if self.knows[a.cohort as usize * self.n_targets + t] {
+    pub fn knows(&self, s: &Situation, t: usize, hazard: &[f64]) -> bool {
+        if self.knows[s.cohort as usize * self.n_targets + t] {
             return true;
         }
-        let h = hazard[t];
+        let h = if s.learned { hazard[t] } else { 0.0 };
         if h <= 0.0 {
             return false;
         }
-        let u = self.learn.uniform(a.id, t as u32);
+        let u = self.learn.uniform(s.id, t as u32);
         -(1.0 - u).ln() < h
     }
 
-    /// The utility of target slot `t` for an agent at its place, or `None`
-    /// if `t` is not a candidate (unknown, perceived closed, unreachable,
-    /// unaffordable, or not in a destination country).
+    /// Whether a group with cumulative word-of-mouth hazard `h` has heard
+    /// of its cohort's returns (the same hazard law, on its own threshold).
+    #[inline]
+    pub fn heard(&self, id: u32, h: f64) -> bool {
+        h > 0.0 && -(1.0 - self.learn.uniform(id, u32::MAX)).ln() < h
+    }
+
+    #[inline(always)]
+    fn cost(&self, p: &PathSums) -> f64 {
+        self.w_dist * p.km as f64 / 1000.0 + self.w_cost * p.cost_usd as f64 / 1000.0 + self.w_risk * p.risk as f64
+    }
+
+    /// The utility of target slot `t` for a group in situation `s`, or
+    /// `None` if `t` is not a candidate (not a destination, barred, a border
+    /// claim point on the group's own side, perceived closed, unreachable,
+    /// unaffordable, or unknown):
+    ///
+    /// `U = w_open·ln p − w_dist·km/1000 − w_cost·usd/1000 − w_risk·risk
+    ///      + ln pref − w_fail·(1 − p)·consequence`,
+    ///
+    /// where p is the perceived chance of getting in (openness at the door
+    /// × the chance of passing the crossings on the way, lowered by the
+    /// group's own failures at that door), and the consequence of failing
+    /// is the cost of the trip back from where failure sends the group plus
+    /// `w_bar` × the bar it brings.
+    ///
+    /// `perceived` is the epoch whose rules the group believes in (news
+    /// delay): it plans its routes by them too.
+    #[allow(clippy::too_many_arguments)]
     #[inline]
     pub fn utility(
         &self,
-        a: &Agent,
+        s: &Situation,
         t: usize,
-        perceived_open: f32,
         book: &PolicyBook,
-        epoch: u16,
+        perceived: u16,
         hazard: &[f64],
+        day: u32,
     ) -> Option<f64> {
-        let ln_pref = self.ln_pref[a.cohort as usize * 3 + self.target_dest[t] as usize];
-        if ln_pref == f64::NEG_INFINITY || perceived_open <= 0.0 {
+        let dest = self.target_dest[t];
+        let ln_pref = self.ln_pref[s.cohort as usize * 3 + dest as usize];
+        if ln_pref == f64::NEG_INFINITY || is_barred(s.barred, s.bar_until, dest, day) {
             return None;
         }
-        let path = book
-            .routing(epoch, a.class, a.flags & F_INFORMED != 0)
-            .path(t, a.place)?;
-        if path.cost_usd > a.budget {
+        let place = book.targets[t];
+        if self.border_country[t] == Some(self.place_country[s.place as usize]) && place != s.place {
             return None;
         }
-        if !self.knows(a, t, hazard) {
+        let open = book.openness(perceived, s.class, s.informed, t);
+        if open <= 0.0 {
             return None;
         }
-        Some(
-            self.w_open * (perceived_open as f64).ln()
-                - self.w_dist * path.km as f64 / 1000.0
-                - self.w_cost * path.cost_usd as f64 / 1000.0
-                - self.w_risk * path.risk as f64
-                + ln_pref,
-        )
+        let (pass, door) = book.reach(perceived, s.class, s.informed, t, s.place);
+        let mut p = open as f64 * pass as f64;
+        if t as u16 == s.failed && s.fails > 0 {
+            // The group's own failures at this door against what it
+            // perceives of the rules (a beta-binomial posterior mean).
+            let k = self.memory_trials;
+            p *= k / (k + s.fails as f64);
+        }
+        if p <= 0.0 {
+            return None;
+        }
+        let path = book.routing(perceived, s.class, s.informed).path(t, s.place)?;
+        if path.cost_usd > s.budget || !self.knows(s, t, hazard) {
+            return None;
+        }
+        let mut u = self.w_open * p.ln() - self.cost(&path) + ln_pref;
+        if self.w_fail > 0.0 && p < 1.0 {
+            let door = if pass < 1.0 { door } else { place };
+            u -= self.w_fail * (1.0 - p) * self.consequence(s, t, door, book, perceived);
+        }
+        Some(u)
+    }
+
+    /// What failing at `door` on the way to target slot `t` costs: the trip
+    /// from where the failure sends the group back to `t`, plus `w_bar` ×
+    /// the weight of the bar it brings.
+    fn consequence(&self, s: &Situation, t: usize, door: PlaceIx, book: &PolicyBook, epoch: u16) -> f64 {
+        let ret = book.return_at(epoch, s.class, door);
+        let to = match ret.map(|r| r.send) {
+            Some(SendBack::NearSide) => match self.near_side[door as usize] {
+                NONE => door,
+                n => n,
+            },
+            Some(SendBack::To(SendTo::Origin)) => self.origin[s.cohort as usize],
+            Some(SendBack::To(SendTo::Place(q))) => q,
+            // No rule sends people back from there (a door the group's own
+            // memory doubts): the trip from here is what it would lose.
+            None => s.place,
+        };
+        let trip = book
+            .routing(epoch, s.class, s.informed)
+            .path(t, to)
+            .map(|p| self.cost(&p))
+            .unwrap_or(0.0);
+        trip + self.w_bar * ret.map(|r| bar_weight(r.bar)).unwrap_or(0.0)
     }
 
     /// Chooses a target by the logit over candidates (Gumbel-max: the
     /// argmax of utility plus a standard Gumbel draw has exactly the logit
     /// shares). Returns the target's place, or `NONE` with no candidate.
-    ///
-    /// `perceived` is the epoch whose openness the agent believes in (news
-    /// delay); routes are those of `epoch`, the day's true one.
-    pub fn choose(&self, a: &Agent, day: u32, book: &PolicyBook, epoch: u16, perceived: u16, hazard: &[f64]) -> u32 {
+    pub fn choose(&self, a: &Agent, day: u32, book: &PolicyBook, perceived: u16, hazard: &[f64]) -> u32 {
+        let s = Situation::of(a);
         let mut draws = self.decide.draws(a.id, day);
         let mut best = (f64::NEG_INFINITY, NONE);
         for t in 0..self.n_targets {
-            let open = book.openness(perceived, a.class, a.flags & F_INFORMED != 0, t);
-            if let Some(u) = self.utility(a, t, open, book, epoch, hazard) {
+            if let Some(u) = self.utility(&s, t, book, perceived, hazard, day) {
                 let g = -(-(draws.uniform().max(f64::MIN_POSITIVE)).ln()).ln();
                 if u + g > best.0 {
                     best = (u + g, book.targets[t]);

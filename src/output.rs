@@ -7,7 +7,7 @@
 
 use crate::agents::{Agents, Event, State, N_EVENTS, N_STATES};
 use crate::engine::{Col, DayView, Recorder, RunResult, N_COLS};
-use crate::scenario::{Scenario, NONE};
+use crate::scenario::{Dest, Scenario, NONE};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -256,6 +256,8 @@ pub fn write_places(out: &mut OutDir, sc: &Scenario, daily: &[Vec<[u64; N_COLS]>
 pub struct TraceTable {
     f: TableFile,
     agents: Vec<u32>,
+    /// Claim points in target-slot order (the scenario's, read on the first day).
+    targets: Vec<u32>,
 }
 
 impl TraceTable {
@@ -263,12 +265,20 @@ impl TraceTable {
     /// same agents for the same scenario and seed).
     pub fn new(out: &OutDir, n: usize, agents: usize) -> Result<TraceTable, OutputError> {
         let mut f = out.file("trace.csv")?;
-        writeln!(f, "day,agent,cohort,state,place,route").map_err(io_err(Path::new("trace.csv")))?;
+        writeln!(
+            f,
+            "day,agent,cohort,state,place,route,target,informed,failed,failed_day,barred"
+        )
+        .map_err(io_err(Path::new("trace.csv")))?;
         let n = n.min(agents);
         let picked = (0..n)
             .map(|k| ((2 * k + 1) as u128 * agents as u128 / (2 * n) as u128) as u32)
             .collect();
-        Ok(TraceTable { f, agents: picked })
+        Ok(TraceTable {
+            f,
+            agents: picked,
+            targets: Vec::new(),
+        })
     }
 
     /// The finished file.
@@ -281,6 +291,9 @@ impl Recorder for TraceTable {
     fn day(&mut self, v: &DayView<'_>) -> io::Result<()> {
         let a: &Agents = v.agents;
         let sc = v.scenario;
+        if self.targets.is_empty() {
+            self.targets = sc.claim_points();
+        }
         for &i in &self.agents {
             let i = i as usize;
             let state = State::from_u8(a.state[i]);
@@ -291,15 +304,44 @@ impl Recorder for TraceTable {
                 _ if a.place[i] != NONE => (sc.places[a.place[i] as usize].id.as_str(), ""),
                 _ => ("", ""),
             };
+            // What the group is making for, whether it knows the rules, and
+            // its memory of failure: the door that failed it last, the day,
+            // and the countries that bar it.
+            let id = |p: u32| {
+                if p == NONE {
+                    ""
+                } else {
+                    sc.places[p as usize].id.as_str()
+                }
+            };
+            let target = if state.absorbing() { "" } else { id(a.target[i]) };
+            let failed = match a.failed[i] {
+                crate::agents::NO_DOOR => "",
+                s => id(self.targets.get(s as usize).copied().unwrap_or(NONE)),
+            };
+            let failed_day = match a.failed_day[i] {
+                crate::agents::NO_DAY => String::new(),
+                d => d.to_string(),
+            };
+            let barred: Vec<&str> = [("MX", Dest::MX), ("US", Dest::US), ("CA", Dest::CA)]
+                .into_iter()
+                .filter(|&(_, d)| crate::agents::is_barred(a.barred[i], a.bar_until[i], d, v.day))
+                .map(|(c, _)| c)
+                .collect();
             writeln!(
                 self.f,
-                "{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{}",
                 v.day,
                 i,
                 cohort,
                 state.name(),
                 place,
-                route
+                route,
+                target,
+                (a.flags[i] & crate::agents::F_INFORMED != 0) as u8,
+                failed,
+                failed_day,
+                barred.join("+")
             )?;
         }
         Ok(())

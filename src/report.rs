@@ -226,7 +226,9 @@ fn read(dir: &Path) -> Result<Data, ReportError> {
         d.comparison = rows;
         d.notes.push("Differences: mean of paired differences (variant − base) over replicates with the same seeds, with a 95 % confidence interval (t).".into());
     }
-    if d.arrivals.is_empty() && d.comparison.is_empty() {
+    // A run where nobody reached anywhere is still a run: only a folder
+    // without any of the tables is refused.
+    if summary.is_none() && single.is_none() && d.comparison.is_empty() {
         return Err(ReportError::Empty(dir.to_path_buf()));
     }
     Ok(d)
