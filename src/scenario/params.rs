@@ -280,4 +280,40 @@ mod tests {
             Err(ParamError::Unknown { .. })
         ));
     }
+
+    #[test]
+    fn the_failure_parameters_are_settable_by_path() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/all_levers.toml"))
+            .expect("fixture");
+        let mut sc = load_bytes(text.as_bytes(), std::path::Path::new("all.toml")).expect("loads");
+        for (path, v) in [
+            ("behaviour.w_fail", 4.0),
+            ("behaviour.w_bar", 1.5),
+            ("behaviour.memory_trials", 2.0),
+            ("behaviour.learn_at_door", 0.25),
+            ("behaviour.learn_per_return", 0.002),
+            ("behaviour.depart_elasticity", 0.5),
+            ("policy.title8.removal_rate", 0.3),
+            ("policy.title8.bar_days", 365.0),
+            ("population.flyers.claim_delay_days", 45.0),
+        ] {
+            set(&mut sc, path, v).expect("settable");
+            assert_eq!(get(&sc, path), Ok(v), "{path}");
+        }
+        // An STCA turnback bars for good until a number of days is set.
+        assert_eq!(get(&sc, "policy.stca_ports.bar_days"), Ok(f64::INFINITY));
+        set(&mut sc, "policy.stca_ports.bar_days", 0.0).expect("settable");
+        assert!(matches!(
+            sc.policies.iter().find(|p| p.id == "stca_ports").map(|p| &p.kind),
+            Some(PolicyKind::Stca { bar: Bar::None, .. })
+        ));
+        assert!(matches!(
+            set(&mut sc, "behaviour.learn_at_door", 1.5),
+            Err(ParamError::Range { .. })
+        ));
+        assert!(matches!(
+            set(&mut sc, "policy.title8.bar_days", -1.0),
+            Err(ParamError::Range { .. })
+        ));
+    }
 }
