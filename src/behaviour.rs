@@ -89,6 +89,10 @@ pub struct Chooser {
     w_bar: f64,
     memory_trials: f64,
     depart_elasticity: f64,
+    /// The consequence of failing at each target's own door, per (epoch,
+    /// class, view) as `PolicyBook::openness` (NaN: computed when needed —
+    /// a removal to the origin depends on the cohort).
+    door_cost: Vec<f64>,
     /// Departure factors (see [`Chooser::depart_factor`]):
     /// `[((epoch * cohorts + cohort) << trait_bits | local class) * 2 + informed]`.
     factor: Vec<f64>,
@@ -147,11 +151,13 @@ impl Chooser {
             memory_trials: b.memory_trials,
             depart_elasticity: b.depart_elasticity,
             factor: Vec::new(),
+            door_cost: Vec::new(),
             cohorts: sc.cohorts.len(),
             trait_bits: book.classes.trait_bits(),
             decide: Key::new(seed, Stream::Decide),
             learn: Key::new(seed, Stream::Learn),
         };
+        ch.door_cost = ch.door_costs(book);
         let value = ch.prospects(sc, book);
         let per_epoch = sc.cohorts.len() << ch.trait_bits << 1;
         ch.factor = value
@@ -169,6 +175,43 @@ impl Chooser {
             })
             .collect();
         ch
+    }
+
+    /// The consequence of failing at each claim point's own door, for every
+    /// view of every epoch and class (the common case of a choice: a port
+    /// under Title 42 or a removal), so that a decision reads it.
+    fn door_costs(&self, book: &PolicyBook) -> Vec<f64> {
+        let mut out = vec![f64::NAN; book.epochs.len() * book.classes.count * 2 * self.n_targets];
+        for e in 0..book.epochs.len() as u16 {
+            for class in 0..book.classes.count as u16 {
+                for informed in [false, true] {
+                    let base = book.view(e, class, informed) * self.n_targets;
+                    for t in 0..self.n_targets {
+                        let door = book.targets[t];
+                        match book.return_at(e, class, door).map(|r| r.send) {
+                            None | Some(SendBack::To(SendTo::Origin)) => {}
+                            Some(_) => {
+                                let s = Situation {
+                                    id: 0,
+                                    place: door,
+                                    cohort: 0,
+                                    class,
+                                    informed,
+                                    budget: f32::INFINITY,
+                                    failed: u16::MAX,
+                                    fails: 0,
+                                    barred: 0,
+                                    bar_until: 0,
+                                    learned: false,
+                                };
+                                out[base + t] = self.consequence(&s, t, door, book, e);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// The log-sum of exp(utility) over each cohort's candidates at its
@@ -324,8 +367,15 @@ impl Chooser {
         }
         let mut u = self.w_open * p.ln() - self.cost(&path) + ln_pref;
         if self.w_fail > 0.0 && p < 1.0 {
-            let door = if pass < 1.0 { door } else { place };
-            u -= self.w_fail * (1.0 - p) * self.consequence(s, t, door, book, perceived);
+            let c = if pass < 1.0 {
+                self.consequence(s, t, door, book, perceived)
+            } else {
+                match self.door_cost[book.view(perceived, s.class, s.informed) * self.n_targets + t] {
+                    c if c.is_nan() => self.consequence(s, t, place, book, perceived),
+                    c => c,
+                }
+            };
+            u -= self.w_fail * (1.0 - p) * c;
         }
         Some(u)
     }

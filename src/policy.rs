@@ -555,8 +555,10 @@ impl PolicyBook {
         self.epoch_of_day.get(d as usize).copied().unwrap_or(0)
     }
 
+    /// Index of an (epoch, class, view) in the per-view tables (×
+    /// `targets.len()` for a target's entry).
     #[inline(always)]
-    fn view(&self, epoch: u16, class: u16, informed: bool) -> usize {
+    pub fn view(&self, epoch: u16, class: u16, informed: bool) -> usize {
         (epoch as usize * self.classes.count + class as usize) * 2 + informed as usize
     }
 

@@ -649,8 +649,8 @@ impl Default for Behaviour {
             w_fail: 2.25,
             w_bar: 3.0,
             memory_trials: 3.0,
-            learn_at_door: 0.5,
-            learn_per_return: 0.0005,
+            learn_at_door: 0.11,
+            learn_per_return: 0.000065,
             depart_elasticity: 1.0,
         }
     }
