@@ -96,6 +96,9 @@ pub struct Chooser {
     /// Departure factors (see [`Chooser::depart_factor`]):
     /// `[((epoch * cohorts + cohort) << trait_bits | local class) * 2 + informed]`.
     factor: Vec<f64>,
+    /// Per cohort: the largest departure factor over epochs, classes and
+    /// views (a bound that lets a daily draw that cannot succeed stop early).
+    max_factor: Vec<f64>,
     cohorts: usize,
     trait_bits: usize,
     decide: Key,
@@ -151,6 +154,7 @@ impl Chooser {
             memory_trials: b.memory_trials,
             depart_elasticity: b.depart_elasticity,
             factor: Vec::new(),
+            max_factor: Vec::new(),
             door_cost: Vec::new(),
             cohorts: sc.cohorts.len(),
             trait_bits: book.classes.trait_bits(),
@@ -174,7 +178,24 @@ impl Chooser {
                 }
             })
             .collect();
+        let per_cohort = 1usize << ch.trait_bits << 1;
+        ch.max_factor = (0..sc.cohorts.len())
+            .map(|c| {
+                ch.factor
+                    .chunks(per_cohort.max(1))
+                    .skip(c)
+                    .step_by(sc.cohorts.len().max(1))
+                    .flat_map(|x| x.iter().copied())
+                    .fold(0.0f64, f64::max)
+            })
+            .collect();
         ch
+    }
+
+    /// The largest departure factor a group of `cohort` can have.
+    #[inline(always)]
+    pub fn max_depart_factor(&self, cohort: u16) -> f64 {
+        self.max_factor[cohort as usize]
     }
 
     /// The consequence of failing at each claim point's own door, for every

@@ -526,18 +526,37 @@ impl World<'_> {
         match a.state {
             State::NotDeparted => {
                 self.apply_pathway(d, a, acc);
-                self.hear(d, a);
-                let perceived = self.perceived(d, a);
                 // Deterrence: the chance of setting out scales with how
-                // the group's options look to it against the start of the run.
+                // the group's options look to it against the start of the
+                // run. Word of mouth is heard when the group is about to
+                // act on it: a daily draw that could not lead to a departure
+                // whatever the group heard costs no more than before.
                 let go = match a.timer {
                     DEPART_DAILY => {
                         let share = self.book.depart_share(d.epoch, a.cohort);
-                        share > 0.0
-                            && self.depart.uniform(a.id, d.day) < share * self.chooser.depart_factor(a, perceived)
+                        if share <= 0.0 {
+                            return;
+                        }
+                        let u = self.depart.uniform(a.id, d.day);
+                        if u >= share * self.chooser.max_depart_factor(a.cohort) {
+                            return;
+                        }
+                        let unheard = a.flags & F_HEARD == 0 && d.heard[a.cohort as usize] > 0.0;
+                        let mut bound = self.chooser.depart_factor(a, self.perceived(d, a));
+                        if unheard {
+                            let mut told = *a;
+                            told.flags |= F_INFORMED;
+                            bound = bound.max(self.chooser.depart_factor(&told, d.epoch));
+                        }
+                        if u >= share * bound {
+                            return;
+                        }
+                        self.hear(d, a);
+                        u < share * self.chooser.depart_factor(a, self.perceived(d, a))
                     }
                     t if t as u32 == d.day => {
-                        let f = self.chooser.depart_factor(a, perceived);
+                        self.hear(d, a);
+                        let f = self.chooser.depart_factor(a, self.perceived(d, a));
                         f >= 1.0 || self.depart.uniform(a.id, d.day) < f
                     }
                     _ => false,
@@ -545,6 +564,7 @@ impl World<'_> {
                 if !go {
                     return;
                 }
+                let perceived = self.perceived(d, a);
                 // It decides at home: a group whose best option is to claim
                 // where it lives, or that has none, stays at home.
                 let t = self.chooser.choose(a, d.day, &self.book, perceived, d.hazard);
@@ -665,8 +685,7 @@ impl World<'_> {
             }
             // At a place.
             acc.set_state(a, State::Waiting);
-            self.hear(d, a);
-            let perceived = self.perceived(d, a);
+            let mut perceived = self.perceived(d, a);
             let committed = a.appt != NO_DAY;
             // A group that is in the country of its claim and only waiting
             // out the days before it may claim there (having crossed unseen
@@ -682,6 +701,12 @@ impl World<'_> {
                     return;
                 }
                 decided = true;
+                // What the cohort says of its returns is taken in when the
+                // group decides.
+                if a.flags & F_HEARD == 0 {
+                    self.hear(d, a);
+                    perceived = self.perceived(d, a);
+                }
                 self.decide(d, a, perceived, acc);
                 if a.state.absorbing() {
                     return;
