@@ -443,3 +443,104 @@ impl Chooser {
         best.1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::Graph;
+    use crate::scenario::load_bytes;
+
+    /// The corridor fixture with Hondurans in Monterrey and Title 42 at
+    /// `rate`, with `w_fail`.
+    fn book_for(w_fail: f64, rate: f64) -> (Scenario, PolicyBook) {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/corridor.toml"))
+            .expect("fixture")
+            .replace("BEHAVIOUR", &format!("w_fail = {w_fail}"))
+            .replace(
+                "REST",
+                &format!(
+                    "[[population]]\nid = \"h\"\norigin = \"monterrey\"\nnationality = \"HN\"\npeople = 10\n\
+                     destinations = {{ US = 1.0 }}\ndepart = 2025-01-01\n\
+                     \n[[policy]]\nid = \"t42\"\nkind = \"title42\"\nborder = \"MX-US\"\nexpulsion_rate = {rate}\n"
+                ),
+            );
+        let sc = load_bytes(text.as_bytes(), std::path::Path::new("c.toml")).expect("loads");
+        let book = PolicyBook::new(&sc, &Graph::new(&sc));
+        (sc, book)
+    }
+
+    fn at_monterrey(sc: &Scenario, failed: u16, fails: u8) -> Situation {
+        Situation {
+            id: 1,
+            place: sc.place_index["monterrey"],
+            cohort: 0,
+            class: 0,
+            informed: true,
+            budget: f32::INFINITY,
+            failed,
+            fails,
+            barred: 0,
+            bar_until: 0,
+            learned: false,
+        }
+    }
+
+    #[test]
+    fn the_cost_of_failure_is_w_fail_times_the_chance_of_failing_times_the_trip_back() {
+        let (sc, book) = book_for(2.0, 0.4);
+        let (_, book0) = book_for(0.0, 0.4);
+        let ch = Chooser::new(&sc, &book, 1);
+        let (sc0, _) = book_for(0.0, 0.4);
+        let ch0 = Chooser::new(&sc0, &book0, 1);
+        let laredo = book.slot_of[sc.place_index["laredo"] as usize] as usize;
+        let s = at_monterrey(&sc, u16::MAX, 0);
+        let u = ch.utility(&s, laredo, &book, 0, &[], 0).expect("a candidate");
+        let u0 = ch0.utility(&s, laredo, &book0, 0, &[], 0).expect("a candidate");
+        // Expelled at Laredo, the group is sent to Nuevo Laredo: the trip
+        // back is Nuevo Laredo → Laredo, in the same units as the path.
+        let back = book
+            .routing(0, 0, true)
+            .path(laredo, sc.place_index["nuevo_laredo"])
+            .expect("a path");
+        let trip = back.km as f64 / 1000.0 + back.cost_usd as f64 / 1000.0 + 5.0 * back.risk as f64;
+        // Without it, the utility is ln(1 − rate) less the path's cost.
+        let there = book.routing(0, 0, true).path(laredo, s.place).expect("a path");
+        let cost = there.km as f64 / 1000.0 + there.cost_usd as f64 / 1000.0 + 5.0 * there.risk as f64;
+        // (Openness is kept in f32: 1e-6 is its precision.)
+        assert!(
+            (u0 - (0.6f64.ln() - cost)).abs() < 1e-6,
+            "U = {u0}, cost {cost}, {there:?}"
+        );
+        assert!(
+            ((u0 - u) - 2.0 * 0.4 * trip).abs() < 1e-6,
+            "U(w_fail = 0) − U(w_fail = 2) = {} = 2 × 0.4 × {trip}",
+            u0 - u
+        );
+        // Title 42 carried no bar: no w_bar term.
+        assert_eq!(
+            book.return_at(0, 0, sc.place_index["laredo"]).map(|r| r.bar),
+            Some(crate::scenario::Bar::None)
+        );
+    }
+
+    #[test]
+    fn failures_at_a_door_lower_its_perceived_chance_as_a_beta_posterior() {
+        let (sc, book) = book_for(0.0, 0.4);
+        let ch = Chooser::new(&sc, &book, 1);
+        let laredo = book.slot_of[sc.place_index["laredo"] as usize] as usize;
+        let fresh = ch
+            .utility(&at_monterrey(&sc, u16::MAX, 0), laredo, &book, 0, &[], 0)
+            .expect("candidate");
+        for n in 1..=3u8 {
+            let u = ch
+                .utility(&at_monterrey(&sc, laredo as u16, n), laredo, &book, 0, &[], 0)
+                .expect("candidate");
+            // p × k/(k + n), k = memory_trials = 3: ln of it, times w_open = 1.
+            let expect = (3.0 / (3.0 + n as f64)).ln();
+            assert!((u - fresh - expect).abs() < 1e-9, "n = {n}: {} vs {expect}", u - fresh);
+        }
+        // A failure remembered at another door leaves this one alone.
+        let other = at_monterrey(&sc, (laredo as u16) + 1, 3);
+        assert_eq!(ch.utility(&other, laredo, &book, 0, &[], 0), Some(fresh));
+    }
+}

@@ -703,3 +703,41 @@ expulsion_rate = 0.6
         place_sum(&remembering, "laredo", "expelled", 0..=0)
     );
 }
+
+#[test]
+fn the_trace_shows_the_door_that_failed_the_day_and_the_bar() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let p = write(
+        tmp.path(),
+        "t.toml",
+        &corridor(PLAIN, &format!("{UNINFORMED}{STCA_PORTS}")),
+    );
+    let out = tmp.path().join("t");
+    run(&p, &out, &["--trace", "50"]);
+    let text = std::fs::read_to_string(out.join("trace.csv")).expect("trace.csv");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("day,agent,cohort,state,place,route,target,informed,failed,failed_day,barred")
+    );
+    // An uninformed group turned back at Lacolle on day d: from then on its
+    // rows name the claim point it was making for, the day, and Canada's
+    // bar, and it knows the rules.
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let failed: Vec<&Vec<&str>> = rows.iter().filter(|r| !r[8].is_empty()).collect();
+    assert!(!failed.is_empty(), "someone is turned back");
+    for r in &failed {
+        // The claim point it was making for: the port, or Montreal beyond it.
+        assert!(["lacolle", "montreal"].contains(&r[8]), "the door: {r:?}");
+        assert_eq!(r[10], "CA", "barred from Canada: {r:?}");
+        assert_eq!(r[7], "1", "it knows the rules now: {r:?}");
+        assert!(r[9].parse::<u32>().expect("a day") <= r[0].parse::<u32>().expect("a day"));
+    }
+    // Before its failure, the same group's rows are blank there.
+    let agent = failed[0][1];
+    let day: u32 = failed[0][9].parse().expect("day");
+    assert!(rows
+        .iter()
+        .filter(|r| r[1] == agent && r[0].parse::<u32>().expect("day") < day)
+        .all(|r| r[8].is_empty() && r[10].is_empty()));
+}
