@@ -193,7 +193,8 @@ pub struct Agents {
     pub state: Vec<u8>,
     /// People in the group.
     pub size: Vec<u8>,
-    /// News delay, days.
+    /// News delay, days: 0 once the group has learned the rules at a
+    /// border's near side or by word of mouth (it then keeps up with them).
     pub delay: Vec<u8>,
     /// Flags (`F_*`).
     pub flags: Vec<u8>,
@@ -203,12 +204,10 @@ pub struct Agents {
     /// was last turned back, expelled, removed or intercepted (a target
     /// slot; [`NO_DOOR`]: never).
     pub failed: Vec<u16>,
-    /// The day of that failure (`NO_DAY`: never).
+    /// The day of that failure (`NO_DAY`: never): being sent back is news,
+    /// so from the next day the group perceives the rules in force then,
+    /// whatever its news delay.
     pub failed_day: Vec<u16>,
-    /// The group perceives the rules in force on this day or later, whatever
-    /// its news delay (set by a return, by learning at a border's near side
-    /// and by word of mouth; `NO_DAY`: never).
-    pub news_day: Vec<u16>,
     /// Countries that bar the group from claiming, which of those bars are
     /// temporary, and the failures at `failed` ([`BARRED`],
     /// [`BAR_TEMPORARY`], [`FAIL_COUNT`]).
@@ -218,8 +217,7 @@ pub struct Agents {
 }
 
 /// Bytes of column storage per agent, all columns told.
-pub const BYTES_PER_AGENT: usize =
-    4 + 4 + 4 + 4 + 4 + 2 + 2 + 2 + 2 + 2 + 2 + 2 + 1 + 1 + 1 + 1 + 1 + 2 + 2 + 2 + 1 + 2;
+pub const BYTES_PER_AGENT: usize = 4 + 4 + 4 + 4 + 4 + 2 + 2 + 2 + 2 + 2 + 2 + 2 + 1 + 1 + 1 + 1 + 1 + 2 + 2 + 1 + 2;
 
 /// "No day" in u16 day columns.
 pub const NO_DAY: u16 = u16::MAX;
@@ -262,7 +260,6 @@ impl Agents {
         self.seen.reserve_exact(n);
         self.failed.reserve_exact(n);
         self.failed_day.reserve_exact(n);
-        self.news_day.reserve_exact(n);
         self.barred.reserve_exact(n);
         self.bar_until.reserve_exact(n);
     }
@@ -287,12 +284,11 @@ impl Agents {
         let mut seen = self.seen.chunks_mut(n);
         let mut failed = self.failed.chunks_mut(n);
         let mut failed_day = self.failed_day.chunks_mut(n);
-        let mut news_day = self.news_day.chunks_mut(n);
         let mut barred = self.barred.chunks_mut(n);
         let mut bar_until = self.bar_until.chunks_mut(n);
         let mut cohort = self.cohort.chunks(n);
         let mut size = self.size.chunks(n);
-        let mut delay = self.delay.chunks(n);
+        let mut delay = self.delay.chunks_mut(n);
         let mut base = 0u32;
         while let (
             Some(place),
@@ -337,13 +333,9 @@ impl Agents {
             else {
                 break;
             };
-            let (Some(failed), Some(failed_day), Some(news_day), Some(barred), Some(bar_until)) = (
-                failed.next(),
-                failed_day.next(),
-                news_day.next(),
-                barred.next(),
-                bar_until.next(),
-            ) else {
+            let (Some(failed), Some(failed_day), Some(barred), Some(bar_until)) =
+                (failed.next(), failed_day.next(), barred.next(), bar_until.next())
+            else {
                 break;
             };
             let len = place.len() as u32;
@@ -365,7 +357,6 @@ impl Agents {
                 seen,
                 failed,
                 failed_day,
-                news_day,
                 barred,
                 bar_until,
                 cohort,
@@ -415,8 +406,6 @@ pub struct ChunkMut<'a> {
     #[allow(missing_docs)]
     pub failed_day: &'a mut [u16],
     #[allow(missing_docs)]
-    pub news_day: &'a mut [u16],
-    #[allow(missing_docs)]
     pub barred: &'a mut [u8],
     #[allow(missing_docs)]
     pub bar_until: &'a mut [u16],
@@ -425,7 +414,7 @@ pub struct ChunkMut<'a> {
     #[allow(missing_docs)]
     pub size: &'a [u8],
     #[allow(missing_docs)]
-    pub delay: &'a [u8],
+    pub delay: &'a mut [u8],
 }
 
 /// One agent's mutable fields, copied out of the columns for a day's work
@@ -467,8 +456,6 @@ pub struct Agent {
     pub failed: u16,
     /// See [`Agents::failed_day`].
     pub failed_day: u16,
-    /// See [`Agents::news_day`].
-    pub news_day: u16,
     /// See [`Agents::barred`].
     pub barred: u8,
     /// See [`Agents::bar_until`].
@@ -505,7 +492,6 @@ macro_rules! load_store {
                     seen: self.seen[i],
                     failed: self.failed[i],
                     failed_day: self.failed_day[i],
-                    news_day: self.news_day[i],
                     barred: self.barred[i],
                     bar_until: self.bar_until[i],
                     cohort: self.cohort[i],
@@ -533,7 +519,7 @@ macro_rules! load_store {
                 self.seen[i] = a.seen;
                 self.failed[i] = a.failed;
                 self.failed_day[i] = a.failed_day;
-                self.news_day[i] = a.news_day;
+                self.delay[i] = a.delay;
                 self.barred[i] = a.barred;
                 self.bar_until[i] = a.bar_until;
             }
@@ -689,7 +675,6 @@ fn build_cohort(
         a.seen.push(0);
         a.failed.push(NO_DOOR);
         a.failed_day.push(NO_DAY);
-        a.news_day.push(NO_DAY);
         a.barred.push(0);
         a.bar_until.push(0);
     }

@@ -598,13 +598,13 @@ impl World<'_> {
     }
 
     /// The epoch whose rules a group perceives today: the one in force
-    /// `delay` days ago, or later if news reached it since (a return, the
-    /// border's near side, word of mouth).
+    /// `delay` days ago, or, from the day after it was sent back, the one in
+    /// force then (being sent back is news).
     #[inline(always)]
     fn perceived(&self, d: &DayCtx, a: &Agent) -> u16 {
         let mut seen = d.day as i64 - a.delay as i64;
-        if a.news_day != NO_DAY {
-            seen = seen.max((a.news_day as u32).min(d.day) as i64);
+        if a.failed_day != NO_DAY {
+            seen = seen.max((a.failed_day as u32 + 1).min(d.day) as i64);
         }
         self.book.epoch(seen)
     }
@@ -620,20 +620,21 @@ impl World<'_> {
         let h = d.heard[a.cohort as usize];
         if h > 0.0 && self.chooser.heard(a.id, h) {
             a.flags |= F_HEARD;
-            self.learn_rules(d, a);
+            self.learn_rules(a);
         }
     }
 
-    /// The group learns the rules in force today.
+    /// The group learns the rules in force today, and keeps up with them
+    /// from then on (its news delay falls to 0: it is at the border, or in
+    /// touch with those who were).
     #[inline]
-    fn learn_rules(&self, d: &DayCtx, a: &mut Agent) {
+    fn learn_rules(&self, a: &mut Agent) {
         if a.flags & F_INFORMED == 0 {
+            // It now decides by other rules (a change of the epoch it
+            // perceives is a trigger of its own).
             a.flags |= F_INFORMED | F_DECIDE;
         }
-        let today = d.day.min(NO_DAY as u32 - 1) as u16;
-        if a.news_day == NO_DAY || a.news_day < today {
-            a.news_day = today;
-        }
+        a.delay = 0;
     }
 
     /// A group at home or waiting at a place where a lawful pathway is
@@ -816,7 +817,7 @@ impl World<'_> {
         if self.at_door[x as usize] && self.learn_at_door > 0.0 {
             let stale = a.flags & F_INFORMED == 0 || self.perceived(d, a) != d.epoch;
             if stale && self.word.uniform(a.id, d.day ^ (x << 16)) < self.learn_at_door {
-                self.learn_rules(d, a);
+                self.learn_rules(a);
             }
         }
         if place.kind == PlaceKind::Crossing && x != a.target && entering {
@@ -932,11 +933,7 @@ impl World<'_> {
         };
         a.failed = door;
         a.barred = (a.barred & !FAIL_COUNT) | (count << 6);
-        let today = d.day.min(NO_DAY as u32 - 2) as u16;
-        a.failed_day = today;
-        if a.news_day == NO_DAY || a.news_day <= today {
-            a.news_day = today + 1;
-        }
+        a.failed_day = d.day.min(NO_DAY as u32 - 2) as u16;
         if let Some(dest) = Dest::of(self.sc.places[x as usize].country) {
             let bit = 1u8 << dest as u8;
             let forever = a.barred & bit != 0 && a.barred & (bit << 3) == 0;
