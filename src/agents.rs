@@ -6,7 +6,7 @@
 //! `behaviour`.
 
 use crate::rng::{Key, Stream};
-use crate::scenario::{Budget, Cohort, CohortIx, Departure, Scenario, Trait, NONE};
+use crate::scenario::{Budget, Cohort, CohortIx, Departure, Dest, Scenario, Trait, NONE};
 use rand::RngExt;
 use rand_distr::{Distribution, LogNormal};
 
@@ -95,14 +95,23 @@ pub enum Event {
     Intercepted = 2,
     /// Detected crossing between ports.
     Detected = 3,
+    /// Removed (a `removal`: Title 8 expedited removal, or Canada's returns
+    /// of March 2020).
+    Removed = 4,
 }
 
 /// Number of events.
-pub const N_EVENTS: usize = 4;
+pub const N_EVENTS: usize = 5;
 
 impl Event {
     /// Every event, in table order.
-    pub const ALL: [Event; N_EVENTS] = [Event::TurnedBack, Event::Expelled, Event::Intercepted, Event::Detected];
+    pub const ALL: [Event; N_EVENTS] = [
+        Event::TurnedBack,
+        Event::Expelled,
+        Event::Intercepted,
+        Event::Detected,
+        Event::Removed,
+    ];
 
     /// Name in tables.
     pub fn name(self) -> &'static str {
@@ -111,6 +120,7 @@ impl Event {
             Event::Expelled => "expelled",
             Event::Intercepted => "intercepted",
             Event::Detected => "detected",
+            Event::Removed => "removed",
         }
     }
 }
@@ -126,6 +136,29 @@ pub const F_DECIDE: u8 = 1 << 0;
 pub const F_INFORMED: u8 = 1 << 1;
 /// Flag: waiting for papers at a documents place.
 pub const F_PAPERS: u8 = 1 << 2;
+/// Flag: entered its current country lawfully as a visitor (by air); an
+/// inland claim waits `claim_delay_days` from `mark`.
+pub const F_VISITOR: u8 = 1 << 3;
+/// Flag: has heard, by word of mouth, of returns of its own cohort (it then
+/// knows the rules in force on that day).
+pub const F_HEARD: u8 = 1 << 4;
+
+/// `failed` of a group that has not failed anywhere.
+pub const NO_DOOR: u16 = u16::MAX;
+/// Bits of `barred` that say which countries bar the group ([`Dest`] order).
+pub const BARRED: u8 = 0b0000_0111;
+/// Bits of `barred` that say which of those bars end on `bar_until`
+/// (shifted by 3); the others are for good.
+pub const BAR_TEMPORARY: u8 = 0b0011_1000;
+/// Bits of `barred` that count the failures at `failed` (0–3, saturating).
+pub const FAIL_COUNT: u8 = 0b1100_0000;
+
+/// Whether a group with `barred` and `bar_until` is barred from `d` on `day`.
+#[inline(always)]
+pub fn is_barred(barred: u8, bar_until: u16, d: Dest, day: u32) -> bool {
+    let bit = 1u8 << d as u8;
+    barred & bit != 0 && (barred & (bit << 3) == 0 || day < bar_until as u32)
+}
 
 /// The agent columns. Index = agent id, stable for a scenario and seed
 /// whatever the policies (variants re-run the same agents).
@@ -160,16 +193,31 @@ pub struct Agents {
     pub state: Vec<u8>,
     /// People in the group.
     pub size: Vec<u8>,
-    /// News delay, days.
+    /// News delay, days: 0 once the group has learned the rules at a
+    /// border's near side or by word of mouth (it then keeps up with them).
     pub delay: Vec<u8>,
     /// Flags (`F_*`).
     pub flags: Vec<u8>,
     /// Events this group has had (bit per [`Event`]), for counting distinct people.
     pub seen: Vec<u8>,
+    /// Memory of failure: the claim point the group was making for when it
+    /// was last turned back, expelled, removed or intercepted (a target
+    /// slot; [`NO_DOOR`]: never).
+    pub failed: Vec<u16>,
+    /// The day of that failure (`NO_DAY`: never): being sent back is news,
+    /// so from the next day the group perceives the rules in force then,
+    /// whatever its news delay.
+    pub failed_day: Vec<u16>,
+    /// Countries that bar the group from claiming, which of those bars are
+    /// temporary, and the failures at `failed` ([`BARRED`],
+    /// [`BAR_TEMPORARY`], [`FAIL_COUNT`]).
+    pub barred: Vec<u8>,
+    /// Last day of the group's temporary bars.
+    pub bar_until: Vec<u16>,
 }
 
 /// Bytes of column storage per agent, all columns told.
-pub const BYTES_PER_AGENT: usize = 4 + 4 + 4 + 4 + 4 + 2 + 2 + 2 + 2 + 2 + 2 + 2 + 1 + 1 + 1 + 1 + 1;
+pub const BYTES_PER_AGENT: usize = 4 + 4 + 4 + 4 + 4 + 2 + 2 + 2 + 2 + 2 + 2 + 2 + 1 + 1 + 1 + 1 + 1 + 2 + 2 + 1 + 2;
 
 /// "No day" in u16 day columns.
 pub const NO_DAY: u16 = u16::MAX;
@@ -210,6 +258,10 @@ impl Agents {
         self.delay.reserve_exact(n);
         self.flags.reserve_exact(n);
         self.seen.reserve_exact(n);
+        self.failed.reserve_exact(n);
+        self.failed_day.reserve_exact(n);
+        self.barred.reserve_exact(n);
+        self.bar_until.reserve_exact(n);
     }
 
     /// Splits the columns into chunks of `n` agents for parallel work. The
@@ -230,9 +282,13 @@ impl Agents {
         let mut state = self.state.chunks_mut(n);
         let mut flags = self.flags.chunks_mut(n);
         let mut seen = self.seen.chunks_mut(n);
+        let mut failed = self.failed.chunks_mut(n);
+        let mut failed_day = self.failed_day.chunks_mut(n);
+        let mut barred = self.barred.chunks_mut(n);
+        let mut bar_until = self.bar_until.chunks_mut(n);
         let mut cohort = self.cohort.chunks(n);
         let mut size = self.size.chunks(n);
-        let mut delay = self.delay.chunks(n);
+        let mut delay = self.delay.chunks_mut(n);
         let mut base = 0u32;
         while let (
             Some(place),
@@ -277,6 +333,11 @@ impl Agents {
             else {
                 break;
             };
+            let (Some(failed), Some(failed_day), Some(barred), Some(bar_until)) =
+                (failed.next(), failed_day.next(), barred.next(), bar_until.next())
+            else {
+                break;
+            };
             let len = place.len() as u32;
             out.push(ChunkMut {
                 base,
@@ -294,6 +355,10 @@ impl Agents {
                 state,
                 flags,
                 seen,
+                failed,
+                failed_day,
+                barred,
+                bar_until,
                 cohort,
                 size,
                 delay,
@@ -337,11 +402,19 @@ pub struct ChunkMut<'a> {
     #[allow(missing_docs)]
     pub seen: &'a mut [u8],
     #[allow(missing_docs)]
+    pub failed: &'a mut [u16],
+    #[allow(missing_docs)]
+    pub failed_day: &'a mut [u16],
+    #[allow(missing_docs)]
+    pub barred: &'a mut [u8],
+    #[allow(missing_docs)]
+    pub bar_until: &'a mut [u16],
+    #[allow(missing_docs)]
     pub cohort: &'a [CohortIx],
     #[allow(missing_docs)]
     pub size: &'a [u8],
     #[allow(missing_docs)]
-    pub delay: &'a [u8],
+    pub delay: &'a mut [u8],
 }
 
 /// One agent's mutable fields, copied out of the columns for a day's work
@@ -379,6 +452,14 @@ pub struct Agent {
     pub flags: u8,
     /// See [`Agents::seen`].
     pub seen: u8,
+    /// See [`Agents::failed`].
+    pub failed: u16,
+    /// See [`Agents::failed_day`].
+    pub failed_day: u16,
+    /// See [`Agents::barred`].
+    pub barred: u8,
+    /// See [`Agents::bar_until`].
+    pub bar_until: u16,
     /// See [`Agents::cohort`].
     pub cohort: CohortIx,
     /// See [`Agents::size`].
@@ -409,6 +490,10 @@ macro_rules! load_store {
                     state: State::from_u8(self.state[i]),
                     flags: self.flags[i],
                     seen: self.seen[i],
+                    failed: self.failed[i],
+                    failed_day: self.failed_day[i],
+                    barred: self.barred[i],
+                    bar_until: self.bar_until[i],
                     cohort: self.cohort[i],
                     size: self.size[i],
                     delay: self.delay[i],
@@ -432,6 +517,11 @@ macro_rules! load_store {
                 self.state[i] = a.state as u8;
                 self.flags[i] = a.flags;
                 self.seen[i] = a.seen;
+                self.failed[i] = a.failed;
+                self.failed_day[i] = a.failed_day;
+                self.delay[i] = a.delay;
+                self.barred[i] = a.barred;
+                self.bar_until[i] = a.bar_until;
             }
         }
     };
@@ -583,6 +673,10 @@ fn build_cohort(
         a.delay.push(delay);
         a.flags.push(if informed { F_DECIDE | F_INFORMED } else { F_DECIDE });
         a.seen.push(0);
+        a.failed.push(NO_DOOR);
+        a.failed_day.push(NO_DAY);
+        a.barred.push(0);
+        a.bar_until.push(0);
     }
 }
 

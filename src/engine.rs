@@ -9,13 +9,16 @@
 //! cohorts every day, checked against counters kept from transitions.
 
 use crate::agents::{
-    self, Agent, Agents, Event, State, DEPART_DAILY, F_DECIDE, F_INFORMED, F_PAPERS, NO_DAY, N_EVENTS, N_STATES,
+    self, Agent, Agents, Event, State, BARRED, BAR_TEMPORARY, DEPART_DAILY, DEPART_NEVER, FAIL_COUNT, F_DECIDE,
+    F_HEARD, F_INFORMED, F_PAPERS, F_VISITOR, NO_DAY, NO_DOOR, N_EVENTS, N_STATES,
 };
 use crate::behaviour::Chooser;
 use crate::graph::Graph;
-use crate::policy::{PolicyBook, PAPERS_BIT0};
+use crate::policy::{PolicyBook, Return, PAPERS_BIT0};
 use crate::rng::{Key, Stream};
-use crate::scenario::{Leg, NoTarget, PlaceIx, PolicyKind, Scenario, SendTo, NONE};
+use crate::scenario::{
+    Bar, Dest, Leg, Mode, NoTarget, PlaceIx, PlaceKind, PolicyKind, Scenario, SendBack, SendTo, NONE,
+};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use std::time::Instant;
@@ -39,10 +42,12 @@ pub enum Col {
     Intercepted = 6,
     /// People detected there (enforcement).
     Detected = 7,
+    /// People removed there (removal).
+    Removed = 8,
 }
 
 /// Number of place columns.
-pub const N_COLS: usize = 8;
+pub const N_COLS: usize = 9;
 
 impl Col {
     /// Every column, in table order.
@@ -55,6 +60,7 @@ impl Col {
         Col::Expelled,
         Col::Intercepted,
         Col::Detected,
+        Col::Removed,
     ];
     /// Name in tables.
     pub fn name(self) -> &'static str {
@@ -67,6 +73,7 @@ impl Col {
             "expelled",
             "intercepted",
             "detected",
+            "removed",
         ][self as usize]
     }
 }
@@ -173,7 +180,13 @@ struct World<'s> {
     claims_per_day: Vec<u64>,
     /// Where people sent back from a crossing go (`NONE`: nowhere set).
     near_side: Vec<u32>,
+    /// Whether each place is the near side of some crossing (where groups
+    /// may learn the rules, `learn_at_door`).
+    at_door: Vec<bool>,
     origin: Vec<PlaceIx>,
+    /// Per cohort: days a visitor waits before claiming inland.
+    claim_delay: Vec<u32>,
+    learn_at_door: f64,
     /// Nationality group of each cohort (for recomputing classes).
     nat: Vec<u16>,
     buckets: Buckets,
@@ -187,6 +200,7 @@ struct World<'s> {
     event: Key,
     event_b: Key,
     harm: Key,
+    word: Key,
 }
 
 /// One day's context.
@@ -194,6 +208,8 @@ struct DayCtx<'a> {
     day: u32,
     epoch: u16,
     hazard: &'a [f64],
+    /// Per cohort: the cumulative hazard of hearing of its returns.
+    heard: &'a [f64],
     /// Per request bucket, the most requests worth keeping (`u64::MAX`: all).
     caps: &'a [u64],
 }
@@ -510,15 +526,58 @@ impl World<'_> {
         match a.state {
             State::NotDeparted => {
                 self.apply_pathway(d, a, acc);
+                // Deterrence: the chance of setting out scales with how
+                // the group's options look to it against the start of the
+                // run. Word of mouth is heard when the group is about to
+                // act on it: a daily draw that could not lead to a departure
+                // whatever the group heard costs no more than before.
                 let go = match a.timer {
-                    DEPART_DAILY => self.depart.uniform(a.id, d.day) < self.book.depart_share(d.epoch, a.cohort),
-                    t => t as u32 == d.day,
+                    DEPART_DAILY => {
+                        let share = self.book.depart_share(d.epoch, a.cohort);
+                        if share <= 0.0 {
+                            return;
+                        }
+                        let u = self.depart.uniform(a.id, d.day);
+                        if u >= share * self.chooser.max_depart_factor(a.cohort) {
+                            return;
+                        }
+                        let unheard = a.flags & F_HEARD == 0 && d.heard[a.cohort as usize] > 0.0;
+                        let mut bound = self.chooser.depart_factor(a, self.perceived(d, a));
+                        if unheard {
+                            let mut told = *a;
+                            told.flags |= F_INFORMED;
+                            bound = bound.max(self.chooser.depart_factor(&told, d.epoch));
+                        }
+                        if u >= share * bound {
+                            return;
+                        }
+                        self.hear(d, a);
+                        u < share * self.chooser.depart_factor(a, self.perceived(d, a))
+                    }
+                    t if t as u32 == d.day => {
+                        self.hear(d, a);
+                        let f = self.chooser.depart_factor(a, self.perceived(d, a));
+                        f >= 1.0 || self.depart.uniform(a.id, d.day) < f
+                    }
+                    _ => false,
                 };
                 if !go {
                     return;
                 }
+                let perceived = self.perceived(d, a);
+                // It decides at home: a group whose best option is to claim
+                // where it lives, or that has none, stays at home.
+                let t = self.chooser.choose(a, d.day, &self.book, perceived, d.hazard);
+                if t == NONE || t == a.place {
+                    if a.timer != DEPART_DAILY {
+                        a.timer = DEPART_NEVER;
+                    }
+                    return;
+                }
                 acc.set_state(a, State::Waiting);
-                a.flags |= F_DECIDE;
+                a.target = t;
+                a.epoch_seen = perceived;
+                a.flags &= !F_DECIDE;
                 a.timer = 0;
             }
             State::Waiting => {
@@ -536,6 +595,46 @@ impl World<'_> {
             _ => return,
         }
         self.travel(d, a, 1.0, acc, Phase::A);
+    }
+
+    /// The epoch whose rules a group perceives today: the one in force
+    /// `delay` days ago, or, from the day after it was sent back, the one in
+    /// force then (being sent back is news).
+    #[inline(always)]
+    fn perceived(&self, d: &DayCtx, a: &Agent) -> u16 {
+        let mut seen = d.day as i64 - a.delay as i64;
+        if a.failed_day != NO_DAY {
+            seen = seen.max((a.failed_day as u32 + 1).min(d.day) as i64);
+        }
+        self.book.epoch(seen)
+    }
+
+    /// Word of mouth: a group that has not yet heard of its cohort's
+    /// returns hears of them once the cohort's cumulative hazard passes its
+    /// own threshold, and then knows the rules in force that day.
+    #[inline(always)]
+    fn hear(&self, d: &DayCtx, a: &mut Agent) {
+        if a.flags & F_HEARD != 0 {
+            return;
+        }
+        let h = d.heard[a.cohort as usize];
+        if h > 0.0 && self.chooser.heard(a.id, h) {
+            a.flags |= F_HEARD;
+            self.learn_rules(a);
+        }
+    }
+
+    /// The group learns the rules in force today, and keeps up with them
+    /// from then on (its news delay falls to 0: it is at the border, or in
+    /// touch with those who were).
+    #[inline]
+    fn learn_rules(&self, a: &mut Agent) {
+        if a.flags & F_INFORMED == 0 {
+            // It now decides by other rules (a change of the epoch it
+            // perceives is a trigger of its own).
+            a.flags |= F_INFORMED | F_DECIDE;
+        }
+        a.delay = 0;
     }
 
     /// A group at home or waiting at a place where a lawful pathway is
@@ -587,17 +686,28 @@ impl World<'_> {
             }
             // At a place.
             acc.set_state(a, State::Waiting);
-            let perceived = self.book.epoch(d.day as i64 - a.delay as i64);
+            let mut perceived = self.perceived(d, a);
             let committed = a.appt != NO_DAY;
+            // A group that is in the country of its claim and only waiting
+            // out the days before it may claim there (having crossed unseen
+            // under the whole-border STCA, or entered as a visitor) keeps its
+            // claim: it has nothing left to decide.
+            let waiting_out = a.mark != NO_DAY && a.place == a.target;
             let trigger = a.flags & F_DECIDE != 0
                 || a.target == NONE
-                || perceived != a.epoch_seen
-                || (a.timer >= self.replan_days && !committed);
+                || (perceived != a.epoch_seen && !waiting_out)
+                || (a.timer >= self.replan_days && !committed && !waiting_out);
             if trigger {
                 if decided {
                     return;
                 }
                 decided = true;
+                // What the cohort says of its returns is taken in when the
+                // group decides.
+                if a.flags & F_HEARD == 0 {
+                    self.hear(d, a);
+                    perceived = self.perceived(d, a);
+                }
                 self.decide(d, a, perceived, acc);
                 if a.state.absorbing() {
                     return;
@@ -629,11 +739,7 @@ impl World<'_> {
                     }
                 }
             }
-            let slot = self.book.slot_of[a.target as usize] as usize;
-            let next = self
-                .book
-                .routing(d.epoch, a.class, Self::informed(a))
-                .next(slot, a.place);
+            let next = self.next_hop(d, a, perceived);
             if next == NONE {
                 // The target cannot be reached any more (a route or place
                 // closed): decide again, at most once a day.
@@ -656,10 +762,28 @@ impl World<'_> {
         }
     }
 
+    /// The next leg towards the group's target by the routes it plans with
+    /// (those of the rules it perceives), if it can set out on it in the
+    /// world as it is today; `NONE` otherwise.
+    #[inline]
+    fn next_hop(&self, d: &DayCtx, a: &Agent, perceived: u16) -> u32 {
+        let slot = self.book.slot_of[a.target as usize] as usize;
+        let next = self
+            .book
+            .routing(perceived, a.class, Self::informed(a))
+            .next(slot, a.place);
+        if next != NONE && !self.book.usable(d.epoch, a.class, next) {
+            return NONE;
+        }
+        next
+    }
+
     /// The end of a leg: the place acts on the group.
     fn arrive(&self, d: &DayCtx, a: &mut Agent, acc: &mut Acc, events: &mut crate::rng::Draws) -> Arrival {
         let l = &self.legs[a.leg as usize];
         let x = l.to;
+        // Only people entering the crossing's country meet its rules.
+        let entering = self.book.into_country[a.leg as usize];
         a.left = 0.0;
         a.leg = NONE;
         a.place = x;
@@ -671,18 +795,32 @@ impl World<'_> {
         acc.add(a, x, Col::Arrived);
         if let Some((rate, send_to)) = self.book.checkpoint(self.sc, d.epoch, a.class, x) {
             if events.uniform() < rate {
-                acc.add(a, x, Col::Intercepted);
-                acc.event(a, Event::Intercepted);
-                let to = match send_to {
-                    SendTo::Place(p) => p,
-                    SendTo::Origin => self.origin[a.cohort as usize],
+                let ret = Return {
+                    send: SendBack::To(send_to),
+                    bar: Bar::None,
                 };
-                self.moved(a, to);
+                self.fail(d, a, x, Col::Intercepted, Event::Intercepted, ret, acc);
                 return Arrival::Stop;
             }
         }
         let place = &self.sc.places[x as usize];
-        if place.kind == crate::scenario::PlaceKind::Crossing && x != a.target {
+        if entering {
+            // A new country by land: no longer a visitor, and a new day of entry.
+            a.flags &= !F_VISITOR;
+            a.mark = NO_DAY;
+        } else if l.mode == Mode::Air && self.sc.places[l.from as usize].country != place.country {
+            // Flown in: a lawful visitor, who may claim at the airport on
+            // arrival or inland after `claim_delay_days`.
+            a.flags |= F_VISITOR;
+            a.mark = d.day.min(NO_DAY as u32 - 1) as u16;
+        }
+        if self.at_door[x as usize] && self.learn_at_door > 0.0 {
+            let stale = a.flags & F_INFORMED == 0 || self.perceived(d, a) != d.epoch;
+            if stale && self.word.uniform(a.id, d.day ^ (x << 16)) < self.learn_at_door {
+                self.learn_rules(a);
+            }
+        }
+        if place.kind == PlaceKind::Crossing && x != a.target && entering {
             let rules = self.book.rules(d.epoch, x);
             let mut detected = false;
             if !place.official {
@@ -699,14 +837,22 @@ impl World<'_> {
             }
             if place.official || detected {
                 // Met by border officers: the rules of the crossing apply.
-                if self.book.acting(rules.stca, a.class).is_some() {
-                    self.sent_back(a, x, Col::TurnedBack, Event::TurnedBack, acc);
+                if let Some(p) = self.book.acting(rules.stca, a.class) {
+                    self.fail_by(d, a, x, p, Col::TurnedBack, Event::TurnedBack, acc);
                     return Arrival::Stop;
                 }
                 if let Some(p) = self.book.acting(rules.title42, a.class) {
                     if let PolicyKind::Title42 { expulsion_rate, .. } = self.sc.policies[p as usize].kind {
                         if events.uniform() < expulsion_rate {
-                            self.sent_back(a, x, Col::Expelled, Event::Expelled, acc);
+                            self.fail_by(d, a, x, p, Col::Expelled, Event::Expelled, acc);
+                            return Arrival::Stop;
+                        }
+                    }
+                }
+                if let Some(p) = self.book.acting(rules.removal, a.class) {
+                    if let PolicyKind::Removal { removal_rate, .. } = self.sc.policies[p as usize].kind {
+                        if events.uniform() < removal_rate {
+                            self.fail_by(d, a, x, p, Col::Removed, Event::Removed, acc);
                             return Arrival::Stop;
                         }
                     }
@@ -748,14 +894,76 @@ impl World<'_> {
         a.timer = 0;
     }
 
-    /// Turned back (STCA) or expelled (Title 42) to the crossing's near side.
-    fn sent_back(&self, a: &mut Agent, x: PlaceIx, col: Col, e: Event, acc: &mut Acc) {
+    /// Sent back from `x` by policy `p` (the STCA, Title 42, a removal).
+    #[allow(clippy::too_many_arguments)]
+    fn fail_by(&self, d: &DayCtx, a: &mut Agent, x: PlaceIx, p: u16, col: Col, e: Event, acc: &mut Acc) {
+        let ret = self.book.return_at(d.epoch, a.class, x).unwrap_or(Return {
+            send: SendBack::NearSide,
+            bar: Bar::None,
+        });
+        debug_assert!(self.book.acting(Some(p), a.class).is_some());
+        self.fail(d, a, x, col, e, ret, acc);
+    }
+
+    /// A failure at `x` (turned back, expelled, removed, intercepted): the
+    /// group is counted, remembers the door it was making for and the day,
+    /// perceives the rules in force from the next day, takes the bar the
+    /// failure brings, and waits where it is sent.
+    #[allow(clippy::too_many_arguments)]
+    fn fail(&self, d: &DayCtx, a: &mut Agent, x: PlaceIx, col: Col, e: Event, ret: Return, acc: &mut Acc) {
         acc.add(a, x, col);
         acc.event(a, e);
+        let slot_of = |p: u32| {
+            if p == NONE {
+                u32::MAX
+            } else {
+                self.book.slot_of[p as usize]
+            }
+        };
+        let slot = match slot_of(a.target) {
+            u32::MAX => slot_of(x),
+            s => s,
+        };
+        let door = if slot < NO_DOOR as u32 { slot as u16 } else { NO_DOOR };
+        let count = (a.barred & FAIL_COUNT) >> 6;
+        let count = if door == a.failed && door != NO_DOOR {
+            (count + 1).min(3)
+        } else {
+            1
+        };
+        a.failed = door;
+        a.barred = (a.barred & !FAIL_COUNT) | (count << 6);
+        a.failed_day = d.day.min(NO_DAY as u32 - 2) as u16;
+        if let Some(dest) = Dest::of(self.sc.places[x as usize].country) {
+            let bit = 1u8 << dest as u8;
+            let forever = a.barred & bit != 0 && a.barred & (bit << 3) == 0;
+            match ret.bar {
+                Bar::None => {}
+                Bar::Forever => {
+                    a.barred = (a.barred | bit) & !(bit << 3);
+                }
+                Bar::Days(n) if !forever => {
+                    let until = (d.day + n).min(NO_DAY as u32 - 1) as u16;
+                    let active = a.barred & BAR_TEMPORARY != 0 && (d.day as u16) < a.bar_until;
+                    a.bar_until = if active { a.bar_until.max(until) } else { until };
+                    a.barred |= bit | (bit << 3);
+                }
+                Bar::Days(_) => {}
+            }
+            debug_assert!(a.barred & BARRED != 0 || ret.bar == Bar::None);
+        }
         a.mark = NO_DAY;
         a.appt = NO_DAY;
-        let to = self.near_side[x as usize];
-        self.moved(a, if to == NONE { x } else { to });
+        a.flags &= !F_VISITOR;
+        let to = match ret.send {
+            SendBack::NearSide => match self.near_side[x as usize] {
+                NONE => x,
+                n => n,
+            },
+            SendBack::To(SendTo::Origin) => self.origin[a.cohort as usize],
+            SendBack::To(SendTo::Place(p)) => p,
+        };
+        self.moved(a, to);
     }
 
     fn request(&self, kind: u8, resource: u32, d: &DayCtx, a: &Agent, budget: f32) -> Request {
@@ -788,7 +996,7 @@ impl World<'_> {
     }
 
     fn decide(&self, d: &DayCtx, a: &mut Agent, perceived: u16, acc: &mut Acc) {
-        let t = self.chooser.choose(a, d.day, &self.book, d.epoch, perceived, d.hazard);
+        let t = self.chooser.choose(a, d.day, &self.book, perceived, d.hazard);
         a.epoch_seen = perceived;
         a.timer = 0;
         a.flags &= !F_DECIDE;
@@ -820,8 +1028,8 @@ impl World<'_> {
                 return;
             }
         }
-        if self.book.acting(rules.stca, a.class).is_some() {
-            self.sent_back(a, x, Col::TurnedBack, Event::TurnedBack, acc);
+        if let Some(p) = self.book.acting(rules.stca, a.class) {
+            self.fail_by(d, a, x, p, Col::TurnedBack, Event::TurnedBack, acc);
             return;
         }
         if let Some(p) = self
@@ -836,8 +1044,9 @@ impl World<'_> {
             {
                 let place = &self.sc.places[x as usize];
                 if place.country == border.north
-                    && place.kind != crate::scenario::PlaceKind::Crossing
+                    && place.kind != PlaceKind::Crossing
                     && a.mark != NO_DAY
+                    && a.flags & F_VISITOR == 0
                     && d.day < a.mark as u32 + claim_within_days
                 {
                     // Waits out the days since crossing before claiming.
@@ -845,11 +1054,31 @@ impl World<'_> {
                 }
             }
         }
+        if a.flags & F_VISITOR != 0 && a.mark != NO_DAY {
+            let kind = self.sc.places[x as usize].kind;
+            if kind != PlaceKind::Airport
+                && kind != PlaceKind::Crossing
+                && d.day < a.mark as u32 + self.claim_delay[a.cohort as usize]
+            {
+                // A visitor claims inland after `claim_delay_days`.
+                return;
+            }
+        }
         if !holder {
+            let mut draws = self.claim.draws(a.id, d.day);
+            let u = draws.uniform();
             if let Some(p) = self.book.acting(rules.title42, a.class) {
                 if let PolicyKind::Title42 { expulsion_rate, .. } = self.sc.policies[p as usize].kind {
-                    if self.claim.uniform(a.id, d.day) < expulsion_rate {
-                        self.sent_back(a, x, Col::Expelled, Event::Expelled, acc);
+                    if u < expulsion_rate {
+                        self.fail_by(d, a, x, p, Col::Expelled, Event::Expelled, acc);
+                        return;
+                    }
+                }
+            }
+            if let Some(p) = self.book.acting(rules.removal, a.class) {
+                if let PolicyKind::Removal { removal_rate, .. } = self.sc.policies[p as usize].kind {
+                    if draws.uniform() < removal_rate {
+                        self.fail_by(d, a, x, p, Col::Removed, Event::Removed, acc);
                         return;
                     }
                 }
@@ -884,6 +1113,13 @@ pub struct Engine<'s> {
     learn_rate: f64,
     window: std::collections::VecDeque<Vec<u64>>,
     window_sum: Vec<u64>,
+    /// Per cohort: the cumulative hazard of hearing of its returns.
+    heard: Vec<f64>,
+    heard_rate: f64,
+    /// Per cohort: people of the cohort sent back on each day of the
+    /// learning window, and their sum.
+    returns: std::collections::VecDeque<Vec<u64>>,
+    returns_sum: Vec<u64>,
     present: Vec<u64>,
     incoming: Vec<u64>,
     state_people: [i64; N_STATES],
@@ -970,7 +1206,18 @@ impl<'s> Engine<'s> {
                 })
                 .collect(),
             near_side: sc.places.iter().map(|p| p.near_side.unwrap_or(NONE)).collect(),
+            at_door: {
+                let mut v = vec![false; sc.places.len()];
+                for p in &sc.places {
+                    if let (PlaceKind::Crossing, Some(n)) = (p.kind, p.near_side) {
+                        v[n as usize] = true;
+                    }
+                }
+                v
+            },
             origin: sc.cohorts.iter().map(|c| c.origin).collect(),
+            claim_delay: sc.cohorts.iter().map(|c| c.claim_delay_days).collect(),
+            learn_at_door: b.learn_at_door,
             nat,
             buckets: Buckets::new(sc),
             replan_days: b.replan_days.min(u16::MAX as u32) as u16,
@@ -978,6 +1225,7 @@ impl<'s> Engine<'s> {
             harm_outcome: b.harm_outcome,
             by_cohort,
             harm: Key::new(seed, Stream::Harm),
+            word: Key::new(seed, Stream::Word),
             depart: Key::new(seed, Stream::Depart),
             queue: Key::new(seed, Stream::Queue),
             claim: Key::new(seed, Stream::Claim),
@@ -990,9 +1238,13 @@ impl<'s> Engine<'s> {
         let mut states = [0u64; N_STATES];
         states[State::NotDeparted as usize] = people;
         Engine {
-            learn_rate: -(1.0 - b.learn_per_user).ln(),
+            learn_rate: hazard_rate(b.learn_per_user),
             window: std::collections::VecDeque::new(),
             window_sum: vec![0; targets],
+            heard: vec![0.0; sc.cohorts.len()],
+            heard_rate: hazard_rate(b.learn_per_return),
+            returns: std::collections::VecDeque::new(),
+            returns_sum: vec![0; sc.cohorts.len()],
             hazard: vec![0.0; targets],
             present: vec![0; n],
             incoming: vec![0; n],
@@ -1076,6 +1328,7 @@ impl<'s> Engine<'s> {
             day,
             epoch: w.book.epoch(day as i64),
             hazard: &self.hazard,
+            heard: &self.heard,
             caps: &caps,
         };
         let places = w.sc.places.len();
@@ -1146,11 +1399,7 @@ impl<'s> Engine<'s> {
             acc.uncensus(&a, legs);
             match r.kind {
                 REQ_ADMIT => {
-                    let slot = w.book.slot_of[a.target as usize] as usize;
-                    let next = w
-                        .book
-                        .routing(ctx.epoch, a.class, World::informed(&a))
-                        .next(slot, a.place);
+                    let next = w.next_hop(&ctx, &a, w.perceived(&ctx, &a));
                     if next != NONE && w.set_out(&mut a, next, &mut acc) {
                         w.travel(&ctx, &mut a, r.budget, &mut acc, Phase::B);
                     }
@@ -1219,6 +1468,32 @@ impl<'s> Engine<'s> {
             }
             for (h, &users) in self.hazard.iter_mut().zip(&self.window_sum) {
                 *h += users as f64 * self.learn_rate;
+            }
+        }
+        // Word of mouth: people of each cohort sent back over the window
+        // raise the cohort's hazard of hearing of it.
+        if w.sc.behaviour.learn_per_return > 0.0 {
+            let today: Vec<u64> = (0..cohorts)
+                .map(|c| {
+                    [Event::TurnedBack, Event::Expelled, Event::Intercepted, Event::Removed]
+                        .iter()
+                        .map(|&e| acc.events[c * N_EVENTS + e as usize][0])
+                        .sum()
+                })
+                .collect();
+            for (s, x) in self.returns_sum.iter_mut().zip(&today) {
+                *s += x;
+            }
+            self.returns.push_back(today);
+            if self.returns.len() > w.sc.behaviour.learn_window_days as usize {
+                if let Some(old) = self.returns.pop_front() {
+                    for (s, x) in self.returns_sum.iter_mut().zip(&old) {
+                        *s -= x;
+                    }
+                }
+            }
+            for (h, &n) in self.heard.iter_mut().zip(&self.returns_sum) {
+                *h += n as f64 * self.heard_rate;
             }
         }
         for (e, x) in self.events.iter_mut().zip(&acc.events) {
@@ -1426,6 +1701,12 @@ fn sum_over_processes(ex: &dyn Exchange, acc: &mut Acc) {
     for x in acc.legs.iter_mut() {
         *x = next();
     }
+}
+
+/// The daily hazard per recent user (or return) of a daily chance `p` of
+/// learning from each: −ln(1 − p), kept finite for p = 1.
+fn hazard_rate(p: f64) -> f64 {
+    -(1.0 - p.min(1.0 - 1e-12)).ln()
 }
 
 /// A worker pool of `threads` threads (`None`: all cores).

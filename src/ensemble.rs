@@ -541,13 +541,14 @@ pub struct CompareRow {
 
 /// The figures compared: people in each state at the end, and each place's
 /// flows over the run.
-const COMPARED_COLS: [Col; 6] = [
+const COMPARED_COLS: [Col; 7] = [
     Col::Arrived,
     Col::Claims,
     Col::TurnedBack,
     Col::Expelled,
     Col::Intercepted,
     Col::Detected,
+    Col::Removed,
 ];
 
 fn figures(sc: &Scenario, r: &Replicate) -> Vec<(String, String, f64)> {

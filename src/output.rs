@@ -7,7 +7,7 @@
 
 use crate::agents::{Agents, Event, State, N_EVENTS, N_STATES};
 use crate::engine::{Col, DayView, Recorder, RunResult, N_COLS};
-use crate::scenario::{Scenario, NONE};
+use crate::scenario::{Dest, Scenario, NONE};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -145,18 +145,39 @@ pub fn write_places(out: &mut OutDir, sc: &Scenario, daily: &[Vec<[u64; N_COLS]>
 pub struct TraceTable<W: Write = TableFile> {
     t: Table<W>,
     agents: Vec<u32>,
+    /// Claim points in target-slot order (the scenario's, read on the first day).
+    targets: Vec<u32>,
 }
 
 impl<W: Write> TraceTable<W> {
     /// Samples `n` agents evenly over the population (deterministic: the
     /// same agents for the same scenario and seed), writing to `w`.
     pub fn on(w: W, n: usize, agents: usize) -> io::Result<TraceTable<W>> {
-        let t = Table::new(w, ["day", "agent", "cohort", "state", "place", "route"])?;
+        let t = Table::new(
+            w,
+            [
+                "day",
+                "agent",
+                "cohort",
+                "state",
+                "place",
+                "route",
+                "target",
+                "informed",
+                "failed",
+                "failed_day",
+                "barred",
+            ],
+        )?;
         let n = n.min(agents);
         let picked = (0..n)
             .map(|k| ((2 * k + 1) as u128 * agents as u128 / (2 * n) as u128) as u32)
             .collect();
-        Ok(TraceTable { t, agents: picked })
+        Ok(TraceTable {
+            t,
+            agents: picked,
+            targets: Vec::new(),
+        })
     }
 
     /// The finished writer.
@@ -182,6 +203,9 @@ impl<W: Write + Send> Recorder for TraceTable<W> {
     fn day(&mut self, v: &DayView<'_>) -> io::Result<()> {
         let a: &Agents = v.agents;
         let sc = v.scenario;
+        if self.targets.is_empty() {
+            self.targets = sc.claim_points();
+        }
         for &i in &self.agents {
             let i = i as usize;
             let state = State::from_u8(a.state[i]);
@@ -192,6 +216,30 @@ impl<W: Write + Send> Recorder for TraceTable<W> {
                 _ if a.place[i] != NONE => (sc.places[a.place[i] as usize].id.as_str(), ""),
                 _ => ("", ""),
             };
+            // What the group is making for, whether it knows the rules, and
+            // its memory of failure: the door that failed it last, the day,
+            // and the countries that bar it.
+            let id = |p: u32| {
+                if p == NONE {
+                    ""
+                } else {
+                    sc.places[p as usize].id.as_str()
+                }
+            };
+            let target = if state.absorbing() { "" } else { id(a.target[i]) };
+            let failed = match a.failed[i] {
+                crate::agents::NO_DOOR => "",
+                s => id(self.targets.get(s as usize).copied().unwrap_or(NONE)),
+            };
+            let barred: Vec<&str> = [("MX", Dest::MX), ("US", Dest::US), ("CA", Dest::CA)]
+                .into_iter()
+                .filter(|&(_, d)| crate::agents::is_barred(a.barred[i], a.bar_until[i], d, v.day))
+                .map(|(c, _)| c)
+                .collect();
+            let failed_day = match a.failed_day[i] {
+                crate::agents::NO_DAY => String::new(),
+                d => d.to_string(),
+            };
             self.t
                 .cell(v.day)
                 .cell(i)
@@ -199,6 +247,11 @@ impl<W: Write + Send> Recorder for TraceTable<W> {
                 .cell(state.name())
                 .cell(place)
                 .cell(route)
+                .cell(target)
+                .cell((a.flags[i] & crate::agents::F_INFORMED != 0) as u8)
+                .cell(failed)
+                .cell(failed_day)
+                .cell(barred.join("+"))
                 .end_row()?;
         }
         Ok(())

@@ -14,7 +14,8 @@
 
 use crate::graph::{Graph, Routing};
 use crate::scenario::{
-    Country, Dest, Mode, PlaceIx, PlaceKind, Policy, PolicyKind, Scenario, SendTo, StcaScope, Trait,
+    Bar, Country, Dest, Mode, PlaceIx, PlaceKind, Policy, PolicyKind, Scenario, SendBack, SendTo, StcaScope, Trait,
+    NONE,
 };
 use std::collections::HashMap;
 
@@ -102,6 +103,12 @@ impl Classes {
         (nat_group << self.bits.len()) | packed
     }
 
+    /// Number of trait bits in a class (classes of one nationality group
+    /// are `1 << trait_bits()` in a row).
+    pub fn trait_bits(&self) -> usize {
+        self.bits.len()
+    }
+
     /// The nationality (if a named one) and traits a class stands for.
     fn describe(&self, class: usize) -> (Option<Country>, u16) {
         let k = self.bits.len();
@@ -187,6 +194,37 @@ pub struct PlaceRules {
     pub documents: Slot,
     /// A place where a lawful pathway is applied for.
     pub pathway: Slot,
+    /// A removal (crossings).
+    pub removal: Slot,
+}
+
+/// What sending a group back from a door does to it: where it goes and
+/// whether it is barred from the door's country.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Return {
+    /// Where it is sent.
+    pub send: SendBack,
+    /// What it does to later claims.
+    pub bar: Bar,
+}
+
+/// The share of a year-or-longer bar that a bar weighs (a bar of a year or
+/// more, or for good, weighs 1).
+pub fn bar_weight(bar: Bar) -> f64 {
+    match bar {
+        Bar::None => 0.0,
+        Bar::Days(d) => (d as f64 / 365.0).min(1.0),
+        Bar::Forever => 1.0,
+    }
+}
+
+/// Chances of getting through the crossings on the way to each target, and
+/// the first crossing where a group can be sent back, for one (epoch,
+/// class) in the informed view: `[t * places + p]`.
+#[derive(Clone, Debug)]
+struct Reach {
+    pass: Vec<f32>,
+    door: Vec<u32>,
 }
 
 /// What one epoch allows.
@@ -227,6 +265,21 @@ pub struct PolicyBook {
     /// Index of each documents policy among documents policies (papers bit).
     pub papers_of: Vec<u16>,
     cohorts: usize,
+    places: usize,
+    /// Distinct reach tables (informed view).
+    reaches: Vec<Reach>,
+    /// `[epoch * classes + class]` → index into `reaches` (`u32::MAX`: every
+    /// crossing lets the class through).
+    reach_of: Vec<u32>,
+    /// What each policy that sends people back does to them.
+    returns: Vec<Option<Return>>,
+    /// Per leg: whether it enters a crossing from outside the crossing's
+    /// country (only such travellers meet the crossing's rules).
+    pub into_country: Vec<bool>,
+    /// Distinct sets of physically usable legs (open, towards an open place).
+    usable: Vec<Vec<bool>>,
+    /// `[epoch * classes + class]` → index into `usable`.
+    usable_of: Vec<u32>,
 }
 
 impl PolicyBook {
@@ -264,6 +317,60 @@ impl PolicyBook {
             }
         }
         let n_places = sc.places.len();
+        let into_country: Vec<bool> = sc
+            .legs
+            .iter()
+            .map(|l| {
+                let to = &sc.places[l.to as usize];
+                to.kind == PlaceKind::Crossing && sc.places[l.from as usize].country != to.country
+            })
+            .collect();
+        // A crossing between ports and the official ports of its border with
+        // the same near side: nobody who can use the port crosses beside it.
+        let siblings: Vec<(usize, Vec<usize>)> = sc
+            .places
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| u.kind == PlaceKind::Crossing && !u.official && u.border.is_some())
+            .filter_map(|(ui, u)| {
+                let ports: Vec<usize> = sc
+                    .places
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, o)| {
+                        o.kind == PlaceKind::Crossing
+                            && o.official
+                            && o.border == u.border
+                            && o.near_side.is_some()
+                            && o.near_side == u.near_side
+                    })
+                    .map(|(oi, _)| oi)
+                    .collect();
+                (!ports.is_empty()).then_some((ui, ports))
+            })
+            .collect();
+        let returns: Vec<Option<Return>> = sc
+            .policies
+            .iter()
+            .map(|p| match p.kind {
+                PolicyKind::Stca { bar, .. } => Some(Return {
+                    send: SendBack::NearSide,
+                    bar,
+                }),
+                PolicyKind::Title42 { .. } => Some(Return {
+                    send: SendBack::NearSide,
+                    bar: Bar::None,
+                }),
+                PolicyKind::Removal { bar, send_to, .. } => Some(Return { send: send_to, bar }),
+                _ => None,
+            })
+            .collect();
+        let mut reaches: Vec<Reach> = Vec::new();
+        let mut reach_key: HashMap<(u32, Vec<u32>), u32> = HashMap::new();
+        let mut reach_of = Vec::new();
+        let mut usable: Vec<Vec<bool>> = Vec::new();
+        let mut usable_key: HashMap<Vec<bool>, u32> = HashMap::new();
+        let mut usable_of = Vec::new();
         let mut epoch_of_day = vec![0u16; days as usize];
         let mut epochs = Vec::with_capacity(cuts.len());
         let mut routings: Vec<Routing> = Vec::new();
@@ -321,63 +428,63 @@ impl PolicyBook {
                         _ => {}
                     }
                 }
-                // The informed also know that an STCA port returns them: it
-                // is no way through.
-                let mut informed_places = place_open.clone();
-                for (p, r) in rules.iter().enumerate() {
-                    if let Some(s) = r.stca {
-                        if ap(s as usize) && sc.places[p].official {
-                            informed_places[p] = false;
+                let u: Vec<bool> = sc
+                    .legs
+                    .iter()
+                    .enumerate()
+                    .map(|(li, l)| leg_open[li] && place_open[l.to as usize])
+                    .collect();
+                let n_usable = usable.len() as u32;
+                usable_of.push(*usable_key.entry(u.clone()).or_insert_with(|| {
+                    usable.push(u);
+                    n_usable
+                }));
+                // The chance of getting through each crossing for a group
+                // that knows the rules: met by officers (always at a port;
+                // between ports if detected), then returned by the STCA,
+                // Title 42 or a removal.
+                let pass: Vec<f64> = (0..n_places)
+                    .map(|pi| {
+                        let pl = &sc.places[pi];
+                        if pl.kind != PlaceKind::Crossing {
+                            return 1.0;
                         }
+                        pass_at(sc, &rules[pi], pl.official, &ap)
+                    })
+                    .collect();
+                // The informed also know that a crossing that returns
+                // everyone (an STCA port, a removal at rate 1) is no way
+                // through.
+                let mut informed_places = place_open.clone();
+                for (pi, &x) in pass.iter().enumerate() {
+                    if x <= 0.0 {
+                        informed_places[pi] = false;
                     }
                 }
-                // Under a whole-border STCA, a claim inland needs a crossing
-                // between ports unseen: its chance is the best evasion chance
-                // over the border's crossings between ports.
-                let inland = stca_inland
-                    .filter(|&p| ap(p as usize))
-                    .and_then(|p| match sc.policies[p as usize].kind {
-                        PolicyKind::Stca { border, .. } => {
-                            let evade = sc
-                                .places
-                                .iter()
-                                .enumerate()
-                                .filter(|(_, pl)| {
-                                    pl.kind == PlaceKind::Crossing && pl.border == Some(border) && !pl.official
-                                })
-                                .map(|(pi, _)| match rules[pi].enforcement.filter(|&e| ap(e as usize)) {
-                                    Some(e) => match sc.policies[e as usize].kind {
-                                        PolicyKind::Enforcement { detection_rate, .. } => 1.0 - detection_rate,
-                                        _ => 1.0,
-                                    },
-                                    None => 1.0,
-                                })
-                                .fold(0.0f64, f64::max);
-                            Some((border.north, evade))
+                let route_through = |mut open: Vec<bool>| {
+                    for (u, ports) in &siblings {
+                        if ports.iter().any(|&o| open[o]) {
+                            open[*u] = false;
                         }
-                        _ => None,
-                    });
+                    }
+                    open
+                };
+                let views = [route_through(place_open.clone()), route_through(informed_places)];
                 for informed in [false, true] {
-                    let places_v = if informed { &informed_places } else { &place_open };
+                    let places_v = &views[informed as usize];
                     for &t in &targets {
                         let tu = t as usize;
                         let mut o = if place_open[tu] { 1.0f32 } else { 0.0 };
                         if informed {
+                            // A claim at the door itself (a port, a crossing
+                            // that takes claims) under the rules acting there.
                             let r = &rules[tu];
                             if r.stca.map(|s| ap(s as usize)).unwrap_or(false) {
                                 o = 0.0;
                             }
-                            if let Some((north, evade)) = inland {
-                                let pl = &sc.places[tu];
-                                if pl.country == north && pl.kind != PlaceKind::Crossing {
-                                    o *= evade as f32;
-                                }
-                            }
-                            if let Some(s) = r.title42 {
-                                if ap(s as usize) {
-                                    if let PolicyKind::Title42 { expulsion_rate, .. } = sc.policies[s as usize].kind {
-                                        o *= (1.0 - expulsion_rate) as f32;
-                                    }
+                            for slot in [r.title42, r.removal] {
+                                if let Some(s) = slot.filter(|&s| ap(s as usize)) {
+                                    o *= (1.0 - return_rate(&sc.policies[s as usize])) as f32;
                                 }
                             }
                         }
@@ -394,6 +501,31 @@ impl PolicyBook {
                         }
                     };
                     routing_of.push(r);
+                    if informed {
+                        let passes: Vec<u32> = pass.iter().map(|x| (*x as f32).to_bits()).collect();
+                        if pass.iter().all(|&x| x >= 1.0) {
+                            reach_of.push(u32::MAX);
+                        } else {
+                            let k = (r, passes);
+                            let idx = match reach_key.get(&k) {
+                                Some(&i) => i,
+                                None => {
+                                    let i = reaches.len() as u32;
+                                    reaches.push(reach(
+                                        &routings[r as usize],
+                                        &sc.legs,
+                                        &into_country,
+                                        &targets,
+                                        &pass,
+                                        n_places,
+                                    ));
+                                    reach_key.insert(k, i);
+                                    i
+                                }
+                            };
+                            reach_of.push(idx);
+                        }
+                    }
                 }
             }
             epochs.push(Epoch { rules, stca_inland });
@@ -411,7 +543,22 @@ impl PolicyBook {
             depart_share,
             papers_of,
             cohorts: sc.cohorts.len(),
+            places: n_places,
+            reaches,
+            reach_of,
+            returns,
+            into_country,
+            usable,
+            usable_of,
         }
+    }
+
+    /// Whether a class can physically set out on `leg` in an epoch (the leg
+    /// is open to it and leads to an open place): a group plans by the
+    /// rules it perceives but moves in the world as it is.
+    #[inline(always)]
+    pub fn usable(&self, epoch: u16, class: u16, leg: u32) -> bool {
+        self.usable[self.usable_of[epoch as usize * self.classes.count + class as usize] as usize][leg as usize]
     }
 
     /// Epoch of `day` (days before the start count as the first epoch).
@@ -421,8 +568,10 @@ impl PolicyBook {
         self.epoch_of_day.get(d as usize).copied().unwrap_or(0)
     }
 
+    /// Index of an (epoch, class, view) in the per-view tables (×
+    /// `targets.len()` for a target's entry).
     #[inline(always)]
-    fn view(&self, epoch: u16, class: u16, informed: bool) -> usize {
+    pub fn view(&self, epoch: u16, class: u16, informed: bool) -> usize {
         (epoch as usize * self.classes.count + class as usize) * 2 + informed as usize
     }
 
@@ -437,6 +586,36 @@ impl PolicyBook {
     #[inline(always)]
     pub fn openness(&self, epoch: u16, class: u16, informed: bool, t: usize) -> f32 {
         self.openness[self.view(epoch, class, informed) * self.targets.len() + t]
+    }
+
+    /// For a group that knows the rules, at place `p` and aiming for target
+    /// slot `t`: the chance of getting through the crossings on its way
+    /// (before `t`) and the first crossing where it can be sent back
+    /// (`NONE`: none). Groups that do not know the rules see `(1, NONE)`.
+    #[inline]
+    pub fn reach(&self, epoch: u16, class: u16, informed: bool, t: usize, p: PlaceIx) -> (f32, u32) {
+        if !informed {
+            return (1.0, NONE);
+        }
+        match self.reach_of[epoch as usize * self.classes.count + class as usize] {
+            u32::MAX => (1.0, NONE),
+            r => {
+                let r = &self.reaches[r as usize];
+                let i = t * self.places + p as usize;
+                (r.pass[i], r.door[i])
+            }
+        }
+    }
+
+    /// What failing at `door` does to a group of `class` in an epoch: the
+    /// first of the STCA, Title 42 and a removal acting there (the order in
+    /// which a crossing applies them), or `None`.
+    pub fn return_at(&self, epoch: u16, class: u16, door: PlaceIx) -> Option<Return> {
+        let r = self.rules(epoch, door);
+        [r.stca, r.title42, r.removal]
+            .into_iter()
+            .find_map(|s| self.acting(s, class))
+            .and_then(|s| self.returns[s as usize])
     }
 
     /// Whether policy `p` applies to `class`.
@@ -527,8 +706,100 @@ fn place_rules(sc: &Scenario, active: &[(usize, &Policy)]) -> (Vec<PlaceRules>, 
                     rules[pl as usize].pathway = s;
                 }
             }
+            PolicyKind::Removal { places, .. } => {
+                for &pl in places {
+                    rules[pl as usize].removal = s;
+                }
+            }
             PolicyKind::Closure { .. } | PolicyKind::Visa { .. } | PolicyKind::Pressure { .. } => {}
         }
     }
     (rules, inland)
+}
+
+/// The chance that a group met by officers at a crossing is sent back by a
+/// policy that sends people back there (Title 42: its expulsion rate; a
+/// removal: its rate; the STCA: 1).
+fn return_rate(p: &Policy) -> f64 {
+    match p.kind {
+        PolicyKind::Title42 { expulsion_rate, .. } => expulsion_rate,
+        PolicyKind::Removal { removal_rate, .. } => removal_rate,
+        PolicyKind::Stca { .. } => 1.0,
+        _ => 0.0,
+    }
+}
+
+/// The chance of getting through a crossing with `rules` for a class to
+/// which `ap` says which policies apply: 1 − P(met) · P(sent back | met),
+/// where a group is met at a port, and between ports if detected.
+fn pass_at(sc: &Scenario, rules: &PlaceRules, official: bool, ap: &dyn Fn(usize) -> bool) -> f64 {
+    let acting = |s: Slot| s.filter(|&s| ap(s as usize)).map(|s| &sc.policies[s as usize]);
+    let met = if official {
+        1.0
+    } else {
+        match acting(rules.enforcement).map(|p| &p.kind) {
+            Some(PolicyKind::Enforcement { detection_rate, .. }) => *detection_rate,
+            _ => 0.0,
+        }
+    };
+    let stay: f64 = [rules.stca, rules.title42, rules.removal]
+        .into_iter()
+        .filter_map(acting)
+        .map(|p| 1.0 - return_rate(p))
+        .product();
+    1.0 - met * (1.0 - stay)
+}
+
+/// The reach table of one routing: for every target and place, the product
+/// of the pass chances of the crossings entered (from outside their
+/// country) on the next-hop path, the target itself excluded, and the first
+/// of them where a group can be sent back.
+fn reach(
+    routing: &Routing,
+    legs: &[crate::scenario::Leg],
+    into: &[bool],
+    targets: &[PlaceIx],
+    pass: &[f64],
+    n: usize,
+) -> Reach {
+    let mut out = Reach {
+        pass: vec![1.0; targets.len() * n],
+        door: vec![NONE; targets.len() * n],
+    };
+    let mut chain: Vec<usize> = Vec::new();
+    for (t, &tp) in targets.iter().enumerate() {
+        let mut done = vec![false; n];
+        done[tp as usize] = true;
+        let base = t * n;
+        for start in 0..n {
+            // Walk the next hops to a place already done, then fill the
+            // walk back from there.
+            let mut p = start;
+            chain.clear();
+            while !done[p] {
+                chain.push(p);
+                let l = routing.next(t, p as PlaceIx);
+                if l == NONE {
+                    break;
+                }
+                p = legs[l as usize].to as usize;
+            }
+            for &q in chain.iter().rev() {
+                done[q] = true;
+                let l = routing.next(t, q as PlaceIx);
+                if l == NONE {
+                    continue;
+                }
+                let to = legs[l as usize].to as usize;
+                let x = if to != tp as usize && into[l as usize] {
+                    pass[to]
+                } else {
+                    1.0
+                };
+                out.pass[base + q] = (x * out.pass[base + to] as f64) as f32;
+                out.door[base + q] = if x < 1.0 { to as u32 } else { out.door[base + to] };
+            }
+        }
+    }
+    out
 }

@@ -37,6 +37,8 @@ pub enum Stream {
     Learn = 7,
     /// Harm on a route (with `harm_outcome = true`).
     Harm = 8,
+    /// Learning the rules at a border's near side (`learn_at_door`).
+    Word = 9,
 }
 
 #[inline(always)]

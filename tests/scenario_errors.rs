@@ -488,3 +488,120 @@ fn a_synthetic_ten_thousand_place_scenario_loads() {
         (10_000, 50_000, 20)
     );
 }
+
+#[test]
+fn a_removal_needs_crossings_to_act_at_and_checks_its_rate_bar_and_destination() {
+    // Neither border nor places.
+    let text = format!("{BASE}\n[[policy]]\nid = \"t8\"\nkind = \"removal\"\nbar_days = 1825\n");
+    check(
+        &text,
+        "policy[t8].border",
+        line_of(&text, "[[policy]]"),
+        "needs either border or places",
+        "border = \"MX-US\"",
+    );
+    // A place that is not a crossing.
+    let text = format!("{BASE}\n[[policy]]\nid = \"t8\"\nkind = \"removal\"\nplaces = [\"home\"]\n");
+    check(
+        &text,
+        "policy[t8].places",
+        line_of(&text, "places = [\"home\"]"),
+        "\"home\" is a city, not a crossing",
+        "kind = \"crossing\"",
+    );
+    // A border without crossings.
+    let text = format!("{BASE}\n[[policy]]\nid = \"t8\"\nkind = \"removal\"\nborder = \"MX-US\"\n");
+    check(
+        &text,
+        "policy[t8].border",
+        line_of(&text, "border = \"MX-US\""),
+        "no crossing has border = \"MX-US\"",
+        "give the border's crossings `border`",
+    );
+    // Rate outside [0, 1], negative bar, unknown destination.
+    let port = BASE.replace(
+        "kind = \"crossing\"",
+        "kind = \"crossing\"\nborder = \"MX-US\"\nnear_side = \"home\"",
+    );
+    let text = format!(
+        "{port}\n[[policy]]\nid = \"t8\"\nkind = \"removal\"\nborder = \"MX-US\"\nremoval_rate = 1.5\nbar_days = -5\nsend_to = \"hmoe\"\n"
+    );
+    check(
+        &text,
+        "policy[t8].removal_rate",
+        line_of(&text, "removal_rate"),
+        "outside [0, 1]",
+        "probabilities",
+    );
+    check(
+        &text,
+        "policy[t8].bar_days",
+        line_of(&text, "bar_days"),
+        "less than 0",
+        "INA 212(a)(9)(A)",
+    );
+    check(&text, "policy[t8].send_to", line_of(&text, "send_to"), "hmoe", "home");
+    // A good one loads, with its bar.
+    let good = format!("{port}\n[[policy]]\nid = \"t8\"\nkind = \"removal\"\nborder = \"MX-US\"\nremoval_rate = 0.5\nbar_days = 1825\nsend_to = \"origin\"\n");
+    let sc = load_bytes(good.as_bytes(), Path::new("s.toml")).expect("loads");
+    assert!(matches!(
+        sc.policies[0].kind,
+        northbound::scenario::PolicyKind::Removal {
+            bar: northbound::scenario::Bar::Days(1825),
+            ..
+        }
+    ));
+}
+
+#[test]
+fn the_failure_keys_of_behaviour_are_checked() {
+    let with = |k: &str| BASE.replacen("[[place]]", &format!("[behaviour]\n{k}\n\n[[place]]"), 1);
+    let text = with("learn_at_door = 2");
+    check(
+        &text,
+        "behaviour.learn_at_door",
+        line_of(&text, "learn_at_door"),
+        "outside [0, 1]",
+        "probabilities",
+    );
+    let text = with("learn_per_return = 1");
+    check(
+        &text,
+        "behaviour.learn_per_return",
+        line_of(&text, "learn_per_return"),
+        "outside [0, 1)",
+        "below 1",
+    );
+    let text = with("w_fail = -1");
+    check(
+        &text,
+        "behaviour.w_fail",
+        line_of(&text, "w_fail"),
+        "negative",
+        "a weight ≥ 0",
+    );
+    let text = with("depart_elasticity = -0.5");
+    check(
+        &text,
+        "behaviour.depart_elasticity",
+        line_of(&text, "depart_elasticity"),
+        "negative",
+        "elasticity",
+    );
+    let text = BASE.replace("people = 100", "people = 100\nclaim_delay_days = -3");
+    check(
+        &text,
+        "population[people].claim_delay_days",
+        line_of(&text, "claim_delay_days"),
+        "less than 0",
+        "visitor",
+    );
+    let text = with("w_fial = 2");
+    check(
+        &text,
+        "behaviour.w_fial",
+        line_of(&text, "w_fial"),
+        "unknown key",
+        "w_fail",
+    );
+}

@@ -12,6 +12,7 @@ const SHIPPED: &[(&str, &str)] = &[
     ("roxham-2017-2020.toml", "0.5"),
     ("protocol-2023.toml", "1"),
     ("mexico-visa-2024.toml", "1"),
+    ("mexico-visa-2009.toml", "1"),
     ("pathways-2021.toml", "0.02"),
     ("title42-2020-2023.toml", "0.02"),
     ("northbound-2025.toml", "0.05"),

@@ -36,6 +36,12 @@ const BEHAVIOUR_KEYS: &[&str] = &[
     "speed_km_per_day",
     "harm_outcome",
     "no_target",
+    "w_fail",
+    "w_bar",
+    "memory_trials",
+    "learn_at_door",
+    "learn_per_return",
+    "depart_elasticity",
 ];
 const PLACE_KEYS: &[&str] = &[
     "id",
@@ -77,6 +83,7 @@ const POPULATION_KEYS: &[&str] = &[
     "resident_of",
     "budget_usd",
     "informed_share",
+    "claim_delay_days",
     "depart",
     "depart_from",
     "depart_until",
@@ -85,7 +92,7 @@ const POPULATION_KEYS: &[&str] = &[
 ];
 const POLICY_COMMON: &[&str] = &["id", "kind", "from", "until", "nationalities", "exempt"];
 const POLICY_KINDS: &[(&str, &[&str])] = &[
-    ("stca", &["border", "scope", "claim_within_days"]),
+    ("stca", &["border", "scope", "claim_within_days", "bar_days"]),
     ("visa", &["country", "exempt_visas"]),
     ("title42", &["border", "expulsion_rate"]),
     ("checkpoint", &["place", "interception_rate", "send_to"]),
@@ -95,6 +102,7 @@ const POLICY_KINDS: &[(&str, &[&str])] = &[
     ("appointments", &["ports", "slots_per_day", "request_from", "lead_days"]),
     ("documents", &["place", "wait_days", "papers"]),
     ("pressure", &["country", "factor"]),
+    ("removal", &["border", "places", "removal_rate", "bar_days", "send_to"]),
 ];
 const VARIANT_KEYS: &[&str] = &["id", "description", "remove", "policy"];
 
@@ -494,6 +502,43 @@ impl<'r, 't> Loader<'r, 't> {
         }
         if let Some(v) = self.count(&mut t, "learn_window_days", false, 1, "a whole number of days ≥ 1") {
             b.learn_window_days = v.v.min(MAX_DAYS as u64) as u32;
+        }
+        if let Some(v) = self.non_negative(&mut t, "w_fail", false, w) {
+            b.w_fail = v.v;
+        }
+        if let Some(v) = self.non_negative(&mut t, "w_bar", false, w) {
+            b.w_bar = v.v;
+        }
+        if let Some(v) = self.non_negative(
+            &mut t,
+            "memory_trials",
+            false,
+            "attempts the perceived rules count for against a group's own failures, ≥ 0",
+        ) {
+            b.memory_trials = v.v;
+        }
+        if let Some(v) = self.rate(&mut t, "learn_at_door", false) {
+            b.learn_at_door = v;
+        }
+        if let Some(v) = t.num(self.r, "learn_per_return", false, "a probability in [0, 1)") {
+            if !(0.0..1.0).contains(&v.v) {
+                self.r.err(
+                    v.span,
+                    &t.field("learn_per_return"),
+                    format!("{} is outside [0, 1)", v.v),
+                    "the daily chance of learning per recent return, a probability below 1",
+                );
+            } else {
+                b.learn_per_return = v.v;
+            }
+        }
+        if let Some(v) = self.non_negative(
+            &mut t,
+            "depart_elasticity",
+            false,
+            "an elasticity ≥ 0 (0: departures ignore prospects)",
+        ) {
+            b.depart_elasticity = v.v;
         }
         if let Some(mut s) = t.sub(self.r, "speed_km_per_day") {
             let names: Vec<&str> = Mode::NAMES.iter().map(|(n, _)| *n).collect();
@@ -963,6 +1008,13 @@ impl<'r, 't> Loader<'r, 't> {
             let resident_of = self.country(&mut t, "resident_of", false);
             let budget = self.budget(&mut t);
             let informed_share = self.rate(&mut t, "informed_share", false);
+            let claim_delay = self.count(
+                &mut t,
+                "claim_delay_days",
+                false,
+                0,
+                "days a visitor waits before claiming inland, a whole number ≥ 0",
+            );
             let departure = self.departure(&mut t, cal);
             if let Some(i) = &id {
                 if !valid_id(&i.v) {
@@ -1005,6 +1057,7 @@ impl<'r, 't> Loader<'r, 't> {
                 resident_of: resident_of.map(|r| r.v),
                 budget: budget.unwrap_or(None),
                 informed_share: informed_share.unwrap_or(1.0),
+                claim_delay_days: claim_delay.map(|c| c.v.min(MAX_DAYS as u64) as u32).unwrap_or(0),
                 departure,
             });
         }
@@ -1404,10 +1457,23 @@ impl<'r, 't> Loader<'r, 't> {
                     }
                 });
                 let within = self.count(t, "claim_within_days", false, 0, "days, a whole number ≥ 0");
+                let bar = if t.has("bar_days") {
+                    let b = self.count(
+                        t,
+                        "bar_days",
+                        false,
+                        0,
+                        "days a turnback bars later claims in the country, ≥ 0 (omit: for good, IRPA s. 101(1)(c))",
+                    );
+                    Bar::days(b?.v.min(MAX_DAYS as u64) as u32)
+                } else {
+                    Bar::Forever
+                };
                 PolicyKind::Stca {
                     border: border?,
                     scope: scope?,
                     claim_within_days: within.map(|w| w.v.min(MAX_DAYS as u64) as u32).unwrap_or(14),
+                    bar,
                 }
             }
             "visa" => {
@@ -1545,7 +1611,92 @@ impl<'r, 't> Loader<'r, 't> {
                     factor: factor?.v,
                 }
             }
+            "removal" => self.removal(t, ctx)?,
             _ => return None,
+        })
+    }
+
+    /// A `removal`: the crossings of `border`, or the listed `places` (which
+    /// must be crossings), with its rate, bar and destination.
+    fn removal(&mut self, t: &mut Tbl, ctx: &PolicyCtx) -> Option<PolicyKind> {
+        let rate = if t.has("removal_rate") {
+            self.rate(t, "removal_rate", false)
+        } else {
+            Some(1.0)
+        };
+        let bar = self.count(
+            t,
+            "bar_days",
+            false,
+            0,
+            "days a removal bars later claims in the country, ≥ 0 (INA 212(a)(9)(A): 1825)",
+        );
+        let send_to = match t.str(self.r, "send_to", false, "\"near_side\", \"origin\" or a place id") {
+            None => Some(SendBack::NearSide),
+            Some(s) if s.v == "near_side" => Some(SendBack::NearSide),
+            Some(s) if s.v == "origin" => Some(SendBack::To(SendTo::Origin)),
+            Some(s) => self
+                .place_ref(&s, &t.field("send_to"), ctx.place_index)
+                .map(|p| SendBack::To(SendTo::Place(p))),
+        };
+        let places = match (t.has("border"), t.has("places")) {
+            (true, false) => {
+                let b = t.str(self.r, "border", true, "the border, e.g. \"MX-US\"");
+                let border = b.as_ref().and_then(|b| self.border(b, &t.field("border")))?;
+                let at: Vec<PlaceIx> = ctx
+                    .places
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.kind == PlaceKind::Crossing && p.border == Some(border))
+                    .map(|(i, _)| i as PlaceIx)
+                    .collect();
+                if at.is_empty() {
+                    if let Some(b) = b {
+                        self.r.err(
+                            b.span,
+                            &t.field("border"),
+                            format!("no crossing has border = \"{border}\""),
+                            "give the border's crossings `border` so the removal has places to act on",
+                        );
+                    }
+                    return None;
+                }
+                Some(at)
+            }
+            (false, true) => {
+                let list = self.places_list(t, "places", ctx, true)?;
+                let field = t.field("places");
+                let span = t.get("places").map(|v| v.span()).unwrap_or(t.span.clone());
+                for &p in &list {
+                    let pl = &ctx.places[p as usize];
+                    if pl.kind != PlaceKind::Crossing {
+                        self.r.err(
+                            span.clone(),
+                            &field,
+                            format!("\"{}\" is a {}, not a crossing", pl.id, pl.kind.name()),
+                            "a removal acts at border crossings (kind = \"crossing\")",
+                        );
+                        return None;
+                    }
+                }
+                Some(list)
+            }
+            _ => {
+                let span = self.r.head(&t.span);
+                self.r.err(
+                    span,
+                    &t.field("border"),
+                    "a removal needs either border or places",
+                    "e.g. border = \"MX-US\" (every crossing of the border) or places = [\"roxham_road\"]",
+                );
+                return None;
+            }
+        };
+        Some(PolicyKind::Removal {
+            places: places?,
+            removal_rate: rate?,
+            bar: Bar::days(bar.map(|b| b.v.min(MAX_DAYS as u64) as u32).unwrap_or(0)),
+            send_to: send_to?,
         })
     }
 
@@ -1780,13 +1931,20 @@ impl<'r, 't> Loader<'r, 't> {
 
     fn check_policy_places(&mut self, places: &[Place], policies: &[Policy]) {
         for p in policies {
-            let border = match &p.kind {
-                PolicyKind::Stca { border, .. } | PolicyKind::Title42 { border, .. } => *border,
+            let (border, crossings): (Option<Border>, Vec<&Place>) = match &p.kind {
+                PolicyKind::Stca { border, .. } | PolicyKind::Title42 { border, .. } => (
+                    Some(*border),
+                    places.iter().filter(|pl| pl.border == Some(*border)).collect(),
+                ),
+                PolicyKind::Removal {
+                    places: at,
+                    send_to: SendBack::NearSide,
+                    ..
+                } => (None, at.iter().map(|&i| &places[i as usize]).collect()),
                 _ => continue,
             };
-            let crossings: Vec<&Place> = places.iter().filter(|pl| pl.border == Some(border)).collect();
             let span = self.policy_spans.get(&p.id).cloned();
-            if crossings.is_empty() {
+            if let (Some(border), true) = (border, crossings.is_empty()) {
                 self.r.push(
                     Problem::new(
                         span.clone(),

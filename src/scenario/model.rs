@@ -347,6 +347,10 @@ pub struct Cohort {
     /// Share of groups that know the eligibility rules in force when they
     /// set out; the others learn them from an event or a refusal.
     pub informed_share: f64,
+    /// Days a group that entered a country lawfully as a visitor (by air)
+    /// waits before claiming inland there (airport claims are made on
+    /// arrival).
+    pub claim_delay_days: u32,
     /// Departure form.
     pub departure: Departure,
 }
@@ -358,6 +362,38 @@ pub enum SendTo {
     Place(PlaceIx),
     /// The cohort's origin.
     Origin,
+}
+
+/// Where a removal sends the people it removes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendBack {
+    /// The crossing's near side.
+    NearSide,
+    /// A place, or the cohort's origin.
+    To(SendTo),
+}
+
+/// What a return does to a group's right to claim in the country that
+/// returned it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bar {
+    /// Nothing (Title 42; Canada's returns of March 2020).
+    None,
+    /// Barred for this many days (a removal: INA 212(a)(9)(A), five years).
+    Days(u32),
+    /// Barred for good (an STCA turnback: IRPA s. 101(1)(c)).
+    Forever,
+}
+
+impl Bar {
+    /// A bar of `days` days (0: none).
+    pub fn days(days: u32) -> Bar {
+        if days == 0 {
+            Bar::None
+        } else {
+            Bar::Days(days)
+        }
+    }
 }
 
 /// Scope of the Safe Third Country Agreement.
@@ -380,6 +416,8 @@ pub enum PolicyKind {
         scope: StcaScope,
         /// Claims within this many days of crossing are returned (whole border).
         claim_within_days: u32,
+        /// What a turnback does to later claims in the country (default: barred for good).
+        bar: Bar,
     },
     /// A visa requirement on air routes into a country.
     Visa {
@@ -454,6 +492,19 @@ pub enum PolicyKind {
         /// Multiplier of `daily_depart_share`.
         factor: f64,
     },
+    /// Removal of people met at crossings (Title 8 expedited removal; the
+    /// returns of March 2020): sent back, possibly barred from the country.
+    Removal {
+        /// The crossings where it acts (every crossing of `border`, or the
+        /// listed places).
+        places: Vec<PlaceIx>,
+        /// Chance that a group met by officers is removed.
+        removal_rate: f64,
+        /// What the removal does to later claims in the crossing's country.
+        bar: Bar,
+        /// Where the removed are sent.
+        send_to: SendBack,
+    },
 }
 
 impl PolicyKind {
@@ -470,6 +521,7 @@ impl PolicyKind {
             PolicyKind::Appointments { .. } => "appointments",
             PolicyKind::Documents { .. } => "documents",
             PolicyKind::Pressure { .. } => "pressure",
+            PolicyKind::Removal { .. } => "removal",
         }
     }
 }
@@ -557,6 +609,23 @@ pub struct Behaviour {
     pub harm_outcome: bool,
     /// What to do with no candidate.
     pub no_target: NoTarget,
+    /// Weight of the cost of failure, `− w_fail · (1 − p) · consequence`
+    /// (loss aversion).
+    pub w_fail: f64,
+    /// Utility lost to a bar of a year or more from claiming in a country
+    /// (shorter bars in proportion).
+    pub w_bar: f64,
+    /// How many attempts the perceived rules count for against a group's
+    /// own failures at a door (the strength of the prior).
+    pub memory_trials: f64,
+    /// Chance that a group that does not know the rules in force learns
+    /// them on reaching a border's near side.
+    pub learn_at_door: f64,
+    /// Daily chance of learning the rules per recent return of a group of
+    /// one's own cohort.
+    pub learn_per_return: f64,
+    /// Elasticity of departures to the perceived value of the best options.
+    pub depart_elasticity: f64,
 }
 
 impl Default for Behaviour {
@@ -576,6 +645,13 @@ impl Default for Behaviour {
             speed_km_per_day: [16.0, 1300.0, 1000.0, 150.0, 5000.0, 150.0, 300.0],
             harm_outcome: false,
             no_target: NoTarget::Settle,
+            // docs/behaviour.md gives the source of each of these
+            w_fail: 2.25,
+            w_bar: 3.0,
+            memory_trials: 3.0,
+            learn_at_door: 0.11,
+            learn_per_return: 0.000065,
+            depart_elasticity: 1.0,
         }
     }
 }

@@ -38,6 +38,12 @@ const BEHAVIOUR: &[&str] = &[
     "learn_per_user",
     "news_delay_mean",
     "replan_days",
+    "w_fail",
+    "w_bar",
+    "memory_trials",
+    "learn_at_door",
+    "learn_per_return",
+    "depart_elasticity",
 ];
 const POPULATION: &[&str] = &[
     "people",
@@ -46,6 +52,7 @@ const POPULATION: &[&str] = &[
     "informed_share",
     "daily_depart_share",
     "per_day",
+    "claim_delay_days",
 ];
 const POLICY: &[&str] = &[
     "expulsion_rate",
@@ -56,6 +63,8 @@ const POLICY: &[&str] = &[
     "factor",
     "claim_within_days",
     "wait_days",
+    "removal_rate",
+    "bar_days",
 ];
 const PLACE: &[&str] = &["capacity", "claims_per_day"];
 
@@ -73,6 +82,7 @@ enum Slot<'a> {
     U64(&'a mut u64),
     OptU64(&'a mut Option<u64>),
     U32(&'a mut u32),
+    Bar(&'a mut Bar),
 }
 
 #[derive(Clone, Copy)]
@@ -102,6 +112,12 @@ fn slot<'a>(sc: &'a mut Scenario, path: &str) -> Result<Slot<'a>, ParamError> {
                 "learn_per_user" => Slot::F(&mut b.learn_per_user, Kind::Rate),
                 "news_delay_mean" => Slot::F(&mut b.news_delay_mean, Kind::NonNeg),
                 "replan_days" => Slot::U32(&mut b.replan_days),
+                "w_fail" => Slot::F(&mut b.w_fail, Kind::NonNeg),
+                "w_bar" => Slot::F(&mut b.w_bar, Kind::NonNeg),
+                "memory_trials" => Slot::F(&mut b.memory_trials, Kind::NonNeg),
+                "learn_at_door" => Slot::F(&mut b.learn_at_door, Kind::Rate),
+                "learn_per_return" => Slot::F(&mut b.learn_per_return, Kind::Rate),
+                "depart_elasticity" => Slot::F(&mut b.depart_elasticity, Kind::NonNeg),
                 _ => return Err(unknown(path)),
             })
         }
@@ -118,6 +134,7 @@ fn slot<'a>(sc: &'a mut Scenario, path: &str) -> Result<Slot<'a>, ParamError> {
                 ("informed_share", _) => Slot::F(&mut c.informed_share, Kind::Rate),
                 ("daily_depart_share", Departure::Share(s)) => Slot::F(s, Kind::Rate),
                 ("per_day", Departure::PerDay { per_day, .. }) => Slot::F(per_day, Kind::Positive),
+                ("claim_delay_days", _) => Slot::U32(&mut c.claim_delay_days),
                 _ => return Err(unknown(path)),
             })
         }
@@ -142,6 +159,8 @@ fn slot<'a>(sc: &'a mut Scenario, path: &str) -> Result<Slot<'a>, ParamError> {
                 (PolicyKind::Pressure { factor, .. }, "factor") => Slot::F(factor, Kind::NonNeg),
                 (PolicyKind::Stca { claim_within_days, .. }, "claim_within_days") => Slot::U32(claim_within_days),
                 (PolicyKind::Documents { wait_days, .. }, "wait_days") => Slot::U32(wait_days),
+                (PolicyKind::Removal { removal_rate, .. }, "removal_rate") => Slot::F(removal_rate, Kind::Rate),
+                (PolicyKind::Removal { bar, .. } | PolicyKind::Stca { bar, .. }, "bar_days") => Slot::Bar(bar),
                 _ => return Err(unknown(path)),
             })
         }
@@ -169,6 +188,11 @@ pub fn get(sc: &Scenario, path: &str) -> Result<f64, ParamError> {
         Slot::U64(x) => *x as f64,
         Slot::OptU64(x) => x.map(|v| v as f64).unwrap_or(f64::INFINITY),
         Slot::U32(x) => *x as f64,
+        Slot::Bar(b) => match b {
+            Bar::None => 0.0,
+            Bar::Days(d) => *d as f64,
+            Bar::Forever => f64::INFINITY,
+        },
     })
 }
 
@@ -210,6 +234,12 @@ pub fn set(sc: &mut Scenario, path: &str, value: f64) -> Result<(), ParamError> 
             }
             *x = value.round() as u32;
         }
+        Slot::Bar(b) => {
+            if !(0.0..=MAX_DAYS_PARAM).contains(&value) {
+                return Err(range("whole days, 0 to 65,000"));
+            }
+            *b = Bar::days(value.round() as u32);
+        }
     }
     Ok(())
 }
@@ -248,6 +278,42 @@ mod tests {
         assert!(matches!(
             get(&sc, "population.transit.daily_depart_share"),
             Err(ParamError::Unknown { .. })
+        ));
+    }
+
+    #[test]
+    fn the_failure_parameters_are_settable_by_path() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/all_levers.toml"))
+            .expect("fixture");
+        let mut sc = load_bytes(text.as_bytes(), std::path::Path::new("all.toml")).expect("loads");
+        for (path, v) in [
+            ("behaviour.w_fail", 4.0),
+            ("behaviour.w_bar", 1.5),
+            ("behaviour.memory_trials", 2.0),
+            ("behaviour.learn_at_door", 0.25),
+            ("behaviour.learn_per_return", 0.002),
+            ("behaviour.depart_elasticity", 0.5),
+            ("policy.title8.removal_rate", 0.3),
+            ("policy.title8.bar_days", 365.0),
+            ("population.flyers.claim_delay_days", 45.0),
+        ] {
+            set(&mut sc, path, v).expect("settable");
+            assert_eq!(get(&sc, path), Ok(v), "{path}");
+        }
+        // An STCA turnback bars for good until a number of days is set.
+        assert_eq!(get(&sc, "policy.stca_ports.bar_days"), Ok(f64::INFINITY));
+        set(&mut sc, "policy.stca_ports.bar_days", 0.0).expect("settable");
+        assert!(matches!(
+            sc.policies.iter().find(|p| p.id == "stca_ports").map(|p| &p.kind),
+            Some(PolicyKind::Stca { bar: Bar::None, .. })
+        ));
+        assert!(matches!(
+            set(&mut sc, "behaviour.learn_at_door", 1.5),
+            Err(ParamError::Range { .. })
+        ));
+        assert!(matches!(
+            set(&mut sc, "policy.title8.bar_days", -1.0),
+            Err(ParamError::Range { .. })
         ));
     }
 }
