@@ -380,7 +380,7 @@ fn calibrate(args: CalibrateArgs) -> ExitCode {
             .unwrap_or_else(|| "run".into());
         PathBuf::from("out").join(stem).join("calibration.toml")
     });
-    if let Err(e) = write_atomically(&out, &text) {
+    if let Err(e) = output::write_atomically(&out, &text) {
         eprintln!("error: {}: {e}", out.display());
         return ExitCode::from(1);
     }
@@ -388,16 +388,6 @@ fn calibrate(args: CalibrateArgs) -> ExitCode {
     say(&mut o, &text);
     say(&mut o, &format!("written to {}\n", out.display()));
     ExitCode::SUCCESS
-}
-
-/// Writes a small file under a temporary name and renames it.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
 }
 
 fn load(path: &Path) -> Result<Scenario, ExitCode> {
@@ -742,13 +732,9 @@ fn run_replicates(sc: &Scenario, args: &RunArgs, n: usize, out_path: &Path) -> R
     let t0 = Instant::now();
     let mut out = OutDir::create(out_path)?;
     let b = bar(n as u64, "replicates", args.quiet);
-    let reps = ensemble::replicates(sc, n, args.threads.map(|t| t as usize), Some(out.tmp_path()), &|| {
-        b.inc(1)
-    })?;
+    let reps = ensemble::replicates(sc, n, args.threads.map(|t| t as usize), None, &|| b.inc(1))?;
     b.finish_and_clear();
-    ensemble::write_summaries(&mut out, sc, &reps)?;
-    let tmp = out.tmp_path().to_path_buf();
-    crate::report::render_into(&tmp, &mut out)?;
+    crate::results::write_replicates(&mut out, sc, &reps)?;
     let dest = out.commit()?;
     if !args.quiet {
         let mut s = format!(
@@ -809,14 +795,8 @@ fn compare(args: CompareArgs) -> ExitCode {
             .clone()
             .unwrap_or_else(|| default_out(&args.scenario, "-compare"));
         let mut out = OutDir::create(&out_path)?;
-        ensemble::write_comparison(&mut out, &rows)?;
-        // The base's own figures, so the report can show where people went.
-        ensemble::write_summaries(&mut out, &sc, &base)?;
-        if let Some(first) = base.first() {
-            crate::output::write_routes(&mut out, &sc, &first.legs)?;
-        }
-        let tmp = out.tmp_path().to_path_buf();
-        crate::report::render_into(&tmp, &mut out).map_err(|e| EnsembleError::Spec(format!("report: {e}")))?;
+        crate::results::write_comparison(&mut out, &sc, &base, &rows)
+            .map_err(|e| EnsembleError::Spec(format!("report: {e}")))?;
         let dest = out.commit()?;
         b.finish_and_clear();
         if !args.opts.quiet {
@@ -834,7 +814,7 @@ fn compare(args: CompareArgs) -> ExitCode {
 }
 
 fn sweep(args: SweepArgs) -> ExitCode {
-    use crate::ensemble::{self, EnsembleError};
+    use crate::ensemble;
     let sc = match load(&args.scenario).and_then(|s| scaled(s, args.opts.scale)) {
         Ok(s) => s,
         Err(c) => return c,
@@ -855,37 +835,16 @@ fn sweep(args: SweepArgs) -> ExitCode {
     let n = args.replicates as usize;
     let b = bar((points.len() * n) as u64, "sweep runs", args.opts.quiet);
     let result = (|| -> Result<PathBuf, Box<dyn std::error::Error>> {
-        let mut text = String::new();
-        let mut header: Vec<String> = axes.iter().map(|a| a.path.clone()).collect();
-        for (m, _) in ensemble::headline(&[]) {
-            header.push(format!("{m}_mean"));
-            header.push(format!("{m}_lo95"));
-            header.push(format!("{m}_hi95"));
-        }
-        text += &header.join(",");
-        text.push('\n');
-        for p in &points {
-            let mut s2 = sc.clone();
-            for (a, v) in axes.iter().zip(p) {
-                crate::scenario::params::set(&mut s2, &a.path, *v).map_err(EnsembleError::from)?;
-            }
-            let reps = ensemble::replicates_on(
-                &s2,
-                n,
-                args.opts.threads.map(|t| t as usize),
-                None,
-                &|| b.inc(1),
-                ranks(),
-            )?;
-            let mut cells: Vec<String> = p.iter().map(|v| format!("{v}")).collect();
-            for (_, st) in ensemble::headline(&reps) {
-                cells.push(format!("{:.3}", st.mean));
-                cells.push(format!("{:.3}", st.lo));
-                cells.push(format!("{:.3}", st.hi));
-            }
-            text += &cells.join(",");
-            text.push('\n');
-        }
+        let rows = ensemble::sweep(
+            &sc,
+            &axes,
+            n,
+            args.opts.threads.map(|t| t as usize),
+            &|| b.inc(1),
+            ranks(),
+            None,
+        )?;
+        let text = ensemble::sweep_csv(&axes, &rows);
         b.finish_and_clear();
         let out_path = args
             .opts
@@ -893,9 +852,7 @@ fn sweep(args: SweepArgs) -> ExitCode {
             .clone()
             .unwrap_or_else(|| default_out(&args.scenario, "-sweep"));
         let mut out = OutDir::create(&out_path)?;
-        let mut f = out.file("sweep.csv")?;
-        f.write_all(text.as_bytes())?;
-        out.finish(f)?;
+        crate::results::write_sweep(&mut out, &text)?;
         let dest = out.commit()?;
         if !args.opts.quiet {
             say(

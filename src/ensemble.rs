@@ -116,13 +116,28 @@ pub fn replicates_on(
     on_done: &(dyn Fn() + Sync),
     ranks: &dyn engine::Exchange,
 ) -> Result<Vec<Replicate>, EnsembleError> {
+    replicates_until(sc, n, threads, out, on_done, ranks, None)
+}
+
+/// As [`replicates_on`]; with `stop`, every replicate still running ends
+/// at the end of the first day on which it is set, with an error of kind
+/// `Interrupted` (see [`crate::results::Stop`]).
+pub fn replicates_until(
+    sc: &Scenario,
+    n: usize,
+    threads: Option<usize>,
+    out: Option<&Path>,
+    on_done: &(dyn Fn() + Sync),
+    ranks: &dyn engine::Exchange,
+    stop: Option<&crate::results::Stop>,
+) -> Result<Vec<Replicate>, EnsembleError> {
     let (rank, size) = (ranks.rank(), ranks.size());
     let mine: Vec<usize> = (0..n).filter(|k| k % size == rank).collect();
     let pool = engine::pool(threads)?;
     let local: Vec<Replicate> = pool.install(|| {
         mine.par_iter()
             .map(|&k| {
-                let r = one(sc, replicate_seed(sc.seed, k as u64));
+                let r = one(sc, replicate_seed(sc.seed, k as u64), stop);
                 on_done();
                 r
             })
@@ -155,7 +170,7 @@ pub fn replicates_on(
     Ok(all)
 }
 
-fn one(sc: &Scenario, seed: u64) -> Result<Replicate, EnsembleError> {
+fn one(sc: &Scenario, seed: u64, stop: Option<&crate::results::Stop>) -> Result<Replicate, EnsembleError> {
     let cfg = RunConfig {
         seed: Some(seed),
         threads: None,
@@ -163,7 +178,12 @@ fn one(sc: &Scenario, seed: u64) -> Result<Replicate, EnsembleError> {
     };
     let mut daily = Daily::default();
     let mut flows = RouteFlows::default();
-    let result = engine::run_here(sc, &cfg, &mut [&mut daily, &mut flows])?;
+    let mut stop = stop.cloned();
+    let mut recs: Vec<&mut dyn Recorder> = vec![&mut daily, &mut flows];
+    if let Some(s) = stop.as_mut() {
+        recs.push(s);
+    }
+    let result = engine::run_here(sc, &cfg, &mut recs)?;
     Ok(Replicate {
         seed,
         daily: daily.0,
@@ -173,7 +193,7 @@ fn one(sc: &Scenario, seed: u64) -> Result<Replicate, EnsembleError> {
 }
 
 /// Writes one replicate's tables, as a single run writes them.
-fn write_replicate(sc: &Scenario, r: &Replicate, dir: &Path) -> Result<(), EnsembleError> {
+pub fn write_replicate(sc: &Scenario, r: &Replicate, dir: &Path) -> Result<(), EnsembleError> {
     let mut o = OutDir::create(dir)?;
     output::write_places(&mut o, sc, &r.daily)?;
     output::write_outcomes(&mut o, sc, &r.result)?;
@@ -440,7 +460,9 @@ const COMPARED_COLS: [Col; 6] = [
     Col::Detected,
 ];
 
-fn figures(sc: &Scenario, r: &Replicate) -> Vec<(String, String, f64)> {
+/// The figures a comparison compares, as (metric, place, value): people in
+/// each state at the end (no place), and each place's flows over the run.
+pub fn figures(sc: &Scenario, r: &Replicate) -> Vec<(String, String, f64)> {
     let mut v: Vec<(String, String, f64)> = State::ALL
         .iter()
         .map(|s| (s.name().to_string(), String::new(), r.result.states[*s as usize] as f64))
@@ -599,13 +621,17 @@ pub fn parse_axis(sc: &Scenario, spec: &str) -> Result<Axis, EnsembleError> {
             "`{spec}`: {n} points is too many (at most 10,000)"
         )));
     }
-    let values: Vec<f64> = (0..n).map(|i| from + step * i as f64).collect();
+    axis(sc, path.trim(), (0..n).map(|i| from + step * i as f64).collect())
+}
+
+/// An axis of given values, each checked against the parameter's range.
+pub fn axis(sc: &Scenario, path: &str, values: Vec<f64>) -> Result<Axis, EnsembleError> {
     let mut probe = sc.clone();
     for v in &values {
-        params::set(&mut probe, path.trim(), *v)?;
+        params::set(&mut probe, path, *v)?;
     }
     Ok(Axis {
-        path: path.trim().to_string(),
+        path: path.to_string(),
         values,
     })
 }
@@ -638,4 +664,65 @@ pub fn headline(reps: &[Replicate]) -> Vec<(String, Stats)> {
         v.push((e.name().to_string(), stats(&x)));
     }
     v
+}
+
+/// One grid point of a sweep: its parameter values and the headline
+/// outcomes over its replicates.
+#[derive(Clone, Debug)]
+pub struct SweepRow {
+    /// The values, in axis order.
+    pub point: Vec<f64>,
+    /// [`headline`] over the point's replicates.
+    pub outcomes: Vec<(String, Stats)>,
+}
+
+/// Runs a sweep: `n` replicates at every point of the grid of `axes`
+/// (replicate k of every point uses the same seed), on the processes of
+/// `ranks`; `stop` as in [`replicates_until`].
+pub fn sweep(
+    sc: &Scenario,
+    axes: &[Axis],
+    n: usize,
+    threads: Option<usize>,
+    on_done: &(dyn Fn() + Sync),
+    ranks: &dyn engine::Exchange,
+    stop: Option<&crate::results::Stop>,
+) -> Result<Vec<SweepRow>, EnsembleError> {
+    let mut rows = Vec::new();
+    for point in grid(axes) {
+        let mut s2 = sc.clone();
+        for (a, v) in axes.iter().zip(&point) {
+            params::set(&mut s2, &a.path, *v)?;
+        }
+        let reps = replicates_until(&s2, n, threads, None, on_done, ranks, stop)?;
+        rows.push(SweepRow {
+            point,
+            outcomes: headline(&reps),
+        });
+    }
+    Ok(rows)
+}
+
+/// `sweep.csv`: a column per axis, then the mean and 95 % range over
+/// replicates of every headline outcome.
+pub fn sweep_csv(axes: &[Axis], rows: &[SweepRow]) -> String {
+    let mut header: Vec<String> = axes.iter().map(|a| a.path.clone()).collect();
+    for (m, _) in headline(&[]) {
+        header.push(format!("{m}_mean"));
+        header.push(format!("{m}_lo95"));
+        header.push(format!("{m}_hi95"));
+    }
+    let mut text = header.join(",");
+    text.push('\n');
+    for r in rows {
+        let mut cells: Vec<String> = r.point.iter().map(|v| format!("{v}")).collect();
+        for (_, st) in &r.outcomes {
+            cells.push(format!("{:.3}", st.mean));
+            cells.push(format!("{:.3}", st.lo));
+            cells.push(format!("{:.3}", st.hi));
+        }
+        text += &cells.join(",");
+        text.push('\n');
+    }
+    text
 }

@@ -23,6 +23,7 @@ pub mod graph;
 pub mod output;
 pub mod policy;
 pub mod report;
+pub mod results;
 pub mod rng;
 pub mod scenario;
 pub mod time;

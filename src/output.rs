@@ -144,6 +144,17 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// Writes a small file (a scenario, a calibration) under a temporary name
+/// and renames it, so that a reader never sees half of it.
+pub fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    fs::write(&tmp, text)?;
+    fs::rename(&tmp, path)
+}
+
 /// Writes `places.csv` day by day.
 pub struct PlacesTable {
     f: TableFile,
@@ -264,11 +275,10 @@ impl TraceTable {
     pub fn new(out: &OutDir, n: usize, agents: usize) -> Result<TraceTable, OutputError> {
         let mut f = out.file("trace.csv")?;
         writeln!(f, "day,agent,cohort,state,place,route").map_err(io_err(Path::new("trace.csv")))?;
-        let n = n.min(agents);
-        let picked = (0..n)
-            .map(|k| ((2 * k + 1) as u128 * agents as u128 / (2 * n) as u128) as u32)
-            .collect();
-        Ok(TraceTable { f, agents: picked })
+        Ok(TraceTable {
+            f,
+            agents: trace_agents(n, agents),
+        })
     }
 
     /// The finished file.
@@ -285,12 +295,9 @@ impl Recorder for TraceTable {
             let i = i as usize;
             let state = State::from_u8(a.state[i]);
             let cohort = &sc.cohorts[a.cohort[i] as usize].id;
-            let (place, route) = match state {
-                State::Travelling => ("", sc.routes[sc.legs[a.leg[i] as usize].route as usize].id.as_str()),
-                s if s.absorbing() => ("", ""),
-                _ if a.place[i] != NONE => (sc.places[a.place[i] as usize].id.as_str(), ""),
-                _ => ("", ""),
-            };
+            let (place, route) = trace_where(sc, state, a.place[i], a.leg[i]);
+            let place = place.map(|p| sc.places[p].id.as_str()).unwrap_or("");
+            let route = route.map(|r| sc.routes[r].id.as_str()).unwrap_or("");
             writeln!(
                 self.f,
                 "{},{},{},{},{},{}",
@@ -303,6 +310,26 @@ impl Recorder for TraceTable {
             )?;
         }
         Ok(())
+    }
+}
+
+/// The ids of the `n` agents a trace follows among `agents`: evenly spread
+/// over the population, so the same agents for the same scenario and seed.
+pub fn trace_agents(n: usize, agents: usize) -> Vec<u32> {
+    let n = n.min(agents);
+    (0..n)
+        .map(|k| ((2 * k + 1) as u128 * agents as u128 / (2 * n) as u128) as u32)
+        .collect()
+}
+
+/// Where a traced agent is: its place, or the route it is travelling
+/// (neither once its journey has ended).
+pub fn trace_where(sc: &Scenario, state: State, place: u32, leg: u32) -> (Option<usize>, Option<usize>) {
+    match state {
+        State::Travelling => (None, Some(sc.legs[leg as usize].route as usize)),
+        s if s.absorbing() => (None, None),
+        _ if place != NONE => (Some(place as usize), None),
+        _ => (None, None),
     }
 }
 
@@ -353,8 +380,9 @@ struct SummaryEvent {
     people: u64,
 }
 
+/// The contents of `summary.json`, in its field order.
 #[derive(Serialize)]
-struct Summary<'a> {
+pub struct Summary<'a> {
     scenario: SummaryScenario<'a>,
     seed: u64,
     version: &'a str,
@@ -377,6 +405,26 @@ pub fn write_summary(
     threads: usize,
     wall_s: f64,
 ) -> Result<(), OutputError> {
+    let s = summary(sc, r, threads, wall_s, out.hashes());
+    let mut f = out.file("summary.json")?;
+    let p = PathBuf::from("summary.json");
+    serde_json::to_writer_pretty(&mut f, &s).map_err(|e| OutputError::Io {
+        path: p.clone(),
+        source: io::Error::other(e),
+    })?;
+    writeln!(f).map_err(io_err(&p))?;
+    out.finish(f)
+}
+
+/// What `summary.json` holds (`tables`: the SHA-256 of each table written,
+/// empty for a run kept in memory); serialise it to read it.
+pub fn summary<'a>(
+    sc: &'a Scenario,
+    r: &RunResult,
+    threads: usize,
+    wall_s: f64,
+    tables: &'a BTreeMap<String, String>,
+) -> Summary<'a> {
     let mut states = BTreeMap::new();
     for s in State::ALL {
         states.insert(s.name(), r.states[s as usize]);
@@ -389,8 +437,7 @@ pub fn write_summary(
             .fold((0, 0), |(c, p), ev| (c + ev[e as usize][0], p + ev[e as usize][1]));
         events.insert(e.name(), SummaryEvent { count, people });
     }
-    let tables = out.hashes().clone();
-    let s = Summary {
+    Summary {
         scenario: SummaryScenario {
             name: &sc.name,
             file: sc.file.display().to_string(),
@@ -414,16 +461,8 @@ pub fn write_summary(
         states,
         events,
         wall_s: (wall_s * 1000.0).round() / 1000.0,
-        tables: &tables,
-    };
-    let mut f = out.file("summary.json")?;
-    let p = PathBuf::from("summary.json");
-    serde_json::to_writer_pretty(&mut f, &s).map_err(|e| OutputError::Io {
-        path: p.clone(),
-        source: io::Error::other(e),
-    })?;
-    writeln!(f).map_err(io_err(&p))?;
-    out.finish(f)
+        tables,
+    }
 }
 
 /// People per state summed over events, for a quick line (used by the CLI).

@@ -82,38 +82,56 @@ impl LoadError {
         }
     }
 
+    /// The file the error is about.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            LoadError::Io { path, .. } | LoadError::NotUtf8 { path, .. } | LoadError::Invalid { path, .. } => path,
+        }
+    }
+
+    /// 1-based line and column of a problem's start, if it has a place in
+    /// the file.
+    pub fn line_col(&self, p: &Problem) -> Option<(usize, usize)> {
+        match (self, &p.span) {
+            (LoadError::Invalid { text, .. }, Some(span)) => Some(line_col(text, span.start)),
+            _ => None,
+        }
+    }
+
     /// Renders the error for a person: each problem with file, line and
     /// column, the offending text, and what would be valid.
     pub fn render(&self) -> String {
-        let LoadError::Invalid { path, text, problems } = self else {
+        let LoadError::Invalid { problems, .. } = self else {
             return format!("error: {self}\n");
         };
-        let file = SimpleFile::new(path.display().to_string(), text.as_str());
-        let mut out = String::new();
-        let config = term::Config::default();
-        for p in problems {
-            let mut d = Diagnostic::error().with_message(format!("{}: {}", p.field, p.message));
-            match &p.span {
-                Some(span) => {
-                    let (line, col) = line_col(text, span.start);
-                    d = d.with_labels(vec![
-                        Label::primary((), span.clone()).with_message(format!("line {line}, column {col}"))
-                    ]);
-                }
-                None => d = d.with_notes(vec![format!("in {}", path.display())]),
-            }
-            if let Some(h) = &p.help {
-                d = d.with_notes(vec![format!("help: {h}")]);
-            }
-            // Rendering into memory cannot fail for a span inside the text;
-            // fall back to a plain line if it ever does.
-            match term::emit_into_string(&config, &file, &d) {
-                Ok(s) => out.push_str(&s),
-                Err(_) => out.push_str(&plain(path, text, p)),
-            }
-        }
+        let mut out: String = problems.iter().map(|p| self.render_problem(p)).collect();
         out.push_str(&format!("error: {self}\n"));
         out
+    }
+
+    /// Renders one problem as [`LoadError::render`] shows it.
+    pub fn render_problem(&self, p: &Problem) -> String {
+        let LoadError::Invalid { path, text, .. } = self else {
+            return String::new();
+        };
+        let file = SimpleFile::new(path.display().to_string(), text.as_str());
+        let config = term::Config::default();
+        let mut d = Diagnostic::error().with_message(format!("{}: {}", p.field, p.message));
+        match &p.span {
+            Some(span) => {
+                let (line, col) = line_col(text, span.start);
+                d = d.with_labels(vec![
+                    Label::primary((), span.clone()).with_message(format!("line {line}, column {col}"))
+                ]);
+            }
+            None => d = d.with_notes(vec![format!("in {}", path.display())]),
+        }
+        if let Some(h) = &p.help {
+            d = d.with_notes(vec![format!("help: {h}")]);
+        }
+        // Rendering into memory cannot fail for a span inside the text;
+        // fall back to a plain line if it ever does.
+        term::emit_into_string(&config, &file, &d).unwrap_or_else(|_| plain(path, text, p))
     }
 }
 

@@ -1,0 +1,63 @@
+//! Long work without the GIL, stoppable with Ctrl-C.
+//!
+//! Owns the worker thread of each long call: the work runs there with a
+//! [`Stop`] flag that its recorders check every simulated day, while the
+//! calling thread waits with the GIL released, in short slices, between
+//! which it asks Python whether a signal arrived (`check_signals`). On
+//! Ctrl-C (a kernel interrupt in a notebook) the flag is set, the worker
+//! ends at the end of its day, and the `KeyboardInterrupt` goes up to the
+//! caller: nothing keeps running behind the user's back. Must not know what
+//! the work is.
+
+use crate::api::{self, Stop};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
+
+/// How long the caller waits between two looks for a signal.
+const SLICE: Duration = Duration::from_millis(50);
+
+/// Runs `work` on a worker thread with the GIL released, until it ends or a
+/// signal handler raises (Ctrl-C), in which case the work is stopped and
+/// joined before the exception is returned.
+pub fn run<T, F>(py: Python<'_>, work: F) -> PyResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Stop) -> api::Res<T> + Send + 'static,
+{
+    let stop = Stop::new();
+    let worker_stop = stop.clone();
+    let (tx, rx) = mpsc::channel();
+    let handle = std::thread::Builder::new()
+        .name("northbound".into())
+        .spawn(move || {
+            // The receiver is gone only if the caller was interrupted; the
+            // result is then not wanted.
+            let _ = tx.send(work(&worker_stop));
+        })
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start a worker thread: {e}")))?;
+    let outcome: Result<api::Res<T>, PyErr> = py.detach(move || loop {
+        match rx.recv_timeout(SLICE) {
+            Ok(r) => {
+                let _ = handle.join();
+                return Ok(r);
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if let Err(e) = Python::attach(|py| py.check_signals()) {
+                    stop.stop();
+                    let _ = handle.join();
+                    return Err(e);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                let _ = handle.join();
+                return Err(PyRuntimeError::new_err(
+                    "northbound's worker thread stopped without a result (a panic, printed above); \
+                     this is a bug in northbound, please report it",
+                ));
+            }
+        }
+    });
+    outcome?.map_err(|e| crate::error(py, e))
+}
