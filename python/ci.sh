@@ -20,7 +20,7 @@ echo "python suite: building the wheel"
 t_wheel=$((SECONDS - t0))
 echo "python suite: installing it and the test tools"
 "$py" -m pip install -q --disable-pip-version-check "$work"/wheels/northbound-*.whl \
-  pytest nbclient nbformat ipykernel matplotlib SALib ema_workbench mypy pandas-stubs
+  pytest nbclient nbformat ipykernel matplotlib tqdm SALib ema_workbench mypy pandas-stubs
 t_install=$((SECONDS - t0 - t_wheel))
 # The tests import the installed wheel, never the source folder.
 NORTHBOUND_TEST_STRICT=1 "$py" -m pytest -q -p no:cacheprovider python/tests

@@ -145,25 +145,33 @@ impl Recorder for Keep {
     }
 }
 
+/// One recorder, then others.
+struct Both<'a, 'b>(&'a mut Keep, &'a mut [&'b mut dyn Recorder]);
+
+impl Recorder for Both<'_, '_> {
+    fn day(&mut self, v: &DayView<'_>) -> io::Result<()> {
+        self.0.day(v)?;
+        self.1.iter_mut().try_for_each(|r| r.day(v))
+    }
+}
+
 /// Runs a scenario and keeps its tables' numbers in memory: the place
 /// counts, per cohort with `cfg.by_cohort`, the route flows, and with
 /// `trace > 0` the day-by-day state of `trace` agents (the ones `run
-/// --trace` follows). With `stop`, the run ends early with an error that
-/// [`is_stopped`] recognises.
-pub fn run(sc: &Scenario, cfg: &RunConfig, trace: usize, stop: Option<&Stop>) -> Result<KeptRun, EngineError> {
+/// --trace` follows). `extra` recorders see every day too (a [`Stop`]
+/// ends the run early with an error that [`is_stopped`] recognises).
+pub fn run(
+    sc: &Scenario,
+    cfg: &RunConfig,
+    trace: usize,
+    extra: &mut [&mut dyn Recorder],
+) -> Result<KeptRun, EngineError> {
     let t0 = Instant::now();
     let mut keep = Keep {
         run: KeptRun::default(),
         trace_n: trace,
     };
-    let mut stop = stop.cloned();
-    let result = {
-        let mut recs: Vec<&mut dyn Recorder> = vec![&mut keep];
-        if let Some(s) = stop.as_mut() {
-            recs.push(s);
-        }
-        engine::run(sc, cfg, &mut recs)?
-    };
+    let result = engine::run(sc, cfg, &mut [&mut Both(&mut keep, extra)])?;
     let mut run = keep.run;
     if run.trace.is_none() && trace > 0 {
         run.trace = Some(Trace::default());

@@ -22,9 +22,10 @@ import datetime as _dt
 import json
 import os
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -67,6 +68,12 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 ScenarioLike = Union["Scenario", str, "os.PathLike[str]"]
 """A loaded :class:`Scenario`, or the path of a scenario file."""
+
+Progress = Union[bool, Callable[[int, int], Any], None]
+"""How long work reports progress: ``True`` draws a tqdm bar (in a notebook
+or a terminal); a function is called with ``(done, total)`` about twenty
+times a second (days of a single run, runs of an ensemble; raise from it to
+stop the work); ``None`` or ``False``, nothing."""
 
 
 # ------------------------------------------------------------------ scenario
@@ -349,6 +356,34 @@ def _prepared(s: ScenarioLike, scale: float, variant: Optional[str] = None) -> S
     return sc
 
 
+@contextmanager
+def _reporter(progress: Progress, desc: str, unit: str) -> Iterator[Optional[Callable[[int, int], Any]]]:
+    if progress is None or progress is False:
+        yield None
+    elif progress is True:
+        try:
+            from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
+        except ImportError as e:
+            raise ImportError(
+                "progress=True draws a tqdm bar: pip install tqdm (or pass a function progress(done, total))"
+            ) from e
+        bar = tqdm(total=None, desc=desc, unit=unit, leave=False)
+
+        def update(done: int, total: int) -> None:
+            if total and bar.total != total:
+                bar.total = total
+            bar.update(done - bar.n)
+
+        try:
+            yield update
+        finally:
+            bar.close()
+    elif callable(progress):
+        yield progress
+    else:
+        raise TypeError("progress is True, False, None or a function progress(done, total)")
+
+
 # -------------------------------------------------------------------- tables
 
 
@@ -480,6 +515,7 @@ def run(
     variant: Optional[str] = None,
     trace: int = 0,
     by_cohort: bool = False,
+    progress: Progress = None,
 ) -> Run:
     """Runs a scenario, as ``northbound run`` does, and keeps its tables in memory.
 
@@ -488,18 +524,22 @@ def run(
     N``); ``threads`` defaults to all cores (results do not depend on it);
     ``scale`` runs the same system at another size; ``variant`` runs the
     scenario under one of its declared variants; ``trace=N`` follows N
-    groups day by day; ``by_cohort`` keeps the places table per cohort.
-    The GIL is released while the engine runs; Ctrl-C stops it.
+    groups day by day; ``by_cohort`` keeps the places table per cohort;
+    ``progress`` (see :data:`Progress`) shows how far it is. The GIL is
+    released while the engine runs; Ctrl-C stops it.
     """
     sc = _prepared(scenario, scale, variant)
-    handle = _native.run(
-        sc._handle,
-        seed=seed,
-        replicates=int(replicates),
-        threads=threads,
-        trace=int(trace),
-        by_cohort=bool(by_cohort),
-    )
+    unit = "day" if int(replicates) == 1 else "run"
+    with _reporter(progress, sc.name, unit) as report:
+        handle = _native.run(
+            sc._handle,
+            seed=seed,
+            replicates=int(replicates),
+            threads=threads,
+            trace=int(trace),
+            by_cohort=bool(by_cohort),
+            progress=report,
+        )
     return Run(handle, sc)
 
 
@@ -547,6 +587,7 @@ def compare(
     replicates: int = 10,
     threads: Optional[int] = None,
     scale: float = 1.0,
+    progress: Progress = None,
 ) -> Comparison:
     """Runs the base and each variant (all declared ones by default) with
     common random numbers — replicate k of each uses the same seed — and
@@ -554,7 +595,10 @@ def compare(
     sc = _prepared(scenario, scale)
     if isinstance(variants, str):
         variants = [variants]
-    handle = _native.compare(sc._handle, variants=list(variants or []), replicates=int(replicates), threads=threads)
+    with _reporter(progress, f"{sc.name}: compare", "run") as report:
+        handle = _native.compare(
+            sc._handle, variants=list(variants or []), replicates=int(replicates), threads=threads, progress=report
+        )
     return Comparison(handle, sc, int(replicates))
 
 
@@ -591,6 +635,7 @@ def sweep(
     replicates: int = 5,
     threads: Optional[int] = None,
     scale: float = 1.0,
+    progress: Progress = None,
 ) -> Sweep:
     """Varies parameters over a grid with replicates at every point, as
     ``northbound sweep`` does.
@@ -609,7 +654,8 @@ def sweep(
             axes.append((str(path), spec))
         else:
             axes.append((str(path), [float(v) for v in spec]))
-    handle = _native.sweep(sc._handle, axes, replicates=int(replicates), threads=threads)
+    with _reporter(progress, f"{sc.name}: sweep", "run") as report:
+        handle = _native.sweep(sc._handle, axes, replicates=int(replicates), threads=threads, progress=report)
     return Sweep(handle, sc, [a[0] for a in axes], int(replicates))
 
 
@@ -647,12 +693,16 @@ def validate(
     replicates: int = 5,
     threads: Optional[int] = None,
     scale: float = 1.0,
+    progress: Progress = None,
 ) -> Validation:
     """Compares a scenario's replicates with a targets file (``[[target]]``
     tables), as ``northbound validate --targets`` does. A bad targets file
     raises :class:`ScenarioError` with its problems."""
     sc = _prepared(scenario, scale)
-    handle = _native.validate(sc._handle, os.fspath(targets), replicates=int(replicates), threads=threads)
+    with _reporter(progress, f"{sc.name}: validate", "run") as report:
+        handle = _native.validate(
+            sc._handle, os.fspath(targets), replicates=int(replicates), threads=threads, progress=report
+        )
     return Validation(handle, sc, int(replicates))
 
 

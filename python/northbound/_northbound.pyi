@@ -8,7 +8,7 @@ A table is a list of ``(name, kind, values)`` columns: ``kind`` is ``"int"``,
 
 from os import PathLike
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Union, final
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union, final
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +36,7 @@ _Column: TypeAlias = Tuple[
     str, str, Union[npt.NDArray[np.int64], npt.NDArray[np.float64], Tuple[npt.NDArray[np.int32], List[str]]]
 ]
 _Path: TypeAlias = Union[str, PathLike[str]]
+_Progress: TypeAlias = Optional[Callable[[int, int], Any]]
 
 @final
 class ScenarioHandle:
@@ -107,9 +108,15 @@ def run(
     threads: Optional[int] = None,
     trace: int = 0,
     by_cohort: bool = False,
+    progress: _Progress = None,
 ) -> RunHandle: ...
 def compare(
-    scenario: ScenarioHandle, *, variants: Sequence[str] = ..., replicates: int = 10, threads: Optional[int] = None
+    scenario: ScenarioHandle,
+    *,
+    variants: Sequence[str] = ...,
+    replicates: int = 10,
+    threads: Optional[int] = None,
+    progress: _Progress = None,
 ) -> CompareHandle: ...
 def sweep(
     scenario: ScenarioHandle,
@@ -117,9 +124,15 @@ def sweep(
     *,
     replicates: int = 5,
     threads: Optional[int] = None,
+    progress: _Progress = None,
 ) -> SweepHandle: ...
 def validate(
-    scenario: ScenarioHandle, targets: _Path, *, replicates: int = 5, threads: Optional[int] = None
+    scenario: ScenarioHandle,
+    targets: _Path,
+    *,
+    replicates: int = 5,
+    threads: Optional[int] = None,
+    progress: _Progress = None,
 ) -> ValidationHandle: ...
 def import_flee(
     dir: _Path, *, flee_compat: Optional[str] = None, out: Optional[_Path] = None

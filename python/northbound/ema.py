@@ -143,7 +143,7 @@ def model(
     runs replicate 0's seed otherwise, so differences between experiments
     come from their inputs, not from noise.
     """
-    from ema_workbench import (  # type: ignore[import-untyped]
+    from ema_workbench import (  # type: ignore[import-untyped,unused-ignore]
         CategoricalParameter,
         IntegerParameter,
         Model,

@@ -198,7 +198,7 @@ impl RunHandle {
     /// Writes the run folder; returns where.
     fn write(&self, py: Python<'_>, dir: PathBuf) -> PyResult<PathBuf> {
         let h = self.0.clone();
-        interrupt::run(py, move |_| h.write(&dir))
+        interrupt::run(py, None, move |_| h.write(&dir))
     }
 }
 
@@ -232,7 +232,7 @@ impl CompareHandle {
     /// Writes the comparison folder; returns where.
     fn write(&self, py: Python<'_>, dir: PathBuf) -> PyResult<PathBuf> {
         let h = self.0.clone();
-        interrupt::run(py, move |_| h.write(&dir))
+        interrupt::run(py, None, move |_| h.write(&dir))
     }
 }
 
@@ -260,7 +260,7 @@ impl SweepHandle {
     /// Writes the sweep folder; returns where.
     fn write(&self, py: Python<'_>, dir: PathBuf) -> PyResult<PathBuf> {
         let h = self.0.clone();
-        interrupt::run(py, move |_| h.write(&dir))
+        interrupt::run(py, None, move |_| h.write(&dir))
     }
 }
 
@@ -301,7 +301,8 @@ fn load(py: Python<'_>, path: PathBuf) -> PyResult<ScenarioHandle> {
 
 /// Runs a scenario (replicates with `replicates > 1`).
 #[pyfunction]
-#[pyo3(signature = (scenario, *, seed=None, replicates=1, threads=None, trace=0, by_cohort=false))]
+#[pyo3(signature = (scenario, *, seed=None, replicates=1, threads=None, trace=0, by_cohort=false, progress=None))]
+#[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
     scenario: &ScenarioHandle,
@@ -310,6 +311,7 @@ fn run(
     threads: Option<usize>,
     trace: usize,
     by_cohort: bool,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<RunHandle> {
     let sc = scenario.0.clone();
     let o = api::RunOptions {
@@ -319,22 +321,23 @@ fn run(
         trace,
         by_cohort,
     };
-    interrupt::run(py, move |stop| api::RunHandle::start(&sc, &o, stop)).map(|r| RunHandle(Arc::new(r)))
+    interrupt::run(py, progress, move |ctl| api::RunHandle::start(&sc, &o, ctl)).map(|r| RunHandle(Arc::new(r)))
 }
 
 /// Compares variants with the base.
 #[pyfunction]
-#[pyo3(signature = (scenario, *, variants=Vec::new(), replicates=10, threads=None))]
+#[pyo3(signature = (scenario, *, variants=Vec::new(), replicates=10, threads=None, progress=None))]
 fn compare(
     py: Python<'_>,
     scenario: &ScenarioHandle,
     variants: Vec<String>,
     replicates: usize,
     threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<CompareHandle> {
     let sc = scenario.0.clone();
-    interrupt::run(py, move |stop| {
-        api::CompareHandle::start(&sc, &variants, replicates, threads, stop)
+    interrupt::run(py, progress, move |ctl| {
+        api::CompareHandle::start(&sc, &variants, replicates, threads, ctl)
     })
     .map(|c| CompareHandle(Arc::new(c)))
 }
@@ -342,13 +345,14 @@ fn compare(
 /// Sweeps parameters over a grid; each axis is `(path, "FROM:TO:STEP")` or
 /// `(path, [values])`.
 #[pyfunction]
-#[pyo3(signature = (scenario, axes, *, replicates=5, threads=None))]
+#[pyo3(signature = (scenario, axes, *, replicates=5, threads=None, progress=None))]
 fn sweep(
     py: Python<'_>,
     scenario: &ScenarioHandle,
     axes: Vec<(String, Bound<'_, PyAny>)>,
     replicates: usize,
     threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<SweepHandle> {
     let axes = axes
         .into_iter()
@@ -366,25 +370,26 @@ fn sweep(
         })
         .collect::<PyResult<Vec<_>>>()?;
     let sc = scenario.0.clone();
-    interrupt::run(py, move |stop| {
-        api::SweepHandle::start(&sc, &axes, replicates, threads, stop)
+    interrupt::run(py, progress, move |ctl| {
+        api::SweepHandle::start(&sc, &axes, replicates, threads, ctl)
     })
     .map(|s| SweepHandle(Arc::new(s)))
 }
 
 /// Validates a scenario against a targets file.
 #[pyfunction]
-#[pyo3(signature = (scenario, targets, *, replicates=5, threads=None))]
+#[pyo3(signature = (scenario, targets, *, replicates=5, threads=None, progress=None))]
 fn validate(
     py: Python<'_>,
     scenario: &ScenarioHandle,
     targets: PathBuf,
     replicates: usize,
     threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<ValidationHandle> {
     let sc = scenario.0.clone();
-    interrupt::run(py, move |stop| {
-        api::ValidationHandle::start(&sc, &targets, replicates, threads, stop)
+    interrupt::run(py, progress, move |ctl| {
+        api::ValidationHandle::start(&sc, &targets, replicates, threads, ctl)
     })
     .map(ValidationHandle)
 }
@@ -399,7 +404,7 @@ fn import_flee(
     flee_compat: Option<String>,
     out: Option<PathBuf>,
 ) -> PyResult<(String, Vec<String>)> {
-    interrupt::run(py, move |_| {
+    interrupt::run(py, None, move |_| {
         api::import_flee(&dir, flee_compat.as_deref(), out.as_deref())
     })
 }

@@ -66,3 +66,39 @@ def test_ctrl_c_stops_a_run_within_a_day_of_the_model(tmp_path):
     stopped_after = float(lines[0].split()[-1]) - sent
     assert stopped_after < 5.0, f"the run went on {stopped_after:.1f} s after Ctrl-C"
     assert lines[1].startswith("then ") and int(lines[1].split()[1]) > 0, out
+
+
+def test_progress_reports_days_of_a_run_and_runs_of_an_ensemble():
+    seen = []
+    nb.run("scenarios/protocol-2023.toml", progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (273, 273)
+    assert all(a[0] <= b[0] for a, b in zip(seen, seen[1:]))
+    seen.clear()
+    nb.compare("scenarios/protocol-2023.toml", replicates=3, progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1] == (9, 9)  # the base and two variants, three replicates each
+
+
+def test_a_progress_function_that_raises_stops_the_work():
+    calls = []
+
+    def give_up(done: int, total: int) -> None:
+        calls.append(done)
+        raise RuntimeError("enough")
+
+    sc = nb.load("scenarios/roxham-2017-2020.toml").scaled(5)
+    t = time.monotonic()
+    try:
+        nb.run(sc, threads=1, progress=give_up)
+    except RuntimeError as e:
+        assert str(e) == "enough"
+    else:
+        raise AssertionError("the run should have stopped")
+    assert len(calls) == 1 and time.monotonic() - t < 5
+
+
+def test_progress_draws_a_tqdm_bar(capsys):
+    from conftest import needs
+
+    needs("tqdm")
+    nb.run("scenarios/caravan-2025.toml", progress=True)
+    assert "caravan-2025" in capsys.readouterr().err

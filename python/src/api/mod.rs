@@ -11,16 +11,18 @@ mod tables;
 
 pub use tables::{Data, Table};
 
+use northbound::engine::{DayView, Recorder};
 use northbound::engine::{EngineError, RunConfig};
 use northbound::ensemble::{self, CompareRow, EnsembleError, Replicate};
 use northbound::flee;
 use northbound::output::{self, OutDir};
-pub use northbound::results::Stop;
+use northbound::results::Stop;
 use northbound::results::{self, KeptRun, ResultsError};
 use northbound::rng::replicate_seed;
 use northbound::scenario::{self, params, LoadError, Scenario};
 use northbound::validation::{self, Target};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// What went wrong, sorted by the Python exception it becomes.
@@ -139,6 +141,45 @@ impl From<output::OutputError> for Error {
 /// Result of this module.
 pub type Res<T> = Result<T, Error>;
 
+/// What the caller holds over long work: the flag that stops it, and how
+/// much of it is done (days of a single run, runs of an ensemble).
+#[derive(Clone, Default)]
+pub struct Control {
+    stop: Stop,
+    done: Arc<AtomicU64>,
+    total: Arc<AtomicU64>,
+}
+
+impl Control {
+    /// Asks the work to stop at the end of its current day.
+    pub fn stop(&self) {
+        self.stop.stop();
+    }
+
+    /// (done, total) units of work; total is 0 until known.
+    pub fn progress(&self) -> (u64, u64) {
+        (self.done.load(Ordering::Relaxed), self.total.load(Ordering::Relaxed))
+    }
+
+    fn plan(&self, total: usize) {
+        self.total.store(total as u64, Ordering::Relaxed);
+    }
+
+    fn tick(&self) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Counts the days of a run into its [`Control`].
+struct Days(Control);
+
+impl Recorder for Days {
+    fn day(&mut self, _: &DayView<'_>) -> std::io::Result<()> {
+        self.0.tick();
+        Ok(())
+    }
+}
+
 /// The version of the library.
 pub fn version() -> &'static str {
     env!("CARGO_PKG_VERSION")
@@ -195,8 +236,8 @@ impl ScenarioHandle {
     pub fn load(path: &Path) -> Res<ScenarioHandle> {
         if flee::is_flee(path) {
             return Err(Error::Value(format!(
-                "{} is a flee-model scenario: run it with northbound.run (or validate it against a Flee \
-                 source_data folder); load, compare and sweep work with the default model only",
+                "{} is a flee-model scenario: the Python package runs the default model; run it with \
+                 `northbound run` (docs/flee.md)",
                 path.display()
             )));
         }
@@ -315,11 +356,12 @@ pub struct RunHandle {
 
 impl RunHandle {
     /// Runs `sc` as `northbound run` does (`--replicates N` for more than
-    /// one); with `stop` set, ends early with [`Error::Stopped`].
-    pub fn start(sc: &ScenarioHandle, o: &RunOptions, stop: &Stop) -> Res<RunHandle> {
+    /// one); stopped through `ctl`, ends early with [`Error::Stopped`].
+    pub fn start(sc: &ScenarioHandle, o: &RunOptions, ctl: &Control) -> Res<RunHandle> {
         check_threads(o.threads)?;
         check_replicates(o.replicates, 100_000)?;
         if o.replicates > 1 {
+            ctl.plan(o.replicates);
             if o.trace > 0 || o.by_cohort {
                 return Err(Error::Value(
                     "trace and by_cohort are for a single run; replicates keep the places, outcomes, events \
@@ -336,9 +378,9 @@ impl RunHandle {
                 o.replicates,
                 o.threads,
                 None,
-                &|| {},
+                &|| ctl.tick(),
                 &northbound::engine::Local,
-                Some(stop),
+                Some(&ctl.stop),
             )?;
             return Ok(RunHandle {
                 sc: sc.sc,
@@ -350,7 +392,9 @@ impl RunHandle {
             threads: o.threads,
             by_cohort: o.by_cohort,
         };
-        let run = results::run(&sc.sc, &cfg, o.trace, Some(stop))?;
+        ctl.plan(sc.sc.calendar.days as usize);
+        let mut stop = ctl.stop.clone();
+        let run = results::run(&sc.sc, &cfg, o.trace, &mut [&mut stop, &mut Days(ctl.clone())])?;
         Ok(RunHandle {
             sc: sc.sc.clone(),
             kept: Kept::One(Box::new(run)),
@@ -469,7 +513,7 @@ impl CompareHandle {
         variants: &[String],
         replicates: usize,
         threads: Option<usize>,
-        stop: &Stop,
+        ctl: &Control,
     ) -> Res<CompareHandle> {
         check_threads(threads)?;
         check_replicates(replicates, 10_000)?;
@@ -480,15 +524,16 @@ impl CompareHandle {
                 sc.file()
             )));
         }
+        ctl.plan(replicates * (picked.len() + 1));
         let run = |s: &Scenario| {
             ensemble::replicates_until(
                 s,
                 replicates,
                 threads,
                 None,
-                &|| {},
+                &|| ctl.tick(),
                 &northbound::engine::Local,
-                Some(stop),
+                Some(&ctl.stop),
             )
         };
         let base = run(&sc.sc)?;
@@ -574,7 +619,7 @@ impl SweepHandle {
         axes: &[(String, AxisSpec)],
         replicates: usize,
         threads: Option<usize>,
-        stop: &Stop,
+        ctl: &Control,
     ) -> Res<SweepHandle> {
         check_threads(threads)?;
         check_replicates(replicates, 10_000)?;
@@ -595,14 +640,15 @@ impl SweepHandle {
                 "{points} grid points is too many (at most 10,000)"
             )));
         }
+        ctl.plan(points * replicates);
         let rows = ensemble::sweep(
             &sc.sc,
             &axes,
             replicates,
             threads,
-            &|| {},
+            &|| ctl.tick(),
             &northbound::engine::Local,
-            Some(stop),
+            Some(&ctl.stop),
         )?;
         Ok(SweepHandle { axes, rows, replicates })
     }
@@ -651,15 +697,16 @@ impl ValidationHandle {
         targets: &Path,
         replicates: usize,
         threads: Option<usize>,
-        stop: &Stop,
+        ctl: &Control,
     ) -> Res<ValidationHandle> {
         check_threads(threads)?;
         check_replicates(replicates, 10_000)?;
         let t = validation::load_targets(targets, &sc.sc)?;
         // validation::validate's loop, with a stop between replicates.
+        ctl.plan(replicates);
         let mut runs = Vec::with_capacity(replicates);
         for k in 0..replicates {
-            if stop.is_set() {
+            if ctl.stop.is_set() {
                 return Err(Error::Stopped);
             }
             runs.push(validation::simulate(
@@ -668,6 +715,7 @@ impl ValidationHandle {
                 replicate_seed(sc.sc.seed, k as u64),
                 threads,
             )?);
+            ctl.tick();
         }
         let v = validation::compare(&t, &runs);
         Ok(ValidationHandle {
