@@ -844,8 +844,13 @@ fn sweep(args: SweepArgs) -> ExitCode {
             ranks(),
             None,
         )?;
-        let text = ensemble::sweep_csv(&axes, &rows);
         b.finish_and_clear();
+        if !root() {
+            // Only rank 0 holds the replicates (and writes): another rank
+            // writing its empty rows would race it for the folder.
+            return Ok(PathBuf::new());
+        }
+        let text = ensemble::sweep_csv(&axes, &rows);
         let out_path = args
             .opts
             .out

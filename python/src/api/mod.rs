@@ -19,6 +19,7 @@ use northbound::output::{self, OutDir};
 use northbound::results::Stop;
 use northbound::results::{self, KeptRun, ResultsError};
 use northbound::rng::replicate_seed;
+pub use northbound::scenario::params::Param;
 use northbound::scenario::{self, params, LoadError, Scenario};
 use northbound::validation::{self, Target};
 use std::path::{Path, PathBuf};
@@ -215,22 +216,6 @@ pub struct ScenarioHandle {
     sc: Arc<Scenario>,
 }
 
-/// A settable parameter: path, value, valid range.
-pub struct ParamInfo {
-    /// Path.
-    pub path: String,
-    /// Value in the scenario.
-    pub value: f64,
-    /// Smallest valid value.
-    pub min: f64,
-    /// Largest valid value (infinite if unbounded).
-    pub max: f64,
-    /// Whether `min` is excluded.
-    pub min_exclusive: bool,
-    /// Whether values are rounded to whole numbers.
-    pub integer: bool,
-}
-
 impl ScenarioHandle {
     /// Loads a scenario file, as every command of the default model does.
     pub fn load(path: &Path) -> Res<ScenarioHandle> {
@@ -261,19 +246,9 @@ impl ScenarioHandle {
         tables::describe(&self.sc).to_string()
     }
 
-    /// Every settable parameter.
-    pub fn parameters(&self) -> Vec<ParamInfo> {
+    /// Every settable parameter: path, value, valid range.
+    pub fn parameters(&self) -> Vec<Param> {
         params::list(&self.sc)
-            .into_iter()
-            .map(|p| ParamInfo {
-                path: p.path,
-                value: p.value,
-                min: p.min,
-                max: p.max,
-                min_exclusive: p.min_exclusive,
-                integer: p.integer,
-            })
-            .collect()
     }
 
     /// A copy with parameters set by path, each checked as `sweep` checks it.
