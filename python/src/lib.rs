@@ -4,7 +4,7 @@
 //! functions, exceptions, NumPy columns). The Pythonic API (`load`, `run`,
 //! `Scenario`, `Run`, pandas) is in `northbound/__init__.py` on top of
 //! this. Must not call the northbound library itself: every call goes
-//! through [`api`]; long calls run through [`interrupt`].
+//! through `api`; long calls run through `interrupt`.
 
 mod api;
 mod interrupt;
