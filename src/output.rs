@@ -151,12 +151,10 @@ impl<W: Write> TraceTable<W> {
     /// Samples `n` agents evenly over the population (deterministic: the
     /// same agents for the same scenario and seed), writing to `w`.
     pub fn on(w: W, n: usize, agents: usize) -> io::Result<TraceTable<W>> {
-        let t = Table::new(w, ["day", "agent", "cohort", "state", "place", "route"])?;
-        let n = n.min(agents);
-        let picked = (0..n)
-            .map(|k| ((2 * k + 1) as u128 * agents as u128 / (2 * n) as u128) as u32)
-            .collect();
-        Ok(TraceTable { t, agents: picked })
+        Ok(TraceTable {
+            t: Table::new(w, ["day", "agent", "cohort", "state", "place", "route"])?,
+            agents: trace_agents(n, agents),
+        })
     }
 
     /// The finished writer.
@@ -186,12 +184,9 @@ impl<W: Write + Send> Recorder for TraceTable<W> {
             let i = i as usize;
             let state = State::from_u8(a.state[i]);
             let cohort = &sc.cohorts[a.cohort[i] as usize].id;
-            let (place, route) = match state {
-                State::Travelling => ("", sc.routes[sc.legs[a.leg[i] as usize].route as usize].id.as_str()),
-                s if s.absorbing() => ("", ""),
-                _ if a.place[i] != NONE => (sc.places[a.place[i] as usize].id.as_str(), ""),
-                _ => ("", ""),
-            };
+            let (place, route) = trace_where(sc, state, a.place[i], a.leg[i]);
+            let place = place.map(|p| sc.places[p].id.as_str()).unwrap_or("");
+            let route = route.map(|r| sc.routes[r].id.as_str()).unwrap_or("");
             self.t
                 .cell(v.day)
                 .cell(i)
@@ -202,6 +197,26 @@ impl<W: Write + Send> Recorder for TraceTable<W> {
                 .end_row()?;
         }
         Ok(())
+    }
+}
+
+/// The ids of the `n` agents a trace follows among `agents`: evenly spread
+/// over the population, so the same agents for the same scenario and seed.
+pub fn trace_agents(n: usize, agents: usize) -> Vec<u32> {
+    let n = n.min(agents);
+    (0..n)
+        .map(|k| ((2 * k + 1) as u128 * agents as u128 / (2 * n) as u128) as u32)
+        .collect()
+}
+
+/// Where a traced agent is: its place, or the route it is travelling
+/// (neither once its journey has ended).
+pub fn trace_where(sc: &Scenario, state: State, place: u32, leg: u32) -> (Option<usize>, Option<usize>) {
+    match state {
+        State::Travelling => (None, Some(sc.legs[leg as usize].route as usize)),
+        s if s.absorbing() => (None, None),
+        _ if place != NONE => (Some(place as usize), None),
+        _ => (None, None),
     }
 }
 
@@ -261,8 +276,9 @@ struct SummaryEvent {
     people: u64,
 }
 
+/// The contents of `summary.json`, in its field order.
 #[derive(Serialize)]
-struct Summary<'a> {
+pub struct Summary<'a> {
     scenario: SummaryScenario<'a>,
     seed: u64,
     version: &'a str,
@@ -285,6 +301,26 @@ pub fn write_summary(
     threads: usize,
     wall_s: f64,
 ) -> Result<(), OutputError> {
+    let s = summary(sc, r, threads, wall_s, out.hashes());
+    let mut f = out.file("summary.json")?;
+    let p = PathBuf::from("summary.json");
+    serde_json::to_writer_pretty(&mut f, &s).map_err(|e| OutputError::Io {
+        path: p.clone(),
+        source: io::Error::other(e),
+    })?;
+    writeln!(f).map_err(io_err(&p))?;
+    out.finish(f)
+}
+
+/// What `summary.json` holds (`tables`: the SHA-256 of each table written,
+/// empty for a run kept in memory); serialise it to read it.
+pub fn summary<'a>(
+    sc: &'a Scenario,
+    r: &RunResult,
+    threads: usize,
+    wall_s: f64,
+    tables: &'a BTreeMap<String, String>,
+) -> Summary<'a> {
     let mut states = BTreeMap::new();
     for s in State::ALL {
         states.insert(s.name(), r.states[s as usize]);
@@ -297,8 +333,7 @@ pub fn write_summary(
             .fold((0, 0), |(c, p), ev| (c + ev[e as usize][0], p + ev[e as usize][1]));
         events.insert(e.name(), SummaryEvent { count, people });
     }
-    let tables = out.hashes().clone();
-    let s = Summary {
+    Summary {
         scenario: SummaryScenario {
             name: &sc.name,
             file: sc.file.display().to_string(),
@@ -322,16 +357,8 @@ pub fn write_summary(
         states,
         events,
         wall_s: (wall_s * 1000.0).round() / 1000.0,
-        tables: &tables,
-    };
-    let mut f = out.file("summary.json")?;
-    let p = PathBuf::from("summary.json");
-    serde_json::to_writer_pretty(&mut f, &s).map_err(|e| OutputError::Io {
-        path: p.clone(),
-        source: io::Error::other(e),
-    })?;
-    writeln!(f).map_err(io_err(&p))?;
-    out.finish(f)
+        tables,
+    }
 }
 
 /// People per state summed over events, for a quick line (used by the CLI).
