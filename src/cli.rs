@@ -560,13 +560,22 @@ fn what_scaled(path: &Path, scale: Option<f64>) -> String {
 /// Exit code for an error: 2 when the user's input or the destination is
 /// refused, 1 for a failure of northbound's own.
 fn code_of(e: &(dyn std::error::Error + 'static)) -> u8 {
-    if let Some(o) = e.downcast_ref::<crate::output::OutputError>() {
+    use crate::ensemble::EnsembleError as E;
+    use crate::results::ResultsError as R;
+    let output = e
+        .downcast_ref::<crate::output::OutputError>()
+        .or(match e.downcast_ref::<E>() {
+            Some(E::Output(o)) => Some(o),
+            _ => None,
+        })
+        .or(match e.downcast_ref::<R>() {
+            Some(R::Output(o) | R::Ensemble(E::Output(o))) => Some(o),
+            _ => None,
+        });
+    if let Some(o) = output {
         return if o.is_refusal() { 2 } else { 1 };
     }
-    if let Some(crate::ensemble::EnsembleError::Output(o)) = e.downcast_ref::<crate::ensemble::EnsembleError>() {
-        return if o.is_refusal() { 2 } else { 1 };
-    }
-    if e.downcast_ref::<crate::limits::LimitError>().is_some() {
+    if e.downcast_ref::<crate::limits::LimitError>().is_some() || matches!(e.downcast_ref::<E>(), Some(E::Limit(_))) {
         return 2;
     }
     1
@@ -698,17 +707,7 @@ fn run(args: RunArgs, input: &Input) -> ExitCode {
     }
     let threads = args.threads.map(|t| t as usize).unwrap_or(rayon::current_num_threads());
     let reps = args.replicates.filter(|&n| n > 1).map(|n| n as usize);
-    let trace = args.trace.unwrap_or(0);
-    let need = match reps {
-        Some(n) => crate::limits::ensemble(
-            &sc,
-            n,
-            threads,
-            args.by_cohort,
-            crate::limits::replicate_tables(&sc, args.by_cohort, trace),
-        ),
-        None => crate::limits::run(&sc, args.by_cohort),
-    };
+    let need = crate::limits::run_command(&sc, reps.unwrap_or(1), threads, args.by_cohort, args.trace.unwrap_or(0));
     if let Err(e) = crate::limits::check(&what_scaled(&args.scenario, args.scale), need) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
@@ -947,12 +946,13 @@ fn run_replicates(
     let extra = ensemble::Extra {
         by_cohort: args.by_cohort,
         trace: args.trace.unwrap_or(0),
+        stop: None,
     };
     let reps = ensemble::replicates_with(
         sc,
         n,
         args.threads.map(|t| t as usize),
-        out.as_ref().map(|o| o.tmp_path()),
+        None,
         &|| b.inc(1),
         ranks(),
         &extra,
@@ -961,9 +961,7 @@ fn run_replicates(
     let Some(mut out) = out.take() else {
         return Ok(());
     };
-    ensemble::write_summaries(&mut out, sc, &reps)?;
-    let tmp = out.tmp_path().to_path_buf();
-    crate::report::render_into(&tmp, &mut out)?;
+    crate::results::write_replicates(&mut out, sc, &reps)?;
     let dest = out.commit()?;
     if !args.quiet {
         let mut s = format!(
@@ -985,7 +983,7 @@ fn run_replicates(
 }
 
 fn compare(args: CompareArgs) -> ExitCode {
-    use crate::ensemble::{self, EnsembleError};
+    use crate::ensemble;
     let input = match Input::read(&args.scenario) {
         Ok(i) => i,
         Err(c) => return c,
@@ -1015,13 +1013,7 @@ fn compare(args: CompareArgs) -> ExitCode {
         },
     };
     // The base's and every variant's replicates are kept until compared.
-    let need = crate::limits::ensemble(
-        &sc,
-        n * (variants.len() + 1),
-        threads.unwrap_or(rayon::current_num_threads()),
-        false,
-        0,
-    );
+    let need = crate::limits::compare(&sc, n, variants.len(), threads.unwrap_or(rayon::current_num_threads()));
     if let Err(e) = crate::limits::check(&what_scaled(&args.scenario, args.opts.scale), need) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
@@ -1049,14 +1041,7 @@ fn compare(args: CompareArgs) -> ExitCode {
         };
         let rows = ensemble::compare_rows(&sc, &base, &all);
         let mut out = OutDir::start(claim)?;
-        ensemble::write_comparison(&mut out, &rows)?;
-        // The base's own figures, so the report can show where people went.
-        ensemble::write_summaries(&mut out, &sc, &base)?;
-        if let Some(first) = base.first() {
-            crate::output::write_routes(&mut out, &sc, &first.legs)?;
-        }
-        let tmp = out.tmp_path().to_path_buf();
-        crate::report::render_into(&tmp, &mut out).map_err(|e| EnsembleError::Spec(format!("report: {e}")))?;
+        crate::results::write_comparison(&mut out, &sc, &base, &rows)?;
         let dest = out.commit()?;
         b.finish_and_clear();
         if !args.opts.quiet {
@@ -1095,40 +1080,20 @@ fn sweep(args: SweepArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let points = match ensemble::grid(&axes) {
+    let n = args.replicates as usize;
+    let threads = args.opts.threads.map(|t| t as usize);
+    // Every point is set up and checked against the limits before the first runs.
+    let points = match ensemble::sweep_points(&sc, &axes, n, threads) {
         Ok(p) => p,
+        Err(EnsembleError::Param(e)) => {
+            eprintln!("error: --param: {e}");
+            return ExitCode::from(2);
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    let n = args.replicates as usize;
-    let threads = args.opts.threads.map(|t| t as usize);
-    // Every point is checked before the first runs.
-    let mut scenarios = Vec::with_capacity(points.len());
-    for p in &points {
-        let mut s2 = sc.clone();
-        for (a, v) in axes.iter().zip(p) {
-            if let Err(e) = crate::scenario::params::set(&mut s2, &a.path, *v) {
-                eprintln!("error: --param: {e}");
-                return ExitCode::from(2);
-            }
-        }
-        let what = format!(
-            "sweep point {}",
-            axes.iter()
-                .zip(p)
-                .map(|(a, v)| format!("{}={v}", a.path))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let need = crate::limits::ensemble(&s2, n, threads.unwrap_or(rayon::current_num_threads()), false, 0);
-        if let Err(e) = crate::limits::check(&what, need) {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-        scenarios.push(s2);
-    }
     let out_path = match &args.opts.out {
         Some(p) => p.clone(),
         None => match default_out(&args.scenario, "-sweep") {
@@ -1145,40 +1110,17 @@ fn sweep(args: SweepArgs) -> ExitCode {
     };
     let b = bar((points.len() * n) as u64, "sweep runs", args.opts.quiet);
     let result = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let mut header: Vec<String> = axes.iter().map(|a| a.path.clone()).collect();
-        for (m, _) in ensemble::headline(&[]) {
-            header.push(format!("{m}_mean"));
-            header.push(format!("{m}_lo95"));
-            header.push(format!("{m}_hi95"));
-        }
-        let mut t = crate::table::Table::new(Vec::new(), header)?;
-        for (p, s2) in points.iter().zip(&scenarios) {
-            let reps = ensemble::replicates_on(s2, n, threads, None, &|| b.inc(1), ranks())?;
-            // Only rank 0 holds the gathered replicates, and only it writes.
-            if claim.is_none() {
-                continue;
-            }
-            for v in p {
-                t.cell(v);
-            }
-            for (_, st) in ensemble::headline(&reps) {
-                t.cell(format_args!("{:.3}", st.mean))
-                    .cell(format_args!("{:.3}", st.lo))
-                    .cell(format_args!("{:.3}", st.hi));
-            }
-            t.end_row()?;
-        }
+        let rows = ensemble::sweep(&points, n, threads, &|| b.inc(1), ranks(), None)?;
         b.finish_and_clear();
+        // Only rank 0 holds the gathered replicates, and only it writes.
         let Some(claim) = claim else {
             return Ok(());
         };
-        let text = String::from_utf8(t.finish()?).map_err(|e| EnsembleError::Spec(e.to_string()))?;
         let mut out = OutDir::start(claim)?;
-        let mut f = out.file("sweep.csv")?;
-        f.write_all(text.as_bytes())?;
-        out.finish(f)?;
+        crate::results::write_sweep(&mut out, &axes, &rows)?;
         let dest = out.commit()?;
         if !args.opts.quiet {
+            let text = ensemble::sweep_csv(&axes, &rows)?;
             say(
                 &mut std::io::stdout().lock(),
                 &format!(

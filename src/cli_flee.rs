@@ -14,7 +14,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 fn load(input: &Input, compat: Option<&str>, scale: Option<f64>, quiet: bool) -> Result<FleeScenario, ExitCode> {
-    let path = input.path();
     let loaded = match input {
         Input::Folder(dir) => flee::import::import(dir),
         Input::File { path, bytes } => match std::str::from_utf8(bytes) {
@@ -29,40 +28,8 @@ fn load(input: &Input, compat: Option<&str>, scale: Option<f64>, quiet: bool) ->
         eprint!("{}", e.render());
         ExitCode::from(2)
     })?;
-    match compat {
-        None => {}
-        Some("3.1") => sc.compat = Compat::V31,
-        Some("intended") => sc.compat = Compat::Intended,
-        Some(other) => {
-            eprintln!("error: --flee-compat {other}: valid values are 3.1 and intended");
-            return Err(ExitCode::from(2));
-        }
-    }
-    match scale {
-        None => {}
-        Some(f) if f.is_finite() && f > 0.0 && f <= 1.0 => {
-            // Fewer agents for the same people: Flee's own `hasten`.
-            sc.settings.hasten = ((sc.settings.hasten as f64 / f).round() as u32).max(1);
-        }
-        Some(f) => {
-            eprintln!("error: --scale for the flee model must be in (0, 1] (it multiplies people per agent by 1/FACTOR), got {f}");
-            return Err(ExitCode::from(2));
-        }
-    }
-    let agents = sc.max_agents();
-    let need = agents * sim::BYTES_PER_AGENT as u128;
-    let avail = crate::scenario::available_memory();
-    if agents >= u32::MAX as u128 || avail.is_some_and(|a| need > a as u128) {
-        eprintln!(
-            "error: {}: up to {agents} agents ({} of agent memory{}); raise optimisations.hasten \
-             (people per agent) or use --scale",
-            path.display(),
-            crate::scenario::human_bytes(need),
-            match avail {
-                Some(a) => format!(", {} available", crate::scenario::human_bytes(a as u128)),
-                None => String::new(),
-            }
-        );
+    if let Err(e) = flee::configure(&mut sc, compat, scale) {
+        eprintln!("error: {e}");
         return Err(ExitCode::from(2));
     }
     if !quiet && super::root() {

@@ -10,6 +10,7 @@
 
 use crate::agents::{Event, State, N_EVENTS, N_STATES};
 use crate::engine::{self, Col, DayView, EngineError, Recorder, RunConfig, RunResult, N_COLS};
+use crate::limits;
 use crate::output::{self, OutDir, OutputError, RouteFlows};
 use crate::rng::replicate_seed;
 use crate::scenario::params::{self, ParamError};
@@ -41,6 +42,9 @@ pub enum EnsembleError {
     /// A sweep specification is malformed.
     #[error("--param: {0}")]
     Spec(String),
+    /// A run or a sweep point would not fit (agent ids or memory).
+    #[error("{0}")]
+    Limit(#[from] crate::limits::LimitError),
 }
 
 /// The scenario under a variant: its removed policies gone, its policies
@@ -85,13 +89,17 @@ pub struct Replicate {
     pub tables: Vec<(String, Vec<u8>)>,
 }
 
-/// Extra tables each replicate writes, as `run` writes them for one run.
+/// What each replicate does beyond keeping its counts: extra tables, as
+/// `run` writes them for one run, and a flag that stops it.
 #[derive(Clone, Debug, Default)]
 pub struct Extra {
     /// `cohort_places.csv`.
     pub by_cohort: bool,
     /// `trace.csv` of this many agents (0: none).
     pub trace: usize,
+    /// Once set, every replicate still running ends at the end of its day
+    /// with an error of kind `Interrupted` ([`crate::results::is_stopped`]).
+    pub stop: Option<crate::results::Stop>,
 }
 
 impl Replicate {
@@ -130,7 +138,8 @@ pub fn replicates_on(
     replicates_with(sc, n, threads, out, on_done, ranks, &Extra::default())
 }
 
-/// As [`replicates_on`], each replicate also writing the `extra` tables.
+/// As [`replicates_on`], each replicate also writing the `extra` tables
+/// and stopping on `extra.stop`.
 pub fn replicates_with(
     sc: &Scenario,
     n: usize,
@@ -204,6 +213,7 @@ fn one(sc: &Scenario, seed: u64, extra: &Extra) -> Result<Replicate, EnsembleErr
     } else {
         None
     };
+    let mut stop = extra.stop.clone();
     let result = {
         let mut recs: Vec<&mut dyn Recorder> = vec![&mut daily, &mut flows];
         if let Some(t) = trace.as_mut() {
@@ -211,6 +221,9 @@ fn one(sc: &Scenario, seed: u64, extra: &Extra) -> Result<Replicate, EnsembleErr
         }
         if let Some(t) = cohorts.as_mut() {
             recs.push(t);
+        }
+        if let Some(s) = stop.as_mut() {
+            recs.push(s);
         }
         engine::run_here(sc, &cfg, &mut recs)?
     };
@@ -231,7 +244,7 @@ fn one(sc: &Scenario, seed: u64, extra: &Extra) -> Result<Replicate, EnsembleErr
 }
 
 /// Writes one replicate's tables, as a single run writes them.
-fn write_replicate(sc: &Scenario, r: &Replicate, dir: &Path) -> Result<(), EnsembleError> {
+pub fn write_replicate(sc: &Scenario, r: &Replicate, dir: &Path) -> Result<(), EnsembleError> {
     let mut o = OutDir::create(dir)?;
     output::write_places(&mut o, sc, &r.daily)?;
     output::write_outcomes(&mut o, sc, &r.result)?;
@@ -551,7 +564,9 @@ const COMPARED_COLS: [Col; 7] = [
     Col::Removed,
 ];
 
-fn figures(sc: &Scenario, r: &Replicate) -> Vec<(String, String, f64)> {
+/// The figures a comparison compares, as (metric, place, value): people in
+/// each state at the end (no place), and each place's flows over the run.
+pub fn figures(sc: &Scenario, r: &Replicate) -> Vec<(String, String, f64)> {
     let mut v: Vec<(String, String, f64)> = State::ALL
         .iter()
         .map(|s| (s.name().to_string(), String::new(), r.result.states[*s as usize] as f64))
@@ -726,12 +741,24 @@ pub fn parse_axis(sc: &Scenario, spec: &str) -> Result<Axis, EnsembleError> {
             "`{spec}`: STEP {step} is too small to change {from} in floating point: the points would repeat"
         )));
     }
+    axis(sc, path.trim(), values)
+}
+
+/// An axis of given values, each checked against the parameter's range
+/// (at most [`MAX_POINTS`] of them).
+pub fn axis(sc: &Scenario, path: &str, values: Vec<f64>) -> Result<Axis, EnsembleError> {
+    if values.is_empty() || values.len() > MAX_POINTS {
+        return Err(EnsembleError::Spec(format!(
+            "`{path}`: {} values; an axis has 1 to {MAX_POINTS}",
+            values.len()
+        )));
+    }
     let mut probe = sc.clone();
     for v in &values {
-        params::set(&mut probe, path.trim(), *v)?;
+        params::set(&mut probe, path, *v)?;
     }
     Ok(Axis {
-        path: path.trim().to_string(),
+        path: path.to_string(),
         values,
     })
 }
@@ -779,4 +806,119 @@ pub fn headline(reps: &[Replicate]) -> Vec<(String, Stats)> {
         v.push((e.name().to_string(), stats(&x)));
     }
     v
+}
+
+/// One grid point of a sweep: its parameter values and the headline
+/// outcomes over its replicates.
+#[derive(Clone, Debug)]
+pub struct SweepRow {
+    /// The values, in axis order.
+    pub point: Vec<f64>,
+    /// [`headline`] over the point's replicates.
+    pub outcomes: Vec<(String, Stats)>,
+}
+
+/// A grid point of a sweep, checked and ready to run.
+#[derive(Clone, Debug)]
+pub struct SweepPoint {
+    /// The values, in axis order.
+    pub values: Vec<f64>,
+    /// The scenario with them set.
+    pub scenario: Scenario,
+}
+
+/// Every point of the grid of `axes` (at most [`MAX_POINTS`]) with its
+/// parameters set, each checked against the limits for `n` replicates on
+/// `threads` workers: a point too big for this machine's memory or for
+/// 32-bit agent ids is refused before anything runs.
+pub fn sweep_points(
+    sc: &Scenario,
+    axes: &[Axis],
+    n: usize,
+    threads: Option<usize>,
+) -> Result<Vec<SweepPoint>, EnsembleError> {
+    let workers = threads.unwrap_or_else(rayon::current_num_threads);
+    grid(axes)?
+        .into_iter()
+        .map(|values| {
+            let mut s2 = sc.clone();
+            for (a, v) in axes.iter().zip(&values) {
+                params::set(&mut s2, &a.path, *v)?;
+            }
+            let what = format!(
+                "sweep point {}",
+                axes.iter()
+                    .zip(&values)
+                    .map(|(a, v)| format!("{}={v}", a.path))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            limits::check(&what, limits::ensemble(&s2, n, workers, false, 0))?;
+            Ok(SweepPoint { values, scenario: s2 })
+        })
+        .collect()
+}
+
+/// Runs a sweep: `n` replicates at every point (replicate k of every point
+/// uses the same seed), on the processes of `ranks` (the rows are whole on
+/// rank 0 alone); `stop` as [`Extra::stop`].
+pub fn sweep(
+    points: &[SweepPoint],
+    n: usize,
+    threads: Option<usize>,
+    on_done: &(dyn Fn() + Sync),
+    ranks: &dyn engine::Exchange,
+    stop: Option<&crate::results::Stop>,
+) -> Result<Vec<SweepRow>, EnsembleError> {
+    let extra = Extra {
+        stop: stop.cloned(),
+        ..Extra::default()
+    };
+    points
+        .iter()
+        .map(|p| {
+            let reps = replicates_with(&p.scenario, n, threads, None, on_done, ranks, &extra)?;
+            Ok(SweepRow {
+                point: p.values.clone(),
+                outcomes: headline(&reps),
+            })
+        })
+        .collect()
+}
+
+/// The header of `sweep.csv`: a column per axis, then the mean and 95 %
+/// range over replicates of every headline outcome.
+pub fn sweep_header(axes: &[Axis]) -> Vec<String> {
+    let mut header: Vec<String> = axes.iter().map(|a| a.path.clone()).collect();
+    for (m, _) in headline(&[]) {
+        header.push(format!("{m}_mean"));
+        header.push(format!("{m}_lo95"));
+        header.push(format!("{m}_hi95"));
+    }
+    header
+}
+
+/// Writes the rows of `sweep.csv` (three decimals).
+pub fn sweep_rows<W: std::io::Write>(t: &mut Table<W>, rows: &[SweepRow]) -> std::io::Result<()> {
+    for r in rows {
+        for v in &r.point {
+            t.cell(v);
+        }
+        for (_, st) in &r.outcomes {
+            t.cell(format_args!("{:.3}", st.mean))
+                .cell(format_args!("{:.3}", st.lo))
+                .cell(format_args!("{:.3}", st.hi));
+        }
+        t.end_row()?;
+    }
+    Ok(())
+}
+
+/// `sweep.csv` as text, byte for byte the file (the command line prints it).
+pub fn sweep_csv(axes: &[Axis], rows: &[SweepRow]) -> Result<String, OutputError> {
+    let e = table_err("sweep.csv");
+    let mut t = Table::new(Vec::new(), sweep_header(axes)).map_err(&e)?;
+    sweep_rows(&mut t, rows).map_err(&e)?;
+    let bytes = t.finish().map_err(&e)?;
+    String::from_utf8(bytes).map_err(|x| e(std::io::Error::new(std::io::ErrorKind::InvalidData, x)))
 }

@@ -25,6 +25,7 @@ pub mod outdir;
 pub mod output;
 pub mod policy;
 pub mod report;
+pub mod results;
 pub mod rng;
 pub mod scenario;
 pub mod table;

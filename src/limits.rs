@@ -74,6 +74,29 @@ pub fn replicate_tables(sc: &Scenario, by_cohort: bool, trace: usize) -> u128 {
     b + days * trace as u128 * 64
 }
 
+/// What `run` needs: one run, or with `replicates` > 1 an ensemble of
+/// them, `threads` at once, each keeping its `by_cohort` and `trace`
+/// tables until written (the command line and the Python package alike).
+pub fn run_command(sc: &Scenario, replicates: usize, threads: usize, by_cohort: bool, trace: usize) -> Need {
+    if replicates > 1 {
+        ensemble(
+            sc,
+            replicates,
+            threads,
+            by_cohort,
+            replicate_tables(sc, by_cohort, trace),
+        )
+    } else {
+        run(sc, by_cohort)
+    }
+}
+
+/// What `compare` needs: the base's and every variant's replicates, kept
+/// until compared.
+pub fn compare(sc: &Scenario, replicates: usize, variants: usize, threads: usize) -> Need {
+    ensemble(sc, replicates * (variants + 1), threads, false, 0)
+}
+
 /// Refuses `need` if its agents overflow the ids or its memory is more
 /// than this machine has available (`NORTHBOUND_MEMORY_BYTES` overrides
 /// the figure read from `/proc/meminfo`).
@@ -122,6 +145,18 @@ mod tests {
         let sc = fixture().scaled(1e12);
         let e = check("--scale 1e12", run(&sc, false)).unwrap_err();
         assert!(e.problem.contains("more than the engine's 4294967294"), "{e}");
+    }
+
+    #[test]
+    fn each_command_needs_what_it_keeps() {
+        let sc = fixture();
+        assert_eq!(run_command(&sc, 1, 4, true, 10), run(&sc, true));
+        assert_eq!(
+            run_command(&sc, 3, 2, true, 10),
+            ensemble(&sc, 3, 2, true, replicate_tables(&sc, true, 10))
+        );
+        // The base and two variants: three ensembles' replicates kept at once.
+        assert_eq!(compare(&sc, 5, 2, 2), ensemble(&sc, 15, 2, false, 0));
     }
 
     #[test]

@@ -153,29 +153,24 @@ impl<W: Write> TraceTable<W> {
     /// Samples `n` agents evenly over the population (deterministic: the
     /// same agents for the same scenario and seed), writing to `w`.
     pub fn on(w: W, n: usize, agents: usize) -> io::Result<TraceTable<W>> {
-        let t = Table::new(
-            w,
-            [
-                "day",
-                "agent",
-                "cohort",
-                "state",
-                "place",
-                "route",
-                "target",
-                "informed",
-                "failed",
-                "failed_day",
-                "barred",
-            ],
-        )?;
-        let n = n.min(agents);
-        let picked = (0..n)
-            .map(|k| ((2 * k + 1) as u128 * agents as u128 / (2 * n) as u128) as u32)
-            .collect();
         Ok(TraceTable {
-            t,
-            agents: picked,
+            t: Table::new(
+                w,
+                [
+                    "day",
+                    "agent",
+                    "cohort",
+                    "state",
+                    "place",
+                    "route",
+                    "target",
+                    "informed",
+                    "failed",
+                    "failed_day",
+                    "barred",
+                ],
+            )?,
+            agents: trace_agents(n, agents),
             targets: Vec::new(),
         })
     }
@@ -210,36 +205,24 @@ impl<W: Write + Send> Recorder for TraceTable<W> {
             let i = i as usize;
             let state = State::from_u8(a.state[i]);
             let cohort = &sc.cohorts[a.cohort[i] as usize].id;
-            let (place, route) = match state {
-                State::Travelling => ("", sc.routes[sc.legs[a.leg[i] as usize].route as usize].id.as_str()),
-                s if s.absorbing() => ("", ""),
-                _ if a.place[i] != NONE => (sc.places[a.place[i] as usize].id.as_str(), ""),
-                _ => ("", ""),
-            };
-            // What the group is making for, whether it knows the rules, and
-            // its memory of failure: the door that failed it last, the day,
-            // and the countries that bar it.
-            let id = |p: u32| {
-                if p == NONE {
-                    ""
-                } else {
-                    sc.places[p as usize].id.as_str()
-                }
-            };
-            let target = if state.absorbing() { "" } else { id(a.target[i]) };
-            let failed = match a.failed[i] {
-                crate::agents::NO_DOOR => "",
-                s => id(self.targets.get(s as usize).copied().unwrap_or(NONE)),
-            };
-            let barred: Vec<&str> = [("MX", Dest::MX), ("US", Dest::US), ("CA", Dest::CA)]
-                .into_iter()
-                .filter(|&(_, d)| crate::agents::is_barred(a.barred[i], a.bar_until[i], d, v.day))
-                .map(|(c, _)| c)
-                .collect();
-            let failed_day = match a.failed_day[i] {
-                crate::agents::NO_DAY => String::new(),
-                d => d.to_string(),
-            };
+            let (place, route) = trace_where(sc, state, a.place[i], a.leg[i]);
+            let place = place.map(|p| sc.places[p].id.as_str()).unwrap_or("");
+            let route = route.map(|r| sc.routes[r].id.as_str()).unwrap_or("");
+            let m = trace_memory(
+                sc,
+                &self.targets,
+                state,
+                TraceMemory {
+                    target: a.target[i],
+                    flags: a.flags[i],
+                    failed: a.failed[i],
+                    failed_day: a.failed_day[i],
+                    barred: a.barred[i],
+                    bar_until: a.bar_until[i],
+                },
+                v.day,
+            );
+            let id = |p: Option<usize>| p.map(|p| sc.places[p].id.as_str()).unwrap_or("");
             self.t
                 .cell(v.day)
                 .cell(i)
@@ -247,14 +230,90 @@ impl<W: Write + Send> Recorder for TraceTable<W> {
                 .cell(state.name())
                 .cell(place)
                 .cell(route)
-                .cell(target)
-                .cell((a.flags[i] & crate::agents::F_INFORMED != 0) as u8)
-                .cell(failed)
-                .cell(failed_day)
-                .cell(barred.join("+"))
+                .cell(id(m.target))
+                .cell(m.informed as u8)
+                .cell(id(m.failed))
+                .cell(m.failed_day.map(|d| d.to_string()).unwrap_or_default())
+                .cell(m.barred)
                 .end_row()?;
         }
         Ok(())
+    }
+}
+
+/// A traced group's columns that say what it is making for and what it
+/// remembers of failure.
+#[derive(Clone, Copy, Debug)]
+pub struct TraceMemory {
+    /// Target claim point (`NONE`: none).
+    pub target: u32,
+    /// Flags (`agents::F_*`).
+    pub flags: u8,
+    /// Claim-point slot of the door that failed it last (`agents::NO_DOOR`: none).
+    pub failed: u16,
+    /// Day it failed (`agents::NO_DAY`: never).
+    pub failed_day: u16,
+    /// Barred countries (see `agents::is_barred`).
+    pub barred: u8,
+    /// Last day of a temporary bar.
+    pub bar_until: u16,
+}
+
+/// What `trace.csv` shows of a group's memory on `day`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceRecall {
+    /// The place it is making for (none once its journey has ended).
+    pub target: Option<usize>,
+    /// Whether it knows the eligibility rules in force.
+    pub informed: bool,
+    /// The door that failed it last.
+    pub failed: Option<usize>,
+    /// The day that door failed it.
+    pub failed_day: Option<u16>,
+    /// The countries that bar it on `day`, joined by `+` (e.g. `US+CA`).
+    pub barred: &'static str,
+}
+
+/// Reads a traced group's memory columns: `claim_points` are the
+/// scenario's claim points in slot order ([`Scenario::claim_points`]).
+pub fn trace_memory(sc: &Scenario, claim_points: &[u32], state: State, m: TraceMemory, day: u32) -> TraceRecall {
+    let place = |p: u32| (p != NONE && (p as usize) < sc.places.len()).then_some(p as usize);
+    let mut bits = 0;
+    for (k, d) in [Dest::MX, Dest::US, Dest::CA].into_iter().enumerate() {
+        if crate::agents::is_barred(m.barred, m.bar_until, d, day) {
+            bits |= 1 << k;
+        }
+    }
+    const BARRED: [&str; 8] = ["", "MX", "US", "MX+US", "CA", "MX+CA", "US+CA", "MX+US+CA"];
+    TraceRecall {
+        target: if state.absorbing() { None } else { place(m.target) },
+        informed: m.flags & crate::agents::F_INFORMED != 0,
+        failed: match m.failed {
+            crate::agents::NO_DOOR => None,
+            s => claim_points.get(s as usize).and_then(|&p| place(p)),
+        },
+        failed_day: (m.failed_day != crate::agents::NO_DAY).then_some(m.failed_day),
+        barred: BARRED[bits],
+    }
+}
+
+/// The ids of the `n` agents a trace follows among `agents`: evenly spread
+/// over the population, so the same agents for the same scenario and seed.
+pub fn trace_agents(n: usize, agents: usize) -> Vec<u32> {
+    let n = n.min(agents);
+    (0..n)
+        .map(|k| ((2 * k + 1) as u128 * agents as u128 / (2 * n) as u128) as u32)
+        .collect()
+}
+
+/// Where a traced agent is: its place, or the route it is travelling
+/// (neither once its journey has ended).
+pub fn trace_where(sc: &Scenario, state: State, place: u32, leg: u32) -> (Option<usize>, Option<usize>) {
+    match state {
+        State::Travelling => (None, Some(sc.legs[leg as usize].route as usize)),
+        s if s.absorbing() => (None, None),
+        _ if place != NONE => (Some(place as usize), None),
+        _ => (None, None),
     }
 }
 
@@ -314,8 +373,9 @@ struct SummaryEvent {
     people: u64,
 }
 
+/// The contents of `summary.json`, in its field order.
 #[derive(Serialize)]
-struct Summary<'a> {
+pub struct Summary<'a> {
     scenario: SummaryScenario<'a>,
     seed: u64,
     version: &'a str,
@@ -338,6 +398,26 @@ pub fn write_summary(
     threads: usize,
     wall_s: f64,
 ) -> Result<(), OutputError> {
+    let s = summary(sc, r, threads, wall_s, out.hashes());
+    let mut f = out.file("summary.json")?;
+    let p = PathBuf::from("summary.json");
+    serde_json::to_writer_pretty(&mut f, &s).map_err(|e| OutputError::Io {
+        path: p.clone(),
+        source: io::Error::other(e),
+    })?;
+    writeln!(f).map_err(io_err(&p))?;
+    out.finish(f)
+}
+
+/// What `summary.json` holds (`tables`: the SHA-256 of each table written,
+/// empty for a run kept in memory); serialise it to read it.
+pub fn summary<'a>(
+    sc: &'a Scenario,
+    r: &RunResult,
+    threads: usize,
+    wall_s: f64,
+    tables: &'a BTreeMap<String, String>,
+) -> Summary<'a> {
     let mut states = BTreeMap::new();
     for s in State::ALL {
         states.insert(s.name(), r.states[s as usize]);
@@ -350,8 +430,7 @@ pub fn write_summary(
             .fold((0, 0), |(c, p), ev| (c + ev[e as usize][0], p + ev[e as usize][1]));
         events.insert(e.name(), SummaryEvent { count, people });
     }
-    let tables = out.hashes().clone();
-    let s = Summary {
+    Summary {
         scenario: SummaryScenario {
             name: &sc.name,
             file: sc.file.display().to_string(),
@@ -375,16 +454,8 @@ pub fn write_summary(
         states,
         events,
         wall_s: (wall_s * 1000.0).round() / 1000.0,
-        tables: &tables,
-    };
-    let mut f = out.file("summary.json")?;
-    let p = PathBuf::from("summary.json");
-    serde_json::to_writer_pretty(&mut f, &s).map_err(|e| OutputError::Io {
-        path: p.clone(),
-        source: io::Error::other(e),
-    })?;
-    writeln!(f).map_err(io_err(&p))?;
-    out.finish(f)
+        tables,
+    }
 }
 
 /// People per state summed over events, for a quick line (used by the CLI).

@@ -54,3 +54,44 @@ pub fn load(path: &Path) -> Result<FleeScenario, crate::scenario::LoadError> {
         scenario::load(path)
     }
 }
+
+/// Sets up a loaded flee scenario as `--flee-compat` and `--scale` ask
+/// (`compat`: "3.1" or "intended"; `scale` in (0, 1] multiplies people per
+/// agent by 1/scale, Flee's own `hasten`), and refuses a run too big for
+/// memory. The error says what would be valid.
+pub fn configure(sc: &mut FleeScenario, compat: Option<&str>, scale: Option<f64>) -> Result<(), String> {
+    match compat {
+        None => {}
+        Some("3.1") => sc.compat = Compat::V31,
+        Some("intended") => sc.compat = Compat::Intended,
+        Some(other) => return Err(format!("--flee-compat {other}: valid values are 3.1 and intended")),
+    }
+    match scale {
+        None => {}
+        Some(f) if f.is_finite() && f > 0.0 && f <= 1.0 => {
+            // Fewer agents for the same people: Flee's own `hasten`.
+            sc.settings.hasten = ((sc.settings.hasten as f64 / f).round() as u32).max(1);
+        }
+        Some(f) => {
+            return Err(format!(
+                "--scale for the flee model must be in (0, 1] (it multiplies people per agent by 1/FACTOR), got {f}"
+            ))
+        }
+    }
+    let agents = sc.max_agents();
+    let need = agents * sim::BYTES_PER_AGENT as u128;
+    let avail = crate::scenario::available_memory();
+    if agents >= u32::MAX as u128 || avail.is_some_and(|a| need > a as u128) {
+        return Err(format!(
+            "{}: up to {agents} agents ({} of agent memory{}); raise optimisations.hasten \
+             (people per agent) or use --scale",
+            sc.file.display(),
+            crate::scenario::human_bytes(need),
+            match avail {
+                Some(a) => format!(", {} available", crate::scenario::human_bytes(a as u128)),
+                None => String::new(),
+            }
+        ));
+    }
+    Ok(())
+}

@@ -8,7 +8,7 @@ use codespan_reporting::diagnostic::{Diagnostic, Label};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term;
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One thing wrong with a scenario: where, which field, what, and what
 /// would be valid.
@@ -104,6 +104,58 @@ impl LoadError {
         }
     }
 
+    /// The file the error is about (the first file's for several).
+    pub fn path(&self) -> &Path {
+        match self {
+            LoadError::Io { path, .. } | LoadError::NotUtf8 { path, .. } | LoadError::Invalid { path, .. } => path,
+            LoadError::Several(v) => v.first().map(|e| e.path()).unwrap_or(Path::new("")),
+        }
+    }
+
+    /// Every problem of every file, placed and rendered one by one (for an
+    /// embedder that lists them, as the Python package's
+    /// `ScenarioError.problems`), in linear time. A file that could not be
+    /// read is, among several, one problem of the file as a whole; alone,
+    /// it has no problems.
+    pub fn located(&self) -> Vec<Located> {
+        let mut out = Vec::new();
+        match self {
+            LoadError::Several(v) => {
+                for e in v {
+                    match e {
+                        LoadError::Invalid { .. } | LoadError::Several(_) => out.extend(e.located()),
+                        e => out.push(Located {
+                            file: e.path().to_path_buf(),
+                            line: None,
+                            column: None,
+                            field: String::new(),
+                            message: e.to_string(),
+                            help: None,
+                            rendered: e.render(),
+                        }),
+                    }
+                }
+            }
+            LoadError::Invalid { path, text, problems } => {
+                let r = Renderer::new(path, text);
+                out.extend(problems.iter().map(|p| {
+                    let (at, rendered) = r.render(p);
+                    Located {
+                        file: path.clone(),
+                        line: at.map(|x| x.0),
+                        column: at.map(|x| x.1),
+                        field: p.field.clone(),
+                        message: p.message.clone(),
+                        help: p.help.clone(),
+                        rendered,
+                    }
+                }));
+            }
+            LoadError::Io { .. } | LoadError::NotUtf8 { .. } => {}
+        }
+        out
+    }
+
     /// Renders the error for a person: each problem with file, line and
     /// column, the offending text, and what would be valid.
     pub fn render(&self) -> String {
@@ -115,38 +167,76 @@ impl LoadError {
         let LoadError::Invalid { path, text, problems } = self else {
             return format!("error: {self}\n");
         };
-        let file = SimpleFile::new(path.display().to_string(), text.as_str());
-        let mut out = String::new();
-        let config = term::Config::default();
-        // Line starts once: problems in their thousands render in linear time.
-        let lines = LineIndex::new(text);
-        for p in problems {
-            let mut d = Diagnostic::error().with_message(format!("{}: {}", p.field, p.message));
-            match &p.span {
-                Some(span) => {
-                    let (line, col) = lines.line_col(text, span.start);
-                    d = d.with_labels(vec![
-                        Label::primary((), span.clone()).with_message(format!("line {line}, column {col}"))
-                    ]);
-                }
-                None => d = d.with_notes(vec![format!("in {}", path.display())]),
-            }
-            if let Some(h) = &p.help {
-                d = d.with_notes(vec![format!("help: {h}")]);
-            }
-            // Rendering into memory cannot fail for a span inside the text;
-            // fall back to a plain line if it ever does.
-            match term::emit_into_string(&config, &file, &d) {
-                Ok(s) => out.push_str(&s),
-                Err(_) => out.push_str(&plain(path, text, p)),
-            }
-        }
+        let r = Renderer::new(path, text);
+        let mut out: String = problems.iter().map(|p| r.render(p).1).collect();
         out.push_str(&format!("error: {self}\n"));
         out
     }
 }
 
-fn plain(path: &std::path::Path, text: &str, p: &Problem) -> String {
+/// One problem of a scenario's file, with its place in the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Located {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line, if the problem has a place in the file.
+    pub line: Option<usize>,
+    /// 1-based column, in characters.
+    pub column: Option<usize>,
+    /// The field (empty for a file that could not be read).
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+    /// What would be valid.
+    pub help: Option<String>,
+    /// The problem as [`LoadError::render`] shows it.
+    pub rendered: String,
+}
+
+/// Renders the problems of one file, its line starts indexed once so that
+/// problems in their thousands render in linear time.
+struct Renderer<'a> {
+    path: &'a Path,
+    text: &'a str,
+    file: SimpleFile<String, &'a str>,
+    lines: LineIndex,
+    config: term::Config,
+}
+
+impl<'a> Renderer<'a> {
+    fn new(path: &'a Path, text: &'a str) -> Renderer<'a> {
+        Renderer {
+            path,
+            text,
+            file: SimpleFile::new(path.display().to_string(), text),
+            lines: LineIndex::new(text),
+            config: term::Config::default(),
+        }
+    }
+
+    /// The problem's line and column, and the problem rendered.
+    fn render(&self, p: &Problem) -> (Option<(usize, usize)>, String) {
+        let mut d = Diagnostic::error().with_message(format!("{}: {}", p.field, p.message));
+        let at = p.span.as_ref().map(|span| self.lines.line_col(self.text, span.start));
+        match (&p.span, at) {
+            (Some(span), Some((line, col))) => {
+                d = d.with_labels(vec![
+                    Label::primary((), span.clone()).with_message(format!("line {line}, column {col}"))
+                ]);
+            }
+            _ => d = d.with_notes(vec![format!("in {}", self.path.display())]),
+        }
+        if let Some(h) = &p.help {
+            d = d.with_notes(vec![format!("help: {h}")]);
+        }
+        // Rendering into memory cannot fail for a span inside the text;
+        // fall back to a plain line if it ever does.
+        let s = term::emit_into_string(&self.config, &self.file, &d).unwrap_or_else(|_| plain(self.path, self.text, p));
+        (at, s)
+    }
+}
+
+fn plain(path: &Path, text: &str, p: &Problem) -> String {
     let (line, col) = p.span.as_ref().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
     format!("error: {}:{line}:{col}: {}: {}\n", path.display(), p.field, p.message)
 }
@@ -274,6 +364,60 @@ mod tests {
         assert_eq!(line_col(t, 0), (1, 1));
         assert_eq!(line_col(t, 6), (2, 1));
         assert_eq!(line_col(t, 11), (2, 6));
+    }
+
+    #[test]
+    fn every_problem_of_several_files_is_placed_in_its_own_file() {
+        let a = LoadError::Invalid {
+            path: "a.csv".into(),
+            text: "name,lat\nx,abc\n".into(),
+            problems: vec![Problem::new(Some(11..14), "lat", "`abc` is not a number").help("a number")],
+        };
+        let b = LoadError::Io {
+            path: "b.csv".into(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+        };
+        let c = LoadError::Invalid {
+            path: "c.csv".into(),
+            text: "é,1\n2,ü\n".into(),
+            problems: vec![
+                Problem::new(Some(7..9), "v", "not a number"),
+                Problem::new(None, "file", "empty"),
+            ],
+        };
+        let e = LoadError::combine(vec![a, LoadError::combine(vec![b, c]).expect("two")]).expect("three");
+        assert!(matches!(&e, LoadError::Several(v) if v.len() == 3));
+        assert_eq!(e.path(), Path::new("a.csv"));
+        let l = e.located();
+        let at: Vec<(&str, Option<usize>, Option<usize>, &str)> = l
+            .iter()
+            .map(|p| (p.file.to_str().unwrap_or(""), p.line, p.column, p.field.as_str()))
+            .collect();
+        assert_eq!(
+            at,
+            [
+                ("a.csv", Some(2), Some(3), "lat"),
+                ("b.csv", None, None, ""),
+                ("c.csv", Some(2), Some(3), "v"),
+                ("c.csv", None, None, "file"),
+            ]
+        );
+        assert_eq!(l[0].help.as_deref(), Some("a number"));
+        assert!(l[1].message.contains("cannot read b.csv"));
+        let whole = e.render();
+        for p in &l {
+            assert!(!p.rendered.is_empty() && whole.contains(&p.rendered), "{}", p.rendered);
+        }
+    }
+
+    #[test]
+    fn a_file_that_could_not_be_read_alone_has_no_problems_to_place() {
+        let e = LoadError::Io {
+            path: "gone.toml".into(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+        };
+        assert!(e.located().is_empty());
+        assert_eq!(e.path(), Path::new("gone.toml"));
     }
 
     #[test]

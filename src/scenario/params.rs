@@ -188,12 +188,17 @@ pub fn get(sc: &Scenario, path: &str) -> Result<f64, ParamError> {
         Slot::U64(x) => *x as f64,
         Slot::OptU64(x) => x.map(|v| v as f64).unwrap_or(f64::INFINITY),
         Slot::U32(x) => *x as f64,
-        Slot::Bar(b) => match b {
-            Bar::None => 0.0,
-            Bar::Days(d) => *d as f64,
-            Bar::Forever => f64::INFINITY,
-        },
+        Slot::Bar(b) => bar_value(b),
     })
+}
+
+/// A bar in days: 0 for none, infinity for a bar for good.
+fn bar_value(b: &Bar) -> f64 {
+    match b {
+        Bar::None => 0.0,
+        Bar::Days(d) => *d as f64,
+        Bar::Forever => f64::INFINITY,
+    }
 }
 
 /// Sets a parameter; whole-number fields are rounded.
@@ -245,6 +250,69 @@ pub fn set(sc: &mut Scenario, path: &str, value: f64) -> Result<(), ParamError> 
 }
 
 const MAX_DAYS_PARAM: f64 = 65_000.0;
+
+/// One settable field of a scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    /// Its path (`policy.t42.expulsion_rate`).
+    pub path: String,
+    /// Its value in the scenario (infinite for a capacity not set).
+    pub value: f64,
+    /// The smallest valid value.
+    pub min: f64,
+    /// The largest valid value (infinite if unbounded).
+    pub max: f64,
+    /// Whether `min` itself is excluded (`per_day` must be > 0).
+    pub min_exclusive: bool,
+    /// Whether values are rounded to whole numbers.
+    pub integer: bool,
+}
+
+/// Every field of `sc` that [`set`] accepts, with its value and valid
+/// range, in the order behaviour, population, policy, place (file order
+/// within each).
+pub fn list(sc: &Scenario) -> Vec<Param> {
+    let mut paths: Vec<String> = BEHAVIOUR.iter().map(|f| format!("behaviour.{f}")).collect();
+    for c in &sc.cohorts {
+        paths.extend(POPULATION.iter().map(|f| format!("population.{}.{f}", c.id)));
+    }
+    for p in &sc.policies {
+        paths.extend(POLICY.iter().map(|f| format!("policy.{}.{f}", p.id)));
+    }
+    for p in &sc.places {
+        paths.extend(PLACE.iter().map(|f| format!("place.{}.{f}", p.id)));
+    }
+    let mut copy = sc.clone();
+    paths
+        .into_iter()
+        .filter_map(|path| {
+            let (value, min, max, min_exclusive, integer) = match slot(&mut copy, &path).ok()? {
+                Slot::F(x, Kind::Rate) => (*x, 0.0, 1.0, false, false),
+                Slot::F(x, Kind::NonNeg) => (*x, 0.0, f64::INFINITY, false, false),
+                Slot::F(x, Kind::Positive) => (*x, 0.0, f64::INFINITY, true, false),
+                Slot::U64(x) => (*x as f64, 1.0, f64::INFINITY, false, true),
+                Slot::OptU64(x) => (
+                    x.map(|v| v as f64).unwrap_or(f64::INFINITY),
+                    1.0,
+                    f64::INFINITY,
+                    false,
+                    true,
+                ),
+                Slot::U32(x) => (*x as f64, 0.0, MAX_DAYS_PARAM, false, true),
+                // A bar for good reads as infinity; it is set in whole days.
+                Slot::Bar(b) => (bar_value(b), 0.0, MAX_DAYS_PARAM, false, true),
+            };
+            Some(Param {
+                path,
+                value,
+                min,
+                max,
+                min_exclusive,
+                integer,
+            })
+        })
+        .collect()
+}
 
 #[cfg(test)]
 mod tests {
@@ -315,5 +383,39 @@ mod tests {
             set(&mut sc, "policy.title8.bar_days", -1.0),
             Err(ParamError::Range { .. })
         ));
+    }
+
+    #[test]
+    fn the_list_of_parameters_holds_every_settable_path_with_its_value_and_range() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/all_levers.toml"))
+            .expect("fixture");
+        let sc = load_bytes(text.as_bytes(), std::path::Path::new("all.toml")).expect("loads");
+        let all = list(&sc);
+        for p in &all {
+            assert_eq!(get(&sc, &p.path), Ok(p.value), "{}", p.path);
+            let mut probe = sc.clone();
+            let inside = if p.max.is_finite() { p.max } else { p.min + 1.0 };
+            assert_eq!(set(&mut probe, &p.path, inside), Ok(()), "{} accepts {inside}", p.path);
+            let below = if p.min_exclusive { p.min } else { p.min - 1.0 };
+            assert!(set(&mut probe, &p.path, below).is_err(), "{} refuses {below}", p.path);
+            if p.max.is_finite() {
+                assert!(
+                    set(&mut probe, &p.path, p.max + 1.0).is_err(),
+                    "{} refuses above its max",
+                    p.path
+                );
+            }
+        }
+        let rate = all
+            .iter()
+            .find(|p| p.path == "policy.t42.expulsion_rate")
+            .expect("listed");
+        assert_eq!((rate.value, rate.min, rate.max, rate.integer), (0.5, 0.0, 1.0, false));
+        let people = all
+            .iter()
+            .find(|p| p.path == "population.south.people")
+            .expect("listed");
+        assert!(people.integer && people.max.is_infinite());
+        assert!(!all.iter().any(|p| p.path == "policy.t42.factor"));
     }
 }

@@ -1,0 +1,324 @@
+//! Results kept in memory — one run's tables as the engine produced them,
+//! replicates, comparisons — and the folders they are written to.
+//!
+//! Owns the in-memory recorders ([`Stop`], and the one behind [`run`]) and
+//! the writing of a kept result's folder, for the command line and for
+//! embedders (the Python package) alike. Must not format a table itself:
+//! every file goes through the writers of `output`, `ensemble` and `report`
+//! into an `OutDir`, so a folder written from memory is the one the command
+//! line writes, byte for byte, under the same folder rules.
+
+use crate::agents::{Agents, State};
+use crate::engine::{self, DayView, EngineError, Recorder, RunConfig, N_COLS};
+use crate::ensemble::{self, Axis, CompareRow, EnsembleError, Replicate, SweepRow};
+use crate::output::{self, CohortPlacesTable, OutDir, OutputError, TraceTable};
+use crate::report::{self, ReportError};
+use crate::scenario::Scenario;
+use crate::table::table_err;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Why a kept result could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    /// A table could not be written.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// The report could not be rendered.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    /// An ensemble's tables could not be written.
+    #[error(transparent)]
+    Ensemble(#[from] EnsembleError),
+}
+
+/// A flag that stops runs: a recorder that fails, with an error of kind
+/// [`io::ErrorKind::Interrupted`], at the end of the first day on which the
+/// flag is set. Clones share the flag, so one `stop()` ends every run (and
+/// every replicate) that holds a clone.
+#[derive(Clone, Debug, Default)]
+pub struct Stop(Arc<AtomicBool>);
+
+impl Stop {
+    /// A flag not set.
+    pub fn new() -> Stop {
+        Stop::default()
+    }
+
+    /// Sets the flag.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the flag is set.
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl Recorder for Stop {
+    fn day(&mut self, _: &DayView<'_>) -> io::Result<()> {
+        if self.is_set() {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "the run was stopped"));
+        }
+        Ok(())
+    }
+}
+
+/// Whether a run failed because a [`Stop`] was set.
+pub fn is_stopped(e: &EngineError) -> bool {
+    matches!(e, EngineError::Record(io) if io.kind() == io::ErrorKind::Interrupted)
+}
+
+/// The day-by-day place and state of the agents a trace follows, as the
+/// engine's own columns: row `d * agents.len() + k` is agent `agents[k]` at
+/// the end of day `d`.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    /// The ids of the agents followed ([`output::trace_agents`]).
+    pub agents: Vec<u32>,
+    /// [`State`] as a byte.
+    pub state: Vec<u8>,
+    /// Place index (or the start of the leg while travelling; `NONE`: none).
+    pub place: Vec<u32>,
+    /// Leg index while travelling.
+    pub leg: Vec<u32>,
+    /// Cohort index.
+    pub cohort: Vec<u16>,
+    /// Target claim point (`NONE`: none).
+    pub target: Vec<u32>,
+    /// Flags (`agents::F_*`; the trace shows whether the group is informed).
+    pub flags: Vec<u8>,
+    /// The door that failed the group last (`agents::NO_DOOR`: none).
+    pub failed: Vec<u16>,
+    /// The day it failed (`agents::NO_DAY`: never).
+    pub failed_day: Vec<u16>,
+    /// Countries that bar the group (bit per destination).
+    pub barred: Vec<u8>,
+    /// Last day of a temporary bar.
+    pub bar_until: Vec<u16>,
+}
+
+/// One run kept in memory: every number its tables are written from.
+#[derive(Clone, Debug, Default)]
+pub struct KeptRun {
+    /// What a replicate keeps: the `[day][place]` counts (`places.csv`),
+    /// the people who set out on each leg (`routes.csv`) and the end of the
+    /// run (`outcomes.csv`, `events.csv`, `summary.json`).
+    pub counts: Replicate,
+    /// With `by_cohort`: `[day][cohort * places + place]` counts
+    /// (`cohort_places.csv`); else empty.
+    pub by_cohort: Vec<Vec<[u64; N_COLS]>>,
+    /// The followed agents, if a trace was asked for (`trace.csv`).
+    pub trace: Option<Trace>,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Seconds from the start of the run to its end.
+    pub wall_s: f64,
+}
+
+/// Keeps a run's numbers day by day.
+struct Keep {
+    run: KeptRun,
+    trace_n: usize,
+}
+
+impl Recorder for Keep {
+    fn day(&mut self, v: &DayView<'_>) -> io::Result<()> {
+        let r = &mut self.run;
+        r.counts.daily.push(v.places.to_vec());
+        if !v.by_cohort.is_empty() {
+            r.by_cohort.push(v.by_cohort.to_vec());
+        }
+        let legs = &mut r.counts.legs;
+        if legs.len() != v.legs.len() {
+            *legs = vec![0; v.legs.len()];
+        }
+        for (s, x) in legs.iter_mut().zip(v.legs) {
+            *s += x;
+        }
+        if self.trace_n > 0 {
+            let a: &Agents = v.agents;
+            let t = r.trace.get_or_insert_with(|| Trace {
+                agents: output::trace_agents(self.trace_n, a.len()),
+                ..Trace::default()
+            });
+            for &i in &t.agents {
+                let i = i as usize;
+                t.state.push(a.state[i]);
+                t.place.push(a.place[i]);
+                t.leg.push(a.leg[i]);
+                t.cohort.push(a.cohort[i]);
+                t.target.push(a.target[i]);
+                t.flags.push(a.flags[i]);
+                t.failed.push(a.failed[i]);
+                t.failed_day.push(a.failed_day[i]);
+                t.barred.push(a.barred[i]);
+                t.bar_until.push(a.bar_until[i]);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One recorder, then others.
+struct Both<'a, 'b>(&'a mut Keep, &'a mut [&'b mut dyn Recorder]);
+
+impl Recorder for Both<'_, '_> {
+    fn day(&mut self, v: &DayView<'_>) -> io::Result<()> {
+        self.0.day(v)?;
+        self.1.iter_mut().try_for_each(|r| r.day(v))
+    }
+}
+
+/// Runs a scenario and keeps its tables' numbers in memory: the place
+/// counts, per cohort with `cfg.by_cohort`, the route flows, and with
+/// `trace > 0` the day-by-day state of `trace` agents (the ones `run
+/// --trace` follows). `extra` recorders see every day too (a [`Stop`]
+/// ends the run early with an error that [`is_stopped`] recognises).
+pub fn run(
+    sc: &Scenario,
+    cfg: &RunConfig,
+    trace: usize,
+    extra: &mut [&mut dyn Recorder],
+) -> Result<KeptRun, EngineError> {
+    let t0 = Instant::now();
+    let mut keep = Keep {
+        run: KeptRun::default(),
+        trace_n: trace,
+    };
+    let result = engine::run(sc, cfg, &mut [&mut Both(&mut keep, extra)])?;
+    let mut run = keep.run;
+    if run.trace.is_none() && trace > 0 {
+        run.trace = Some(Trace::default());
+    }
+    run.counts.seed = result.seed;
+    run.counts.result = result;
+    run.threads = cfg.threads.unwrap_or_else(rayon::current_num_threads);
+    run.wall_s = t0.elapsed().as_secs_f64();
+    Ok(run)
+}
+
+/// The view of `day` that a recorder saw during the run, as far as the
+/// kept numbers tell it.
+fn replayed<'a>(
+    sc: &'a Scenario,
+    run: &'a KeptRun,
+    day: usize,
+    by_cohort: &'a [[u64; N_COLS]],
+    agents: &'a Agents,
+) -> DayView<'a> {
+    DayView {
+        day: day as u32,
+        date: sc.calendar.date_of(day as u32),
+        places: &run.counts.daily[day],
+        by_cohort,
+        legs: &[],
+        states: [0; crate::agents::N_STATES],
+        agents,
+        scenario: sc,
+    }
+}
+
+/// Writes a kept run's folder — the tables, `summary.json` and
+/// `report.html` — as `northbound run` writes it. The day-by-day tables are
+/// replayed through the command line's own recorders.
+pub fn write_run(out: &mut OutDir, sc: &Scenario, run: &KeptRun) -> Result<(), ResultsError> {
+    let (c, agents) = (&run.counts, run.counts.result.agents);
+    output::write_places(out, sc, &c.daily)?;
+    if let Some(t) = &run.trace {
+        let mut table = TraceTable::new(out, t.agents.len(), agents)?;
+        // The followed agents' columns at their own ids, day after day: what
+        // the recorder reads during a run.
+        let mut a = Agents {
+            state: vec![State::NotDeparted as u8; agents],
+            place: vec![crate::scenario::NONE; agents],
+            leg: vec![crate::scenario::NONE; agents],
+            cohort: vec![0; agents],
+            target: vec![crate::scenario::NONE; agents],
+            flags: vec![0; agents],
+            failed: vec![crate::agents::NO_DOOR; agents],
+            failed_day: vec![crate::agents::NO_DAY; agents],
+            barred: vec![0; agents],
+            bar_until: vec![crate::agents::NO_DAY; agents],
+            ..Agents::default()
+        };
+        let n = t.agents.len();
+        for day in 0..c.daily.len() {
+            for (k, &i) in t.agents.iter().enumerate() {
+                let (row, i) = (day * n + k, i as usize);
+                a.state[i] = t.state[row];
+                a.place[i] = t.place[row];
+                a.leg[i] = t.leg[row];
+                a.cohort[i] = t.cohort[row];
+                a.target[i] = t.target[row];
+                a.flags[i] = t.flags[row];
+                a.failed[i] = t.failed[row];
+                a.failed_day[i] = t.failed_day[row];
+                a.barred[i] = t.barred[row];
+                a.bar_until[i] = t.bar_until[row];
+            }
+            table
+                .day(&replayed(sc, run, day, &[], &a))
+                .map_err(table_err("trace.csv"))?;
+        }
+        out.finish(table.into_file().map_err(table_err("trace.csv"))?)?;
+    }
+    if !run.by_cohort.is_empty() {
+        let mut table = CohortPlacesTable::new(out)?;
+        for (day, counts) in run.by_cohort.iter().enumerate() {
+            table
+                .day(&replayed(sc, run, day, counts, &Agents::default()))
+                .map_err(table_err("cohort_places.csv"))?;
+        }
+        out.finish(table.into_file().map_err(table_err("cohort_places.csv"))?)?;
+    }
+    output::write_outcomes(out, sc, &c.result)?;
+    output::write_events(out, sc, &c.result)?;
+    output::write_routes(out, sc, &c.legs)?;
+    output::write_summary(out, sc, &c.result, run.threads, run.wall_s)?;
+    let tmp = out.tmp_path().to_path_buf();
+    report::render_into(&tmp, out)?;
+    Ok(())
+}
+
+/// Writes the folder of `northbound run --replicates N`: each replicate's
+/// tables in `replicate-K/`, the summaries with intervals, `report.html`.
+pub fn write_replicates(out: &mut OutDir, sc: &Scenario, reps: &[Replicate]) -> Result<(), ResultsError> {
+    for (k, r) in reps.iter().enumerate() {
+        ensemble::write_replicate(sc, r, &out.tmp_path().join(format!("replicate-{k}")))?;
+    }
+    ensemble::write_summaries(out, sc, reps)?;
+    let tmp = out.tmp_path().to_path_buf();
+    report::render_into(&tmp, out)?;
+    Ok(())
+}
+
+/// Writes the folder of `northbound compare`: `comparison.csv`, the base's
+/// summaries and routes (so the report can show where people went), and
+/// `report.html`.
+pub fn write_comparison(
+    out: &mut OutDir,
+    sc: &Scenario,
+    base: &[Replicate],
+    rows: &[CompareRow],
+) -> Result<(), ResultsError> {
+    ensemble::write_comparison(out, rows)?;
+    ensemble::write_summaries(out, sc, base)?;
+    if let Some(first) = base.first() {
+        output::write_routes(out, sc, &first.legs)?;
+    }
+    let tmp = out.tmp_path().to_path_buf();
+    report::render_into(&tmp, out)?;
+    Ok(())
+}
+
+/// Writes the folder of `northbound sweep`: `sweep.csv`.
+pub fn write_sweep(out: &mut OutDir, axes: &[Axis], rows: &[SweepRow]) -> Result<(), ResultsError> {
+    let mut t = out.table("sweep.csv", ensemble::sweep_header(axes))?;
+    ensemble::sweep_rows(&mut t, rows).map_err(table_err("sweep.csv"))?;
+    out.finish_table(t)?;
+    Ok(())
+}
