@@ -83,9 +83,10 @@ def assert_frame_is_csv(df: pd.DataFrame, path: Path, decimals: int | None = Non
         elif pd.api.types.is_integer_dtype(col):
             assert np.array_equal(col.to_numpy(), want.astype(np.int64).to_numpy()), f"{path.name}: {c}"
         else:
-            got, exp = col.to_numpy(dtype=float), want.astype(float).to_numpy()
+            # An empty cell is a missing number (NaN in the frame).
+            got, exp = col.to_numpy(dtype=float), want.replace("", "nan").astype(float).to_numpy()
             if decimals is None:
-                assert np.array_equal(got, exp), f"{path.name}: {c}"
+                assert np.array_equal(got, exp, equal_nan=True), f"{path.name}: {c}"
             else:
                 # The file rounds to `decimals`: the same number to that precision.
-                assert np.allclose(got, exp, rtol=0, atol=0.5 * 10.0**-decimals + 1e-9), f"{path.name}: {c}"
+                assert np.allclose(got, exp, rtol=0, atol=0.5 * 10.0**-decimals + 1e-9, equal_nan=True), f"{path.name}: {c}"

@@ -50,9 +50,10 @@ def test_the_sobol_example_apportions_the_variance_of_each_output(tmp_path):
         "behaviour.w_dist",
     }
     assert {"claimed_ca", "claimed_us"} <= set(t["output"])
-    # Detection between ports drives where people claim.
+    # Knowing the rules drives where people claim once the STCA covers the
+    # whole border: informed groups no longer make for Roxham Road.
     ca = t[t["output"] == "claimed_ca"].set_index("input")["ST"]
-    assert ca.idxmax() == "policy.rcmp_between_ports.detection_rate"
+    assert ca.idxmax() == "population.roxham_flow.informed_share"
 
 
 @pytest.mark.parametrize("module", ["northbound", "northbound.ema"])

@@ -60,7 +60,8 @@ def test_a_scenario_is_plain_python_objects():
     assert (roxham.country, roxham.kind, roxham.official, roxham.border) == ("CA", "crossing", False, "US-CA")
     protocol = sc.policy("stca_protocol")
     assert (protocol.kind, protocol.start, protocol.end) == ("stca", dt.date(2023, 3, 25), dt.date(2023, 9, 30))
-    assert protocol.settings == {"border": "US-CA", "scope": "whole_border", "claim_within_days": 14}
+    # A turnback bars later claims in Canada for good: bar_days is None.
+    assert protocol.settings == {"border": "US-CA", "scope": "whole_border", "claim_within_days": 14, "bar_days": None}
     # A window reaching before the run is clipped to it (and `check` says so).
     assert sc.policy("stca_ports").start == sc.start
     assert any("clipped" in n for n in sc.notes)

@@ -13,7 +13,7 @@ use northbound::ensemble::{self, Axis, CompareRow, Replicate, SweepRow};
 use northbound::output;
 use northbound::results::Trace;
 use northbound::scenario::{
-    Budget, Departure, Mode, NoTarget, Policy, PolicyKind, Scenario, SendTo, StcaScope, Trait, NONE,
+    Bar, Budget, Departure, Mode, NoTarget, Policy, PolicyKind, Scenario, SendBack, SendTo, StcaScope, Trait, NONE,
 };
 use northbound::validation::{Metric, Target, Validation};
 use serde_json::{json, Value};
@@ -488,6 +488,15 @@ fn trait_name(sc: &Scenario, t: &Trait) -> String {
     }
 }
 
+/// A bar in days: 0 for none, `null` (JSON has no infinity) for a bar for good.
+fn bar_days(b: &Bar) -> Value {
+    match b {
+        Bar::None => json!(0),
+        Bar::Days(d) => json!(d),
+        Bar::Forever => Value::Null,
+    }
+}
+
 fn policy(sc: &Scenario, p: &Policy) -> Value {
     let ids = |v: &[u32]| -> Vec<String> { v.iter().map(|&i| sc.places[i as usize].id.clone()).collect() };
     let settings = match &p.kind {
@@ -495,10 +504,12 @@ fn policy(sc: &Scenario, p: &Policy) -> Value {
             border,
             scope,
             claim_within_days,
+            bar,
         } => json!({
             "border": border.to_string(),
             "scope": match scope { StcaScope::Ports => "ports", StcaScope::WholeBorder => "whole_border" },
             "claim_within_days": claim_within_days,
+            "bar_days": bar_days(bar),
         }),
         PolicyKind::Visa { country, exempt_visas } => json!({
             "country": country.as_str(),
@@ -548,6 +559,21 @@ fn policy(sc: &Scenario, p: &Policy) -> Value {
             papers,
         } => json!({"place": sc.places[*place as usize].id, "wait_days": wait_days, "papers": papers}),
         PolicyKind::Pressure { country, factor } => json!({"country": country.as_str(), "factor": factor}),
+        PolicyKind::Removal {
+            places,
+            removal_rate,
+            bar,
+            send_to,
+        } => json!({
+            "places": ids(places),
+            "removal_rate": removal_rate,
+            "bar_days": bar_days(bar),
+            "send_to": match send_to {
+                SendBack::NearSide => "near_side",
+                SendBack::To(SendTo::Origin) => "origin",
+                SendBack::To(SendTo::Place(x)) => sc.places[*x as usize].id.as_str(),
+            },
+        }),
     };
     json!({
         "id": p.id,
@@ -591,6 +617,9 @@ pub fn describe(sc: &Scenario) -> Value {
             "speed_km_per_day": Mode::NAMES.iter().map(|(n, m)| (n.to_string(), json!(b.speed_km_per_day[*m as usize]))).collect::<serde_json::Map<_, _>>(),
             "harm_outcome": b.harm_outcome,
             "no_target": match b.no_target { NoTarget::Settle => "settle", NoTarget::ReturnHome => "return_home" },
+            "w_fail": b.w_fail, "w_bar": b.w_bar, "memory_trials": b.memory_trials,
+            "learn_at_door": b.learn_at_door, "learn_per_return": b.learn_per_return,
+            "depart_elasticity": b.depart_elasticity,
         },
         "places": sc.places.iter().map(|p| json!({
             "id": p.id, "name": p.name, "country": p.country.as_str(), "kind": p.kind.name(),
@@ -628,6 +657,7 @@ pub fn describe(sc: &Scenario) -> Value {
                     Some(Budget::LogNormal { median, p90 }) => json!({"median": median, "p90": p90}),
                 },
                 "informed_share": c.informed_share,
+                "claim_delay_days": c.claim_delay_days,
                 "departure": departure,
             })
         }).collect::<Vec<_>>(),
