@@ -8,6 +8,7 @@
 use crate::agents::{State, N_STATES};
 use crate::engine::{self, Col, DayView, Recorder, RunConfig};
 use crate::output::{self, CohortPlacesTable, OutDir, PlacesTable, TraceTable};
+use crate::publish::{self, words, Period};
 use crate::scenario::{self, human_bytes, LoadError, Scenario};
 use clap::{Parser, Subcommand};
 
@@ -97,6 +98,13 @@ struct CompareArgs {
     /// Replicates of the base and of each variant (replicate k of each uses the same seed).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     replicates: u64,
+    /// Dates the place-level differences are summed over (FROM..UNTIL, e.g. 2023-04-01..2023-06-30;
+    /// default: the whole run). Final states are always those at the end of the run.
+    #[arg(long, value_name = "FROM..UNTIL")]
+    window: Option<String>,
+    /// Calendar periods of the per-variant time series: weeks (Monday to Sunday) or months.
+    #[arg(long, value_enum, default_value = "week")]
+    period: Period,
     #[command(flatten)]
     opts: EnsembleOpts,
 }
@@ -216,6 +224,9 @@ struct RunArgs {
     /// For the flee model: "3.1" reproduces Flee 3.1's bugs where they change results.
     #[arg(long, value_name = "VERSION")]
     flee_compat: Option<String>,
+    /// Calendar periods of periods.csv and of the report's charts: weeks (Monday to Sunday) or months.
+    #[arg(long, value_enum, default_value = "week")]
+    period: Period,
     /// No progress bar and no summary on the terminal.
     #[arg(long, short)]
     quiet: bool,
@@ -586,6 +597,7 @@ fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Resul
         claims: vec![0; sc.places.len()],
     };
     let mut flows = output::RouteFlows::default();
+    let mut keep = publish::Keep::new(sc);
     let cfg = RunConfig {
         seed: args.seed,
         threads,
@@ -602,7 +614,7 @@ fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Resul
         _ => None,
     };
     let result = {
-        let mut recs: Vec<&mut dyn Recorder> = vec![&mut places, &mut totals, &mut progress, &mut flows];
+        let mut recs: Vec<&mut dyn Recorder> = vec![&mut places, &mut totals, &mut progress, &mut flows, &mut keep];
         if let Some(t) = trace.as_mut() {
             recs.push(t);
         }
@@ -628,17 +640,28 @@ fn execute(sc: &Scenario, args: &RunArgs, out_path: &Path, t0: Instant) -> Resul
     output::write_routes(&mut out, sc, &flows.people)?;
     let wall = t0.elapsed().as_secs_f64();
     output::write_summary(&mut out, sc, &result, used_threads, wall)?;
+    let meta = publish::Meta::new("run", sc, result.seed, 1, args.scale, args.period);
+    let rep = keep.into_replicate(&result);
+    publish::write_run(&mut out, &meta, sc, std::slice::from_ref(&rep), args.period)?;
     let tmp = out.tmp_path().to_path_buf();
     crate::report::render_into(&tmp, &mut out)?;
+    let files = file_list(&out);
     let dest = out.commit()?;
     if !args.quiet {
         let mut o = std::io::stdout().lock();
         say(
             &mut o,
-            &summary_text(sc, &result, &totals.claims, &dest, wall, used_threads),
+            &summary_text(sc, &result, &totals.claims, &dest, wall, used_threads, &files),
         );
     }
     Ok(())
+}
+
+/// The files of a finished folder, for the terminal's last line.
+fn file_list(out: &OutDir) -> String {
+    let mut names: Vec<&str> = out.hashes().keys().map(String::as_str).collect();
+    names.sort_by_key(|n| (!n.ends_with(".html"), !n.ends_with(".md"), *n));
+    names.join(", ")
 }
 
 fn summary_text(
@@ -648,28 +671,31 @@ fn summary_text(
     dest: &Path,
     wall: f64,
     threads: usize,
+    files: &str,
 ) -> String {
     let cal = sc.calendar;
     let mut s = format!(
-        "{}: {} people in {} groups, {} to {} ({} days), seed {}, {} threads, {:.2} s\n\nWhere people ended:\n",
+        "{}: {} people in {} groups, {} to {} ({} days), seed {}, {} threads, {:.2} s\n\nWhere people ended on {}:\n",
         sc.name,
-        r.people,
-        r.agents,
+        words::thousands(r.people as i64),
+        words::thousands(r.agents as i64),
         cal.start,
         cal.end(),
         r.days,
         r.seed,
         threads,
-        wall
+        wall,
+        cal.end()
     );
     for st in State::ALL {
         let n = r.states[st as usize];
         if n > 0 {
             s += &format!(
-                "  {:<18} {:>12}  {:>5.1}%\n",
+                "  {:<18} {:>12}  {:>6}  {}\n",
                 st.name(),
-                n,
-                100.0 * n as f64 / r.people.max(1) as f64
+                words::thousands(n as i64),
+                words::percent(n as f64, r.people.max(1) as f64),
+                words::state_phrase(st.name())
             );
         }
     }
@@ -678,23 +704,33 @@ fn summary_text(
     if !by_place.is_empty() {
         s += "\nClaims by place:\n";
         for (p, c) in by_place.iter().take(8) {
-            s += &format!("  {:<18} {:>12}  ({})\n", sc.places[*p].id, c, sc.places[*p].country);
+            s += &format!(
+                "  {:<18} {:>12}  ({})\n",
+                sc.places[*p].id,
+                words::thousands(*c as i64),
+                sc.places[*p].country
+            );
         }
     }
     let (_, ev) = output::totals(r);
     let events: Vec<String> = crate::agents::Event::ALL
         .iter()
         .filter(|e| ev[**e as usize][0] > 0)
-        .map(|e| format!("{} {} ({} people)", e.name(), ev[*e as usize][0], ev[*e as usize][1]))
+        .map(|e| {
+            format!(
+                "{} {} ({} people)",
+                e.name(),
+                words::thousands(ev[*e as usize][0] as i64),
+                words::thousands(ev[*e as usize][1] as i64)
+            )
+        })
         .collect();
     if !events.is_empty() {
         s += &format!("\nEvents: {}\n", events.join(", "));
     }
     let _ = N_STATES;
-    s += &format!(
-        "\nTables in {}/ (places.csv, outcomes.csv, events.csv, routes.csv, summary.json, report.html)\n",
-        dest.display()
-    );
+    s += "\nOne run: one draw of chance (run with --replicates N for ranges). summary.md says it in words.\n";
+    s += &format!("\nIn {}/: {files}\n", dest.display());
     s
 }
 
@@ -747,23 +783,36 @@ fn run_replicates(sc: &Scenario, args: &RunArgs, n: usize, out_path: &Path) -> R
     })?;
     b.finish_and_clear();
     ensemble::write_summaries(&mut out, sc, &reps)?;
+    // Replicate seeds derive from the scenario's seed.
+    let meta = publish::Meta::new("replicates", sc, sc.seed, n, args.scale, args.period);
+    publish::write_run(&mut out, &meta, sc, &reps, args.period)?;
     let tmp = out.tmp_path().to_path_buf();
     crate::report::render_into(&tmp, &mut out)?;
+    let files = file_list(&out);
     let dest = out.commit()?;
     if !args.quiet {
         let mut s = format!(
-            "{}: {n} replicates, {:.1} s\n\nWhere people ended (mean and 95% interval over replicates):\n",
+            "{}: {n} replicates, {:.1} s\n\nWhere people ended on {} (mean over replicates, and the range from the \
+             2.5th to the 97.5th percentile;\nranges cover chance only, not the inputs' uncertainty; rounded to what \
+             the range supports):\n",
             sc.name,
-            t0.elapsed().as_secs_f64()
+            t0.elapsed().as_secs_f64(),
+            sc.calendar.end()
         );
         for st in State::ALL {
             let v: Vec<f64> = reps.iter().map(|r| r.result.states[st as usize] as f64).collect();
             let x = ensemble::stats(&v);
             if x.hi > 0.0 {
-                s += &format!("  {:<18} {:>12.1}  [{:.0}, {:.0}]\n", st.name(), x.mean, x.lo, x.hi);
+                s += &format!(
+                    "  {:<18} {:>12}  {:>20}  {}\n",
+                    st.name(),
+                    words::rounded(x.mean, words::step_for(x.lo, x.hi)),
+                    format!("range {}", words::range(&x)),
+                    words::state_phrase(st.name())
+                );
             }
         }
-        s += &format!("\nTables in {}/ (replicate-K/, places_summary.csv, outcomes_summary.csv, events_summary.csv, report.html)\n", dest.display());
+        s += &format!("\nIn {}/: {files}, replicate-K/\n", dest.display());
         say(&mut std::io::stdout().lock(), &s);
     }
     Ok(())
@@ -786,18 +835,27 @@ fn compare(args: CompareArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let window = match args.window.as_deref().map(|w| parse_window(&sc, w)).transpose() {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: --window: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let n = args.replicates as usize;
     let threads = args.opts.threads.map(|t| t as usize);
     let b = bar((n * (variants.len() + 1)) as u64, "runs", args.opts.quiet);
     let result = (|| -> Result<PathBuf, EnsembleError> {
         let base = ensemble::replicates_on(&sc, n, threads, None, &|| b.inc(1), ranks())?;
         let mut all = Vec::new();
+        let mut scenarios = Vec::new();
         for v in &variants {
             let vs = ensemble::apply_variant(&sc, v);
             all.push((
                 v.id.clone(),
                 ensemble::replicates_on(&vs, n, threads, None, &|| b.inc(1), ranks())?,
             ));
+            scenarios.push(vs);
         }
         if !root() {
             return Ok(PathBuf::new());
@@ -815,22 +873,78 @@ fn compare(args: CompareArgs) -> ExitCode {
         if let Some(first) = base.first() {
             crate::output::write_routes(&mut out, &sc, &first.legs)?;
         }
+        let last = sc.calendar.days.saturating_sub(1);
+        let win = window.unwrap_or((0, last));
+        let mut meta = publish::Meta::new("compare", &sc, sc.seed, n, args.opts.scale, args.period);
+        meta.variants = variants
+            .iter()
+            .map(|v| publish::VariantMeta {
+                id: v.id.clone(),
+                description: v.description.clone(),
+            })
+            .collect();
+        if window.is_some() {
+            meta.window = Some((
+                sc.calendar.date_of(win.0).to_string(),
+                sc.calendar.date_of(win.1).to_string(),
+            ));
+        }
+        let runs: Vec<publish::VariantRuns<'_>> = all
+            .iter()
+            .zip(&scenarios)
+            .map(|((id, reps), vs)| publish::VariantRuns { id, scenario: vs, reps })
+            .collect();
+        let comparison = publish::Comparison {
+            base: &base,
+            variants: &runs,
+            rows: &rows,
+            window: win,
+        };
+        publish::write_compare(&mut out, &meta, &sc, &comparison, args.period)?;
         let tmp = out.tmp_path().to_path_buf();
         crate::report::render_into(&tmp, &mut out).map_err(|e| EnsembleError::Spec(format!("report: {e}")))?;
+        let files = file_list(&out);
         let dest = out.commit()?;
         b.finish_and_clear();
         if !args.opts.quiet {
-            let mut s = format!("{}: base against {} variant(s)\n\n", sc.name, variants.len());
-            s += &ensemble::render_comparison(&rows, n);
-            s += &format!(
-                "\nTables in {}/ (comparison.csv, the base's *_summary.csv and routes.csv, report.html)\n",
-                dest.display()
+            let mut s = format!(
+                "{}: the base against {} variant(s), {}\n\n",
+                sc.name,
+                variants.len(),
+                words::scale_phrase(args.opts.scale.unwrap_or(1.0))
             );
+            s += &ensemble::render_comparison(&rows, n);
+            if let Some((a, z)) = &meta.window {
+                s += &format!("(place-level differences between {a} and {z} are in place_differences.csv)\n");
+            }
+            s += &format!("\nIn {}/: {files}\n", dest.display());
             say(&mut std::io::stdout().lock(), &s);
         }
         Ok(dest)
     })();
     failed_if(result)
+}
+
+/// Parses `FROM..UNTIL` into inclusive day numbers inside the run.
+fn parse_window(sc: &Scenario, w: &str) -> Result<(u32, u32), String> {
+    let (a, z) = w
+        .split_once("..")
+        .ok_or_else(|| format!("`{w}`: write FROM..UNTIL, e.g. 2023-04-01..2023-06-30"))?;
+    let date = |s: &str| crate::time::parse_date(s).ok_or_else(|| format!("`{s}` is not a date (YYYY-MM-DD)"));
+    let (a, z) = (date(a)?, date(z)?);
+    let cal = sc.calendar;
+    let (da, dz) = (cal.day_of(a), cal.day_of(z));
+    if da > dz {
+        return Err(format!("{a} is after {z}"));
+    }
+    if da < 0 || dz >= cal.days as i64 {
+        return Err(format!(
+            "{a}..{z} is not inside the run ({} to {})",
+            cal.start,
+            cal.end()
+        ));
+    }
+    Ok((da as u32, dz as u32))
 }
 
 fn sweep(args: SweepArgs) -> ExitCode {
@@ -864,6 +978,7 @@ fn sweep(args: SweepArgs) -> ExitCode {
         }
         text += &header.join(",");
         text.push('\n');
+        let mut figures = Vec::with_capacity(points.len());
         for p in &points {
             let mut s2 = sc.clone();
             for (a, v) in axes.iter().zip(p) {
@@ -885,8 +1000,12 @@ fn sweep(args: SweepArgs) -> ExitCode {
             }
             text += &cells.join(",");
             text.push('\n');
+            figures.push(publish::tables::sweep_figures(&s2, &reps));
         }
         b.finish_and_clear();
+        if !root() {
+            return Ok(PathBuf::new());
+        }
         let out_path = args
             .opts
             .out
@@ -896,13 +1015,22 @@ fn sweep(args: SweepArgs) -> ExitCode {
         let mut f = out.file("sweep.csv")?;
         f.write_all(text.as_bytes())?;
         out.finish(f)?;
+        let mut meta = publish::Meta::new("sweep", &sc, sc.seed, n, args.opts.scale, Period::Week);
+        meta.params = axes.iter().map(|a| a.path.clone()).collect();
+        publish::write_sweep(&mut out, &meta, &sc, &points, &figures)?;
+        let tmp = out.tmp_path().to_path_buf();
+        crate::report::render_into(&tmp, &mut out)?;
+        let files = file_list(&out);
         let dest = out.commit()?;
         if !args.opts.quiet {
             say(
                 &mut std::io::stdout().lock(),
                 &format!(
-                    "{} grid points × {n} replicates\n{text}\nsweep.csv in {}/\n",
+                    "{}: {} grid points × {n} replicates, {}\n\n{}\nIn {}/: {files}\n",
+                    sc.name,
                     points.len(),
+                    words::scale_phrase(args.opts.scale.unwrap_or(1.0)),
+                    sweep_table(&meta.params, &points, &figures),
                     dest.display()
                 ),
             );
@@ -910,6 +1038,66 @@ fn sweep(args: SweepArgs) -> ExitCode {
         Ok(dest)
     })();
     failed_if(result)
+}
+
+/// The sweep as a terminal table: the parameters, then the final states
+/// that vary most over the grid (mean and range over replicates, rounded).
+fn sweep_table(
+    params: &[String],
+    points: &[Vec<f64>],
+    figures: &[Vec<(String, String, crate::ensemble::Stats)>],
+) -> String {
+    let states: Vec<&str> = State::ALL.iter().map(|s| s.name()).collect();
+    let get = |i: usize, m: &str| {
+        figures[i]
+            .iter()
+            .find(|(p, k, _)| p.is_empty() && k == m)
+            .map(|(_, _, s)| *s)
+    };
+    let mut spread: Vec<(&str, f64)> = states
+        .iter()
+        .map(|m| {
+            let v: Vec<f64> = (0..points.len()).filter_map(|i| get(i, m).map(|s| s.mean)).collect();
+            let (lo, hi) = v
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(*x), b.max(*x)));
+            (*m, if v.is_empty() { 0.0 } else { hi - lo })
+        })
+        .filter(|(_, w)| *w > 0.0)
+        .collect();
+    spread.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let shown: Vec<&str> = spread.iter().take(4).map(|(m, _)| *m).collect();
+    let mut s = String::new();
+    let widths: Vec<usize> = params.iter().map(|p| short_param(p).chars().count().max(8)).collect();
+    for (p, w) in params.iter().zip(&widths) {
+        s += &format!("{:>w$} ", short_param(p), w = *w);
+    }
+    for m in &shown {
+        s += &format!(" {:>26}", m);
+    }
+    s.push('\n');
+    for (i, p) in points.iter().enumerate() {
+        for (v, w) in p.iter().zip(&widths) {
+            s += &format!("{:>w$} ", format!("{v}"), w = *w);
+        }
+        for m in &shown {
+            let cell = get(i, m).map(|x| words::with_range(&x)).unwrap_or_default();
+            s += &format!(" {:>26}", cell);
+        }
+        s.push('\n');
+    }
+    s += "(people at the end of the run: mean over replicates (2.5th–97.5th percentile range, chance only); every \
+          state, event and place in sweep_long.csv)\n";
+    s
+}
+
+/// The last two parts of a parameter path (`rcmp_between_ports.detection_rate`).
+fn short_param(p: &str) -> String {
+    let parts: Vec<&str> = p.rsplitn(3, '.').collect();
+    match parts.as_slice() {
+        [a, b, _] => format!("{b}.{a}"),
+        _ => p.to_string(),
+    }
 }
 
 fn bench(args: BenchArgs) -> ExitCode {

@@ -11,6 +11,7 @@
 use crate::agents::{Event, State, N_EVENTS, N_STATES};
 use crate::engine::{self, Col, DayView, EngineError, Recorder, RunConfig, RunResult, N_COLS};
 use crate::output::{self, OutDir, OutputError, RouteFlows};
+use crate::publish::windows::WindowFlows;
 use crate::rng::replicate_seed;
 use crate::scenario::params::{self, ParamError};
 use crate::scenario::{Scenario, Variant};
@@ -79,6 +80,9 @@ pub struct Replicate {
     pub daily: Vec<Vec<[u64; N_COLS]>>,
     /// People who set out on each leg over the run.
     pub legs: Vec<u64>,
+    /// `[policy window][leg]`: people who set out on each leg within each
+    /// policy window (`publish::windows`).
+    pub legs_by_window: Vec<Vec<u64>>,
     /// The end of the run.
     pub result: RunResult,
 }
@@ -163,11 +167,13 @@ fn one(sc: &Scenario, seed: u64) -> Result<Replicate, EnsembleError> {
     };
     let mut daily = Daily::default();
     let mut flows = RouteFlows::default();
-    let result = engine::run_here(sc, &cfg, &mut [&mut daily, &mut flows])?;
+    let mut by_window = WindowFlows::new(sc);
+    let result = engine::run_here(sc, &cfg, &mut [&mut daily, &mut flows, &mut by_window])?;
     Ok(Replicate {
         seed,
         daily: daily.0,
         legs: flows.people,
+        legs_by_window: by_window.people,
         result,
     })
 }
@@ -213,6 +219,11 @@ fn encode(reps: &[Replicate]) -> Vec<u8> {
         }
         w.push(r.legs.len() as u64);
         w.extend_from_slice(&r.legs);
+        w.push(r.legs_by_window.len() as u64);
+        for x in &r.legs_by_window {
+            w.push(x.len() as u64);
+            w.extend_from_slice(x);
+        }
         w.push(res.outcomes.len() as u64);
         for o in &res.outcomes {
             w.extend_from_slice(o);
@@ -264,6 +275,13 @@ fn decode(bytes: &[u8]) -> Vec<Replicate> {
             .collect();
         let legs_n = w.next() as usize;
         let legs = w.vec(legs_n);
+        let windows_n = w.next() as usize;
+        let legs_by_window: Vec<Vec<u64>> = (0..windows_n.min(1 << 16))
+            .map(|_| {
+                let n = w.next() as usize;
+                w.vec(n.min(1 << 24))
+            })
+            .collect();
         let cohorts = w.next() as usize;
         let outcomes: Vec<[u64; N_STATES]> = (0..cohorts).map(|_| std::array::from_fn(|_| w.next())).collect();
         let events: Vec<[[u64; 2]; N_EVENTS]> = (0..cohorts)
@@ -274,6 +292,7 @@ fn decode(bytes: &[u8]) -> Vec<Replicate> {
             seed: h[0],
             daily,
             legs,
+            legs_by_window,
             result: RunResult {
                 seed: h[1],
                 agents: h[2] as usize,
@@ -408,6 +427,43 @@ pub fn write_summaries(out: &mut OutDir, sc: &Scenario, reps: &[Replicate]) -> R
     out.finish(f)
 }
 
+/// A paired comparison of one figure: replicate k of the variant against
+/// replicate k of the base.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Paired {
+    /// The base's mean.
+    pub base: f64,
+    /// The variant's mean.
+    pub variant: f64,
+    /// Mean paired difference (variant − base).
+    pub diff: f64,
+    /// Lower end of its 95 % confidence interval (Student's t, paired).
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+}
+
+/// The paired difference of `variant` and `base` (the first
+/// min(len) replicates of each): mean ± t₀.₉₇₅,ₙ₋₁ · s_d / √n.
+pub fn paired(base: &[f64], variant: &[f64]) -> Paired {
+    let n = base.len().min(variant.len());
+    let (b, v) = (&base[..n], &variant[..n]);
+    let d: Vec<f64> = v.iter().zip(b).map(|(x, y)| x - y).collect();
+    let sd = stats(&d);
+    let half = if n > 1 {
+        t975(n - 1) * sd.sd / (n as f64).sqrt()
+    } else {
+        0.0
+    };
+    Paired {
+        base: stats(b).mean,
+        variant: stats(v).mean,
+        diff: sd.mean,
+        lo: sd.mean - half,
+        hi: sd.mean + half,
+    }
+}
+
 /// One line of a comparison.
 #[derive(Clone, Debug)]
 pub struct CompareRow {
@@ -431,7 +487,7 @@ pub struct CompareRow {
 
 /// The figures compared: people in each state at the end, and each place's
 /// flows over the run.
-const COMPARED_COLS: [Col; 6] = [
+pub const COMPARED_COLS: [Col; 6] = [
     Col::Arrived,
     Col::Claims,
     Col::TurnedBack,
@@ -467,22 +523,16 @@ pub fn compare_rows(sc: &Scenario, base: &[Replicate], variants: &[(String, Vec<
             if b.iter().chain(&v).all(|x| *x == 0.0) {
                 continue;
             }
-            let d: Vec<f64> = v.iter().zip(&b).map(|(x, y)| x - y).collect();
-            let sd = stats(&d);
-            let half = if n > 1 {
-                t975(n - 1) * sd.sd / (n as f64).sqrt()
-            } else {
-                0.0
-            };
+            let p = paired(&b, &v);
             out.push(CompareRow {
                 variant: name.clone(),
                 metric: base_f[0][i].0.clone(),
                 place: base_f[0][i].1.clone(),
-                base: stats(&b).mean,
-                mean: stats(&v).mean,
-                diff: sd.mean,
-                lo: sd.mean - half,
-                hi: sd.mean + half,
+                base: p.base,
+                mean: p.variant,
+                diff: p.diff,
+                lo: p.lo,
+                hi: p.hi,
             });
         }
     }
@@ -531,19 +581,26 @@ pub fn render_comparison(rows: &[CompareRow], replicates: usize) -> String {
             .filter(|r| r.place.is_empty())
             .chain(places.into_iter().take(8))
         {
+            use crate::publish::words::{rounded, signed, step_for};
+            let step = step_for(r.lo, r.hi);
             s += &format!(
-                "{:<16} {:<18} {:<22} {:>12.1} {:>12.1} {:>+12.1}  {:>27}\n",
+                "{:<16} {:<18} {:<22} {:>12} {:>12} {:>12}  {:>27}\n",
                 r.variant,
                 r.metric,
                 r.place,
-                r.base,
-                r.mean,
-                r.diff,
-                format!("[{:+.1}, {:+.1}]", r.lo, r.hi)
+                rounded(r.base, step),
+                rounded(r.mean, step),
+                signed(r.diff, step),
+                format!("[{}, {}]", signed(r.lo, step), signed(r.hi, step))
             );
         }
     }
-    s += &format!("({replicates} replicates; replicate k of every variant uses the same seed)\n");
+    s += &format!(
+        "(people; {replicates} replicates, replicate k of every variant with the same seed; difference: mean of the \
+         paired differences variant − base; 95% interval: its confidence interval (Student's t), covering {}; \
+         figures rounded to what the interval supports)\n",
+        crate::publish::narrative::covers()
+    );
     s
 }
 

@@ -22,6 +22,7 @@ pub mod flee;
 pub mod graph;
 pub mod output;
 pub mod policy;
+pub mod publish;
 pub mod report;
 pub mod rng;
 pub mod scenario;
