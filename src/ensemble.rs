@@ -596,8 +596,9 @@ pub fn render_comparison(rows: &[CompareRow], replicates: usize) -> String {
         }
     }
     s += &format!(
-        "(people; {replicates} replicates, replicate k of every variant with the same seed; difference: mean of the \
-         paired differences variant − base; 95% interval: its confidence interval (Student's t), covering {}; \
+        "(people; {replicates} replicates, replicate k of every variant with the same seed;\n \
+         difference: mean of the paired differences variant − base; 95% interval: its confidence\n \
+         interval (Student's t), covering {};\n \
          figures rounded to what the interval supports)\n",
         crate::publish::narrative::covers()
     );

@@ -295,32 +295,33 @@ pub fn run(meta: &Meta, sc: &Scenario, reps: &[Replicate]) -> String {
                 Period::Month => "month",
                 Period::Week => "week (Monday to Sunday)",
             };
-            let verb = if n > 1 { "the model expects" } else { "this run has" };
-            s += &format!(
-                "{}, the last full {what} simulated, {verb} {} people to claim asylum: {} ({}).\n\n",
-                capitalise(&between(
-                    sc.calendar.date_of(span.from),
-                    sc.calendar.date_of(span.until)
-                )),
-                range(&{
-                    let v: Vec<f64> = reps
-                        .iter()
-                        .map(|r| {
-                            (0..sc.places.len())
-                                .filter(|&q| sc.places[q].claims)
-                                .map(|q| claims.value(r, q, span.from, span.until))
-                                .sum()
-                        })
-                        .collect();
-                    stats(&v)
-                }),
-                parts.join("; "),
-                if n > 1 {
-                    format!("{n} replicates")
-                } else {
-                    "one run".into()
-                }
-            );
+            let all: Vec<f64> = reps
+                .iter()
+                .map(|r| {
+                    (0..sc.places.len())
+                        .filter(|&q| sc.places[q].claims)
+                        .map(|q| claims.value(r, q, span.from, span.until))
+                        .sum()
+                })
+                .collect();
+            let when = capitalise(&between(
+                sc.calendar.date_of(span.from),
+                sc.calendar.date_of(span.until),
+            ));
+            if n > 1 {
+                s += &format!(
+                    "{when}, the last full {what} simulated, the model expects {} people to claim asylum: {} \
+                     ({n} replicates).\n\n",
+                    range(&stats(&all)),
+                    parts.join("; ")
+                );
+            } else {
+                s += &format!(
+                    "{when}, the last full {what} simulated, {} people claimed asylum in this run: {}.\n\n",
+                    range(&stats(&all)),
+                    parts.join("; ")
+                );
+            }
         }
     }
     // Events.

@@ -487,8 +487,38 @@ impl MapChart {
                 let b = text_box(&label, *x, *y, size, *a, false);
                 b.inside(&inner) && boxes.clear(&b)
             });
+            // Farther out, with a leader line back to the marker.
+            let far = [
+                (q.0 + 26.0, q.1 - 14.0, Anchor::Start),
+                (q.0 + 26.0, q.1 + 14.0, Anchor::Start),
+                (q.0 - 26.0, q.1 - 14.0, Anchor::End),
+                (q.0 - 26.0, q.1 + 14.0, Anchor::End),
+                (q.0 + 30.0, q.1, Anchor::Start),
+                (q.0 - 30.0, q.1, Anchor::End),
+                (q.0, q.1 - 26.0, Anchor::Middle),
+                (q.0, q.1 + 26.0, Anchor::Middle),
+            ];
+            let (spot, leader) = match spot {
+                Some(s) => (Some(s), false),
+                None => (
+                    far.iter().find(|(x, y, a)| {
+                        let b = text_box(&label, *x, *y, size, *a, false);
+                        b.inside(&inner) && boxes.clear(&b)
+                    }),
+                    true,
+                ),
+            };
             match spot {
                 Some((x, y, a)) => {
+                    if leader {
+                        let (lx, ly) = match a {
+                            Anchor::Start => (*x - 2.0, *y),
+                            Anchor::End => (*x + 2.0, *y),
+                            Anchor::Middle if *y < q.1 => (*x, *y + 0.6 * size),
+                            Anchor::Middle => (*x, *y - 0.6 * size),
+                        };
+                        svg.line(q.0, q.1, lx, ly, "stroke=\"#555\" stroke-width=\"0.8\"");
+                    }
                     let b = svg.text(
                         *x,
                         *y,
@@ -703,10 +733,11 @@ mod tests {
         let (_, ys) = l.project(-95.0, 40.0);
         let (_, yn) = l.project(-95.0, 50.0);
         assert!(xw < xe && ys < yn);
-        // Parallels curve: at the same latitude the map's edges sit lower than its middle.
+        // Parallels are arcs around the pole: at the same latitude the map's
+        // edges sit higher than its middle.
         let (_, y_mid) = l.project(-95.0, 45.0);
         let (_, y_edge) = l.project(-120.0, 45.0);
-        assert!(y_edge < y_mid);
+        assert!(y_edge > y_mid);
         let b = basemap();
         assert!(b.land.len() > 20 && b.lakes.len() >= 10 && !b.borders.is_empty());
     }

