@@ -1374,12 +1374,12 @@ fn sweep_sections(f: &Folder) -> String {
             .collect();
         moving.sort_by(|x, y| y.1.total_cmp(&x.1));
         moving.truncate(4);
+        // A state keeps its colour from chart to chart.
         let series: Vec<Series> = moving
             .iter()
-            .enumerate()
-            .map(|(k, (s, _))| Series {
+            .map(|(s, _)| Series {
                 name: words::state_label(s).into(),
-                color: k,
+                color: states.iter().position(|x| x == s).unwrap_or(0),
                 dashed: false,
                 points: slice
                     .iter()

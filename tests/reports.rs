@@ -67,20 +67,23 @@ fn chromium_cmd(bin: &str, profile: &Path, width: u32, height: u32) -> Command {
     c
 }
 
-/// A copy of the report that measures itself, in a page `width` wide (an
-/// iframe for widths under 500 px), in a fresh folder.
-fn instrumented(report: &Path, width: u32, height: u32) -> (tempfile::TempDir, PathBuf) {
+/// A copy of the report in a page `width` wide (an iframe for widths under
+/// 500 px), in a fresh folder; with `measuring`, the copy measures itself.
+fn instrumented(report: &Path, width: u32, height: u32, measuring: bool) -> (tempfile::TempDir, PathBuf) {
     let html = read(report);
     assert!(
         html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'"),
         "the page forbids every request"
     );
-    // The measuring script needs the policy lifted in the copy.
-    let start = html.find("<meta http-equiv=\"Content-Security-Policy\"").expect("csp");
-    let end = start + html[start..].find('>').expect("end of meta") + 1;
-    let js = read(&fixture("measure.js"));
-    let copy =
-        format!("{}{}", &html[..start], &html[end..]).replace("</body>", &format!("<script>{js}</script></body>"));
+    let copy = if measuring {
+        // The measuring script needs the policy lifted in the copy.
+        let start = html.find("<meta http-equiv=\"Content-Security-Policy\"").expect("csp");
+        let end = start + html[start..].find('>').expect("end of meta") + 1;
+        let js = read(&fixture("measure.js"));
+        format!("{}{}", &html[..start], &html[end..]).replace("</body>", &format!("<script>{js}</script></body>"))
+    } else {
+        html
+    };
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("report.html"), copy).expect("copy");
     let page = if width < 500 {
@@ -108,7 +111,7 @@ struct Measured {
 }
 
 fn measure(bin: &str, report: &Path, width: u32) -> Measured {
-    let (dir, page) = instrumented(report, width, 900);
+    let (dir, page) = instrumented(report, width, 900, true);
     let profile = dir.path().join("profile");
     let o = chromium_cmd(bin, &profile, width, 900)
         .arg("--virtual-time-budget=5000")
@@ -136,7 +139,7 @@ fn measure(bin: &str, report: &Path, width: u32) -> Measured {
 }
 
 fn screenshot(bin: &str, report: &Path, width: u32, height: u32, png: &Path) {
-    let (dir, page) = instrumented(report, width, height);
+    let (dir, page) = instrumented(report, width, height, false);
     let profile = dir.path().join("profile");
     let o = chromium_cmd(bin, &profile, width, height)
         .arg(format!("--screenshot={}", png.display()))
