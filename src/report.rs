@@ -392,6 +392,19 @@ fn read(dir: &Path) -> Result<Folder, ReportError> {
     if f.periods.is_empty() && f.comparison.is_empty() && f.sweep.is_empty() && f.states.is_empty() {
         return Err(ReportError::Empty(dir.to_path_buf()));
     }
+    let mut f = f;
+    if f.meta.variants.is_empty() {
+        // A comparison written before datapackage.json: its variants from comparison.csv.
+        for r in &f.comparison {
+            let v = get(r, "variant");
+            if !f.meta.variants.iter().any(|x| x.id == v) {
+                f.meta.variants.push(crate::publish::VariantMeta {
+                    id: v.to_string(),
+                    description: String::new(),
+                });
+            }
+        }
+    }
     Ok(f)
 }
 
@@ -554,6 +567,10 @@ impl Folder {
     }
 
     fn time_chart(&self, title: String, series: Vec<Series>, marks_of: &[&str], shade: bool) -> String {
+        // No periods (a folder written before periods.csv): no time chart.
+        if series.iter().all(|s| s.points.is_empty()) {
+            return String::new();
+        }
         let mut notes = Vec::new();
         if let Some(n) = self.partial_note() {
             notes.push(n);
@@ -816,7 +833,9 @@ fn run_sections(f: &Folder) -> String {
         };
         h += &table_html(&["state", people, "share"], &rows);
     }
-    h += "<h2>Over time</h2>\n";
+    if !f.periods.is_empty() {
+        h += "<h2>Over time</h2>\n";
+    }
     let per = f.period_word();
     // Claims.
     let claims = f.top_places("claims", 5, |p| p.claim_point);
@@ -1194,7 +1213,7 @@ fn compare_sections(f: &Folder) -> String {
             break;
         }
     }
-    if !picked.is_empty() {
+    if !picked.is_empty() && !f.periods.is_empty() {
         h += "<h2>Over time, base and variants</h2>\n";
         let mut names: Vec<&str> = vec!["base"];
         names.extend(variants.iter().map(|v| v.0.as_str()));
@@ -1227,6 +1246,9 @@ fn compare_sections(f: &Folder) -> String {
         h += "<h2>Routes</h2>\n";
         h += &f.flows_map("base");
         for (i, (v, _)) in variants.iter().enumerate() {
+            if !f.routes.iter().any(|r| r.props.contains_key(&format!("{v}_diff"))) {
+                continue;
+            }
             let routes: Vec<MapRoute> = f
                 .routes
                 .iter()

@@ -24,6 +24,12 @@ fn replicates_write_per_replicate_tables_and_summaries_identical_for_any_threads
         "replicate-0/places.csv",
         "replicate-2/outcomes.csv",
         "replicate-1/events.csv",
+        "periods.csv",
+        "places.geojson",
+        "flows.geojson",
+        "summary.md",
+        "datapackage.json",
+        "report.html",
     ] {
         assert!(
             read(&a.join(f)) == read(&b.join(f)),
