@@ -75,7 +75,7 @@ pub fn is_stopped(e: &EngineError) -> bool {
 /// The day-by-day place and state of the agents a trace follows, as the
 /// engine's own columns: row `d * agents.len() + k` is agent `agents[k]` at
 /// the end of day `d`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Trace {
     /// The ids of the agents followed ([`output::trace_agents`]).
     pub agents: Vec<u32>,
@@ -120,14 +120,14 @@ pub struct KeptRun {
 }
 
 /// Keeps a run's numbers day by day.
-struct Keep {
-    run: KeptRun,
+struct Keep<'k> {
+    run: &'k mut KeptRun,
     trace_n: usize,
 }
 
-impl Recorder for Keep {
+impl Recorder for Keep<'_> {
     fn day(&mut self, v: &DayView<'_>) -> io::Result<()> {
-        let r = &mut self.run;
+        let r = &mut *self.run;
         r.counts.daily.push(v.places.to_vec());
         if !v.by_cohort.is_empty() {
             r.by_cohort.push(v.by_cohort.to_vec());
@@ -164,9 +164,9 @@ impl Recorder for Keep {
 }
 
 /// One recorder, then others.
-struct Both<'a, 'b>(&'a mut Keep, &'a mut [&'b mut dyn Recorder]);
+struct Both<'a, 'b, 'k>(&'a mut Keep<'k>, &'a mut [&'b mut dyn Recorder]);
 
-impl Recorder for Both<'_, '_> {
+impl Recorder for Both<'_, '_, '_> {
     fn day(&mut self, v: &DayView<'_>) -> io::Result<()> {
         self.0.day(v)?;
         self.1.iter_mut().try_for_each(|r| r.day(v))
@@ -185,12 +185,12 @@ pub fn run(
     extra: &mut [&mut dyn Recorder],
 ) -> Result<KeptRun, EngineError> {
     let t0 = Instant::now();
+    let mut run = KeptRun::default();
     let mut keep = Keep {
-        run: KeptRun::default(),
+        run: &mut run,
         trace_n: trace,
     };
     let result = engine::run(sc, cfg, &mut [&mut Both(&mut keep, extra)])?;
-    let mut run = keep.run;
     if run.trace.is_none() && trace > 0 {
         run.trace = Some(Trace::default());
     }
@@ -199,6 +199,31 @@ pub fn run(
     run.threads = cfg.threads.unwrap_or_else(rayon::current_num_threads);
     run.wall_s = t0.elapsed().as_secs_f64();
     Ok(run)
+}
+
+/// Steps `engine` until it has simulated day `last` (to the end of its
+/// run with `None`), keeping the numbers of the tables in `kept` — which
+/// may hold the days before already: a run continued from a saved state
+/// writes the tables of the whole run. With `trace > 0` the agents that
+/// `run --trace` follows are kept. `extra` recorders see every day too.
+/// Runs on the current rayon pool.
+pub fn continue_run(
+    engine: &mut engine::Engine<'_>,
+    kept: &mut KeptRun,
+    last: Option<u32>,
+    trace: usize,
+    extra: &mut [&mut dyn Recorder],
+) -> Result<(), EngineError> {
+    let mut keep = Keep {
+        run: kept,
+        trace_n: trace,
+    };
+    let mut both = Both(&mut keep, extra);
+    while !engine.done() && last.is_none_or(|l| engine.day() <= l) {
+        engine.step()?;
+        both.day(&engine.view())?;
+    }
+    Ok(())
 }
 
 /// The view of `day` that a recorder saw during the run, as far as the
