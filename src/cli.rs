@@ -15,6 +15,8 @@ use clap::{Parser, Subcommand};
 mod flee_cli;
 #[path = "cli_state.rs"]
 mod state_cli;
+#[path = "cli_forecast.rs"]
+mod forecast_cli;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -60,6 +62,8 @@ enum Command {
         #[arg(long, value_name = "VERSION")]
         flee_compat: Option<String>,
     },
+    /// Forecast from observed counts (an ensemble weighed by them), or backtest such forecasts.
+    Forecast(forecast_cli::ForecastArgs),
     /// Render report.html again from the tables in a run, replicate or comparison folder.
     Report {
         /// The output folder.
@@ -346,6 +350,7 @@ pub fn main() -> ExitCode {
             }
         },
         Command::Sweep(args) => sweep(args),
+        Command::Forecast(args) => forecast_cli::run(args),
         Command::Calibrate(args) => calibrate(args),
     }
 }

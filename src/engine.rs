@@ -1104,7 +1104,7 @@ impl World<'_> {
 /// members continue from. Draws are counter-based (keyed by seed, stream,
 /// agent and day), so no generator position is kept: the seeds and the day
 /// are the whole of the randomness.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EngineState {
     /// The population's seed (group sizes, traits; thresholds of learning).
     pub seed: u64,
@@ -1539,6 +1539,22 @@ impl<'s> Engine<'s> {
         let cohorts = w.sc.cohorts.len();
         let legs = w.legs;
         let id_base = self.id_base;
+        // For the fast paths at home, once a day: the places where a
+        // pathway is applied for, and per cohort the bound of the daily
+        // departure draw (`World::advance`'s first test, the same product).
+        let pathway_at: Vec<bool> = (0..places as u32)
+            .map(|p| w.book.rules(ctx.epoch, p).pathway.is_some())
+            .collect();
+        let depart_bound: Vec<f64> = (0..cohorts as u16)
+            .map(|c| {
+                let share = w.book.depart_share(ctx.epoch, c);
+                if share <= 0.0 {
+                    0.0
+                } else {
+                    share * w.chooser.max_depart_factor(c)
+                }
+            })
+            .collect();
         // Pass A: every agent, in parallel over fixed chunks.
         let acc = self
             .agents
@@ -1564,29 +1580,21 @@ impl<'s> Engine<'s> {
                             acc.incoming[legs[ch.leg[i] as usize].to as usize] += ch.size[i] as u64;
                             continue;
                         }
-                        if st == State::NotDeparted as u8
-                            && ch.timer[i] != DEPART_DAILY
-                            && ch.timer[i] as u32 != day
-                            && w.book.rules(ctx.epoch, ch.place[i]).pathway.is_none()
-                        {
-                            acc.census[st as usize] += ch.size[i] as u64;
-                            continue;
-                        }
-                        // A group at home that draws its departure each
-                        // day: the first test of `World::advance`, with
-                        // the same draw, without copying the group out.
-                        if st == State::NotDeparted as u8
-                            && ch.timer[i] == DEPART_DAILY
-                            && w.book.rules(ctx.epoch, ch.place[i]).pathway.is_none()
-                        {
-                            let co = ch.cohort[i];
-                            let share = w.book.depart_share(ctx.epoch, co);
-                            if share <= 0.0
-                                || w.depart.uniform(id_base + ch.base + i as u32, day)
-                                    >= share * w.chooser.max_depart_factor(co)
-                            {
+                        if st == State::NotDeparted as u8 && !pathway_at[ch.place[i] as usize] {
+                            let t = ch.timer[i];
+                            if t != DEPART_DAILY && t as u32 != day {
                                 acc.census[st as usize] += ch.size[i] as u64;
                                 continue;
+                            }
+                            // A group at home that draws its departure each
+                            // day: the first test of `World::advance`, with
+                            // the same draw, without copying the group out.
+                            if t == DEPART_DAILY {
+                                let bound = depart_bound[ch.cohort[i] as usize];
+                                if bound <= 0.0 || w.depart.uniform(id_base + ch.base + i as u32, day) >= bound {
+                                    acc.census[st as usize] += ch.size[i] as u64;
+                                    continue;
+                                }
                             }
                         }
                         let mut a = ch.load(i, id_base + ch.base + i as u32);

@@ -19,6 +19,7 @@ pub mod cluster;
 pub mod engine;
 pub mod ensemble;
 pub mod flee;
+pub mod forecast;
 pub mod graph;
 pub mod limits;
 pub mod outdir;
