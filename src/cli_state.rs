@@ -8,7 +8,8 @@
 //! tables of the whole run, from the numbers the state carries).
 
 use super::{
-    claim_out, default_out, failed_if, load, out_options, root, say, scaled, summary_text, Input, Progress, RunArgs,
+    claim_out, default_out, failed_if, file_list, load, out_options, publishing, root, say, scaled, summary_text, Input,
+    Progress, RunArgs,
 };
 use crate::engine::{Engine, EngineState};
 use crate::output::OutDir;
@@ -203,13 +204,14 @@ pub fn run(args: RunArgs) -> ExitCode {
         kept.threads = used;
         kept.wall_s = wall;
         let mut out = OutDir::start(claim)?;
-        results::write_run(&mut out, &sc, &kept)?;
+        results::write_run(&mut out, &sc, &kept, &publishing(args.period, scale))?;
+        let files = file_list(&out);
         let dest = out.commit()?;
         if !args.quiet && root() {
             let claims: Vec<u64> = (0..sc.places.len())
                 .map(|p| kept.counts.total(p, crate::engine::Col::Claims))
                 .collect();
-            let mut s = summary_text(&sc, &kept.counts.result, &claims, &dest, wall, used);
+            let mut s = summary_text(&sc, &kept.counts.result, &claims, &dest, wall, used, &files);
             if let Some(l) = last.filter(|&l| l + 1 < cal.days) {
                 s += &format!("The run stopped after {} (--until).\n", cal.date_of(l));
             }

@@ -116,6 +116,8 @@ pub struct History {
     pub keeps_by_cohort: bool,
     /// People who set out on each leg so far.
     pub legs: Vec<u64>,
+    /// `[policy window][leg]`: people who set out, per window so far.
+    pub legs_by_window: Vec<Vec<u64>>,
     /// With `--trace N`: the followed agents so far.
     pub trace: Option<Trace>,
 }
@@ -128,6 +130,7 @@ impl History {
             by_cohort: kept.by_cohort.clone(),
             keeps_by_cohort: by_cohort,
             legs: kept.counts.legs.clone(),
+            legs_by_window: kept.counts.legs_by_window.clone(),
             trace: kept.trace.clone(),
         }
     }
@@ -137,6 +140,7 @@ impl History {
         let mut k = KeptRun::default();
         k.counts.daily = self.daily;
         k.counts.legs = self.legs;
+        k.counts.legs_by_window = self.legs_by_window;
         k.by_cohort = self.by_cohort;
         k.trace = self.trace;
         k

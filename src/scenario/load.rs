@@ -160,7 +160,12 @@ pub fn load_bytes(bytes: &[u8], path: &Path) -> Result<Scenario, LoadError> {
         });
     }
     let sha256 = hex(&Sha256::digest(bytes));
-    read::read_toml(text, path, ROOT_KEYS, |r, root| Loader::new(r, path, sha256).load(root))
+    let mut sc = read::read_toml(text, path, ROOT_KEYS, |r, root| Loader::new(r, path, sha256).load(root))?;
+    // The marks are read from the very bytes loaded: a scenario given on a
+    // pipe or a FIFO is never read twice, and a file changed since cannot
+    // speak for this run.
+    sc.marks = std::sync::Arc::new(super::provenance::scan(text));
+    Ok(sc)
 }
 
 fn hex(b: &[u8]) -> String {
@@ -297,6 +302,7 @@ impl<'r, 't> Loader<'r, 't> {
                 self.notes.into_iter().filter(|n| seen.insert(n.clone())).collect()
             },
             place_index,
+            marks: Default::default(),
         })
     }
 

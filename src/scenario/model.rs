@@ -705,6 +705,9 @@ pub struct Scenario {
     pub notes: Vec<String>,
     /// Place id → index.
     pub place_index: HashMap<String, PlaceIx>,
+    /// Where each number of the file says it comes from (the comment
+    /// beside it), read at load: words for `summary.md`, never an input.
+    pub marks: std::sync::Arc<Vec<super::provenance::Field>>,
 }
 
 impl Scenario {
