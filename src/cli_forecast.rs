@@ -9,6 +9,7 @@ use super::{bar, claim_out, default_out, failed_if, load, out_options, parse_dat
 use crate::forecast::output::{self as fout, Cut, Periods};
 use crate::forecast::{self, filter, observed, Forecast, Plan};
 use crate::output::OutDir;
+use crate::publish::narrative;
 use crate::scenario::Scenario;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -206,6 +207,7 @@ pub fn run(args: ForecastArgs) -> ExitCode {
                 &mut out,
                 &Settings::new(&sc, &args, &plan, origins.len(), used_threads, wall),
             )?;
+            publish_folder(&mut out, &sc, "backtest", members)?;
             let mut s = format!(
                 "{}: {} forecasts from {} to {}, every {} weeks, {} weeks ahead, {} members; {} targets scored ({:.1} s)\n\n",
                 sc.name,
@@ -236,9 +238,11 @@ pub fn run(args: ForecastArgs) -> ExitCode {
             fout::write_weights(&mut out, &f)?;
             fout::write_filter(&mut out, &f, cal)?;
             let wall = t0.elapsed().as_secs_f64();
-            let lines = plain(&sc, &f, &observed, &cuts);
-            write_summary_md(&mut out, &sc, &f, &observed, &lines)?;
+            let (figures, how) = in_words(&sc, &f, &observed, &cuts);
+            let lines: Vec<String> = figures.iter().map(|x| narrative::forecast_line(&sc, x, &how)).collect();
+            crate::publish::text_file(&mut out, "summary.md", &narrative::forecast(&sc, &figures, &how))?;
             write_json(&mut out, &Settings::new(&sc, &args, &plan, 1, used_threads, wall))?;
+            publish_folder(&mut out, &sc, "forecast", members)?;
             terminal(&sc, &f, &observed, &cuts, &lines, wall)
         };
         let dest = out.commit()?;
@@ -301,106 +305,54 @@ fn write_json(out: &mut OutDir, s: &Settings) -> Result<(), Box<dyn std::error::
     Ok(())
 }
 
-/// A whole number with thousands separators.
-fn thousands(x: f64) -> String {
-    let s = format!("{:.0}", x.max(0.0));
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+/// `datapackage.json` (every table described), then `report.html`.
+fn publish_folder(out: &mut OutDir, sc: &Scenario, kind: &str, members: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let meta = crate::publish::Meta::new(kind, sc, sc.seed, members, None, crate::publish::Period::Week);
+    crate::publish::datapackage::write(out, &meta)?;
+    let tmp = out.tmp_path().to_path_buf();
+    crate::report::render_into(&tmp, out)?;
+    Ok(())
 }
 
-/// The plain-language lines a planner can paste: one per series, over the
-/// whole horizon.
-fn plain(sc: &Scenario, f: &Forecast, observed: &observed::Observed, cuts: &[Cut]) -> Vec<String> {
+/// The figures of the plain-language lines: each series' `total` row of
+/// `forecast.csv`, and how the forecast was made.
+fn in_words(
+    sc: &Scenario,
+    f: &Forecast,
+    observed: &observed::Observed,
+    cuts: &[Cut],
+) -> (Vec<narrative::ForecastFigures>, narrative::ForecastHow) {
     let cal = sc.calendar;
-    let Some(total) = cuts.last() else { return Vec::new() };
-    let last_count = f
-        .used
-        .iter()
-        .map(|&i| observed.obs[i].period.until)
-        .max()
-        .map(|d| cal.date_of(d).format("%-d %B %Y").to_string());
-    observed
+    let how = narrative::ForecastHow {
+        members: f.members.len(),
+        counts: f.used.len(),
+        last_count: f.used.iter().map(|&i| observed.obs[i].period.until).max().map(|d| cal.date_of(d)),
+        branch: cal.date_of(f.branch),
+        origin: cal.date_of(f.plan.origin),
+        window_weeks: f.plan.window / 7,
+        horizon_weeks: f.plan.horizon / 7,
+        dispersion: f.plan.filter.dispersion,
+        resample_below: f.plan.filter.resample_below,
+    };
+    let Some(total) = cuts.last() else {
+        return (Vec::new(), how);
+    };
+    let figures = observed
         .series
         .iter()
         .enumerate()
         .map(|(k, s)| {
             let d = f.dist(observed, k, total.from, total.until);
-            let what = match s.metric {
-                crate::engine::Col::Claims => "asylum claims",
-                crate::engine::Col::Arrived => "arrivals",
-                crate::engine::Col::Present => "people present on an average day",
-                _ => s.metric.name(),
-            };
-            let at = match s.places.as_slice() {
-                [p] => sc.places[*p as usize].name.clone(),
-                ps => ps.iter().map(|&p| sc.places[p as usize].id.as_str()).collect::<Vec<_>>().join(" + "),
-            };
-            format!(
-                "From {} to {}, northbound expects about {} {what} at {at} (90 % likely between {} and {}; as likely as not between {} and {}), from {} simulated futures of {} weighed against {}.",
-                cal.date_of(total.from).format("%-d %B %Y"),
-                cal.date_of(total.until).format("%-d %B %Y"),
-                thousands(d.quantile(0.5)),
-                thousands(d.quantile(0.05)),
-                thousands(d.quantile(0.95)),
-                thousands(d.quantile(0.25)),
-                thousands(d.quantile(0.75)),
-                f.members.len(),
-                sc.name,
-                match last_count {
-                    Some(ref d) => format!(
-                        "{} count{} up to {d}",
-                        f.used.len(),
-                        if f.used.len() == 1 { "" } else { "s" }
-                    ),
-                    None => "no counts (none ended in the weeks before)".into(),
-                }
-            )
+            narrative::ForecastFigures {
+                places: s.places.iter().map(|&p| sc.places[p as usize].id.clone()).collect(),
+                metric: s.metric,
+                from: cal.date_of(total.from),
+                until: cal.date_of(total.until),
+                q: forecast::QUANTILES.map(|q| d.quantile(q)),
+            }
         })
-        .collect()
-}
-
-fn write_summary_md(
-    out: &mut OutDir,
-    sc: &Scenario,
-    f: &Forecast,
-    observed: &observed::Observed,
-    lines: &[String],
-) -> Result<(), Box<dyn std::error::Error>> {
-    use std::io::Write;
-    let cal = sc.calendar;
-    let mut text = format!(
-        "# Forecast: {} from {}\n\n",
-        sc.name,
-        cal.date_of(f.plan.origin).format("%-d %B %Y")
-    );
-    for l in lines {
-        text += &format!("{l}\n\n");
-    }
-    text += &format!(
-        "How: {} members (simulated futures) branched on {} from one run of the scenario; each was weighed by the \
-         negative binomial likelihood (size {}) of the {} counts of {} of periods within the {} weeks before {}, resampled \
-         when the effective sample size fell below {:.0} % of them, and run on for {} weeks. The intervals include \
-         the spread of a count around a member's value. Tables: forecast.csv, fitted.csv, weights.csv, filter.csv.\n",
-        f.members.len(),
-        cal.date_of(f.branch),
-        f.plan.filter.dispersion,
-        f.used.len(),
-        observed.series.iter().map(|s| format!("{} {}", s.label, s.metric.name())).collect::<Vec<_>>().join(", "),
-        f.plan.window / 7,
-        cal.date_of(f.plan.origin),
-        100.0 * f.plan.filter.resample_below,
-        f.plan.horizon / 7
-    );
-    let mut file = out.file("summary.md")?;
-    file.write_all(text.as_bytes())?;
-    out.finish(file)?;
-    Ok(())
+        .collect();
+    (figures, how)
 }
 
 fn terminal(

@@ -60,6 +60,8 @@ pub struct Series {
     pub metric: Col,
     /// `place` as written (ids joined by `+`).
     pub label: String,
+    /// The places' names joined by ` + `.
+    pub name: String,
 }
 
 impl Series {
@@ -378,9 +380,14 @@ fn series(
     }
     (ok && !places.is_empty()).then_some(())?;
     Some(Series {
-        places,
         metric: metric?,
         label: pf.text.split('+').map(str::trim).collect::<Vec<_>>().join("+"),
+        name: places
+            .iter()
+            .map(|&p| sc.places[p as usize].name.as_str())
+            .collect::<Vec<_>>()
+            .join(" + "),
+        places,
     })
 }
 

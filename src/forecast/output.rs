@@ -118,12 +118,13 @@ pub fn write_forecast(
     cal: Calendar,
 ) -> Result<(), OutputError> {
     let e = table_err("forecast.csv");
-    let header = ["place", "metric", "period", "from", "until"].into_iter().chain(STATS);
+    let header = ["place", "name", "metric", "period", "from", "until"].into_iter().chain(STATS);
     let mut t = out.table("forecast.csv", header)?;
     for (k, s) in observed.series.iter().enumerate() {
         for c in cuts {
             let d = f.dist(observed, k, c.from, c.until);
             t.cell(&s.label)
+                .cell(&s.name)
                 .cell(s.metric.name())
                 .cell(&c.label)
                 .cell(cal.date_of(c.from))
@@ -184,7 +185,7 @@ pub fn write_observed(
             .cell(cal.date_of(o.period.from))
             .cell(cal.date_of(o.period.until))
             .cell(o.value)
-            .cell(u8::from(used.contains(&i)))
+            .cell(used.contains(&i))
             .end_row()
             .map_err(&e)?;
     }
@@ -223,7 +224,7 @@ pub fn write_filter(out: &mut OutDir, f: &Forecast, cal: Calendar) -> Result<(),
         t.cell(cal.date_of(s.day))
             .cell(s.counts)
             .cell(format_args!("{:.2}", s.ess))
-            .cell(u8::from(s.resampled))
+            .cell(s.resampled)
             .end_row()
             .map_err(&e)?;
     }
@@ -236,6 +237,7 @@ pub fn write_backtest(out: &mut OutDir, rows: &[Scored], observed: &Observed, ca
     let header = [
         "origin",
         "place",
+        "name",
         "metric",
         "date",
         "from",
@@ -253,6 +255,7 @@ pub fn write_backtest(out: &mut OutDir, rows: &[Scored], observed: &Observed, ca
         let s = &observed.series[o.series];
         t.cell(cal.date_of(r.origin))
             .cell(&s.label)
+            .cell(&s.name)
             .cell(s.metric.name())
             .cell(period_label(&o.period, cal))
             .cell(cal.date_of(o.period.from))

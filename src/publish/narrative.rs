@@ -611,3 +611,132 @@ pub fn sweep(meta: &Meta, sc: &Scenario, params: &[String], rows: &[SweepRow]) -
     }
     s
 }
+
+/// One series of a forecast, as the `total` row of `forecast.csv` holds it.
+#[derive(Clone, Debug)]
+pub struct ForecastFigures {
+    /// The series: place ids joined by `+`.
+    pub places: Vec<String>,
+    /// The column of `places.csv` counted.
+    pub metric: Col,
+    /// First and last day of the horizon.
+    pub from: chrono::NaiveDate,
+    /// Last day.
+    pub until: chrono::NaiveDate,
+    /// The 5th, 25th, 50th, 75th and 95th percentiles of the count.
+    pub q: [f64; 5],
+}
+
+/// How a forecast was made, for its sentences.
+#[derive(Clone, Debug)]
+pub struct ForecastHow {
+    /// Members at the end.
+    pub members: usize,
+    /// Counts assimilated.
+    pub counts: usize,
+    /// The last day of the last counted period assimilated.
+    pub last_count: Option<chrono::NaiveDate>,
+    /// The day members branched from the shared past.
+    pub branch: chrono::NaiveDate,
+    /// The forecast's first day.
+    pub origin: chrono::NaiveDate,
+    /// Weeks of counts weighed, weeks forecast.
+    pub window_weeks: u32,
+    /// Weeks forecast.
+    pub horizon_weeks: u32,
+    /// Size of the negative binomial.
+    pub dispersion: f64,
+    /// The effective-sample-size share below which members are resampled.
+    pub resample_below: f64,
+}
+
+/// The sentence a planner can paste: the forecast count of one series over
+/// the horizon, with its 90 % and 50 % intervals, rounded as the 90 %
+/// interval's width supports.
+pub fn forecast_line(sc: &Scenario, f: &ForecastFigures, how: &ForecastHow) -> String {
+    let what = match f.metric {
+        Col::Claims => "asylum claims".to_string(),
+        Col::Present => "people waiting on an average day".to_string(),
+        m => words::metric_label(m.name()),
+    };
+    let names: Vec<String> = f
+        .places
+        .iter()
+        .map(|id| match sc.places.iter().position(|p| p.id == *id) {
+            Some(p) => place_name(sc, p),
+            None => id.clone(),
+        })
+        .collect();
+    let at = if names.len() == 1 {
+        names[0].clone()
+    } else {
+        format!("{} together", list(&names))
+    };
+    let step = words::step_for(f.q[0], f.q[4]);
+    let r = |x: f64| words::rounded(x, step);
+    let weighed = match how.last_count {
+        Some(d) if how.counts > 0 => format!(
+            "weighed against {} observed count{} up to {}",
+            how.counts,
+            if how.counts == 1 { "" } else { "s" },
+            date_long(d)
+        ),
+        _ => "not weighed against any count (none ended in the weeks before)".to_string(),
+    };
+    format!(
+        "{}, northbound expects about {} {what} at {at} (90 % likely between {} and {}; as likely as not between {} \
+         and {}), from {} simulated futures of {} {weighed}.",
+        capitalised(&between(f.from, f.until)),
+        r(f.q[2]),
+        r(f.q[0]),
+        r(f.q[4]),
+        r(f.q[1]),
+        r(f.q[3]),
+        how.members,
+        sc.name,
+    )
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// `summary.md` of a forecast: a line per series, then how it was made and
+/// what its intervals cover.
+pub fn forecast(sc: &Scenario, figures: &[ForecastFigures], how: &ForecastHow) -> String {
+    let mut s = format!(
+        "**{}**: a forecast of {} weeks from {}.\n\n",
+        sc.name,
+        how.horizon_weeks,
+        date_long(how.origin)
+    );
+    for f in figures {
+        s += &forecast_line(sc, f, how);
+        s += "\n\n";
+    }
+    s += &format!(
+        "How: {} members (simulated futures) branched on {} from one run of the scenario; each was weighed by the \
+         negative binomial likelihood (size {}) of the counts of periods lying within the {} weeks before {}, \
+         resampled whenever the effective sample size fell below {:.0} % of the members, and run on for {} weeks. \
+         The intervals cover chance (the members' draws), the weights the counts give them, and a count's own spread \
+         around a member's value; not uncertainty in the scenario's inputs or in the model itself, which the \
+         backtest of docs/forecasting.md measures. Tables: forecast.csv, fitted.csv, observed.csv, weights.csv, \
+         filter.csv.\n\n",
+        how.members,
+        date_long(how.branch),
+        how.dispersion,
+        how.window_weeks,
+        date_long(how.origin),
+        100.0 * how.resample_below,
+        how.horizon_weeks
+    );
+    if let Some(p) = provenance_sentence(sc) {
+        s += &p;
+        s += "\n";
+    }
+    s
+}
