@@ -451,7 +451,7 @@ mod tests {
 
     #[test]
     fn every_column_northbound_writes_is_described() {
-        let tables: [(&str, &str); 15] = [
+        let tables: [(&str, &str); 22] = [
             ("places.csv", "day,date,place,present,arrived,departed,claims,turned_back,expelled,intercepted,detected,removed"),
             (
                 "cohort_places.csv",
@@ -473,6 +473,16 @@ mod tests {
             ("place_differences.csv", "variant,place,metric,from,until,base,mean,diff,diff_lo95,diff_hi95"),
             ("sweep.csv", "policy.x.rate,claimed_ca_mean,claimed_ca_lo95,detected_hi95,removed_mean"),
             ("sweep_long.csv", "point,policy.x.rate,place,metric,replicates,mean,sd,lo95,hi95"),
+            ("forecast.csv", "place,name,metric,period,from,until,mean,median,p05,p25,p75,p95"),
+            ("fitted.csv", "place,metric,date,from,until,observed,mean,median,p05,p25,p75,p95"),
+            ("observed.csv", "date,place,metric,from,until,value,assimilated"),
+            ("weights.csv", "member,draw,seed,ancestor,weight,log_likelihood"),
+            ("filter.csv", "date,counts,ess,resampled"),
+            (
+                "backtest.csv",
+                "origin,place,name,metric,date,from,until,lead_days,observed,mean,median,p05,p25,p75,p95,crps,persistence,seasonal_naive",
+            ),
+            ("scores.csv", "group,method,targets,mae,crps,coverage_50,coverage_90"),
         ];
         for (file, header) in tables {
             for col in header.split(',') {
