@@ -243,7 +243,8 @@ pub fn run(args: ForecastArgs) -> ExitCode {
             crate::publish::text_file(&mut out, "summary.md", &narrative::forecast(&sc, &figures, &how))?;
             write_json(&mut out, &Settings::new(&sc, &args, &plan, 1, used_threads, wall))?;
             publish_folder(&mut out, &sc, "forecast", members)?;
-            terminal(&sc, &f, &observed, &cuts, &lines, wall)
+            let warnings: Vec<String> = figures.iter().filter_map(narrative::misfit_sentence).collect();
+            terminal(&sc, &f, &observed, &cuts, &lines, &warnings, wall)
         };
         let dest = out.commit()?;
         if !args.quiet && root() {
@@ -343,7 +344,19 @@ fn in_words(
         .enumerate()
         .map(|(k, s)| {
             let d = f.dist(observed, k, total.from, total.until);
+            let counted: Vec<usize> = f.used.iter().copied().filter(|&i| observed.obs[i].series == k).collect();
+            let misses = counted
+                .iter()
+                .filter_map(|&i| {
+                    let o = &observed.obs[i];
+                    let fit = f.dist(observed, k, o.period.from, o.period.until);
+                    let (lo, hi) = (fit.quantile(0.05), fit.quantile(0.95));
+                    (o.value < lo || o.value > hi).then(|| (fout::period_label(&o.period, cal), o.value, lo, hi))
+                })
+                .collect();
             narrative::ForecastFigures {
+                counted: counted.len(),
+                misses,
                 places: s.places.iter().map(|&p| sc.places[p as usize].id.clone()).collect(),
                 metric: s.metric,
                 from: cal.date_of(total.from),
@@ -361,6 +374,7 @@ fn terminal(
     observed: &observed::Observed,
     cuts: &[Cut],
     lines: &[String],
+    warnings: &[String],
     wall: f64,
 ) -> String {
     let cal = sc.calendar;
@@ -398,6 +412,9 @@ fn terminal(
     }
     for l in lines {
         s += &format!("{l}\n");
+    }
+    for w in warnings {
+        s += &format!("{}\n", w.replace("**", ""));
     }
     s
 }

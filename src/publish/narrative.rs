@@ -625,6 +625,11 @@ pub struct ForecastFigures {
     pub until: chrono::NaiveDate,
     /// The 5th, 25th, 50th, 75th and 95th percentiles of the count.
     pub q: [f64; 5],
+    /// Counts of the series assimilated.
+    pub counted: usize,
+    /// Those outside the members' 90 % interval of the same period: the
+    /// period as written, the count, and the interval.
+    pub misses: Vec<(String, f64, f64, f64)>,
 }
 
 /// How a forecast was made, for its sentences.
@@ -697,6 +702,24 @@ pub fn forecast_line(sc: &Scenario, f: &ForecastFigures, how: &ForecastHow) -> S
     )
 }
 
+/// The warning when every count of a series lies outside what the members
+/// simulate: the weights then barely tell members apart, and the forecast
+/// is the model's, not the counts'.
+pub fn misfit_sentence(f: &ForecastFigures) -> Option<String> {
+    if f.counted == 0 || f.misses.len() < f.counted {
+        return None;
+    }
+    let (period, y, lo, hi) = f.misses.last()?;
+    let step = words::step_for(*lo, *hi);
+    Some(format!(
+        "**Warning:** every count of {} assimilated lies outside the members' 90 % interval (the last, {period}: {}          observed against {} to {} simulated). The members miss them alike, so the counts hardly weigh one against          another: this forecast is the model's, not the counts', and the model is far from them here.",
+        f.places.join(" + "),
+        words::people(*y),
+        words::rounded(*lo, step),
+        words::rounded(*hi, step),
+    ))
+}
+
 fn capitalised(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
@@ -717,6 +740,10 @@ pub fn forecast(sc: &Scenario, figures: &[ForecastFigures], how: &ForecastHow) -
     for f in figures {
         s += &forecast_line(sc, f, how);
         s += "\n\n";
+        if let Some(w) = misfit_sentence(f) {
+            s += &w;
+            s += "\n\n";
+        }
     }
     s += &format!(
         "How: {} members (simulated futures) branched on {} from one run of the scenario; each was weighed by the \
