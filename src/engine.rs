@@ -1407,7 +1407,7 @@ impl<'s> Engine<'s> {
                 .list
                 .iter()
                 .zip(&self.carry)
-                .filter(|(_, &c)| c > 0)
+                .filter(|(&(kind, _), &c)| c > 0 && (kind == REQ_PATHWAY || kind == REQ_APPT))
                 .map(|(&(_, res), &c)| (sc.policies[res as usize].id.clone(), c))
                 .collect(),
         }
@@ -1468,7 +1468,12 @@ impl<'s> Engine<'s> {
             .buckets
             .list
             .iter()
-            .map(|&(_, res)| {
+            .map(|&(kind, res)| {
+                // Only a policy's bucket carries places (a place's bucket
+                // holds a place index, not a policy's).
+                if kind != REQ_PATHWAY && kind != REQ_APPT {
+                    return 0;
+                }
                 let id = &sc.policies[res as usize].id;
                 st.carry.iter().find(|(p, _)| p == id).map(|(_, c)| *c).unwrap_or(0)
             })

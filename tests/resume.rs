@@ -197,3 +197,25 @@ fn resuming_under_a_scenario_with_other_places_says_what_differs() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains('z') || err.contains("place"), "the loader says what differs: {err}");
 }
+
+#[test]
+fn a_run_with_queues_at_capacity_resumes_as_if_never_stopped() {
+    // Places with a capacity and claim points with a daily limit are queues
+    // of their own; their state (and the places a pathway carries) is part
+    // of the state file.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sc = fixture("queues.toml");
+    let whole = dir.path().join("whole");
+    run(&sc, &whole, &[]);
+    let state = dir.path().join("q.state");
+    run(
+        &sc,
+        &dir.path().join("first"),
+        &["--until", "2025-03-20", "--save-state", s(&state)],
+    );
+    let cont = dir.path().join("resumed");
+    ok(&northbound(&["run", "--resume", s(&state), "--out", s(&cont), "--quiet"]));
+    for t in ["places.csv", "outcomes.csv", "events.csv", "routes.csv"] {
+        assert!(read(&whole.join(t)) == read(&cont.join(t)), "{t} differs after resuming");
+    }
+}
