@@ -20,8 +20,8 @@
 //! `--simulate` also runs each scenario that loads, scaled down to at most
 //! 2,000 people (conservation is checked every day). See docs/fuzzing.md.
 
-use northbound::{report, results};
 use northbound::scenario::{self, Scenario};
+use northbound::{report, results};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -263,8 +263,7 @@ fn state_files() -> Vec<Vec<u8>> {
         let sc = scenario::load_bytes(&text, &path).expect("fixture loads");
         let mut engine = northbound::engine::Engine::new(&sc, sc.seed);
         let mut kept = results::KeptRun::default();
-        results::continue_run(&mut engine, &mut kept, Some(days.min(sc.calendar.days - 1)), 2, &mut [])
-            .expect("runs");
+        results::continue_run(&mut engine, &mut kept, Some(days.min(sc.calendar.days - 1)), 2, &mut []).expect("runs");
         let saved = northbound::state::Saved {
             northbound: env!("CARGO_PKG_VERSION").into(),
             scenario: northbound::state::SavedScenario {

@@ -14,10 +14,10 @@ use clap::{Parser, Subcommand};
 
 #[path = "cli_flee.rs"]
 mod flee_cli;
-#[path = "cli_state.rs"]
-mod state_cli;
 #[path = "cli_forecast.rs"]
 mod forecast_cli;
+#[path = "cli_state.rs"]
+mod state_cli;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};

@@ -104,7 +104,7 @@ pub fn run(args: ForecastArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if !(args.dispersion > 0.0) {
+    if args.dispersion.is_nan() || args.dispersion <= 0.0 {
         return refuse(format!(
             "--dispersion must be greater than 0 (or inf), got {}",
             args.dispersion
@@ -307,7 +307,12 @@ fn write_json(out: &mut OutDir, s: &Settings) -> Result<(), Box<dyn std::error::
 }
 
 /// `datapackage.json` (every table described), then `report.html`.
-fn publish_folder(out: &mut OutDir, sc: &Scenario, kind: &str, members: usize) -> Result<(), Box<dyn std::error::Error>> {
+fn publish_folder(
+    out: &mut OutDir,
+    sc: &Scenario,
+    kind: &str,
+    members: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
     let meta = crate::publish::Meta::new(kind, sc, sc.seed, members, None, crate::publish::Period::Week);
     crate::publish::datapackage::write(out, &meta)?;
     let tmp = out.tmp_path().to_path_buf();
@@ -327,7 +332,12 @@ fn in_words(
     let how = narrative::ForecastHow {
         members: f.members.len(),
         counts: f.used.len(),
-        last_count: f.used.iter().map(|&i| observed.obs[i].period.until).max().map(|d| cal.date_of(d)),
+        last_count: f
+            .used
+            .iter()
+            .map(|&i| observed.obs[i].period.until)
+            .max()
+            .map(|d| cal.date_of(d)),
         branch: cal.date_of(f.branch),
         origin: cal.date_of(f.plan.origin),
         window_weeks: f.plan.window / 7,
@@ -344,7 +354,12 @@ fn in_words(
         .enumerate()
         .map(|(k, s)| {
             let d = f.dist(observed, k, total.from, total.until);
-            let counted: Vec<usize> = f.used.iter().copied().filter(|&i| observed.obs[i].series == k).collect();
+            let counted: Vec<usize> = f
+                .used
+                .iter()
+                .copied()
+                .filter(|&i| observed.obs[i].series == k)
+                .collect();
             let misses = counted
                 .iter()
                 .filter_map(|&i| {

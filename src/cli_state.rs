@@ -8,8 +8,8 @@
 //! tables of the whole run, from the numbers the state carries).
 
 use super::{
-    claim_out, default_out, failed_if, file_list, load, out_options, publishing, root, say, scaled, summary_text, Input,
-    Progress, RunArgs,
+    claim_out, default_out, failed_if, file_list, load, out_options, publishing, root, say, scaled, summary_text,
+    Input, Progress, RunArgs,
 };
 use crate::engine::{Engine, EngineState};
 use crate::output::OutDir;
@@ -35,7 +35,7 @@ fn refuse(msg: impl std::fmt::Display) -> ExitCode {
 /// Where a run starts: from the beginning, or from a saved state.
 enum Start {
     Fresh,
-    Saved(Box<EngineState>, History),
+    Saved(Box<EngineState>, Box<History>),
 }
 
 /// A scenario file's bytes, loaded (the default model only).
@@ -178,7 +178,7 @@ pub fn run(args: RunArgs) -> ExitCode {
                     Engine::with_config(&sc, args.seed.unwrap_or(sc.seed), by_cohort),
                     KeptRun::default(),
                 ),
-                Start::Saved(st, h) => (Engine::from_state(&sc, *st, by_cohort), h.into_kept()),
+                Start::Saved(st, h) => (Engine::from_state(&sc, *st, by_cohort), (*h).into_kept()),
             };
             let t = Instant::now();
             results::continue_run(&mut engine, &mut kept, last, trace, &mut [&mut progress])?;
@@ -279,7 +279,13 @@ fn resume(args: &RunArgs, file: &Path) -> Result<(Scenario, Vec<u8>, PathBuf, St
             (new, text, p.clone(), engine)
         }
     };
-    Ok((sc, text, path, Start::Saved(Box::new(engine), saved.history), scale))
+    Ok((
+        sc,
+        text,
+        path,
+        Start::Saved(Box::new(engine), Box::new(saved.history)),
+        scale,
+    ))
 }
 
 fn progress(days: u64, first: u64, quiet: bool) -> ProgressBar {

@@ -543,7 +543,9 @@ pub fn differences(old: &Scenario, new: &Scenario, day: u32) -> Differences {
             old.calendar.end()
         ));
     }
-    let lists: [(&str, Vec<(&str, String)>, Vec<(&str, String)>); 3] = [
+    // (what, the old scenario's (id, description), the new one's).
+    type Listed<'a> = (&'a str, Vec<(&'a str, String)>, Vec<(&'a str, String)>);
+    let lists: [Listed; 3] = [
         (
             "place",
             old.places.iter().map(|p| (p.id.as_str(), format!("{p:?}"))).collect(),

@@ -75,7 +75,10 @@ fn the_filter_concentrates_the_weights_on_the_member_whose_counts_were_observed(
         .filter(|(m, _)| m.ancestor == known as usize)
         .map(|(_, w)| w)
         .sum();
-    assert!(on_known > 0.9, "the weight on member {known}'s lineage is {on_known}: {w:?}");
+    assert!(
+        on_known > 0.9,
+        "the weight on member {known}'s lineage is {on_known}: {w:?}"
+    );
     // The member itself (its own seed, continued through every resampling)
     // survives, and no lineage matches the counts better.
     let own = f
@@ -103,8 +106,12 @@ fn the_filter_concentrates_the_weights_on_the_member_whose_counts_were_observed(
 fn without_counts_the_members_weigh_the_same() {
     let sc = daily_chain();
     // A count after the origin: nothing to weigh the members on.
-    let obs = observed::load_bytes(b"date,place,metric,value\n2025-01-25,c,arrived,3\n", Path::new("later.csv"), &sc)
-        .expect("the counts read");
+    let obs = observed::load_bytes(
+        b"date,place,metric,value\n2025-01-25,c,arrived,3\n",
+        Path::new("later.csv"),
+        &sc,
+    )
+    .expect("the counts read");
     let plan = Plan {
         origin: 10,
         horizon: 7,
@@ -135,7 +142,16 @@ fn a_forecast_folder_holds_its_tables_chart_and_sentence() {
     let o = bin()
         .args(["forecast", scenario.to_str().expect("utf-8"), "--observed"])
         .arg(&counts)
-        .args(["--from", "2025-01-15", "--horizon", "2", "--members", "12", "--quiet", "--out"])
+        .args([
+            "--from",
+            "2025-01-15",
+            "--horizon",
+            "2",
+            "--members",
+            "12",
+            "--quiet",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .expect("starts");
@@ -163,7 +179,13 @@ fn a_forecast_folder_holds_its_tables_chart_and_sentence() {
         .sum();
     assert!((sum - 1.0).abs() < 1e-3, "weights sum to 1: {sum}");
     let package = std::fs::read_to_string(out.join("datapackage.json")).expect("datapackage.json");
-    for t in ["forecast.csv", "fitted.csv", "observed.csv", "weights.csv", "filter.csv"] {
+    for t in [
+        "forecast.csv",
+        "fitted.csv",
+        "observed.csv",
+        "weights.csv",
+        "filter.csv",
+    ] {
         assert!(package.contains(&format!("\"path\": \"{t}\"")), "{t} is described");
     }
     assert!(!package.contains("undocumented"), "every column is described");
@@ -197,7 +219,12 @@ fn a_counts_file_with_mistakes_is_refused_with_every_problem_located() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(!err.contains("panicked"), "{err}");
-    for located in ["counts.csv:3:1", "counts.csv:4:12", "counts.csv:5:14", "counts.csv:6:22"] {
+    for located in [
+        "counts.csv:3:1",
+        "counts.csv:4:12",
+        "counts.csv:5:14",
+        "counts.csv:6:22",
+    ] {
         assert!(err.contains(located), "{located} in: {err}");
     }
     assert!(err.contains("did you mean \"arrived\""), "{err}");
@@ -207,7 +234,11 @@ fn a_counts_file_with_mistakes_is_refused_with_every_problem_located() {
 #[test]
 fn a_forecast_past_the_scenarios_end_is_refused_before_any_work() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let counts = write(dir.path(), "counts.csv", "date,place,metric,value\n2025-01-05,c,arrived,10\n");
+    let counts = write(
+        dir.path(),
+        "counts.csv",
+        "date,place,metric,value\n2025-01-05,c,arrived,10\n",
+    );
     let o = bin()
         .arg("forecast")
         .arg(fixture("chain.toml"))

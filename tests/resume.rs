@@ -111,7 +111,13 @@ fn a_policy_changed_at_the_resume_date_changes_only_the_days_that_follow() {
     let key = |r: &Row| (r.present, r.arrived, r.departed, r.claims, r.turned_back, r.intercepted);
     for (x, y) in a.iter().zip(&b) {
         if x.day < resume_day {
-            assert_eq!(key(x), key(y), "{} on day {} changed before the resume date", x.place, x.day);
+            assert_eq!(
+                key(x),
+                key(y),
+                "{} on day {} changed before the resume date",
+                x.place,
+                x.day
+            );
         }
     }
     let claims_after = |rows: &[Row]| -> u64 {
@@ -167,7 +173,10 @@ fn corrupt_truncated_and_foreign_state_files_are_refused_with_exit_2() {
         assert!(!err.contains("panicked"), "{what}: {err}");
         assert!(err.contains("bad.state"), "{what}: the error names the file: {err}");
     }
-    assert!(!dir.path().join("out").exists(), "nothing is written for a refused state");
+    assert!(
+        !dir.path().join("out").exists(),
+        "nothing is written for a refused state"
+    );
     let (code, err) = resume(&dir.path().join("missing.state"), &dir.path().join("out"));
     assert_eq!(code, Some(2), "{err}");
 }
@@ -182,7 +191,13 @@ fn resuming_under_a_scenario_with_other_places_says_what_differs() {
         &["--until", "2025-01-10", "--save-state", s(&state)],
     );
     let text = std::fs::read_to_string(fixture("chain.toml")).expect("reads");
-    let other = write(dir.path(), "other.toml", &text.replace("id = \"c\"", "id = \"z\"").replace("to = \"c\"", "to = \"z\""));
+    let other = write(
+        dir.path(),
+        "other.toml",
+        &text
+            .replace("id = \"c\"", "id = \"z\"")
+            .replace("to = \"c\"", "to = \"z\""),
+    );
     let o = northbound(&[
         "run",
         "--resume",
@@ -195,7 +210,10 @@ fn resuming_under_a_scenario_with_other_places_says_what_differs() {
     ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains('z') || err.contains("place"), "the loader says what differs: {err}");
+    assert!(
+        err.contains('z') || err.contains("place"),
+        "the loader says what differs: {err}"
+    );
 }
 
 #[test]
@@ -214,8 +232,18 @@ fn a_run_with_queues_at_capacity_resumes_as_if_never_stopped() {
         &["--until", "2025-03-20", "--save-state", s(&state)],
     );
     let cont = dir.path().join("resumed");
-    ok(&northbound(&["run", "--resume", s(&state), "--out", s(&cont), "--quiet"]));
+    ok(&northbound(&[
+        "run",
+        "--resume",
+        s(&state),
+        "--out",
+        s(&cont),
+        "--quiet",
+    ]));
     for t in ["places.csv", "outcomes.csv", "events.csv", "routes.csv"] {
-        assert!(read(&whole.join(t)) == read(&cont.join(t)), "{t} differs after resuming");
+        assert!(
+            read(&whole.join(t)) == read(&cont.join(t)),
+            "{t} differs after resuming"
+        );
     }
 }

@@ -110,8 +110,11 @@ fn outcome_sum(rows: &[(String, String, u64)], cohort: &str) -> u64 {
 #[test]
 fn a_stock_is_a_cohort_of_its_own_after_the_populations_and_keeps_their_agent_ids() {
     let plain = load_bytes(chain_with("").as_bytes(), Path::new("s.toml")).expect("loads");
-    let with = load_bytes(chain_with(&format!("{WAITING}\n{TRAVELLING}")).as_bytes(), Path::new("s.toml"))
-        .expect("stocks load");
+    let with = load_bytes(
+        chain_with(&format!("{WAITING}\n{TRAVELLING}")).as_bytes(),
+        Path::new("s.toml"),
+    )
+    .expect("stocks load");
     assert_eq!(with.cohorts.len(), 3);
     assert_eq!(with.cohorts[0], plain.cohorts[0], "the population is unchanged");
     assert_eq!(with.cohorts[1].id, "at_b");
@@ -123,7 +126,10 @@ fn a_stock_is_a_cohort_of_its_own_after_the_populations_and_keeps_their_agent_id
             days_left: 0.0
         })
     );
-    let leg = with.cohorts[2].stock.and_then(|s| s.leg).expect("a travelling stock has a leg");
+    let leg = with.cohorts[2]
+        .stock
+        .and_then(|s| s.leg)
+        .expect("a travelling stock has a leg");
     assert_eq!(with.legs[leg as usize].to, 2);
     assert_eq!(with.people(), 100 + 300 + 40);
     // Agents of the population come first, with the same draws.
@@ -145,7 +151,12 @@ fn stocks_start_where_they_are_carry_their_traits_and_are_conserved() {
     assert_eq!(outcome_sum(&o, "at_b"), 300);
     assert_eq!(outcome_sum(&o, "on_the_way"), 40);
     let rows = places(&out);
-    let at = |day: u32, place: &str| rows.iter().find(|r| r.day == day && r.place == place).expect("row").clone();
+    let at = |day: u32, place: &str| {
+        rows.iter()
+            .find(|r| r.day == day && r.place == place)
+            .expect("row")
+            .clone()
+    };
     // The waiting stock is at b on day 0 and sets out for the port: the
     // first groups leave b that day (they wait there, then decide).
     assert!(at(0, "b").departed > 0, "the stock at b sets out on day 0");
@@ -155,7 +166,12 @@ fn stocks_start_where_they_are_carry_their_traits_and_are_conserved() {
     // Traits: the waiting stock all have relatives in Canada (exempt from
     // the STCA) and claim at the port; the travelling stock have none and
     // are turned back under the STCA at the port.
-    let claimed = |c: &str| o.iter().find(|r| r.0 == c && r.1 == "claimed_ca").map(|r| r.2).unwrap_or(0);
+    let claimed = |c: &str| {
+        o.iter()
+            .find(|r| r.0 == c && r.1 == "claimed_ca")
+            .map(|r| r.2)
+            .unwrap_or(0)
+    };
     assert_eq!(claimed("at_b"), 300, "{o:?}");
     assert_eq!(claimed("on_the_way"), 0, "{o:?}");
     let events = std::fs::read_to_string(out.join("events.csv")).expect("events.csv");
@@ -276,9 +292,15 @@ destinations = { CA = 1.0 }
         assert!(out.contains(says), "no `{says}` in:\n{out}");
     }
     // Each is placed on its own line of the file.
-    assert!(out.contains(&format!("s.toml:{}:", line("route = \"b_to_prot\""))), "{out}");
+    assert!(
+        out.contains(&format!("s.toml:{}:", line("route = \"b_to_prot\""))),
+        "{out}"
+    );
     assert!(out.contains(&format!("s.toml:{}:", line("days_left = 9"))), "{out}");
-    assert!(out.contains(&format!("s.toml:{}:", line("state = \"sleeping\""))), "{out}");
+    assert!(
+        out.contains(&format!("s.toml:{}:", line("state = \"sleeping\""))),
+        "{out}"
+    );
 }
 
 #[test]

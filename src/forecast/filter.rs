@@ -111,7 +111,7 @@ pub fn weights(members: &[Member]) -> Vec<f64> {
     let max = members.iter().map(|m| m.log_w).fold(f64::NEG_INFINITY, f64::max);
     let w: Vec<f64> = members.iter().map(|m| (m.log_w - max).exp()).collect();
     let s: f64 = w.iter().sum();
-    if !(s > 0.0) || !s.is_finite() {
+    if !s.is_finite() || s <= 0.0 {
         return vec![1.0 / members.len().max(1) as f64; members.len()];
     }
     w.into_iter().map(|x| x / s).collect()
@@ -196,7 +196,11 @@ pub fn assimilate(
                 .map(|&i| {
                     let o = &observed.obs[i];
                     let s = &observed.series[o.series];
-                    log_likelihood(o.value, m.value(s, o.series, o.period.from, o.period.until), settings.dispersion)
+                    log_likelihood(
+                        o.value,
+                        m.value(s, o.series, o.period.from, o.period.until),
+                        settings.dispersion,
+                    )
                 })
                 .sum();
             m.log_w += ll;
@@ -230,7 +234,11 @@ pub fn systematic(w: &[f64], u: f64) -> Vec<usize> {
     for (i, &wi) in w.iter().enumerate() {
         cum += wi;
         // The last member takes whatever rounding leaves.
-        let upto = if i + 1 == n { n } else { ((cum * n as f64 - u).ceil().max(0.0) as usize).min(n) };
+        let upto = if i + 1 == n {
+            n
+        } else {
+            ((cum * n as f64 - u).ceil().max(0.0) as usize).min(n)
+        };
         if upto > j {
             copies[i] = upto - j;
             j = upto;

@@ -143,7 +143,12 @@ impl<'a> SpinUp<'a> {
 /// Makes a forecast: the members branch from the shared past, assimilate
 /// the counts of the window and run to the horizon. Runs on the current
 /// rayon pool.
-pub fn forecast(draws: &[Scenario], observed: &Observed, plan: &Plan, spin: &mut SpinUp) -> Result<Forecast, EngineError> {
+pub fn forecast(
+    draws: &[Scenario],
+    observed: &Observed,
+    plan: &Plan,
+    spin: &mut SpinUp,
+) -> Result<Forecast, EngineError> {
     let used = used(observed, plan.origin, plan.window);
     let branch = used
         .iter()
@@ -287,8 +292,14 @@ pub fn summarise(rows: &[Scored], observed: &Observed, cal: crate::time::Calenda
         n: v.len(),
         mae: mean(v.iter().map(|r| (r.q[2] - r.observed).abs())),
         crps: mean(v.iter().map(|r| r.crps)),
-        cover50: Some(mean(v.iter().map(|r| f64::from(u8::from(r.q[1] <= r.observed && r.observed <= r.q[3]))))),
-        cover90: Some(mean(v.iter().map(|r| f64::from(u8::from(r.q[0] <= r.observed && r.observed <= r.q[4]))))),
+        cover50: Some(mean(
+            v.iter()
+                .map(|r| f64::from(u8::from(r.q[1] <= r.observed && r.observed <= r.q[3]))),
+        )),
+        cover90: Some(mean(
+            v.iter()
+                .map(|r| f64::from(u8::from(r.q[0] <= r.observed && r.observed <= r.q[4]))),
+        )),
     };
     let mut out = Vec::new();
     for (g, v) in groups {
@@ -297,7 +308,10 @@ pub fn summarise(rows: &[Scored], observed: &Observed, cal: crate::time::Calenda
         }
         out.push(model(&g, "model", &v));
         for (name, pick) in [
-            ("persistence", (|r: &Scored| r.persistence) as fn(&Scored) -> Option<f64>),
+            (
+                "persistence",
+                (|r: &Scored| r.persistence) as fn(&Scored) -> Option<f64>,
+            ),
             ("seasonal naive", |r: &Scored| r.seasonal),
         ] {
             let with: Vec<&Scored> = v.iter().copied().filter(|r| pick(r).is_some()).collect();

@@ -108,7 +108,8 @@ pub struct Observed {
 }
 
 const COLUMNS: [&str; 4] = ["date", "place", "metric", "value"];
-const DATE_HELP: &str = "a day (2025-08-01), an ISO week (2025-W31), a month (2025-08) or an interval of days (2025-06-01/2025-08-31)";
+const DATE_HELP: &str =
+    "a day (2025-08-01), an ISO week (2025-W31), a month (2025-08) or an interval of days (2025-06-01/2025-08-31)";
 
 /// Reads a counts file against a scenario.
 pub fn load(path: &Path, sc: &Scenario) -> Result<Observed, LoadError> {
@@ -147,7 +148,12 @@ fn parse(mut src: Source, sc: &Scenario) -> Result<Observed, LoadError> {
     for (i, f) in header.fields.iter().enumerate() {
         if let Some(k) = COLUMNS.iter().position(|c| *c == f.text) {
             if at[k] != usize::MAX {
-                src.err(f.span.clone(), "header", format!("column `{}` appears twice", f.text), "name each column once");
+                src.err(
+                    f.span.clone(),
+                    "header",
+                    format!("column `{}` appears twice", f.text),
+                    "name each column once",
+                );
             }
             at[k] = i;
         }
@@ -204,7 +210,10 @@ fn parse(mut src: Source, sc: &Scenario) -> Result<Observed, LoadError> {
             src.err(
                 row.span_of(at[0]),
                 &field(0),
-                format!("a second count of {} for this period (the first is on line {first})", out.series[si].label),
+                format!(
+                    "a second count of {} for this period (the first is on line {first})",
+                    out.series[si].label
+                ),
                 "give each period of a series one count",
             );
             continue;
@@ -359,7 +368,10 @@ fn series(
                     pf.span.clone(),
                     pfield,
                     format!("no place in the scenario has id \"{id}\""),
-                    format!("{dym}a place id of {}, or several joined by + (their sum)", sc.file.display()),
+                    format!(
+                        "{dym}a place id of {}, or several joined by + (their sum)",
+                        sc.file.display()
+                    ),
                 );
                 ok = false;
             }

@@ -118,7 +118,9 @@ pub fn write_forecast(
     cal: Calendar,
 ) -> Result<(), OutputError> {
     let e = table_err("forecast.csv");
-    let header = ["place", "name", "metric", "period", "from", "until"].into_iter().chain(STATS);
+    let header = ["place", "name", "metric", "period", "from", "until"]
+        .into_iter()
+        .chain(STATS);
     let mut t = out.table("forecast.csv", header)?;
     for (k, s) in observed.series.iter().enumerate() {
         for c in cuts {
@@ -163,12 +165,7 @@ pub fn write_fitted(out: &mut OutDir, f: &Forecast, observed: &Observed, cal: Ca
 
 /// Writes `observed.csv`: every count of the counts file, and whether the
 /// forecast assimilated it.
-pub fn write_observed(
-    out: &mut OutDir,
-    observed: &Observed,
-    used: &[usize],
-    cal: Calendar,
-) -> Result<(), OutputError> {
+pub fn write_observed(out: &mut OutDir, observed: &Observed, used: &[usize], cal: Calendar) -> Result<(), OutputError> {
     let e = table_err("observed.csv");
     let mut t = out.table(
         "observed.csv",
@@ -232,7 +229,12 @@ pub fn write_filter(out: &mut OutDir, f: &Forecast, cal: Calendar) -> Result<(),
 }
 
 /// Writes `backtest.csv`: every target of every origin.
-pub fn write_backtest(out: &mut OutDir, rows: &[Scored], observed: &Observed, cal: Calendar) -> Result<(), OutputError> {
+pub fn write_backtest(
+    out: &mut OutDir,
+    rows: &[Scored],
+    observed: &Observed,
+    cal: Calendar,
+) -> Result<(), OutputError> {
     let e = table_err("backtest.csv");
     let header = [
         "origin",
@@ -277,7 +279,15 @@ pub fn write_scores(out: &mut OutDir, s: &[Summary]) -> Result<(), OutputError> 
     let e = table_err("scores.csv");
     let mut t = out.table(
         "scores.csv",
-        ["group", "method", "targets", "mae", "crps", "coverage_50", "coverage_90"],
+        [
+            "group",
+            "method",
+            "targets",
+            "mae",
+            "crps",
+            "coverage_50",
+            "coverage_90",
+        ],
     )?;
     let opt = |x: Option<f64>| x.map(|v| format!("{v:.3}")).unwrap_or_default();
     for r in s {

@@ -108,7 +108,11 @@ pub fn nb_quantiles(mu: f64, k: f64, probs: &[f64]) -> Vec<f64> {
         while cdf + p < q && y < cap {
             cdf += p;
             // P(y + 1) / P(y) = (y + k)/(y + 1) · μ/(k + μ); μ/(y + 1) for Poisson.
-            p *= if k.is_finite() { (y + k) / (y + 1.0) * ratio } else { mu / (y + 1.0) };
+            p *= if k.is_finite() {
+                (y + k) / (y + 1.0) * ratio
+            } else {
+                mu / (y + 1.0)
+            };
             y += 1.0;
         }
         out.push(y);
@@ -158,7 +162,9 @@ pub fn seasonal(observed: &Observed, target: &Obs, origin: u32, cal: Calendar) -
         let d = cal.date_of(day);
         let prev = match target.period.span {
             Span::Week => d.checked_sub_days(chrono::Days::new(364))?,
-            _ => d.with_year(d.year() - 1).or_else(|| d.pred_opt()?.with_year(d.year() - 1))?,
+            _ => d
+                .with_year(d.year() - 1)
+                .or_else(|| d.pred_opt()?.with_year(d.year() - 1))?,
         };
         Some(cal.day_of(prev))
     };

@@ -712,7 +712,9 @@ pub fn misfit_sentence(f: &ForecastFigures) -> Option<String> {
     let (period, y, lo, hi) = f.misses.last()?;
     let step = words::step_for(*lo, *hi);
     Some(format!(
-        "**Warning:** every count of {} assimilated lies outside the members' 90 % interval (the last, {period}: {}          observed against {} to {} simulated). The members miss them alike, so the counts hardly weigh one against          another: this forecast is the model's, not the counts', and the model is far from them here.",
+        "**Warning:** every count of {} assimilated lies outside the members' 90 % interval (the last, {period}: {} \
+         observed against {} to {} simulated). The members miss them alike, so the counts hardly weigh one against \
+         another: this forecast is the model's, not the counts', and the model is far from them here.",
         f.places.join(" + "),
         words::people(*y),
         words::rounded(*lo, step),

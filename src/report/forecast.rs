@@ -72,7 +72,8 @@ fn series_keys(rows: &[&[Row]]) -> Vec<(String, String)> {
 
 fn of<'a>(rows: &'a [Row], k: &(String, String)) -> impl Iterator<Item = &'a Row> + 'a {
     let k = k.clone();
-    rows.iter().filter(move |r| get(r, "place") == k.0 && get(r, "metric") == k.1)
+    rows.iter()
+        .filter(move |r| get(r, "place") == k.0 && get(r, "metric") == k.1)
 }
 
 /// The series' name: the `name` column of its rows (place names joined by
@@ -107,7 +108,11 @@ fn observed_runs(rows: &[&Row], key: &str, start: NaiveDate) -> Vec<Series> {
         let joined = matches!((last, from), (Some(l), Some(f)) if f == l + chrono::Days::new(1));
         if !joined || out.is_empty() {
             out.push(Series {
-                name: if out.is_empty() { "observed".into() } else { String::new() },
+                name: if out.is_empty() {
+                    "observed".into()
+                } else {
+                    String::new()
+                },
                 color: 0,
                 dashed: false,
                 points: Vec::new(),
@@ -128,7 +133,10 @@ fn forecast_chart(f: &Folder, k: &(String, String)) -> Option<String> {
     let origin = weeks.iter().filter_map(|r| day(r, "from")).min()?;
     let end = weeks.iter().filter_map(|r| day(r, "until")).max()?;
     // From a year before the forecast (or the first count, if later).
-    let first_count = of(&t.observed, k).filter_map(|r| day(r, "from")).min().unwrap_or(origin);
+    let first_count = of(&t.observed, k)
+        .filter_map(|r| day(r, "from"))
+        .min()
+        .unwrap_or(origin);
     let start = first_count.max(origin - chrono::Days::new(364)).min(origin);
     let days = ((end - start).num_days() + 1) as u32;
     let mut counted: Vec<&Row> = of(&t.observed, k)
@@ -168,12 +176,7 @@ fn forecast_chart(f: &Folder, k: &(String, String)) -> Option<String> {
                 series_name(f, &t.forecast, &k.0)
             ),
             lines: vec![
-                format!(
-                    "{} · {} members · {}",
-                    f.meta.scenario,
-                    f.meta.replicates,
-                    unit(&k.1)
-                ),
+                format!("{} · {} members · {}", f.meta.scenario, f.meta.replicates, unit(&k.1)),
                 "Bands: the members' 90 % interval (and, darker, 50 %) including a count's own spread".into(),
             ],
         },
@@ -242,14 +245,12 @@ fn backtest_chart(f: &Folder, k: &(String, String)) -> Option<String> {
                 capital(&words::metric_label(&k.1)),
                 series_name(f, &t.backtest, &k.0)
             ),
-            lines: vec![
-                format!(
-                    "{} · {} members · {} · the forecast of each count is the one from the latest origin before it",
-                    f.meta.scenario,
-                    f.meta.replicates,
-                    unit(&k.1)
-                ),
-            ],
+            lines: vec![format!(
+                "{} · {} members · {} · the forecast of each count is the one from the latest origin before it",
+                f.meta.scenario,
+                f.meta.replicates,
+                unit(&k.1)
+            )],
         },
         x: XAxis::Dates { start, days },
         series,
@@ -262,7 +263,9 @@ fn backtest_chart(f: &Folder, k: &(String, String)) -> Option<String> {
 
 fn capital(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 fn cell(r: &Row, key: &str) -> String {
@@ -327,7 +330,15 @@ pub(super) fn sections(f: &Folder) -> String {
             .collect();
         h += "<h2>Scores</h2>";
         h += &table_html(
-            &["targets", "method", "n", "MAE", "CRPS", "50 % interval holds", "90 % interval holds"],
+            &[
+                "targets",
+                "method",
+                "n",
+                "MAE",
+                "CRPS",
+                "50 % interval holds",
+                "90 % interval holds",
+            ],
             &rows,
         );
         h += "<p class=\"note\">Lower MAE and CRPS are better; a 90 % interval should hold about 90 % of the counts. \
