@@ -96,34 +96,43 @@ fn unit(metric: &str) -> &'static str {
     }
 }
 
-/// The observed counts as lines that break where periods are not
+/// A series drawn as lines that break where its periods are not
 /// contiguous (a gap in the counts, or a month counted for another series):
-/// one series per unbroken run, only the first named in the legend.
-fn observed_runs(rows: &[&Row], key: &str, start: NaiveDate) -> Vec<Series> {
+/// one chart series per unbroken run, only the first named in the legend.
+fn runs(rows: &[&Row], name: &str, color: usize, dashed: bool, point: impl Fn(&Row) -> Option<Point>) -> Vec<Series> {
     let mut out: Vec<Series> = Vec::new();
     let mut last: Option<NaiveDate> = None;
     for r in rows {
-        let Some(p) = per_week(r, key, start) else { continue };
+        let Some(p) = point(r) else {
+            last = None;
+            continue;
+        };
         let from = day(r, "from");
         let joined = matches!((last, from), (Some(l), Some(f)) if f == l + chrono::Days::new(1));
         if !joined || out.is_empty() {
             out.push(Series {
-                name: if out.is_empty() {
-                    "observed".into()
-                } else {
-                    String::new()
-                },
-                color: 0,
-                dashed: false,
+                name: if out.is_empty() { name.into() } else { String::new() },
+                color,
+                dashed,
                 points: Vec::new(),
             });
         }
         if let Some(s) = out.last_mut() {
-            s.points.push((p.0, p.1, None));
+            s.points.push(p);
         }
         last = day(r, "until");
     }
     out
+}
+
+/// Counts as points without a band.
+fn plain(key: &str, start: NaiveDate) -> impl Fn(&Row) -> Option<Point> + '_ {
+    move |r| {
+        if get(r, key).is_empty() {
+            return None;
+        }
+        per_week(r, key, start).map(|(x, v)| (x, v, None))
+    }
 }
 
 /// The forecast's chart of one series: observed counts, the fit, the fan.
@@ -146,7 +155,7 @@ fn forecast_chart(f: &Folder, k: &(String, String)) -> Option<String> {
     let fitted: Vec<Point> = of(&t.fitted, k).filter_map(|r| band(r, "p05", "p95", start)).collect();
     let fan90: Vec<Point> = weeks.iter().filter_map(|r| band(r, "p05", "p95", start)).collect();
     let fan50: Vec<Point> = weeks.iter().filter_map(|r| band(r, "p25", "p75", start)).collect();
-    let mut series = observed_runs(&counted, "value", start);
+    let mut series = runs(&counted, "observed", 0, false, plain("value", start));
     if !fitted.is_empty() {
         series.push(Series {
             name: "fit to the counts weighed on (median, 90 %)".into(),
@@ -215,29 +224,11 @@ fn backtest_chart(f: &Folder, k: &(String, String)) -> Option<String> {
         }
     }
     latest.sort_by_key(|r| get(r, "from").to_string());
-    let pts = |key: &str| -> Vec<Point> {
-        latest
-            .iter()
-            .filter(|r| !get(r, key).is_empty())
-            .filter_map(|r| per_week(r, key, start))
-            .map(|(x, v)| (x, v, None))
-            .collect()
-    };
-    let mut series = observed_runs(&latest, "observed", start);
-    series.extend([
-        Series {
-            name: "model: median and 90 % interval".into(),
-            color: 2,
-            dashed: false,
-            points: latest.iter().filter_map(|r| band(r, "p05", "p95", start)).collect(),
-        },
-        Series {
-            name: "persistence".into(),
-            color: 3,
-            dashed: true,
-            points: pts("persistence"),
-        },
-    ]);
+    let mut series = runs(&latest, "observed", 0, false, plain("observed", start));
+    series.extend(runs(&latest, "model: median and 90 % interval", 2, false, |r| {
+        band(r, "p05", "p95", start)
+    }));
+    series.extend(runs(&latest, "persistence", 3, true, plain("persistence", start)));
     let chart = LineChart {
         header: Header {
             title: format!(
