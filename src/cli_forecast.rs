@@ -207,6 +207,16 @@ pub fn run(args: ForecastArgs) -> ExitCode {
                 &mut out,
                 &Settings::new(&sc, &args, &plan, origins.len(), used_threads, wall),
             )?;
+            let last = *origins.last().unwrap_or(&origins[0]);
+            let text = narrative::backtest(
+                &sc,
+                (cal.date_of(origins[0]), cal.date_of(last), origins.len()),
+                args.every.unwrap_or(0),
+                args.horizon,
+                members,
+                &scores,
+            );
+            crate::publish::text_file(&mut out, "summary.md", &text)?;
             publish_folder(&mut out, &sc, "backtest", members)?;
             let mut s = format!(
                 "{}: {} forecasts from {} to {}, every {} weeks, {} weeks ahead, {} members; {} targets scored ({:.1} s)\n\n",

@@ -252,3 +252,54 @@ fn a_forecast_past_the_scenarios_end_is_refused_before_any_work() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("set its `end` later"), "{err}");
 }
+
+#[test]
+fn a_backtest_scores_each_origin_against_the_counts_that_followed_beside_the_baselines() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sc = daily_chain();
+    let text = std::fs::read_to_string(fixture("chain.toml"))
+        .expect("reads")
+        .replace("people = 1000", "people = 20000")
+        .replace("depart = 2025-01-02", "daily_depart_share = 0.03");
+    let scenario = write(dir.path(), "daily-chain.toml", &text);
+    let truth = member_arrivals(&sc, 2, 28);
+    let counts = write(dir.path(), "counts.csv", &counts_csv(&sc, &truth));
+    let out = dir.path().join("bt");
+    let o = bin()
+        .args(["forecast", scenario.to_str().expect("utf-8"), "--observed"])
+        .arg(&counts)
+        .args([
+            "--backtest",
+            "2025-01-08..2025-01-22",
+            "--every",
+            "1",
+            "--horizon",
+            "1",
+            "--members",
+            "10",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("starts");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bt = std::fs::read_to_string(out.join("backtest.csv")).expect("backtest.csv");
+    // Three origins, each scored on the seven daily counts of its week.
+    assert_eq!(bt.lines().count(), 1 + 3 * 7, "{bt}");
+    for l in bt.lines().skip(1) {
+        let origin = l.split(',').next().expect("origin");
+        let from = l.split(',').nth(5).expect("from");
+        assert!(from >= origin, "only counts after the origin are scored: {l}");
+    }
+    let scores = std::fs::read_to_string(out.join("scores.csv")).expect("scores.csv");
+    assert!(scores.contains("all,model,21,"), "{scores}");
+    assert!(scores.contains("all,persistence,21,"), "{scores}");
+    let summary = std::fs::read_to_string(out.join("summary.md")).expect("summary.md");
+    assert!(
+        summary.contains("3 forecasts") && summary.contains("for persistence"),
+        "{summary}"
+    );
+    let report = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(report.contains("Scores") && report.contains("data-axis=\"time\""));
+}

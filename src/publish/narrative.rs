@@ -769,3 +769,74 @@ pub fn forecast(sc: &Scenario, figures: &[ForecastFigures], how: &ForecastHow) -
     }
     s
 }
+
+/// `summary.md` of a backtest: what was forecast, the model's errors beside
+/// the baselines' on the same counts, and whether its intervals held what
+/// they should. Every number is a row of `scores.csv` (group `all`).
+pub fn backtest(
+    sc: &Scenario,
+    origins: (chrono::NaiveDate, chrono::NaiveDate, usize),
+    every_weeks: u32,
+    horizon_weeks: u32,
+    members: usize,
+    scores: &[crate::forecast::Summary],
+) -> String {
+    let (first, last, n) = origins;
+    let all: Vec<&crate::forecast::Summary> = scores.iter().filter(|s| s.group == "all").collect();
+    let mut s = format!(
+        "**{}**: {n} forecasts, every {every_weeks} weeks from {} to {}, each {horizon_weeks} weeks ahead with \
+         {members} members and only the counts known before it, scored against the counts that followed.\n\n",
+        sc.name,
+        date_long(first),
+        date_long(last),
+    );
+    let Some(model) = all.iter().find(|r| r.method == "model") else {
+        s += "No count lay within a forecast's horizon: nothing was scored.\n";
+        return s;
+    };
+    let r = |x: f64| words::rounded(x, 1.0);
+    let mut beside = Vec::new();
+    for w in all.windows(2) {
+        let (base, same) = (w[0], w[1]);
+        if base.method == "model" || !same.method.starts_with("model, same") {
+            continue;
+        }
+        beside.push(format!(
+            "{} for {} on {} count{} (the model: {})",
+            r(base.mae),
+            base.method,
+            base.n,
+            if base.n == 1 { "" } else { "s" },
+            r(same.mae)
+        ));
+    }
+    s += &format!(
+        "Over the {} counts scored, the model's median missed by {} people on average (mean absolute error; CRPS \
+         {}){}.",
+        model.n,
+        r(model.mae),
+        r(model.crps),
+        if beside.is_empty() {
+            String::new()
+        } else {
+            format!(", against {}", list(&beside))
+        }
+    );
+    if let (Some(c90), Some(c50)) = (model.cover90, model.cover50) {
+        let judged = if c90 > 0.97 {
+            "wider than its errors call for"
+        } else if c90 < 0.8 {
+            "narrower than its errors call for: the forecast is overconfident"
+        } else {
+            "about as wide as its errors call for"
+        };
+        s += &format!(
+            " Its 90 % interval held {:.0} % of the counts and its 50 % interval {:.0} %: {judged}.",
+            100.0 * c90,
+            100.0 * c50
+        );
+    }
+    s += "\n\nTables: backtest.csv (every forecast of every count), scores.csv (by method, over all counts and by \
+          year). docs/forecasting.md says how to read them.\n";
+    s
+}
