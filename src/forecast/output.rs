@@ -140,7 +140,8 @@ pub fn write_forecast(
 
 /// Writes `fitted.csv`: each count the members were weighed on, beside
 /// the predictive distribution of the members at the end (their lineages'
-/// values over that period).
+/// values over that period); then each whole week of the window before the
+/// origin, with an empty `observed`.
 pub fn write_fitted(out: &mut OutDir, f: &Forecast, observed: &Observed, cal: Calendar) -> Result<(), OutputError> {
     let e = table_err("fitted.csv");
     let header = ["place", "metric", "date", "from", "until", "observed"]
@@ -160,7 +161,34 @@ pub fn write_fitted(out: &mut OutDir, f: &Forecast, observed: &Observed, cal: Ca
         quantile_cells(&mut t, d.mean(), &QUANTILES.map(|q| d.quantile(q)));
         t.end_row().map_err(&e)?;
     }
+    // The weeks of the window, ending the day before the origin: the
+    // members' fit between and around the counts, with no count of its own.
+    for (k, s) in observed.series.iter().enumerate() {
+        for (from, until) in past_weeks(f.branch, f.plan.origin) {
+            let d = f.dist(observed, k, from, until);
+            t.cell(&s.label)
+                .cell(s.metric.name())
+                .cell(format_args!("{}/{}", cal.date_of(from), cal.date_of(until)))
+                .cell(cal.date_of(from))
+                .cell(cal.date_of(until))
+                .cell("");
+            quantile_cells(&mut t, d.mean(), &QUANTILES.map(|q| d.quantile(q)));
+            t.end_row().map_err(&e)?;
+        }
+    }
     out.finish_table(t)
+}
+
+/// Whole weeks from `branch` that end the day before `origin`, oldest first.
+pub fn past_weeks(branch: u32, origin: u32) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    let mut until = origin;
+    while until >= branch + 7 {
+        out.push((until - 7, until - 1));
+        until -= 7;
+    }
+    out.reverse();
+    out
 }
 
 /// Writes `observed.csv`: every count of the counts file, and whether the

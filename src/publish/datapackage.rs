@@ -215,9 +215,12 @@ fn forecast_column(base: &str, col: &str) -> Option<Option<Col>> {
         ("observed.csv" | "fitted.csv" | "backtest.csv", "date") => c("string", "", "the counted period as written in the counts file: a day, an ISO week (2025-W31), a month (2025-08) or an interval of days"),
         (_, "from") => c("date", "", "first day of the period"),
         (_, "until") => c("date", "", "last day of the period"),
-        ("observed.csv", "value") | ("fitted.csv", "observed") | ("backtest.csv", "observed") => {
-            c("number", "people", format!("observed: {count}"))
-        }
+        ("fitted.csv", "observed") => c(
+            "number",
+            "people",
+            format!("observed: {count}; empty for the weeks of the window, which show the members' fit between the counts"),
+        ),
+        ("observed.csv", "value") | ("backtest.csv", "observed") => c("number", "people", format!("observed: {count}")),
         ("observed.csv", "assimilated") => c("boolean", "", "whether the forecast weighed its members on this count"),
         (_, "mean") => c("number", "people", format!("predictive mean of {count}")),
         (_, "median") => c("number", "people", "predictive median (50th percentile)"),
@@ -271,7 +274,7 @@ fn describe_table(file: &str) -> String {
         "sweep.csv" => "one row per sweep point: final states and events, mean and 2.5th–97.5th percentiles",
         "sweep_long.csv" => "one row per sweep point, place and figure (long format)",
         "forecast.csv" => "the forecast: per series and period of the horizon, the predictive mean, median, 50 % and 90 % intervals of the count",
-        "fitted.csv" => "the counts the members were weighed on, beside the weighted members' predictive distribution over the same periods",
+        "fitted.csv" => "the counts the members were weighed on, beside the weighted members' predictive distribution over the same periods; then each week of the window before the forecast",
         "observed.csv" => "every count of the counts file, and whether the forecast assimilated it",
         "weights.csv" => "the members of the ensemble at the end: input draw, seed, ancestor, weight and log-likelihood",
         "filter.csv" => "the days counts were assimilated: counts, effective sample size, resampling",

@@ -152,13 +152,20 @@ fn forecast_chart(f: &Folder, k: &(String, String)) -> Option<String> {
         .filter(|r| day(r, "from").is_some_and(|d| d >= start) && day(r, "until").is_some_and(|d| d <= end))
         .collect();
     counted.sort_by_key(|r| get(r, "from").to_string());
-    let fitted: Vec<Point> = of(&t.fitted, k).filter_map(|r| band(r, "p05", "p95", start)).collect();
+    // The weeks of the window when the folder has them (rows without a
+    // count), else the counted periods.
+    let weekly: Vec<&Row> = of(&t.fitted, k).filter(|r| get(r, "observed").is_empty()).collect();
+    let fitted: Vec<Point> = if weekly.is_empty() {
+        of(&t.fitted, k).filter_map(|r| band(r, "p05", "p95", start)).collect()
+    } else {
+        weekly.iter().filter_map(|r| band(r, "p05", "p95", start)).collect()
+    };
     let fan90: Vec<Point> = weeks.iter().filter_map(|r| band(r, "p05", "p95", start)).collect();
     let fan50: Vec<Point> = weeks.iter().filter_map(|r| band(r, "p25", "p75", start)).collect();
     let mut series = runs(&counted, "observed", 0, false, plain("value", start));
     if !fitted.is_empty() {
         series.push(Series {
-            name: "fit to the counts weighed on (median, 90 %)".into(),
+            name: "members weighed on the counts: median, 90 %".into(),
             color: 1,
             dashed: false,
             points: fitted,
