@@ -6,18 +6,22 @@
 //! command line would exit 1 for) stops the run with the input saved.
 //!
 //! ```sh
-//! cargo run --release --example fuzz -- --seconds 60             # all four targets
+//! cargo run --release --example fuzz -- --seconds 60             # all six targets
 //! cargo run --release --example fuzz -- --target report --seconds 36000 --seed 7
 //! ```
 //!
 //! Targets: `scenario` (the scenario loader, both models' TOML), `flee`
 //! (the Flee folder importer), `targets` (targets files against a scenario)
-//! and `report` (the table reader and page of `northbound report`).
+//! `report` (the table reader and page of `northbound report`), `state`
+//! (the state-file reader of `run --resume`: mutated files, and mutated
+//! payloads under a valid header, checked against their scenario and, when
+//! accepted, stepped) and `observed` (the observed-counts reader of
+//! `northbound forecast`).
 //! `--simulate` also runs each scenario that loads, scaled down to at most
 //! 2,000 people (conservation is checked every day). See docs/fuzzing.md.
 
-use northbound::report;
 use northbound::scenario::{self, Scenario};
+use northbound::{report, results};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -243,6 +247,113 @@ struct Corpus {
     flee: Vec<Files>,
     targets: Vec<String>,
     tables: Vec<Files>,
+    /// State files (whole, header and payload).
+    states: Vec<Vec<u8>>,
+    /// Observed counts files.
+    counts: Vec<String>,
+}
+
+/// State files of the chain fixture and of a fixture with queues, saved
+/// after a few days.
+fn state_files() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for (name, days) in [("chain.toml", 3u32), ("chain.toml", 12), ("queues.toml", 6)] {
+        let path = root().join("tests/fixtures").join(name);
+        let text = std::fs::read(&path).expect("fixture");
+        let sc = scenario::load_bytes(&text, &path).expect("fixture loads");
+        let mut engine = northbound::engine::Engine::new(&sc, sc.seed);
+        let mut kept = results::KeptRun::default();
+        results::continue_run(&mut engine, &mut kept, Some(days.min(sc.calendar.days - 1)), 2, &mut []).expect("runs");
+        let saved = northbound::state::Saved {
+            northbound: env!("CARGO_PKG_VERSION").into(),
+            scenario: northbound::state::SavedScenario {
+                path: path.display().to_string(),
+                sha256: sc.sha256.clone(),
+                text,
+                scale: None,
+            },
+            engine: engine.state(),
+            history: northbound::state::History::of(&kept, false),
+        };
+        out.push(northbound::state::encode(&saved).expect("encodes"));
+    }
+    out
+}
+
+/// Byte-level mutations: flips, boundary values, cuts, copies and splices.
+fn mutate_bytes(rng: &mut Rng, b: &[u8], others: &[Vec<u8>]) -> Vec<u8> {
+    let mut v = b.to_vec();
+    if v.is_empty() {
+        v.push(0);
+    }
+    let i = rng.below(v.len());
+    match rng.below(7) {
+        0 => v[i] ^= 1 << rng.below(8),
+        1 => v[i] = *rng.pick(&[0u8, 1, 0x7f, 0x80, 0xff]),
+        2 => v.truncate(i),
+        3 => {
+            let n = 1 + rng.below(16.min(v.len() - i));
+            let chunk = v[i..i + n].to_vec();
+            let at = rng.below(v.len());
+            v.splice(at..at, chunk);
+        }
+        4 => {
+            let n = 1 + rng.below(8.min(v.len() - i));
+            v.drain(i..i + n);
+        }
+        5 => {
+            // Varints: a long run of continuation bytes, or a huge length.
+            let at = rng.below(v.len());
+            v.splice(at..at, [0xffu8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
+        }
+        _ => {
+            let o = rng.pick(others);
+            if !o.is_empty() {
+                let j = rng.below(o.len());
+                let n = 1 + rng.below(64.min(o.len() - j));
+                let at = rng.below(v.len());
+                v.splice(at..at, o[j..j + n].iter().copied());
+            }
+        }
+    }
+    v
+}
+
+fn state_target(bytes: &[u8]) -> Verdict {
+    let path = Path::new("fuzz.state");
+    let Ok(saved) = northbound::state::decode(bytes, path) else {
+        return Verdict::Fine;
+    };
+    // What `run --resume` does next: load the saved scenario, check the
+    // state and the tables' history against it, and continue.
+    let Ok(sc) = scenario::load_bytes(&saved.scenario.text, Path::new("saved.toml")) else {
+        return Verdict::Fine;
+    };
+    if northbound::state::check(&saved.engine, &sc).is_err()
+        || northbound::state::check_history(&saved.history, &sc, saved.engine.day).is_err()
+    {
+        return Verdict::Fine;
+    }
+    let day = saved.engine.day;
+    let mut engine = northbound::engine::Engine::from_state(&sc, saved.engine, false);
+    let mut kept = saved.history.into_kept();
+    match results::continue_run(&mut engine, &mut kept, Some(day + 5), 0, &mut []) {
+        Ok(()) => Verdict::Fine,
+        Err(e) => Verdict::Failure(format!("a state the checks accepted failed to continue: {e}")),
+    }
+}
+
+fn observed_target(bytes: &[u8], sc: &Scenario) -> Verdict {
+    match northbound::forecast::observed::load_bytes(bytes, Path::new("counts.csv"), sc) {
+        Ok(o) => {
+            let _ = northbound::forecast::used(&o, sc.calendar.days / 2, 56);
+            Verdict::Fine
+        }
+        Err(e) => {
+            let _ = e.render();
+            Verdict::Fine
+        }
+    }
 }
 
 fn root() -> PathBuf {
@@ -293,7 +404,7 @@ fn toml_files(dir: &Path) -> Vec<String> {
 /// tables, GeoJSON, `summary.md`, `datapackage.json` — written by the
 /// library's own writers (`results`) into `tmp`.
 fn run_tables(tmp: &Path) -> Vec<Files> {
-    use northbound::{ensemble, publish, results};
+    use northbound::{ensemble, publish};
     let load = |name: &str| {
         let text = std::fs::read(root().join("tests/fixtures").join(name)).expect("fixture");
         scenario::load_bytes(&text, Path::new(name)).expect("fixture loads")
@@ -394,11 +505,22 @@ fn corpus(tmp: &Path) -> Corpus {
         .into_iter()
         .filter(|t| t.contains("[[target]]"))
         .collect();
+    let mut counts: Vec<String> = ["data/roxham_observed_2017_2020.csv", "data/lacolle_claims_2025.csv"]
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(root().join(f)).ok())
+        .collect();
+    counts.push(
+        "date,place,metric,value\n2018-W05,roxham_road,arrived,120\n2018-02-03,lacolle,claims,4\n\
+         2018-03-01/2018-03-31,roxham_road+emerson,present,55.5\n\"2018-04\",\"roxham_road\",arrived,1\n"
+            .into(),
+    );
     Corpus {
         scenarios,
         flee,
         targets,
         tables: run_tables(tmp),
+        states: state_files(),
+        counts,
     }
 }
 
@@ -531,7 +653,9 @@ struct Args {
 
 fn args() -> Args {
     let mut a = Args {
-        targets: vec!["scenario".into(), "flee".into(), "targets".into(), "report".into()],
+        targets: ["scenario", "flee", "targets", "report", "state", "observed"]
+            .map(String::from)
+            .to_vec(),
         seconds: 60.0,
         seed: 1,
         timeout: 20.0,
@@ -556,7 +680,7 @@ fn args() -> Args {
             }
             other => {
                 eprintln!(
-                    "unknown argument {other}; usage: fuzz [--target scenario,flee,targets,report|all] \
+                    "unknown argument {other}; usage: fuzz [--target scenario,flee,targets,report,state,observed|all] \
                      [--seconds S (all targets together)] [--seed N] [--timeout S] [--simulate] [--save DIR]"
                 );
                 std::process::exit(2);
@@ -565,6 +689,19 @@ fn args() -> Args {
         i += 2;
     }
     a
+}
+
+/// A failing state file is saved as hex (the harness saves text files):
+/// `xxd -r -p input.state.hex > input.state` turns it back.
+fn hex(b: &[u8]) -> String {
+    let mut s = String::with_capacity(2 * b.len() + b.len() / 32);
+    for (i, x) in b.iter().enumerate() {
+        s += &format!("{x:02x}");
+        if i % 32 == 31 {
+            s.push('\n');
+        }
+    }
+    s
 }
 
 fn main() {
@@ -591,6 +728,30 @@ fn main() {
             let _ = std::fs::remove_dir_all(&case);
             let _ = std::fs::create_dir_all(&case);
             let (files, outcome) = match target.as_str() {
+                "state" => {
+                    let seed = rng.pick(&c.states).clone();
+                    // Half the time the payload is changed under a valid
+                    // header, to reach the decoder and the checks.
+                    let whole = rng.below(2) == 0;
+                    let header = seed.len().min(61);
+                    let mut body = if whole { seed.clone() } else { seed[header..].to_vec() };
+                    for _ in 0..rounds {
+                        body = mutate_bytes(&mut rng, &body, &c.states);
+                    }
+                    let bytes = if whole { body } else { northbound::state::frame(&body) };
+                    let files = Files::from([("input.state.hex".to_string(), hex(&bytes))]);
+                    (files, guarded(limit, move || state_target(&bytes)))
+                }
+                "observed" => {
+                    let seeds: Vec<&str> = c.counts.iter().map(String::as_str).collect();
+                    let mut text = rng.pick(&seeds).to_string();
+                    for _ in 0..rounds {
+                        text = mutate_text(&mut rng, &text, &seeds);
+                    }
+                    let files = Files::from([("counts.csv".to_string(), text.clone())]);
+                    let sc = roxham.clone();
+                    (files, guarded(limit, move || observed_target(text.as_bytes(), &sc)))
+                }
                 "scenario" | "targets" => {
                     let seeds: Vec<&str> = if target == "scenario" {
                         c.scenarios.iter().map(String::as_str).collect()
@@ -634,7 +795,7 @@ fn main() {
                     (files, outcome)
                 }
                 other => {
-                    eprintln!("unknown target {other}: scenario, flee, targets or report");
+                    eprintln!("unknown target {other}: scenario, flee, targets, report, state or observed");
                     std::process::exit(2);
                 }
             };

@@ -6,7 +6,7 @@
 //! `behaviour`.
 
 use crate::rng::{Key, Stream};
-use crate::scenario::{Budget, Cohort, CohortIx, Departure, Dest, Scenario, Trait, NONE};
+use crate::scenario::{Budget, Cohort, CohortIx, Departure, Dest, Scenario, Stock, Trait, NONE};
 use rand::RngExt;
 use rand_distr::{Distribution, LogNormal};
 
@@ -162,7 +162,7 @@ pub fn is_barred(barred: u8, bar_until: u16, d: Dest, day: u32) -> bool {
 
 /// The agent columns. Index = agent id, stable for a scenario and seed
 /// whatever the policies (variants re-run the same agents).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Agents {
     /// Current place, or the start of the current leg while travelling.
     pub place: Vec<u32>,
@@ -654,11 +654,28 @@ fn build_cohort(
         } else {
             0
         };
-        let timer = departure_day(c.departure, before, c.people);
         let informed = d.uniform() < c.informed_share;
-        a.place.push(c.origin);
-        a.leg.push(NONE);
-        a.left.push(0.0);
+        // A stock's groups are on the road already: waiting at its place
+        // (0 days waited) or part-way along its leg; they choose a target
+        // at their first chance, as a group that has just been moved does.
+        let (state, place, leg, left, timer) = match c.stock {
+            Some(Stock {
+                place,
+                leg: Some(l),
+                days_left,
+            }) => (State::Travelling, place, l, days_left as f32, 0),
+            Some(Stock { place, leg: None, .. }) => (State::Waiting, place, NONE, 0.0, 0),
+            None => (
+                State::NotDeparted,
+                c.origin,
+                NONE,
+                0.0,
+                departure_day(c.departure, before, c.people),
+            ),
+        };
+        a.place.push(place);
+        a.leg.push(leg);
+        a.left.push(left);
         a.target.push(NONE);
         a.budget.push(budget);
         a.cohort.push(ci);
@@ -668,7 +685,7 @@ fn build_cohort(
         a.epoch_seen.push(u16::MAX);
         a.mark.push(NO_DAY);
         a.appt.push(NO_DAY);
-        a.state.push(State::NotDeparted as u8);
+        a.state.push(state as u8);
         a.size.push(size as u8);
         a.delay.push(delay);
         a.flags.push(if informed { F_DECIDE | F_INFORMED } else { F_DECIDE });

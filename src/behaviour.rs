@@ -192,6 +192,14 @@ impl Chooser {
         ch
     }
 
+    /// Keys the draws of choices by `dynamics` and the thresholds of
+    /// learning (a group's own, part of who it is) by `identity`: a run
+    /// continued with fresh draws keeps what its groups know.
+    pub fn reseed(&mut self, identity: u64, dynamics: u64) {
+        self.decide = Key::new(dynamics, Stream::Decide);
+        self.learn = Key::new(identity, Stream::Learn);
+    }
+
     /// The largest departure factor a group of `cohort` can have.
     #[inline(always)]
     pub fn max_depart_factor(&self, cohort: u16) -> f64 {

@@ -14,6 +14,10 @@ use clap::{Parser, Subcommand};
 
 #[path = "cli_flee.rs"]
 mod flee_cli;
+#[path = "cli_forecast.rs"]
+mod forecast_cli;
+#[path = "cli_state.rs"]
+mod state_cli;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -59,6 +63,8 @@ enum Command {
         #[arg(long, value_name = "VERSION")]
         flee_compat: Option<String>,
     },
+    /// Forecast from observed counts (an ensemble weighed by them), or backtest such forecasts.
+    Forecast(forecast_cli::ForecastArgs),
     /// Render report.html again from the tables in a run, replicate or comparison folder.
     Report {
         /// The output folder.
@@ -199,8 +205,28 @@ struct CalibrateArgs {
 
 #[derive(clap::Args, Debug)]
 struct RunArgs {
-    /// The scenario file (TOML).
-    scenario: PathBuf,
+    /// The scenario file (TOML). With --resume, the scenario saved in the state (see --scenario).
+    #[arg(required_unless_present = "resume")]
+    scenario: Option<PathBuf>,
+    /// Stop after simulating this date (YYYY-MM-DD); the tables cover the run up to it.
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    until: Option<chrono::NaiveDate>,
+    /// Write the whole state of the run after its last day to FILE, to continue it with --resume
+    /// (a file northbound did not write is never replaced).
+    #[arg(long, value_name = "FILE")]
+    save_state: Option<PathBuf>,
+    /// Continue the run saved in FILE (by --save-state); its tables cover the whole run.
+    #[arg(long, value_name = "FILE")]
+    resume: Option<PathBuf>,
+    /// With --resume: continue under this scenario (changed policies, behaviour or end; the
+    /// same places, routes and cohorts) instead of the saved one.
+    #[arg(
+        long = "scenario",
+        value_name = "NEW.toml",
+        requires = "resume",
+        conflicts_with = "scenario"
+    )]
+    new_scenario: Option<PathBuf>,
     /// Output folder (default: out/<scenario file stem>/). Replaced whole when the run completes,
     /// if it is a folder northbound wrote (see docs/outputs.md).
     #[arg(long)]
@@ -241,6 +267,18 @@ struct RunArgs {
     /// No progress bar and no summary on the terminal.
     #[arg(long, short)]
     quiet: bool,
+}
+
+impl RunArgs {
+    /// The scenario argument (present unless --resume; checked by clap).
+    fn path(&self) -> &Path {
+        self.scenario.as_deref().unwrap_or(Path::new(""))
+    }
+}
+
+/// A date argument (YYYY-MM-DD).
+fn parse_date_arg(s: &str) -> Result<chrono::NaiveDate, String> {
+    crate::time::parse_date(s).ok_or_else(|| format!("`{s}` is not a date: write YYYY-MM-DD, e.g. 2025-08-01"))
 }
 
 #[cfg(feature = "mpi")]
@@ -298,7 +336,8 @@ pub fn main() -> ExitCode {
             Ok(i) => check(&i),
             Err(c) => c,
         },
-        Command::Run(args) => match Input::read(&args.scenario) {
+        Command::Run(args) if state_cli::wants(&args) => state_cli::run(args),
+        Command::Run(args) => match Input::read(args.path()) {
             Ok(i) if i.is_flee() => flee_cli::run(args, &i),
             Ok(i) => run(args, &i),
             Err(c) => c,
@@ -322,6 +361,7 @@ pub fn main() -> ExitCode {
             }
         },
         Command::Sweep(args) => sweep(args),
+        Command::Forecast(args) => forecast_cli::run(args),
         Command::Calibrate(args) => calibrate(args),
     }
 }
@@ -631,10 +671,27 @@ fn check(input: &Input) -> ExitCode {
     s += &format!("routes    {} ({} directed legs)\n", sc.routes.len(), sc.legs.len());
     s += &format!("cohorts   {} ({} people)\n", sc.cohorts.len(), sc.people());
     for c in &sc.cohorts {
-        s += &format!(
-            "  {:<24} {:>12} people  {}  from {}\n",
-            c.id, c.people, c.nationality, sc.places[c.origin as usize].id
-        );
+        let whence = match c.stock {
+            None => format!("from {}", sc.places[c.origin as usize].id),
+            Some(crate::scenario::Stock { place, leg: None, .. }) => {
+                format!(
+                    "waiting at {} on the start date (a stock)",
+                    sc.places[place as usize].id
+                )
+            }
+            Some(crate::scenario::Stock {
+                leg: Some(l),
+                days_left,
+                ..
+            }) => {
+                let leg = &sc.legs[l as usize];
+                format!(
+                    "on route {} to {}, {days_left} days left on the start date (a stock)",
+                    sc.routes[leg.route as usize].id, sc.places[leg.to as usize].id
+                )
+            }
+        };
+        s += &format!("  {:<24} {:>12} people  {}  {whence}\n", c.id, c.people, c.nationality);
     }
     s += &format!("policies  {}\n", sc.policies.len());
     for p in &sc.policies {
@@ -701,7 +758,7 @@ fn run(args: RunArgs, input: &Input) -> ExitCode {
     };
     let out_path = match &args.out {
         Some(p) => p.clone(),
-        None => match default_out(&args.scenario, "") {
+        None => match default_out(args.path(), "") {
             Ok(p) => p,
             Err(c) => return c,
         },
@@ -719,14 +776,11 @@ fn run(args: RunArgs, input: &Input) -> ExitCode {
     let threads = args.threads.map(|t| t as usize).unwrap_or(rayon::current_num_threads());
     let reps = args.replicates.filter(|&n| n > 1).map(|n| n as usize);
     let need = crate::limits::run_command(&sc, reps.unwrap_or(1), threads, args.by_cohort, args.trace.unwrap_or(0));
-    if let Err(e) = crate::limits::check(&what_scaled(&args.scenario, args.scale), need) {
+    if let Err(e) = crate::limits::check(&what_scaled(args.path(), args.scale), need) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
-    let claim = match claim_out(
-        &out_path,
-        &out_options(args.force, "run", std::slice::from_ref(&args.scenario)),
-    ) {
+    let claim = match claim_out(&out_path, &out_options(args.force, "run", &[args.path().to_path_buf()])) {
         Ok(c) => c,
         Err(c) => return c,
     };

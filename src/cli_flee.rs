@@ -237,10 +237,7 @@ pub fn run(args: RunArgs, input: &Input) -> ExitCode {
             Err(c) => return c,
         },
     };
-    let claim = match claim_out(
-        &out_path,
-        &out_options(args.force, "run", std::slice::from_ref(&args.scenario)),
-    ) {
+    let claim = match claim_out(&out_path, &out_options(args.force, "run", &[args.path().to_path_buf()])) {
         Ok(c) => c,
         Err(c) => return c,
     };

@@ -1099,6 +1099,49 @@ impl World<'_> {
     }
 }
 
+/// Everything a run carries from one day to the next besides its
+/// scenario: what a checkpoint saves (`state`) and what a forecast's
+/// members continue from. Draws are counter-based (keyed by seed, stream,
+/// agent and day), so no generator position is kept: the seeds and the day
+/// are the whole of the randomness.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EngineState {
+    /// The population's seed (group sizes, traits; thresholds of learning).
+    pub seed: u64,
+    /// The seed of the days' draws (the population's unless reseeded).
+    pub dynamics: u64,
+    /// The next day to simulate.
+    pub day: u32,
+    /// People in all cohorts.
+    pub people: u64,
+    /// Every agent column.
+    pub agents: Agents,
+    /// Per claim point (target slot): the cumulative hazard of learning it.
+    pub hazard: Vec<f64>,
+    /// Claims per claim point on each day of the learning window, oldest first.
+    pub window: Vec<Vec<u64>>,
+    /// Per cohort: the cumulative hazard of hearing of its returns.
+    pub heard: Vec<f64>,
+    /// Per cohort: people sent back on each day of the window, oldest first.
+    pub returns: Vec<Vec<u64>>,
+    /// People waiting at each place at the end of the last day.
+    pub present: Vec<u64>,
+    /// People on their way to each place at the end of the last day.
+    pub incoming: Vec<u64>,
+    /// People per state by the transition counters.
+    pub state_people: [i64; N_STATES],
+    /// People per state by the census of the last day.
+    pub states: [u64; N_STATES],
+    /// `[cohort * events + event]`: person-events and distinct people so far.
+    pub events: Vec<[u64; 2]>,
+    /// The last day's place counts.
+    pub cols: Vec<[u64; N_COLS]>,
+    /// People who set out on each leg on the last day.
+    pub leg_flows: Vec<u64>,
+    /// Pathway places carried to the next day, by policy id.
+    pub carry: Vec<(String, u64)>,
+}
+
 /// A simulation in progress.
 pub struct Engine<'s> {
     w: World<'s>,
@@ -1106,7 +1149,12 @@ pub struct Engine<'s> {
     /// Id of this process's first agent (0 unless partitioned).
     id_base: u32,
     ex: &'s dyn Exchange,
+    /// The seed of the population and of what its groups are (their
+    /// thresholds of learning).
     seed: u64,
+    /// The seed of the days' draws (`seed`, unless continued with fresh
+    /// draws: [`Engine::reseed`]).
+    dynamics: u64,
     day: u32,
     people: u64,
     hazard: Vec<f64>,
@@ -1145,6 +1193,24 @@ impl<'s> Engine<'s> {
         let agents = agents::build(sc, seed);
         let people = agents.people();
         Engine::with_agents(sc, seed, agents, t0, by_cohort, 0, people, &Local)
+    }
+
+    /// An engine that continues from a saved state (checked with
+    /// `state::check` against `sc`), keeping place counts per cohort if
+    /// `by_cohort`. The population is not built again: it is in the state.
+    pub fn from_state(sc: &'s Scenario, st: EngineState, by_cohort: bool) -> Engine<'s> {
+        let mut e = Engine::with_agents(
+            sc,
+            st.seed,
+            Agents::default(),
+            Instant::now(),
+            by_cohort,
+            0,
+            st.people,
+            &Local,
+        );
+        e.load(st);
+        e
     }
 
     /// The part of a run that this process of `ex` steps: agents
@@ -1187,8 +1253,21 @@ impl<'s> Engine<'s> {
                 .for_each(|((cl, &tr), &co)| *cl = classes.class_of(nat[co as usize], tr));
         }
         let n = sc.places.len();
-        let mut state_people = [0i64; N_STATES];
-        state_people[State::NotDeparted as usize] = people as i64;
+        // The census of the population as built: everyone at home, or, for
+        // a stock, waiting at a place or on a leg (summed over processes).
+        let mut census = vec![0u64; N_STATES + 2 * n];
+        for i in 0..agents.len() {
+            let k = agents.size[i] as u64;
+            census[agents.state[i] as usize] += k;
+            match State::from_u8(agents.state[i]) {
+                State::Waiting => census[N_STATES + agents.place[i] as usize] += k,
+                State::Travelling => census[N_STATES + n + sc.legs[agents.leg[i] as usize].to as usize] += k,
+                _ => {}
+            }
+        }
+        ex.sum_u64(&mut census);
+        let states: [u64; N_STATES] = std::array::from_fn(|s| census[s]);
+        let state_people: [i64; N_STATES] = std::array::from_fn(|s| census[s] as i64);
         let b = &sc.behaviour;
         let w = World {
             sc,
@@ -1235,8 +1314,6 @@ impl<'s> Engine<'s> {
             chooser,
         };
         let targets = w.book.targets.len();
-        let mut states = [0u64; N_STATES];
-        states[State::NotDeparted as usize] = people;
         Engine {
             learn_rate: hazard_rate(b.learn_per_user),
             window: std::collections::VecDeque::new(),
@@ -1246,8 +1323,8 @@ impl<'s> Engine<'s> {
             returns: std::collections::VecDeque::new(),
             returns_sum: vec![0; sc.cohorts.len()],
             hazard: vec![0.0; targets],
-            present: vec![0; n],
-            incoming: vec![0; n],
+            present: census[N_STATES..N_STATES + n].to_vec(),
+            incoming: census[N_STATES + n..].to_vec(),
             state_people,
             states,
             events: vec![[0; 2]; sc.cohorts.len() * N_EVENTS],
@@ -1259,6 +1336,7 @@ impl<'s> Engine<'s> {
             id_base,
             ex,
             seed,
+            dynamics: seed,
             day: 0,
             people,
             build_s: t0.elapsed().as_secs_f64(),
@@ -1269,6 +1347,137 @@ impl<'s> Engine<'s> {
     /// The agents.
     pub fn agents(&self) -> &Agents {
         &self.agents
+    }
+
+    /// The scenario it runs.
+    pub fn scenario(&self) -> &'s Scenario {
+        self.w.sc
+    }
+
+    /// Draws the days from here on with `seed` (the population and what
+    /// its groups know stay as they are): a forecast's members continue a
+    /// shared past with draws of their own.
+    pub fn reseed(&mut self, seed: u64) {
+        self.dynamics = seed;
+        let w = &mut self.w;
+        w.harm = Key::new(seed, Stream::Harm);
+        w.word = Key::new(seed, Stream::Word);
+        w.depart = Key::new(seed, Stream::Depart);
+        w.queue = Key::new(seed, Stream::Queue);
+        w.claim = Key::new(seed, Stream::Claim);
+        w.event = Key::new(seed, Stream::Event);
+        w.event_b = Key::new(seed ^ 0xb5ad_4ece_da1c_e2a9, Stream::Event);
+        w.chooser.reseed(self.seed, seed);
+    }
+
+    /// The state carried to the next day (a copy).
+    pub fn state(&self) -> EngineState {
+        self.state_with(self.agents.clone())
+    }
+
+    /// The state carried to the next day, moving the agents out (the
+    /// engine holds none until [`Engine::load`]).
+    pub fn take_state(&mut self) -> EngineState {
+        let agents = std::mem::take(&mut self.agents);
+        self.state_with(agents)
+    }
+
+    fn state_with(&self, agents: Agents) -> EngineState {
+        let sc = self.w.sc;
+        EngineState {
+            seed: self.seed,
+            dynamics: self.dynamics,
+            day: self.day,
+            people: self.people,
+            agents,
+            hazard: self.hazard.clone(),
+            window: self.window.iter().cloned().collect(),
+            heard: self.heard.clone(),
+            returns: self.returns.iter().cloned().collect(),
+            present: self.present.clone(),
+            incoming: self.incoming.clone(),
+            state_people: self.state_people,
+            states: self.states,
+            events: self.events.clone(),
+            cols: self.cols.clone(),
+            leg_flows: self.leg_flows.clone(),
+            carry: self
+                .w
+                .buckets
+                .list
+                .iter()
+                .zip(&self.carry)
+                .filter(|(&(kind, _), &c)| c > 0 && (kind == REQ_PATHWAY || kind == REQ_APPT))
+                .map(|(&(_, res), &c)| (sc.policies[res as usize].id.clone(), c))
+                .collect(),
+        }
+    }
+
+    /// Continues from a saved state: the day, the agents, what was
+    /// learned, the queues' carried room, the seeds. The state must fit
+    /// the scenario (`state::check` says whether it does); only the
+    /// single-process engine loads one.
+    pub fn load(&mut self, st: EngineState) {
+        let sc = self.w.sc;
+        let targets = self.w.book.targets.len();
+        self.seed = st.seed;
+        self.reseed(st.dynamics);
+        self.day = st.day;
+        self.people = st.people;
+        self.agents = st.agents;
+        {
+            let (classes, nat) = (&self.w.book.classes, &self.w.nat);
+            let a = &mut self.agents;
+            a.class
+                .par_iter_mut()
+                .zip(a.traits.par_iter())
+                .zip(a.cohort.par_iter())
+                .for_each(|((cl, &tr), &co)| *cl = classes.class_of(nat[co as usize], tr));
+        }
+        self.hazard = st.hazard;
+        self.hazard.resize(targets, 0.0);
+        // A shorter learning window (a changed scenario) drops the oldest days.
+        let keep = sc.behaviour.learn_window_days as usize;
+        let skip = st.window.len().saturating_sub(keep);
+        self.window = st.window.into_iter().skip(skip).collect();
+        self.window_sum = vec![0; targets];
+        for d in &self.window {
+            for (s, x) in self.window_sum.iter_mut().zip(d) {
+                *s += x;
+            }
+        }
+        let skip = st.returns.len().saturating_sub(keep);
+        self.returns = st.returns.into_iter().skip(skip).collect();
+        self.returns_sum = vec![0; sc.cohorts.len()];
+        for d in &self.returns {
+            for (s, x) in self.returns_sum.iter_mut().zip(d) {
+                *s += x;
+            }
+        }
+        self.heard = st.heard;
+        self.present = st.present;
+        self.incoming = st.incoming;
+        self.state_people = st.state_people;
+        self.states = st.states;
+        self.events = st.events;
+        self.cols = st.cols;
+        self.by_cohort_cols = Vec::new();
+        self.leg_flows = st.leg_flows;
+        self.carry = self
+            .w
+            .buckets
+            .list
+            .iter()
+            .map(|&(kind, res)| {
+                // Only a policy's bucket carries places (a place's bucket
+                // holds a place index, not a policy's).
+                if kind != REQ_PATHWAY && kind != REQ_APPT {
+                    return 0;
+                }
+                let id = &sc.policies[res as usize].id;
+                st.carry.iter().find(|(p, _)| p == id).map(|(_, c)| *c).unwrap_or(0)
+            })
+            .collect();
     }
 
     /// The next day to simulate.
@@ -1335,6 +1544,22 @@ impl<'s> Engine<'s> {
         let cohorts = w.sc.cohorts.len();
         let legs = w.legs;
         let id_base = self.id_base;
+        // For the fast paths at home, once a day: the places where a
+        // pathway is applied for, and per cohort the bound of the daily
+        // departure draw (`World::advance`'s first test, the same product).
+        let pathway_at: Vec<bool> = (0..places as u32)
+            .map(|p| w.book.rules(ctx.epoch, p).pathway.is_some())
+            .collect();
+        let depart_bound: Vec<f64> = (0..cohorts as u16)
+            .map(|c| {
+                let share = w.book.depart_share(ctx.epoch, c);
+                if share <= 0.0 {
+                    0.0
+                } else {
+                    share * w.chooser.max_depart_factor(c)
+                }
+            })
+            .collect();
         // Pass A: every agent, in parallel over fixed chunks.
         let acc = self
             .agents
@@ -1360,13 +1585,22 @@ impl<'s> Engine<'s> {
                             acc.incoming[legs[ch.leg[i] as usize].to as usize] += ch.size[i] as u64;
                             continue;
                         }
-                        if st == State::NotDeparted as u8
-                            && ch.timer[i] != DEPART_DAILY
-                            && ch.timer[i] as u32 != day
-                            && w.book.rules(ctx.epoch, ch.place[i]).pathway.is_none()
-                        {
-                            acc.census[st as usize] += ch.size[i] as u64;
-                            continue;
+                        if st == State::NotDeparted as u8 && !pathway_at[ch.place[i] as usize] {
+                            let t = ch.timer[i];
+                            if t != DEPART_DAILY && t as u32 != day {
+                                acc.census[st as usize] += ch.size[i] as u64;
+                                continue;
+                            }
+                            // A group at home that draws its departure each
+                            // day: the first test of `World::advance`, with
+                            // the same draw, without copying the group out.
+                            if t == DEPART_DAILY {
+                                let bound = depart_bound[ch.cohort[i] as usize];
+                                if bound <= 0.0 || w.depart.uniform(id_base + ch.base + i as u32, day) >= bound {
+                                    acc.census[st as usize] += ch.size[i] as u64;
+                                    continue;
+                                }
+                            }
                         }
                         let mut a = ch.load(i, id_base + ch.base + i as u32);
                         w.advance(&ctx, &mut a, &mut acc);

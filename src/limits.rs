@@ -110,6 +110,16 @@ pub fn compare(sc: &Scenario, replicates: usize, variants: usize, threads: usize
     ensemble(sc, replicates * (variants + 1), threads, false, 0)
 }
 
+/// What `forecast` needs: every member's state (twice over while members
+/// are resampled) and each input draw's shared past.
+pub fn forecast(sc: &Scenario, members: usize, draws: usize) -> Need {
+    let one = run(sc, false);
+    Need {
+        agents: one.agents,
+        bytes: one.bytes * (2 * members.max(1) + draws.max(1)) as u128,
+    }
+}
+
 /// Refuses `need` if its agents overflow the ids or its memory is more
 /// than this machine has available (`NORTHBOUND_MEMORY_BYTES` overrides
 /// the figure read from `/proc/meminfo`).

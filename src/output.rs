@@ -365,6 +365,44 @@ struct SummaryCohort<'a> {
     id: &'a str,
     nationality: String,
     people: u64,
+    /// For a `[[stock]]`: where its people were on the start date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stock: Option<SummaryStock<'a>>,
+}
+
+#[derive(Serialize)]
+struct SummaryStock<'a> {
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    place: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    days_left: Option<f64>,
+}
+
+fn summary_stock<'a>(sc: &'a Scenario, s: &crate::scenario::Stock) -> SummaryStock<'a> {
+    match s.leg {
+        None => SummaryStock {
+            state: State::Waiting.name(),
+            place: Some(&sc.places[s.place as usize].id),
+            route: None,
+            to: None,
+            days_left: None,
+        },
+        Some(l) => {
+            let leg = &sc.legs[l as usize];
+            SummaryStock {
+                state: State::Travelling.name(),
+                place: None,
+                route: Some(&sc.routes[leg.route as usize].id),
+                to: Some(&sc.places[leg.to as usize].id),
+                days_left: Some(s.days_left),
+            }
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -449,6 +487,7 @@ pub fn summary<'a>(
                 id: &c.id,
                 nationality: c.nationality.to_string(),
                 people: c.people,
+                stock: c.stock.as_ref().map(|s| summary_stock(sc, s)),
             })
             .collect(),
         states,

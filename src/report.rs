@@ -12,6 +12,7 @@
 //! `northbound report DIR` renders any of them again. Must not simulate.
 
 mod chart;
+mod forecast;
 mod map;
 mod svg;
 
@@ -276,6 +277,8 @@ struct Folder {
     comparison: Vec<Row>,
     place_diffs: Vec<Row>,
     sweep: Vec<Row>,
+    /// A forecast's or a backtest's tables.
+    forecast: forecast::Tables,
 }
 
 /// A longitude and latitude as a scenario can hold them (WGS 84 degrees),
@@ -500,9 +503,21 @@ fn read(dir: &Path) -> Result<Folder, ReportError> {
         comparison: table(&dir.join("comparison.csv"))?.unwrap_or_default(),
         place_diffs: table(&dir.join("place_differences.csv"))?.unwrap_or_default(),
         sweep: table(&dir.join("sweep_long.csv"))?.unwrap_or_default(),
+        forecast: forecast::Tables {
+            forecast: table(&dir.join("forecast.csv"))?.unwrap_or_default(),
+            fitted: table(&dir.join("fitted.csv"))?.unwrap_or_default(),
+            observed: table(&dir.join("observed.csv"))?.unwrap_or_default(),
+            backtest: table(&dir.join("backtest.csv"))?.unwrap_or_default(),
+            scores: table(&dir.join("scores.csv"))?.unwrap_or_default(),
+        },
         meta,
     };
-    if f.periods.is_empty() && f.comparison.is_empty() && f.sweep.is_empty() && f.states.is_empty() {
+    if f.periods.is_empty()
+        && f.comparison.is_empty()
+        && f.sweep.is_empty()
+        && f.states.is_empty()
+        && f.forecast.is_empty()
+    {
         return Err(ReportError::Empty(dir.to_path_buf()));
     }
     let mut f = f;
@@ -799,6 +814,8 @@ impl Folder {
             "compare" => "Policy comparison",
             "sweep" => "Parameter sweep",
             "replicates" => "Replicates of one scenario",
+            "forecast" => "Forecast from observed counts",
+            "backtest" => "Forecasts scored against what followed",
             _ => "One run",
         };
         let dates = match (
@@ -815,7 +832,11 @@ impl Folder {
         if self.meta.people > 0 {
             sub.push(format!("{} people", words::thousands(self.meta.people as i64)));
         }
-        sub.push(words::runs_phrase(self.meta.replicates, self.meta.seed));
+        if matches!(self.meta.kind.as_str(), "forecast" | "backtest") {
+            sub.push(format!("{} members", self.meta.replicates));
+        } else {
+            sub.push(words::runs_phrase(self.meta.replicates, self.meta.seed));
+        }
         sub.push(words::scale_phrase(self.meta.scale));
         if let Some((a, z)) = &self.meta.window {
             sub.push(format!("window {a} to {z}"));
@@ -1677,6 +1698,7 @@ fn page(f: &Folder) -> String {
     h += &match f.meta.kind.as_str() {
         "compare" => compare_sections(f),
         "sweep" => sweep_sections(f),
+        "forecast" | "backtest" => forecast::sections(f),
         _ => run_sections(f),
     };
     h += &policies_table(f);

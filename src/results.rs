@@ -76,7 +76,7 @@ pub fn is_stopped(e: &EngineError) -> bool {
 /// The day-by-day place and state of the agents a trace follows, as the
 /// engine's own columns: row `d * agents.len() + k` is agent `agents[k]` at
 /// the end of day `d`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Trace {
     /// The ids of the agents followed ([`output::trace_agents`]).
     pub agents: Vec<u32>,
@@ -121,16 +121,16 @@ pub struct KeptRun {
 }
 
 /// Keeps a run's numbers day by day.
-struct Keep {
-    run: KeptRun,
+struct Keep<'k> {
+    run: &'k mut KeptRun,
     trace_n: usize,
     windows: WindowFlows,
 }
 
-impl Recorder for Keep {
+impl Recorder for Keep<'_> {
     fn day(&mut self, v: &DayView<'_>) -> io::Result<()> {
         self.windows.day(v)?;
-        let r = &mut self.run;
+        let r = &mut *self.run;
         r.counts.daily.push(v.places.to_vec());
         if !v.by_cohort.is_empty() {
             r.by_cohort.push(v.by_cohort.to_vec());
@@ -167,9 +167,9 @@ impl Recorder for Keep {
 }
 
 /// One recorder, then others.
-struct Both<'a, 'b>(&'a mut Keep, &'a mut [&'b mut dyn Recorder]);
+struct Both<'a, 'b, 'k>(&'a mut Keep<'k>, &'a mut [&'b mut dyn Recorder]);
 
-impl Recorder for Both<'_, '_> {
+impl Recorder for Both<'_, '_, '_> {
     fn day(&mut self, v: &DayView<'_>) -> io::Result<()> {
         self.0.day(v)?;
         self.1.iter_mut().try_for_each(|r| r.day(v))
@@ -188,14 +188,15 @@ pub fn run(
     extra: &mut [&mut dyn Recorder],
 ) -> Result<KeptRun, EngineError> {
     let t0 = Instant::now();
+    let mut run = KeptRun::default();
     let mut keep = Keep {
-        run: KeptRun::default(),
+        run: &mut run,
         trace_n: trace,
         windows: WindowFlows::new(sc),
     };
     let result = engine::run(sc, cfg, &mut [&mut Both(&mut keep, extra)])?;
-    let mut run = keep.run;
-    run.counts.legs_by_window = keep.windows.people;
+    let windows = std::mem::take(&mut keep.windows.people);
+    run.counts.legs_by_window = windows;
     if run.trace.is_none() && trace > 0 {
         run.trace = Some(Trace::default());
     }
@@ -204,6 +205,41 @@ pub fn run(
     run.threads = cfg.threads.unwrap_or_else(rayon::current_num_threads);
     run.wall_s = t0.elapsed().as_secs_f64();
     Ok(run)
+}
+
+/// Steps `engine` until it has simulated day `last` (to the end of its
+/// run with `None`), keeping the numbers of the tables in `kept` — which
+/// may hold the days before already: a run continued from a saved state
+/// writes the tables of the whole run. With `trace > 0` the agents that
+/// `run --trace` follows are kept. `extra` recorders see every day too.
+/// Runs on the current rayon pool.
+pub fn continue_run(
+    engine: &mut engine::Engine<'_>,
+    kept: &mut KeptRun,
+    last: Option<u32>,
+    trace: usize,
+    extra: &mut [&mut dyn Recorder],
+) -> Result<(), EngineError> {
+    // The flows per policy window carry on from the days already kept.
+    let mut windows = WindowFlows::new(engine.scenario());
+    if kept.counts.legs_by_window.len() == windows.people.len() {
+        windows.people = std::mem::take(&mut kept.counts.legs_by_window);
+    }
+    let mut keep = Keep {
+        run: kept,
+        trace_n: trace,
+        windows,
+    };
+    let mut both = Both(&mut keep, extra);
+    let stepped = (|| {
+        while !engine.done() && last.is_none_or(|l| engine.day() <= l) {
+            engine.step()?;
+            both.day(&engine.view())?;
+        }
+        Ok(())
+    })();
+    keep.run.counts.legs_by_window = std::mem::take(&mut keep.windows.people);
+    stepped
 }
 
 /// The view of `day` that a recorder saw during the run, as far as the

@@ -39,6 +39,8 @@ pub enum Stream {
     Harm = 8,
     /// Learning the rules at a border's near side (`learn_at_door`).
     Word = 9,
+    /// Resampling a forecast's members (one draw per resampling).
+    Filter = 10,
 }
 
 #[inline(always)]

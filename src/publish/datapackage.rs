@@ -63,6 +63,9 @@ fn column(file: &str, col: &str) -> Option<Col> {
     let base = Path::new(file).file_name().and_then(|f| f.to_str()).unwrap_or(file);
     let summary = base.ends_with("_summary.csv");
     let counts_of_one_run = matches!(base, "places.csv" | "cohort_places.csv");
+    if let Some(d) = forecast_column(base, col) {
+        return d;
+    }
     match (base, col) {
         (_, "day") => c("integer", "days", "day of the run (0 is the scenario's start date)"),
         (_, "date") => c("date", "", "calendar date of the day"),
@@ -188,6 +191,69 @@ fn column(file: &str, col: &str) -> Option<Col> {
     }
 }
 
+/// The columns of a forecast's and a backtest's tables (`forecast::output`):
+/// `Some(description)` for those tables, `None` for the others.
+fn forecast_column(base: &str, col: &str) -> Option<Option<Col>> {
+    const TABLES: [&str; 7] = [
+        "forecast.csv",
+        "fitted.csv",
+        "observed.csv",
+        "weights.csv",
+        "filter.csv",
+        "backtest.csv",
+        "scores.csv",
+    ];
+    if !TABLES.contains(&base) {
+        return None;
+    }
+    let count = "the count of the series over the period (people; `present`: people on an average day)";
+    Some(match (base, col) {
+        (_, "place") => c("string", "", "the series: a place id, or place ids joined by + and summed"),
+        (_, "name") => c("string", "", "the series' place names, joined by \" + \""),
+        (_, "metric") => c("string", "", format!("the column of places.csv counted: {}", PLACE_COLS.replace(' ', ", "))),
+        ("forecast.csv", "period") => c("string", "", "week k of the horizon (week 1 starts on the forecast's first day), a calendar month (2025-09), or total"),
+        ("observed.csv" | "fitted.csv" | "backtest.csv", "date") => c("string", "", "the counted period as written in the counts file: a day, an ISO week (2025-W31), a month (2025-08) or an interval of days"),
+        (_, "from") => c("date", "", "first day of the period"),
+        (_, "until") => c("date", "", "last day of the period"),
+        ("fitted.csv", "observed") => c(
+            "number",
+            "people",
+            format!("observed: {count}; empty for the weeks of the window, which show the members' fit between the counts"),
+        ),
+        ("observed.csv", "value") | ("backtest.csv", "observed") => c("number", "people", format!("observed: {count}")),
+        ("observed.csv", "assimilated") => c("boolean", "", "whether the forecast weighed its members on this count"),
+        (_, "mean") => c("number", "people", format!("predictive mean of {count}")),
+        (_, "median") => c("number", "people", "predictive median (50th percentile)"),
+        (_, "p05") => c("number", "people", "5th percentile: the 90 % interval runs from p05 to p95"),
+        (_, "p25") => c("number", "people", "25th percentile: the 50 % interval runs from p25 to p75"),
+        (_, "p75") => c("number", "people", "75th percentile"),
+        (_, "p95") => c("number", "people", "95th percentile"),
+        ("weights.csv", "member") => c("integer", "", "member of the ensemble at the end, from 0"),
+        ("weights.csv", "draw") => c("integer", "", "input draw the member runs (0: the scenario as written)"),
+        ("weights.csv", "seed") => c("integer", "", "seed of the member's days since it last branched"),
+        ("weights.csv", "ancestor") => c("integer", "", "member of the starting ensemble it descends from"),
+        ("weights.csv", "weight") => c("number", "", "normalised weight (the weights sum to 1)"),
+        ("weights.csv", "log_likelihood") => c("number", "", "natural log of the likelihood of every count assimilated, along the member's lineage"),
+        ("filter.csv", "date") => c("date", "", "a day on which counted periods ended and were assimilated"),
+        ("filter.csv", "counts") => c("integer", "", "counts assimilated that day"),
+        ("filter.csv", "ess") => c("number", "members", "effective sample size after weighing, 1/Σw²"),
+        ("filter.csv", "resampled") => c("boolean", "", "whether the members were resampled (effective sample size below the threshold)"),
+        ("backtest.csv", "origin") => c("date", "", "the forecast's first day: only counts of periods ending before it were used"),
+        ("backtest.csv", "lead_days") => c("integer", "days", "days from the origin to the end of the counted period"),
+        ("backtest.csv", "crps") => c("number", "people", "continuous ranked probability score of the forecast against the count (lower is better)"),
+        ("backtest.csv", "persistence") => c("number", "people", "persistence baseline: the last count of the series before the origin, scaled to the period's days (empty: none)"),
+        ("backtest.csv", "seasonal_naive") => c("number", "people", "seasonal naive baseline: the count of the same period a year before, if known before the origin (empty: none)"),
+        ("scores.csv", "group") => c("string", "", "targets scored: all, or those whose period ends in a year"),
+        ("scores.csv", "method") => c("string", "", "model, a baseline, or the model on the same targets as the baseline before it"),
+        ("scores.csv", "targets") => c("integer", "", "counts scored"),
+        ("scores.csv", "mae") => c("number", "people", "mean absolute error (of the median for the model)"),
+        ("scores.csv", "crps") => c("number", "people", "mean continuous ranked probability score (a point forecast's is its absolute error)"),
+        ("scores.csv", "coverage_50") => c("number", "", "share of counts inside the model's 50 % interval (empty for baselines)"),
+        ("scores.csv", "coverage_90") => c("number", "", "share of counts inside the model's 90 % interval (empty for baselines)"),
+        _ => None,
+    })
+}
+
 fn describe_table(file: &str) -> String {
     let base = Path::new(file).file_name().and_then(|f| f.to_str()).unwrap_or(file);
     let rep = file.starts_with("replicate-");
@@ -207,6 +273,13 @@ fn describe_table(file: &str) -> String {
         "policies.csv" => "the policies and their windows",
         "sweep.csv" => "one row per sweep point: final states and events, mean and 2.5th–97.5th percentiles",
         "sweep_long.csv" => "one row per sweep point, place and figure (long format)",
+        "forecast.csv" => "the forecast: per series and period of the horizon, the predictive mean, median, 50 % and 90 % intervals of the count",
+        "fitted.csv" => "the counts the members were weighed on, beside the weighted members' predictive distribution over the same periods; then each week of the window before the forecast",
+        "observed.csv" => "every count of the counts file, and whether the forecast assimilated it",
+        "weights.csv" => "the members of the ensemble at the end: input draw, seed, ancestor, weight and log-likelihood",
+        "filter.csv" => "the days counts were assimilated: counts, effective sample size, resampling",
+        "backtest.csv" => "every count scored: the forecast made at an origin before it, its score, and the baselines",
+        "scores.csv" => "mean absolute error, CRPS and interval coverage of the model and the baselines, over all targets and by year",
         _ => "",
     };
     if rep {
@@ -352,6 +425,8 @@ pub fn write(out: &mut OutDir, meta: &Meta) -> Result<(), OutputError> {
     }
     let title = match meta.kind.as_str() {
         "compare" => format!("{}: the base against its variants", meta.scenario),
+        "forecast" => format!("{}: a forecast from observed counts", meta.scenario),
+        "backtest" => format!("{}: forecasts scored against what followed", meta.scenario),
         "sweep" => format!("{}: a parameter sweep", meta.scenario),
         "replicates" => format!("{}: {} replicates", meta.scenario, meta.replicates),
         _ => format!("{}: one run", meta.scenario),
@@ -379,7 +454,7 @@ mod tests {
 
     #[test]
     fn every_column_northbound_writes_is_described() {
-        let tables: [(&str, &str); 15] = [
+        let tables: [(&str, &str); 22] = [
             ("places.csv", "day,date,place,present,arrived,departed,claims,turned_back,expelled,intercepted,detected,removed"),
             (
                 "cohort_places.csv",
@@ -401,6 +476,16 @@ mod tests {
             ("place_differences.csv", "variant,place,metric,from,until,base,mean,diff,diff_lo95,diff_hi95"),
             ("sweep.csv", "policy.x.rate,claimed_ca_mean,claimed_ca_lo95,detected_hi95,removed_mean"),
             ("sweep_long.csv", "point,policy.x.rate,place,metric,replicates,mean,sd,lo95,hi95"),
+            ("forecast.csv", "place,name,metric,period,from,until,mean,median,p05,p25,p75,p95"),
+            ("fitted.csv", "place,metric,date,from,until,observed,mean,median,p05,p25,p75,p95"),
+            ("observed.csv", "date,place,metric,from,until,value,assimilated"),
+            ("weights.csv", "member,draw,seed,ancestor,weight,log_likelihood"),
+            ("filter.csv", "date,counts,ess,resampled"),
+            (
+                "backtest.csv",
+                "origin,place,name,metric,date,from,until,lead_days,observed,mean,median,p05,p25,p75,p95,crps,persistence,seasonal_naive",
+            ),
+            ("scores.csv", "group,method,targets,mae,crps,coverage_50,coverage_90"),
         ];
         for (file, header) in tables {
             for col in header.split(',') {

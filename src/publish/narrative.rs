@@ -611,3 +611,232 @@ pub fn sweep(meta: &Meta, sc: &Scenario, params: &[String], rows: &[SweepRow]) -
     }
     s
 }
+
+/// One series of a forecast, as the `total` row of `forecast.csv` holds it.
+#[derive(Clone, Debug)]
+pub struct ForecastFigures {
+    /// The series: place ids joined by `+`.
+    pub places: Vec<String>,
+    /// The column of `places.csv` counted.
+    pub metric: Col,
+    /// First and last day of the horizon.
+    pub from: chrono::NaiveDate,
+    /// Last day.
+    pub until: chrono::NaiveDate,
+    /// The 5th, 25th, 50th, 75th and 95th percentiles of the count.
+    pub q: [f64; 5],
+    /// Counts of the series assimilated.
+    pub counted: usize,
+    /// Those outside the members' 90 % interval of the same period: the
+    /// period as written, the count, and the interval.
+    pub misses: Vec<(String, f64, f64, f64)>,
+}
+
+/// How a forecast was made, for its sentences.
+#[derive(Clone, Debug)]
+pub struct ForecastHow {
+    /// Members at the end.
+    pub members: usize,
+    /// Counts assimilated.
+    pub counts: usize,
+    /// The last day of the last counted period assimilated.
+    pub last_count: Option<chrono::NaiveDate>,
+    /// The day members branched from the shared past.
+    pub branch: chrono::NaiveDate,
+    /// The forecast's first day.
+    pub origin: chrono::NaiveDate,
+    /// Weeks of counts weighed, weeks forecast.
+    pub window_weeks: u32,
+    /// Weeks forecast.
+    pub horizon_weeks: u32,
+    /// Size of the negative binomial.
+    pub dispersion: f64,
+    /// The effective-sample-size share below which members are resampled.
+    pub resample_below: f64,
+}
+
+/// The sentence a planner can paste: the forecast count of one series over
+/// the horizon, with its 90 % and 50 % intervals, rounded as the 90 %
+/// interval's width supports.
+pub fn forecast_line(sc: &Scenario, f: &ForecastFigures, how: &ForecastHow) -> String {
+    let what = match f.metric {
+        Col::Claims => "asylum claims".to_string(),
+        Col::Present => "people waiting on an average day".to_string(),
+        m => words::metric_label(m.name()),
+    };
+    let names: Vec<String> = f
+        .places
+        .iter()
+        .map(|id| match sc.places.iter().position(|p| p.id == *id) {
+            Some(p) => place_name(sc, p),
+            None => id.clone(),
+        })
+        .collect();
+    let at = if names.len() == 1 {
+        names[0].clone()
+    } else {
+        format!("{} together", list(&names))
+    };
+    let step = words::step_for(f.q[0], f.q[4]);
+    let r = |x: f64| words::rounded(x, step);
+    let weighed = match how.last_count {
+        Some(d) if how.counts > 0 => format!(
+            "weighed against {} observed count{} up to {}",
+            how.counts,
+            if how.counts == 1 { "" } else { "s" },
+            date_long(d)
+        ),
+        _ => "not weighed against any count (none ended in the weeks before)".to_string(),
+    };
+    format!(
+        "{}, northbound expects about {} {what} at {at} (90 % likely between {} and {}; as likely as not between {} \
+         and {}), from {} simulated futures of {} {weighed}.",
+        capitalised(&between(f.from, f.until)),
+        r(f.q[2]),
+        r(f.q[0]),
+        r(f.q[4]),
+        r(f.q[1]),
+        r(f.q[3]),
+        how.members,
+        sc.name,
+    )
+}
+
+/// The warning when every count of a series lies outside what the members
+/// simulate: the weights then barely tell members apart, and the forecast
+/// is the model's, not the counts'.
+pub fn misfit_sentence(f: &ForecastFigures) -> Option<String> {
+    if f.counted == 0 || f.misses.len() < f.counted {
+        return None;
+    }
+    let (period, y, lo, hi) = f.misses.last()?;
+    let step = words::step_for(*lo, *hi);
+    Some(format!(
+        "**Warning:** every count of {} assimilated lies outside the members' 90 % interval (the last, {period}: {} \
+         observed against {} to {} simulated). The members miss them alike, so the counts hardly weigh one against \
+         another: this forecast is the model's, not the counts', and the model is far from them here.",
+        f.places.join(" + "),
+        words::people(*y),
+        words::rounded(*lo, step),
+        words::rounded(*hi, step),
+    ))
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// `summary.md` of a forecast: a line per series, then how it was made and
+/// what its intervals cover.
+pub fn forecast(sc: &Scenario, figures: &[ForecastFigures], how: &ForecastHow) -> String {
+    let mut s = format!(
+        "**{}**: a forecast of {} weeks from {}.\n\n",
+        sc.name,
+        how.horizon_weeks,
+        date_long(how.origin)
+    );
+    for f in figures {
+        s += &forecast_line(sc, f, how);
+        s += "\n\n";
+        if let Some(w) = misfit_sentence(f) {
+            s += &w;
+            s += "\n\n";
+        }
+    }
+    s += &format!(
+        "How: {} members (simulated futures) branched on {} from one run of the scenario; each was weighed by the \
+         negative binomial likelihood (size {}) of the counts of periods lying within the {} weeks before {}, \
+         resampled whenever the effective sample size fell below {:.0} % of the members, and run on for {} weeks. \
+         The intervals cover chance (the members' draws), the weights the counts give them, and a count's own spread \
+         around a member's value; not uncertainty in the scenario's inputs or in the model itself, which the \
+         backtest of docs/forecasting.md measures. Tables: forecast.csv, fitted.csv, observed.csv, weights.csv, \
+         filter.csv.\n\n",
+        how.members,
+        date_long(how.branch),
+        how.dispersion,
+        how.window_weeks,
+        date_long(how.origin),
+        100.0 * how.resample_below,
+        how.horizon_weeks
+    );
+    if let Some(p) = provenance_sentence(sc) {
+        s += &p;
+        s += "\n";
+    }
+    s
+}
+
+/// `summary.md` of a backtest: what was forecast, the model's errors beside
+/// the baselines' on the same counts, and whether its intervals held what
+/// they should. Every number is a row of `scores.csv` (group `all`).
+pub fn backtest(
+    sc: &Scenario,
+    origins: (chrono::NaiveDate, chrono::NaiveDate, usize),
+    every_weeks: u32,
+    horizon_weeks: u32,
+    members: usize,
+    scores: &[crate::forecast::Summary],
+) -> String {
+    let (first, last, n) = origins;
+    let all: Vec<&crate::forecast::Summary> = scores.iter().filter(|s| s.group == "all").collect();
+    let mut s = format!(
+        "**{}**: {n} forecasts, every {every_weeks} weeks from {} to {}, each {horizon_weeks} weeks ahead with \
+         {members} members and only the counts known before it, scored against the counts that followed.\n\n",
+        sc.name,
+        date_long(first),
+        date_long(last),
+    );
+    let Some(model) = all.iter().find(|r| r.method == "model") else {
+        s += "No count lay within a forecast's horizon: nothing was scored.\n";
+        return s;
+    };
+    let r = |x: f64| words::rounded(x, 1.0);
+    let mut beside = Vec::new();
+    for w in all.windows(2) {
+        let (base, same) = (w[0], w[1]);
+        if base.method == "model" || !same.method.starts_with("model, same") {
+            continue;
+        }
+        beside.push(format!(
+            "{} for {} on {} count{} (the model: {})",
+            r(base.mae),
+            base.method,
+            base.n,
+            if base.n == 1 { "" } else { "s" },
+            r(same.mae)
+        ));
+    }
+    s += &format!(
+        "Over the {} counts scored, the model's median missed by {} people on average (mean absolute error; CRPS \
+         {}){}.",
+        model.n,
+        r(model.mae),
+        r(model.crps),
+        if beside.is_empty() {
+            String::new()
+        } else {
+            format!(", against {}", list(&beside))
+        }
+    );
+    if let (Some(c90), Some(c50)) = (model.cover90, model.cover50) {
+        let judged = if c90 > 0.97 {
+            "wider than its errors call for"
+        } else if c90 < 0.8 {
+            "narrower than its errors call for: the forecast is overconfident"
+        } else {
+            "about as wide as its errors call for"
+        };
+        s += &format!(
+            " Its 90 % interval held {:.0} % of the counts and its 50 % interval {:.0} %: {judged}.",
+            100.0 * c90,
+            100.0 * c50
+        );
+    }
+    s += "\n\nTables: backtest.csv (every forecast of every count), scores.csv (by method, over all counts and by \
+          year). docs/forecasting.md says how to read them.\n";
+    s
+}

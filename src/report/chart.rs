@@ -359,15 +359,18 @@ impl LineChart {
         let mut boxes = Boxes::default();
         let mut y = draw_header(&mut svg, &mut boxes, &self.header, PAD - 4.0);
         let banded = self.series.iter().any(|s| s.points.iter().any(|p| p.2.is_some()));
+        // A series without a name continues one before it (a line broken
+        // at a gap) and has no legend entry of its own.
         let keys: Vec<Key> = self
             .series
             .iter()
+            .filter(|s| !s.name.is_empty())
             .map(|s| Key {
                 name: s.name.clone(),
                 color: PALETTE[s.color % PALETTE.len()].into(),
                 swatch: if s.dashed {
                     "dash"
-                } else if banded {
+                } else if banded && s.points.iter().any(|p| p.2.is_some()) {
                     "band"
                 } else {
                     "line"

@@ -66,7 +66,7 @@ pub enum LoadError {
     #[error("{} files of the scenario have problems", .0.len())]
     Several(Vec<LoadError>),
     /// The file was read but is not a valid scenario.
-    #[error("{path}: {} problem{} in the scenario", problems.len(), if problems.len() == 1 { "" } else { "s" })]
+    #[error("{path}: {} problem{} in the file", problems.len(), if problems.len() == 1 { "" } else { "s" })]
     Invalid {
         /// The file.
         path: PathBuf,

@@ -21,6 +21,7 @@ const ROOT_KEYS: &[&str] = &[
     "population",
     "policy",
     "variant",
+    "stock",
 ];
 const SCENARIO_KEYS: &[&str] = &["name", "description", "start", "end", "seed"];
 const BEHAVIOUR_KEYS: &[&str] = &[
@@ -89,6 +90,30 @@ const POPULATION_KEYS: &[&str] = &[
     "depart_until",
     "per_day",
     "daily_depart_share",
+];
+/// The keys of a `[[stock]]`: where its people are, and the traits of a
+/// `[[population]]` (without a departure: they have set out already).
+const STOCK_KEYS: &[&str] = &[
+    "id",
+    "state",
+    "place",
+    "route",
+    "to",
+    "days_left",
+    "origin",
+    "nationality",
+    "people",
+    "household_size",
+    "family_share",
+    "minor_share",
+    "destinations",
+    "knows",
+    "relatives",
+    "visa",
+    "resident_of",
+    "budget_usd",
+    "informed_share",
+    "claim_delay_days",
 ];
 const POLICY_COMMON: &[&str] = &["id", "kind", "from", "until", "nationalities", "exempt"];
 const POLICY_KINDS: &[(&str, &[&str])] = &[
@@ -188,7 +213,10 @@ impl<'r, 't> Loader<'r, 't> {
         let (places, place_index) = self.places(root);
         let (routes, legs) = self.routes(root, &places, &place_index, &behaviour);
         let cal = head.as_ref().map(|h| h.cal);
-        let cohorts = self.cohorts(root, &places, &place_index, cal);
+        let mut cohort_ids = HashSet::new();
+        let mut cohorts = self.cohorts(root, &places, &place_index, cal, &mut cohort_ids);
+        cohorts.extend(self.stocks(root, &places, &place_index, &routes, &legs, &mut cohort_ids));
+        self.check_cohort_count(root, &cohorts);
         let ctx = PolicyCtx {
             places: &places,
             place_index: &place_index,
@@ -241,13 +269,14 @@ impl<'r, 't> Loader<'r, 't> {
                 "add at least the origin and one claim point as [[place]] tables",
             );
         }
-        if cohorts.is_empty() && !root.has("population") {
+        if cohorts.is_empty() && !root.has("population") && !root.has("stock") {
             let span = self.r.head(&root.span);
             self.r.err(
                 span,
                 "population",
                 "no [[population]] in the scenario",
-                "add a [[population]] with id, origin, nationality, people, destinations and a departure",
+                "add a [[population]] with id, origin, nationality, people, destinations and a departure \
+                 (or a [[stock]] of people already on the road)",
             );
         }
         self.check_reachability(&places, &legs, &cohorts);
@@ -941,9 +970,9 @@ impl<'r, 't> Loader<'r, 't> {
         places: &[Place],
         index: &HashMap<String, PlaceIx>,
         cal: Option<Calendar>,
+        ids: &mut HashSet<String>,
     ) -> Vec<Cohort> {
         let mut cohorts = Vec::new();
-        let mut ids: HashSet<String> = HashSet::new();
         for (n, mut t) in root.tables(self.r, "population").into_iter().enumerate() {
             let id = t.str(self.r, "id", true, "a short id for the cohort, e.g. \"caravan\"");
             t.path = match &id {
@@ -952,131 +981,329 @@ impl<'r, 't> Loader<'r, 't> {
             };
             let origin = t.str(self.r, "origin", true, "the id of the place the cohort starts from");
             let origin = origin.and_then(|o| self.place_ref(&o, &t.field("origin"), index));
-            let nationality = self.country(&mut t, "nationality", true);
-            let people = t.int(self.r, "people", true, "the number of people, a whole number ≥ 1");
-            let people = people.and_then(|p| {
-                if p.v < 1 {
-                    self.r.err(
-                        p.span,
-                        &t.field("people"),
-                        format!("{} people: a cohort needs at least 1", p.v),
-                        "people is a whole number ≥ 1",
-                    );
-                    None
-                } else {
-                    Some(p.v as u64)
-                }
-            });
-            let household = self.household(&mut t);
-            let family_share = self.rate(&mut t, "family_share", false);
-            let minor_share = self.rate(&mut t, "minor_share", false);
-            let destinations = self.country_shares(&mut t, "destinations", "destination weights", true);
-            if destinations.is_none() && !t.has("destinations") {
-                let span = self.r.head(&t.span);
-                self.r.err(
-                    span,
-                    &t.field("destinations"),
-                    "required field is missing",
-                    "weights of the countries the cohort aims for, e.g. destinations = { CA = 0.7, US = 0.3 }",
-                );
-            }
-            if let Some(d) = &destinations {
-                if d.iter().all(|x| *x == 0.0) {
-                    let span = t.get("destinations").map(|v| v.span()).unwrap_or(t.span.clone());
-                    self.r.err(
-                        span,
-                        &t.field("destinations"),
-                        "no destination has a weight above 0",
-                        "give at least one of MX, US, CA a positive weight",
-                    );
-                }
-            }
-            let knows = t.strs(self.r, "knows", false, "a list of claim point ids");
-            let knows = knows.map(|ks| {
-                ks.iter()
-                    .filter_map(|k| {
-                        let p = self.place_ref(k, &t.field("knows"), index)?;
-                        if !places[p as usize].claims {
-                            self.r.err(
-                                k.span.clone(),
-                                &t.field("knows"),
-                                format!("\"{}\" takes no claims", k.v),
-                                "knows lists claim points (places with claims = true)",
-                            );
-                            return None;
-                        }
-                        Some(p)
-                    })
-                    .collect::<Vec<_>>()
-            });
-            let relatives = self.country_shares(&mut t, "relatives", "shares with relatives", false);
-            let visa = self.country_shares(&mut t, "visa", "visa shares", false);
-            let resident_of = self.country(&mut t, "resident_of", false);
-            let budget = self.budget(&mut t);
-            let informed_share = self.rate(&mut t, "informed_share", false);
-            let claim_delay = self.count(
-                &mut t,
-                "claim_delay_days",
-                false,
-                0,
-                "days a visitor waits before claiming inland, a whole number ≥ 0",
-            );
+            let traits = self.traits(&mut t, places, index);
             let departure = self.departure(&mut t, cal);
-            if let Some(i) = &id {
-                if !valid_id(&i.v) {
-                    self.r.err(
-                        i.span.clone(),
-                        &t.field("id"),
-                        format!("\"{}\" is not a valid id", i.v),
-                        "use lower-case letters, digits and _",
-                    );
-                }
-                if !ids.insert(i.v.clone()) {
-                    self.r.err(
-                        i.span.clone(),
-                        &t.field("id"),
-                        format!("duplicate population id `{}`", i.v),
-                        "population ids must be unique",
-                    );
-                }
-            }
+            self.cohort_id(&id, &t, ids, "population");
             let head_span = self.r.head(&t.span);
             t.finish(self.r, POPULATION_KEYS);
-            let (Some(id), Some(origin), Some(nat), Some(people), Some(household), Some(dest), Some(departure)) =
-                (id, origin, nationality, people, household, destinations, departure)
-            else {
+            let (Some(id), Some(origin), Some(traits), Some(departure)) = (id, origin, traits, departure) else {
                 continue;
             };
             self.cohort_spans.push(head_span);
-            cohorts.push(Cohort {
-                id: id.v,
-                origin,
-                nationality: nat.v,
-                people,
-                household_size: household,
-                family_share: family_share.unwrap_or(0.0),
-                minor_share: minor_share.unwrap_or(0.0),
-                destinations: dest,
-                knows,
-                relatives: relatives.unwrap_or([0.0; 3]),
-                visa: visa.unwrap_or([0.0; 3]),
-                resident_of: resident_of.map(|r| r.v),
-                budget: budget.unwrap_or(None),
-                informed_share: informed_share.unwrap_or(1.0),
-                claim_delay_days: claim_delay.map(|c| c.v.min(MAX_DAYS as u64) as u32).unwrap_or(0),
-                departure,
-            });
+            cohorts.push(traits.cohort(id.v, origin, departure, None));
         }
+        cohorts
+    }
+
+    /// The `[[stock]]` tables: people already on the road on the start
+    /// date, each stock a cohort of its own (after the populations, so
+    /// adding a stock leaves the populations' agent ids as they were).
+    fn stocks(
+        &mut self,
+        root: &mut Tbl,
+        places: &[Place],
+        index: &HashMap<String, PlaceIx>,
+        routes: &[Route],
+        legs: &[Leg],
+        ids: &mut HashSet<String>,
+    ) -> Vec<Cohort> {
+        let mut out = Vec::new();
+        for (n, mut t) in root.tables(self.r, "stock").into_iter().enumerate() {
+            let id = t.str(
+                self.r,
+                "id",
+                true,
+                "a short id for the stock, e.g. \"plattsburgh_waiting\"",
+            );
+            t.path = match &id {
+                Some(i) => format!("stock[{}]", i.v),
+                None => format!("stock[{n}]"),
+            };
+            let state = t.str(
+                self.r,
+                "state",
+                true,
+                "\"waiting\" (at a place) or \"travelling\" (on a route)",
+            );
+            let state_field = t.field("state");
+            let state = state.and_then(|s| {
+                self.choice(
+                    s,
+                    &state_field,
+                    &[("waiting", false), ("travelling", true)],
+                    "stock state",
+                )
+            });
+            let stock = match state {
+                Some(false) => self.stock_waiting(&mut t, index),
+                Some(true) => self.stock_travelling(&mut t, places, routes, legs),
+                None => None,
+            };
+            let origin = match t.str(
+                self.r,
+                "origin",
+                false,
+                "the id of the place the stock's people call home",
+            ) {
+                Some(o) => self.place_ref(&o, &t.field("origin"), index),
+                // Home is where the stock is: returns "to the origin" send
+                // its groups back there (docs/scenario-format.md).
+                None => stock.map(|s| s.place),
+            };
+            let traits = self.traits(&mut t, places, index);
+            self.cohort_id(&id, &t, ids, "stock");
+            let head_span = self.r.head(&t.span);
+            if let (Some(s), Some(tr)) = (&stock, &traits) {
+                let at = s.leg.map(|l| legs[l as usize].to).unwrap_or(s.place);
+                if let Some(cap) = places[at as usize]
+                    .capacity
+                    .filter(|c| s.leg.is_none() && tr.people > *c)
+                {
+                    self.notes.push(format!(
+                        "stock {} puts {} people at {}, above its capacity of {cap}: nobody is let in there until fewer remain",
+                        id.as_ref().map(|i| i.v.as_str()).unwrap_or("?"),
+                        tr.people,
+                        places[at as usize].id
+                    ));
+                }
+            }
+            t.finish(self.r, STOCK_KEYS);
+            let (Some(id), Some(stock), Some(origin), Some(traits)) = (id, stock, origin, traits) else {
+                continue;
+            };
+            self.cohort_spans.push(head_span);
+            out.push(traits.cohort(id.v, origin, Departure::On(0), Some(stock)));
+        }
+        out
+    }
+
+    fn stock_waiting(&mut self, t: &mut Tbl, index: &HashMap<String, PlaceIx>) -> Option<Stock> {
+        for key in ["route", "to", "days_left"] {
+            if let Some(v) = t.get(key) {
+                let span = v.span();
+                self.r.err(
+                    span,
+                    &t.field(key),
+                    format!("`{key}` is for a travelling stock"),
+                    "a waiting stock has a place; remove it, or set state = \"travelling\"",
+                );
+            }
+        }
+        let place = t.str(
+            self.r,
+            "place",
+            true,
+            "the id of the place where the stock's people wait",
+        )?;
+        let p = self.place_ref(&place, &t.field("place"), index)?;
+        Some(Stock {
+            place: p,
+            leg: None,
+            days_left: 0.0,
+        })
+    }
+
+    fn stock_travelling(&mut self, t: &mut Tbl, places: &[Place], routes: &[Route], legs: &[Leg]) -> Option<Stock> {
+        if let Some(v) = t.get("place") {
+            let span = v.span();
+            self.r.err(
+                span,
+                &t.field("place"),
+                "a travelling stock is on a route, not at a place",
+                "give route, to (the end it is heading for) and days_left; or set state = \"waiting\"",
+            );
+        }
+        let route = t.str(
+            self.r,
+            "route",
+            true,
+            "the id of the route travelled (a [[route]]'s id, or from-to)",
+        );
+        let to = t.str(self.r, "to", false, "");
+        let days_left = self.positive(t, "days_left", true, "days of travel left on the route, > 0");
+        let route = route?;
+        let Some(ri) = routes.iter().position(|r| r.id == route.v) else {
+            let dym = closest(&route.v, routes.iter().map(|r| r.id.as_str()))
+                .map(|c| format!("did you mean \"{c}\"? "))
+                .unwrap_or_default();
+            self.r.err(
+                route.span,
+                &t.field("route"),
+                format!("no route has id \"{}\"", route.v),
+                format!("{dym}a route's id is its `id`, or from-to when it has none"),
+            );
+            return None;
+        };
+        let r = &routes[ri];
+        let end = match &to {
+            None => r.to,
+            Some(to) => match places.iter().position(|p| p.id == to.v) {
+                Some(p) if p as PlaceIx == r.to || p as PlaceIx == r.from => p as PlaceIx,
+                _ => {
+                    self.r.err(
+                        to.span.clone(),
+                        &t.field("to"),
+                        format!("\"{}\" is not an end of route {}", to.v, r.id),
+                        format!(
+                            "the route joins {} and {}; `to` is the end the stock is heading for",
+                            places[r.from as usize].id, places[r.to as usize].id
+                        ),
+                    );
+                    return None;
+                }
+            },
+        };
+        let Some(li) = legs.iter().position(|l| l.route == ri as RouteIx && l.to == end) else {
+            let span = to.map(|t| t.span).unwrap_or(route.span);
+            self.r.err(
+                span,
+                &t.field("to"),
+                format!(
+                    "route {} goes one way, from {} to {}",
+                    r.id, places[r.from as usize].id, places[r.to as usize].id
+                ),
+                format!("a stock on it heads for {}", places[r.to as usize].id),
+            );
+            return None;
+        };
+        let days_left = days_left?;
+        if days_left.v > r.days + 1e-9 {
+            self.r.err(
+                days_left.span,
+                &t.field("days_left"),
+                format!("{} days left on a route of {:.2} days", days_left.v, r.days),
+                "days_left is at most the route's days (given, or its km over the mode's speed)",
+            );
+            return None;
+        }
+        Some(Stock {
+            place: legs[li].from,
+            leg: Some(li as LegIx),
+            days_left: days_left.v,
+        })
+    }
+
+    /// Checks a cohort's id: valid, and unique among populations and stocks
+    /// (both are rows of the `cohort` column).
+    fn cohort_id(&mut self, id: &Option<Sp<String>>, t: &Tbl, ids: &mut HashSet<String>, what: &str) {
+        let Some(i) = id else { return };
+        if !valid_id(&i.v) {
+            self.r.err(
+                i.span.clone(),
+                &t.field("id"),
+                format!("\"{}\" is not a valid id", i.v),
+                "use lower-case letters, digits and _",
+            );
+        }
+        if !ids.insert(i.v.clone()) {
+            self.r.err(
+                i.span.clone(),
+                &t.field("id"),
+                format!("duplicate {what} id `{}`", i.v),
+                "population and stock ids must be unique: each names rows of the cohort column",
+            );
+        }
+    }
+
+    /// The traits a `[[population]]` and a `[[stock]]` share: who the
+    /// people are, what they want, know, hold and can pay.
+    fn traits(&mut self, t: &mut Tbl, places: &[Place], index: &HashMap<String, PlaceIx>) -> Option<Traits> {
+        let nationality = self.country(t, "nationality", true);
+        let people = t.int(self.r, "people", true, "the number of people, a whole number ≥ 1");
+        let people = people.and_then(|p| {
+            if p.v < 1 {
+                self.r.err(
+                    p.span,
+                    &t.field("people"),
+                    format!("{} people: a cohort needs at least 1", p.v),
+                    "people is a whole number ≥ 1",
+                );
+                None
+            } else {
+                Some(p.v as u64)
+            }
+        });
+        let household = self.household(t);
+        let family_share = self.rate(t, "family_share", false);
+        let minor_share = self.rate(t, "minor_share", false);
+        let destinations = self.country_shares(t, "destinations", "destination weights", true);
+        if destinations.is_none() && !t.has("destinations") {
+            let span = self.r.head(&t.span);
+            self.r.err(
+                span,
+                &t.field("destinations"),
+                "required field is missing",
+                "weights of the countries the cohort aims for, e.g. destinations = { CA = 0.7, US = 0.3 }",
+            );
+        }
+        if let Some(d) = &destinations {
+            if d.iter().all(|x| *x == 0.0) {
+                let span = t.get("destinations").map(|v| v.span()).unwrap_or(t.span.clone());
+                self.r.err(
+                    span,
+                    &t.field("destinations"),
+                    "no destination has a weight above 0",
+                    "give at least one of MX, US, CA a positive weight",
+                );
+            }
+        }
+        let knows = t.strs(self.r, "knows", false, "a list of claim point ids");
+        let knows = knows.map(|ks| {
+            ks.iter()
+                .filter_map(|k| {
+                    let p = self.place_ref(k, &t.field("knows"), index)?;
+                    if !places[p as usize].claims {
+                        self.r.err(
+                            k.span.clone(),
+                            &t.field("knows"),
+                            format!("\"{}\" takes no claims", k.v),
+                            "knows lists claim points (places with claims = true)",
+                        );
+                        return None;
+                    }
+                    Some(p)
+                })
+                .collect::<Vec<_>>()
+        });
+        let relatives = self.country_shares(t, "relatives", "shares with relatives", false);
+        let visa = self.country_shares(t, "visa", "visa shares", false);
+        let resident_of = self.country(t, "resident_of", false);
+        let budget = self.budget(t);
+        let informed_share = self.rate(t, "informed_share", false);
+        let claim_delay = self.count(
+            t,
+            "claim_delay_days",
+            false,
+            0,
+            "days a visitor waits before claiming inland, a whole number ≥ 0",
+        );
+        Some(Traits {
+            nationality: nationality?.v,
+            people: people?,
+            household_size: household?,
+            family_share: family_share.unwrap_or(0.0),
+            minor_share: minor_share.unwrap_or(0.0),
+            destinations: destinations?,
+            knows,
+            relatives: relatives.unwrap_or([0.0; 3]),
+            visa: visa.unwrap_or([0.0; 3]),
+            resident_of: resident_of.map(|r| r.v),
+            budget: budget.unwrap_or(None),
+            informed_share: informed_share.unwrap_or(1.0),
+            claim_delay_days: claim_delay.map(|c| c.v.min(MAX_DAYS as u64) as u32).unwrap_or(0),
+        })
+    }
+
+    fn check_cohort_count(&mut self, root: &Tbl, cohorts: &[Cohort]) {
         if cohorts.len() > CohortIx::MAX as usize {
             let span = self.r.head(&root.span);
             self.r.err(
                 span,
                 "population",
-                format!("{} cohorts", cohorts.len()),
+                format!("{} cohorts (populations and stocks)", cohorts.len()),
                 format!("at most {} cohorts", CohortIx::MAX),
             );
         }
-        cohorts
     }
 
     fn household(&mut self, t: &mut Tbl) -> Option<Vec<(u8, f64)>> {
@@ -1988,9 +2215,15 @@ impl<'r, 't> Loader<'r, 't> {
             out[l.from as usize].push(l.to);
         }
         for (ci, c) in cohorts.iter().enumerate() {
+            // A stock starts where it waits, or at the end of its leg.
+            let start = match c.stock {
+                Some(Stock { leg: Some(l), .. }) => legs[l as usize].to,
+                Some(s) => s.place,
+                None => c.origin,
+            };
             let mut seen = vec![false; places.len()];
-            let mut stack = vec![c.origin];
-            seen[c.origin as usize] = true;
+            let mut stack = vec![start];
+            seen[start as usize] = true;
             while let Some(p) = stack.pop() {
                 for &q in &out[p as usize] {
                     if !seen[q as usize] {
@@ -2009,8 +2242,8 @@ impl<'r, 't> Loader<'r, 't> {
             };
             if !(0..places.len()).any(|p| seen[p] && candidate(p)) {
                 self.r.push(
-                    Problem::new(self.cohort_spans.get(ci).cloned(), format!("population[{}]", c.id), format!("no claim point in a destination country is reachable from {}", places[c.origin as usize].id))
-                        .help("add routes from the origin to a claim point (claims = true) in a country listed in destinations, and check `knows`"),
+                    Problem::new(self.cohort_spans.get(ci).cloned(), format!("{}[{}]", if c.stock.is_some() { "stock" } else { "population" }, c.id), format!("no claim point in a destination country is reachable from {}", places[start as usize].id))
+                        .help("add routes from there to a claim point (claims = true) in a country listed in destinations, and check `knows`"),
                 );
             }
         }
@@ -2047,6 +2280,47 @@ impl<'r, 't> Loader<'r, 't> {
                     .help("reduce people, or run on a machine with more memory"),
                 );
             }
+        }
+    }
+}
+
+/// What a `[[population]]` and a `[[stock]]` say of their people.
+struct Traits {
+    nationality: Country,
+    people: u64,
+    household_size: Vec<(u8, f64)>,
+    family_share: f64,
+    minor_share: f64,
+    destinations: [f64; 3],
+    knows: Option<Vec<PlaceIx>>,
+    relatives: [f64; 3],
+    visa: [f64; 3],
+    resident_of: Option<Country>,
+    budget: Option<Budget>,
+    informed_share: f64,
+    claim_delay_days: u32,
+}
+
+impl Traits {
+    fn cohort(self, id: String, origin: PlaceIx, departure: Departure, stock: Option<Stock>) -> Cohort {
+        Cohort {
+            id,
+            origin,
+            nationality: self.nationality,
+            people: self.people,
+            household_size: self.household_size,
+            family_share: self.family_share,
+            minor_share: self.minor_share,
+            destinations: self.destinations,
+            knows: self.knows,
+            relatives: self.relatives,
+            visa: self.visa,
+            resident_of: self.resident_of,
+            budget: self.budget,
+            informed_share: self.informed_share,
+            claim_delay_days: self.claim_delay_days,
+            departure,
+            stock,
         }
     }
 }

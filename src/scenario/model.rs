@@ -141,7 +141,7 @@ impl fmt::Display for Border {
 }
 
 /// A place in the graph.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Place {
     /// Short id (`tapachula`).
     pub id: String,
@@ -206,7 +206,7 @@ impl Mode {
 }
 
 /// A route as declared (one or both directions).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Route {
     /// Id, if given; otherwise `from-to`.
     pub id: String,
@@ -229,7 +229,7 @@ pub struct Route {
 }
 
 /// One direction of a route: the unit the engine moves people along.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Leg {
     /// The declared route.
     pub route: RouteIx,
@@ -316,7 +316,7 @@ pub enum Departure {
 }
 
 /// A cohort: one `[[population]]`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Cohort {
     /// Id (the `cohort` column of every table).
     pub id: String,
@@ -351,8 +351,23 @@ pub struct Cohort {
     /// waits before claiming inland there (airport claims are made on
     /// arrival).
     pub claim_delay_days: u32,
-    /// Departure form.
+    /// Departure form (`Departure::On(0)` for a stock: its groups have
+    /// set out already).
     pub departure: Departure,
+    /// For a `[[stock]]`: where its groups are on the start date (they
+    /// start on the road, not at home); `None` for a `[[population]]`.
+    pub stock: Option<Stock>,
+}
+
+/// Where the groups of a `[[stock]]` are on the scenario's start date.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stock {
+    /// The place they wait at, or the start of the leg they travel.
+    pub place: PlaceIx,
+    /// The leg they travel (`None`: waiting at `place`).
+    pub leg: Option<LegIx>,
+    /// Days left on the leg (0 while waiting).
+    pub days_left: f64,
 }
 
 /// Where a checkpoint sends the people it intercepts.
