@@ -45,6 +45,8 @@ enum Command {
     Sweep(SweepArgs),
     /// Search parameters that minimise the error on counted targets.
     Calibrate(CalibrateArgs),
+    /// How much each uncertain input moves the scenario's headline figure (one at a time).
+    Sensitivity(SensitivityArgs),
     /// Measure speed and memory on a large population built from a scenario's cohorts.
     Bench(BenchArgs),
     /// Import a Flee scenario folder (input_csv/, source_data/, simsetting.yml) as a northbound scenario.
@@ -119,6 +121,10 @@ struct EnsembleOpts {
     /// Replace the output folder even if files were added to it since northbound wrote it.
     #[arg(long)]
     force: bool,
+    /// Every replicate uses the uncertain inputs' values (intervals cover
+    /// chance only); by default each replicate draws them.
+    #[arg(long)]
+    fixed_inputs: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -130,6 +136,22 @@ struct SweepArgs {
     params: Vec<String>,
     /// Replicates at every grid point.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    replicates: u64,
+    #[command(flatten)]
+    opts: EnsembleOpts,
+}
+
+#[derive(clap::Args, Debug)]
+struct SensitivityArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// The figure to report (default: the scenario's `headline`): METRIC@PLACE,PLACE for a
+    /// places.csv column summed over places and the run, or a state (people at the end) or an
+    /// event (person-events over the run).
+    #[arg(long)]
+    headline: Option<String>,
+    /// Replicates at every point (the same seeds at every point).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     replicates: u64,
     #[command(flatten)]
     opts: EnsembleOpts,
@@ -221,9 +243,15 @@ struct RunArgs {
     #[arg(long)]
     partition: bool,
     /// Run N replicates (seeds derived from the scenario's) and write their
-    /// tables in replicate-K/ and summaries with intervals at the top.
+    /// tables in replicate-K/ and summaries with intervals at the top. Each
+    /// replicate draws the scenario's uncertain inputs (a Latin hypercube;
+    /// inputs.csv), so the intervals cover chance and inputs.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     replicates: Option<u64>,
+    /// With --replicates: every replicate uses the uncertain inputs' values,
+    /// so the intervals cover chance only.
+    #[arg(long)]
+    fixed_inputs: bool,
     /// For the flee model: "3.1" reproduces Flee 3.1's bugs where they change results.
     #[arg(long, value_name = "VERSION")]
     flee_compat: Option<String>,
@@ -312,6 +340,7 @@ pub fn main() -> ExitCode {
         },
         Command::Sweep(args) => sweep(args),
         Command::Calibrate(args) => calibrate(args),
+        Command::Sensitivity(args) => sensitivity(args),
     }
 }
 
@@ -649,6 +678,18 @@ fn check(input: &Input) -> ExitCode {
             sc.variants.iter().map(|v| v.id.as_str()).collect::<Vec<_>>().join(", ")
         );
     }
+    if let Some(h) = &sc.headline {
+        s += &format!("headline  {}\n", h.text);
+    }
+    if !sc.caravans.is_empty() {
+        s += &format!("caravans  {}\n", sc.caravans.join(", "));
+    }
+    if !sc.uncertain.is_empty() {
+        s += &format!("uncertain {} inputs\n", sc.uncertain.len());
+        for u in &sc.uncertain {
+            s += &format!("  {:<48} {:>12}  {} (line {})\n", u.path, u.value, u.describe(), u.line);
+        }
+    }
     for n in &sc.notes {
         s += &format!("note: {n}\n");
     }
@@ -772,6 +813,7 @@ fn execute(
         claims: vec![0; sc.places.len()],
     };
     let mut flows = output::RouteFlows::default();
+    let mut side = output::SideTables::new(&out, sc)?;
     let cfg = RunConfig {
         seed: args.seed,
         threads,
@@ -789,6 +831,9 @@ fn execute(
     };
     let result = {
         let mut recs: Vec<&mut dyn Recorder> = vec![&mut places, &mut totals, &mut progress, &mut flows];
+        if !side.is_empty() {
+            recs.push(&mut side);
+        }
         if let Some(t) = trace.as_mut() {
             recs.push(t);
         }
@@ -808,6 +853,9 @@ fn execute(
     }
     if let Some(t) = by_cohort {
         out.finish(t.into_file()?)?;
+    }
+    for (_, f) in side.finish()? {
+        out.finish(f)?;
     }
     output::write_outcomes(&mut out, sc, &result)?;
     output::write_events(&mut out, sc, &result)?;
@@ -947,6 +995,7 @@ fn run_replicates(
         by_cohort: args.by_cohort,
         trace: args.trace.unwrap_or(0),
         stop: None,
+        inputs: inputs_of(args.fixed_inputs),
     };
     let reps = ensemble::replicates_with(
         sc,
@@ -965,9 +1014,10 @@ fn run_replicates(
     let dest = out.commit()?;
     if !args.quiet {
         let mut s = format!(
-            "{}: {n} replicates, {:.1} s\n\nWhere people ended (mean and 95% interval over replicates):\n",
+            "{}: {n} replicates, {:.1} s\nIntervals: {}\n\nWhere people ended (mean and 95% interval over replicates):\n",
             sc.name,
-            t0.elapsed().as_secs_f64()
+            t0.elapsed().as_secs_f64(),
+            ensemble::interval_kind(sc, &reps)
         );
         for st in State::ALL {
             let v: Vec<f64> = reps.iter().map(|r| r.result.states[st as usize] as f64).collect();
@@ -976,10 +1026,24 @@ fn run_replicates(
                 s += &format!("  {:<18} {:>12.1}  [{:.0}, {:.0}]\n", st.name(), x.mean, x.lo, x.hi);
             }
         }
-        s += &format!("\nTables in {}/ (replicate-K/, places_summary.csv, outcomes_summary.csv, events_summary.csv, report.html)\n", dest.display());
+        let inputs = if reps.iter().any(|r| !r.inputs.is_empty()) {
+            ", inputs.csv"
+        } else {
+            ""
+        };
+        s += &format!("\nTables in {}/ (replicate-K/, places_summary.csv, outcomes_summary.csv, events_summary.csv{inputs}, report.html)\n", dest.display());
         say(&mut std::io::stdout().lock(), &s);
     }
     Ok(())
+}
+
+/// How replicates take the uncertain inputs, from `--fixed-inputs`.
+fn inputs_of(fixed: bool) -> crate::ensemble::Inputs {
+    if fixed {
+        crate::ensemble::Inputs::Fixed
+    } else {
+        crate::ensemble::Inputs::Drawn
+    }
 }
 
 fn compare(args: CompareArgs) -> ExitCode {
@@ -1026,14 +1090,20 @@ fn compare(args: CompareArgs) -> ExitCode {
         Err(c) => return c,
     };
     let b = bar((n * (variants.len() + 1)) as u64, "runs", args.opts.quiet);
+    let extra = ensemble::Extra {
+        inputs: inputs_of(args.opts.fixed_inputs),
+        ..ensemble::Extra::default()
+    };
     let result = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let base = ensemble::replicates_on(&sc, n, threads, None, &|| b.inc(1), ranks())?;
+        // Replicate k of the base and of every variant draws the same
+        // inputs and uses the same seed: the comparison is paired.
+        let base = ensemble::replicates_with(&sc, n, threads, None, &|| b.inc(1), ranks(), &extra)?;
         let mut all = Vec::new();
         for v in &variants {
             let vs = ensemble::apply_variant(&sc, v);
             all.push((
                 v.id.clone(),
-                ensemble::replicates_on(&vs, n, threads, None, &|| b.inc(1), ranks())?,
+                ensemble::replicates_with(&vs, n, threads, None, &|| b.inc(1), ranks(), &extra)?,
             ));
         }
         let Some(claim) = claim else {
@@ -1045,7 +1115,12 @@ fn compare(args: CompareArgs) -> ExitCode {
         let dest = out.commit()?;
         b.finish_and_clear();
         if !args.opts.quiet {
-            let mut s = format!("{}: base against {} variant(s)\n\n", sc.name, variants.len());
+            let mut s = format!(
+                "{}: base against {} variant(s)\nIntervals: {}\n\n",
+                sc.name,
+                variants.len(),
+                ensemble::interval_kind(&sc, &base)
+            );
             s += &ensemble::render_comparison(&rows, n);
             s += &format!(
                 "\nTables in {}/ (comparison.csv, the base's *_summary.csv and routes.csv, report.html)\n",
@@ -1110,7 +1185,15 @@ fn sweep(args: SweepArgs) -> ExitCode {
     };
     let b = bar((points.len() * n) as u64, "sweep runs", args.opts.quiet);
     let result = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let rows = ensemble::sweep(&points, n, threads, &|| b.inc(1), ranks(), None)?;
+        let rows = ensemble::sweep_with(
+            &points,
+            n,
+            threads,
+            &|| b.inc(1),
+            ranks(),
+            None,
+            inputs_of(args.opts.fixed_inputs),
+        )?;
         b.finish_and_clear();
         // Only rank 0 holds the gathered replicates, and only it writes.
         let Some(claim) = claim else {
@@ -1126,6 +1209,100 @@ fn sweep(args: SweepArgs) -> ExitCode {
                 &format!(
                     "{} grid points × {n} replicates\n{text}\nsweep.csv in {}/\n",
                     points.len(),
+                    dest.display()
+                ),
+            );
+        }
+        Ok(())
+    })();
+    failed_if(result)
+}
+
+fn sensitivity(args: SensitivityArgs) -> ExitCode {
+    let input = match Input::read(&args.scenario) {
+        Ok(i) => i,
+        Err(c) => return c,
+    };
+    let sc = match load(&input).and_then(|s| scaled(s, args.opts.scale)) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let headline = match (&args.headline, &sc.headline) {
+        (Some(text), _) => match scenario::parse_headline(text, &sc.place_index) {
+            Ok(h) => h,
+            Err((msg, help)) => {
+                eprintln!("error: --headline {text}: {msg}; {help}");
+                return ExitCode::from(2);
+            }
+        },
+        (None, Some(h)) => h.clone(),
+        (None, None) => {
+            eprintln!(
+                "error: {} has no `headline` in [scenario]; give one with --headline (e.g. claims@mexico_city)",
+                args.scenario.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    if args.opts.fixed_inputs {
+        eprintln!("error: --fixed-inputs has no meaning here: every input but one is at its value already");
+        return ExitCode::from(2);
+    }
+    let n = args.replicates as usize;
+    let threads = args.opts.threads.map(|t| t as usize);
+    let workers = threads.unwrap_or(rayon::current_num_threads());
+    // Every point is checked against the limits before the first runs.
+    for (i, u) in sc.uncertain.iter().enumerate() {
+        for v in [u.low, u.high] {
+            let s = match crate::scenario::uncertain::one_at(&sc, i, v) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if let Err(e) = crate::limits::check(
+                &format!("{} with {} = {v}", what_scaled(&args.scenario, args.opts.scale), u.path),
+                crate::limits::ensemble(&s, n, workers, false, 0),
+            ) {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let out_path = match &args.opts.out {
+        Some(p) => p.clone(),
+        None => match default_out(&args.scenario, "-sensitivity") {
+            Ok(p) => p,
+            Err(c) => return c,
+        },
+    };
+    let claim = match claim_out(
+        &out_path,
+        &out_options(args.opts.force, "sensitivity", std::slice::from_ref(&args.scenario)),
+    ) {
+        Ok(Some(c)) => c,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(c) => return c,
+    };
+    let b = bar(
+        ((2 * sc.uncertain.len() + 1) * n) as u64,
+        "sensitivity runs",
+        args.opts.quiet,
+    );
+    let result = (|| -> Result<(), Box<dyn std::error::Error>> {
+        let s = crate::sensitivity::run(&sc, &headline, n, threads, &|| b.inc(1))?;
+        b.finish_and_clear();
+        let mut out = OutDir::start(claim)?;
+        crate::sensitivity::write(&mut out, &s)?;
+        let dest = out.commit()?;
+        if !args.opts.quiet {
+            say(
+                &mut std::io::stdout().lock(),
+                &format!(
+                    "{}: one input at a time, at the ends of its range\n\n{}\nsensitivity.csv in {}/\n",
+                    sc.name,
+                    crate::sensitivity::render(&s),
                     dest.display()
                 ),
             );

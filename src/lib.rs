@@ -28,6 +28,7 @@ pub mod report;
 pub mod results;
 pub mod rng;
 pub mod scenario;
+pub mod sensitivity;
 pub mod table;
 pub mod time;
 pub mod validation;

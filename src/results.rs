@@ -189,8 +189,17 @@ pub fn run(
         run: KeptRun::default(),
         trace_n: trace,
     };
-    let result = engine::run(sc, cfg, &mut [&mut Both(&mut keep, extra)])?;
+    let mut side = output::SideTables::on(sc, |_| Ok(Vec::new()))?;
+    let result = if side.is_empty() {
+        engine::run(sc, cfg, &mut [&mut Both(&mut keep, extra)])?
+    } else {
+        engine::run(sc, cfg, &mut [&mut side, &mut Both(&mut keep, extra)])?
+    };
     let mut run = keep.run;
+    // The caravan, offers and papers tables, kept whole (as a replicate keeps them).
+    for (name, bytes) in side.finish()? {
+        run.counts.tables.push((name.to_string(), bytes));
+    }
     if run.trace.is_none() && trace > 0 {
         run.trace = Some(Trace::default());
     }
@@ -219,6 +228,8 @@ fn replayed<'a>(
         states: [0; crate::agents::N_STATES],
         agents,
         scenario: sc,
+        caravans: &[],
+        policies: &[],
     }
 }
 
@@ -275,6 +286,11 @@ pub fn write_run(out: &mut OutDir, sc: &Scenario, run: &KeptRun) -> Result<(), R
         }
         out.finish(table.into_file().map_err(table_err("cohort_places.csv"))?)?;
     }
+    for (name, bytes) in &c.tables {
+        let mut f = out.file(name)?;
+        io::Write::write_all(&mut f, bytes).map_err(table_err(name))?;
+        out.finish(f)?;
+    }
     output::write_outcomes(out, sc, &c.result)?;
     output::write_events(out, sc, &c.result)?;
     output::write_routes(out, sc, &c.legs)?;
@@ -291,6 +307,7 @@ pub fn write_replicates(out: &mut OutDir, sc: &Scenario, reps: &[Replicate]) -> 
         ensemble::write_replicate(sc, r, &out.tmp_path().join(format!("replicate-{k}")))?;
     }
     ensemble::write_summaries(out, sc, reps)?;
+    ensemble::write_inputs(out, sc, reps)?;
     let tmp = out.tmp_path().to_path_buf();
     report::render_into(&tmp, out)?;
     Ok(())
@@ -307,6 +324,7 @@ pub fn write_comparison(
 ) -> Result<(), ResultsError> {
     ensemble::write_comparison(out, rows)?;
     ensemble::write_summaries(out, sc, base)?;
+    ensemble::write_inputs(out, sc, base)?;
     if let Some(first) = base.first() {
         output::write_routes(out, sc, &first.legs)?;
     }

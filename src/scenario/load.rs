@@ -6,12 +6,13 @@
 
 use super::diag::{closest, LoadError, Problem};
 use super::model::*;
-use super::read::{self, Reader, Sp, Tbl};
+use super::read::{self, Marks, Reader, Reading, Sp, Tbl};
 use crate::time::Calendar;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 const ROOT_KEYS: &[&str] = &[
     "scenario",
@@ -22,7 +23,7 @@ const ROOT_KEYS: &[&str] = &[
     "policy",
     "variant",
 ];
-const SCENARIO_KEYS: &[&str] = &["name", "description", "start", "end", "seed"];
+const SCENARIO_KEYS: &[&str] = &["name", "description", "start", "end", "seed", "headline"];
 const BEHAVIOUR_KEYS: &[&str] = &[
     "model",
     "w_open",
@@ -42,6 +43,7 @@ const BEHAVIOUR_KEYS: &[&str] = &[
     "learn_at_door",
     "learn_per_return",
     "depart_elasticity",
+    "family_pace",
 ];
 const PLACE_KEYS: &[&str] = &[
     "id",
@@ -89,18 +91,20 @@ const POPULATION_KEYS: &[&str] = &[
     "depart_until",
     "per_day",
     "daily_depart_share",
+    "caravan",
 ];
 const POLICY_COMMON: &[&str] = &["id", "kind", "from", "until", "nationalities", "exempt"];
 const POLICY_KINDS: &[(&str, &[&str])] = &[
     ("stca", &["border", "scope", "claim_within_days", "bar_days"]),
     ("visa", &["country", "exempt_visas"]),
     ("title42", &["border", "expulsion_rate"]),
-    ("checkpoint", &["place", "interception_rate", "send_to"]),
+    ("checkpoint", &["place", "interception_rate", "send_to", "honour_rate"]),
     ("closure", &["places", "routes", "one_way"]),
     ("enforcement", &["places", "detection_rate"]),
     ("pathway", &["country", "quota_per_year", "apply_at"]),
     ("appointments", &["ports", "slots_per_day", "request_from", "lead_days"]),
     ("documents", &["place", "wait_days", "papers"]),
+    ("offer", &["place", "uptake", "send_to", "papers"]),
     ("pressure", &["country", "factor"]),
     ("removal", &["border", "places", "removal_rate", "bar_days", "send_to"]),
 ];
@@ -134,8 +138,107 @@ pub fn load_bytes(bytes: &[u8], path: &Path) -> Result<Scenario, LoadError> {
             )],
         });
     }
+    let mut sc = load_marked(bytes, path, Reading::Central)?;
+    if !sc.uncertain.is_empty() {
+        // Every range end must be a valid value of its field: the file is
+        // read with every uncertain input at the low ends, then at the high
+        // ends, and what is wrong there is reported at the range's end.
+        let mut problems = Vec::new();
+        for (reading, which) in [(Reading::Low, "low"), (Reading::High, "high")] {
+            if let Err(LoadError::Invalid { problems: ps, .. }) = load_marked(bytes, path, reading) {
+                problems.extend(ps.into_iter().map(|mut p| {
+                    p.message = format!(
+                        "with the uncertain inputs at the {which} ends of their ranges: {}",
+                        p.message
+                    );
+                    p
+                }));
+            }
+        }
+        if !problems.is_empty() {
+            problems.sort_by_key(|p| p.span.as_ref().map(|s| s.start).unwrap_or(usize::MAX));
+            problems.dedup();
+            return Err(LoadError::Invalid {
+                path: path.to_path_buf(),
+                text: text.to_string(),
+                problems,
+            });
+        }
+        sc.source = Some(Arc::new(Source {
+            path: path.to_path_buf(),
+            text: text.to_string(),
+        }));
+    }
+    Ok(sc)
+}
+
+/// A headline figure: `METRIC@PLACE,PLACE` (a places.csv column over
+/// those places) or `METRIC` (a state at the end, or an event over the
+/// run); `Err((what is wrong, what would be valid))`.
+pub fn parse_headline(text: &str, index: &HashMap<String, PlaceIx>) -> Result<Headline, (String, String)> {
+    let cols: Vec<&str> = crate::engine::Col::ALL.iter().map(|c| c.name()).collect();
+    let whole: Vec<&str> = crate::agents::State::ALL
+        .iter()
+        .map(|s| s.name())
+        .chain(crate::agents::Event::ALL.iter().map(|e| e.name()))
+        .collect();
+    let (metric, list) = match text.split_once('@') {
+        Some((m, p)) => (m.trim(), Some(p)),
+        None => (text.trim(), None),
+    };
+    let names = if list.is_some() { &cols } else { &whole };
+    if !names.contains(&metric) {
+        let dym = closest(metric, names.iter().copied())
+            .map(|c| format!("did you mean \"{c}\"? "))
+            .unwrap_or_default();
+        let what = if list.is_some() {
+            format!("with places, a places.csv column: {}", cols.join(", "))
+        } else {
+            format!(
+                "without places, a state or an event: {}; or METRIC@PLACE,PLACE for a places.csv column",
+                whole.join(", ")
+            )
+        };
+        return Err((format!("\"{metric}\" is not a metric here"), format!("{dym}{what}")));
+    }
+    let mut places = Vec::new();
+    for id in list.into_iter().flat_map(|l| l.split(',')).map(str::trim) {
+        match index.get(id) {
+            Some(&p) => places.push(p),
+            None => {
+                let dym = closest(id, index.keys().map(String::as_str))
+                    .map(|c| format!("did you mean \"{c}\"? "))
+                    .unwrap_or_default();
+                return Err((
+                    format!("no place has id \"{id}\""),
+                    format!("{dym}write METRIC@PLACE,PLACE with the ids of [[place]]s"),
+                ));
+            }
+        }
+    }
+    Ok(Headline {
+        text: text.to_string(),
+        metric: metric.to_string(),
+        places,
+    })
+}
+
+/// Loads a scenario reading its uncertain marks as `reading` says.
+pub(crate) fn load_marked(bytes: &[u8], path: &Path, reading: Reading) -> Result<Scenario, LoadError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
+        path: path.to_path_buf(),
+        offset: e.valid_up_to(),
+    })?;
     let sha256 = hex(&Sha256::digest(bytes));
-    read::read_toml(text, path, ROOT_KEYS, |r, root| Loader::new(r, path, sha256).load(root))
+    let marks = Marks {
+        found: Vec::new(),
+        reading,
+    };
+    let (mut sc, marks) = read::read_toml_marked(text, path, ROOT_KEYS, Some(marks), |r, root| {
+        Loader::new(r, path, sha256).load(root)
+    })?;
+    sc.uncertain = marks.map(|m| m.found).unwrap_or_default();
+    Ok(sc)
 }
 
 fn hex(b: &[u8]) -> String {
@@ -154,6 +257,9 @@ struct Loader<'r, 't> {
     cohort_spans: Vec<std::ops::Range<usize>>,
     /// Id span of each valid policy.
     policy_spans: HashMap<String, std::ops::Range<usize>>,
+    /// Caravans named by cohorts, in order of first mention, with the span
+    /// of that mention.
+    caravans: Vec<(String, std::ops::Range<usize>)>,
 }
 
 /// The parsed `[scenario]` table.
@@ -162,6 +268,7 @@ struct Head {
     description: String,
     cal: Calendar,
     seed: u64,
+    headline: Option<Sp<String>>,
 }
 
 impl<'r, 't> Loader<'r, 't> {
@@ -174,6 +281,7 @@ impl<'r, 't> Loader<'r, 't> {
             declared: HashMap::new(),
             cohort_spans: Vec::new(),
             policy_spans: HashMap::new(),
+            caravans: Vec::new(),
         }
     }
 
@@ -200,10 +308,11 @@ impl<'r, 't> Loader<'r, 't> {
             .collect();
         let mut policies = Vec::new();
         let mut policy_ids: HashMap<String, std::ops::Range<usize>> = HashMap::new();
-        // Papers traits name documents policies by id: collect those ids first.
+        // Papers traits name the policies that give papers (documents, and
+        // offers with papers) by id: collect those ids first.
         let documents: Vec<String> = policy_tables
             .iter()
-            .filter(|t| t_str(t, "kind") == Some("documents"))
+            .filter(|t| t_str(t, "kind") == Some("documents") || (t_str(t, "kind") == Some("offer") && t.has("papers")))
             .filter_map(|t| t_str(t, "id").map(str::to_string))
             .collect();
         for mut t in policy_tables {
@@ -248,7 +357,13 @@ impl<'r, 't> Loader<'r, 't> {
         self.check_reachability(&places, &legs, &cohorts);
         self.check_memory(&cohorts);
         self.check_policy_places(&places, &policies);
+        let caravans = std::mem::take(&mut self.caravans);
+        self.check_caravans(&cohorts, &caravans);
         let head = head?;
+        let headline = match &head.headline {
+            Some(h) => Some(self.headline(h, &place_index)?),
+            None => None,
+        };
         Some(Scenario {
             name: head.name,
             description: head.description,
@@ -268,7 +383,55 @@ impl<'r, 't> Loader<'r, 't> {
                 self.notes.into_iter().filter(|n| seen.insert(n.clone())).collect()
             },
             place_index,
+            caravans: caravans.into_iter().map(|(n, _)| n).collect(),
+            headline,
+            uncertain: Vec::new(),
+            source: None,
+            edits: Vec::new(),
         })
+    }
+
+    /// The `headline`, reported at its span if it is not valid.
+    fn headline(&mut self, h: &Sp<String>, index: &HashMap<String, PlaceIx>) -> Option<Headline> {
+        match parse_headline(&h.v, index) {
+            Ok(x) => Some(x),
+            Err((msg, help)) => {
+                self.r.err(h.span.clone(), "scenario.headline", msg, help);
+                None
+            }
+        }
+    }
+
+    /// The cohorts of a caravan set out together: each names the same day
+    /// with `depart = DATE`.
+    fn check_caravans(&mut self, cohorts: &[Cohort], caravans: &[(String, std::ops::Range<usize>)]) {
+        for (k, (name, span)) in caravans.iter().enumerate() {
+            let days: Vec<(&Cohort, Option<u32>)> = cohorts
+                .iter()
+                .filter(|c| c.caravan == Some(k as u16))
+                .map(|c| {
+                    (
+                        c,
+                        match c.departure {
+                            Departure::On(d) => Some(d),
+                            _ => None,
+                        },
+                    )
+                })
+                .collect();
+            let first = days.iter().find_map(|(_, d)| *d);
+            for (c, d) in &days {
+                if d.is_none() || *d != first {
+                    self.r.err(
+                        span.clone(),
+                        &format!("population[{}].caravan", c.id),
+                        format!("the cohorts of caravan \"{name}\" do not all set out on one day"),
+                        "a caravan's groups set out together: give each of its cohorts the same depart = DATE",
+                    );
+                    break;
+                }
+            }
+        }
     }
 
     fn head(&mut self, root: &mut Tbl) -> Option<Head> {
@@ -291,7 +454,19 @@ impl<'r, 't> Loader<'r, 't> {
         let description = t.str(self.r, "description", false, "");
         let start = t.date(self.r, "start", true);
         let end = t.date(self.r, "end", true);
-        let seed = t.int(self.r, "seed", false, "a whole number ≥ 0");
+        let seed = match t.peek("seed") {
+            Some(v) if matches!(v.get_ref(), toml::de::DeValue::Table(_)) => {
+                self.r.err(
+                    v.span(),
+                    &t.field("seed"),
+                    "the seed cannot be an uncertain input",
+                    "replicates draw their own seeds from it; write one whole number ≥ 0",
+                );
+                t.get("seed");
+                None
+            }
+            _ => t.int(self.r, "seed", false, "a whole number ≥ 0"),
+        };
         let seed = match seed {
             Some(s) if s.v < 0 => {
                 self.r.err(
@@ -331,12 +506,19 @@ impl<'r, 't> Loader<'r, 't> {
                 }
             }
         }
+        let headline = t.str(
+            self.r,
+            "headline",
+            false,
+            "the figure the question is about: METRIC@PLACE,PLACE (a places.csv column), or a state or event",
+        );
         t.finish(self.r, SCENARIO_KEYS);
         Some(Head {
             name: name?.v,
             description: description.map(|d| d.v).unwrap_or_default(),
             cal: cal?,
             seed: seed?,
+            headline,
         })
     }
 
@@ -539,6 +721,23 @@ impl<'r, 't> Loader<'r, 't> {
             "an elasticity ≥ 0 (0: departures ignore prospects)",
         ) {
             b.depart_elasticity = v.v;
+        }
+        if let Some(v) = self.positive(
+            &mut t,
+            "family_pace",
+            false,
+            "a family's walking speed as a share of a lone walker's, in (0, 1]",
+        ) {
+            if v.v > 1.0 {
+                self.r.err(
+                    v.span,
+                    &t.field("family_pace"),
+                    format!("{} is above 1", v.v),
+                    "a family's walking speed as a share of a lone walker's, in (0, 1]",
+                );
+            } else {
+                b.family_pace = v.v;
+            }
         }
         if let Some(mut s) = t.sub(self.r, "speed_km_per_day") {
             let names: Vec<&str> = Mode::NAMES.iter().map(|(n, _)| *n).collect();
@@ -1016,6 +1215,20 @@ impl<'r, 't> Loader<'r, 't> {
                 "days a visitor waits before claiming inland, a whole number ≥ 0",
             );
             let departure = self.departure(&mut t, cal);
+            let caravan = t
+                .str(
+                    self.r,
+                    "caravan",
+                    false,
+                    "the name of the caravan its groups set out in, e.g. \"exodo_2025\"",
+                )
+                .map(|c| match self.caravans.iter().position(|(n, _)| *n == c.v) {
+                    Some(k) => k as u16,
+                    None => {
+                        self.caravans.push((c.v, c.span));
+                        (self.caravans.len() - 1) as u16
+                    }
+                });
             if let Some(i) = &id {
                 if !valid_id(&i.v) {
                     self.r.err(
@@ -1059,6 +1272,7 @@ impl<'r, 't> Loader<'r, 't> {
                 informed_share: informed_share.unwrap_or(1.0),
                 claim_delay_days: claim_delay.map(|c| c.v.min(MAX_DAYS as u64) as u32).unwrap_or(0),
                 departure,
+                caravan,
             });
         }
         if cohorts.len() > CohortIx::MAX as usize {
@@ -1354,8 +1568,8 @@ impl<'r, 't> Loader<'r, 't> {
                     self.r.err(
                         e.span.clone(),
                         field,
-                        format!("no documents policy has id \"{p}\""),
-                        "papers:<id> names a policy of kind documents in this file",
+                        format!("no policy that gives papers has id \"{p}\""),
+                        "papers:<id> names a policy of kind documents, or an offer with papers, in this file",
                     );
                     return None;
                 }
@@ -1521,10 +1735,16 @@ impl<'r, 't> Loader<'r, 't> {
                             .map(SendTo::Place)
                     }
                 });
+                let honour = if t.has("honour_rate") {
+                    self.rate(t, "honour_rate", false)
+                } else {
+                    Some(1.0)
+                };
                 PolicyKind::Checkpoint {
                     place: place?,
                     interception_rate: rate?,
                     send_to: send?,
+                    honour_rate: honour?,
                 }
             }
             "closure" => {
@@ -1601,6 +1821,26 @@ impl<'r, 't> Loader<'r, 't> {
                     place: place?,
                     wait_days: wait?.v.min(MAX_DAYS as u64) as u32,
                     papers: papers.map(|p| p.v).unwrap_or_default(),
+                }
+            }
+            "offer" => {
+                let place = self.one_place(t, "place", ctx);
+                let uptake = self.rate(t, "uptake", true);
+                let send = t.str(self.r, "send_to", true, "a place id, or \"origin\"");
+                let send = send.and_then(|s| {
+                    if s.v == "origin" {
+                        Some(SendTo::Origin)
+                    } else {
+                        self.place_ref(&s, &t.field("send_to"), ctx.place_index)
+                            .map(SendTo::Place)
+                    }
+                });
+                let papers = t.str(self.r, "papers", false, "the name of the papers given");
+                PolicyKind::Offer {
+                    place: place?,
+                    uptake: uptake?,
+                    send_to: send?,
+                    papers: papers.map(|p| p.v),
                 }
             }
             "pressure" => {
@@ -1893,20 +2133,17 @@ impl<'r, 't> Loader<'r, 't> {
         }
         let max = crate::policy::MAX_PAPERS;
         for (under, ps) in sets {
-            let docs: Vec<&&Policy> = ps
-                .iter()
-                .filter(|p| matches!(p.kind, PolicyKind::Documents { .. }))
-                .collect();
+            let docs: Vec<&&Policy> = ps.iter().filter(|p| p.kind.issues_papers()).collect();
             if let Some(p) = docs.get(max) {
                 self.r.push(
                     Problem::new(
                         self.policy_spans.get(&p.id).cloned(),
                         format!("policy[{}]", p.id),
-                        format!("{} documents policies{under}: at most {max}", docs.len()),
+                        format!("{} policies that give papers{under}: at most {max}", docs.len()),
                     )
                     .help(format!(
-                        "papers of each documents policy are told apart by one of {max} bits; merge places \
-                             that issue the same papers into one policy"
+                        "papers of each documents policy or offer are told apart by one of {max} bits; merge \
+                             places that issue the same papers into one policy"
                     )),
                 );
             }

@@ -10,7 +10,8 @@ mod load;
 pub mod model;
 pub mod params;
 pub mod read;
+pub mod uncertain;
 
 pub use diag::{LoadError, Problem};
-pub use load::{available_memory, human_bytes, load, load_bytes, MAX_DAYS};
+pub use load::{available_memory, human_bytes, load, load_bytes, parse_headline, MAX_DAYS};
 pub use model::*;
