@@ -180,6 +180,9 @@ struct ValidateArgs {
     /// For Flee targets: where to write out.csv (default: out/<scenario>-validation/).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Simulate only to this date (YYYY-MM-DD): targets after it cannot be read.
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
     /// Replace the output folder even if files were added to it since northbound wrote it.
     #[arg(long)]
     force: bool,
@@ -209,6 +212,10 @@ struct CalibrateArgs {
     /// file is replaced only if northbound wrote it.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Simulate only to this date (YYYY-MM-DD): a calibration on an early window need not run
+    /// the years after it.
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -403,8 +410,32 @@ fn load_targets(path: &Path, sc: &Scenario) -> Result<Vec<crate::validation::Tar
     })
 }
 
+/// The scenario simulated only to `until` (YYYY-MM-DD), if given.
+fn until(sc: Scenario, until: Option<&str>) -> Result<Scenario, ExitCode> {
+    let Some(text) = until else { return Ok(sc) };
+    let day = crate::time::parse_date(text).map(|d| sc.calendar.day_of(d));
+    match day {
+        Some(d) if d >= 0 && d < sc.calendar.days as i64 => Ok(sc.first_days(d as u32 + 1)),
+        Some(_) => {
+            eprintln!(
+                "error: --until {text} is outside the scenario ({} to {})",
+                sc.calendar.start,
+                sc.calendar.end()
+            );
+            Err(ExitCode::from(2))
+        }
+        None => {
+            eprintln!("error: --until {text}: write a date as YYYY-MM-DD");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 fn validate(args: ValidateArgs, input: &Input) -> ExitCode {
-    let sc = match load(input).and_then(|s| scaled(s, args.scale)) {
+    let sc = match load(input)
+        .and_then(|s| scaled(s, args.scale))
+        .and_then(|s| until(s, args.until.as_deref()))
+    {
         Ok(s) => s,
         Err(c) => return c,
     };
@@ -456,7 +487,7 @@ fn calibrate(args: CalibrateArgs) -> ExitCode {
         Ok(i) => i,
         Err(c) => return c,
     };
-    let sc = match load(&input) {
+    let sc = match load(&input).and_then(|s| until(s, args.until.as_deref())) {
         Ok(s) => s,
         Err(c) => return c,
     };

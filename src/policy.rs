@@ -321,7 +321,10 @@ impl PolicyBook {
         let days = sc.calendar.days;
         let mut cuts: Vec<u32> = vec![0];
         for p in &sc.policies {
-            cuts.push(p.from);
+            // (A policy beginning after the run — a run cut short — never acts.)
+            if p.from < days {
+                cuts.push(p.from);
+            }
             if p.until + 1 < days {
                 cuts.push(p.until + 1);
             }

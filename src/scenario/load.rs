@@ -35,6 +35,7 @@ const BEHAVIOUR_KEYS: &[&str] = &[
     "learn_per_user",
     "learn_window_days",
     "speed_km_per_day",
+    "fare_usd_per_km",
     "harm_outcome",
     "no_target",
     "w_fail",
@@ -239,6 +240,44 @@ pub(crate) fn load_marked(bytes: &[u8], path: &Path, reading: Reading) -> Result
     })?;
     sc.uncertain = marks.map(|m| m.found).unwrap_or_default();
     Ok(sc)
+}
+
+/// A cohort of several origins as one cohort per origin (ids
+/// `<id>_<place>`): its people shared by the origins' shares (whole people,
+/// each at least 1, the rest to the largest share), and a `per_day` flow
+/// shared alike. A cohort of one origin is itself.
+fn split_by_origin(c: Cohort, origins: &[(PlaceIx, f64)], places: &[Place]) -> Vec<Cohort> {
+    if origins.len() <= 1 {
+        return vec![c];
+    }
+    let mut people: Vec<u64> = origins
+        .iter()
+        .map(|(_, s)| ((c.people as f64 * s).floor() as u64).max(1))
+        .collect();
+    let largest = origins
+        .iter()
+        .enumerate()
+        .fold(0, |b, (i, o)| if o.1 > origins[b].1 { i } else { b });
+    let placed: u64 = people.iter().sum();
+    if placed <= c.people {
+        people[largest] += c.people - placed;
+    } else {
+        people[largest] = people[largest].saturating_sub(placed - c.people).max(1);
+    }
+    origins
+        .iter()
+        .zip(people)
+        .map(|(&(p, share), n)| {
+            let mut x = c.clone();
+            x.id = format!("{}_{}", c.id, places[p as usize].id);
+            x.origin = p;
+            x.people = n;
+            if let Departure::PerDay { per_day, .. } = &mut x.departure {
+                *per_day *= share;
+            }
+            x
+        })
+        .collect()
 }
 
 fn hex(b: &[u8]) -> String {
@@ -739,6 +778,15 @@ impl<'r, 't> Loader<'r, 't> {
                 b.family_pace = v.v;
             }
         }
+        if let Some(mut s) = t.sub(self.r, "fare_usd_per_km") {
+            let names: Vec<&str> = Mode::NAMES.iter().map(|(n, _)| *n).collect();
+            for (name, mode) in Mode::NAMES {
+                if let Some(v) = self.non_negative(&mut s, name, false, "US dollars per person and km, ≥ 0") {
+                    b.fare_usd_per_km[mode as usize] = v.v;
+                }
+            }
+            s.finish(self.r, &names);
+        }
         if let Some(mut s) = t.sub(self.r, "speed_km_per_day") {
             let names: Vec<&str> = Mode::NAMES.iter().map(|(n, _)| *n).collect();
             for (name, mode) in Mode::NAMES {
@@ -997,6 +1045,10 @@ impl<'r, 't> Loader<'r, 't> {
             .as_ref()
             .map(|b| b.speed_km_per_day)
             .unwrap_or(Behaviour::default().speed_km_per_day);
+        let fares = b
+            .as_ref()
+            .map(|b| b.fare_usd_per_km)
+            .unwrap_or(Behaviour::default().fare_usd_per_km);
         let mut routes = Vec::new();
         let mut legs = Vec::new();
         let mut ids: HashSet<String> = HashSet::new();
@@ -1063,7 +1115,8 @@ impl<'r, 't> Loader<'r, 't> {
                 km: km.v,
                 mode,
                 days,
-                cost_usd: cost.map(|c| c.v).unwrap_or(0.0),
+                // Not given: the mode's fare per km over the route's length.
+                cost_usd: cost.map(|c| c.v).unwrap_or(km.v * fares[mode as usize]),
                 risk: risk.unwrap_or(0.0),
                 both_ways: both.map(|b| b.v).unwrap_or(true),
             };
@@ -1143,8 +1196,7 @@ impl<'r, 't> Loader<'r, 't> {
                 Some(i) => format!("population[{}]", i.v),
                 None => format!("population[{n}]"),
             };
-            let origin = t.str(self.r, "origin", true, "the id of the place the cohort starts from");
-            let origin = origin.and_then(|o| self.place_ref(&o, &t.field("origin"), index));
+            let origins = self.origins(&mut t, index);
             let nationality = self.country(&mut t, "nationality", true);
             let people = t.int(self.r, "people", true, "the number of people, a whole number ≥ 1");
             let people = people.and_then(|p| {
@@ -1249,15 +1301,14 @@ impl<'r, 't> Loader<'r, 't> {
             }
             let head_span = self.r.head(&t.span);
             t.finish(self.r, POPULATION_KEYS);
-            let (Some(id), Some(origin), Some(nat), Some(people), Some(household), Some(dest), Some(departure)) =
-                (id, origin, nationality, people, household, destinations, departure)
+            let (Some(id), Some(origins), Some(nat), Some(people), Some(household), Some(dest), Some(departure)) =
+                (id, origins, nationality, people, household, destinations, departure)
             else {
                 continue;
             };
-            self.cohort_spans.push(head_span);
-            cohorts.push(Cohort {
+            let cohort = Cohort {
                 id: id.v,
-                origin,
+                origin: origins[0].0,
                 nationality: nat.v,
                 people,
                 household_size: household,
@@ -1273,7 +1324,22 @@ impl<'r, 't> Loader<'r, 't> {
                 claim_delay_days: claim_delay.map(|c| c.v.min(MAX_DAYS as u64) as u32).unwrap_or(0),
                 departure,
                 caravan,
-            });
+            };
+            // A cohort with several origins is one cohort per origin, its
+            // people (and per-day departures) shared among them.
+            for c in split_by_origin(cohort, &origins, places) {
+                if origins.len() > 1 && !ids.insert(c.id.clone()) {
+                    self.r.err(
+                        head_span.clone(),
+                        &format!("population[{}]", c.id),
+                        format!("the cohort `{}` of one origin has the id of another cohort", c.id),
+                        "cohorts of several origins are named <id>_<place>: rename one of them",
+                    );
+                    continue;
+                }
+                self.cohort_spans.push(head_span.clone());
+                cohorts.push(c);
+            }
         }
         if cohorts.len() > CohortIx::MAX as usize {
             let span = self.r.head(&root.span);
@@ -1285,6 +1351,48 @@ impl<'r, 't> Loader<'r, 't> {
             );
         }
         cohorts
+    }
+
+    /// `origin = "place"`, or `origin = { place = share, … }` for a cohort
+    /// that lives in several places (shares normalised to sum to 1).
+    fn origins(&mut self, t: &mut Tbl, index: &HashMap<String, PlaceIx>) -> Option<Vec<(PlaceIx, f64)>> {
+        let field = t.field("origin");
+        let help = "the id of the place the cohort starts from, or { place = share, … } for several";
+        let is_table = matches!(t.peek("origin").map(|v| v.get_ref()), Some(toml::de::DeValue::Table(_)));
+        if !is_table {
+            let o = t.str(self.r, "origin", true, help)?;
+            return self.place_ref(&o, &field, index).map(|p| vec![(p, 1.0)]);
+        }
+        let mut sub = t.sub(self.r, "origin")?;
+        let entries: Vec<_> = sub
+            .entries()
+            .map(|(k, v)| (Sp::new(k.v.to_string(), k.span), v))
+            .collect();
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (k, v) in entries {
+            sub.get(&k.v);
+            let f = sub.field(&k.v);
+            let place = self.place_ref(&k, &f, index);
+            let share = read::number(self.r, v, &f, "a share ≥ 0 of the cohort's people");
+            match (place, share) {
+                (Some(p), Some(s)) if s.v >= 0.0 => out.push((p, s.v)),
+                (_, Some(s)) if s.v < 0.0 => {
+                    self.r
+                        .err(s.span, &f, format!("{} is negative", s.v), "shares of origins are ≥ 0");
+                    ok = false;
+                }
+                _ => ok = false,
+            }
+        }
+        sub.finish(self.r, &["<place id>"]);
+        let total: f64 = out.iter().map(|(_, s)| s).sum();
+        if ok && (out.is_empty() || total <= 0.0) {
+            let span = self.r.head(&t.span);
+            self.r.err(span, &field, "no origin has a share above 0", help);
+            return None;
+        }
+        ok.then(|| out.into_iter().map(|(p, s)| (p, s / total)).collect())
     }
 
     fn household(&mut self, t: &mut Tbl) -> Option<Vec<(u8, f64)>> {
@@ -1348,7 +1456,8 @@ impl<'r, 't> Loader<'r, 't> {
             return Some(None);
         };
         let help = "US dollars per person: a number, or { median = …, p90 = … }";
-        if let toml::de::DeValue::Table(_) = v.get_ref() {
+        let lognormal = matches!(v.get_ref(), toml::de::DeValue::Table(tb) if tb.get("value").is_none());
+        if lognormal {
             let mut sub = Tbl::of(self.r, v, field.clone())?;
             let median = self.positive(&mut sub, "median", true, "median budget per person, > 0");
             let p90 = self.positive(&mut sub, "p90", true, "90th percentile of budget per person, ≥ median");

@@ -640,6 +640,9 @@ pub struct Behaviour {
     pub learn_window_days: u32,
     /// Speed per mode, km/day, indexed by [`Mode`].
     pub speed_km_per_day: [f64; 7],
+    /// Fare per person and km by mode, USD, indexed by [`Mode`]: the cost
+    /// of a route that does not give its own `cost_usd`.
+    pub fare_usd_per_km: [f64; 7],
     /// Whether route risk can end in `died_or_missing`.
     pub harm_outcome: bool,
     /// What to do with no candidate.
@@ -681,6 +684,7 @@ impl Default for Behaviour {
             learn_window_days: 30,
             // facts.md §8b; see docs/scenario-format.md for the derivations
             speed_km_per_day: [16.0, 1300.0, 1000.0, 150.0, 5000.0, 150.0, 300.0],
+            fare_usd_per_km: [0.0; 7],
             harm_outcome: false,
             no_target: NoTarget::Settle,
             // docs/behaviour.md gives the source of each of these
@@ -768,6 +772,8 @@ pub enum Edit {
     },
     /// The system at another size.
     Scale(f64),
+    /// The run ended after this many days.
+    Days(u32),
     /// A variant applied.
     Variant(String),
 }
@@ -801,6 +807,23 @@ impl Scenario {
         }
         s.name = format!("{} [{}]", self.name, v.id);
         s.edits.push(Edit::Variant(v.id.clone()));
+        s
+    }
+
+    /// The same scenario simulated only for its first `days` days (at least
+    /// one, at most its own): a calibration on an early window need not run
+    /// the years after it. Policy windows are clipped to the shorter run;
+    /// policies and departures that would begin after it never act.
+    pub fn first_days(&self, days: u32) -> Scenario {
+        let mut s = self.clone();
+        let days = days.clamp(1, self.calendar.days);
+        s.calendar.days = days;
+        let clip = |p: &mut Policy| p.until = p.until.min(days - 1).max(p.from.min(days - 1));
+        s.policies.iter_mut().for_each(clip);
+        for v in &mut s.variants {
+            v.policies.iter_mut().for_each(clip);
+        }
+        s.edits.push(Edit::Days(days));
         s
     }
 

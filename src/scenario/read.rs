@@ -578,7 +578,7 @@ fn parse_int(s: &str, radix: u32) -> Option<i64> {
 }
 
 /// The keys of an uncertain mark.
-pub const MARK_KEYS: &[&str] = &["value", "range", "dist"];
+pub const MARK_KEYS: &[&str] = &["value", "range", "dist", "input"];
 
 /// A field's path in the dotted form of `scenario::params`
 /// (`population[caravan].people` → `population.caravan.people`).
@@ -662,6 +662,12 @@ fn marked(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, help: &str, who
             }
         },
     };
+    let name = m.str(
+        r,
+        "input",
+        false,
+        "a name shared by the marks of one uncertain input written in several places",
+    );
     let (value_field, range_field) = (m.field("value"), m.field("range"));
     m.finish(r, MARK_KEYS);
     let (Some(value), Some(ends), Some(dist)) = (value, ends, dist) else {
@@ -693,21 +699,47 @@ fn marked(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, help: &str, who
     if r.problems.len() > before {
         return Some(None);
     }
-    let path = dotted(field);
+    // A named input is one unknown written in several places: its path is
+    // its name, and every mark of it says the same.
+    let named = name.is_some();
+    let path = match name {
+        Some(n) => format!("input.{}", n.v),
+        None => dotted(field),
+    };
     let line = r.line_of(v.span().start);
     let first = r
         .marks
         .as_ref()
-        .and_then(|m| m.found.iter().find(|u| u.path == path).map(|u| u.line));
+        .and_then(|m| m.found.iter().find(|u| u.path == path).cloned());
     match first {
-        Some(l) if l == line => {}
-        Some(l) => {
+        Some(u) if u.line == line => {}
+        Some(u) if named && (u.value, u.low, u.high, u.dist, u.whole) == (value.v, lo.v, hi.v, dist, whole) => {}
+        Some(u) if named => {
+            r.err(
+                v.span(),
+                field,
+                format!("the uncertain input `{path}` is written differently here"),
+                format!(
+                    "on line {} it is {{ value = {}, range = [{}, {}], dist = \"{}\" }}; the marks of one \
+                     named input say the same",
+                    u.line,
+                    u.value,
+                    u.low,
+                    u.high,
+                    u.dist.name()
+                ),
+            );
+            return Some(None);
+        }
+        Some(u) => {
             r.err(
                 v.span(),
                 field,
                 format!("a second uncertain input with the path `{path}`"),
                 format!(
-                    "the first is on line {l}; give the route (or table) an id so that each input has its own path"
+                    "the first is on line {}; give the route (or table) an id so that each input has its own \
+                     path, or name one input written in several places with input = \"…\"",
+                    u.line
                 ),
             );
             return Some(None);

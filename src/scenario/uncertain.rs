@@ -174,6 +174,7 @@ pub fn with_values(sc: &Scenario, values: &[f64]) -> Result<Scenario, InputsErro
                 params::set(&mut out, path, *value).map_err(|e| InputsError::Edit(e.to_string()))?
             }
             Edit::Scale(f) => out = out.scaled(*f),
+            Edit::Days(d) => out = out.first_days(*d),
             Edit::Variant(id) => {
                 let v = out
                     .variants
