@@ -289,41 +289,61 @@ fn toml_files(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Tables of a run, of replicates and of a comparison, written by the
-/// library into `tmp`.
+/// The folders of a run, of replicates, of a comparison and of a sweep —
+/// tables, GeoJSON, `summary.md`, `datapackage.json` — written by the
+/// library's own writers (`results`) into `tmp`.
 fn run_tables(tmp: &Path) -> Vec<Files> {
-    use northbound::ensemble;
-    let mut out = Vec::new();
+    use northbound::{ensemble, publish, results};
     let load = |name: &str| {
         let text = std::fs::read(root().join("tests/fixtures").join(name)).expect("fixture");
         scenario::load_bytes(&text, Path::new(name)).expect("fixture loads")
     };
     let sc = load("all_levers.toml");
-    let dir = tmp.join("run");
+    let p = results::Publish::default();
     let reps = ensemble::replicates(&sc, 2, Some(1), None, &|| {}).expect("runs");
-    {
+    let folder = |name: &str, write: &dyn Fn(&mut northbound::output::OutDir)| {
+        let dir = tmp.join(name);
         let mut o = northbound::output::OutDir::create(&dir).expect("out");
-        northbound::output::write_places(&mut o, &sc, &reps[0].daily).expect("places");
-        northbound::output::write_outcomes(&mut o, &sc, &reps[0].result).expect("outcomes");
-        northbound::output::write_events(&mut o, &sc, &reps[0].result).expect("events");
-        northbound::output::write_routes(&mut o, &sc, &reps[0].legs).expect("routes");
-        northbound::output::write_summary(&mut o, &sc, &reps[0].result, 1, 0.0).expect("summary");
+        write(&mut o);
         o.commit().expect("commit");
-    }
-    let mut f = Files::new();
-    read_folder(&dir, "", &mut f);
-    out.push(f);
-    let dir = tmp.join("compare");
-    {
-        let mut o = northbound::output::OutDir::create(&dir).expect("out");
+        let mut f = Files::new();
+        read_folder(&dir, "", &mut f);
+        f
+    };
+    let mut out = Vec::new();
+    out.push(folder("run", &|o| {
+        northbound::output::write_places(o, &sc, &reps[0].daily).expect("places");
+        northbound::output::write_outcomes(o, &sc, &reps[0].result).expect("outcomes");
+        northbound::output::write_events(o, &sc, &reps[0].result).expect("events");
+        northbound::output::write_routes(o, &sc, &reps[0].legs).expect("routes");
+        northbound::output::write_summary(o, &sc, &reps[0].result, 1, 0.0).expect("summary");
+        results::finish_run(o, &sc, &reps[0], &p).expect("published");
+    }));
+    out.push(folder("replicates", &|o| {
+        results::write_replicates(o, &sc, &reps, &p).expect("replicates")
+    }));
+    out.push(folder("compare", &|o| {
         let rows = ensemble::compare_rows(&sc, &reps, &[("same".into(), reps.clone())]);
-        ensemble::write_comparison(&mut o, &rows).expect("comparison");
-        ensemble::write_summaries(&mut o, &sc, &reps).expect("summaries");
-        o.commit().expect("commit");
-    }
-    let mut f = Files::new();
-    read_folder(&dir, "", &mut f);
-    out.push(f);
+        let runs = [publish::VariantRuns {
+            id: "same",
+            scenario: &sc,
+            reps: &reps,
+        }];
+        let c = results::Compared {
+            base: &reps,
+            variants: &runs,
+            rows: &rows,
+            window: Some((1, sc.calendar.days.saturating_sub(2))),
+        };
+        results::write_comparison(o, &sc, &c, &p).expect("comparison");
+    }));
+    out.push(folder("sweep", &|o| {
+        let path = "behaviour.w_dist";
+        let axes = vec![ensemble::axis(&sc, path, vec![0.5, 1.0]).expect("axis")];
+        let points = ensemble::sweep_points(&sc, &axes, 2, Some(1)).expect("points");
+        let rows = ensemble::sweep(&points, 2, Some(1), &|| {}, &northbound::engine::Local, None).expect("sweep");
+        results::write_sweep(o, &sc, &axes, &rows, 2, &p).expect("sweep");
+    }));
     out
 }
 

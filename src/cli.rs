@@ -8,6 +8,7 @@
 use crate::agents::{State, N_STATES};
 use crate::engine::{self, Col, DayView, Recorder, RunConfig};
 use crate::output::{self, CohortPlacesTable, OutDir, PlacesTable, TraceTable};
+use crate::publish::{self, words, Period};
 use crate::scenario::{self, human_bytes, LoadError, Scenario};
 use clap::{Parser, Subcommand};
 
@@ -99,6 +100,13 @@ struct CompareArgs {
     /// Replicates of the base and of each variant (replicate k of each uses the same seed).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     replicates: u64,
+    /// Dates the place-level differences are summed over (FROM..UNTIL, e.g. 2023-04-01..2023-06-30;
+    /// default: the whole run). Final states are always those at the end of the run.
+    #[arg(long, value_name = "FROM..UNTIL")]
+    window: Option<String>,
+    /// Calendar periods of the per-variant time series: weeks (Monday to Sunday) or months.
+    #[arg(long, value_enum, default_value = "week")]
+    period: Period,
     #[command(flatten)]
     opts: EnsembleOpts,
 }
@@ -262,6 +270,9 @@ struct RunArgs {
     /// For the flee model: "3.1" reproduces Flee 3.1's bugs where they change results.
     #[arg(long, value_name = "VERSION")]
     flee_compat: Option<String>,
+    /// Calendar periods of periods.csv and of the report's charts: weeks (Monday to Sunday) or months.
+    #[arg(long, value_enum, default_value = "week")]
+    period: Period,
     /// No progress bar and no summary on the terminal.
     #[arg(long, short)]
     quiet: bool,
@@ -845,6 +856,7 @@ fn execute(
     };
     let mut flows = output::RouteFlows::default();
     let mut side = output::SideTables::new(&out, sc)?;
+    let mut keep = publish::Keep::new(sc);
     let cfg = RunConfig {
         seed: args.seed,
         threads,
@@ -861,7 +873,7 @@ fn execute(
         _ => None,
     };
     let result = {
-        let mut recs: Vec<&mut dyn Recorder> = vec![&mut places, &mut totals, &mut progress, &mut flows];
+        let mut recs: Vec<&mut dyn Recorder> = vec![&mut places, &mut totals, &mut progress, &mut flows, &mut keep];
         if !side.is_empty() {
             recs.push(&mut side);
         }
@@ -885,6 +897,7 @@ fn execute(
     if let Some(t) = by_cohort {
         out.finish(t.into_file()?)?;
     }
+    let story = side.story(sc);
     for (_, f) in side.finish()? {
         out.finish(f)?;
     }
@@ -893,48 +906,70 @@ fn execute(
     output::write_routes(&mut out, sc, &flows.people)?;
     let wall = t0.elapsed().as_secs_f64();
     output::write_summary(&mut out, sc, &result, used_threads, wall)?;
-    let tmp = out.tmp_path().to_path_buf();
-    crate::report::render_into(&tmp, &mut out)?;
+    let rep = keep.into_replicate(&result);
+    crate::results::finish_run(&mut out, sc, &rep, &publishing(args.period, args.scale))?;
+    let files = file_list(&out);
     let dest = out.commit()?;
     if !args.quiet {
         let mut o = std::io::stdout().lock();
         say(
             &mut o,
-            &summary_text(sc, &result, &totals.claims, &dest, wall, used_threads),
+            &summary_text(sc, &result, &totals.claims, &story, &dest, wall, used_threads, &files),
         );
     }
     Ok(())
 }
 
+/// How the published outputs are made: `--period` and `--scale`.
+fn publishing(period: Period, scale: Option<f64>) -> crate::results::Publish {
+    crate::results::Publish {
+        period,
+        scale: scale.unwrap_or(1.0),
+        inputs: Default::default(),
+    }
+}
+
+/// The files of a finished folder, for the terminal's last line.
+fn file_list(out: &OutDir) -> String {
+    let mut names: Vec<&str> = out.hashes().keys().map(String::as_str).collect();
+    names.sort_by_key(|n| (!n.ends_with(".html"), !n.ends_with(".md"), *n));
+    names.join(", ")
+}
+
+#[allow(clippy::too_many_arguments)]
 fn summary_text(
     sc: &Scenario,
     r: &engine::RunResult,
     claims: &[u64],
+    story: &str,
     dest: &Path,
     wall: f64,
     threads: usize,
+    files: &str,
 ) -> String {
     let cal = sc.calendar;
     let mut s = format!(
-        "{}: {} people in {} groups, {} to {} ({} days), seed {}, {} threads, {:.2} s\n\nWhere people ended:\n",
+        "{}: {} people in {} groups, {} to {} ({} days), seed {}, {} threads, {:.2} s\n\nWhere people ended on {}:\n",
         sc.name,
-        r.people,
-        r.agents,
+        words::thousands(r.people as i64),
+        words::thousands(r.agents as i64),
         cal.start,
         cal.end(),
         r.days,
         r.seed,
         threads,
-        wall
+        wall,
+        cal.end()
     );
     for st in State::ALL {
         let n = r.states[st as usize];
         if n > 0 {
             s += &format!(
-                "  {:<18} {:>12}  {:>5.1}%\n",
+                "  {:<18} {:>12}  {:>6}  {}\n",
                 st.name(),
-                n,
-                100.0 * n as f64 / r.people.max(1) as f64
+                words::thousands(n as i64),
+                words::percent(n as f64, r.people.max(1) as f64),
+                words::state_phrase(st.name())
             );
         }
     }
@@ -943,23 +978,36 @@ fn summary_text(
     if !by_place.is_empty() {
         s += "\nClaims by place:\n";
         for (p, c) in by_place.iter().take(8) {
-            s += &format!("  {:<18} {:>12}  ({})\n", sc.places[*p].id, c, sc.places[*p].country);
+            s += &format!(
+                "  {:<18} {:>12}  ({})\n",
+                sc.places[*p].id,
+                words::thousands(*c as i64),
+                sc.places[*p].country
+            );
         }
     }
     let (_, ev) = output::totals(r);
     let events: Vec<String> = crate::agents::Event::ALL
         .iter()
         .filter(|e| ev[**e as usize][0] > 0)
-        .map(|e| format!("{} {} ({} people)", e.name(), ev[*e as usize][0], ev[*e as usize][1]))
+        .map(|e| {
+            format!(
+                "{} {} ({} people)",
+                e.name(),
+                words::thousands(ev[*e as usize][0] as i64),
+                words::thousands(ev[*e as usize][1] as i64)
+            )
+        })
         .collect();
     if !events.is_empty() {
         s += &format!("\nEvents: {}\n", events.join(", "));
     }
+    if !story.is_empty() {
+        s += &format!("\nCaravans, offers and papers (caravan.csv, offers.csv, papers.csv):\n{story}");
+    }
     let _ = N_STATES;
-    s += &format!(
-        "\nTables in {}/ (places.csv, outcomes.csv, events.csv, routes.csv, summary.json, report.html)\n",
-        dest.display()
-    );
+    s += "\nOne run: one draw of chance (run with --replicates N for ranges). summary.md says it in words.\n";
+    s += &format!("\nIn {}/: {files}\n", dest.display());
     s
 }
 
@@ -1041,28 +1089,32 @@ fn run_replicates(
     let Some(mut out) = out.take() else {
         return Ok(());
     };
-    crate::results::write_replicates(&mut out, sc, &reps)?;
+    crate::results::write_replicates(&mut out, sc, &reps, &publishing(args.period, args.scale))?;
+    let files = file_list(&out);
     let dest = out.commit()?;
     if !args.quiet {
         let mut s = format!(
-            "{}: {n} replicates, {:.1} s\nIntervals: {}\n\nWhere people ended (mean and 95% interval over replicates):\n",
+            "{}: {n} replicates, {:.1} s\n\nWhere people ended on {} (mean over replicates, and the range from the \
+             2.5th to the 97.5th percentile;\nranges cover {}; rounded to what the range supports):\n",
             sc.name,
             t0.elapsed().as_secs_f64(),
+            sc.calendar.end(),
             ensemble::interval_kind(sc, &reps)
         );
         for st in State::ALL {
             let v: Vec<f64> = reps.iter().map(|r| r.result.states[st as usize] as f64).collect();
             let x = ensemble::stats(&v);
             if x.hi > 0.0 {
-                s += &format!("  {:<18} {:>12.1}  [{:.0}, {:.0}]\n", st.name(), x.mean, x.lo, x.hi);
+                s += &format!(
+                    "  {:<18} {:>12}  {:>20}  {}\n",
+                    st.name(),
+                    words::rounded(x.mean, words::step_for(x.lo, x.hi)),
+                    format!("range {}", words::range(&x)),
+                    words::state_phrase(st.name())
+                );
             }
         }
-        let inputs = if reps.iter().any(|r| !r.inputs.is_empty()) {
-            ", inputs.csv"
-        } else {
-            ""
-        };
-        s += &format!("\nTables in {}/ (replicate-K/, places_summary.csv, outcomes_summary.csv, events_summary.csv{inputs}, report.html)\n", dest.display());
+        s += &format!("\nIn {}/: {files}, replicate-K/\n", dest.display());
         say(&mut std::io::stdout().lock(), &s);
     }
     Ok(())
@@ -1098,6 +1150,18 @@ fn compare(args: CompareArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let window = match args
+        .window
+        .as_deref()
+        .map(|w| publish::windows::parse_window(&sc.calendar, w))
+        .transpose()
+    {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: --window: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let n = args.replicates as usize;
     let threads = args.opts.threads.map(|t| t as usize);
     let out_path = match &args.opts.out {
@@ -1130,33 +1194,38 @@ fn compare(args: CompareArgs) -> ExitCode {
         // inputs and uses the same seed: the comparison is paired.
         let base = ensemble::replicates_with(&sc, n, threads, None, &|| b.inc(1), ranks(), &extra)?;
         let mut all = Vec::new();
+        let mut scenarios = Vec::new();
         for v in &variants {
             let vs = ensemble::apply_variant(&sc, v);
             all.push((
                 v.id.clone(),
                 ensemble::replicates_with(&vs, n, threads, None, &|| b.inc(1), ranks(), &extra)?,
             ));
+            scenarios.push(vs);
         }
         let Some(claim) = claim else {
             return Ok(());
         };
         let rows = ensemble::compare_rows(&sc, &base, &all);
         let mut out = OutDir::start(claim)?;
-        crate::results::write_comparison(&mut out, &sc, &base, &rows)?;
+        let runs: Vec<publish::VariantRuns<'_>> = all
+            .iter()
+            .zip(&scenarios)
+            .map(|((id, reps), vs)| publish::VariantRuns { id, scenario: vs, reps })
+            .collect();
+        let compared = crate::results::Compared {
+            base: &base,
+            variants: &runs,
+            rows: &rows,
+            window,
+        };
+        crate::results::write_comparison(&mut out, &sc, &compared, &publishing(args.period, args.opts.scale))?;
+        let files = file_list(&out);
         let dest = out.commit()?;
         b.finish_and_clear();
         if !args.opts.quiet {
-            let mut s = format!(
-                "{}: base against {} variant(s)\nIntervals: {}\n\n",
-                sc.name,
-                variants.len(),
-                ensemble::interval_kind(&sc, &base)
-            );
-            s += &ensemble::render_comparison(&rows, n);
-            s += &format!(
-                "\nTables in {}/ (comparison.csv, the base's *_summary.csv and routes.csv, report.html)\n",
-                dest.display()
-            );
+            let mut s = crate::results::comparison_text(&sc, &compared, &publishing(args.period, args.opts.scale));
+            s += &format!("\nIn {}/: {files}\n", dest.display());
             say(&mut std::io::stdout().lock(), &s);
         }
         Ok(())
@@ -1231,15 +1300,17 @@ fn sweep(args: SweepArgs) -> ExitCode {
             return Ok(());
         };
         let mut out = OutDir::start(claim)?;
-        crate::results::write_sweep(&mut out, &axes, &rows)?;
+        let mut p = publishing(Period::Week, args.opts.scale);
+        p.inputs = inputs_of(args.opts.fixed_inputs);
+        crate::results::write_sweep(&mut out, &sc, &axes, &rows, n, &p)?;
+        let files = file_list(&out);
         let dest = out.commit()?;
         if !args.opts.quiet {
-            let text = ensemble::sweep_csv(&axes, &rows)?;
             say(
                 &mut std::io::stdout().lock(),
                 &format!(
-                    "{} grid points × {n} replicates\n{text}\nsweep.csv in {}/\n",
-                    points.len(),
+                    "{}\nIn {}/: {files}\n",
+                    crate::results::sweep_text(&sc, &axes, &rows, n, &p),
                     dest.display()
                 ),
             );

@@ -287,6 +287,7 @@ pub fn run(args: RunArgs, input: &Input) -> ExitCode {
             let sub = format!("flee model, {} days from {}, {n} replicate(s)", sc.days, sc.start);
             flee::report::write(&mut out, &sc.name, &sub, s, sc.settings.hasten as f64)?;
         }
+        fout::write_summary_md(&mut out, &sc, &runs, scores.as_deref())?;
         out.commit()
     })();
     let dest = match written {

@@ -12,6 +12,7 @@ use crate::agents::{Event, State, N_EVENTS, N_STATES};
 use crate::engine::{self, Col, DayView, EngineError, Recorder, RunConfig, RunResult, N_COLS};
 use crate::limits;
 use crate::output::{self, OutDir, OutputError, RouteFlows};
+use crate::publish::windows::WindowFlows;
 use crate::rng::replicate_seed;
 use crate::scenario::params::{self, ParamError};
 use crate::scenario::{Scenario, Variant};
@@ -91,6 +92,9 @@ pub struct Replicate {
     pub daily: Vec<Vec<[u64; N_COLS]>>,
     /// People who set out on each leg over the run.
     pub legs: Vec<u64>,
+    /// `[policy window][leg]`: people who set out on each leg within each
+    /// policy window (`publish::windows`).
+    pub legs_by_window: Vec<Vec<u64>>,
     /// The end of the run.
     pub result: RunResult,
     /// Extra tables (`cohort_places.csv`, `trace.csv`, `caravan.csv`, …), written whole.
@@ -128,8 +132,14 @@ pub fn input_design(sc: &Scenario, n: usize, inputs: Inputs) -> Vec<Vec<f64>> {
 /// Which interval the summaries of these replicates show, for people: the
 /// spread from chance alone, or from chance and the uncertain inputs.
 pub fn interval_kind(sc: &Scenario, reps: &[Replicate]) -> String {
+    interval_kind_of(sc, reps.iter().any(|r| !r.inputs.is_empty()))
+}
+
+/// As [`interval_kind`], for replicates that drew the uncertain inputs
+/// (`drawn`, if the scenario has any) or not.
+pub fn interval_kind_of(sc: &Scenario, drawn: bool) -> String {
     let m = sc.uncertain.len();
-    if reps.iter().any(|r| !r.inputs.is_empty()) {
+    if drawn && m > 0 {
         format!(
             "chance and inputs: each replicate drew its {m} uncertain input{} (Latin hypercube, inputs.csv)",
             if m == 1 { "" } else { "s" }
@@ -251,6 +261,7 @@ fn one(sc: &Scenario, seed: u64, extra: &Extra) -> Result<Replicate, EnsembleErr
     };
     let mut daily = Daily::default();
     let mut flows = RouteFlows::default();
+    let mut by_window = WindowFlows::new(sc);
     let table = |e: std::io::Error| {
         EnsembleError::Output(OutputError::Io {
             path: "table".into(),
@@ -271,7 +282,7 @@ fn one(sc: &Scenario, seed: u64, extra: &Extra) -> Result<Replicate, EnsembleErr
     let mut stop = extra.stop.clone();
     let mut side = output::SideTables::on(sc, |_| Ok(Vec::new())).map_err(table)?;
     let result = {
-        let mut recs: Vec<&mut dyn Recorder> = vec![&mut daily, &mut flows];
+        let mut recs: Vec<&mut dyn Recorder> = vec![&mut daily, &mut flows, &mut by_window];
         if !side.is_empty() {
             recs.push(&mut side);
         }
@@ -300,6 +311,7 @@ fn one(sc: &Scenario, seed: u64, extra: &Extra) -> Result<Replicate, EnsembleErr
         seed,
         daily: daily.0,
         legs: flows.people,
+        legs_by_window: by_window.people,
         result,
         tables,
         inputs: Vec::new(),
@@ -363,6 +375,11 @@ fn encode(reps: &[Replicate]) -> Vec<u8> {
         }
         w.push(r.legs.len() as u64);
         w.extend_from_slice(&r.legs);
+        w.push(r.legs_by_window.len() as u64);
+        for x in &r.legs_by_window {
+            w.push(x.len() as u64);
+            w.extend_from_slice(x);
+        }
         w.push(res.outcomes.len() as u64);
         for o in &res.outcomes {
             w.extend_from_slice(o);
@@ -433,6 +450,13 @@ fn decode(bytes: &[u8]) -> Vec<Replicate> {
             .collect();
         let legs_n = w.next() as usize;
         let legs = w.vec(legs_n);
+        let windows_n = w.next() as usize;
+        let legs_by_window: Vec<Vec<u64>> = (0..windows_n.min(1 << 16))
+            .map(|_| {
+                let n = w.next() as usize;
+                w.vec(n.min(1 << 24))
+            })
+            .collect();
         let cohorts = w.next() as usize;
         let outcomes: Vec<[u64; N_STATES]> = (0..cohorts).map(|_| std::array::from_fn(|_| w.next())).collect();
         let events: Vec<[[u64; 2]; N_EVENTS]> = (0..cohorts)
@@ -454,6 +478,7 @@ fn decode(bytes: &[u8]) -> Vec<Replicate> {
             seed: h[0],
             daily,
             legs,
+            legs_by_window,
             result: RunResult {
                 seed: h[1],
                 agents: h[2] as usize,
@@ -630,6 +655,43 @@ pub fn write_summaries(out: &mut OutDir, sc: &Scenario, reps: &[Replicate]) -> R
     out.finish_table(t)
 }
 
+/// A paired comparison of one figure: replicate k of the variant against
+/// replicate k of the base.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Paired {
+    /// The base's mean.
+    pub base: f64,
+    /// The variant's mean.
+    pub variant: f64,
+    /// Mean paired difference (variant − base).
+    pub diff: f64,
+    /// Lower end of its 95 % confidence interval (Student's t, paired).
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+}
+
+/// The paired difference of `variant` and `base` (the first
+/// min(len) replicates of each): mean ± t₀.₉₇₅,ₙ₋₁ · s_d / √n.
+pub fn paired(base: &[f64], variant: &[f64]) -> Paired {
+    let n = base.len().min(variant.len());
+    let (b, v) = (&base[..n], &variant[..n]);
+    let d: Vec<f64> = v.iter().zip(b).map(|(x, y)| x - y).collect();
+    let sd = stats(&d);
+    let half = if n > 1 {
+        t975(n - 1) * sd.sd / (n as f64).sqrt()
+    } else {
+        0.0
+    };
+    Paired {
+        base: stats(b).mean,
+        variant: stats(v).mean,
+        diff: sd.mean,
+        lo: sd.mean - half,
+        hi: sd.mean + half,
+    }
+}
+
 /// One line of a comparison.
 #[derive(Clone, Debug)]
 pub struct CompareRow {
@@ -653,7 +715,7 @@ pub struct CompareRow {
 
 /// The figures compared: people in each state at the end, and each place's
 /// flows over the run.
-const COMPARED_COLS: [Col; 7] = [
+pub const COMPARED_COLS: [Col; 7] = [
     Col::Arrived,
     Col::Claims,
     Col::TurnedBack,
@@ -692,22 +754,16 @@ pub fn compare_rows(sc: &Scenario, base: &[Replicate], variants: &[(String, Vec<
             if b.iter().chain(&v).all(|x| *x == 0.0) {
                 continue;
             }
-            let d: Vec<f64> = v.iter().zip(&b).map(|(x, y)| x - y).collect();
-            let sd = stats(&d);
-            let half = if n > 1 {
-                t975(n - 1) * sd.sd / (n as f64).sqrt()
-            } else {
-                0.0
-            };
+            let p = paired(&b, &v);
             out.push(CompareRow {
                 variant: name.clone(),
                 metric: base_f[0][i].0.clone(),
                 place: base_f[0][i].1.clone(),
-                base: stats(&b).mean,
-                mean: stats(&v).mean,
-                diff: sd.mean,
-                lo: sd.mean - half,
-                hi: sd.mean + half,
+                base: p.base,
+                mean: p.variant,
+                diff: p.diff,
+                lo: p.lo,
+                hi: p.hi,
             });
         }
     }
@@ -742,7 +798,7 @@ pub fn write_comparison(out: &mut OutDir, rows: &[CompareRow]) -> Result<(), Out
 
 /// The comparison as a terminal table: states, and the places whose flows
 /// changed most.
-pub fn render_comparison(rows: &[CompareRow], replicates: usize) -> String {
+pub fn render_comparison(rows: &[CompareRow], replicates: usize, covers: &str) -> String {
     let mut s = format!(
         "{:<16} {:<18} {:<22} {:>12} {:>12} {:>12}  {:>27}\n",
         "variant", "metric", "place", "base", "variant", "difference", "95% interval (paired)"
@@ -763,19 +819,26 @@ pub fn render_comparison(rows: &[CompareRow], replicates: usize) -> String {
             .filter(|r| r.place.is_empty())
             .chain(places.into_iter().take(8))
         {
+            use crate::publish::words::{rounded, signed, step_for};
+            let step = step_for(r.lo, r.hi);
             s += &format!(
-                "{:<16} {:<18} {:<22} {:>12.1} {:>12.1} {:>+12.1}  {:>27}\n",
+                "{:<16} {:<18} {:<22} {:>12} {:>12} {:>12}  {:>27}\n",
                 r.variant,
                 r.metric,
                 r.place,
-                r.base,
-                r.mean,
-                r.diff,
-                format!("[{:+.1}, {:+.1}]", r.lo, r.hi)
+                rounded(r.base, step),
+                rounded(r.mean, step),
+                signed(r.diff, step),
+                format!("[{}, {}]", signed(r.lo, step), signed(r.hi, step))
             );
         }
     }
-    s += &format!("({replicates} replicates; replicate k of every variant uses the same seed)\n");
+    s += &format!(
+        "(people; {replicates} replicates, replicate k of every variant with the same seed;\n \
+         difference: mean of the paired differences variant − base; 95% interval: its confidence\n \
+         interval (Student's t), covering {covers};\n \
+         figures rounded to what the interval supports)\n"
+    );
     s
 }
 
@@ -907,14 +970,31 @@ pub fn headline(reps: &[Replicate]) -> Vec<(String, Stats)> {
     v
 }
 
-/// One grid point of a sweep: its parameter values and the headline
-/// outcomes over its replicates.
+/// Each place's flows over the run ([`COMPARED_COLS`], place by place:
+/// entry `place * COMPARED_COLS.len() + k`) over replicates.
+pub fn place_flows(sc: &Scenario, reps: &[Replicate]) -> Vec<Stats> {
+    let mut v = Vec::with_capacity(sc.places.len() * COMPARED_COLS.len());
+    let mut x = Vec::with_capacity(reps.len());
+    for p in 0..sc.places.len() {
+        for c in COMPARED_COLS {
+            x.clear();
+            x.extend(reps.iter().map(|r| r.total(p, c) as f64));
+            v.push(stats(&x));
+        }
+    }
+    v
+}
+
+/// One grid point of a sweep: its parameter values, the headline
+/// outcomes and the places' flows over its replicates.
 #[derive(Clone, Debug)]
 pub struct SweepRow {
     /// The values, in axis order.
     pub point: Vec<f64>,
     /// [`headline`] over the point's replicates.
     pub outcomes: Vec<(String, Stats)>,
+    /// [`place_flows`] over the point's replicates (`sweep_long.csv`).
+    pub places: Vec<Stats>,
 }
 
 /// A grid point of a sweep, checked and ready to run.
@@ -995,6 +1075,7 @@ pub fn sweep_with(
             Ok(SweepRow {
                 point: p.values.clone(),
                 outcomes: headline(&reps),
+                places: place_flows(&p.scenario, &reps),
             })
         })
         .collect()

@@ -24,6 +24,7 @@ pub mod limits;
 pub mod outdir;
 pub mod output;
 pub mod policy;
+pub mod publish;
 pub mod report;
 pub mod results;
 pub mod rng;

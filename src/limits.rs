@@ -50,13 +50,21 @@ pub fn run(sc: &Scenario, by_cohort: bool) -> Need {
     Need { agents, bytes }
 }
 
+/// What a run keeps for its published outputs (`periods.csv`, GeoJSON,
+/// `summary.md`): every day's place counts and the people on each leg, over
+/// the run and per policy window (at most two windows a policy, and one).
+pub fn kept_counts(sc: &Scenario) -> u128 {
+    let days = sc.calendar.days as u128;
+    let windows = 2 * sc.policies.len() as u128 + 1;
+    days * sc.places.len() as u128 * N_COLS as u128 * 8 + sc.legs.len() as u128 * 8 * (windows + 1)
+}
+
 /// `replicates` runs, `concurrent` of them at once, each keeping its daily
 /// counts (and, with `tables`, its by-cohort and trace tables, about
 /// `tables` bytes each) until all are written.
 pub fn ensemble(sc: &Scenario, replicates: usize, concurrent: usize, by_cohort: bool, tables: u128) -> Need {
     let one = run(sc, by_cohort);
-    let days = sc.calendar.days as u128;
-    let kept = days * sc.places.len() as u128 * N_COLS as u128 * 8 + sc.legs.len() as u128 * 8 + tables;
+    let kept = kept_counts(sc) + tables;
     Need {
         agents: one.agents,
         bytes: one.bytes * concurrent.clamp(1, replicates.max(1)) as u128 + kept * replicates as u128,
@@ -74,9 +82,10 @@ pub fn replicate_tables(sc: &Scenario, by_cohort: bool, trace: usize) -> u128 {
     b + days * trace as u128 * 64
 }
 
-/// What `run` needs: one run, or with `replicates` > 1 an ensemble of
-/// them, `threads` at once, each keeping its `by_cohort` and `trace`
-/// tables until written (the command line and the Python package alike).
+/// What `run` needs: one run keeping its counts for the published outputs,
+/// or with `replicates` > 1 an ensemble of them, `threads` at once, each
+/// keeping its `by_cohort` and `trace` tables until written (the command
+/// line and the Python package alike).
 pub fn run_command(sc: &Scenario, replicates: usize, threads: usize, by_cohort: bool, trace: usize) -> Need {
     if replicates > 1 {
         ensemble(
@@ -87,7 +96,11 @@ pub fn run_command(sc: &Scenario, replicates: usize, threads: usize, by_cohort: 
             replicate_tables(sc, by_cohort, trace),
         )
     } else {
-        run(sc, by_cohort)
+        let one = run(sc, by_cohort);
+        Need {
+            bytes: one.bytes + kept_counts(sc),
+            ..one
+        }
     }
 }
 
@@ -150,7 +163,10 @@ mod tests {
     #[test]
     fn each_command_needs_what_it_keeps() {
         let sc = fixture();
-        assert_eq!(run_command(&sc, 1, 4, true, 10), run(&sc, true));
+        assert_eq!(
+            run_command(&sc, 1, 4, true, 10).bytes,
+            run(&sc, true).bytes + kept_counts(&sc)
+        );
         assert_eq!(
             run_command(&sc, 3, 2, true, 10),
             ensemble(&sc, 3, 2, true, replicate_tables(&sc, true, 10))

@@ -526,6 +526,21 @@ pub fn write_routes(out: &mut OutDir, sc: &Scenario, flows: &[u64]) -> Result<()
 /// reached it, and those intercepted despite them).
 pub struct SideTables<W: Write = TableFile> {
     tables: Vec<(Side, Table<W>)>,
+    /// What the tables hold, summed for the terminal: per caravan, the most
+    /// people walking in it, the last day anyone did and where.
+    caravans: Vec<CaravanStory>,
+    /// Per policy: people met and people who took it (offers) or whose
+    /// papers were not honoured (checkpoints), over the run.
+    policies: Vec<[u64; 2]>,
+}
+
+/// A caravan over a run, for the terminal.
+#[derive(Clone, Copy, Default)]
+struct CaravanStory {
+    most: u64,
+    first_day: Option<u32>,
+    last_day: Option<u32>,
+    last_at: u32,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -597,7 +612,50 @@ impl<W: Write> SideTables<W> {
             .into_iter()
             .map(|s| Ok((s, Table::new(open(s.name())?, s.header())?)))
             .collect::<io::Result<Vec<_>>>()?;
-        Ok(SideTables { tables })
+        Ok(SideTables {
+            tables,
+            caravans: vec![CaravanStory::default(); sc.caravans.len()],
+            policies: vec![[0; 2]; sc.policies.len()],
+        })
+    }
+
+    /// The caravans, offers and papers of the run in a few lines for the
+    /// terminal (empty for a scenario without them): what `caravan.csv`,
+    /// `offers.csv` and `papers.csv` hold, summed.
+    pub fn story(&self, sc: &Scenario) -> String {
+        let mut s = String::new();
+        let date = |d: u32| sc.calendar.date_of(d).format("%-d %B %Y").to_string();
+        for (name, c) in sc.caravans.iter().zip(&self.caravans) {
+            let (Some(a), Some(z)) = (c.first_day, c.last_day) else {
+                continue;
+            };
+            let place = sc
+                .places
+                .get(c.last_at as usize)
+                .map(|p| p.name.as_str())
+                .unwrap_or("?");
+            let end = if z + 1 < sc.calendar.days {
+                format!("it was gone on {} (day {}): the last walked in it", date(z + 1), z + 1)
+            } else {
+                "some still walked in it at the end of the run,".to_string()
+            };
+            s += &format!(
+                "  caravan {name}: {} people set out together on {}; {end} from {place}\n",
+                c.most,
+                date(a),
+            );
+        }
+        for (p, [met, took]) in sc.policies.iter().zip(&self.policies) {
+            if Side::Offers.counts(p) {
+                s += &format!("  offer {}: {took} of the {met} people offered took it\n", p.id);
+            } else if Side::Papers.counts(p) && *met > 0 {
+                s += &format!(
+                    "  checkpoint {}: papers of {took} of the {met} holders who passed were not honoured\n",
+                    p.id
+                );
+            }
+        }
+        s
     }
 
     /// Whether the scenario has none of these tables.
@@ -629,6 +687,14 @@ impl<W: Write + Send> Recorder for SideTables<W> {
         for (side, t) in &mut self.tables {
             match side {
                 Side::Caravan => {
+                    for (story, c) in self.caravans.iter_mut().zip(v.caravans) {
+                        if c.people > 0 {
+                            story.most = story.most.max(c.people);
+                            story.first_day.get_or_insert(v.day);
+                            story.last_day = Some(v.day);
+                            story.last_at = c.at;
+                        }
+                    }
                     for (name, c) in sc.caravans.iter().zip(v.caravans) {
                         t.cell(v.day)
                             .cell(&date)
@@ -652,6 +718,10 @@ impl<W: Write + Send> Recorder for SideTables<W> {
                             _ => "",
                         };
                         let [met, took] = v.policies.get(i).copied().unwrap_or([0, 0]);
+                        if let Some(x) = self.policies.get_mut(i) {
+                            x[0] += met;
+                            x[1] += took;
+                        }
                         t.cell(v.day)
                             .cell(&date)
                             .cell(&p.id)

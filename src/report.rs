@@ -1,17 +1,31 @@
-//! `report.html`: one self-contained page with charts a person can read,
-//! rendered from the tables in a run folder.
+//! `report.html`: one self-contained page a person can read, publish and
+//! plan with, rendered from the files in a run, ensemble, comparison or
+//! sweep folder.
 //!
-//! Owns the page and its charts (plotters, SVG inlined: no scripts, no
-//! fonts or styles fetched). Reads only the tables a run, an ensemble or a
-//! comparison wrote, so `northbound report DIR` re-renders any of them.
-//! Must not simulate.
+//! Owns the page: the summary of `summary.md` at the top, charts with
+//! calendar dates, policy marks and honest bands (`chart`), maps on a real
+//! basemap (`map`), and tables. Every chart is inline SVG written directly
+//! (`svg`), drawn twice — for a desktop and for a phone — and the page
+//! shows the one that fits; no scripts, no fonts or styles fetched, and a
+//! Content-Security-Policy that forbids any request. Reads only the files
+//! of the folder (all through the readers in "Reading" below), so
+//! `northbound report DIR` renders any of them again. Must not simulate.
+
+mod chart;
+mod map;
+mod svg;
 
 use crate::output::{OutDir, OutputError};
-use plotters::prelude::*;
+use crate::publish::words::{self, place_short};
+use crate::publish::Meta;
+use chart::{BarChart, BarRow, Header, Key, LineChart, Mark, Series, StackChart, XAxis};
+use chrono::NaiveDate;
+use map::{MapChart, MapPlace, MapRoute, Style};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use svg::esc;
 
 /// Why a report could not be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -25,16 +39,18 @@ pub enum ReportError {
         reason: String,
     },
     /// The folder holds no tables to report on.
-    #[error("{0}: no places.csv, places_summary.csv or comparison.csv; is it a northbound output folder?")]
+    #[error(
+        "{0}: no places.csv, places_summary.csv, comparison.csv or sweep_long.csv; is it a northbound output folder?"
+    )]
     Empty(PathBuf),
     /// A number no table northbound writes can hold (inf, NaN, 1e308).
     #[error("{path}:{line}: column `{column}`: `{value}` is not a number a northbound table holds (finite, at most 1e15 in size); was the table edited?")]
     Number {
         /// The file.
         path: PathBuf,
-        /// The line (1-based, the header is line 1).
+        /// The line (1-based, the header is line 1; 0 in a JSON file).
         line: u64,
-        /// The column's name.
+        /// The column's name (in a JSON file, the key holding it).
         column: String,
         /// The text.
         value: String,
@@ -48,7 +64,7 @@ pub enum ReportError {
 }
 
 impl ReportError {
-    /// Whether the folder or its tables are at fault (exit 2), not
+    /// Whether the folder or its files are at fault (exit 2), not
     /// northbound (exit 1).
     pub fn is_bad_input(&self) -> bool {
         match self {
@@ -59,9 +75,16 @@ impl ReportError {
     }
 }
 
-/// Columns of text (ids, names, dates) in the tables the report reads;
-/// every other column holds numbers.
-const TEXT_COLUMNS: [&str; 12] = [
+// ------------------------------------------------------------------ Reading
+//
+// Every file the report reads goes through `table`, `json` or `text`; the
+// first two refuse numbers no file northbound writes can hold.
+
+type Row = BTreeMap<String, String>;
+
+/// Columns of text (ids, names, dates, words) in the tables the report
+/// reads; every other column holds numbers.
+pub const TEXT_COLUMNS: [&str; 19] = [
     "place",
     "cohort",
     "nationality",
@@ -74,13 +97,26 @@ const TEXT_COLUMNS: [&str; 12] = [
     "variant",
     "metric",
     "date",
+    "period",
+    "until",
+    "complete",
+    "policy",
+    "kind",
+    "nationalities",
+    "what",
 ];
 
-/// The largest magnitude a table's number may have: far above any count of
+/// The largest magnitude a number may have: far above any count of
 /// people, far below where sums and chart scales overflow.
 const MAX_NUMBER: f64 = 1e15;
 
-fn table(path: &Path) -> Result<Option<Vec<BTreeMap<String, String>>>, ReportError> {
+/// Whether a number is one northbound could have written.
+fn plausible(x: f64) -> bool {
+    x.is_finite() && x.abs() <= MAX_NUMBER
+}
+
+/// A CSV table as rows of column → value (`None` if the file is absent).
+fn table(path: &Path) -> Result<Option<Vec<Row>>, ReportError> {
     if !path.exists() {
         return Ok(None);
     }
@@ -95,10 +131,7 @@ fn table(path: &Path) -> Result<Option<Vec<BTreeMap<String, String>>>, ReportErr
     for rec in r.records() {
         let rec = rec.map_err(err)?;
         for (i, v) in rec.iter().enumerate() {
-            let bad = numeric.get(i).copied().unwrap_or(false)
-                && v.trim()
-                    .parse::<f64>()
-                    .is_ok_and(|x| !x.is_finite() || x.abs() > MAX_NUMBER);
+            let bad = numeric.get(i).copied().unwrap_or(false) && v.trim().parse::<f64>().is_ok_and(|x| !plausible(x));
             if bad {
                 return Err(ReportError::Number {
                     path: path.to_path_buf(),
@@ -119,554 +152,1548 @@ fn table(path: &Path) -> Result<Option<Vec<BTreeMap<String, String>>>, ReportErr
     Ok(Some(rows))
 }
 
-fn num(row: &BTreeMap<String, String>, key: &str) -> f64 {
+/// The first number in `v` that northbound could not have written, with
+/// the key that holds it.
+fn implausible(v: &serde_json::Value, key: &str) -> Option<(String, f64)> {
+    use serde_json::Value as V;
+    match v {
+        V::Number(n) => n.as_f64().filter(|x| !plausible(*x)).map(|x| (key.to_string(), x)),
+        V::Array(a) => a.iter().find_map(|x| implausible(x, key)),
+        // A seed is an id of 64 bits, not a figure.
+        V::Object(o) => o
+            .iter()
+            .filter(|(k, _)| *k != "seed")
+            .find_map(|(k, x)| implausible(x, k)),
+        _ => None,
+    }
+}
+
+/// A JSON file (`None` if absent).
+fn json(path: &Path) -> Result<Option<serde_json::Value>, ReportError> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => {
+            let v: serde_json::Value = serde_json::from_str(&t).map_err(|e| ReportError::Table {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+            match implausible(&v, "") {
+                Some((column, x)) => Err(ReportError::Number {
+                    path: path.to_path_buf(),
+                    line: 0,
+                    column,
+                    value: x.to_string(),
+                }),
+                None => Ok(Some(v)),
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ReportError::Table {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+/// A text file (`None` if absent).
+fn text(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+fn num(row: &Row, key: &str) -> f64 {
     row.get(key).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
 }
 
-/// A daily series with an optional band.
-struct Series {
+fn get<'a>(row: &'a Row, key: &str) -> &'a str {
+    row.get(key).map(String::as_str).unwrap_or("")
+}
+
+fn date(row: &Row, key: &str) -> Option<NaiveDate> {
+    crate::time::parse_date(get(row, key))
+}
+
+fn prop_f(p: &serde_json::Map<String, serde_json::Value>, k: &str) -> f64 {
+    p.get(k).and_then(|v| v.as_f64()).unwrap_or(0.0)
+}
+
+fn prop_opt(p: &serde_json::Map<String, serde_json::Value>, k: &str) -> Option<f64> {
+    p.get(k).and_then(|v| v.as_f64())
+}
+
+/// A place of `places.geojson`.
+struct Place {
+    id: String,
     name: String,
-    /// (day, mean, lo, hi)
-    points: Vec<(u32, f64, f64, f64)>,
+    kind: String,
+    claim_point: bool,
+    lon: f64,
+    lat: f64,
+    props: serde_json::Map<String, serde_json::Value>,
 }
 
-/// One leg on the map: its ends (lon, lat), its flow and its ends' ids.
-struct RouteLine {
-    from: (f64, f64),
-    to: (f64, f64),
-    people: f64,
-    from_id: String,
-    to_id: String,
+/// A route of `flows.geojson`.
+struct Route {
+    a: (f64, f64),
+    b: (f64, f64),
+    props: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Everything the page shows, read from tables.
-#[derive(Default)]
-struct Data {
-    title: String,
-    subtitle: String,
-    headline: Vec<(String, f64)>,
-    arrivals: Vec<Series>,
-    first_date: String,
-    outcomes: Vec<(String, Vec<(String, f64)>)>,
-    routes: Vec<RouteLine>,
-    comparison: Vec<BTreeMap<String, String>>,
-    notes: Vec<String>,
+/// A row of `periods.csv`.
+struct PeriodRow {
+    variant: String,
+    from: NaiveDate,
+    until: NaiveDate,
+    complete: bool,
+    place: String,
+    metric: String,
+    mean: f64,
+    lo: f64,
+    hi: f64,
 }
 
-const STATES: [&str; 10] = [
-    "not_departed",
-    "travelling",
-    "waiting",
-    "claimed_mx",
-    "claimed_us",
-    "claimed_ca",
-    "entered_lawfully",
-    "settled_irregular",
-    "returned_home",
-    "died_or_missing",
-];
+/// A row of `policies.csv`.
+struct PolicyRow {
+    variant: String,
+    policy: String,
+    from: NaiveDate,
+    until: NaiveDate,
+    what: String,
+}
 
-fn read(dir: &Path) -> Result<Data, ReportError> {
+/// Everything the page shows, read from the folder.
+struct Folder {
+    meta: Meta,
+    start: NaiveDate,
+    days: u32,
+    summary: Option<String>,
+    periods: Vec<PeriodRow>,
+    places: Vec<Place>,
+    routes: Vec<Route>,
+    policies: Vec<PolicyRow>,
+    /// Per final state: per-replicate totals where the folder has them.
+    states: Vec<(String, crate::ensemble::Stats)>,
+    /// (cohort, outcome, mean).
+    cohorts: Vec<(String, String, f64)>,
+    comparison: Vec<Row>,
+    place_diffs: Vec<Row>,
+    sweep: Vec<Row>,
+}
+
+/// A longitude and latitude as a scenario can hold them (WGS 84 degrees),
+/// or the file is refused: the map projects nothing else.
+fn position(path: &Path, lon: f64, lat: f64) -> Result<(f64, f64), ReportError> {
+    if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) {
+        Ok((lon, lat))
+    } else {
+        Err(ReportError::Table {
+            path: path.to_path_buf(),
+            reason: format!("[{lon}, {lat}] is not a longitude and latitude in degrees; was the file edited?"),
+        })
+    }
+}
+
+fn read_geo(dir: &Path) -> Result<(Vec<Place>, Vec<Route>), ReportError> {
+    let mut places = Vec::new();
+    let mut routes = Vec::new();
+    let path = dir.join("places.geojson");
+    if let Some(v) = json(&path)? {
+        for f in v["features"].as_array().into_iter().flatten() {
+            let p = f["properties"].as_object().cloned().unwrap_or_default();
+            let c = &f["geometry"]["coordinates"];
+            let (lon, lat) = position(&path, c[0].as_f64().unwrap_or(0.0), c[1].as_f64().unwrap_or(0.0))?;
+            places.push(Place {
+                id: p.get("id").and_then(|v| v.as_str()).unwrap_or("").into(),
+                name: p.get("name").and_then(|v| v.as_str()).unwrap_or("").into(),
+                kind: p.get("kind").and_then(|v| v.as_str()).unwrap_or("city").into(),
+                claim_point: p.get("claim_point").and_then(|v| v.as_bool()).unwrap_or(false),
+                lon,
+                lat,
+                props: p,
+            });
+        }
+    }
+    let path = dir.join("flows.geojson");
+    if let Some(v) = json(&path)? {
+        for f in v["features"].as_array().into_iter().flatten() {
+            let p = f["properties"].as_object().cloned().unwrap_or_default();
+            let c = &f["geometry"]["coordinates"];
+            let pt = |i: usize| position(&path, c[i][0].as_f64().unwrap_or(0.0), c[i][1].as_f64().unwrap_or(0.0));
+            routes.push(Route {
+                a: pt(0)?,
+                b: pt(1)?,
+                props: p,
+            });
+        }
+    } else {
+        // A folder written before flows.geojson: routes.csv (one replicate's legs).
+        let mut path = dir.join("routes.csv");
+        if !path.exists() {
+            path = dir.join("replicate-0").join("routes.csv");
+        }
+        for r in table(&path)?.into_iter().flatten() {
+            let mut props = serde_json::Map::new();
+            props.insert("people".into(), num(&r, "people").into());
+            routes.push(Route {
+                a: position(&path, num(&r, "from_lon"), num(&r, "from_lat"))?,
+                b: position(&path, num(&r, "to_lon"), num(&r, "to_lat"))?,
+                props,
+            });
+            for (id, lon, lat) in [
+                (get(&r, "from"), num(&r, "from_lon"), num(&r, "from_lat")),
+                (get(&r, "to"), num(&r, "to_lon"), num(&r, "to_lat")),
+            ] {
+                if places.iter().all(|p: &Place| p.id != id) {
+                    places.push(Place {
+                        id: id.into(),
+                        name: id.into(),
+                        kind: "city".into(),
+                        claim_point: false,
+                        lon,
+                        lat,
+                        props: serde_json::Map::new(),
+                    });
+                }
+            }
+        }
+    }
+    Ok((places, routes))
+}
+
+/// Final states over the run: from each replicate's `outcomes.csv` (so the
+/// range is of the total), from one run's, or, in a comparison folder, the
+/// base's means.
+/// Final states over replicates, and (cohort, outcome, mean people).
+type States = (Vec<(String, crate::ensemble::Stats)>, Vec<(String, String, f64)>);
+
+fn read_states(dir: &Path) -> Result<States, ReportError> {
+    let mut per_rep: Vec<BTreeMap<String, f64>> = Vec::new();
+    let mut cohorts: Vec<(String, String, Vec<f64>)> = Vec::new();
+    let mut add = |rows: &[Row], col: &str, k: usize, per_rep: &mut Vec<BTreeMap<String, f64>>| {
+        if per_rep.len() <= k {
+            per_rep.push(BTreeMap::new());
+        }
+        for r in rows {
+            let (c, o, x) = (get(r, "cohort"), get(r, "outcome"), num(r, col));
+            *per_rep[k].entry(o.to_string()).or_default() += x;
+            match cohorts.iter_mut().find(|e| e.0 == c && e.1 == o) {
+                Some(e) => e.2.push(x),
+                None => cohorts.push((c.into(), o.into(), vec![x])),
+            }
+        }
+    };
+    if let Some(rows) = table(&dir.join("outcomes.csv"))? {
+        add(&rows, "people", 0, &mut per_rep);
+    } else if dir.join("replicate-0").is_dir() {
+        let mut k = 0;
+        while let Some(rows) = table(&dir.join(format!("replicate-{k}")).join("outcomes.csv"))? {
+            add(&rows, "people", k, &mut per_rep);
+            k += 1;
+        }
+    } else if let Some(rows) = table(&dir.join("outcomes_summary.csv"))? {
+        add(&rows, "mean", 0, &mut per_rep);
+    }
+    let mut states = Vec::new();
+    for s in crate::agents::State::ALL {
+        let v: Vec<f64> = per_rep
+            .iter()
+            .map(|m| m.get(s.name()).copied().unwrap_or(0.0))
+            .collect();
+        if !v.is_empty() {
+            states.push((s.name().to_string(), crate::ensemble::stats(&v)));
+        }
+    }
+    let cohorts = cohorts
+        .into_iter()
+        .map(|(c, o, v)| {
+            let m = v.iter().sum::<f64>() / v.len().max(1) as f64;
+            (c, o, m)
+        })
+        .collect();
+    Ok((states, cohorts))
+}
+
+fn folder_name(dir: &Path) -> String {
     // A folder still being written is `.<name>.partial-<pid>`: title it <name>.
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let name = match name.strip_prefix('.').and_then(|n| n.rsplit_once(".partial-")) {
+    match name.strip_prefix('.').and_then(|n| n.rsplit_once(".partial-")) {
         Some((base, _)) => base.to_string(),
         None => name,
+    }
+}
+
+fn read(dir: &Path) -> Result<Folder, ReportError> {
+    let meta: Meta = match json(&dir.join("datapackage.json"))? {
+        Some(v) => serde_json::from_value(v["northbound"].clone()).unwrap_or_default(),
+        None => Meta::default(),
     };
-    let mut d = Data {
-        title: name,
-        ..Data::default()
+    let mut meta = meta;
+    if meta.scenario.is_empty() {
+        // A folder written before datapackage.json: what summary.json says.
+        meta.scenario = folder_name(dir);
+        meta.scale = 1.0;
+        meta.replicates = 1;
+        if let Some(v) = json(&dir.join("summary.json"))? {
+            meta.scenario = v["scenario"]["name"].as_str().unwrap_or(&meta.scenario).to_string();
+            meta.seed = v["seed"].as_u64().unwrap_or(0);
+            meta.people = v["people"].as_u64().unwrap_or(0);
+        }
+        meta.kind = if dir.join("comparison.csv").exists() {
+            "compare".into()
+        } else if dir.join("sweep_long.csv").exists() {
+            "sweep".into()
+        } else if dir.join("replicate-0").is_dir() {
+            "replicates".into()
+        } else {
+            "run".into()
+        };
+    }
+    let mut periods = Vec::new();
+    for r in table(&dir.join("periods.csv"))?.into_iter().flatten() {
+        let (Some(from), Some(until)) = (date(&r, "from"), date(&r, "until")) else {
+            continue;
+        };
+        periods.push(PeriodRow {
+            variant: r.get("variant").cloned().unwrap_or_else(|| "base".into()),
+            from,
+            until,
+            complete: get(&r, "complete") == "true",
+            place: get(&r, "place").into(),
+            metric: get(&r, "metric").into(),
+            mean: num(&r, "mean"),
+            lo: num(&r, "lo95"),
+            hi: num(&r, "hi95"),
+        });
+    }
+    let mut policies = Vec::new();
+    for r in table(&dir.join("policies.csv"))?.into_iter().flatten() {
+        let (Some(from), Some(until)) = (date(&r, "from"), date(&r, "until")) else {
+            continue;
+        };
+        policies.push(PolicyRow {
+            variant: r.get("variant").cloned().unwrap_or_else(|| "base".into()),
+            policy: get(&r, "policy").into(),
+            from,
+            until,
+            what: get(&r, "what").into(),
+        });
+    }
+    let (places, routes) = read_geo(dir)?;
+    let (states, cohorts) = read_states(dir)?;
+    let start = crate::time::parse_date(&meta.start)
+        .or_else(|| periods.first().map(|p| p.from))
+        .unwrap_or_default();
+    let end = crate::time::parse_date(&meta.end)
+        .or_else(|| periods.iter().map(|p| p.until).max())
+        .unwrap_or(start);
+    let f = Folder {
+        days: ((end - start).num_days() + 1).max(1) as u32,
+        start,
+        summary: text(&dir.join("summary.md")),
+        periods,
+        places,
+        routes,
+        policies,
+        states,
+        cohorts,
+        comparison: table(&dir.join("comparison.csv"))?.unwrap_or_default(),
+        place_diffs: table(&dir.join("place_differences.csv"))?.unwrap_or_default(),
+        sweep: table(&dir.join("sweep_long.csv"))?.unwrap_or_default(),
+        meta,
     };
-    if let Ok(text) = std::fs::read_to_string(dir.join("summary.json")) {
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
-            d.title = v["scenario"]["name"].as_str().unwrap_or(&d.title).to_string();
-            d.subtitle = format!(
-                "{} people in {} groups over {} days, seed {}",
-                v["people"], v["agents"], v["days"], v["seed"]
-            );
-        }
-    }
-    // Places over time: the summary of replicates, or one run.
-    let summary = table(&dir.join("places_summary.csv"))?;
-    let single = if summary.is_none() {
-        table(&dir.join("places.csv"))?
-    } else {
-        None
-    };
-    let mut by_place: BTreeMap<String, Vec<(u32, f64, f64, f64)>> = BTreeMap::new();
-    let mut kinds: BTreeMap<String, f64> = BTreeMap::new();
-    if let Some(rows) = &summary {
-        for r in rows
-            .iter()
-            .filter(|r| r.get("metric").map(String::as_str) == Some("arrived"))
-        {
-            let p = r.get("place").cloned().unwrap_or_default();
-            if d.first_date.is_empty() {
-                d.first_date = r.get("date").cloned().unwrap_or_default();
-            }
-            by_place.entry(p.clone()).or_default().push((
-                num(r, "day") as u32,
-                num(r, "mean"),
-                num(r, "lo95"),
-                num(r, "hi95"),
-            ));
-            *kinds.entry(p).or_default() += num(r, "mean");
-        }
-        d.notes.push("Bands: 2.5th–97.5th percentiles over replicates.".into());
-    } else if let Some(rows) = &single {
-        for r in rows {
-            let p = r.get("place").cloned().unwrap_or_default();
-            if d.first_date.is_empty() {
-                d.first_date = r.get("date").cloned().unwrap_or_default();
-            }
-            let x = num(r, "arrived");
-            by_place
-                .entry(p.clone())
-                .or_default()
-                .push((num(r, "day") as u32, x, x, x));
-            *kinds.entry(p).or_default() += x;
-        }
-    }
-    let mut ranked: Vec<(String, f64)> = kinds.into_iter().filter(|(_, v)| *v > 0.0).collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    for (p, _) in ranked.into_iter().take(6) {
-        let pts = weekly(by_place.remove(&p).unwrap_or_default());
-        d.arrivals.push(Series { name: p, points: pts });
-    }
-    // Outcomes by cohort.
-    let outcomes = match table(&dir.join("outcomes_summary.csv"))? {
-        Some(rows) => Some((rows, "mean")),
-        None => table(&dir.join("outcomes.csv"))?.map(|r| (r, "people")),
-    };
-    if let Some((rows, col)) = outcomes {
-        let mut by: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
-        let mut order = Vec::new();
-        let mut totals: BTreeMap<String, f64> = BTreeMap::new();
-        for r in &rows {
-            let c = r.get("cohort").cloned().unwrap_or_default();
-            if !by.contains_key(&c) {
-                order.push(c.clone());
-            }
-            let st = r.get("outcome").cloned().unwrap_or_default();
-            let x = num(r, col);
-            *totals.entry(st.clone()).or_default() += x;
-            by.entry(c).or_default().push((st, x));
-        }
-        for c in order {
-            let v = by.remove(&c).unwrap_or_default();
-            d.outcomes.push((c, v));
-        }
-        for s in STATES {
-            let x = totals.get(s).copied().unwrap_or(0.0);
-            if x > 0.0 {
-                d.headline.push((s.to_string(), x));
-            }
-        }
-    }
-    // The map: this folder's routes, or the first replicate's.
-    let routes = match table(&dir.join("routes.csv"))? {
-        Some(r) => Some(r),
-        None => table(&dir.join("replicate-0").join("routes.csv"))?,
-    };
-    if let Some(rows) = routes {
-        for r in rows {
-            d.routes.push(RouteLine {
-                from: (num(&r, "from_lon"), num(&r, "from_lat")),
-                to: (num(&r, "to_lon"), num(&r, "to_lat")),
-                people: num(&r, "people"),
-                from_id: r.get("from").cloned().unwrap_or_default(),
-                to_id: r.get("to").cloned().unwrap_or_default(),
-            });
-        }
-    }
-    if let Some(rows) = table(&dir.join("comparison.csv"))? {
-        d.comparison = rows;
-        d.notes.push("Differences: mean of paired differences (variant − base) over replicates with the same seeds, with a 95 % confidence interval (t).".into());
-    }
-    if summary.is_none() && single.is_none() && d.comparison.is_empty() && d.outcomes.is_empty() {
+    if f.periods.is_empty() && f.comparison.is_empty() && f.sweep.is_empty() && f.states.is_empty() {
         return Err(ReportError::Empty(dir.to_path_buf()));
     }
-    if d.arrivals.is_empty() {
-        d.notes.insert(
-            0,
-            "Nobody arrived anywhere during the run: no group reached a place (a closure for the whole run, an \
-             expulsion rate of 1, or a run shorter than the first leg can do this). Where people ended is above; \
-             the tables beside this page hold every day's counts all the same."
-                .into(),
-        );
-    }
-    Ok(d)
-}
-
-/// Daily points summed into weeks (bands summed too: a rough band for the week).
-fn weekly(mut pts: Vec<(u32, f64, f64, f64)>) -> Vec<(u32, f64, f64, f64)> {
-    pts.sort_by_key(|p| p.0);
-    let mut out: Vec<(u32, f64, f64, f64)> = Vec::new();
-    for (day, m, lo, hi) in pts {
-        let w = day / 7 * 7;
-        match out.last_mut() {
-            Some(last) if last.0 == w => {
-                last.1 += m;
-                last.2 += lo;
-                last.3 += hi;
+    let mut f = f;
+    if f.meta.variants.is_empty() {
+        // A comparison written before datapackage.json: its variants from comparison.csv.
+        for r in &f.comparison {
+            let v = get(r, "variant");
+            if !f.meta.variants.iter().any(|x| x.id == v) {
+                f.meta.variants.push(crate::publish::VariantMeta {
+                    id: v.to_string(),
+                    description: String::new(),
+                });
             }
-            _ => out.push((w, m, lo, hi)),
         }
     }
-    out
+    Ok(f)
 }
 
-const PALETTE: [RGBColor; 8] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-];
+// ------------------------------------------------------------------ The page
 
-fn chart_err<E: std::fmt::Display>(e: E) -> ReportError {
-    ReportError::Chart(e.to_string())
+/// Widths the charts are drawn at: a desktop column and a phone screen.
+const WIDE: f64 = 860.0;
+const NARROW: f64 = 380.0;
+
+fn figure(wide: String, narrow: String) -> String {
+    format!("<figure><div class=\"wide\">{wide}</div><div class=\"narrow\">{narrow}</div></figure>\n")
 }
 
-fn arrivals_svg(d: &Data) -> Result<String, ReportError> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (900, 380)).into_drawing_area();
-        root.fill(&WHITE).map_err(chart_err)?;
-        let max_x = d
-            .arrivals
+impl Folder {
+    fn name_of(&self, id: &str) -> String {
+        self.places
             .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.0))
-            .max()
-            .unwrap_or(7)
-            + 7;
-        let max_y = d
-            .arrivals
-            .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.3.max(p.1)))
-            .fold(1.0, f64::max)
-            * 1.05;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("People arriving per week (from {})", d.first_date),
-                ("sans-serif", 18),
+            .find(|p| p.id == id)
+            .map(|p| place_short(&p.name))
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    /// Whether the folder shows that nobody reached any place: its places
+    /// carry arrivals, all zero.
+    fn nobody_arrived(&self) -> bool {
+        let counted: Vec<&Place> = self.places.iter().filter(|p| p.props.contains_key("arrived")).collect();
+        !counted.is_empty() && counted.iter().all(|p| prop_f(&p.props, "arrived") == 0.0)
+    }
+
+    fn place(&self, id: &str) -> Option<&Place> {
+        self.places.iter().find(|p| p.id == id)
+    }
+
+    /// `protocol-2023 · 5 replicates (seeds derived from 2023) · full scale`.
+    fn context(&self) -> String {
+        format!(
+            "{} · {} · {}",
+            self.meta.scenario,
+            words::runs_phrase(self.meta.replicates, self.meta.seed),
+            words::scale_phrase(self.meta.scale)
+        )
+    }
+
+    fn period_word(&self) -> &'static str {
+        if self.meta.period == "month" {
+            "month"
+        } else {
+            "week"
+        }
+    }
+
+    /// The line under a chart's title on what its line and band are.
+    fn band_line(&self) -> String {
+        let per = if self.meta.period == "month" {
+            "People per calendar month"
+        } else {
+            "People per week (Monday to Sunday)"
+        };
+        if self.meta.replicates > 1 {
+            format!(
+                "{per}. Line: mean of {} replicates; band: 2.5th–97.5th percentile of each {}'s total over replicates ({}).",
+                self.meta.replicates,
+                self.period_word(),
+                self.meta.covers_short()
             )
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0u32..max_x, 0f64..max_y)
-            .map_err(chart_err)?;
-        chart
-            .configure_mesh()
-            .x_desc("day of the run")
-            .y_desc("people per week")
-            .draw()
-            .map_err(chart_err)?;
-        for (i, s) in d.arrivals.iter().enumerate() {
-            let c = PALETTE[i % PALETTE.len()];
-            let band: Vec<(u32, f64)> = s
-                .points
+        } else {
+            format!("{per}, one run.")
+        }
+    }
+
+    /// A series of `periods.csv` over complete periods: (x, mean, band).
+    fn series(&self, variant: &str, place: &str, metric: &str) -> Vec<chart::Point> {
+        self.periods
+            .iter()
+            .filter(|r| r.variant == variant && r.place == place && r.metric == metric && r.complete)
+            .map(|r| {
+                let a = (r.from - self.start).num_days() as f64;
+                let b = (r.until - self.start).num_days() as f64 + 1.0;
+                let band = (self.meta.replicates > 1).then_some((r.lo, r.hi));
+                ((a + b) / 2.0, r.mean, band)
+            })
+            .collect()
+    }
+
+    /// Why some periods are not drawn.
+    fn partial_note(&self) -> Option<String> {
+        let partial: Vec<&PeriodRow> = {
+            let mut seen: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+            self.periods
                 .iter()
-                .map(|p| (p.0, p.3))
-                .chain(s.points.iter().rev().map(|p| (p.0, p.2)))
-                .collect();
-            if s.points.iter().any(|p| p.3 > p.2) {
-                chart
-                    .draw_series(std::iter::once(Polygon::new(band, c.mix(0.2))))
-                    .map_err(chart_err)?;
-            }
-            chart
-                .draw_series(LineSeries::new(s.points.iter().map(|p| (p.0, p.1)), c.stroke_width(2)))
-                .map_err(chart_err)?
-                .label(s.name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
+                .filter(|r| !r.complete)
+                .filter(|r| {
+                    let k = (r.from, r.until);
+                    let new = !seen.contains(&k);
+                    if new {
+                        seen.push(k);
+                    }
+                    new
+                })
+                .collect()
+        };
+        if partial.is_empty() {
+            return None;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(chart_err)?;
-        root.present().map_err(chart_err)?;
-    }
-    Ok(svg)
-}
-
-fn outcomes_svg(d: &Data) -> Result<String, ReportError> {
-    let mut svg = String::new();
-    {
-        let n = d.outcomes.len().max(1) as u32;
-        let root = SVGBackend::with_string(&mut svg, (900, 120 + 34 * n)).into_drawing_area();
-        root.fill(&WHITE).map_err(chart_err)?;
-        let max_x = d
-            .outcomes
-            .iter()
-            .map(|(_, v)| v.iter().map(|x| x.1).sum::<f64>())
-            .fold(1.0, f64::max);
-        let mut chart = ChartBuilder::on(&root)
-            .caption("Where each cohort ended (people)", ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(140)
-            .build_cartesian_2d(0f64..max_x * 1.02, 0u32..n)
-            .map_err(chart_err)?;
-        let names: Vec<String> = d.outcomes.iter().map(|(c, _)| c.clone()).collect();
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(n as usize + 1)
-            .y_label_formatter(&|y| names.get(*y as usize).cloned().unwrap_or_default())
-            .draw()
-            .map_err(chart_err)?;
-        for (si, st) in STATES.iter().enumerate() {
-            let c = PALETTE[si % PALETTE.len()];
-            let mut bars = Vec::new();
-            for (ci, (_, v)) in d.outcomes.iter().enumerate() {
-                let before: f64 = v.iter().take_while(|x| x.0 != *st).map(|x| x.1).sum();
-                let w = v.iter().find(|x| x.0 == *st).map(|x| x.1).unwrap_or(0.0);
-                if w > 0.0 {
-                    bars.push(Rectangle::new(
-                        [(before, ci as u32), (before + w, ci as u32 + 1)],
-                        c.mix(0.85).filled(),
-                    ));
-                }
-            }
-            if !bars.is_empty() {
-                chart
-                    .draw_series(bars)
-                    .map_err(chart_err)?
-                    .label(st.to_string())
-                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
-            }
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(chart_err)?;
-        root.present().map_err(chart_err)?;
-    }
-    Ok(svg)
-}
-
-fn map_svg(d: &Data) -> Result<String, ReportError> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (900, 620)).into_drawing_area();
-        root.fill(&WHITE).map_err(chart_err)?;
-        let xs = d.routes.iter().flat_map(|r| [r.from.0, r.to.0]);
-        let ys = d.routes.iter().flat_map(|r| [r.from.1, r.to.1]);
-        let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-        let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
-        let pad = |a: f64, b: f64| ((b - a) * 0.08).max(0.5);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                "The graph: places by longitude and latitude; line width ∝ people who travelled the route",
-                ("sans-serif", 16),
-            )
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(44)
-            .build_cartesian_2d(
-                (x0 - pad(x0, x1))..(x1 + pad(x0, x1)),
-                (y0 - pad(y0, y1))..(y1 + pad(y0, y1)),
-            )
-            .map_err(chart_err)?;
-        chart
-            .configure_mesh()
-            .x_desc("longitude")
-            .y_desc("latitude")
-            .light_line_style(WHITE)
-            .draw()
-            .map_err(chart_err)?;
-        let max_flow = d.routes.iter().map(|r| r.people).fold(1.0, f64::max);
-        for r in &d.routes {
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![r.from, r.to],
-                    RGBColor(200, 200, 200).stroke_width(1),
-                )))
-                .map_err(chart_err)?;
-        }
-        for r in d.routes.iter().filter(|r| r.people > 0.0) {
-            let w = (1.0 + 11.0 * (r.people / max_flow).sqrt()).round() as u32;
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![r.from, r.to],
-                    PALETTE[0].mix(0.7).stroke_width(w),
-                )))
-                .map_err(chart_err)?;
-        }
-        let mut places: BTreeMap<String, (f64, f64)> = BTreeMap::new();
-        for r in &d.routes {
-            places.insert(r.from_id.clone(), r.from);
-            places.insert(r.to_id.clone(), r.to);
-        }
-        for (name, p) in &places {
-            chart
-                .draw_series(std::iter::once(Circle::new(*p, 4, BLACK.filled())))
-                .map_err(chart_err)?;
-            chart
-                .draw_series(std::iter::once(Text::new(
-                    name.clone(),
-                    (p.0, p.1),
-                    ("sans-serif", 11).into_font(),
-                )))
-                .map_err(chart_err)?;
-        }
-        root.present().map_err(chart_err)?;
-    }
-    Ok(svg)
-}
-
-fn comparison_svg(d: &Data) -> Result<String, ReportError> {
-    let rows: Vec<&BTreeMap<String, String>> = d
-        .comparison
-        .iter()
-        .filter(|r| r.get("place").map(|p| p.is_empty()).unwrap_or(true))
-        .filter(|r| num(r, "base") != 0.0 || num(r, "mean") != 0.0)
-        .collect();
-    let mut svg = String::new();
-    {
-        let n = rows.len().max(1) as u32;
-        let root = SVGBackend::with_string(&mut svg, (900, 100 + 26 * n)).into_drawing_area();
-        root.fill(&WHITE).map_err(chart_err)?;
-        let lo = rows
-            .iter()
-            .map(|r| num(r, "diff_lo95").min(num(r, "diff")))
-            .fold(0.0, f64::min);
-        let hi = rows
-            .iter()
-            .map(|r| num(r, "diff_hi95").max(num(r, "diff")))
-            .fold(0.0, f64::max);
-        let span = (hi - lo).max(1.0) * 0.08;
-        let labels: Vec<String> = rows
+        let spans: Vec<String> = partial
             .iter()
             .map(|r| {
-                format!(
-                    "{}: {}",
-                    r.get("variant").cloned().unwrap_or_default(),
-                    r.get("metric").cloned().unwrap_or_default()
+                let d = (r.until - r.from).num_days() + 1;
+                if d == 1 {
+                    format!("{} (1 day)", words::date_short(r.from))
+                } else {
+                    format!(
+                        "{} – {} ({d} days)",
+                        words::date_short(r.from),
+                        words::date_short(r.until)
+                    )
+                }
+            })
+            .collect();
+        Some(format!(
+            "Partial {}s at the ends of the run are left out of the lines (their totals are in periods.csv): {}.",
+            self.period_word(),
+            spans.join("; ")
+        ))
+    }
+
+    /// Policy marks: every date a policy window opens or closes inside the
+    /// run, with what happens; in a comparison, which series it is in.
+    fn marks(&self, series: &[&str]) -> Vec<Mark> {
+        let end = self.start + chrono::Days::new(self.days as u64);
+        let mut at: BTreeMap<NaiveDate, Vec<(String, String)>> = BTreeMap::new();
+        for p in self.policies.iter().filter(|p| series.contains(&p.variant.as_str())) {
+            if p.from > self.start {
+                at.entry(p.from)
+                    .or_default()
+                    .push((format!("{} starts ({})", p.policy, p.what), p.variant.clone()));
+            }
+            let after = p.until + chrono::Days::new(1);
+            if after < end {
+                at.entry(after)
+                    .or_default()
+                    .push((format!("{} ends", p.policy), p.variant.clone()));
+            }
+        }
+        at.into_iter()
+            .map(|(d, evs)| {
+                let mut texts: Vec<String> = Vec::new();
+                let mut seen: Vec<&str> = Vec::new();
+                for (t, _) in &evs {
+                    if seen.contains(&t.as_str()) {
+                        continue;
+                    }
+                    seen.push(t);
+                    let who: Vec<&str> = evs.iter().filter(|e| &e.0 == t).map(|e| e.1.as_str()).collect();
+                    if series.len() > 1 && who.len() < series.len() {
+                        texts.push(format!("{t} [{}]", who.join(", ")));
+                    } else {
+                        texts.push(t.clone());
+                    }
+                }
+                Mark {
+                    day: (d - self.start).num_days().max(0) as u32,
+                    text: texts.join("; "),
+                }
+            })
+            .collect()
+    }
+
+    fn time_chart(&self, title: String, series: Vec<Series>, marks_of: &[&str], shade: bool) -> String {
+        // No periods (a folder written before periods.csv): no time chart.
+        if series.iter().all(|s| s.points.is_empty()) {
+            return String::new();
+        }
+        let mut notes = Vec::new();
+        if let Some(n) = self.partial_note() {
+            notes.push(n);
+        }
+        let shade = match (&self.meta.window, shade) {
+            (Some((a, z)), true) => {
+                let (a, z) = (crate::time::parse_date(a), crate::time::parse_date(z));
+                match (a, z) {
+                    (Some(a), Some(z)) => Some((
+                        (a - self.start).num_days() as f64,
+                        (z - self.start).num_days() as f64 + 1.0,
+                        format!(
+                            "the window of the place-level differences, {} – {}",
+                            words::date_short(a),
+                            words::date_short(z)
+                        ),
+                    )),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let c = LineChart {
+            header: Header {
+                title,
+                lines: vec![self.context(), self.band_line()],
+            },
+            x: XAxis::Dates {
+                start: self.start,
+                days: self.days,
+            },
+            series,
+            marks: self.marks(marks_of),
+            shade,
+            notes,
+        };
+        figure(c.svg(WIDE), c.svg(NARROW))
+    }
+
+    /// The places with the largest `key` property, `filter` passing.
+    fn top_places(&self, key: &str, k: usize, filter: impl Fn(&Place) -> bool) -> Vec<&Place> {
+        let mut v: Vec<&Place> = self
+            .places
+            .iter()
+            .filter(|p| filter(p) && prop_f(&p.props, key) > 0.0)
+            .collect();
+        v.sort_by(|a, b| {
+            prop_f(&b.props, key)
+                .total_cmp(&prop_f(&a.props, key))
+                .then(a.id.cmp(&b.id))
+        });
+        v.truncate(k);
+        v
+    }
+
+    fn flows_map(&self, id: &str) -> String {
+        let places = self.map_places();
+        let routes: Vec<MapRoute> = self
+            .routes
+            .iter()
+            .map(|r| MapRoute {
+                a: r.a,
+                b: r.b,
+                value: prop_f(&r.props, "people"),
+                ci: None,
+            })
+            .collect();
+        let per = if self.meta.replicates > 1 {
+            format!("mean of {} replicates", self.meta.replicates)
+        } else {
+            "one run".into()
+        };
+        let c = MapChart {
+            header: Header {
+                title: "Where people travelled: people who set out on each route over the run".into(),
+                lines: vec![
+                    self.context(),
+                    format!("Line width proportional to people, both directions together ({per}); grey dashes: routes no one took."),
+                ],
+            },
+            places,
+            routes,
+            style: Style::Flows,
+            notes: vec![],
+            id: id.into(),
+        };
+        figure(c.svg(WIDE), c.svg(NARROW))
+    }
+
+    fn map_places(&self) -> Vec<MapPlace> {
+        self.places
+            .iter()
+            .map(|p| MapPlace {
+                label: place_short(&p.name),
+                kind: p.kind.clone(),
+                claim_point: p.claim_point,
+                lon: p.lon,
+                lat: p.lat,
+                priority: prop_f(&p.props, "claims") * 2.0 + prop_f(&p.props, "arrived"),
+            })
+            .collect()
+    }
+
+    fn header_html(&self) -> String {
+        let kind = match self.meta.kind.as_str() {
+            "compare" => "Policy comparison",
+            "sweep" => "Parameter sweep",
+            "replicates" => "Replicates of one scenario",
+            _ => "One run",
+        };
+        let dates = match (
+            crate::time::parse_date(&self.meta.start),
+            crate::time::parse_date(&self.meta.end),
+        ) {
+            (Some(a), Some(b)) => format!("{} – {}", words::date_long(a), words::date_long(b)),
+            _ => String::new(),
+        };
+        let mut sub = vec![kind.to_string()];
+        if !dates.is_empty() {
+            sub.push(dates);
+        }
+        if self.meta.people > 0 {
+            sub.push(format!("{} people", words::thousands(self.meta.people as i64)));
+        }
+        sub.push(words::runs_phrase(self.meta.replicates, self.meta.seed));
+        sub.push(words::scale_phrase(self.meta.scale));
+        if let Some((a, z)) = &self.meta.window {
+            sub.push(format!("window {a} to {z}"));
+        }
+        format!(
+            "<header><h1>{}</h1><p class=\"sub\">{}</p></header>\n",
+            esc(&self.meta.scenario),
+            esc(&sub.join(" · "))
+        )
+    }
+
+    fn summary_html(&self) -> String {
+        match &self.summary {
+            Some(md) => format!("<section class=\"summary\">{}</section>\n", markdown(md)),
+            None => String::new(),
+        }
+    }
+}
+
+/// The little Markdown `summary.md` uses: paragraphs, `- ` items, `**bold**`
+/// and `` `code` ``.
+fn markdown(md: &str) -> String {
+    let inline = |s: &str| {
+        let e = esc(s);
+        let mut out = String::new();
+        let mut bold = false;
+        let mut code = false;
+        let mut rest = e.as_str();
+        while !rest.is_empty() {
+            if let Some(r) = rest.strip_prefix("**") {
+                out += if bold { "</strong>" } else { "<strong>" };
+                bold = !bold;
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix('`') {
+                out += if code { "</code>" } else { "<code>" };
+                code = !code;
+                rest = r;
+            } else {
+                let c = rest.chars().next().unwrap_or(' ');
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+        if bold {
+            out += "</strong>";
+        }
+        if code {
+            out += "</code>";
+        }
+        out
+    };
+    let mut h = String::new();
+    for block in md.split("\n\n").map(str::trim).filter(|b| !b.is_empty()) {
+        if block.lines().all(|l| l.starts_with("- ")) {
+            h += "<ul>";
+            for l in block.lines() {
+                let _ = write!(h, "<li>{}</li>", inline(&l[2..]));
+            }
+            h += "</ul>\n";
+        } else {
+            let _ = writeln!(h, "<p>{}</p>", inline(&block.replace('\n', " ")));
+        }
+    }
+    h
+}
+
+/// A cell; `name\u{1}id` shows the id small under the name.
+fn td(s: &str) -> String {
+    match s.split_once('\u{1}') {
+        Some((name, id)) => format!("<td>{}<small>{}</small></td>", esc(name), esc(id)),
+        None => format!("<td>{}</td>", esc(s)),
+    }
+}
+
+fn table_html(head: &[&str], rows: &[Vec<String>]) -> String {
+    let mut h = String::from("<div class=\"scroll\"><table><thead><tr>");
+    for c in head {
+        let _ = write!(h, "<th>{}</th>", esc(c));
+    }
+    h += "</tr></thead><tbody>";
+    for r in rows {
+        h += "<tr>";
+        for c in r {
+            h += &td(c);
+        }
+        h += "</tr>";
+    }
+    h += "</tbody></table></div>\n";
+    h
+}
+
+/// `mean (lo–hi)` from properties `key`, `key_lo95`, `key_hi95`.
+fn prop_range(p: &serde_json::Map<String, serde_json::Value>, key: &str) -> String {
+    let s = crate::ensemble::Stats {
+        mean: prop_f(p, key),
+        sd: 0.0,
+        lo: prop_opt(p, &format!("{key}_lo95")).unwrap_or(prop_f(p, key)),
+        hi: prop_opt(p, &format!("{key}_hi95")).unwrap_or(prop_f(p, key)),
+    };
+    if s.mean == 0.0 && s.hi == 0.0 {
+        "–".into()
+    } else {
+        words::with_range(&s)
+    }
+}
+
+/// The events of places, as columns of `places.geojson` and `periods.csv`.
+const EVENTS: [&str; 5] = ["turned_back", "expelled", "intercepted", "detected", "removed"];
+
+fn run_sections(f: &Folder) -> String {
+    let mut h = String::new();
+    // Where people ended.
+    if !f.states.is_empty() {
+        let total: f64 = f.states.iter().map(|(_, s)| s.mean).sum();
+        let rows: Vec<Vec<String>> = f
+            .states
+            .iter()
+            .filter(|(_, s)| s.hi > 0.0)
+            .map(|(st, s)| {
+                vec![
+                    format!("{}\u{1}{st}", words::state_label(st)),
+                    words::with_range(s),
+                    words::percent(s.mean, total),
+                ]
+            })
+            .collect();
+        let _ = write!(
+            h,
+            "<h2>Where people ended on {}</h2>",
+            esc(&crate::time::parse_date(&f.meta.end)
+                .map(words::date_long)
+                .unwrap_or_default())
+        );
+        let people = if f.meta.replicates > 1 {
+            "people: mean (2.5th–97.5th percentile)"
+        } else {
+            "people"
+        };
+        h += &table_html(&["state", people, "share"], &rows);
+    }
+    if !f.periods.is_empty() {
+        h += "<h2>Over time</h2>\n";
+    }
+    if f.nobody_arrived() {
+        h += "<p><strong>Nobody arrived anywhere during the run.</strong> No group reached a place (a closure for \
+              the whole run, an expulsion rate of 1, or a run shorter than the first leg can do this), so there \
+              is nothing to chart over time; where people ended is above, and periods.csv and places.csv hold \
+              every period's and day's counts all the same.</p>\n";
+    }
+    let per = f.period_word();
+    // Claims.
+    let claims = f.top_places("claims", 5, |p| p.claim_point);
+    if !claims.is_empty() {
+        let series = claims
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Series {
+                name: f.name_of(&p.id),
+                color: i,
+                dashed: false,
+                points: f.series("base", &p.id, "claims"),
+            })
+            .collect();
+        let k = claims.len();
+        h += &f.time_chart(
+            format!(
+                "Asylum claims per {per} at the {} that took the most",
+                if k == 1 {
+                    "place".to_string()
+                } else {
+                    format!("{k} places")
+                }
+            ),
+            series,
+            &["base"],
+            false,
+        );
+    }
+    // Arrivals at crossings, or elsewhere.
+    let mut crossings = f.top_places("arrived", 5, |p| p.kind == "crossing");
+    let mut what = "border crossings";
+    if crossings.is_empty() {
+        crossings = f.top_places("arrived", 5, |p| !p.claim_point);
+        what = "places without claims";
+    }
+    if !crossings.is_empty() {
+        let series = crossings
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Series {
+                name: f.name_of(&p.id),
+                color: i,
+                dashed: false,
+                points: f.series("base", &p.id, "arrived"),
+            })
+            .collect();
+        h += &f.time_chart(
+            format!("People arriving per {per} at the {} busiest {what}", crossings.len()),
+            series,
+            &["base"],
+            false,
+        );
+    }
+    // Events where they were most frequent.
+    let mut events: Vec<(&Place, &str, f64)> = Vec::new();
+    for p in &f.places {
+        for e in EVENTS {
+            let x = prop_f(&p.props, e);
+            if x > 0.0 {
+                events.push((p, e, x));
+            }
+        }
+    }
+    events.sort_by(|a, b| b.2.total_cmp(&a.2));
+    // Every kind of event that happened shows where it happened most, then
+    // the largest of the rest fill the chart's five series.
+    let mut shown: Vec<(&Place, &str, f64)> = Vec::new();
+    for e in EVENTS {
+        if let Some(x) = events.iter().find(|x| x.1 == e) {
+            shown.push(*x);
+        }
+    }
+    for x in &events {
+        if shown.len() >= 5 {
+            break;
+        }
+        if !shown.iter().any(|y| std::ptr::eq(y.0, x.0) && y.1 == x.1) {
+            shown.push(*x);
+        }
+    }
+    shown.truncate(5);
+    shown.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let events = shown;
+    if !events.is_empty() {
+        let kinds: Vec<String> = EVENTS
+            .iter()
+            .filter(|e| events.iter().any(|x| x.1 == **e))
+            .map(|e| e.replace('_', " "))
+            .collect();
+        let kinds = match kinds.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        };
+        let series = events
+            .iter()
+            .enumerate()
+            .map(|(i, (p, e, _))| Series {
+                name: format!("{}: {}", f.name_of(&p.id), words::metric_label(e)),
+                color: i,
+                dashed: false,
+                points: f.series("base", &p.id, e),
+            })
+            .collect();
+        h += &f.time_chart(
+            format!("People {kinds} per {per}, where it happened most"),
+            series,
+            &["base"],
+            false,
+        );
+    }
+    // The map.
+    if !f.routes.is_empty() {
+        h += "<h2>Routes</h2>\n";
+        h += &f.flows_map("flows");
+    }
+    // Cohorts.
+    if !f.cohorts.is_empty() {
+        let mut names: Vec<String> = Vec::new();
+        for (c, _, _) in &f.cohorts {
+            if !names.contains(c) {
+                names.push(c.clone());
+            }
+        }
+        let states: Vec<&str> = crate::agents::State::ALL
+            .iter()
+            .map(|s| s.name())
+            .filter(|s| f.cohorts.iter().any(|(_, o, x)| o == s && *x > 0.0))
+            .collect();
+        let value = |c: &str, s: &str| {
+            f.cohorts
+                .iter()
+                .find(|(a, b, _)| a == c && b == s)
+                .map(|x| x.2)
+                .unwrap_or(0.0)
+        };
+        let mut rows: Vec<(String, Vec<f64>, String)> = names
+            .iter()
+            .map(|c| {
+                let v: Vec<f64> = states.iter().map(|s| value(c, s)).collect();
+                let t: f64 = v.iter().sum();
+                (c.clone(), v, words::people(t))
+            })
+            .collect();
+        rows.sort_by(|a, b| b.1.iter().sum::<f64>().total_cmp(&a.1.iter().sum::<f64>()));
+        let hidden = rows.len().saturating_sub(12);
+        rows.truncate(12);
+        let colors = [
+            "#0072B2", "#56B4E9", "#009E73", "#D55E00", "#E69F00", "#CC79A7", "#999999", "#444444", "#F0E442",
+            "#000000",
+        ];
+        let keys = states
+            .iter()
+            .map(|s| Key {
+                name: words::state_label(s).into(),
+                color: colors[crate::agents::State::ALL
+                    .iter()
+                    .position(|x| x.name() == *s)
+                    .unwrap_or(0)
+                    % colors.len()]
+                .into(),
+                swatch: "box",
+            })
+            .collect();
+        let mut notes = Vec::new();
+        if hidden > 0 {
+            notes.push(format!("{hidden} smaller cohorts are in outcomes.csv."));
+        }
+        let c = StackChart {
+            header: Header {
+                title: "Where each cohort ended".into(),
+                lines: vec![
+                    f.context(),
+                    if f.meta.replicates > 1 {
+                        format!(
+                            "People at the end of the run, mean of {} replicates.",
+                            f.meta.replicates
+                        )
+                    } else {
+                        "People at the end of the run.".into()
+                    },
+                ],
+            },
+            keys,
+            rows,
+            notes,
+        };
+        h += "<h2>Cohorts</h2>\n";
+        h += &figure(c.svg(WIDE), c.svg(NARROW));
+    }
+    h += &places_table(f);
+    h
+}
+
+fn places_table(f: &Folder) -> String {
+    if f.places.is_empty() {
+        return String::new();
+    }
+    let mut ps: Vec<&Place> = f.places.iter().collect();
+    ps.sort_by(|a, b| {
+        prop_f(&b.props, "arrived")
+            .total_cmp(&prop_f(&a.props, "arrived"))
+            .then(a.id.cmp(&b.id))
+    });
+    let rows: Vec<Vec<String>> = ps
+        .iter()
+        .map(|p| {
+            let events: f64 = EVENTS.iter().map(|e| prop_f(&p.props, e)).sum();
+            vec![
+                format!("{}\u{1}{}", place_short(&p.name), p.id),
+                format!("{}{}", p.kind, if p.claim_point { ", claims" } else { "" }),
+                prop_range(&p.props, "arrived"),
+                prop_range(&p.props, "claims"),
+                if events > 0.0 {
+                    words::people(events)
+                } else {
+                    "–".into()
+                },
+                prop_range(&p.props, "present_peak"),
+                prop_opt(&p.props, "capacity_use")
+                    .map(|u| format!("{:.0} %", u * 100.0))
+                    .unwrap_or_else(|| "–".into()),
+            ]
+        })
+        .collect();
+    let mut h = String::from("<h2>Places</h2>\n");
+    let _ = writeln!(
+        h,
+        "<p class=\"note\">Over {}; {}. Events: turned back, expelled, intercepted, detected and removed together (each apart in places.geojson).</p>",
+        if f.meta.window.is_some() { "the window" } else { "the run" },
+        if f.meta.replicates > 1 {
+            "mean (2.5th–97.5th percentile over replicates)"
+        } else {
+            "one run"
+        }
+    );
+    h += &table_html(
+        &[
+            "place",
+            "kind",
+            "arrivals",
+            "claims",
+            "events",
+            "most present",
+            "capacity use",
+        ],
+        &rows,
+    );
+    h
+}
+
+fn policies_table(f: &Folder) -> String {
+    if f.policies.is_empty() {
+        return String::new();
+    }
+    let with_variant = f.policies.iter().any(|p| p.variant != "base");
+    let rows: Vec<Vec<String>> = f
+        .policies
+        .iter()
+        .map(|p| {
+            let mut r = Vec::new();
+            if with_variant {
+                r.push(p.variant.clone());
+            }
+            r.extend([
+                p.policy.clone(),
+                p.what.clone(),
+                words::date_short(p.from),
+                words::date_short(p.until),
+            ]);
+            r
+        })
+        .collect();
+    let mut head = Vec::new();
+    if with_variant {
+        head.push("variant");
+    }
+    head.extend(["policy", "what it does", "from", "until"]);
+    format!("<h2>Policies</h2>\n{}", table_html(&head, &rows))
+}
+
+fn compare_sections(f: &Folder) -> String {
+    let mut h = String::new();
+    let n = f.meta.replicates;
+    let ci_line = format!(
+        "People. Bar: mean paired difference (variant − base) over {n} replicates with the same seeds; whisker: 95 % confidence interval of that mean (Student's t; {}).",
+        f.meta.covers_short()
+    );
+    let window_words = match &f.meta.window {
+        Some((a, z)) => match (crate::time::parse_date(a), crate::time::parse_date(z)) {
+            (Some(a), Some(z)) => words::between(a, z),
+            _ => "over the window".into(),
+        },
+        None => "over the run".into(),
+    };
+    let bar_row = |label: String, r: &Row| {
+        let (d, lo, hi) = (num(r, "diff"), num(r, "diff_lo95"), num(r, "diff_hi95"));
+        let step = words::step_for(lo, hi).max(words::step_for(0.0, d.abs() / 10.0));
+        BarRow {
+            label,
+            value: d,
+            ci: Some((lo, hi)),
+            color: if d < 0.0 { "#7fb2d9".into() } else { "#f0a77a".into() },
+            value_text: words::signed(d, step),
+        }
+    };
+    let variants: Vec<(String, String)> = f
+        .meta
+        .variants
+        .iter()
+        .map(|v| (v.id.clone(), v.description.clone()))
+        .collect();
+    for (v, desc) in &variants {
+        let _ = write!(h, "<h2>{}</h2>", esc(v));
+        if !desc.is_empty() {
+            let _ = write!(h, "<p class=\"lead\">{}</p>", esc(desc));
+        }
+        let rows: Vec<BarRow> = f
+            .comparison
+            .iter()
+            .filter(|r| get(r, "variant") == v && get(r, "place").is_empty() && num(r, "diff") != 0.0)
+            .map(|r| bar_row(words::state_label(get(r, "metric")).to_string(), r))
+            .collect();
+        if !rows.is_empty() {
+            let c = BarChart {
+                header: Header {
+                    title: format!("{v}: change in where people ended, against the base"),
+                    lines: vec![f.context(), ci_line.clone()],
+                },
+                keys: vec![],
+                rows,
+                notes: vec![],
+            };
+            h += &figure(c.svg(WIDE), c.svg(NARROW));
+        }
+        let mut pd: Vec<&Row> = f
+            .place_diffs
+            .iter()
+            .filter(|r| get(r, "variant") == v && num(r, "diff") != 0.0)
+            .collect();
+        pd.sort_by(|a, b| num(b, "diff").abs().total_cmp(&num(a, "diff").abs()));
+        let more = pd.len().saturating_sub(10);
+        let rows: Vec<BarRow> = pd
+            .iter()
+            .take(10)
+            .map(|r| {
+                bar_row(
+                    format!(
+                        "{}: {}",
+                        words::metric_label(get(r, "metric")),
+                        f.name_of(get(r, "place"))
+                    ),
+                    r,
                 )
             })
             .collect();
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                "Variant − base: people per final state (mean and 95% interval)",
-                ("sans-serif", 18),
-            )
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(240)
-            .build_cartesian_2d((lo - span)..(hi + span), 0u32..n)
-            .map_err(chart_err)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(n as usize + 1)
-            .y_label_formatter(&|y| labels.get(*y as usize).cloned().unwrap_or_default())
-            .draw()
-            .map_err(chart_err)?;
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(0.0, 0), (0.0, n)],
-                BLACK.stroke_width(1),
-            )))
-            .map_err(chart_err)?;
-        for (i, r) in rows.iter().enumerate() {
-            let y = i as u32;
-            let c = if num(r, "diff") < 0.0 { PALETTE[3] } else { PALETTE[2] };
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(0.0, y), (num(r, "diff"), y + 1)],
-                    c.mix(0.5).filled(),
-                )))
-                .map_err(chart_err)?;
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(num(r, "diff_lo95"), y), (num(r, "diff_hi95"), y)],
-                    BLACK.stroke_width(2),
-                )))
-                .map_err(chart_err)?;
+        if !rows.is_empty() {
+            let c = BarChart {
+                header: Header {
+                    title: format!("{v}: the largest changes at places, {window_words}"),
+                    lines: vec![f.context(), ci_line.clone()],
+                },
+                keys: vec![],
+                rows,
+                notes: if more > 0 {
+                    vec![format!(
+                        "{more} smaller changes are in place_differences.csv and the table below."
+                    )]
+                } else {
+                    vec![]
+                },
+            };
+            h += &figure(c.svg(WIDE), c.svg(NARROW));
         }
-        root.present().map_err(chart_err)?;
     }
-    Ok(svg)
+    // Time series of the places that change most, base and variants together.
+    let mut picked: Vec<(String, &'static str)> = Vec::new();
+    let mut cands: Vec<&Row> = f
+        .place_diffs
+        .iter()
+        .filter(|r| {
+            let m = get(r, "metric");
+            let claim = f.place(get(r, "place")).map(|p| p.claim_point).unwrap_or(false);
+            (claim && m == "claims") || (!claim && m == "arrived")
+        })
+        .collect();
+    cands.sort_by(|a, b| num(b, "diff").abs().total_cmp(&num(a, "diff").abs()));
+    for r in cands {
+        let p = get(r, "place").to_string();
+        if picked.iter().any(|x| x.0 == p) {
+            continue;
+        }
+        let m = if get(r, "metric") == "claims" {
+            "claims"
+        } else {
+            "arrived"
+        };
+        picked.push((p, m));
+        if picked.len() == 4 {
+            break;
+        }
+    }
+    if !picked.is_empty() && !f.periods.is_empty() {
+        h += "<h2>Over time, base and variants</h2>\n";
+        let mut names: Vec<&str> = vec!["base"];
+        names.extend(variants.iter().map(|v| v.0.as_str()));
+        for (p, m) in &picked {
+            let series = names
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Series {
+                    name: (*v).to_string(),
+                    color: i,
+                    dashed: false,
+                    points: f.series(v, p, m),
+                })
+                .collect();
+            let what = if *m == "claims" {
+                "Asylum claims"
+            } else {
+                "People arriving"
+            };
+            h += &f.time_chart(
+                format!("{what} per {} at {}, base and variants", f.period_word(), f.name_of(p)),
+                series,
+                &names,
+                true,
+            );
+        }
+    }
+    // Maps: the base's flows, then each variant's change.
+    if !f.routes.is_empty() {
+        h += "<h2>Routes</h2>\n";
+        h += &f.flows_map("base");
+        for (i, (v, _)) in variants.iter().enumerate() {
+            if !f.routes.iter().any(|r| r.props.contains_key(&format!("{v}_diff"))) {
+                continue;
+            }
+            let routes: Vec<MapRoute> = f
+                .routes
+                .iter()
+                .map(|r| MapRoute {
+                    a: r.a,
+                    b: r.b,
+                    value: prop_f(&r.props, &format!("{v}_diff")),
+                    ci: Some((
+                        prop_f(&r.props, &format!("{v}_diff_lo95")),
+                        prop_f(&r.props, &format!("{v}_diff_hi95")),
+                    )),
+                })
+                .collect();
+            let c = MapChart {
+                header: Header {
+                    title: format!("{v}: more or fewer people on each route than in the base, over the run"),
+                    lines: vec![
+                        f.context(),
+                        format!("Line width proportional to the mean paired difference over {n} replicates; dashed and faint where its 95 % interval includes zero."),
+                    ],
+                },
+                places: f.map_places(),
+                routes,
+                style: Style::Difference,
+                notes: vec![],
+                id: format!("diff{i}"),
+            };
+            h += &figure(c.svg(WIDE), c.svg(NARROW));
+        }
+    }
+    // Tables.
+    let fmt_row = |r: &Row| {
+        let (lo, hi) = (num(r, "diff_lo95"), num(r, "diff_hi95"));
+        let step = words::step_for(lo, hi);
+        vec![
+            words::rounded(num(r, "base"), step),
+            words::rounded(num(r, "mean"), step),
+            words::signed(num(r, "diff"), step),
+            format!("{} to {}", words::signed(lo, step), words::signed(hi, step)),
+        ]
+    };
+    let rows: Vec<Vec<String>> = f
+        .comparison
+        .iter()
+        .filter(|r| get(r, "place").is_empty())
+        .map(|r| {
+            let mut v = vec![
+                get(r, "variant").to_string(),
+                words::state_label(get(r, "metric")).to_string(),
+            ];
+            v.extend(fmt_row(r));
+            v
+        })
+        .collect();
+    if !rows.is_empty() {
+        h += "<h2>Where people ended, base and variants</h2>\n";
+        h += &table_html(
+            &["variant", "state", "base", "variant", "difference", "95 % interval"],
+            &rows,
+        );
+    }
+    let mut pd: Vec<&Row> = f.place_diffs.iter().filter(|r| num(r, "diff") != 0.0).collect();
+    pd.sort_by(|a, b| num(b, "diff").abs().total_cmp(&num(a, "diff").abs()));
+    let total = pd.len();
+    let rows: Vec<Vec<String>> = pd
+        .iter()
+        .take(25)
+        .map(|r| {
+            let mut v = vec![
+                get(r, "variant").to_string(),
+                f.name_of(get(r, "place")),
+                words::metric_label(get(r, "metric")),
+            ];
+            v.extend(fmt_row(r));
+            v
+        })
+        .collect();
+    if !rows.is_empty() {
+        let _ = writeln!(
+            h,
+            "<h2>Changes at places, {}</h2><p class=\"note\">The {} largest of {total}; all in place_differences.csv.</p>",
+            esc(&window_words),
+            rows.len()
+        );
+        h += &table_html(
+            &[
+                "variant",
+                "place",
+                "figure",
+                "base",
+                "variant",
+                "difference",
+                "95 % interval",
+            ],
+            &rows,
+        );
+    }
+    h
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+fn sweep_sections(f: &Folder) -> String {
+    let mut h = String::new();
+    let params = &f.meta.params;
+    // point → parameter values, and (point, metric) → (mean, lo, hi) of final states.
+    let mut points: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    let mut fig: BTreeMap<(usize, String), (f64, f64, f64)> = BTreeMap::new();
+    for r in &f.sweep {
+        let p = num(r, "point") as usize;
+        points
+            .entry(p)
+            .or_insert_with(|| params.iter().map(|k| num(r, k)).collect());
+        if get(r, "place").is_empty() {
+            fig.insert(
+                (p, get(r, "metric").to_string()),
+                (num(r, "mean"), num(r, "lo95"), num(r, "hi95")),
+            );
+        }
+    }
+    let states: Vec<&str> = crate::agents::State::ALL.iter().map(|s| s.name()).collect();
+    let first = points.values().next().cloned().unwrap_or_default();
+    for (a, name) in params.iter().enumerate() {
+        let slice: Vec<(usize, f64)> = points
+            .iter()
+            .filter(|(_, v)| (0..params.len()).all(|b| b == a || v.get(b) == first.get(b)))
+            .map(|(i, v)| (*i, v.get(a).copied().unwrap_or(0.0)))
+            .collect();
+        let mut moving: Vec<(&str, f64)> = states
+            .iter()
+            .map(|s| {
+                let v: Vec<f64> = slice
+                    .iter()
+                    .filter_map(|(i, _)| fig.get(&(*i, s.to_string())).map(|x| x.0))
+                    .collect();
+                let (lo, hi) = v
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(*x), b.max(*x)));
+                (*s, if v.is_empty() { 0.0 } else { hi - lo })
+            })
+            .filter(|(s, w)| {
+                *w > 0.0
+                    || slice
+                        .iter()
+                        .any(|(i, _)| fig.get(&(*i, s.to_string())).map(|x| x.0 > 0.0).unwrap_or(false))
+            })
+            .collect();
+        moving.sort_by(|x, y| y.1.total_cmp(&x.1));
+        moving.truncate(4);
+        // A state keeps its colour from chart to chart.
+        let series: Vec<Series> = moving
+            .iter()
+            .map(|(s, _)| Series {
+                name: words::state_label(s).into(),
+                color: states.iter().position(|x| x == s).unwrap_or(0),
+                dashed: false,
+                points: slice
+                    .iter()
+                    .filter_map(|(i, x)| {
+                        fig.get(&(*i, s.to_string()))
+                            .map(|(m, lo, hi)| (*x, *m, (f.meta.replicates > 1).then_some((*lo, *hi))))
+                    })
+                    .collect(),
+            })
+            .collect();
+        if series.is_empty() {
+            continue;
+        }
+        let held: Vec<String> = params
+            .iter()
+            .enumerate()
+            .filter(|(b, _)| *b != a)
+            .map(|(b, p)| {
+                format!(
+                    "{p} = {}",
+                    first.get(b).map(|x| svg::tick_label(*x)).unwrap_or_default()
+                )
+            })
+            .collect();
+        let mut lines = vec![
+            f.context(),
+            format!(
+                "People at the end of the run. Line: mean of {} replicates at each value; band: 2.5th–97.5th percentile ({}).",
+                f.meta.replicates,
+                f.meta.covers_short()
+            ),
+        ];
+        if !held.is_empty() {
+            lines.push(format!("Other parameters held at {}.", held.join(", ")));
+        }
+        let c = LineChart {
+            header: Header {
+                title: format!("Where people ended as {name} varies"),
+                lines,
+            },
+            x: XAxis::Numbers { label: name.clone() },
+            series,
+            marks: vec![],
+            shade: None,
+            notes: vec![],
+        };
+        h += &figure(c.svg(WIDE), c.svg(NARROW));
+    }
+    // Every point.
+    let shown: Vec<&str> = states
+        .iter()
+        .copied()
+        .filter(|s| {
+            points
+                .keys()
+                .any(|i| fig.get(&(*i, s.to_string())).map(|x| x.0 > 0.0).unwrap_or(false))
+        })
+        .collect();
+    let rows: Vec<Vec<String>> = points
+        .iter()
+        .map(|(i, v)| {
+            let mut r: Vec<String> = vec![i.to_string()];
+            r.extend(v.iter().map(|x| svg::tick_label(*x)));
+            for s in &shown {
+                let (m, lo, hi) = fig.get(&(*i, s.to_string())).copied().unwrap_or_default();
+                r.push(words::with_range(&crate::ensemble::Stats {
+                    mean: m,
+                    sd: 0.0,
+                    lo,
+                    hi,
+                }));
+            }
+            r
+        })
+        .collect();
+    let short: Vec<String> = params
+        .iter()
+        .map(|p| {
+            p.rsplit('.')
+                .take(2)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join(".")
+        })
+        .collect();
+    let mut head: Vec<&str> = vec!["point"];
+    head.extend(short.iter().map(String::as_str));
+    let labels: Vec<&str> = shown.iter().map(|s| words::state_label(s)).collect();
+    head.extend(labels);
+    h += "<h2>Every point</h2><p class=\"note\">People at the end of the run: mean (2.5th–97.5th percentile over replicates). Every state, event and place per point is in sweep_long.csv.</p>\n";
+    h += &table_html(&head, &rows);
+    h
 }
 
-fn page(d: &Data) -> Result<String, ReportError> {
+const STYLE: &str = "body{font-family:DejaVu Sans,Verdana,Geneva,sans-serif;max-width:900px;margin:0 auto;padding:16px 14px;color:#222;line-height:1.45}\
+h1{margin:0 0 4px;font-size:1.7em}h2{margin:30px 0 8px;font-size:1.25em}p.sub{color:#555;margin:0 0 12px}\
+.summary{background:#f6f4ee;border-left:4px solid #c9b98f;padding:4px 16px;margin:12px 0}\
+.summary p,.summary li{margin:8px 0}p.lead{color:#444;margin:4px 0 8px}\
+figure{margin:14px 0}svg{display:block;width:100%;height:auto}.narrow{display:none}\
+@media (max-width:640px){.wide{display:none}.narrow{display:block}body{padding:10px 8px}}\
+.scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;margin:8px 0;font-size:0.92em}\
+td,th{padding:4px 9px;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}\
+td:first-child,th:first-child{text-align:left}p.note{color:#555;font-size:0.9em}code{font-size:0.95em}\
+td small{display:block;color:#777;font-size:0.85em}";
+
+fn page(f: &Folder) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} — northbound</title>\n<style>body{{font-family:sans-serif;max-width:960px;margin:24px auto;color:#222}}h1{{margin-bottom:0}}.sub{{color:#666}}table{{border-collapse:collapse;margin:12px 0}}td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}}td:first-child,th:first-child{{text-align:left}}figure{{margin:18px 0}}.note{{color:#666;font-size:90%}}</style></head><body>\n<h1>{t}</h1><p class=\"sub\">{s}</p>\n",
-        t = esc(&d.title),
-        s = esc(&d.subtitle)
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
+<title>{} — northbound</title>\n<style>{STYLE}</style></head><body>\n",
+        esc(&f.meta.scenario)
     );
-    if !d.headline.is_empty() {
-        h += "<h2>Where people ended</h2><table><tr><th>state</th><th>people</th></tr>";
-        for (name, x) in &d.headline {
-            let _ = write!(h, "<tr><td>{}</td><td>{:.0}</td></tr>", esc(name), x);
-        }
-        h += "</table>\n";
-    }
-    if !d.arrivals.is_empty() {
-        let _ = writeln!(h, "<figure>{}</figure>", arrivals_svg(d)?);
-    } else if d.comparison.is_empty() {
-        let _ = writeln!(h, "<p><strong>Nobody arrived anywhere during the run.</strong></p>");
-    }
-    if !d.outcomes.is_empty() {
-        let _ = writeln!(h, "<figure>{}</figure>", outcomes_svg(d)?);
-    }
-    if !d.routes.is_empty() {
-        let _ = writeln!(h, "<figure>{}</figure>", map_svg(d)?);
-    }
-    if !d.comparison.is_empty() {
-        h += "<h2>Comparison with the base</h2>";
-        let _ = writeln!(h, "<figure>{}</figure>", comparison_svg(d)?);
-        h += "<table><tr><th>variant</th><th>metric</th><th>place</th><th>base</th><th>variant</th><th>difference</th><th>95% interval</th></tr>";
-        for r in d
-            .comparison
-            .iter()
-            .filter(|r| r.get("place").map(|p| p.is_empty()).unwrap_or(true))
-        {
-            let g = |k: &str| r.get(k).cloned().unwrap_or_default();
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{:+.1}</td><td>[{:+.1}, {:+.1}]</td></tr>",
-                esc(&g("variant")),
-                esc(&g("metric")),
-                esc(&g("place")),
-                num(r, "base"),
-                num(r, "mean"),
-                num(r, "diff"),
-                num(r, "diff_lo95"),
-                num(r, "diff_hi95")
-            );
-        }
-        h += "</table>\n";
-    }
-    for n in &d.notes {
-        let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(n));
-    }
-    h += "<p class=\"note\">Made by northbound from the tables in this folder; <code>northbound report DIR</code> renders it again.</p>\n</body></html>\n";
-    Ok(h)
+    h += &f.header_html();
+    h += &f.summary_html();
+    h += &match f.meta.kind.as_str() {
+        "compare" => compare_sections(f),
+        "sweep" => sweep_sections(f),
+        _ => run_sections(f),
+    };
+    h += &policies_table(f);
+    h += "<h2>About this page</h2>\n<p class=\"note\">Made by northbound from the files in this folder \
+(<code>datapackage.json</code> describes every table and column); <code>northbound report DIR</code> renders it again. \
+Every chart is drawn for a wide screen and for a phone. Maps: land, lakes and borders from Natural Earth \
+(public domain), Lambert conformal conic projection.</p>\n</body></html>\n";
+    h
 }
 
-/// Renders `report.html` from the tables in `dir` into `out` (which may be
+/// Renders `report.html` from the files in `dir` into `out` (which may be
 /// the same folder, still being written).
 pub fn render_into(dir: &Path, out: &mut OutDir) -> Result<(), ReportError> {
-    let html = page(&read(dir)?)?;
+    let html = page(&read(dir)?);
     let mut f = out.file("report.html")?;
     f.write_all(html.as_bytes()).map_err(|e| OutputError::Io {
         path: "report.html".into(),
@@ -676,15 +1703,29 @@ pub fn render_into(dir: &Path, out: &mut OutDir) -> Result<(), ReportError> {
     Ok(())
 }
 
-/// The page for the tables in `dir`, without writing it.
+/// The page for the files in `dir`, without writing it.
 pub fn html(dir: &Path) -> Result<String, ReportError> {
-    page(&read(dir)?)
+    Ok(page(&read(dir)?))
 }
 
-/// Re-renders `DIR/report.html` from the tables in `DIR`. An existing
+/// Re-renders `DIR/report.html` from the files in `DIR`. An existing
 /// report.html is replaced only if northbound wrote it (the folder's
 /// manifest lists it unchanged); see `outdir::replace_in_folder`.
 pub fn render_dir(dir: &Path) -> Result<PathBuf, ReportError> {
-    let html = page(&read(dir)?)?;
+    let html = page(&read(dir)?);
     Ok(crate::outdir::replace_in_folder(dir, "report.html", html.as_bytes())?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_markdown_becomes_escaped_html() {
+        let h = markdown("**a** <b> `x`\n\n- one\n- **two**");
+        assert_eq!(
+            h,
+            "<p><strong>a</strong> &lt;b&gt; <code>x</code></p>\n<ul><li>one</li><li><strong>two</strong></li></ul>\n"
+        );
+    }
 }

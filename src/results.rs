@@ -4,14 +4,15 @@
 //! Owns the in-memory recorders ([`Stop`], and the one behind [`run`]) and
 //! the writing of a kept result's folder, for the command line and for
 //! embedders (the Python package) alike. Must not format a table itself:
-//! every file goes through the writers of `output`, `ensemble` and `report`
-//! into an `OutDir`, so a folder written from memory is the one the command
-//! line writes, byte for byte, under the same folder rules.
+//! every file goes through the writers of `output`, `ensemble`, `publish`
+//! and `report` into an `OutDir`, so a folder written from memory is the
+//! one the command line writes, byte for byte, under the same folder rules.
 
 use crate::agents::{Agents, State};
 use crate::engine::{self, DayView, EngineError, Recorder, RunConfig, N_COLS};
 use crate::ensemble::{self, Axis, CompareRow, EnsembleError, Replicate, SweepRow};
 use crate::output::{self, CohortPlacesTable, OutDir, OutputError, TraceTable};
+use crate::publish::{self, Meta, Period, VariantMeta, VariantRuns, WindowFlows};
 use crate::report::{self, ReportError};
 use crate::scenario::Scenario;
 use crate::table::table_err;
@@ -123,10 +124,12 @@ pub struct KeptRun {
 struct Keep {
     run: KeptRun,
     trace_n: usize,
+    windows: WindowFlows,
 }
 
 impl Recorder for Keep {
     fn day(&mut self, v: &DayView<'_>) -> io::Result<()> {
+        self.windows.day(v)?;
         let r = &mut self.run;
         r.counts.daily.push(v.places.to_vec());
         if !v.by_cohort.is_empty() {
@@ -188,6 +191,7 @@ pub fn run(
     let mut keep = Keep {
         run: KeptRun::default(),
         trace_n: trace,
+        windows: WindowFlows::new(sc),
     };
     let mut side = output::SideTables::on(sc, |_| Ok(Vec::new()))?;
     let result = if side.is_empty() {
@@ -200,6 +204,7 @@ pub fn run(
     for (name, bytes) in side.finish()? {
         run.counts.tables.push((name.to_string(), bytes));
     }
+    run.counts.legs_by_window = keep.windows.people;
     if run.trace.is_none() && trace > 0 {
         run.trace = Some(Trace::default());
     }
@@ -233,10 +238,52 @@ fn replayed<'a>(
     }
 }
 
-/// Writes a kept run's folder — the tables, `summary.json` and
-/// `report.html` — as `northbound run` writes it. The day-by-day tables are
-/// replayed through the command line's own recorders.
-pub fn write_run(out: &mut OutDir, sc: &Scenario, run: &KeptRun) -> Result<(), ResultsError> {
+/// How the published outputs of a folder are made: the calendar periods of
+/// `periods.csv` and of the report's charts (`--period`), and the scale the
+/// scenario was run at (`--scale`, said in every title).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Publish {
+    /// Weeks (Monday to Sunday) or calendar months.
+    pub period: Period,
+    /// The factor the scenario's people were scaled by (1: as written).
+    pub scale: f64,
+    /// Whether the replicates drew the uncertain inputs (what a sweep's
+    /// intervals cover; replicates and comparisons say it themselves).
+    pub inputs: ensemble::Inputs,
+}
+
+impl Default for Publish {
+    fn default() -> Publish {
+        Publish {
+            period: Period::Week,
+            scale: 1.0,
+            inputs: ensemble::Inputs::Drawn,
+        }
+    }
+}
+
+impl Publish {
+    fn meta(&self, kind: &str, sc: &Scenario, seed: u64, replicates: usize) -> Meta {
+        Meta::new(kind, sc, seed, replicates, Some(self.scale), self.period)
+    }
+}
+
+/// Ends the folder of a single run whose tables are written (streamed by
+/// `northbound run`, or from memory by [`write_run`]): the published outputs
+/// (`periods.csv`, `policies.csv`, GeoJSON, `summary.md`,
+/// `datapackage.json`) from the run kept as a replicate, then `report.html`.
+pub fn finish_run(out: &mut OutDir, sc: &Scenario, run: &Replicate, p: &Publish) -> Result<(), ResultsError> {
+    let meta = p.meta("run", sc, run.seed, 1);
+    publish::write_run(out, &meta, sc, std::slice::from_ref(run), p.period)?;
+    let tmp = out.tmp_path().to_path_buf();
+    report::render_into(&tmp, out)?;
+    Ok(())
+}
+
+/// Writes a kept run's folder — the tables, `summary.json`, the published
+/// outputs and `report.html` — as `northbound run` writes it. The
+/// day-by-day tables are replayed through the command line's own recorders.
+pub fn write_run(out: &mut OutDir, sc: &Scenario, run: &KeptRun, p: &Publish) -> Result<(), ResultsError> {
     let (c, agents) = (&run.counts, run.counts.result.agents);
     output::write_places(out, sc, &c.daily)?;
     if let Some(t) = &run.trace {
@@ -295,48 +342,190 @@ pub fn write_run(out: &mut OutDir, sc: &Scenario, run: &KeptRun) -> Result<(), R
     output::write_events(out, sc, &c.result)?;
     output::write_routes(out, sc, &c.legs)?;
     output::write_summary(out, sc, &c.result, run.threads, run.wall_s)?;
-    let tmp = out.tmp_path().to_path_buf();
-    report::render_into(&tmp, out)?;
-    Ok(())
+    finish_run(out, sc, c, p)
 }
 
 /// Writes the folder of `northbound run --replicates N`: each replicate's
-/// tables in `replicate-K/`, the summaries with intervals, `report.html`.
-pub fn write_replicates(out: &mut OutDir, sc: &Scenario, reps: &[Replicate]) -> Result<(), ResultsError> {
+/// tables in `replicate-K/`, the summaries with intervals, the published
+/// outputs over replicates, `report.html`.
+pub fn write_replicates(out: &mut OutDir, sc: &Scenario, reps: &[Replicate], p: &Publish) -> Result<(), ResultsError> {
     for (k, r) in reps.iter().enumerate() {
         ensemble::write_replicate(sc, r, &out.tmp_path().join(format!("replicate-{k}")))?;
     }
     ensemble::write_summaries(out, sc, reps)?;
     ensemble::write_inputs(out, sc, reps)?;
+    // Replicate seeds derive from the scenario's seed.
+    let mut meta = p.meta("replicates", sc, sc.seed, reps.len());
+    meta.uncertainty = ensemble::interval_kind(sc, reps);
+    publish::write_run(out, &meta, sc, reps, p.period)?;
     let tmp = out.tmp_path().to_path_buf();
     report::render_into(&tmp, out)?;
     Ok(())
+}
+
+/// A comparison kept in memory: the base's replicates, each variant's runs
+/// and the rows of `comparison.csv`.
+pub struct Compared<'a> {
+    /// The base's replicates.
+    pub base: &'a [Replicate],
+    /// Each variant: its id, the scenario under it and its replicates.
+    pub variants: &'a [VariantRuns<'a>],
+    /// The rows of `comparison.csv`.
+    pub rows: &'a [CompareRow],
+    /// `--window`: the first and last day (inclusive) of the place-level
+    /// differences; `None`: the whole run.
+    pub window: Option<(u32, u32)>,
 }
 
 /// Writes the folder of `northbound compare`: `comparison.csv`, the base's
-/// summaries and routes (so the report can show where people went), and
-/// `report.html`.
-pub fn write_comparison(
-    out: &mut OutDir,
-    sc: &Scenario,
-    base: &[Replicate],
-    rows: &[CompareRow],
-) -> Result<(), ResultsError> {
-    ensemble::write_comparison(out, rows)?;
-    ensemble::write_summaries(out, sc, base)?;
-    ensemble::write_inputs(out, sc, base)?;
-    if let Some(first) = base.first() {
+/// summaries and routes (so the report can show where people went), the
+/// published outputs of every variant (`periods.csv`, `policies.csv`,
+/// `place_differences.csv` over the window, GeoJSON, `summary.md`,
+/// `datapackage.json`) and `report.html`.
+pub fn write_comparison(out: &mut OutDir, sc: &Scenario, c: &Compared<'_>, p: &Publish) -> Result<(), ResultsError> {
+    ensemble::write_comparison(out, c.rows)?;
+    ensemble::write_summaries(out, sc, c.base)?;
+    ensemble::write_inputs(out, sc, c.base)?;
+    if let Some(first) = c.base.first() {
         output::write_routes(out, sc, &first.legs)?;
     }
+    let mut meta = p.meta("compare", sc, sc.seed, c.base.len());
+    meta.uncertainty = ensemble::interval_kind(sc, c.base);
+    meta.variants = c
+        .variants
+        .iter()
+        .map(|v| VariantMeta {
+            id: v.id.to_string(),
+            description: sc
+                .variants
+                .iter()
+                .find(|x| x.id == v.id)
+                .map(|x| x.description.clone())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let window = c.window.unwrap_or((0, sc.calendar.days.saturating_sub(1)));
+    if c.window.is_some() {
+        meta.window = Some((
+            sc.calendar.date_of(window.0).to_string(),
+            sc.calendar.date_of(window.1).to_string(),
+        ));
+    }
+    let comparison = publish::Comparison {
+        base: c.base,
+        variants: c.variants,
+        rows: c.rows,
+        window,
+    };
+    publish::write_compare(out, &meta, sc, &comparison, p.period)?;
     let tmp = out.tmp_path().to_path_buf();
     report::render_into(&tmp, out)?;
     Ok(())
 }
 
-/// Writes the folder of `northbound sweep`: `sweep.csv`.
-pub fn write_sweep(out: &mut OutDir, axes: &[Axis], rows: &[SweepRow]) -> Result<(), ResultsError> {
+/// Writes the folder of `northbound sweep`: `sweep.csv`, `sweep_long.csv`
+/// (every point × final state, event and place flow), `summary.md`,
+/// `datapackage.json` and `report.html` (one chart per swept parameter).
+pub fn write_sweep(
+    out: &mut OutDir,
+    sc: &Scenario,
+    axes: &[Axis],
+    rows: &[SweepRow],
+    replicates: usize,
+    p: &Publish,
+) -> Result<(), ResultsError> {
     let mut t = out.table("sweep.csv", ensemble::sweep_header(axes))?;
     ensemble::sweep_rows(&mut t, rows).map_err(table_err("sweep.csv"))?;
     out.finish_table(t)?;
+    let mut meta = p.meta("sweep", sc, sc.seed, replicates);
+    meta.uncertainty = ensemble::interval_kind_of(sc, p.inputs == ensemble::Inputs::Drawn);
+    meta.params = axes.iter().map(|a| a.path.clone()).collect();
+    publish::write_sweep(out, &meta, sc, rows)?;
+    let tmp = out.tmp_path().to_path_buf();
+    report::render_into(&tmp, out)?;
     Ok(())
+}
+
+/// What `northbound compare` prints before naming its folder: the
+/// comparison as a table with rounded figures, and where the place-level
+/// differences of a window are.
+pub fn comparison_text(sc: &Scenario, c: &Compared<'_>, p: &Publish) -> String {
+    let (rows, replicates, window) = (c.rows, c.base.len(), c.window);
+    let mut s = format!(
+        "{}: the base against {} variant(s), {}\n\n",
+        sc.name,
+        c.variants.len(),
+        publish::words::scale_phrase(p.scale),
+    );
+    s += &ensemble::render_comparison(rows, replicates, &ensemble::interval_kind(sc, c.base));
+    if let Some((a, z)) = window {
+        s += &format!(
+            "(place-level differences between {} and {} are in place_differences.csv)\n",
+            sc.calendar.date_of(a),
+            sc.calendar.date_of(z)
+        );
+    }
+    s
+}
+
+/// What `northbound sweep` prints before naming its folder: the
+/// parameters, then the final states that vary most over the grid (mean
+/// and range over replicates, rounded).
+pub fn sweep_text(sc: &Scenario, axes: &[Axis], rows: &[SweepRow], replicates: usize, p: &Publish) -> String {
+    use publish::words;
+    let get = |i: usize, m: &str| rows[i].outcomes.iter().find(|(k, _)| k == m).map(|(_, s)| *s);
+    let mut spread: Vec<(&str, f64)> = State::ALL
+        .iter()
+        .map(|st| {
+            let m = st.name();
+            let v: Vec<f64> = (0..rows.len()).filter_map(|i| get(i, m).map(|s| s.mean)).collect();
+            let (lo, hi) = v
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(*x), b.max(*x)));
+            (m, if v.is_empty() { 0.0 } else { hi - lo })
+        })
+        .filter(|(_, w)| *w > 0.0)
+        .collect();
+    spread.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let shown: Vec<&str> = spread.iter().take(4).map(|(m, _)| *m).collect();
+    let mut s = format!(
+        "{}: {} grid points × {replicates} replicates, {}\n\n",
+        sc.name,
+        rows.len(),
+        words::scale_phrase(p.scale)
+    );
+    let names: Vec<String> = axes.iter().map(|a| short_param(&a.path)).collect();
+    let widths: Vec<usize> = names.iter().map(|p| p.chars().count().max(8)).collect();
+    for (name, w) in names.iter().zip(&widths) {
+        s += &format!("{:>w$} ", name, w = *w);
+    }
+    for m in &shown {
+        s += &format!(" {:>26}", m);
+    }
+    s.push('\n');
+    for (i, r) in rows.iter().enumerate() {
+        for (v, w) in r.point.iter().zip(&widths) {
+            s += &format!("{:>w$} ", format!("{v}"), w = *w);
+        }
+        for m in &shown {
+            let cell = get(i, m).map(|x| words::with_range(&x)).unwrap_or_default();
+            s += &format!(" {:>26}", cell);
+        }
+        s.push('\n');
+    }
+    s += &format!(
+        "(people at the end of the run: mean over replicates (2.5th–97.5th percentile range, {}); every state, \
+         event and place in sweep_long.csv)\n",
+        ensemble::interval_kind_of(sc, p.inputs == ensemble::Inputs::Drawn)
+    );
+    s
+}
+
+/// The last two parts of a parameter path (`rcmp_between_ports.detection_rate`).
+fn short_param(p: &str) -> String {
+    let parts: Vec<&str> = p.rsplitn(3, '.').collect();
+    match parts.as_slice() {
+        [a, b, _] => format!("{b}.{a}"),
+        _ => p.to_string(),
+    }
 }

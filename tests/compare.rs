@@ -24,16 +24,25 @@ fn replicates_write_per_replicate_tables_and_summaries_identical_for_any_threads
         "replicate-0/places.csv",
         "replicate-2/outcomes.csv",
         "replicate-1/events.csv",
+        "periods.csv",
+        "places.geojson",
+        "flows.geojson",
+        "summary.md",
+        "datapackage.json",
+        "report.html",
     ] {
         assert!(
             read(&a.join(f)) == read(&b.join(f)),
             "{f} differs between 1 and 2 threads"
         );
     }
-    // Replicate 0 is the plain run with the scenario's seed.
+    // Replicate 0, its inputs at their values (--fixed-inputs), is the plain
+    // run with the scenario's seed.
     let plain = tmp.path().join("plain");
     run(&sc, &plain, &["--scale", "0.3"]);
-    assert!(read(&plain.join("places.csv")) == read(&a.join("replicate-0/places.csv")));
+    let fixed = tmp.path().join("fixed");
+    run(&sc, &fixed, &["--replicates", "2", "--scale", "0.3", "--fixed-inputs"]);
+    assert!(read(&plain.join("places.csv")) == read(&fixed.join("replicate-0/places.csv")));
     // Replicates differ from one another.
     assert!(read(&a.join("replicate-0/places.csv")) != read(&a.join("replicate-1/places.csv")));
     // Every figure has mean, sd and an interval; the interval holds the mean.
@@ -104,10 +113,10 @@ fn compare_uses_common_random_numbers_and_finds_the_effect_of_suspending_the_stc
         "claimed_ca difference {diff}, lower bound {lo}"
     );
     let html = String::from_utf8(read(&out.join("report.html"))).expect("utf-8");
-    assert!(html.contains("Comparison with the base"));
+    assert!(html.contains("stca_suspended: change in where people ended, against the base"));
     assert!(
-        html.matches("<svg").count() >= 4,
-        "the base's arrivals, outcomes and map, and the differences"
+        html.matches("<svg").count() >= 8,
+        "each variant's differences, places, time series and maps"
     );
     assert!(out.join("places_summary.csv").exists() && out.join("routes.csv").exists());
 }
@@ -188,7 +197,7 @@ fn every_run_writes_a_self_contained_report_that_report_renders_again() {
     run(&scenario("caravan-2025.toml"), &out, &[]);
     let first = String::from_utf8(read(&out.join("report.html"))).expect("utf-8");
     self_contained(&first);
-    assert!(first.contains("claimed_mx") && first.contains("People arriving per week"));
+    assert!(first.contains("claimed_mx") && first.contains("per week"));
     std::fs::remove_file(out.join("report.html")).expect("removed");
     let o = bin().arg("report").arg(&out).output().expect("runs");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -202,48 +211,11 @@ fn every_run_writes_a_self_contained_report_that_report_renders_again() {
     run(&scenario("caravan-2025.toml"), &reps, &["--replicates", "3"]);
     let html = String::from_utf8(read(&reps.join("report.html"))).expect("utf-8");
     self_contained(&html);
-    assert!(html.contains("percentiles over replicates"));
+    assert!(
+        html.contains("percentile of each week&#39;s total over replicates")
+            || html.contains("percentile of each week's total over replicates")
+    );
     // A folder without tables is refused as bad input.
     let o = bin().arg("report").arg(tmp.path()).output().expect("runs");
     assert_eq!(o.status.code(), Some(2));
-}
-
-#[test]
-fn headless_chromium_renders_the_report_when_present() {
-    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .into_iter()
-        .find(|p| Path::new(p).exists());
-    let Some(chromium) = chromium else {
-        eprintln!("skipped: no Chromium on this machine (.ci/run installs Debian's chromium)");
-        return;
-    };
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let out = tmp.path().join("caravan");
-    run(&scenario("caravan-2025.toml"), &out, &[]);
-    let shot = tmp.path().join("report.png");
-    let profile = tmp.path().join("profile");
-    let o = std::process::Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--window-size=1000,2200",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(format!("file://{}", out.join("report.html").display()))
-        .output()
-        .expect("chromium starts");
-    assert!(shot.exists(), "no screenshot: {}", String::from_utf8_lossy(&o.stderr));
-    let png = read(&shot);
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 20_000,
-        "a real page was drawn ({} bytes)",
-        png.len()
-    );
 }

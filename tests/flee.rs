@@ -506,6 +506,12 @@ fn both_shipped_flee_scenarios_run_and_validate_end_to_end_at_reduced_scale() {
         common::run(&toml, &dir.path().join("run"), &["--scale", "0.1", "--threads", "2"]);
         let places = std::fs::read_to_string(dir.path().join("run/places.csv")).expect("places.csv");
         assert!(places.starts_with("day,date,place,kind,agents,people\n"));
+        // A plain-language summary, as every run folder has.
+        let md = std::fs::read_to_string(dir.path().join("run/summary.md")).expect("summary.md");
+        assert!(
+            md.contains("were in camps, most in") && md.contains("one draw of chance"),
+            "{md}"
+        );
         let o = common::bin()
             .args(["validate"])
             .arg(&toml)

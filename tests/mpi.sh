@@ -21,7 +21,7 @@ check() { # name, files, dir-a, dir-b
 run() { "$@" >/dev/null 2>"$work/err" || { echo "FAIL: $*"; cat "$work/err"; failed=$((failed+1)); return 1; }; }
 
 # One population over several processes: P = 1, 2, 4 give the same tables.
-T="places.csv outcomes.csv events.csv routes.csv cohort_places.csv"
+T="places.csv outcomes.csv events.csv routes.csv cohort_places.csv periods.csv places.geojson flows.geojson summary.md"
 run $B run tests/fixtures/all_levers.toml --by-cohort --out "$work/plain" --quiet
 run $B run tests/fixtures/all_levers.toml --by-cohort --partition --out "$work/p1" --quiet
 run $M -n 2 $B run tests/fixtures/all_levers.toml --by-cohort --partition --out "$work/p2" --quiet
@@ -41,16 +41,16 @@ run $M -n 3 $B run scenarios/title42-2020-2023.toml --scale 0.02 --partition --o
 check "partition over 3 ranks, appointments and expulsions" "places.csv outcomes.csv events.csv" "$work/t1" "$work/t3"
 
 # Ensembles: replicates, comparisons and sweeps spread over ranks.
-R="places_summary.csv outcomes_summary.csv events_summary.csv replicate-0/places.csv replicate-3/outcomes.csv replicate-2/events.csv"
+R="places_summary.csv outcomes_summary.csv events_summary.csv replicate-0/places.csv replicate-3/outcomes.csv replicate-2/events.csv periods.csv places.geojson flows.geojson summary.md datapackage.json report.html"
 run $B run scenarios/protocol-2023.toml --replicates 4 --scale 0.2 --out "$work/r1" --quiet
 run $M -n 2 $B run scenarios/protocol-2023.toml --replicates 4 --scale 0.2 --out "$work/r2" --quiet
 check "replicates over 2 ranks" "$R" "$work/r1" "$work/r2"
 run $B compare scenarios/protocol-2023.toml --replicates 3 --scale 0.2 --out "$work/c1" --quiet
 run $M -n 2 $B compare scenarios/protocol-2023.toml --replicates 3 --scale 0.2 --out "$work/c2" --quiet
-check "compare over 2 ranks" "comparison.csv" "$work/c1" "$work/c2"
+check "compare over 2 ranks" "comparison.csv place_differences.csv periods.csv places.geojson flows.geojson summary.md report.html" "$work/c1" "$work/c2"
 run $B sweep scenarios/pathways-2021.toml --param policy.lawful_pathways.quota_per_year=0:20000:10000 --replicates 2 --scale 0.005 --out "$work/s1" --quiet
 run $M -n 2 $B sweep scenarios/pathways-2021.toml --param policy.lawful_pathways.quota_per_year=0:20000:10000 --replicates 2 --scale 0.005 --out "$work/s2" --quiet
-check "sweep over 2 ranks" "sweep.csv" "$work/s1" "$work/s2"
+check "sweep over 2 ranks" "sweep.csv sweep_long.csv summary.md report.html" "$work/s1" "$work/s2"
 
 # The flee model: replicates spread over ranks, gathered in replicate order.
 F="replicate-0/places.csv replicate-2/out.csv replicate-1/links.csv"

@@ -240,22 +240,46 @@ fn report_refuses_inf_nan_and_huge_numbers_in_a_table() {
     let (tmp, sc) = workspace();
     assert!(try_run(tmp.path(), &sc, "out/s", &[]).status.success());
     let out = tmp.path().join("out/s");
-    let places = std::fs::read_to_string(out.join("places.csv")).expect("places");
-    for bad in ["inf", "NaN", "1e308", "-1e300"] {
-        let mut lines: Vec<String> = places.lines().map(String::from).collect();
-        let mut f: Vec<String> = lines[1].split(',').map(String::from).collect();
-        f[4] = bad.into(); // arrived
-        lines[1] = f.join(",");
-        std::fs::write(out.join("places.csv"), lines.join("\n") + "\n").expect("write");
-        let t0 = Instant::now();
+    // The tables the report draws from: a period's mean, a final state's people.
+    for (table, column, k, name) in [("periods.csv", 7, 2, "mean"), ("outcomes.csv", 3, 3, "people")] {
+        let text = std::fs::read_to_string(out.join(table)).expect("table");
+        for bad in ["inf", "NaN", "1e308", "-1e300"] {
+            let mut lines: Vec<String> = text.lines().map(String::from).collect();
+            let mut f: Vec<String> = lines[k - 1].split(',').map(String::from).collect();
+            f[column] = bad.into();
+            lines[k - 1] = f.join(",");
+            std::fs::write(out.join(table), lines.join("\n") + "\n").expect("write");
+            let t0 = Instant::now();
+            let o = bin().arg("report").arg(&out).output().expect("runs");
+            assert_eq!(o.status.code(), Some(2), "{table} {bad}: {}", stderr(&o));
+            assert!(
+                stderr(&o).contains(&format!("{table}:{k}")) && stderr(&o).contains(name),
+                "{}",
+                stderr(&o)
+            );
+            assert!(t0.elapsed() < Duration::from_secs(60), "{bad} took {:?}", t0.elapsed());
+        }
+        std::fs::write(out.join(table), &text).expect("restore");
+    }
+    // GeoJSON holds no inf or NaN, but a huge number, or a place off the globe, is refused too.
+    let geo = std::fs::read_to_string(out.join("places.geojson")).expect("geojson");
+    let at = geo.find("\"arrived\":").expect("arrivals") + "\"arrived\":".len();
+    let end = at + geo[at..].find([',', '}']).expect("end of number");
+    for (edited, says) in [
+        (format!("{}1e300{}", &geo[..at], &geo[end..]), "arrived"),
+        (
+            geo.replacen("\"coordinates\":[", "\"coordinates\":[4294967294,", 1),
+            "longitude",
+        ),
+    ] {
+        std::fs::write(out.join("places.geojson"), edited).expect("write");
         let o = bin().arg("report").arg(&out).output().expect("runs");
-        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
         assert!(
-            stderr(&o).contains("places.csv:2") && stderr(&o).contains("arrived"),
+            stderr(&o).contains("places.geojson") && stderr(&o).contains(says),
             "{}",
             stderr(&o)
         );
-        assert!(t0.elapsed() < Duration::from_secs(60), "{bad} took {:?}", t0.elapsed());
     }
 }
 
@@ -306,12 +330,22 @@ fn runs_in_which_nobody_arrives_write_every_table_and_a_report_saying_so() {
                     "report.html",
                 ]
             };
-            for f in tables {
+            let published = [
+                "periods.csv",
+                "policies.csv",
+                "places.geojson",
+                "flows.geojson",
+                "summary.md",
+                "datapackage.json",
+            ];
+            for f in tables.iter().chain(&published) {
                 assert!(out.join(f).is_file(), "{name}: {f}");
             }
             let html = std::fs::read_to_string(out.join("report.html")).expect("report");
+            let md = std::fs::read_to_string(out.join("summary.md")).expect("summary.md");
             if name != "expelled" {
-                assert!(html.contains("Nobody arrived"), "{name}");
+                assert!(html.contains("Nobody arrived anywhere during the run"), "{name}");
+                assert!(md.contains("Nobody arrived anywhere during the run"), "{name}: {md}");
             }
         }
     }
@@ -447,7 +481,11 @@ fn ids_with_commas_and_quotes_round_trip_through_every_table() {
 #[test]
 fn a_scenario_from_a_pipe_or_a_fifo_is_read_once() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let text = std::fs::read(fixture("chain.toml")).expect("fixture");
+    // A provenance mark, which summary.md reports from the bytes read once.
+    let text = std::fs::read_to_string(fixture("chain.toml"))
+        .expect("fixture")
+        .replace("seed = 7", "seed = 7  # assumption: any fixed seed")
+        .into_bytes();
     let mut child = bin()
         .current_dir(tmp.path())
         .args(["run", "/dev/stdin", "--out", "piped", "--quiet"])
@@ -457,32 +495,39 @@ fn a_scenario_from_a_pipe_or_a_fifo_is_read_once() {
     std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &text).expect("write");
     assert!(child.wait().expect("ends").success());
     assert!(tmp.path().join("piped/places.csv").is_file());
+    let md = std::fs::read_to_string(tmp.path().join("piped/summary.md")).expect("summary.md");
+    assert!(md.contains("1 is marked as an assumption"), "{md}");
     let fifo = tmp.path().join("fifo.toml");
     assert!(Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
-    let writer = {
-        let fifo = fifo.clone();
-        std::thread::spawn(move || std::fs::write(fifo, text))
-    };
-    let mut child = bin()
-        .current_dir(tmp.path())
-        .arg("check")
-        .arg(&fifo)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("starts");
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("waits") {
-            break s;
-        }
-        if t0.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            panic!("check of a FIFO hangs");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success());
-    writer.join().expect("writer").expect("written");
+    for args in [&["check"][..], &["run", "--out", "from-fifo", "--quiet"][..]] {
+        let writer = {
+            let (fifo, text) = (fifo.clone(), text.clone());
+            std::thread::spawn(move || std::fs::write(fifo, text))
+        };
+        let mut child = bin()
+            .current_dir(tmp.path())
+            .args(&args[..1])
+            .arg(&fifo)
+            .args(&args[1..])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("starts");
+        let t0 = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("waits") {
+                break s;
+            }
+            if t0.elapsed() > Duration::from_secs(120) {
+                let _ = child.kill();
+                panic!("{} of a FIFO hangs", args[0]);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success());
+        writer.join().expect("writer").expect("written");
+    }
+    let md = std::fs::read_to_string(tmp.path().join("from-fifo/summary.md")).expect("summary.md");
+    assert!(md.contains("1 is marked as an assumption"), "{md}");
 }
 
 #[test]
@@ -598,10 +643,24 @@ fn a_run_folder_of_an_earlier_version_without_manifest_is_recognised_by_its_summ
     let (tmp, sc) = workspace();
     assert!(try_run(tmp.path(), &sc, "out/s", &[]).status.success());
     let out = tmp.path().join("out/s");
-    // Before manifests, summary.json listed the tables' SHA-256.
-    std::fs::remove_file(out.join(".northbound.json")).expect("rm");
+    // Before manifests, summary.json listed the tables' SHA-256; those
+    // versions wrote neither the published outputs nor a manifest.
+    let legacy = || {
+        for f in [
+            ".northbound.json",
+            "periods.csv",
+            "policies.csv",
+            "places.geojson",
+            "flows.geojson",
+            "summary.md",
+            "datapackage.json",
+        ] {
+            std::fs::remove_file(out.join(f)).expect("rm");
+        }
+    };
+    legacy();
     assert!(try_run(tmp.path(), &sc, "out/s", &[]).status.success());
-    std::fs::remove_file(out.join(".northbound.json")).expect("rm");
+    legacy();
     std::fs::write(out.join("notes.txt"), "mine").expect("write");
     let o = try_run(tmp.path(), &sc, "out/s", &["--force"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));

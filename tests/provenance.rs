@@ -95,7 +95,11 @@ fn bare_numbers(value: &str) -> Vec<String> {
         };
         for w in v.split_whitespace() {
             let is_date = w.len() == 10 && w.as_bytes()[4] == b'-' && w.as_bytes()[7] == b'-';
-            if !is_date && w.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '+') {
+            if !is_date
+                && w.chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '+')
+            {
                 words.push(w.to_string());
             }
         }
@@ -137,7 +141,9 @@ fn unmarked(name: &str, text: &str, ids: &HashSet<String>) -> Vec<String> {
         // An imported Flee scenario: every number is Flee's published
         // folder's, named with its inputs' SHA-256 in the header.
         if !(text.starts_with("# Imported from the Flee scenario folder") && text.contains("Inputs' SHA-256: ")) {
-            bad.push(format!("{name}: a flee scenario without the import header naming its Flee folder"));
+            bad.push(format!(
+                "{name}: a flee scenario without the import header naming its Flee folder"
+            ));
         }
         return bad;
     }
@@ -178,7 +184,11 @@ fn unmarked(name: &str, text: &str, ids: &HashSet<String>) -> Vec<String> {
             ));
             continue;
         }
-        bad.push(format!("{name}:{}: `{}` has no source, derivation, calibration or range", n + 1, t));
+        bad.push(format!(
+            "{name}:{}: `{}` has no source, derivation, calibration or range",
+            n + 1,
+            t
+        ));
     }
     bad
 }
@@ -197,7 +207,11 @@ fn every_number_in_every_shipped_scenario_says_where_it_comes_from() {
         }
         files += 1;
         let text = std::fs::read_to_string(&p).expect("readable");
-        bad.extend(unmarked(&p.file_name().unwrap_or_default().to_string_lossy(), &text, &ids));
+        bad.extend(unmarked(
+            &p.file_name().unwrap_or_default().to_string_lossy(),
+            &text,
+            &ids,
+        ));
     }
     assert!(files >= 10, "{files} scenarios");
     assert!(bad.is_empty(), "{} lines:\n{}", bad.len(), bad.join("\n"));

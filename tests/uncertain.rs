@@ -169,7 +169,7 @@ fn fixed_inputs_give_seed_only_intervals_and_no_inputs_table() {
         .output()
         .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("Intervals: chance and inputs"), "{text}");
+    assert!(text.contains("ranges cover chance and inputs"), "{text}");
     let out = bin()
         .args(["run", "--replicates", "3", "--fixed-inputs", "--force", "--out"])
         .arg(&drawn)
@@ -177,7 +177,7 @@ fn fixed_inputs_give_seed_only_intervals_and_no_inputs_table() {
         .output()
         .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("Intervals: chance only"), "{text}");
+    assert!(text.contains("ranges cover chance only"), "{text}");
     // With fixed inputs, every replicate has the file's 1,000 people.
     for k in 0..3 {
         let total: u64 = outcomes(&fixed.join(format!("replicate-{k}")))

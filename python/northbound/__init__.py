@@ -416,7 +416,7 @@ def _reporter(progress: Progress, desc: str, unit: str) -> Iterator[Optional[Cal
 
 
 def _frame(columns: Iterable[Tuple[str, str, Any]]) -> pd.DataFrame:
-    """A DataFrame from the native columns: integers, floats, categories and dates."""
+    """A DataFrame from the native columns: integers, floats, booleans, categories and dates."""
     data: Dict[str, Any] = {}
     for name, kind, values in columns:
         if kind == "cat":
@@ -433,15 +433,17 @@ class Run:
     """A finished run (or replicates of one), kept in memory.
 
     Its tables are the files ``northbound run`` writes, as DataFrames with
-    the same columns: ``places``, ``outcomes``, ``events``, ``routes``, and
+    the same columns: ``places``, ``outcomes``, ``events``, ``routes``,
+    ``periods`` (calendar weeks or months, ``period=``), and
     ``cohort_places`` (``by_cohort=True``) and ``trace`` (``trace=N``) when
     asked for. Dates are ``datetime64[ns]``, counts ``int64``, ids
-    categories. With replicates, each table starts with a ``replicate``
-    column. A table the run does not have is not an attribute
-    (``hasattr(run, "trace")`` tells).
+    categories. With replicates, each table but ``periods`` (whose figures
+    are over the replicates) starts with a ``replicate`` column. A table the
+    run does not have is not an attribute (``hasattr(run, "trace")``
+    tells).
     """
 
-    TABLES: Tuple[str, ...] = ("places", "outcomes", "events", "routes", "cohort_places", "trace")
+    TABLES: Tuple[str, ...] = ("places", "outcomes", "events", "routes", "periods", "cohort_places", "trace")
 
     def __init__(self, handle: _native.RunHandle, scenario: Scenario) -> None:
         self._handle = handle
@@ -472,7 +474,7 @@ class Run:
     @property
     def places(self) -> pd.DataFrame:
         """People per place and day: present, arrived, departed, claims,
-        turned_back, expelled, intercepted, detected (``places.csv``)."""
+        turned_back, expelled, intercepted, detected, removed (``places.csv``)."""
         return self.table("places")
 
     @property
@@ -489,6 +491,20 @@ class Run:
     def routes(self) -> pd.DataFrame:
         """People who set out on each leg over the run, with the ends' coordinates (``routes.csv``)."""
         return self.table("routes")
+
+    @property
+    def periods(self) -> pd.DataFrame:
+        """Every place's figures per calendar period (``periods.csv``): the
+        period (ISO week ``2023-W13``, Monday to Sunday, or month
+        ``2023-03``, as ``period=`` asked), its first and last date inside
+        the run, its days, whether it is whole (``complete``, a bool: the
+        first and last may be cut by the run), the place, the figure
+        (``arrived``, ``departed``, ``claims``, ``turned_back``,
+        ``expelled``, ``intercepted``, ``detected``, ``removed`` summed over
+        the period, or ``present_peak``), then ``mean``, ``sd``, ``lo95``
+        and ``hi95`` over replicates of each replicate's value in the
+        period (one run: the value, sd 0)."""
+        return self.table("periods")
 
     @property
     def cohort_places(self) -> pd.DataFrame:
@@ -524,10 +540,12 @@ class Run:
 
     def write(self, dir: PathLike, *, force: bool = False) -> Path:
         """Writes the run folder ``northbound run`` writes (tables,
-        ``summary.json``, ``report.html``; with replicates, ``replicate-K/``
-        and the summaries with intervals) through the library's own output
-        folder: built aside and swapped in whole, with its manifest. Returns
-        its path.
+        ``summary.json``, ``periods.csv``, ``policies.csv``,
+        ``places.geojson``, ``flows.geojson``, ``summary.md``,
+        ``datapackage.json``, ``report.html``; with replicates,
+        ``replicate-K/`` and the summaries with intervals) through the
+        library's own output folder: built aside and swapped in whole, with
+        its manifest. Returns its path.
 
         Replaces only what northbound wrote, as the command line does
         (``docs/outputs.md``): a folder that is not northbound's (no
@@ -552,6 +570,7 @@ def run(
     variant: Optional[str] = None,
     trace: int = 0,
     by_cohort: bool = False,
+    period: str = "week",
     progress: Progress = None,
 ) -> Run:
     """Runs a scenario, as ``northbound run`` does, and keeps its tables in memory.
@@ -562,8 +581,10 @@ def run(
     ``scale`` runs the same system at another size; ``variant`` runs the
     scenario under one of its declared variants; ``trace=N`` follows N
     groups day by day; ``by_cohort`` keeps the places table per cohort;
-    ``progress`` (see :data:`Progress`) shows how far it is. The GIL is
-    released while the engine runs; Ctrl-C stops it.
+    ``period`` (``"week"``, Monday to Sunday, or ``"month"``; ``--period``)
+    sets the calendar periods of :attr:`Run.periods` and of the written
+    folder; ``progress`` (see :data:`Progress`) shows how far it is. The
+    GIL is released while the engine runs; Ctrl-C stops it.
     """
     sc = _prepared(scenario, scale, variant)
     unit = "day" if int(replicates) == 1 else "run"
@@ -575,6 +596,7 @@ def run(
             threads=threads,
             trace=int(trace),
             by_cohort=bool(by_cohort),
+            period=str(period),
             progress=report,
         )
     return Run(handle, sc)
@@ -589,8 +611,12 @@ class Comparison:
     ``table`` is ``comparison.csv`` (unrounded): per variant, each final
     state and each place's flows, the base's and the variant's means over
     replicates and the mean paired difference with its 95 % t interval
-    (``diff_lo95``, ``diff_hi95``). :meth:`run` gives the replicates behind
-    it as a :class:`Run`.
+    (``diff_lo95``, ``diff_hi95``). ``place_differences`` is
+    ``place_differences.csv``: every place's flows over ``window`` (the
+    whole run unless ``window=`` was given), with the same paired
+    differences; ``periods`` is ``periods.csv``: the base's and every
+    variant's figures per calendar period. :meth:`run` gives the
+    replicates behind it as a :class:`Run`.
     """
 
     def __init__(self, handle: _native.CompareHandle, scenario: Scenario, replicates: int) -> None:
@@ -599,6 +625,31 @@ class Comparison:
         self.replicates = replicates
         self.variants: Tuple[str, ...] = tuple(handle.variant_ids())
         self.table: pd.DataFrame = _frame(handle.table())
+        a, z = handle.window
+        self.window: Tuple[_dt.date, _dt.date] = (_date(a), _date(z))
+        self._periods: Optional[pd.DataFrame] = None
+        self._differences: Optional[pd.DataFrame] = None
+
+    @property
+    def place_differences(self) -> pd.DataFrame:
+        """Every place's flows over :attr:`window`, each variant against the
+        base (``place_differences.csv``): ``variant``, ``place``, ``metric``
+        (``arrived``, ``claims``, ``turned_back``, ``expelled``,
+        ``intercepted``, ``detected``, ``removed``), ``from``, ``until``,
+        ``base``, ``mean``, ``diff``, ``diff_lo95``, ``diff_hi95``
+        (unrounded); figures that are zero in both are left out."""
+        if self._differences is None:
+            self._differences = _frame(self._handle.place_differences())
+        return self._differences.copy()
+
+    @property
+    def periods(self) -> pd.DataFrame:
+        """The base's and every variant's figures per calendar period
+        (``periods.csv`` of the comparison: :attr:`Run.periods` with a
+        leading ``variant`` column, ``base`` first)."""
+        if self._periods is None:
+            self._periods = _frame(self._handle.periods())
+        return self._periods.copy()
 
     def run(self, variant: Optional[str] = None) -> Run:
         """The replicates of the base (``None``) or of a variant, with their tables."""
@@ -608,8 +659,10 @@ class Comparison:
         return Run(h, self.scenario if variant is None else self.scenario.variant(variant))
 
     def write(self, dir: PathLike, *, force: bool = False) -> Path:
-        """Writes the folder ``northbound compare`` writes; returns its path.
-        The same rules as :meth:`Run.write`."""
+        """Writes the folder ``northbound compare`` writes (with its
+        ``periods.csv``, ``place_differences.csv``, GeoJSON, ``summary.md``,
+        ``datapackage.json`` and report); returns its path. The same rules
+        as :meth:`Run.write`."""
         return Path(self._handle.write(os.fspath(dir), force=force))
 
     def __str__(self) -> str:
@@ -625,17 +678,37 @@ def compare(
     replicates: int = 10,
     threads: Optional[int] = None,
     scale: float = 1.0,
+    period: str = "week",
+    window: Union[str, Tuple[Union[str, _dt.date], Union[str, _dt.date]], None] = None,
     progress: Progress = None,
 ) -> Comparison:
     """Runs the base and each variant (all declared ones by default) with
     common random numbers — replicate k of each uses the same seed — and
-    compares them, as ``northbound compare`` does."""
+    compares them, as ``northbound compare`` does.
+
+    ``period`` (``"week"`` or ``"month"``) sets the calendar periods of
+    :attr:`Comparison.periods`; ``window`` (``--window``), as
+    ``"2023-04-01..2023-06-30"`` or a pair of dates, the days over which
+    :attr:`Comparison.place_differences` sums each place's flows (default:
+    the whole run; both dates inside it)."""
     sc = _prepared(scenario, scale)
     if isinstance(variants, str):
         variants = [variants]
+    if window is not None and not isinstance(window, str):
+        try:
+            a, z = window
+        except (TypeError, ValueError):
+            raise TypeError('window is "FROM..UNTIL" or a pair of dates') from None
+        window = f"{a}..{z}"
     with _reporter(progress, f"{sc.name}: compare", "run") as report:
         handle = _native.compare(
-            sc._handle, variants=list(variants or []), replicates=int(replicates), threads=threads, progress=report
+            sc._handle,
+            variants=list(variants or []),
+            replicates=int(replicates),
+            threads=threads,
+            period=str(period),
+            window=window,
+            progress=report,
         )
     return Comparison(handle, sc, int(replicates))
 
@@ -657,8 +730,9 @@ class Sweep:
         return self._handle.csv()
 
     def write(self, dir: PathLike, *, force: bool = False) -> Path:
-        """Writes the folder ``northbound sweep`` writes; returns its path.
-        The same rules as :meth:`Run.write`."""
+        """Writes the folder ``northbound sweep`` writes (``sweep.csv``,
+        ``sweep_long.csv``, ``summary.md``, ``datapackage.json``, the
+        report); returns its path. The same rules as :meth:`Run.write`."""
         return Path(self._handle.write(os.fspath(dir), force=force))
 
     def __str__(self) -> str:

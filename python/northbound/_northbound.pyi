@@ -2,8 +2,8 @@
 
 Use the Pythonic API in ``northbound`` instead: these are its building blocks.
 A table is a list of ``(name, kind, values)`` columns: ``kind`` is ``"int"``,
-``"float"`` or ``"date"`` (days since 1970-01-01) with a NumPy array, or
-``"cat"`` with ``(codes, categories)`` (code -1: missing).
+``"float"``, ``"bool"`` or ``"date"`` (days since 1970-01-01) with a NumPy
+array, or ``"cat"`` with ``(codes, categories)`` (code -1: missing).
 """
 
 from os import PathLike
@@ -33,7 +33,14 @@ __all__ = [
 __version__: str
 
 _Column: TypeAlias = Tuple[
-    str, str, Union[npt.NDArray[np.int64], npt.NDArray[np.float64], Tuple[npt.NDArray[np.int32], List[str]]]
+    str,
+    str,
+    Union[
+        npt.NDArray[np.int64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.bool_],
+        Tuple[npt.NDArray[np.int32], List[str]],
+    ],
 ]
 _Path: TypeAlias = Union[str, PathLike[str]]
 _Progress: TypeAlias = Optional[Callable[[int, int], Any]]
@@ -73,7 +80,11 @@ class RunHandle:
 class CompareHandle:
     """Variants compared with the base."""
 
+    @property
+    def window(self) -> Tuple[str, str]: ...
     def table(self) -> List[_Column]: ...
+    def periods(self) -> List[_Column]: ...
+    def place_differences(self) -> List[_Column]: ...
     def render(self) -> str: ...
     def variant_ids(self) -> List[str]: ...
     def run(self, variant: Optional[str] = None) -> Optional[RunHandle]: ...
@@ -108,6 +119,7 @@ def run(
     threads: Optional[int] = None,
     trace: int = 0,
     by_cohort: bool = False,
+    period: str = "week",
     progress: _Progress = None,
 ) -> RunHandle: ...
 def compare(
@@ -116,6 +128,8 @@ def compare(
     variants: Sequence[str] = ...,
     replicates: int = 10,
     threads: Optional[int] = None,
+    period: str = "week",
+    window: Optional[str] = None,
     progress: _Progress = None,
 ) -> CompareHandle: ...
 def sweep(

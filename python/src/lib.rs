@@ -69,8 +69,8 @@ fn ok<T>(py: Python<'_>, r: api::Res<T>) -> PyResult<T> {
     r.map_err(|e| error(py, e))
 }
 
-/// A table as `[(name, kind, values)]`: kind "int", "float" or "date"
-/// (days since 1970-01-01) with a NumPy array, or "cat" with
+/// A table as `[(name, kind, values)]`: kind "int", "float", "bool" or
+/// "date" (days since 1970-01-01) with a NumPy array, or "cat" with
 /// `(codes, categories)`.
 fn columns<'py>(py: Python<'py>, t: Table) -> PyResult<Bound<'py, PyList>> {
     let out = PyList::empty(py);
@@ -79,6 +79,7 @@ fn columns<'py>(py: Python<'py>, t: Table) -> PyResult<Bound<'py, PyList>> {
             Data::Int(v) => (c.name, "int", PyArray1::from_vec(py, v).into_any()).into_pyobject(py)?,
             Data::Float(v) => (c.name, "float", PyArray1::from_vec(py, v).into_any()).into_pyobject(py)?,
             Data::Date(v) => (c.name, "date", PyArray1::from_vec(py, v).into_any()).into_pyobject(py)?,
+            Data::Bool(v) => (c.name, "bool", PyArray1::from_vec(py, v).into_any()).into_pyobject(py)?,
             Data::Cat(codes, names) => {
                 let payload = (PyArray1::from_vec(py, codes), PyList::new(py, names)?).into_pyobject(py)?;
                 (c.name, "cat", payload.into_any()).into_pyobject(py)?
@@ -215,6 +216,26 @@ impl CompareHandle {
         columns(py, self.0.table())
     }
 
+    /// `periods.csv`'s columns: the base's and each variant's periods.
+    fn periods<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let h = self.0.clone();
+        let t = py.detach(move || h.periods());
+        columns(py, t)
+    }
+
+    /// `place_differences.csv`'s columns.
+    fn place_differences<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let h = self.0.clone();
+        let t = py.detach(move || h.place_differences());
+        columns(py, t)
+    }
+
+    /// The first and last date (`YYYY-MM-DD`) of the place-level differences.
+    #[getter]
+    fn window(&self) -> (String, String) {
+        self.0.window_dates()
+    }
+
     /// What `northbound compare` prints.
     fn render(&self) -> String {
         self.0.render()
@@ -307,7 +328,7 @@ fn load(py: Python<'_>, path: PathBuf) -> PyResult<ScenarioHandle> {
 
 /// Runs a scenario (replicates with `replicates > 1`).
 #[pyfunction]
-#[pyo3(signature = (scenario, *, seed=None, replicates=1, threads=None, trace=0, by_cohort=false, progress=None))]
+#[pyo3(signature = (scenario, *, seed=None, replicates=1, threads=None, trace=0, by_cohort=false, period="week", progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
@@ -317,6 +338,7 @@ fn run(
     threads: Option<usize>,
     trace: usize,
     by_cohort: bool,
+    period: &str,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<RunHandle> {
     let sc = scenario.0.clone();
@@ -326,24 +348,32 @@ fn run(
         threads,
         trace,
         by_cohort,
+        period: ok(py, api::parse_period(period))?,
     };
     interrupt::run(py, progress, move |ctl| api::RunHandle::start(&sc, &o, ctl)).map(|r| RunHandle(Arc::new(r)))
 }
 
 /// Compares variants with the base.
 #[pyfunction]
-#[pyo3(signature = (scenario, *, variants=Vec::new(), replicates=10, threads=None, progress=None))]
+#[pyo3(signature = (scenario, *, variants=Vec::new(), replicates=10, threads=None, period="week", window=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
 fn compare(
     py: Python<'_>,
     scenario: &ScenarioHandle,
     variants: Vec<String>,
     replicates: usize,
     threads: Option<usize>,
+    period: &str,
+    window: Option<String>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<CompareHandle> {
     let sc = scenario.0.clone();
+    let o = api::CompareOptions {
+        period: ok(py, api::parse_period(period))?,
+        window,
+    };
     interrupt::run(py, progress, move |ctl| {
-        api::CompareHandle::start(&sc, &variants, replicates, threads, ctl)
+        api::CompareHandle::start(&sc, &variants, replicates, threads, &o, ctl)
     })
     .map(|c| CompareHandle(Arc::new(c)))
 }

@@ -58,11 +58,21 @@ def csv_files(folder: Path) -> List[Path]:
     return sorted(p.relative_to(folder) for p in folder.rglob("*.csv"))
 
 
+# What a folder publishes beside its tables; none holds a time or a path
+# of its own, so the command line's and Python's are the same bytes.
+PUBLISHED = ("summary.md", "places.geojson", "flows.geojson", "datapackage.json", "report.html")
+
+
 def assert_same_files(a: Path, b: Path) -> None:
-    """Both folders hold the same CSV files, byte for byte."""
+    """Both folders hold the same CSV files and the same published files
+    (summary, GeoJSON, datapackage, report), byte for byte."""
     assert csv_files(a) == csv_files(b)
     for f in csv_files(a):
         assert (a / f).read_bytes() == (b / f).read_bytes(), f"{f} differs"
+    for f in PUBLISHED:
+        assert (a / f).exists() == (b / f).exists(), f
+        if (a / f).exists():
+            assert (a / f).read_bytes() == (b / f).read_bytes(), f"{f} differs"
 
 
 def assert_frame_is_csv(df: pd.DataFrame, path: Path, decimals: int | None = None) -> None:
@@ -78,6 +88,8 @@ def assert_frame_is_csv(df: pd.DataFrame, path: Path, decimals: int | None = Non
         if isinstance(col.dtype, pd.CategoricalDtype):
             got = col.astype(object).where(col.notna(), "").astype(str)
             assert list(got) == list(want), f"{path.name}: {c}"
+        elif pd.api.types.is_bool_dtype(col):
+            assert list(col.map({True: "true", False: "false"})) == list(want), f"{path.name}: {c}"
         elif pd.api.types.is_datetime64_any_dtype(col):
             assert list(col.dt.strftime("%Y-%m-%d")) == list(want), f"{path.name}: {c}"
         elif pd.api.types.is_integer_dtype(col):

@@ -3,6 +3,7 @@ numbers, from Python."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import shutil
 import warnings
@@ -42,6 +43,40 @@ def test_compare_gives_the_command_lines_comparison(cli, comparison, tmp_path):
     assert ca["diff_lo95"] > 0
 
 
+def test_compare_over_a_window_gives_the_command_lines_place_differences_and_periods(cli, tmp_path):
+    window = "2023-04-01..2023-06-30"
+    c = nb.compare(PROTOCOL, variants=["stca_suspended"], replicates=3, scale=0.3, period="month", window=window)
+    assert c.window == (datetime.date(2023, 4, 1), datetime.date(2023, 6, 30))
+    d = c.place_differences
+    assert list(d.columns) == [
+        "variant", "place", "metric", "from", "until", "base", "mean", "diff", "diff_lo95", "diff_hi95",
+    ]
+    assert [str(d[k].dtype) for k in ["variant", "place", "metric"]] == ["category"] * 3
+    assert (d["from"] == pd.Timestamp("2023-04-01")).all() and (d["until"] == pd.Timestamp("2023-06-30")).all()
+    # Over the window, the base's claims at Lacolle are those of its replicates' days.
+    base = c.run().places
+    days = base[(base["place"] == "lacolle") & base["date"].between("2023-04-01", "2023-06-30")]
+    row = d[(d["place"] == "lacolle") & (d["metric"] == "claims")].iloc[0]
+    assert row["base"] == pytest.approx(days.groupby("replicate")["claims"].sum().mean())
+    p = c.periods
+    assert list(p["variant"].cat.categories) == ["base", "stca_suspended"]
+    assert list(p["period"].cat.categories)[:2] == ["2023-01", "2023-02"]
+    out = cli(
+        "compare", PROTOCOL, "--variants", "stca_suspended", "--replicates", "3", "--scale", "0.3",
+        "--period", "month", "--window", window, "--out", tmp_path / "cli",
+    )
+    assert out.stdout.startswith(str(c)) and "place_differences.csv" in str(c)
+    assert_frame_is_csv(d, tmp_path / "cli" / "place_differences.csv", decimals=3)
+    assert_frame_is_csv(p, tmp_path / "cli" / "periods.csv", decimals=3)
+    c.write(tmp_path / "py")
+    assert_same_files(tmp_path / "cli", tmp_path / "py")
+    # A window outside the run is refused, as --window refuses it.
+    with pytest.raises(ValueError, match="not inside the run"):
+        nb.compare(PROTOCOL, replicates=1, window=("2022-12-01", "2023-01-31"))
+    err = cli("compare", PROTOCOL, "--replicates", "1", "--window", "2022-12-01..2023-01-31", check=False)
+    assert err.returncode == 2 and "not inside the run" in err.stderr
+
+
 def test_the_runs_behind_a_comparison_share_seeds(comparison):
     base = comparison.run()
     suspended = comparison.run("stca_suspended")
@@ -70,7 +105,8 @@ def test_sweep_gives_the_command_lines_sweep(cli, tmp_path):
     s = nb.sweep(PROTOCOL, {path: "0.5:1:0.25"}, replicates=2)
     assert list(s.table[path]) == [0.5, 0.75, 1.0]
     assert list(s.table.columns[1:4]) == ["not_departed_mean", "not_departed_lo95", "not_departed_hi95"]
-    cli("sweep", PROTOCOL, "--param", f"{path}=0.5:1:0.25", "--replicates", "2", "--out", tmp_path / "cli", "--quiet")
+    out = cli("sweep", PROTOCOL, "--param", f"{path}=0.5:1:0.25", "--replicates", "2", "--out", tmp_path / "cli")
+    assert out.stdout.startswith(str(s)) and "sweep_long.csv" in str(s)
     assert s.csv() == (tmp_path / "cli" / "sweep.csv").read_text()
     s.write(tmp_path / "py")
     assert_same_files(tmp_path / "cli", tmp_path / "py")

@@ -16,7 +16,7 @@ from conftest import ROOT, assert_frame_is_csv, assert_same_files
 
 PROTOCOL = "scenarios/protocol-2023.toml"
 ROXHAM = "scenarios/roxham-2017-2020.toml"
-COUNTS = ["present", "arrived", "departed", "claims", "turned_back", "expelled", "intercepted", "detected"]
+COUNTS = ["present", "arrived", "departed", "claims", "turned_back", "expelled", "intercepted", "detected", "removed"]
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def traced() -> nb.Run:
 
 
 def test_tables_have_proper_dtypes(traced):
-    assert set(traced.table_names) == {"places", "outcomes", "events", "routes", "cohort_places", "trace"}
+    assert set(traced.table_names) == {"places", "outcomes", "events", "routes", "periods", "cohort_places", "trace"}
     p = traced.places
     assert p["date"].dtype == np.dtype("datetime64[ns]")
     assert p["day"].dtype == np.int64
@@ -51,6 +51,39 @@ def test_tables_have_proper_dtypes(traced):
     ended = t["state"].isin(["claimed_us", "claimed_ca", "settled_irregular"])
     assert t["place"].isna().any() and t.loc[ended, "place"].isna().all()
     assert t.loc[t["state"] == "travelling", "route"].notna().all()
+    pr = traced.periods
+    assert list(pr.columns) == [
+        "period", "from", "until", "days", "complete", "place", "metric", "mean", "sd", "lo95", "hi95",
+    ]
+    assert [str(pr[c].dtype) for c in ["period", "place", "metric"]] == ["category"] * 3
+    assert pr["from"].dtype == np.dtype("datetime64[ns]") and pr["until"].dtype == np.dtype("datetime64[ns]")
+    assert pr["days"].dtype == np.int64 and pr["complete"].dtype == np.bool_
+    assert all(pr[c].dtype == np.float64 for c in ["mean", "sd", "lo95", "hi95"])
+    assert "removed" in list(pr["metric"].cat.categories)
+    # 2023-01-01 is a Sunday: the first week is one day long, and not whole.
+    first = pr.iloc[0]
+    assert (first["period"], first["days"], bool(first["complete"])) == ("2022-W52", 1, False)
+
+
+def test_periods_are_the_daily_counts_summed_over_calendar_weeks_and_months(cli, traced, tmp_path):
+    # The weekly claims at a place are the sums of places' days in each week.
+    claims = traced.places.set_index("date").groupby("place", observed=True)["claims"]
+    weekly = traced.periods[(traced.periods["metric"] == "claims") & (traced.periods["place"] == "lacolle")]
+    for _, w in weekly.iterrows():
+        days = claims.get_group("lacolle").loc[w["from"] : w["until"]]
+        assert len(days) == w["days"] and days.sum() == w["mean"] and w["lo95"] == w["hi95"] == w["mean"]
+    # period="month" as --period month, frames and files alike.
+    monthly = nb.run(PROTOCOL, seed=11, period="month")
+    p = monthly.periods
+    assert list(p["period"].cat.categories)[:3] == ["2023-01", "2023-02", "2023-03"]
+    assert p["complete"].all() and set(p["days"]) == {28, 30, 31}
+    cli("run", PROTOCOL, "--seed", "11", "--period", "month", "--out", tmp_path / "cli", "--quiet")
+    assert_frame_is_csv(p, tmp_path / "cli" / "periods.csv", decimals=3)
+    monthly.write(tmp_path / "py")
+    assert_same_files(tmp_path / "cli", tmp_path / "py")
+    assert json.loads((tmp_path / "py" / "datapackage.json").read_text())["northbound"]["period"] == "month"
+    with pytest.raises(ValueError, match='period must be "week" or "month"'):
+        nb.run(PROTOCOL, period="fortnight")
 
 
 def test_a_run_gives_the_command_lines_tables_in_frames_and_files(cli, traced, tmp_path):
@@ -120,6 +153,11 @@ def test_replicates_are_the_command_lines_replicates(cli, tmp_path):
     for k in range(3):
         one = reps.places[reps.places["replicate"] == k].drop(columns="replicate").reset_index(drop=True)
         assert_frame_is_csv(one, tmp_path / "cli" / f"replicate-{k}" / "places.csv")
+    # The periods of replicates are over the replicates (no replicate column),
+    # as in the folder's periods.csv.
+    assert "replicate" not in reps.periods.columns
+    assert_frame_is_csv(reps.periods, tmp_path / "cli" / "periods.csv", decimals=3)
+    assert (reps.periods["lo95"] <= reps.periods["mean"]).all() and (reps.periods["mean"] <= reps.periods["hi95"]).all()
 
 
 def test_scale_and_variant_are_applied_as_the_command_line_applies_them(cli, tmp_path):
@@ -127,6 +165,10 @@ def test_scale_and_variant_are_applied_as_the_command_line_applies_them(cli, tmp
     assert half.summary["people"] == 22500
     cli("run", PROTOCOL, "--scale", "0.5", "--out", tmp_path / "cli", "--quiet")
     assert_frame_is_csv(half.outcomes, tmp_path / "cli" / "outcomes.csv")
+    # The scale is said where the command line says it (titles, summary.md).
+    half.write(tmp_path / "py")
+    assert_same_files(tmp_path / "cli", tmp_path / "py")
+    assert "scale 0.5 (50 % of the people" in (tmp_path / "py" / "summary.md").read_text()
     suspended = nb.run(PROTOCOL, variant="stca_suspended")
     assert suspended.scenario.name == "protocol-2023 [stca_suspended]"
     assert suspended.events.set_index("event")["count"]["turned_back"] == 0

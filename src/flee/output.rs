@@ -162,3 +162,111 @@ pub fn write_run(
 pub fn default_out(sc: &FleeScenario, suffix: &str) -> PathBuf {
     PathBuf::from("out").join(format!("{}{suffix}", sc.name))
 }
+
+/// Writes `summary.md` of a flee-model run: what was run, where people were
+/// on the last day (with ranges over replicates) and, against observed
+/// counts, Flee's averaged relative difference — in the words and with the
+/// rounding of `publish` (docs/reports.md).
+pub fn write_summary_md(
+    out: &mut OutDir,
+    sc: &FleeScenario,
+    runs: &[(u64, FleeRun)],
+    scores: Option<&[Scored]>,
+) -> Result<(), OutputError> {
+    use crate::ensemble::stats;
+    use crate::publish::words::{self, date_long, list, with_range};
+    let n = runs.len();
+    let per = sc.settings.hasten as f64;
+    let last_day = |r: &FleeRun| r.counts.len().saturating_sub(1);
+    let mut s = format!(
+        "**{}**: a Flee scenario run with the flee model{} for {} days from {}; {}.\n\n",
+        sc.name,
+        if sc.compat == super::Compat::V31 {
+            " (reproducing Flee 3.1's bugs)"
+        } else {
+            ""
+        },
+        sc.days,
+        date_long(sc.start),
+        words::runs_phrase(n, runs.first().map(|r| r.0).unwrap_or(0)),
+    );
+    if let Some((_, first)) = runs.first() {
+        let total = stats(
+            &runs
+                .iter()
+                .map(|(_, r)| r.agents.last().copied().unwrap_or(0) as f64 * per)
+                .collect::<Vec<_>>(),
+        );
+        let moving = stats(
+            &runs
+                .iter()
+                .map(|(_, r)| r.travelling.last().copied().unwrap_or(0) as f64 * per)
+                .collect::<Vec<_>>(),
+        );
+        let mut camps: Vec<(String, crate::ensemble::Stats)> = first
+            .camps
+            .iter()
+            .map(|&c| {
+                let v: Vec<f64> = runs
+                    .iter()
+                    .map(|(_, r)| r.counts[last_day(r)][c as usize] as f64 * per)
+                    .collect();
+                (sc.locations[c as usize].name.clone(), stats(&v))
+            })
+            .collect();
+        let in_camps = stats(
+            &runs
+                .iter()
+                .map(|(_, r)| {
+                    r.camps
+                        .iter()
+                        .map(|&c| r.counts[last_day(r)][c as usize] as f64 * per)
+                        .sum::<f64>()
+                })
+                .collect::<Vec<_>>(),
+        );
+        camps.sort_by(|a, b| b.1.mean.total_cmp(&a.1.mean));
+        let top: Vec<String> = camps
+            .iter()
+            .filter(|c| c.1.mean > 0.0)
+            .take(3)
+            .map(|(name, x)| format!("{name} with {}", with_range(x)))
+            .collect();
+        s += &format!(
+            "On {}, {} people had entered the simulation; {} were in camps{}, and {} were on the move.\n\n",
+            date_long(sc.date_of(sc.days.saturating_sub(1))),
+            with_range(&total),
+            with_range(&in_camps),
+            if top.is_empty() {
+                String::new()
+            } else {
+                format!(", most in {}", list(&top))
+            },
+            with_range(&moving)
+        );
+    }
+    if let Some(sc_list) = scores {
+        let a = stats(&sc_list.iter().map(|x| x.ard().total).collect::<Vec<_>>());
+        s += &format!(
+            "Against the observed camp counts, Flee's averaged relative difference (the mean over days of \
+             Σ|simulated − observed| / Σ observed) is {:.3}{}.\n\n",
+            a.mean,
+            if n > 1 {
+                format!(" (range {:.3}–{:.3})", a.lo, a.hi)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if n > 1 {
+        s += &format!(
+            "Ranges are the 2.5th–97.5th percentiles over {n} replicates; they cover {}.\n",
+            crate::publish::narrative::covers()
+        );
+    } else {
+        s += "These figures are one run: one draw of chance. Run with `--replicates N` for ranges.\n";
+    }
+    let mut f = out.file("summary.md")?;
+    f.write_all(s.as_bytes()).map_err(io(Path::new("summary.md")))?;
+    out.finish(f)
+}

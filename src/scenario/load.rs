@@ -45,6 +45,7 @@ const BEHAVIOUR_KEYS: &[&str] = &[
     "learn_per_return",
     "depart_elasticity",
     "family_pace",
+    "caravan_breakup",
 ];
 const PLACE_KEYS: &[&str] = &[
     "id",
@@ -239,6 +240,10 @@ pub(crate) fn load_marked(bytes: &[u8], path: &Path, reading: Reading) -> Result
         Loader::new(r, path, sha256).load(root)
     })?;
     sc.uncertain = marks.map(|m| m.found).unwrap_or_default();
+    // The marks are read from the very bytes loaded: a scenario given on a
+    // pipe or a FIFO is never read twice, and a file changed since cannot
+    // speak for this run.
+    sc.marks = Arc::new(super::provenance::scan(text));
     Ok(sc)
 }
 
@@ -427,6 +432,7 @@ impl<'r, 't> Loader<'r, 't> {
             uncertain: Vec::new(),
             source: None,
             edits: Vec::new(),
+            marks: Default::default(),
         })
     }
 
@@ -776,6 +782,23 @@ impl<'r, 't> Loader<'r, 't> {
                 );
             } else {
                 b.family_pace = v.v;
+            }
+        }
+        if let Some(v) = self.non_negative(
+            &mut t,
+            "caravan_breakup",
+            false,
+            "a share in [0, 1] of the caravan's largest size (0: caravans never break up at once)",
+        ) {
+            if v.v > 1.0 {
+                self.r.err(
+                    v.span,
+                    &t.field("caravan_breakup"),
+                    format!("{} is above 1", v.v),
+                    "a share in [0, 1] of the caravan's largest size",
+                );
+            } else {
+                b.caravan_breakup = v.v;
             }
         }
         if let Some(mut s) = t.sub(self.r, "fare_usd_per_km") {

@@ -9,6 +9,7 @@ pub mod diag;
 mod load;
 pub mod model;
 pub mod params;
+pub mod provenance;
 pub mod read;
 pub mod uncertain;
 

@@ -667,6 +667,10 @@ pub struct Behaviour {
     /// A family's walking speed as a share of a lone walker's
     /// (`speed_km_per_day.walk`): the slowest groups of a caravan.
     pub family_pace: f64,
+    /// A caravan on its way reduced below this share of its cohorts' people
+    /// breaks up at the next offer it is made: every group still walking in
+    /// it takes it (0: never; the offer's `uptake` alone decides).
+    pub caravan_breakup: f64,
 }
 
 impl Default for Behaviour {
@@ -695,6 +699,7 @@ impl Default for Behaviour {
             learn_per_return: 0.000065,
             depart_elasticity: 1.0,
             family_pace: 1.0,
+            caravan_breakup: 0.0,
         }
     }
 }
@@ -748,6 +753,9 @@ pub struct Scenario {
     /// Changes made since loading, made again after uncertain inputs are
     /// given other values.
     pub edits: Vec<Edit>,
+    /// Where each number of the file says it comes from (the comment
+    /// beside it), read at load: words for `summary.md`, never an input.
+    pub marks: std::sync::Arc<Vec<super::provenance::Field>>,
 }
 
 /// A scenario file's text and where it came from.

@@ -45,6 +45,7 @@ const BEHAVIOUR: &[&str] = &[
     "learn_per_return",
     "depart_elasticity",
     "family_pace",
+    "caravan_breakup",
 ];
 const POPULATION: &[&str] = &[
     "people",
@@ -122,6 +123,7 @@ fn slot<'a>(sc: &'a mut Scenario, path: &str) -> Result<Slot<'a>, ParamError> {
                 "learn_per_return" => Slot::F(&mut b.learn_per_return, Kind::Rate),
                 "depart_elasticity" => Slot::F(&mut b.depart_elasticity, Kind::NonNeg),
                 "family_pace" => Slot::F(&mut b.family_pace, Kind::Positive),
+                "caravan_breakup" => Slot::F(&mut b.caravan_breakup, Kind::Rate),
                 _ => return Err(unknown(path)),
             })
         }

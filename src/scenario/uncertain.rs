@@ -52,6 +52,13 @@ impl Dist {
     /// distribution on `[low, high]` (mode `mode` for the triangular).
     pub fn quantile(self, u: f64, low: f64, mode: f64, high: f64) -> f64 {
         let u = u.clamp(0.0, 1.0);
+        // The ends exactly (exp(ln x) need not give x back).
+        if u == 0.0 {
+            return low;
+        }
+        if u == 1.0 {
+            return high;
+        }
         let x = match self {
             Dist::Uniform => low + u * (high - low),
             Dist::LogUniform => (low.ln() + u * (high.ln() - low.ln())).exp(),

@@ -18,8 +18,9 @@ use northbound::flee;
 use northbound::limits::{self, LimitError};
 use northbound::outdir::{self, OutDir};
 use northbound::output;
+use northbound::publish::{self, Period, VariantRuns};
 use northbound::results::Stop;
-use northbound::results::{self, KeptRun, ResultsError};
+use northbound::results::{self, Compared, KeptRun, Publish, ResultsError};
 use northbound::rng::replicate_seed;
 pub use northbound::scenario::diag::Located;
 pub use northbound::scenario::params::Param;
@@ -94,7 +95,9 @@ impl From<EnsembleError> for Error {
             EnsembleError::Output(e) => Error::Output(e.to_string()),
             EnsembleError::Param(e) => Error::Param(e.to_string()),
             EnsembleError::Limit(e) => e.into(),
-            e @ (EnsembleError::UnknownVariant { .. } | EnsembleError::Spec(_)) => Error::Value(e.to_string()),
+            e @ (EnsembleError::UnknownVariant { .. } | EnsembleError::Spec(_) | EnsembleError::Inputs(_)) => {
+                Error::Value(e.to_string())
+            }
         }
     }
 }
@@ -216,6 +219,11 @@ pub fn check_replicates(n: usize, max: usize) -> Res<()> {
     }
 }
 
+/// Calendar periods by name, as `--period` takes them.
+pub fn parse_period(name: &str) -> Res<Period> {
+    Period::parse(name).ok_or_else(|| Error::Value(format!("period must be \"week\" or \"month\", got {name:?}")))
+}
+
 /// A loaded scenario of the default model.
 #[derive(Clone)]
 pub struct ScenarioHandle {
@@ -223,6 +231,9 @@ pub struct ScenarioHandle {
     /// The file, canonical when loaded: an output folder may not contain
     /// it, wherever the process has moved since.
     input: Arc<PathBuf>,
+    /// The factor its people were scaled by (`--scale`; said in the
+    /// titles of what it writes).
+    scale: f64,
 }
 
 impl ScenarioHandle {
@@ -238,6 +249,7 @@ impl ScenarioHandle {
         Ok(ScenarioHandle {
             sc: Arc::new(scenario::load(path)?),
             input: Arc::new(path.canonicalize().unwrap_or_else(|_| path.to_path_buf())),
+            scale: 1.0,
         })
     }
 
@@ -246,6 +258,7 @@ impl ScenarioHandle {
         ScenarioHandle {
             sc: Arc::new(sc),
             input: self.input.clone(),
+            scale: self.scale,
         }
     }
 
@@ -298,7 +311,9 @@ impl ScenarioHandle {
             &format!("{} at scale {factor}", what(&self.sc)),
             limits::run(&sc, false),
         )?;
-        Ok(self.derived(sc))
+        let mut h = self.derived(sc);
+        h.scale *= factor;
+        Ok(h)
     }
 
     /// A copy whose own seed is `seed` (replicates derive theirs from it).
@@ -336,6 +351,8 @@ pub struct RunOptions {
     pub trace: usize,
     /// Keep place counts per cohort.
     pub by_cohort: bool,
+    /// Calendar periods of `periods` and of the written folder.
+    pub period: Period,
 }
 
 enum Kept {
@@ -348,6 +365,7 @@ pub struct RunHandle {
     sc: Arc<Scenario>,
     input: Arc<PathBuf>,
     kept: Kept,
+    publish: Publish,
 }
 
 impl RunHandle {
@@ -381,6 +399,11 @@ impl RunHandle {
                 &ctl.extra(),
             )?;
             return Ok(RunHandle {
+                publish: Publish {
+                    period: o.period,
+                    scale: sc.scale,
+                    inputs: Default::default(),
+                },
                 sc: sc.sc,
                 input: sc.input,
                 kept: Kept::Many(Arc::new(reps)),
@@ -398,13 +421,22 @@ impl RunHandle {
             sc: sc.sc.clone(),
             input: sc.input.clone(),
             kept: Kept::One(Box::new(run)),
+            publish: Publish {
+                period: o.period,
+                scale: sc.scale,
+                inputs: Default::default(),
+            },
         })
     }
 
     fn replicates(&self) -> Vec<&Replicate> {
+        self.kept_replicates().iter().collect()
+    }
+
+    fn kept_replicates(&self) -> &[Replicate] {
         match &self.kept {
-            Kept::One(r) => vec![&r.counts],
-            Kept::Many(reps) => reps.iter().collect(),
+            Kept::One(r) => std::slice::from_ref(&r.counts),
+            Kept::Many(reps) => reps,
         }
     }
 
@@ -420,7 +452,7 @@ impl RunHandle {
 
     /// The names of the tables this run has.
     pub fn table_names(&self) -> Vec<&'static str> {
-        let mut v = vec!["places", "outcomes", "events", "routes"];
+        let mut v = vec!["places", "outcomes", "events", "routes", "periods"];
         if let Kept::One(r) = &self.kept {
             if !r.by_cohort.is_empty() {
                 v.push("cohort_places");
@@ -442,6 +474,7 @@ impl RunHandle {
             "outcomes" => tables::outcomes(sc, &reps, many),
             "events" => tables::events(sc, &reps, many),
             "routes" => tables::routes(sc, &reps, many),
+            "periods" => tables::periods(sc, self.publish.period, &[self.kept_replicates()], None),
             "cohort_places" => match &self.kept {
                 Kept::One(r) if !r.by_cohort.is_empty() => tables::cohort_places(sc, &r.by_cohort),
                 _ => return None,
@@ -489,8 +522,8 @@ impl RunHandle {
     pub fn write(&self, dir: &Path, force: bool) -> Res<PathBuf> {
         let mut out = out_dir(dir, force, "run", &self.input)?;
         match &self.kept {
-            Kept::One(r) => results::write_run(&mut out, &self.sc, r)?,
-            Kept::Many(reps) => results::write_replicates(&mut out, &self.sc, reps)?,
+            Kept::One(r) => results::write_run(&mut out, &self.sc, r, &self.publish)?,
+            Kept::Many(reps) => results::write_replicates(&mut out, &self.sc, reps, &self.publish)?,
         }
         Ok(out.commit()?)
     }
@@ -503,7 +536,16 @@ pub struct CompareHandle {
     base: Arc<Vec<Replicate>>,
     variants: Vec<(String, Arc<Scenario>, Arc<Vec<Replicate>>)>,
     rows: Vec<CompareRow>,
-    replicates: usize,
+    window: Option<(u32, u32)>,
+    publish: Publish,
+}
+
+/// How to compare, beyond the variants and replicates.
+pub struct CompareOptions {
+    /// Calendar periods of `periods`.
+    pub period: Period,
+    /// `FROM..UNTIL` of the place-level differences (default: the whole run).
+    pub window: Option<String>,
 }
 
 impl CompareHandle {
@@ -514,10 +556,17 @@ impl CompareHandle {
         variants: &[String],
         replicates: usize,
         threads: Option<usize>,
+        o: &CompareOptions,
         ctl: &Control,
     ) -> Res<CompareHandle> {
         check_threads(threads)?;
         check_replicates(replicates, 10_000)?;
+        let window = o
+            .window
+            .as_deref()
+            .map(|w| publish::windows::parse_window(&sc.sc.calendar, w))
+            .transpose()
+            .map_err(|e| Error::Value(format!("window: {e}")))?;
         let picked = ensemble::pick_variants(&sc.sc, variants)?;
         if picked.is_empty() {
             return Err(Error::Value(format!(
@@ -560,8 +609,58 @@ impl CompareHandle {
                 .map(|((id, r), s)| (id, s, Arc::new(r)))
                 .collect(),
             rows,
-            replicates,
+            window,
+            publish: Publish {
+                period: o.period,
+                scale: sc.scale,
+                inputs: Default::default(),
+            },
         })
+    }
+
+    /// The variants as the library's writers take them.
+    fn variant_runs(&self) -> Vec<VariantRuns<'_>> {
+        self.variants
+            .iter()
+            .map(|(id, sc, reps)| VariantRuns { id, scenario: sc, reps })
+            .collect()
+    }
+
+    /// The inclusive days of the place-level differences.
+    fn window(&self) -> (u32, u32) {
+        self.window.unwrap_or((0, self.sc.calendar.days.saturating_sub(1)))
+    }
+
+    /// `periods.csv` of the comparison: the base's and every variant's.
+    pub fn periods(&self) -> Table {
+        let mut names = vec!["base".to_string()];
+        names.extend(self.variants.iter().map(|v| v.0.clone()));
+        let mut series: Vec<&[Replicate]> = vec![&self.base];
+        series.extend(self.variants.iter().map(|v| v.2.as_slice()));
+        tables::periods(&self.sc, self.publish.period, &series, Some(&names))
+    }
+
+    /// `place_differences.csv` as columns.
+    pub fn place_differences(&self) -> Table {
+        let runs = self.variant_runs();
+        let diffs = publish::tables::place_differences(&self.sc, &self.base, &runs, self.window());
+        tables::place_differences(&self.sc, &diffs, &self.variant_ids(), self.window())
+    }
+
+    /// The first and last date of the place-level differences, as `YYYY-MM-DD`.
+    pub fn window_dates(&self) -> (String, String) {
+        let (a, z) = self.window();
+        let cal = &self.sc.calendar;
+        (cal.date_of(a).to_string(), cal.date_of(z).to_string())
+    }
+
+    fn compared<'a>(&'a self, runs: &'a [VariantRuns<'a>]) -> Compared<'a> {
+        Compared {
+            base: &self.base,
+            variants: runs,
+            rows: &self.rows,
+            window: self.window,
+        }
     }
 
     /// `comparison.csv` as columns.
@@ -571,9 +670,8 @@ impl CompareHandle {
 
     /// What `northbound compare` prints.
     pub fn render(&self) -> String {
-        let mut s = format!("{}: base against {} variant(s)\n\n", self.sc.name, self.variants.len());
-        s += &ensemble::render_comparison(&self.rows, self.replicates);
-        s
+        let runs = self.variant_runs();
+        results::comparison_text(&self.sc, &self.compared(&runs), &self.publish)
     }
 
     /// The variants' ids, in order.
@@ -594,6 +692,7 @@ impl CompareHandle {
             sc,
             input: self.input.clone(),
             kept: Kept::Many(reps),
+            publish: self.publish,
         })
     }
 
@@ -601,7 +700,8 @@ impl CompareHandle {
     /// returns where.
     pub fn write(&self, dir: &Path, force: bool) -> Res<PathBuf> {
         let mut out = out_dir(dir, force, "compare", &self.input)?;
-        results::write_comparison(&mut out, &self.sc, &self.base, &self.rows)?;
+        let runs = self.variant_runs();
+        results::write_comparison(&mut out, &self.sc, &self.compared(&runs), &self.publish)?;
         Ok(out.commit()?)
     }
 }
@@ -616,10 +716,12 @@ pub enum AxisSpec {
 
 /// A sweep, kept in memory.
 pub struct SweepHandle {
+    sc: Arc<Scenario>,
     input: Arc<PathBuf>,
     axes: Vec<ensemble::Axis>,
     rows: Vec<ensemble::SweepRow>,
     replicates: usize,
+    publish: Publish,
 }
 
 impl SweepHandle {
@@ -656,10 +758,16 @@ impl SweepHandle {
             Some(&ctl.stop),
         )?;
         Ok(SweepHandle {
+            sc: sc.sc.clone(),
             input: sc.input.clone(),
             axes,
             rows,
             replicates,
+            publish: Publish {
+                period: Period::Week,
+                scale: sc.scale,
+                inputs: Default::default(),
+            },
         })
     }
 
@@ -675,11 +783,12 @@ impl SweepHandle {
 
     /// What `northbound sweep` prints.
     pub fn render(&self) -> Res<String> {
-        Ok(format!(
-            "{} grid points × {} replicates\n{}",
-            self.rows.len(),
+        Ok(results::sweep_text(
+            &self.sc,
+            &self.axes,
+            &self.rows,
             self.replicates,
-            self.csv()?
+            &self.publish,
         ))
     }
 
@@ -687,7 +796,14 @@ impl SweepHandle {
     /// returns where.
     pub fn write(&self, dir: &Path, force: bool) -> Res<PathBuf> {
         let mut out = out_dir(dir, force, "sweep", &self.input)?;
-        results::write_sweep(&mut out, &self.axes, &self.rows)?;
+        results::write_sweep(
+            &mut out,
+            &self.sc,
+            &self.axes,
+            &self.rows,
+            self.replicates,
+            &self.publish,
+        )?;
         Ok(out.commit()?)
     }
 }

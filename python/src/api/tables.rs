@@ -11,6 +11,7 @@ use northbound::agents::{Event, State};
 use northbound::engine::{Col, N_COLS};
 use northbound::ensemble::{self, Axis, CompareRow, Replicate, SweepRow};
 use northbound::output;
+use northbound::publish::{self, tables::PlaceDiff, Period, PlaceMetric};
 use northbound::results::Trace;
 use northbound::scenario::{
     Bar, Budget, Departure, Mode, NoTarget, Policy, PolicyKind, Scenario, SendBack, SendTo, StcaScope, Trait, NONE,
@@ -29,6 +30,8 @@ pub enum Data {
     Cat(Vec<i32>, Vec<String>),
     /// Dates, as days since 1970-01-01.
     Date(Vec<i64>),
+    /// Yes or no (`complete` of a calendar period).
+    Bool(Vec<bool>),
 }
 
 /// A named column.
@@ -407,6 +410,85 @@ pub fn comparison(rows: &[CompareRow]) -> Table {
     t
 }
 
+/// `periods.csv`, unrounded: per series (a `variant` column when `names`
+/// are given: the base and each variant of a comparison), calendar period,
+/// place and figure, the mean, sd and 2.5th–97.5th percentiles over
+/// replicates of each replicate's value in the period.
+pub fn periods(sc: &Scenario, period: Period, series: &[&[Replicate]], names: Option<&[String]>) -> Table {
+    let (spans, figures) = publish::tables::period_figures(sc, period, series);
+    let e0 = epoch_day(sc);
+    let n = figures.len();
+    let (mut variant, mut span, mut from, mut until, mut days, mut complete) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut place, mut metric) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut f: [Vec<f64>; 4] = Default::default();
+    for x in &figures {
+        let s = &spans[x.span];
+        variant.push(x.series as i32);
+        span.push(x.span as i32);
+        from.push(e0 + s.from as i64);
+        until.push(e0 + s.until as i64);
+        days.push(s.days() as i64);
+        complete.push(s.complete());
+        place.push(x.place as i32);
+        metric.push(PlaceMetric::ALL.iter().position(|m| *m == x.metric).unwrap_or(0) as i32);
+        for (c, v) in f.iter_mut().zip([x.stats.mean, x.stats.sd, x.stats.lo, x.stats.hi]) {
+            c.push(v);
+        }
+    }
+    let mut t = Table(Vec::new());
+    if let Some(names) = names {
+        t.push("variant", fixed(variant, names.iter().cloned()));
+    }
+    t.push("period", fixed(span, spans.iter().map(|s| s.label.clone())));
+    t.push("from", Data::Date(from));
+    t.push("until", Data::Date(until));
+    t.push("days", Data::Int(days));
+    t.push("complete", Data::Bool(complete));
+    t.push("place", fixed(place, place_ids(sc)));
+    t.push("metric", fixed(metric, PlaceMetric::ALL.iter().map(|m| m.name())));
+    for (n, c) in ["mean", "sd", "lo95", "hi95"].iter().zip(f) {
+        t.push(*n, Data::Float(c));
+    }
+    t
+}
+
+/// `place_differences.csv`, unrounded: each variant against the base, every
+/// place's flows over `window` (inclusive day numbers) with the paired
+/// difference and its 95 % interval.
+pub fn place_differences(sc: &Scenario, diffs: &[PlaceDiff], variants: &[String], window: (u32, u32)) -> Table {
+    let e0 = epoch_day(sc);
+    let mut metric = Cats::default();
+    let (mut variant, mut place) = (Vec::new(), Vec::new());
+    let mut f: [Vec<f64>; 5] = Default::default();
+    for d in diffs {
+        variant.push(variants.iter().position(|v| *v == d.variant).map_or(-1, |i| i as i32));
+        place.push(d.place as i32);
+        metric.push(d.metric);
+        let p = &d.paired;
+        for (c, v) in f.iter_mut().zip([p.base, p.variant, p.diff, p.lo, p.hi]) {
+            c.push(v);
+        }
+    }
+    let n = diffs.len();
+    let mut t = Table(Vec::new());
+    t.push("variant", fixed(variant, variants.iter().cloned()));
+    t.push("place", fixed(place, place_ids(sc)));
+    t.push("metric", metric.data());
+    t.push("from", Data::Date(vec![e0 + window.0 as i64; n]));
+    t.push("until", Data::Date(vec![e0 + window.1 as i64; n]));
+    for (name, c) in ["base", "mean", "diff", "diff_lo95", "diff_hi95"].iter().zip(f) {
+        t.push(*name, Data::Float(c));
+    }
+    t
+}
+
 /// `sweep.csv`, unrounded.
 pub fn sweep(axes: &[Axis], rows: &[SweepRow]) -> Table {
     let mut t = Table(Vec::new());
@@ -640,6 +722,7 @@ pub fn describe(sc: &Scenario) -> Value {
             "learn_at_door": b.learn_at_door, "learn_per_return": b.learn_per_return,
             "depart_elasticity": b.depart_elasticity,
             "family_pace": b.family_pace,
+            "caravan_breakup": b.caravan_breakup,
             "fare_usd_per_km": Mode::NAMES.iter().map(|(n, m)| (n.to_string(), json!(b.fare_usd_per_km[*m as usize]))).collect::<serde_json::Map<_, _>>(),
         },
         "headline": sc.headline.as_ref().map(|h| h.text.clone()),

@@ -1,0 +1,473 @@
+//! `datapackage.json`: the folder described for pandas, R and frictionless
+//! tooling (Frictionless Data Package with Table Schema): every table with
+//! every column's name, type, unit and meaning, and the other files.
+//!
+//! Owns the dictionary of columns. Lists the files actually in the folder
+//! (read from disk, headers included), so the description cannot drift from
+//! the tables; a column it does not know is described as such, which the
+//! tests refuse. `unit` is a field property of northbound's own (Table
+//! Schema allows extra properties).
+
+use super::Meta;
+use crate::output::{OutDir, OutputError};
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// Type, unit and meaning of a column.
+struct Col {
+    ty: &'static str,
+    unit: &'static str,
+    text: String,
+}
+
+fn c(ty: &'static str, unit: &'static str, text: impl Into<String>) -> Option<Col> {
+    Some(Col {
+        ty,
+        unit,
+        text: text.into(),
+    })
+}
+
+const PLACE_COLS: &str = "present arrived departed claims turned_back expelled intercepted detected removed";
+
+/// What a place column counts (places.csv, cohort_places.csv, and the
+/// `metric` values of the summaries).
+pub fn place_col_meaning(col: &str) -> &'static str {
+    match col {
+        "present" => {
+            "people waiting at the place at the end of the day (people at home who have not set out are not counted)"
+        }
+        "arrived" => "people who reached the place that day, passing or stopping (forced moves not counted)",
+        "departed" => "people who set out from the place that day",
+        "claims" => "people whose asylum claim was taken at the place that day",
+        "turned_back" => "people turned back at the place under the Safe Third Country Agreement",
+        "expelled" => "people expelled at the place under Title 42",
+        "intercepted" => "people intercepted at the place by a checkpoint",
+        "detected" => "people detected crossing between ports at the place",
+        "removed" => {
+            "people removed at the place (a removal policy: Title 8 expedited removal, the returns of March 2020)"
+        }
+        "present_peak" => "the most people present at the place at the end of any day of the period",
+        _ => "",
+    }
+}
+
+fn state_list() -> &'static str {
+    "not_departed, travelling, waiting, claimed_mx, claimed_us, claimed_ca, entered_lawfully, settled_irregular, \
+     returned_home, died_or_missing"
+}
+
+/// The description of column `col` of table `file` (a path relative to the
+/// folder, e.g. `replicate-0/places.csv`).
+fn column(file: &str, col: &str) -> Option<Col> {
+    let base = Path::new(file).file_name().and_then(|f| f.to_str()).unwrap_or(file);
+    let summary = base.ends_with("_summary.csv");
+    let counts_of_one_run = matches!(base, "places.csv" | "cohort_places.csv");
+    match (base, col) {
+        (_, "day") => c("integer", "days", "day of the run (0 is the scenario's start date)"),
+        (_, "date") => c("date", "", "calendar date of the day"),
+        (_, "place") if base != "trace.csv" && base != "caravan.csv" => c(
+            "string",
+            "",
+            if base == "comparison.csv" {
+                "place id (empty for a final state, which belongs to no place)".to_string()
+            } else if base == "sweep_long.csv" {
+                "place id (empty for final states and events)".to_string()
+            } else {
+                "place id (see places.geojson for its name, kind and coordinates)".to_string()
+            },
+        ),
+        ("trace.csv", "place") => c("string", "", "place where the group is (empty while travelling or once absorbed)"),
+        ("trace.csv", "agent") => c("integer", "", "agent (group) id, stable for a scenario and seed"),
+        ("trace.csv", "state") => c("string", "", format!("state of the group: one of {}", state_list())),
+        ("trace.csv", "target") => c("string", "", "claim point the group is making for (empty once its journey has ended)"),
+        ("trace.csv", "informed") => c("integer", "", "whether the group knows the eligibility rules in force: 1 or 0"),
+        ("trace.csv", "failed") => c("string", "", "claim point the group was making for when it was last sent back (empty: never)"),
+        ("trace.csv", "failed_day") => c("integer", "days", "day of the run of that failure (empty: never)"),
+        ("trace.csv", "barred") => c("string", "", "countries that bar the group from claiming that day, joined by + (e.g. US+CA; empty: none)"),
+        ("trace.csv", "route") | ("routes.csv", "route") => c("string", "", "route id (as declared in the scenario)"),
+        (_, "cohort") => c("string", "", "cohort id (a [[population]] of the scenario)"),
+        (_, "nationality") => c("string", "", "ISO 3166-1 alpha-2 nationality of the cohort"),
+        (_, "outcome") => c("string", "", format!("final state: one of {}", state_list())),
+        (_, "event") => c("string", "", "event: turned_back (STCA), expelled (Title 42), intercepted (checkpoint), detected (between ports), removed (removal)"),
+        ("outcomes.csv", "people") => c("integer", "people", "people of the cohort in that final state at the end of the run"),
+        ("events.csv", "count") => c("integer", "person-events", "person-events: a family of 4 intercepted twice is 8"),
+        ("events.csv", "people") => c("integer", "people", "distinct people the event happened to"),
+        ("routes.csv", "from") => c("string", "", "place id where the leg starts"),
+        ("routes.csv", "to") => c("string", "", "place id where the leg ends"),
+        ("routes.csv", "mode") => c("string", "", "mode of travel: walk, bus, car, train, air, boat or smuggled"),
+        ("routes.csv", "km") => c("number", "km", "length of the route"),
+        ("routes.csv", "from_lat") | ("routes.csv", "to_lat") => c("number", "degrees", "latitude (WGS 84) of the leg's start or end"),
+        ("routes.csv", "from_lon") | ("routes.csv", "to_lon") => c("number", "degrees", "longitude (WGS 84) of the leg's start or end"),
+        ("routes.csv", "people") => c("integer", "people", "people who set out on this leg (one direction of the route) over the run"),
+        (_, col) if counts_of_one_run && PLACE_COLS.split(' ').any(|x| x == col) => {
+            c("integer", "people", place_col_meaning(col))
+        }
+        ("periods.csv", "period") => c("string", "", "calendar period: ISO week of its Monday (2023-W13) or month (2023-03)"),
+        ("periods.csv", "from") => c("date", "", "first day of the period inside the run"),
+        ("periods.csv", "until") => c("date", "", "last day of the period inside the run"),
+        ("periods.csv", "days") => c("integer", "days", "days of the period inside the run (fewer than its length at the run's ends)"),
+        ("periods.csv", "complete") => c("boolean", "", "whether the whole period is inside the run (false for a partial first or last period)"),
+        ("periods.csv", "metric") => c(
+            "string",
+            "",
+            "figure of the place over the period: arrived, departed, claims, turned_back, expelled, intercepted, detected, removed (people, summed over its days) or present_peak (the most present at once)",
+        ),
+        ("periods.csv", "mean") => c("number", "people", "mean over replicates of the figure's value in the period"),
+        ("periods.csv", "sd") => c("number", "people", "sample standard deviation over replicates (0 with one)"),
+        ("periods.csv", "lo95") => c("number", "people", "2.5th percentile over replicates of the figure's value in the period (chance only)"),
+        ("periods.csv", "hi95") => c("number", "people", "97.5th percentile over replicates of the figure's value in the period (chance only)"),
+        (_, "variant") => c("string", "", "variant id (`base` for the scenario as written)"),
+        ("policies.csv", "policy") => c("string", "", "policy id, as declared in the scenario"),
+        ("policies.csv", "kind") => c("string", "", "policy kind (stca, visa, title42, checkpoint, closure, enforcement, pathway, appointments, documents, pressure, removal)"),
+        ("policies.csv", "from") => c("date", "", "first day in force (clipped to the run)"),
+        ("policies.csv", "until") => c("date", "", "last day in force (clipped to the run)"),
+        ("policies.csv", "nationalities") => c("string", "", "nationalities it applies to, space-separated (empty: everyone)"),
+        ("policies.csv", "what") => c("string", "", "what it does, in words"),
+        ("place_differences.csv", "metric") | ("comparison.csv", "metric") => c(
+            "string",
+            "",
+            "a final state (with an empty place) or a place's flow summed over the window: arrived, claims, turned_back, expelled, intercepted, detected, removed",
+        ),
+        ("place_differences.csv", "from") => c("date", "", "first day of the window the flows are summed over"),
+        ("place_differences.csv", "until") => c("date", "", "last day of the window"),
+        (_, "base") => c("number", "people", "mean over replicates of the base"),
+        ("place_differences.csv", "mean") | ("comparison.csv", "mean") => c("number", "people", "mean over replicates of the variant"),
+        (_, "diff") => c("number", "people", "mean paired difference, variant − base (replicate k of each with the same seed)"),
+        (_, "diff_lo95") => c("number", "people", "lower end of the 95 % confidence interval of the mean paired difference (Student's t; chance only)"),
+        (_, "diff_hi95") => c("number", "people", "upper end of that interval"),
+        ("sweep_long.csv", "point") => c("integer", "", "grid point (row of the design), from 0"),
+        ("sweep_long.csv", "metric") => c(
+            "string",
+            "",
+            "a final state or an event (person-events) with an empty place, or a place's flow over the run: arrived, claims, turned_back, expelled, intercepted, detected, removed",
+        ),
+        ("sweep_long.csv", "replicates") => c("integer", "", "replicates run at the point"),
+        ("sweep_long.csv", "mean") => c("number", "people", "mean over the point's replicates"),
+        ("sweep_long.csv", "sd") => c("number", "people", "sample standard deviation over the point's replicates"),
+        ("sweep_long.csv", "lo95") => c("number", "people", "2.5th percentile over the point's replicates (chance only)"),
+        ("sweep_long.csv", "hi95") => c("number", "people", "97.5th percentile over the point's replicates (chance only)"),
+        (_, "metric") if summary => c("string", "", format!("place column: {}", PLACE_COLS.replace(' ', ", "))),
+        (_, "mean") if summary => c("number", "people", "mean over replicates"),
+        (_, "sd") if summary => c("number", "people", "sample standard deviation over replicates (0 with one)"),
+        (_, "lo95") if summary => c("number", "people", "2.5th percentile over replicates (chance only)"),
+        (_, "hi95") if summary => c("number", "people", "97.5th percentile over replicates (chance only)"),
+        ("events_summary.csv", col) if col.starts_with("count_") || col.starts_with("people_") => {
+            let (what, unit) = if col.starts_with("count_") {
+                ("person-events", "person-events")
+            } else {
+                ("distinct people", "people")
+            };
+            let stat = match col.rsplit('_').next().unwrap_or("") {
+                "mean" => "mean over replicates",
+                "sd" => "standard deviation over replicates",
+                "lo95" => "2.5th percentile over replicates",
+                _ => "97.5th percentile over replicates",
+            };
+            c("number", unit, format!("{what}: {stat}"))
+        }
+        ("inputs.csv", "replicate") => c("integer", "", "replicate number (its folder is replicate-K/)"),
+        ("inputs.csv", "path") => c(
+            "string",
+            "",
+            "the uncertain input: the dotted path of the scenario field, or input.<name> for one input written in several places",
+        ),
+        ("inputs.csv", "value") => c("number", "", "the value this replicate drew (Latin hypercube over the replicates)"),
+        ("inputs.csv", "low") | ("sensitivity.csv", "low") => c("number", "", "low end of the input's range in the scenario file"),
+        ("inputs.csv", "high") | ("sensitivity.csv", "high") => c("number", "", "high end of the input's range in the scenario file"),
+        ("inputs.csv", "dist") | ("sensitivity.csv", "dist") => c("string", "", "how the input is drawn over its range: uniform, triangular (mode at its value) or loguniform"),
+        ("caravan.csv", "caravan") => c("string", "", "the caravan's name (cohorts naming it set out together)"),
+        ("caravan.csv", "groups") => c("integer", "groups", "travelling groups still walking in the caravan at the end of the day"),
+        ("caravan.csv", "people") => c("integer", "people", "people still walking in the caravan"),
+        ("caravan.csv", "families") => c("integer", "groups", "groups with children still in the caravan"),
+        ("caravan.csv", "place") => c("string", "", "the place the caravan is at or last left (empty once nobody walks in it)"),
+        ("caravan.csv", "pace_km_per_day") => c("number", "km/day", "the caravan's pace: that of its slowest group"),
+        ("offers.csv", "offer") => c("string", "", "the offer policy's id"),
+        ("offers.csv", "offered") => c("integer", "people", "people in the caravan groups at the place to whom the offer was made that day"),
+        ("offers.csv", "accepted") => c("integer", "people", "people whose groups took the offer (and its papers and transport)"),
+        ("papers.csv", "checkpoint") => c("string", "", "the checkpoint policy's id"),
+        ("papers.csv", "holders") => c("integer", "people", "people holding papers that exempt them who passed the checkpoint that day"),
+        ("papers.csv", "not_honoured") => c(
+            "integer",
+            "people",
+            "holders whose papers the checkpoint did not honour: intercepted as if they had none, and their papers lost",
+        ),
+        ("sensitivity.csv", "input") => c("string", "", "the uncertain input (dotted path, or input.<name>)"),
+        ("sensitivity.csv", "line") => c("integer", "", "line of the scenario file where it is written"),
+        ("sensitivity.csv", "value") => c("number", "", "the input's value in the scenario file"),
+        ("sensitivity.csv", "headline") => c("string", "", "the headline figure (METRIC@PLACE,… or a state or event)"),
+        ("sensitivity.csv", col) if col.starts_with("headline_at_") => c(
+            "number",
+            "people",
+            "mean over replicates of the headline with this input at the low end, its value or the high end (every other input at its value)",
+        ),
+        ("sensitivity.csv", "swing") => c("number", "people", "mean paired difference of the headline, high end − low end"),
+        ("sensitivity.csv", "swing_lo95") | ("sensitivity.csv", "swing_hi95") => {
+            c("number", "people", "95 % confidence interval of the swing over the replicate pairs (Student's t)")
+        }
+        ("sweep.csv", col) | ("sweep_long.csv", col) if col.contains('.') => {
+            c("number", "", format!("value of the scenario field `{col}` at this point"))
+        }
+        ("sweep.csv", col) => {
+            let (m, stat) = col.rsplit_once('_')?;
+            let stat = match stat {
+                "mean" => "mean over the point's replicates",
+                "lo95" => "2.5th percentile over the point's replicates",
+                "hi95" => "97.5th percentile over the point's replicates",
+                _ => return None,
+            };
+            let (what, unit) = if crate::agents::Event::ALL.iter().any(|e| e.name() == m) {
+                (format!("person-events {m}"), "person-events")
+            } else {
+                (format!("people in final state {m}"), "people")
+            };
+            c("number", unit, format!("{what}: {stat}"))
+        }
+        _ => None,
+    }
+}
+
+fn describe_table(file: &str) -> String {
+    let base = Path::new(file).file_name().and_then(|f| f.to_str()).unwrap_or(file);
+    let rep = file.starts_with("replicate-");
+    let d = match base {
+        "places.csv" => "people per place and day",
+        "cohort_places.csv" => "people per cohort, place and day",
+        "outcomes.csv" => "people per cohort by final state",
+        "events.csv" => "person-events and distinct people per cohort and event",
+        "routes.csv" => "people per leg over the run, with the ends' coordinates",
+        "trace.csv" => "the day-by-day state and place of sampled groups",
+        "places_summary.csv" => "people per place, day and column over replicates: mean, sd and 2.5th–97.5th percentiles",
+        "outcomes_summary.csv" => "final states per cohort over replicates",
+        "events_summary.csv" => "events per cohort over replicates",
+        "comparison.csv" => "each variant against the base over the run: final states and place flows, paired differences with 95 % intervals",
+        "place_differences.csv" => "each variant against the base: every place's flows over the window, paired differences with 95 % intervals",
+        "periods.csv" => "per calendar period and place: arrivals, departures, claims, events (turned back, expelled, intercepted, detected, removed) and the most present at once, with the mean and 2.5th–97.5th percentiles over replicates of each period's value",
+        "policies.csv" => "the policies and their windows",
+        "sweep.csv" => "one row per sweep point: final states and events, mean and 2.5th–97.5th percentiles",
+        "sweep_long.csv" => "one row per sweep point, place and figure (long format)",
+        "inputs.csv" => "the values each replicate drew for the scenario's uncertain inputs",
+        "caravan.csv" => "each caravan per day: groups and people still walking together, where, at what pace",
+        "offers.csv" => "each offer (papers and transport) per day: people offered it and people who took it",
+        "papers.csv" => "each checkpoint that does not always honour papers, per day: holders met and papers not honoured",
+        "sensitivity.csv" => "one-at-a-time sensitivity: the headline with each uncertain input at the ends of its range",
+        _ => "",
+    };
+    if rep {
+        format!("{d} (this replicate)")
+    } else {
+        d.to_string()
+    }
+}
+
+fn other_file(file: &str) -> Option<Value> {
+    let base = Path::new(file).file_name().and_then(|f| f.to_str()).unwrap_or(file);
+    let (format, mediatype, description) = match base {
+        "summary.json" => (
+            "json",
+            "application/json",
+            "the run: scenario file and SHA-256, seed, version, days, groups, people, threads, people per final state, events, wall time and the SHA-256 of each table",
+        ),
+        "places.geojson" => (
+            "geojson",
+            "application/geo+json",
+            "RFC 7946 Points, one per place: id, name, country, kind, claim_point, capacity; arrived, claims, turned_back, expelled, intercepted, detected, removed and present_peak in people (with _lo95/_hi95 percentiles over replicates), capacity_use (present_peak / capacity); for a comparison, <variant>_<figure> with _diff, _diff_lo95, _diff_hi95",
+        ),
+        "flows.geojson" => (
+            "geojson",
+            "application/geo+json",
+            "RFC 7946 LineStrings, one per route: route, from, to, mode, km; people, people_fwd (from → to), people_back, in people over the run (with _lo95/_hi95 over replicates); w<k>_people… per policy window (see the collection's `windows`); for a comparison, <variant>_people and <variant>_diff with its 95 % interval",
+        ),
+        "summary.md" => ("md", "text/markdown", "what the folder shows, in plain language"),
+        _ => return None,
+    };
+    Some(json!({
+        "name": resource_name(file),
+        "path": file,
+        "profile": "data-resource",
+        "format": format,
+        "mediatype": mediatype,
+        "encoding": "utf-8",
+        "description": description,
+    }))
+}
+
+fn resource_name(file: &str) -> String {
+    file.to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .replace('/', "-")
+}
+
+/// The schema of one CSV table read from disk.
+fn table_resource(dir: &Path, file: &str, covers: &str) -> Result<Value, OutputError> {
+    let path = dir.join(file);
+    let err = |e: csv::Error| OutputError::Io {
+        path: path.clone(),
+        source: std::io::Error::other(e),
+    };
+    let mut r = csv::Reader::from_path(&path).map_err(err)?;
+    let header = r.headers().map_err(err)?.clone();
+    let fields: Vec<Value> = header
+        .iter()
+        .map(|h| {
+            let col = column(file, h).unwrap_or(Col {
+                ty: "string",
+                unit: "",
+                text: "undocumented".into(),
+            });
+            // Intervals over replicates cover what the folder's replicates
+            // varied: chance, or chance and the drawn inputs.
+            let text = col.text.replace("chance only", covers);
+            let mut f = json!({ "name": h, "type": col.ty, "description": text });
+            if !col.unit.is_empty() {
+                f["unit"] = json!(col.unit);
+            }
+            if col.ty == "boolean" {
+                f["trueValues"] = json!(["true"]);
+                f["falseValues"] = json!(["false"]);
+            }
+            f
+        })
+        .collect();
+    Ok(json!({
+        "name": resource_name(file),
+        "path": file,
+        "profile": "tabular-data-resource",
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "description": describe_table(file),
+        "schema": { "fields": fields, "missingValues": [""] },
+    }))
+}
+
+/// The files of the folder being written, sorted: its own and those of its
+/// `replicate-K/` folders.
+fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let list = |d: &Path, prefix: &str, out: &mut Vec<String>| {
+        if let Ok(rd) = std::fs::read_dir(d) {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if e.path().is_file() && !name.ends_with(".tmp") && !name.starts_with('.') {
+                    out.push(format!("{prefix}{name}"));
+                }
+            }
+        }
+    };
+    list(dir, "", &mut out);
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        let mut reps: Vec<(usize, String)> = rd
+            .flatten()
+            .filter_map(|e| {
+                let n = e.file_name().to_string_lossy().into_owned();
+                let k = n.strip_prefix("replicate-")?.parse::<usize>().ok()?;
+                e.path().is_dir().then_some((k, n))
+            })
+            .collect();
+        reps.sort();
+        for (_, n) in reps {
+            let mut mine = Vec::new();
+            list(&dir.join(&n), &format!("{n}/"), &mut mine);
+            mine.sort();
+            out.extend(mine);
+        }
+    }
+    out.sort_by_key(|f| (f.contains('/'), f.clone()));
+    out
+}
+
+/// Writes `datapackage.json` for the folder being written in `out` (after
+/// every table, before the report).
+pub fn write(out: &mut OutDir, meta: &Meta) -> Result<(), OutputError> {
+    let dir = out.tmp_path().to_path_buf();
+    let mut resources = Vec::new();
+    for f in files(&dir) {
+        if f.ends_with(".csv") {
+            resources.push(table_resource(&dir, &f, meta.covers_short())?);
+        } else if let Some(r) = other_file(&f) {
+            resources.push(r);
+        }
+    }
+    let title = match meta.kind.as_str() {
+        "compare" => format!("{}: the base against its variants", meta.scenario),
+        "sweep" => format!("{}: a parameter sweep", meta.scenario),
+        "replicates" => format!("{}: {} replicates", meta.scenario, meta.replicates),
+        _ => format!("{}: one run", meta.scenario),
+    };
+    let package = json!({
+        "profile": "data-package",
+        "name": resource_name(&format!("{}-{}", meta.scenario, meta.kind)),
+        "title": title,
+        "description": meta.description,
+        "version": meta.version,
+        "sources": [{ "title": meta.file, "sha256": meta.sha256 }],
+        "resources": resources,
+        "northbound": meta,
+    });
+    let text = serde_json::to_string_pretty(&package).map_err(|e| OutputError::Io {
+        path: "datapackage.json".into(),
+        source: std::io::Error::other(e),
+    })?;
+    super::text_file(out, "datapackage.json", &(text + "\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_column_northbound_writes_is_described() {
+        let tables: [(&str, &str); 20] = [
+            ("places.csv", "day,date,place,present,arrived,departed,claims,turned_back,expelled,intercepted,detected,removed"),
+            (
+                "cohort_places.csv",
+                "day,date,cohort,nationality,place,present,arrived,departed,claims,turned_back,expelled,intercepted,detected,removed",
+            ),
+            ("outcomes.csv", "cohort,nationality,outcome,people"),
+            ("events.csv", "cohort,nationality,event,count,people"),
+            ("routes.csv", "route,from,to,mode,km,from_lat,from_lon,to_lat,to_lon,people"),
+            ("trace.csv", "day,agent,cohort,state,place,route,target,informed,failed,failed_day,barred"),
+            ("places_summary.csv", "day,date,place,metric,mean,sd,lo95,hi95"),
+            ("outcomes_summary.csv", "cohort,nationality,outcome,mean,sd,lo95,hi95"),
+            (
+                "events_summary.csv",
+                "cohort,nationality,event,count_mean,count_sd,count_lo95,count_hi95,people_mean,people_sd,people_lo95,people_hi95",
+            ),
+            ("comparison.csv", "variant,metric,place,base,mean,diff,diff_lo95,diff_hi95"),
+            ("periods.csv", "variant,period,from,until,days,complete,place,metric,mean,sd,lo95,hi95"),
+            ("policies.csv", "variant,policy,kind,from,until,nationalities,what"),
+            ("place_differences.csv", "variant,place,metric,from,until,base,mean,diff,diff_lo95,diff_hi95"),
+            ("sweep.csv", "policy.x.rate,claimed_ca_mean,claimed_ca_lo95,detected_hi95,removed_mean"),
+            ("sweep_long.csv", "point,policy.x.rate,place,metric,replicates,mean,sd,lo95,hi95"),
+            ("inputs.csv", "replicate,path,value,low,high,dist"),
+            ("caravan.csv", "day,date,caravan,groups,people,families,place,pace_km_per_day"),
+            ("offers.csv", "day,date,offer,place,offered,accepted"),
+            ("papers.csv", "day,date,checkpoint,place,holders,not_honoured"),
+            (
+                "sensitivity.csv",
+                "input,line,dist,low,value,high,headline,headline_at_low,headline_at_value,headline_at_high,swing,swing_lo95,swing_hi95",
+            ),
+        ];
+        for (file, header) in tables {
+            for col in header.split(',') {
+                let d = column(file, col).unwrap_or_else(|| panic!("{file}: {col} is not described"));
+                assert!(!d.text.is_empty(), "{file}: {col}");
+            }
+        }
+        assert_eq!(column("places.csv", "claims").map(|c| c.ty), Some("integer"));
+        assert_eq!(
+            column("replicate-3/places.csv", "present").map(|c| c.unit),
+            Some("people")
+        );
+        assert!(column("places.csv", "nonsense").is_none());
+    }
+}

@@ -1,0 +1,624 @@
+//! `summary.md`: what a run, an ensemble, a comparison or a sweep found, in
+//! a few sentences of plain language with the headline numbers, which kind
+//! of uncertainty their ranges cover, and where the scenario's numbers come
+//! from (its provenance marks).
+//!
+//! Owns the wording. What the intervals cover is said in one place,
+//! [`covers`], so that it can say "chance and inputs" once input
+//! uncertainty is sampled. Must not compute anything the tables do not
+//! hold: every number here can be found again in the files beside it.
+
+use super::tables::{policy_gist, PlaceDiff};
+use super::windows::{spans, Period};
+use super::words::{self, between, date_long, list, percent, range, runs_phrase, scale_phrase, with_range};
+use super::{Comparison, Meta, PlaceMetric};
+use crate::agents::{Event, State};
+use crate::engine::Col;
+use crate::ensemble::{stats, CompareRow, Replicate, Stats, SweepRow};
+use crate::scenario::provenance::{self, Group, Mark};
+use crate::scenario::{Dest, Scenario};
+
+/// What the intervals cover when no uncertain input was drawn: chance
+/// alone (the random draws of each replicate). Replicates that drew inputs
+/// say so in [`Meta::uncertainty`] (`ensemble::interval_kind`).
+pub fn covers() -> &'static str {
+    "chance only: the random draws that differ from one replicate to the next, not uncertainty in the \
+     scenario's inputs or in the model itself"
+}
+
+/// The sentence on what a range of replicates means.
+fn ranges_sentence(meta: &Meta) -> String {
+    let replicates = meta.replicates;
+    if replicates <= 1 {
+        "These figures are one run: one draw of chance. Run with `--replicates N` for ranges.".into()
+    } else {
+        format!(
+            "Ranges in brackets are the 2.5th–97.5th percentiles over {replicates} replicates (with so few, close \
+             to the smallest and largest); they cover {}.",
+            meta.uncertainty
+        )
+    }
+}
+
+fn country_name(d: Dest) -> &'static str {
+    match d {
+        Dest::MX => "Mexico",
+        Dest::US => "the United States",
+        Dest::CA => "Canada",
+    }
+}
+
+fn place_name(sc: &Scenario, p: usize) -> String {
+    words::place_short(&sc.places[p].name)
+}
+
+fn header(meta: &Meta, sc: &Scenario, what: &str) -> String {
+    let cal = sc.calendar;
+    let desc = if sc.description.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", sc.description.trim_end_matches('.'))
+    };
+    format!(
+        "**{}**{desc}. {what} {} ({} days), {} people; {}, {}.\n\n",
+        sc.name,
+        between(cal.start, cal.end()),
+        cal.days,
+        words::thousands(sc.people() as i64),
+        runs_phrase(meta.replicates, meta.seed),
+        scale_phrase(meta.scale)
+    )
+}
+
+/// Policies and their windows in one sentence.
+fn policies_sentence(sc: &Scenario) -> Option<String> {
+    if sc.policies.is_empty() {
+        return None;
+    }
+    let last = sc.calendar.days.saturating_sub(1);
+    let parts: Vec<String> = sc
+        .policies
+        .iter()
+        .map(|p| {
+            let when = match (p.from == 0, p.until >= last) {
+                (true, true) => "throughout".to_string(),
+                (true, false) => format!("until {}", date_long(sc.calendar.date_of(p.until))),
+                (false, true) => format!("from {}", date_long(sc.calendar.date_of(p.from))),
+                (false, false) => between(sc.calendar.date_of(p.from), sc.calendar.date_of(p.until)),
+            };
+            format!("{} ({}) {when}", p.id, policy_gist(sc, &p.kind))
+        })
+        .collect();
+    Some(format!("Policies: {}.", parts.join("; ")))
+}
+
+/// Where the scenario's numbers come from, by the marks read beside them
+/// when the file was loaded (`Scenario::marks`); `None` without any.
+pub fn provenance_sentence(sc: &Scenario) -> Option<String> {
+    let fields = &sc.marks;
+    if fields.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for g in Group::ALL {
+        let mine: Vec<&provenance::Field> = fields.iter().filter(|f| Group::of(f) == Some(g)).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let count = |m: Mark| mine.iter().filter(|f| f.mark == m).count();
+        let all = |m: Mark| count(m) == mine.len();
+        let noun = g.noun();
+        let s = if all(Mark::Assumption) {
+            format!("the {noun} are assumptions, not fitted")
+        } else if all(Mark::Provisional) {
+            format!("the {noun} are provisional placeholders, not yet fitted")
+        } else if all(Mark::Calibrated) {
+            format!("the {noun} were calibrated on counted data")
+        } else if all(Mark::Default) {
+            format!("the {noun} are northbound's documented defaults, not fitted to this scenario")
+        } else if all(Mark::Source) {
+            format!("the {noun} come from cited sources")
+        } else if all(Mark::Derived) {
+            format!("the {noun} are derived from other figures")
+        } else {
+            let named: Vec<String> = Mark::ALL
+                .iter()
+                .filter(|m| count(**m) > 0)
+                .map(|m| {
+                    let n = count(*m);
+                    let what = match m {
+                        Mark::Provisional => "provisional",
+                        Mark::Assumption => {
+                            if n == 1 {
+                                "an assumption"
+                            } else {
+                                "assumptions"
+                            }
+                        }
+                        Mark::Calibrated => "calibrated",
+                        Mark::Default => "defaults",
+                        Mark::Derived => "derived",
+                        Mark::Source => "sourced",
+                        Mark::Unmarked => "unmarked",
+                    };
+                    if *m == Mark::Assumption && n == 1 {
+                        what.to_string()
+                    } else {
+                        format!("{n} {what}")
+                    }
+                    .replace("an assumption", "1 assumption")
+                })
+                .collect();
+            format!("the {noun} mix {}", list(&named))
+        };
+        parts.push(s);
+    }
+    let assumptions = fields.iter().filter(|f| f.mark == Mark::Assumption).count();
+    let provisional = fields.iter().filter(|f| f.mark == Mark::Provisional).count();
+    let calibrated = fields.iter().filter(|f| f.mark == Mark::Calibrated).count();
+    let file = sc
+        .file
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut s = format!(
+        "Where the inputs come from (the marks beside each number in {file}): {}.",
+        parts.join("; ")
+    );
+    let marked = if assumptions == 1 {
+        "1 is marked as an assumption".to_string()
+    } else {
+        format!("{assumptions} are marked as assumptions")
+    };
+    s += &format!(
+        " Of its {} numbers, {marked}, {provisional} as provisional and {calibrated} as calibrated.",
+        fields.len()
+    );
+    let uncertain = fields.iter().filter(|f| f.uncertain).count();
+    if uncertain > 0 {
+        s += &format!(
+            " {uncertain} of them {} uncertain input{} written with a range (sourced or assumed as marked), drawn \
+             anew by each replicate unless --fixed-inputs is given.",
+            if uncertain == 1 { "is an" } else { "are" },
+            if uncertain == 1 { "" } else { "s" }
+        );
+    }
+    Some(s)
+}
+
+/// People per final state over replicates.
+fn state_stats(reps: &[Replicate]) -> Vec<(State, Stats)> {
+    State::ALL
+        .iter()
+        .map(|s| {
+            let v: Vec<f64> = reps.iter().map(|r| r.result.states[*s as usize] as f64).collect();
+            (*s, stats(&v))
+        })
+        .collect()
+}
+
+/// The last calendar period wholly inside the run: a month if there is one,
+/// else a week.
+fn last_full_period(sc: &Scenario) -> Option<(Period, super::windows::Span)> {
+    for p in [Period::Month, Period::Week] {
+        if let Some(s) = spans(&sc.calendar, p).into_iter().rev().find(|s| s.complete()) {
+            return Some((p, s));
+        }
+    }
+    None
+}
+
+/// `summary.md` of a run or of replicates of one scenario.
+pub fn run(meta: &Meta, sc: &Scenario, reps: &[Replicate]) -> String {
+    let n = reps.len();
+    let mut s = header(meta, sc, "Simulated");
+    let total = sc.people() as f64;
+    // Where people ended.
+    let mut st = state_stats(reps);
+    st.sort_by(|a, b| b.1.mean.total_cmp(&a.1.mean));
+    let shown: Vec<String> = st
+        .iter()
+        .filter(|(_, x)| x.mean >= 0.005 * total && x.mean > 0.0)
+        .map(|(state, x)| {
+            format!(
+                "{} {}",
+                figure(x, Some(percent(x.mean, total))),
+                words::state_phrase(state.name())
+            )
+        })
+        .collect();
+    if !shown.is_empty() {
+        s += &format!("By {}, {}.", date_long(sc.calendar.end()), list(&shown));
+        let rest: f64 = st
+            .iter()
+            .filter(|(_, x)| x.mean < 0.005 * total)
+            .map(|(_, x)| x.mean)
+            .sum();
+        if rest > 0.0 {
+            s += &format!(" The other states together hold {} people.", words::people(rest));
+        }
+        s += "\n\n";
+    }
+    if reps
+        .iter()
+        .all(|r| (0..sc.places.len()).all(|p| r.total(p, Col::Arrived) == 0))
+    {
+        s += "Nobody arrived anywhere during the run: no group reached a place.\n\n";
+    }
+    // Where claims were taken.
+    let claims = PlaceMetric::Sum(Col::Claims);
+    let last = sc.calendar.days.saturating_sub(1);
+    let mut by_place: Vec<(usize, Stats)> = (0..sc.places.len())
+        .map(|p| {
+            let v: Vec<f64> = reps.iter().map(|r| claims.value(r, p, 0, last)).collect();
+            (p, stats(&v))
+        })
+        .filter(|(_, x)| x.mean > 0.0)
+        .collect();
+    by_place.sort_by(|a, b| b.1.mean.total_cmp(&a.1.mean).then(a.0.cmp(&b.0)));
+    if !by_place.is_empty() {
+        let top: Vec<String> = by_place
+            .iter()
+            .take(3)
+            .map(|(p, x)| format!("{} ({})", place_name(sc, *p), figure_bare(x)))
+            .collect();
+        s += &format!(
+            "Most claims were taken at {}{}.\n\n",
+            list(&top),
+            if by_place.len() > 3 {
+                format!(", of {} places that took claims", by_place.len())
+            } else {
+                String::new()
+            }
+        );
+    }
+    // The last full month: what a planner reads.
+    if let Some((p, span)) = last_full_period(sc) {
+        let mut parts = Vec::new();
+        for d in Dest::ALL {
+            let places: Vec<usize> = (0..sc.places.len())
+                .filter(|&q| sc.places[q].claims && sc.places[q].country == d.country())
+                .collect();
+            let v: Vec<f64> = reps
+                .iter()
+                .map(|r| places.iter().map(|&q| claims.value(r, q, span.from, span.until)).sum())
+                .collect();
+            let x = stats(&v);
+            if x.mean <= 0.0 {
+                continue;
+            }
+            let mut best: Vec<(usize, Stats)> = places
+                .iter()
+                .map(|&q| {
+                    let v: Vec<f64> = reps.iter().map(|r| claims.value(r, q, span.from, span.until)).collect();
+                    (q, stats(&v))
+                })
+                .collect();
+            best.sort_by(|a, b| b.1.mean.total_cmp(&a.1.mean));
+            let most = match best.first() {
+                Some((q, y)) if places.len() > 1 => format!(", most at {} ({})", place_name(sc, *q), range(y)),
+                _ => String::new(),
+            };
+            parts.push(format!("{} in {}{most}", range(&x), country_name(d)));
+        }
+        if !parts.is_empty() {
+            let what = match p {
+                Period::Month => "month",
+                Period::Week => "week (Monday to Sunday)",
+            };
+            let all: Vec<f64> = reps
+                .iter()
+                .map(|r| {
+                    (0..sc.places.len())
+                        .filter(|&q| sc.places[q].claims)
+                        .map(|q| claims.value(r, q, span.from, span.until))
+                        .sum()
+                })
+                .collect();
+            let when = capitalise(&between(
+                sc.calendar.date_of(span.from),
+                sc.calendar.date_of(span.until),
+            ));
+            if n > 1 {
+                s += &format!(
+                    "{when}, the last full {what} simulated, the model expects {} people to claim asylum: {} \
+                     ({n} replicates).\n\n",
+                    range(&stats(&all)),
+                    parts.join("; ")
+                );
+            } else {
+                s += &format!(
+                    "{when}, the last full {what} simulated, {} people claimed asylum in this run: {}.\n\n",
+                    range(&stats(&all)),
+                    parts.join("; ")
+                );
+            }
+        }
+    }
+    // Events.
+    let ev: Vec<String> = Event::ALL
+        .iter()
+        .filter_map(|e| {
+            let c: Vec<f64> = reps
+                .iter()
+                .map(|r| r.result.events.iter().map(|x| x[*e as usize][0]).sum::<u64>() as f64)
+                .collect();
+            let p: Vec<f64> = reps
+                .iter()
+                .map(|r| r.result.events.iter().map(|x| x[*e as usize][1]).sum::<u64>() as f64)
+                .collect();
+            let (c, p) = (stats(&c), stats(&p));
+            (c.mean > 0.0).then(|| {
+                format!(
+                    "{} {} of {} distinct people",
+                    figure(&c, None),
+                    event_noun(e.name()),
+                    figure(&p, None)
+                )
+            })
+        })
+        .collect();
+    if !ev.is_empty() {
+        s += &format!("Events over the run: {}.\n\n", list(&ev));
+    }
+    if let Some(p) = policies_sentence(sc) {
+        s += &p;
+        s += "\n\n";
+    }
+    s += &ranges_sentence(meta);
+    s += "\n\n";
+    if let Some(p) = provenance_sentence(sc) {
+        s += &p;
+        s += "\n";
+    }
+    s
+}
+
+/// A figure with its range and an extra note: `30,430 (range 30,320–30,510;
+/// 68 %)`, or `30,430 (68 %)` from one run.
+fn figure(x: &Stats, extra: Option<String>) -> String {
+    let step = words::step_for(x.lo, x.hi);
+    let mut inner = Vec::new();
+    if x.hi > x.lo {
+        inner.push(format!("range {}", range(x)));
+    }
+    inner.extend(extra);
+    if inner.is_empty() {
+        words::rounded(x.mean, step)
+    } else {
+        format!("{} ({})", words::rounded(x.mean, step), inner.join("; "))
+    }
+}
+
+/// A figure with its range, without the word: `30,430, 30,320–30,510`.
+fn figure_bare(x: &Stats) -> String {
+    if x.hi > x.lo {
+        format!(
+            "{}, range {}",
+            words::rounded(x.mean, words::step_for(x.lo, x.hi)),
+            range(x)
+        )
+    } else {
+        words::people(x.mean)
+    }
+}
+
+fn event_noun(e: &str) -> &'static str {
+    match e {
+        "turned_back" => "turnbacks under the STCA",
+        "expelled" => "expulsions under Title 42",
+        "intercepted" => "interceptions at checkpoints",
+        "detected" => "detections between ports",
+        "removed" => "removals",
+        _ => "events",
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// `summary.md` of a comparison.
+pub fn compare(meta: &Meta, sc: &Scenario, c: &Comparison<'_>, diffs: &[PlaceDiff]) -> String {
+    let (variants, rows, window) = (c.variants, c.rows, c.window);
+    let n = c.base.len();
+    let mut s = header(
+        meta,
+        sc,
+        &format!(
+            "The base scenario against {} variant{}, run with common random numbers (replicate k of each uses the \
+             same seed)",
+            variants.len(),
+            if variants.len() == 1 { "" } else { "s" }
+        ),
+    );
+    let whole = window == (0, sc.calendar.days.saturating_sub(1));
+    let when = if whole {
+        "over the run".to_string()
+    } else {
+        between(sc.calendar.date_of(window.0), sc.calendar.date_of(window.1))
+    };
+    for v in variants {
+        let desc = sc
+            .variants
+            .iter()
+            .find(|x| x.id == v.id)
+            .map(|x| x.description.clone())
+            .unwrap_or_default();
+        let mut states: Vec<&CompareRow> = rows
+            .iter()
+            .filter(|r| r.variant == v.id && r.place.is_empty() && r.diff != 0.0)
+            .collect();
+        states.sort_by(|a, b| b.diff.abs().total_cmp(&a.diff.abs()));
+        let st: Vec<String> = states
+            .iter()
+            .take(3)
+            .map(|r| {
+                let step = words::step_for(r.lo, r.hi).max(words::step_for(0.0, r.diff.abs() / 10.0));
+                format!(
+                    "{} {} people (95 % CI {} to {}; base {})",
+                    state_noun(&r.metric),
+                    words::signed(r.diff, step),
+                    words::signed(r.lo, step),
+                    words::signed(r.hi, step),
+                    words::rounded(r.base, step)
+                )
+            })
+            .collect();
+        let mut places: Vec<&PlaceDiff> = diffs
+            .iter()
+            .filter(|d| d.variant == v.id && d.paired.diff != 0.0 && (d.metric == "claims" || d.metric == "arrived"))
+            .collect();
+        places.sort_by(|a, b| b.paired.diff.abs().total_cmp(&a.paired.diff.abs()));
+        let pl: Vec<String> = places
+            .iter()
+            .take(3)
+            .map(|d| {
+                let p = &d.paired;
+                let step = words::step_for(p.lo, p.hi).max(words::step_for(0.0, p.diff.abs() / 10.0));
+                format!(
+                    "{} at {} {} (95 % CI {} to {})",
+                    words::metric_label(d.metric),
+                    place_name(sc, d.place),
+                    words::signed(p.diff, step),
+                    words::signed(p.lo, step),
+                    words::signed(p.hi, step)
+                )
+            })
+            .collect();
+        s += &format!("- **{}**", v.id);
+        if !desc.is_empty() {
+            s += &format!(" ({desc})");
+        }
+        if st.is_empty() && pl.is_empty() {
+            s += ": no difference from the base in any figure.\n";
+            continue;
+        }
+        if !st.is_empty() {
+            s += &format!(": by the end of the run, {}.", list(&st));
+        } else {
+            s += ":";
+        }
+        if !pl.is_empty() {
+            s += &format!(" Largest changes at places {when}: {}.", list(&pl));
+        }
+        s += "\n";
+    }
+    s += "\n";
+    if let Some(p) = policies_sentence(sc) {
+        s += &format!("Base {}", lowercase_first(&p));
+        s += "\n\n";
+    }
+    if n > 1 {
+        s += &format!(
+            "Differences are means of the paired differences (variant − base) over {n} replicates, with 95 % \
+             confidence intervals of that mean (Student's t); they cover {}.",
+            meta.uncertainty
+        );
+    } else {
+        s += "With one replicate, no interval of a difference can be estimated: run with `--replicates N`.";
+    }
+    s += "\n\n";
+    if let Some(p) = provenance_sentence(sc) {
+        s += &p;
+        s += "\n";
+    }
+    s
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+fn state_noun(state: &str) -> String {
+    match state {
+        "claimed_mx" => "claims in Mexico".into(),
+        "claimed_us" => "claims in the United States".into(),
+        "claimed_ca" => "claims in Canada".into(),
+        s => words::state_label(s).to_string(),
+    }
+}
+
+/// `summary.md` of a sweep: for each parameter, how the final states that
+/// move most change over its range (the other parameters at their first
+/// value), with ranges.
+pub fn sweep(meta: &Meta, sc: &Scenario, params: &[String], rows: &[SweepRow]) -> String {
+    let points: Vec<&[f64]> = rows.iter().map(|r| r.point.as_slice()).collect();
+    let mut s = header(
+        meta,
+        sc,
+        &format!(
+            "A sweep of {} over {} point{} with {} replicate{} each,",
+            list(&params.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>()),
+            points.len(),
+            if points.len() == 1 { "" } else { "s" },
+            meta.replicates,
+            if meta.replicates == 1 { "" } else { "s" }
+        ),
+    );
+    for (a, name) in params.iter().enumerate() {
+        // The slice of the grid along this parameter, the others at their first value.
+        let slice: Vec<usize> = (0..points.len())
+            .filter(|&i| (0..params.len()).all(|b| b == a || points[i][b] == points[0][b]))
+            .collect();
+        if slice.len() < 2 {
+            continue;
+        }
+        let (first, last) = (slice[0], slice[slice.len() - 1]);
+        let mut moves: Vec<(String, Stats, Stats)> = State::ALL
+            .iter()
+            .filter_map(|st| {
+                let get = |i: usize| rows[i].outcomes.iter().find(|(m, _)| m == st.name()).map(|(_, x)| *x);
+                Some((st.name().to_string(), get(first)?, get(last)?))
+            })
+            .filter(|(_, a, b)| a.mean != b.mean)
+            .collect();
+        moves.sort_by(|x, y| (y.2.mean - y.1.mean).abs().total_cmp(&(x.2.mean - x.1.mean).abs()));
+        let parts: Vec<String> = moves
+            .iter()
+            .take(2)
+            .map(|(m, a, b)| {
+                format!(
+                    "people who {} go from {} to {}",
+                    words::state_phrase(m),
+                    with_range(a),
+                    with_range(b)
+                )
+            })
+            .collect();
+        let others = if params.len() > 1 {
+            " (the other parameters at their first value)"
+        } else {
+            ""
+        };
+        if parts.is_empty() {
+            s += &format!(
+                "- `{name}` from {} to {}{others}: no final state changes.\n",
+                points[first][a], points[last][a]
+            );
+        } else {
+            s += &format!(
+                "- `{name}` from {} to {}{others}: {}.\n",
+                points[first][a],
+                points[last][a],
+                list(&parts)
+            );
+        }
+    }
+    s += "\n";
+    s += &ranges_sentence(meta);
+    s += "\n\n";
+    if let Some(p) = provenance_sentence(sc) {
+        s += &p;
+        s += "\n";
+    }
+    s
+}
