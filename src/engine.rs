@@ -242,6 +242,10 @@ struct DayCtx<'a> {
     /// Per caravan: today's pace as a share of a lone walker's (that of
     /// the slowest group walking in it at the end of yesterday).
     pace: &'a [f32],
+    /// Per caravan: whether, walking at the end of yesterday, it had shrunk
+    /// below `caravan_breakup` of its cohorts' people: it breaks up at the
+    /// next offer.
+    breaking: &'a [bool],
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -913,7 +917,8 @@ impl World<'_> {
         }
         if a.flags & F_CARAVAN != 0 {
             if let Some(p) = self.book.acting(self.book.rules(d.epoch, x).offer, a.class) {
-                if self.take_offer(a, p, acc) {
+                let breaking = d.breaking[self.caravan_of[a.cohort as usize] as usize];
+                if self.take_offer(a, p, breaking, acc) {
                     return Arrival::Stop;
                 }
             }
@@ -1004,9 +1009,10 @@ impl World<'_> {
 
     /// An offer made to a group walking in a caravan: it takes it with the
     /// offer's `uptake` (one draw per group and offer: a group that
-    /// declined declines again), and then has its papers and is taken
-    /// where the offer says, out of its caravan. True if it took it.
-    fn take_offer(&self, a: &mut Agent, p: u16, acc: &mut Acc) -> bool {
+    /// declined declines again), or surely if its caravan is breaking up
+    /// (`caravan_breakup`), and then has its papers and is taken where the
+    /// offer says, out of its caravan. True if it took it.
+    fn take_offer(&self, a: &mut Agent, p: u16, breaking: bool, acc: &mut Acc) -> bool {
         let PolicyKind::Offer {
             uptake,
             send_to,
@@ -1021,7 +1027,7 @@ impl World<'_> {
             return false;
         }
         acc.policy[p as usize][0] += a.size as u64;
-        if self.offer.uniform(a.id, p as u32) >= uptake {
+        if !breaking && self.offer.uniform(a.id, p as u32) >= uptake {
             return false;
         }
         acc.policy[p as usize][1] += a.size as u64;
@@ -1305,6 +1311,8 @@ pub struct Engine<'s> {
     caravan_days: Vec<CaravanDay>,
     /// Per caravan: whether any group of its cohorts is a family.
     caravan_slow: Vec<bool>,
+    /// Per caravan: the people of its cohorts (who all set out with it).
+    caravan_people: Vec<u64>,
     /// Per policy, the last day's counts of [`DayView::policies`].
     policy_counts: Vec<[u64; 2]>,
     build_s: f64,
@@ -1462,6 +1470,18 @@ impl<'s> Engine<'s> {
             extras,
             caravan_days: vec![CaravanDay::default(); sc.caravans.len()],
             caravan_slow,
+            caravan_people: sc
+                .caravans
+                .iter()
+                .enumerate()
+                .map(|(k, _)| {
+                    sc.cohorts
+                        .iter()
+                        .filter(|c| c.caravan == Some(k as u16))
+                        .map(|c| c.people)
+                        .sum()
+                })
+                .collect(),
             policy_counts: vec![[0; 2]; extras.policies],
             agents,
             id_base,
@@ -1547,6 +1567,16 @@ impl<'s> Engine<'s> {
                 }
             })
             .collect();
+        // A caravan on its way that has shrunk below `caravan_breakup` of
+        // its cohorts' people breaks up at the next offer (integer counts of
+        // yesterday's census: the same whatever the threads).
+        let breakup = w.sc.behaviour.caravan_breakup;
+        let breaking: Vec<bool> = self
+            .caravan_days
+            .iter()
+            .zip(&self.caravan_people)
+            .map(|(c, &all)| breakup > 0.0 && c.people > 0 && (c.people as f64) < breakup * all as f64)
+            .collect();
         let ctx = DayCtx {
             day,
             epoch: w.book.epoch(day as i64),
@@ -1554,6 +1584,7 @@ impl<'s> Engine<'s> {
             heard: &self.heard,
             caps: &caps,
             pace: &pace,
+            breaking: &breaking,
         };
         let extras = self.extras;
         let caravan_of = &w.caravan_of;

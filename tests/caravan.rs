@@ -270,3 +270,72 @@ fn a_caravan_run_is_the_same_with_one_or_two_threads() {
         );
     }
 }
+
+/// Offers at b (uptake 0.4) and at c (uptake 0.4), to a caravan of 3,000
+/// lone walkers; `breakup` set in `[behaviour]` (0: not written).
+fn two_offers(tmp: &Path, name: &str, breakup: f64) -> std::path::PathBuf {
+    let many = "[[population]]\nid = \"alone\"\norigin = \"a\"\nnationality = \"HN\"\npeople = 3000\n\
+                family_share = 0.0\ndestinations = { MX = 1.0 }\ndepart = 2025-01-02\ncaravan = \"c\"\n";
+    let offer_c = OFFER
+        .replace("offer_b", "offer_c")
+        .replace("place = \"b\"", "place = \"c\"");
+    let text = CHAIN
+        .replace("{COHORTS}", many)
+        .replace("{POLICIES}", &format!("{OFFER}{offer_c}"));
+    let text = if breakup > 0.0 {
+        text.replace(
+            "family_pace = 0.5\n",
+            &format!("family_pace = 0.5\ncaravan_breakup = {breakup}\n"),
+        )
+    } else {
+        text
+    };
+    write(tmp, name, &text)
+}
+
+#[test]
+fn a_caravan_shrunk_below_its_breakup_share_breaks_up_at_the_next_offer() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let accepted = |out: &Path, id: &str| -> (u64, u64) {
+        rows(out, "offers.csv")
+            .iter()
+            .filter(|r| r[2] == id)
+            .fold((0, 0), |(o, a), r| {
+                (
+                    o + r[4].parse::<u64>().expect("count"),
+                    a + r[5].parse::<u64>().expect("count"),
+                )
+            })
+    };
+    // Without it: each offer takes about four in ten of those it meets, and
+    // the rest walk on to d in the caravan.
+    let out = tmp.path().join("never");
+    run(&two_offers(tmp.path(), "never.toml", 0.0), &out, &[]);
+    let (met_c, took_c) = accepted(&out, "offer_c");
+    assert!(met_c > 1500 && took_c < met_c * 6 / 10, "{took_c} of {met_c}");
+    // At 0.7: the first offer leaves about 0.6 of it, below 0.7, so at the
+    // second every group still walking in it takes it, and nobody walks on.
+    let out = tmp.path().join("breaks");
+    run(&two_offers(tmp.path(), "breaks.toml", 0.7), &out, &[]);
+    let (met_b, took_b) = accepted(&out, "offer_b");
+    assert_eq!(met_b, 3000);
+    assert!((took_b as f64 / 3000.0 - 0.4).abs() < 0.04, "{took_b}");
+    let (met_c, took_c) = accepted(&out, "offer_c");
+    assert_eq!(
+        (met_c, took_c),
+        (3000 - took_b, 3000 - took_b),
+        "the rest all take the second offer"
+    );
+    let c = rows(&out, "caravan.csv");
+    let walking_after_c = c
+        .iter()
+        .filter(|r| r[0].parse::<u32>().expect("day") > 2)
+        .map(|r| r[4].parse::<u64>().expect("people"))
+        .max();
+    assert_eq!(walking_after_c, Some(0), "the caravan has broken up");
+    // At 0.5 it does not shrink enough at b to break up at c.
+    let out = tmp.path().join("holds");
+    run(&two_offers(tmp.path(), "holds.toml", 0.5), &out, &[]);
+    let (met_c, took_c) = accepted(&out, "offer_c");
+    assert!(took_c < met_c * 6 / 10, "{took_c} of {met_c}");
+}
