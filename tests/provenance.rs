@@ -77,8 +77,7 @@ fn bare_numbers(value: &str) -> Vec<String> {
         }
     }
     // Uncertain marks: innermost `{ … range = [ … ] … }`.
-    loop {
-        let Some(r) = s.find("range") else { break };
+    while let Some(r) = s.find("range") {
         let open = s[..r].rfind('{');
         let close = s[r..].find('}').map(|c| r + c);
         match (open, close) {
