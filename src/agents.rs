@@ -142,6 +142,11 @@ pub const F_VISITOR: u8 = 1 << 3;
 /// Flag: has heard, by word of mouth, of returns of its own cohort (it then
 /// knows the rules in force on that day).
 pub const F_HEARD: u8 = 1 << 4;
+/// Flag: walks in its caravan (`Cohort::caravan`), at the caravan's pace;
+/// cleared when the group takes other transport, is sent back or moved,
+/// takes an offer, waits for papers or a shared resource, or ends its
+/// journey. Which caravan is its cohort's: nothing else is stored.
+pub const F_CARAVAN: u8 = 1 << 5;
 
 /// `failed` of a group that has not failed anywhere.
 pub const NO_DOOR: u16 = u16::MAX;

@@ -50,6 +50,8 @@ enum Command {
     Sweep(SweepArgs),
     /// Search parameters that minimise the error on counted targets.
     Calibrate(CalibrateArgs),
+    /// How much each uncertain input moves the scenario's headline figure (one at a time).
+    Sensitivity(SensitivityArgs),
     /// Measure speed and memory on a large population built from a scenario's cohorts.
     Bench(BenchArgs),
     /// Import a Flee scenario folder (input_csv/, source_data/, simsetting.yml) as a northbound scenario.
@@ -133,6 +135,10 @@ struct EnsembleOpts {
     /// Replace the output folder even if files were added to it since northbound wrote it.
     #[arg(long)]
     force: bool,
+    /// Every replicate uses the uncertain inputs' values (intervals cover
+    /// chance only); by default each replicate draws them.
+    #[arg(long)]
+    fixed_inputs: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -144,6 +150,22 @@ struct SweepArgs {
     params: Vec<String>,
     /// Replicates at every grid point.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    replicates: u64,
+    #[command(flatten)]
+    opts: EnsembleOpts,
+}
+
+#[derive(clap::Args, Debug)]
+struct SensitivityArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// The figure to report (default: the scenario's `headline`): METRIC@PLACE,PLACE for a
+    /// places.csv column summed over places and the run, or a state (people at the end) or an
+    /// event (person-events over the run).
+    #[arg(long)]
+    headline: Option<String>,
+    /// Replicates at every point (the same seeds at every point).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     replicates: u64,
     #[command(flatten)]
     opts: EnsembleOpts,
@@ -172,6 +194,9 @@ struct ValidateArgs {
     /// For Flee targets: where to write out.csv (default: out/<scenario>-validation/).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Simulate only to this date (YYYY-MM-DD): targets after it cannot be read.
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
     /// Replace the output folder even if files were added to it since northbound wrote it.
     #[arg(long)]
     force: bool,
@@ -201,6 +226,10 @@ struct CalibrateArgs {
     /// file is replaced only if northbound wrote it.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Simulate only to this date (YYYY-MM-DD): a calibration on an early window need not run
+    /// the years after it.
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -255,9 +284,15 @@ struct RunArgs {
     #[arg(long)]
     partition: bool,
     /// Run N replicates (seeds derived from the scenario's) and write their
-    /// tables in replicate-K/ and summaries with intervals at the top.
+    /// tables in replicate-K/ and summaries with intervals at the top. Each
+    /// replicate draws the scenario's uncertain inputs (a Latin hypercube;
+    /// inputs.csv), so the intervals cover chance and inputs.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     replicates: Option<u64>,
+    /// With --replicates: every replicate uses the uncertain inputs' values,
+    /// so the intervals cover chance only.
+    #[arg(long)]
+    fixed_inputs: bool,
     /// For the flee model: "3.1" reproduces Flee 3.1's bugs where they change results.
     #[arg(long, value_name = "VERSION")]
     flee_compat: Option<String>,
@@ -363,6 +398,7 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => sweep(args),
         Command::Forecast(args) => forecast_cli::run(args),
         Command::Calibrate(args) => calibrate(args),
+        Command::Sensitivity(args) => sensitivity(args),
     }
 }
 
@@ -425,8 +461,32 @@ fn load_targets(path: &Path, sc: &Scenario) -> Result<Vec<crate::validation::Tar
     })
 }
 
+/// The scenario simulated only to `until` (YYYY-MM-DD), if given.
+fn until(sc: Scenario, until: Option<&str>) -> Result<Scenario, ExitCode> {
+    let Some(text) = until else { return Ok(sc) };
+    let day = crate::time::parse_date(text).map(|d| sc.calendar.day_of(d));
+    match day {
+        Some(d) if d >= 0 && d < sc.calendar.days as i64 => Ok(sc.first_days(d as u32 + 1)),
+        Some(_) => {
+            eprintln!(
+                "error: --until {text} is outside the scenario ({} to {})",
+                sc.calendar.start,
+                sc.calendar.end()
+            );
+            Err(ExitCode::from(2))
+        }
+        None => {
+            eprintln!("error: --until {text}: write a date as YYYY-MM-DD");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 fn validate(args: ValidateArgs, input: &Input) -> ExitCode {
-    let sc = match load(input).and_then(|s| scaled(s, args.scale)) {
+    let sc = match load(input)
+        .and_then(|s| scaled(s, args.scale))
+        .and_then(|s| until(s, args.until.as_deref()))
+    {
         Ok(s) => s,
         Err(c) => return c,
     };
@@ -478,7 +538,7 @@ fn calibrate(args: CalibrateArgs) -> ExitCode {
         Ok(i) => i,
         Err(c) => return c,
     };
-    let sc = match load(&input) {
+    let sc = match load(&input).and_then(|s| until(s, args.until.as_deref())) {
         Ok(s) => s,
         Err(c) => return c,
     };
@@ -717,6 +777,18 @@ fn check(input: &Input) -> ExitCode {
             sc.variants.iter().map(|v| v.id.as_str()).collect::<Vec<_>>().join(", ")
         );
     }
+    if let Some(h) = &sc.headline {
+        s += &format!("headline  {}\n", h.text);
+    }
+    if !sc.caravans.is_empty() {
+        s += &format!("caravans  {}\n", sc.caravans.join(", "));
+    }
+    if !sc.uncertain.is_empty() {
+        s += &format!("uncertain {} inputs\n", sc.uncertain.len());
+        for u in &sc.uncertain {
+            s += &format!("  {:<48} {:>12}  {} (line {})\n", u.path, u.value, u.describe(), u.line);
+        }
+    }
     for n in &sc.notes {
         s += &format!("note: {n}\n");
     }
@@ -837,6 +909,7 @@ fn execute(
         claims: vec![0; sc.places.len()],
     };
     let mut flows = output::RouteFlows::default();
+    let mut side = output::SideTables::new(&out, sc)?;
     let mut keep = publish::Keep::new(sc);
     let cfg = RunConfig {
         seed: args.seed,
@@ -855,6 +928,9 @@ fn execute(
     };
     let result = {
         let mut recs: Vec<&mut dyn Recorder> = vec![&mut places, &mut totals, &mut progress, &mut flows, &mut keep];
+        if !side.is_empty() {
+            recs.push(&mut side);
+        }
         if let Some(t) = trace.as_mut() {
             recs.push(t);
         }
@@ -875,6 +951,10 @@ fn execute(
     if let Some(t) = by_cohort {
         out.finish(t.into_file()?)?;
     }
+    let story = side.story(sc);
+    for (_, f) in side.finish()? {
+        out.finish(f)?;
+    }
     output::write_outcomes(&mut out, sc, &result)?;
     output::write_events(&mut out, sc, &result)?;
     output::write_routes(&mut out, sc, &flows.people)?;
@@ -888,7 +968,7 @@ fn execute(
         let mut o = std::io::stdout().lock();
         say(
             &mut o,
-            &summary_text(sc, &result, &totals.claims, &dest, wall, used_threads, &files),
+            &summary_text(sc, &result, &totals.claims, &story, &dest, wall, used_threads, &files),
         );
     }
     Ok(())
@@ -899,6 +979,7 @@ fn publishing(period: Period, scale: Option<f64>) -> crate::results::Publish {
     crate::results::Publish {
         period,
         scale: scale.unwrap_or(1.0),
+        inputs: Default::default(),
     }
 }
 
@@ -909,10 +990,12 @@ fn file_list(out: &OutDir) -> String {
     names.join(", ")
 }
 
+#[allow(clippy::too_many_arguments)]
 fn summary_text(
     sc: &Scenario,
     r: &engine::RunResult,
     claims: &[u64],
+    story: &str,
     dest: &Path,
     wall: f64,
     threads: usize,
@@ -972,6 +1055,9 @@ fn summary_text(
         .collect();
     if !events.is_empty() {
         s += &format!("\nEvents: {}\n", events.join(", "));
+    }
+    if !story.is_empty() {
+        s += &format!("\nCaravans, offers and papers (caravan.csv, offers.csv, papers.csv):\n{story}");
     }
     let _ = N_STATES;
     s += "\nOne run: one draw of chance (run with --replicates N for ranges). summary.md says it in words.\n";
@@ -1042,6 +1128,7 @@ fn run_replicates(
         by_cohort: args.by_cohort,
         trace: args.trace.unwrap_or(0),
         stop: None,
+        inputs: inputs_of(args.fixed_inputs),
     };
     let reps = ensemble::replicates_with(
         sc,
@@ -1062,11 +1149,11 @@ fn run_replicates(
     if !args.quiet {
         let mut s = format!(
             "{}: {n} replicates, {:.1} s\n\nWhere people ended on {} (mean over replicates, and the range from the \
-             2.5th to the 97.5th percentile;\nranges cover chance only, not the inputs' uncertainty; rounded to what \
-             the range supports):\n",
+             2.5th to the 97.5th percentile;\nranges cover {}; rounded to what the range supports):\n",
             sc.name,
             t0.elapsed().as_secs_f64(),
-            sc.calendar.end()
+            sc.calendar.end(),
+            ensemble::interval_kind(sc, &reps)
         );
         for st in State::ALL {
             let v: Vec<f64> = reps.iter().map(|r| r.result.states[st as usize] as f64).collect();
@@ -1085,6 +1172,15 @@ fn run_replicates(
         say(&mut std::io::stdout().lock(), &s);
     }
     Ok(())
+}
+
+/// How replicates take the uncertain inputs, from `--fixed-inputs`.
+fn inputs_of(fixed: bool) -> crate::ensemble::Inputs {
+    if fixed {
+        crate::ensemble::Inputs::Fixed
+    } else {
+        crate::ensemble::Inputs::Drawn
+    }
 }
 
 fn compare(args: CompareArgs) -> ExitCode {
@@ -1143,15 +1239,21 @@ fn compare(args: CompareArgs) -> ExitCode {
         Err(c) => return c,
     };
     let b = bar((n * (variants.len() + 1)) as u64, "runs", args.opts.quiet);
+    let extra = ensemble::Extra {
+        inputs: inputs_of(args.opts.fixed_inputs),
+        ..ensemble::Extra::default()
+    };
     let result = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let base = ensemble::replicates_on(&sc, n, threads, None, &|| b.inc(1), ranks())?;
+        // Replicate k of the base and of every variant draws the same
+        // inputs and uses the same seed: the comparison is paired.
+        let base = ensemble::replicates_with(&sc, n, threads, None, &|| b.inc(1), ranks(), &extra)?;
         let mut all = Vec::new();
         let mut scenarios = Vec::new();
         for v in &variants {
             let vs = ensemble::apply_variant(&sc, v);
             all.push((
                 v.id.clone(),
-                ensemble::replicates_on(&vs, n, threads, None, &|| b.inc(1), ranks())?,
+                ensemble::replicates_with(&vs, n, threads, None, &|| b.inc(1), ranks(), &extra)?,
             ));
             scenarios.push(vs);
         }
@@ -1237,14 +1339,23 @@ fn sweep(args: SweepArgs) -> ExitCode {
     };
     let b = bar((points.len() * n) as u64, "sweep runs", args.opts.quiet);
     let result = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let rows = ensemble::sweep(&points, n, threads, &|| b.inc(1), ranks(), None)?;
+        let rows = ensemble::sweep_with(
+            &points,
+            n,
+            threads,
+            &|| b.inc(1),
+            ranks(),
+            None,
+            inputs_of(args.opts.fixed_inputs),
+        )?;
         b.finish_and_clear();
         // Only rank 0 holds the gathered replicates, and only it writes.
         let Some(claim) = claim else {
             return Ok(());
         };
         let mut out = OutDir::start(claim)?;
-        let p = publishing(Period::Week, args.opts.scale);
+        let mut p = publishing(Period::Week, args.opts.scale);
+        p.inputs = inputs_of(args.opts.fixed_inputs);
         crate::results::write_sweep(&mut out, &sc, &axes, &rows, n, &p)?;
         let files = file_list(&out);
         let dest = out.commit()?;
@@ -1254,6 +1365,100 @@ fn sweep(args: SweepArgs) -> ExitCode {
                 &format!(
                     "{}\nIn {}/: {files}\n",
                     crate::results::sweep_text(&sc, &axes, &rows, n, &p),
+                    dest.display()
+                ),
+            );
+        }
+        Ok(())
+    })();
+    failed_if(result)
+}
+
+fn sensitivity(args: SensitivityArgs) -> ExitCode {
+    let input = match Input::read(&args.scenario) {
+        Ok(i) => i,
+        Err(c) => return c,
+    };
+    let sc = match load(&input).and_then(|s| scaled(s, args.opts.scale)) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let headline = match (&args.headline, &sc.headline) {
+        (Some(text), _) => match scenario::parse_headline(text, &sc.place_index) {
+            Ok(h) => h,
+            Err((msg, help)) => {
+                eprintln!("error: --headline {text}: {msg}; {help}");
+                return ExitCode::from(2);
+            }
+        },
+        (None, Some(h)) => h.clone(),
+        (None, None) => {
+            eprintln!(
+                "error: {} has no `headline` in [scenario]; give one with --headline (e.g. claims@mexico_city)",
+                args.scenario.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    if args.opts.fixed_inputs {
+        eprintln!("error: --fixed-inputs has no meaning here: every input but one is at its value already");
+        return ExitCode::from(2);
+    }
+    let n = args.replicates as usize;
+    let threads = args.opts.threads.map(|t| t as usize);
+    let workers = threads.unwrap_or(rayon::current_num_threads());
+    // Every point is checked against the limits before the first runs.
+    for (i, u) in sc.uncertain.iter().enumerate() {
+        for v in [u.low, u.high] {
+            let s = match crate::scenario::uncertain::one_at(&sc, i, v) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if let Err(e) = crate::limits::check(
+                &format!("{} with {} = {v}", what_scaled(&args.scenario, args.opts.scale), u.path),
+                crate::limits::ensemble(&s, n, workers, false, 0),
+            ) {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let out_path = match &args.opts.out {
+        Some(p) => p.clone(),
+        None => match default_out(&args.scenario, "-sensitivity") {
+            Ok(p) => p,
+            Err(c) => return c,
+        },
+    };
+    let claim = match claim_out(
+        &out_path,
+        &out_options(args.opts.force, "sensitivity", std::slice::from_ref(&args.scenario)),
+    ) {
+        Ok(Some(c)) => c,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(c) => return c,
+    };
+    let b = bar(
+        ((2 * sc.uncertain.len() + 1) * n) as u64,
+        "sensitivity runs",
+        args.opts.quiet,
+    );
+    let result = (|| -> Result<(), Box<dyn std::error::Error>> {
+        let s = crate::sensitivity::run(&sc, &headline, n, threads, &|| b.inc(1))?;
+        b.finish_and_clear();
+        let mut out = OutDir::start(claim)?;
+        crate::sensitivity::write(&mut out, &s)?;
+        let dest = out.commit()?;
+        if !args.opts.quiet {
+            say(
+                &mut std::io::stdout().lock(),
+                &format!(
+                    "{}: one input at a time, at the ends of its range\n\n{}\nsensitivity.csv in {}/\n",
+                    sc.name,
+                    crate::sensitivity::render(&s),
                     dest.display()
                 ),
             );

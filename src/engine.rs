@@ -9,15 +9,15 @@
 //! cohorts every day, checked against counters kept from transitions.
 
 use crate::agents::{
-    self, Agent, Agents, Event, State, BARRED, BAR_TEMPORARY, DEPART_DAILY, DEPART_NEVER, FAIL_COUNT, F_DECIDE,
-    F_HEARD, F_INFORMED, F_PAPERS, F_VISITOR, NO_DAY, NO_DOOR, N_EVENTS, N_STATES,
+    self, Agent, Agents, Event, State, BARRED, BAR_TEMPORARY, DEPART_DAILY, DEPART_NEVER, FAIL_COUNT, F_CARAVAN,
+    F_DECIDE, F_HEARD, F_INFORMED, F_PAPERS, F_VISITOR, NO_DAY, NO_DOOR, N_EVENTS, N_STATES,
 };
 use crate::behaviour::Chooser;
 use crate::graph::Graph;
 use crate::policy::{PolicyBook, Return, PAPERS_BIT0};
 use crate::rng::{Key, Stream};
 use crate::scenario::{
-    Bar, Dest, Leg, Mode, NoTarget, PlaceIx, PlaceKind, PolicyKind, Scenario, SendBack, SendTo, NONE,
+    Bar, Dest, Leg, Mode, NoTarget, PlaceIx, PlaceKind, PolicyKind, Scenario, SendBack, SendTo, Trait, NONE,
 };
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -112,6 +112,28 @@ pub struct DayView<'a> {
     pub agents: &'a Agents,
     /// The scenario.
     pub scenario: &'a Scenario,
+    /// Each caravan at the end of the day (empty without caravans).
+    pub caravans: &'a [CaravanDay],
+    /// Per policy, the people it met that day in two counts: for an offer,
+    /// (offered, accepted); for a checkpoint that does not always honour
+    /// papers, (holders of papers met, intercepted despite them). Empty if
+    /// the scenario has neither.
+    pub policies: &'a [[u64; 2]],
+}
+
+/// A caravan at the end of a day.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CaravanDay {
+    /// Groups walking in it.
+    pub groups: u64,
+    /// People in those groups.
+    pub people: u64,
+    /// Families among the groups (the slowest).
+    pub families: u64,
+    /// The place most of its people are at or last left (`NONE`: nobody left in it).
+    pub at: u32,
+    /// The pace it walked at that day, km/day.
+    pub pace_km_per_day: f64,
 }
 
 /// Receives each day's results. A new output is a new recorder, not a new
@@ -201,6 +223,11 @@ struct World<'s> {
     event_b: Key,
     harm: Key,
     word: Key,
+    offer: Key,
+    /// Per cohort: its caravan (`u16::MAX`: none).
+    caravan_of: Vec<u16>,
+    /// A family's walking speed as a share of a lone walker's.
+    family_pace: f32,
 }
 
 /// One day's context.
@@ -212,6 +239,13 @@ struct DayCtx<'a> {
     heard: &'a [f64],
     /// Per request bucket, the most requests worth keeping (`u64::MAX`: all).
     caps: &'a [u64],
+    /// Per caravan: today's pace as a share of a lone walker's (that of
+    /// the slowest group walking in it at the end of yesterday).
+    pace: &'a [f32],
+    /// Per caravan: whether, walking at the end of yesterday, it had shrunk
+    /// below `caravan_breakup` of its cohorts' people: it breaks up at the
+    /// next offer.
+    breaking: &'a [bool],
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -376,11 +410,32 @@ struct Acc {
     requests: Vec<Vec<Vec<Request>>>,
     /// People setting out on each leg.
     legs: Vec<u64>,
+    /// Per caravan: groups, people and families walking in it (empty
+    /// without caravans).
+    caravan: Vec<[u64; 3]>,
+    /// `[caravan * places + place]`: people of the caravan at (or last
+    /// leaving) each place.
+    caravan_at: Vec<u64>,
+    /// Per policy: the two counts of [`DayView::policies`] (empty if no
+    /// policy counts).
+    policy: Vec<[u64; 2]>,
+}
+
+/// What the daily accumulator counts beyond places and states.
+#[derive(Clone, Copy)]
+struct Extras {
+    /// Caravans.
+    caravans: usize,
+    /// Policies counted (all of them, or none).
+    policies: usize,
 }
 
 impl Acc {
-    fn new(places: usize, legs: usize, cohorts: usize, buckets: usize, by_cohort: bool) -> Acc {
+    fn new(places: usize, legs: usize, cohorts: usize, buckets: usize, by_cohort: bool, x: Extras) -> Acc {
         Acc {
+            caravan: vec![[0; 3]; x.caravans],
+            caravan_at: vec![0; x.caravans * places],
+            policy: vec![[0; 2]; x.policies],
             cols: vec![[0; N_COLS]; places],
             by_cohort: if by_cohort {
                 vec![[0; N_COLS]; places * cohorts]
@@ -425,7 +480,38 @@ impl Acc {
         for (a, b) in self.legs.iter_mut().zip(&o.legs) {
             *a += b;
         }
+        for (a, b) in self.caravan.iter_mut().zip(&o.caravan) {
+            for i in 0..3 {
+                a[i] += b[i];
+            }
+        }
+        for (a, b) in self.caravan_at.iter_mut().zip(&o.caravan_at) {
+            *a += b;
+        }
+        for (a, b) in self.policy.iter_mut().zip(&o.policy) {
+            a[0] += b[0];
+            a[1] += b[1];
+        }
         self
+    }
+
+    /// Counts a group walking in caravan `k`, or takes it back.
+    #[inline]
+    fn caravan_member(&mut self, k: u16, size: u8, family: bool, place: u32, take_back: bool) {
+        let k = k as usize;
+        let (g, p, f) = (1u64, size as u64, family as u64);
+        let at = k * self.places + place as usize;
+        if take_back {
+            self.caravan[k][0] -= g;
+            self.caravan[k][1] -= p;
+            self.caravan[k][2] -= f;
+            self.caravan_at[at] -= p;
+        } else {
+            self.caravan[k][0] += g;
+            self.caravan[k][1] += p;
+            self.caravan[k][2] += f;
+            self.caravan_at[at] += p;
+        }
     }
 
     /// Adds the group's people to a place column (and its cohort's).
@@ -466,23 +552,31 @@ impl Acc {
     }
 
     #[inline(always)]
-    fn census(&mut self, a: &Agent, legs: &[Leg]) {
+    fn census(&mut self, a: &Agent, legs: &[Leg], caravan_of: &[u16]) {
         self.census[a.state as usize] += a.size as u64;
         match a.state {
             State::Waiting => self.add(a, a.place, Col::Present),
             State::Travelling => self.incoming[legs[a.leg as usize].to as usize] += a.size as u64,
             _ => {}
         }
+        if a.flags & F_CARAVAN != 0 && !a.state.absorbing() {
+            let family = a.traits & Trait::Family.bit() != 0;
+            self.caravan_member(caravan_of[a.cohort as usize], a.size, family, a.place, false);
+        }
     }
 
     /// Takes back [`Acc::census`] of a group that pass B will count again.
     #[inline(always)]
-    fn uncensus(&mut self, a: &Agent, legs: &[Leg]) {
+    fn uncensus(&mut self, a: &Agent, legs: &[Leg], caravan_of: &[u16]) {
         self.census[a.state as usize] -= a.size as u64;
         match a.state {
             State::Waiting => self.sub_present(a),
             State::Travelling => self.incoming[legs[a.leg as usize].to as usize] -= a.size as u64,
             _ => {}
+        }
+        if a.flags & F_CARAVAN != 0 && !a.state.absorbing() {
+            let family = a.traits & Trait::Family.bit() != 0;
+            self.caravan_member(caravan_of[a.cohort as usize], a.size, family, a.place, true);
         }
     }
 
@@ -579,6 +673,10 @@ impl World<'_> {
                 a.epoch_seen = perceived;
                 a.flags &= !F_DECIDE;
                 a.timer = 0;
+                if self.caravan_of[a.cohort as usize] != u16::MAX {
+                    // Sets out with its caravan.
+                    a.flags |= F_CARAVAN;
+                }
             }
             State::Waiting => {
                 a.timer = a.timer.saturating_add(1);
@@ -714,6 +812,8 @@ impl World<'_> {
                 }
             }
             if a.place == a.target {
+                // At its journey's end: it leaves its caravan.
+                a.flags &= !F_CARAVAN;
                 if self.claims_per_day[a.place as usize] != u64::MAX {
                     if phase == Phase::A {
                         acc.push(&self.buckets, d.caps, self.request(REQ_CLAIM, a.place, d, a, budget));
@@ -732,6 +832,7 @@ impl World<'_> {
                 let rules = self.book.rules(d.epoch, a.place);
                 if let Some(p) = self.book.acting(rules.appt_from, a.class) {
                     if self.book.rules(d.epoch, a.target).appt_port == Some(p) {
+                        a.flags &= !F_CARAVAN;
                         if phase == Phase::A {
                             acc.push(&self.buckets, d.caps, self.request(REQ_APPT, p as u32, d, a, budget));
                         }
@@ -751,12 +852,14 @@ impl World<'_> {
             }
             let to = self.legs[next as usize].to;
             if self.capacity[to as usize] != u64::MAX {
+                // Held by room at the next place, apart from its caravan.
+                a.flags &= !F_CARAVAN;
                 if phase == Phase::A {
                     acc.push(&self.buckets, d.caps, self.request(REQ_ADMIT, to, d, a, budget));
                 }
                 return;
             }
-            if !self.set_out(a, next, acc) {
+            if !self.set_out(d, a, next, acc) {
                 return;
             }
         }
@@ -793,14 +896,31 @@ impl World<'_> {
             return Arrival::Stop;
         }
         acc.add(a, x, Col::Arrived);
-        if let Some((rate, send_to)) = self.book.checkpoint(self.sc, d.epoch, a.class, x) {
-            if events.uniform() < rate {
+        if let Some(cp) = self.book.checkpoint(self.sc, d.epoch, a.class, x) {
+            if cp.papers {
+                acc.policy[cp.policy as usize][0] += a.size as u64;
+            }
+            if events.uniform() < cp.rate {
+                if cp.papers {
+                    // Papers not honoured: taken, and the holder sent back.
+                    acc.policy[cp.policy as usize][1] += a.size as u64;
+                    a.traits &= !self.book.papers_exempting(self.sc, cp.policy);
+                    a.class = self.book.classes.class_of(self.nat[a.cohort as usize], a.traits);
+                }
                 let ret = Return {
-                    send: SendBack::To(send_to),
+                    send: SendBack::To(cp.send_to),
                     bar: Bar::None,
                 };
                 self.fail(d, a, x, Col::Intercepted, Event::Intercepted, ret, acc);
                 return Arrival::Stop;
+            }
+        }
+        if a.flags & F_CARAVAN != 0 {
+            if let Some(p) = self.book.acting(self.book.rules(d.epoch, x).offer, a.class) {
+                let breaking = d.breaking[self.caravan_of[a.cohort as usize] as usize];
+                if self.take_offer(a, p, breaking, acc) {
+                    return Arrival::Stop;
+                }
             }
         }
         let place = &self.sc.places[x as usize];
@@ -872,6 +992,7 @@ impl World<'_> {
             let bit = 1u16 << (PAPERS_BIT0 + self.book.papers_of[p as usize].min(7));
             if a.traits & bit == 0 {
                 a.flags |= F_PAPERS;
+                a.flags &= !F_CARAVAN;
                 a.timer = 0;
                 return Arrival::Stop;
             }
@@ -886,11 +1007,48 @@ impl World<'_> {
         Arrival::Go
     }
 
+    /// An offer made to a group walking in a caravan: it takes it with the
+    /// offer's `uptake` (one draw per group and offer: a group that
+    /// declined declines again), or surely if its caravan is breaking up
+    /// (`caravan_breakup`), and then has its papers and is taken where the
+    /// offer says, out of its caravan. True if it took it.
+    fn take_offer(&self, a: &mut Agent, p: u16, breaking: bool, acc: &mut Acc) -> bool {
+        let PolicyKind::Offer {
+            uptake,
+            send_to,
+            ref papers,
+            ..
+        } = self.sc.policies[p as usize].kind
+        else {
+            return false;
+        };
+        let bit = 1u16 << (PAPERS_BIT0 + self.book.papers_of[p as usize].min(7));
+        if papers.is_some() && a.traits & bit != 0 {
+            return false;
+        }
+        acc.policy[p as usize][0] += a.size as u64;
+        if !breaking && self.offer.uniform(a.id, p as u32) >= uptake {
+            return false;
+        }
+        acc.policy[p as usize][1] += a.size as u64;
+        if papers.is_some() {
+            a.traits |= bit;
+            a.class = self.book.classes.class_of(self.nat[a.cohort as usize], a.traits);
+        }
+        let to = match send_to {
+            SendTo::Place(q) => q,
+            SendTo::Origin => self.origin[a.cohort as usize],
+        };
+        self.moved(a, to);
+        true
+    }
+
     /// A forced move: the group waits where it was sent and decides again.
     fn moved(&self, a: &mut Agent, to: PlaceIx) {
         a.place = to;
         a.leg = NONE;
         a.flags |= F_DECIDE | F_INFORMED;
+        a.flags &= !F_CARAVAN;
         a.timer = 0;
     }
 
@@ -978,8 +1136,11 @@ impl World<'_> {
     }
 
     /// Sets out on a leg, paying its cost. False if the group cannot pay.
+    /// On foot, a group walks at its own pace (a family at `family_pace`),
+    /// or, in a caravan, at the caravan's; other transport takes it out of
+    /// its caravan.
     #[inline]
-    fn set_out(&self, a: &mut Agent, leg: u32, acc: &mut Acc) -> bool {
+    fn set_out(&self, d: &DayCtx, a: &mut Agent, leg: u32, acc: &mut Acc) -> bool {
         let l = &self.legs[leg as usize];
         if l.cost_usd > a.budget {
             a.flags |= F_DECIDE;
@@ -990,6 +1151,20 @@ impl World<'_> {
         acc.legs[leg as usize] += a.size as u64;
         a.leg = leg;
         a.left = l.days;
+        if l.mode == Mode::Walk {
+            let pace = if a.flags & F_CARAVAN != 0 {
+                d.pace[self.caravan_of[a.cohort as usize] as usize]
+            } else if a.traits & Trait::Family.bit() != 0 {
+                self.family_pace
+            } else {
+                1.0
+            };
+            if pace != 1.0 {
+                a.left = l.days / pace;
+            }
+        } else {
+            a.flags &= !F_CARAVAN;
+        }
         a.timer = 0;
         acc.set_state(a, State::Travelling);
         true
@@ -1178,6 +1353,16 @@ pub struct Engine<'s> {
     leg_flows: Vec<u64>,
     /// Pathway places left by a group too large for them, per request bucket.
     carry: Vec<u64>,
+    /// What the day's accumulator counts beyond places and states.
+    extras: Extras,
+    /// Each caravan at the end of the last day.
+    caravan_days: Vec<CaravanDay>,
+    /// Per caravan: whether any group of its cohorts is a family.
+    caravan_slow: Vec<bool>,
+    /// Per caravan: the people of its cohorts (who all set out with it).
+    caravan_people: Vec<u64>,
+    /// Per policy, the last day's counts of [`DayView::policies`].
+    policy_counts: Vec<[u64; 2]>,
     build_s: f64,
 }
 
@@ -1310,9 +1495,36 @@ impl<'s> Engine<'s> {
             claim: Key::new(seed, Stream::Claim),
             event: Key::new(seed, Stream::Event),
             event_b: Key::new(seed ^ 0xb5ad_4ece_da1c_e2a9, Stream::Event),
+            offer: Key::new(seed, Stream::Offer),
+            caravan_of: sc.cohorts.iter().map(|c| c.caravan.unwrap_or(u16::MAX)).collect(),
+            family_pace: b.family_pace as f32,
             book,
             chooser,
         };
+        // Policies whose people are counted: offers, and checkpoints that
+        // do not always honour papers.
+        let counted = sc.policies.iter().any(|p| match p.kind {
+            PolicyKind::Offer { .. } => true,
+            PolicyKind::Checkpoint { honour_rate, .. } => honour_rate < 1.0,
+            _ => false,
+        });
+        let extras = Extras {
+            caravans: sc.caravans.len(),
+            policies: if counted { sc.policies.len() } else { 0 },
+        };
+        // Before they set out, caravans are as slow as their slowest group:
+        // a family, if any of their cohorts' groups is one.
+        // (Counted over every process of a partitioned run.)
+        let mut slow = vec![0u64; sc.caravans.len()];
+        for (c, t) in agents.cohort.iter().zip(&agents.traits) {
+            if let Some(k) = sc.cohorts[*c as usize].caravan {
+                slow[k as usize] += (t & Trait::Family.bit() != 0) as u64;
+            }
+        }
+        if !slow.is_empty() {
+            ex.sum_u64(&mut slow);
+        }
+        let caravan_slow: Vec<bool> = slow.iter().map(|&n| n > 0).collect();
         let targets = w.book.targets.len();
         Engine {
             learn_rate: hazard_rate(b.learn_per_user),
@@ -1332,6 +1544,22 @@ impl<'s> Engine<'s> {
             by_cohort_cols: Vec::new(),
             leg_flows: vec![0; sc.legs.len()],
             carry: vec![0; w.buckets.list.len()],
+            extras,
+            caravan_days: vec![CaravanDay::default(); sc.caravans.len()],
+            caravan_slow,
+            caravan_people: sc
+                .caravans
+                .iter()
+                .enumerate()
+                .map(|(k, _)| {
+                    sc.cohorts
+                        .iter()
+                        .filter(|c| c.caravan == Some(k as u16))
+                        .map(|c| c.people)
+                        .sum()
+                })
+                .collect(),
+            policy_counts: vec![[0; 2]; extras.policies],
             agents,
             id_base,
             ex,
@@ -1533,13 +1761,43 @@ impl<'s> Engine<'s> {
             .zip(&room)
             .map(|(&(kind, _), &r)| if kind == REQ_PATHWAY { r } else { u64::MAX })
             .collect();
+        // Each caravan walks today at the pace of the slowest group that
+        // was walking in it at the end of yesterday (before it sets out: of
+        // every group of its cohorts).
+        let pace: Vec<f32> = self
+            .caravan_days
+            .iter()
+            .zip(&self.caravan_slow)
+            .map(|(c, &slow)| {
+                if c.families > 0 || (c.groups == 0 && slow) {
+                    w.family_pace
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        // A caravan on its way that has shrunk below `caravan_breakup` of
+        // its cohorts' people breaks up at the next offer (integer counts of
+        // yesterday's census: the same whatever the threads).
+        let breakup = w.sc.behaviour.caravan_breakup;
+        let breaking: Vec<bool> = self
+            .caravan_days
+            .iter()
+            .zip(&self.caravan_people)
+            .map(|(c, &all)| breakup > 0.0 && c.people > 0 && (c.people as f64) < breakup * all as f64)
+            .collect();
         let ctx = DayCtx {
             day,
             epoch: w.book.epoch(day as i64),
             hazard: &self.hazard,
             heard: &self.heard,
             caps: &caps,
+            pace: &pace,
+            breaking: &breaking,
         };
+        let extras = self.extras;
+        let caravan_of = &w.caravan_of;
+        let any_caravan = extras.caravans > 0;
         let places = w.sc.places.len();
         let cohorts = w.sc.cohorts.len();
         let legs = w.legs;
@@ -1566,7 +1824,7 @@ impl<'s> Engine<'s> {
             .chunks_mut(CHUNK)
             .into_par_iter()
             .fold(
-                || Acc::new(places, legs.len(), cohorts, w.buckets.list.len(), w.by_cohort),
+                || Acc::new(places, legs.len(), cohorts, w.buckets.list.len(), w.by_cohort, extras),
                 |mut acc, mut ch| {
                     for i in 0..ch.state.len() {
                         let st = ch.state[i];
@@ -1583,6 +1841,16 @@ impl<'s> Engine<'s> {
                             ch.left[i] -= 1.0;
                             acc.census[st as usize] += ch.size[i] as u64;
                             acc.incoming[legs[ch.leg[i] as usize].to as usize] += ch.size[i] as u64;
+                            if any_caravan && ch.flags[i] & F_CARAVAN != 0 {
+                                let family = ch.traits[i] & Trait::Family.bit() != 0;
+                                acc.caravan_member(
+                                    caravan_of[ch.cohort[i] as usize],
+                                    ch.size[i],
+                                    family,
+                                    ch.place[i],
+                                    false,
+                                );
+                            }
                             continue;
                         }
                         if st == State::NotDeparted as u8 && !pathway_at[ch.place[i] as usize] {
@@ -1607,13 +1875,14 @@ impl<'s> Engine<'s> {
                         ch.store(i, &a);
                         // A requester is counted where it is; if granted,
                         // pass B takes that back and counts it again.
-                        acc.census(&a, legs);
+                        acc.census(&a, legs, caravan_of);
                     }
                     acc
                 },
             )
             .reduce_with(Acc::merge);
-        let mut acc = acc.unwrap_or_else(|| Acc::new(places, legs.len(), cohorts, w.buckets.list.len(), w.by_cohort));
+        let mut acc =
+            acc.unwrap_or_else(|| Acc::new(places, legs.len(), cohorts, w.buckets.list.len(), w.by_cohort, extras));
         // Admission: per resource, requests in order of (per-agent key, id).
         let mut requests = std::mem::take(&mut acc.requests);
         if self.ex.size() > 1 {
@@ -1630,11 +1899,11 @@ impl<'s> Engine<'s> {
             if a.state.absorbing() {
                 continue;
             }
-            acc.uncensus(&a, legs);
+            acc.uncensus(&a, legs, caravan_of);
             match r.kind {
                 REQ_ADMIT => {
                     let next = w.next_hop(&ctx, &a, w.perceived(&ctx, &a));
-                    if next != NONE && w.set_out(&mut a, next, &mut acc) {
+                    if next != NONE && w.set_out(&ctx, &mut a, next, &mut acc) {
                         w.travel(&ctx, &mut a, r.budget, &mut acc, Phase::B);
                     }
                 }
@@ -1652,7 +1921,7 @@ impl<'s> Engine<'s> {
                 _ => acc.set_state(&mut a, State::EnteredLawfully),
             }
             self.agents.store(idx, &a);
-            acc.census(&a, legs);
+            acc.census(&a, legs, caravan_of);
         }
         if self.ex.size() > 1 {
             sum_over_processes(self.ex, &mut acc);
@@ -1740,6 +2009,27 @@ impl<'s> Engine<'s> {
         self.cols = acc.cols;
         self.by_cohort_cols = acc.by_cohort;
         self.leg_flows = acc.legs;
+        self.policy_counts = acc.policy;
+        for (k, c) in self.caravan_days.iter_mut().enumerate() {
+            let [groups, people, families] = acc.caravan[k];
+            let row = &acc.caravan_at[k * places..(k + 1) * places];
+            // The place with most of its people (the first such, in place order).
+            let at = row
+                .iter()
+                .enumerate()
+                .fold(
+                    (NONE, 0u64),
+                    |best, (p, &n)| if n > best.1 { (p as u32, n) } else { best },
+                )
+                .0;
+            *c = CaravanDay {
+                groups,
+                people,
+                families,
+                at,
+                pace_km_per_day: pace[k] as f64 * w.sc.behaviour.speed_km_per_day[Mode::Walk as usize],
+            };
+        }
         self.day += 1;
         Ok(())
     }
@@ -1756,6 +2046,8 @@ impl<'s> Engine<'s> {
             states: self.states,
             agents: &self.agents,
             scenario: self.w.sc,
+            caravans: &self.caravan_days,
+            policies: &self.policy_counts,
         }
     }
 
@@ -1910,6 +2202,13 @@ fn sum_over_processes(ex: &dyn Exchange, acc: &mut Acc) {
         w.extend_from_slice(e);
     }
     w.extend_from_slice(&acc.legs);
+    for c in &acc.caravan {
+        w.extend_from_slice(c);
+    }
+    w.extend_from_slice(&acc.caravan_at);
+    for p in &acc.policy {
+        w.extend_from_slice(p);
+    }
     ex.sum_u64(&mut w);
     let mut it = w.into_iter();
     let mut next = || it.next().unwrap_or(0);
@@ -1934,6 +2233,19 @@ fn sum_over_processes(ex: &dyn Exchange, acc: &mut Acc) {
     }
     for x in acc.legs.iter_mut() {
         *x = next();
+    }
+    for c in acc.caravan.iter_mut() {
+        for x in c.iter_mut() {
+            *x = next();
+        }
+    }
+    for x in acc.caravan_at.iter_mut() {
+        *x = next();
+    }
+    for p in acc.policy.iter_mut() {
+        for x in p.iter_mut() {
+            *x = next();
+        }
     }
 }
 

@@ -46,22 +46,30 @@ pub enum EnsembleError {
     /// A run or a sweep point would not fit (agent ids or memory).
     #[error("{0}")]
     Limit(#[from] crate::limits::LimitError),
+    /// A replicate's drawn inputs do not make a valid scenario.
+    #[error("{0}")]
+    Inputs(#[from] crate::scenario::uncertain::InputsError),
+}
+
+/// How the replicates of an ensemble take the scenario's uncertain inputs
+/// (`scenario::uncertain`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Inputs {
+    /// Each replicate draws its inputs from their ranges (a Latin
+    /// hypercube over the replicates): intervals cover chance and what is
+    /// not known of the inputs.
+    #[default]
+    Drawn,
+    /// Every replicate uses the inputs' values (`--fixed-inputs`):
+    /// intervals cover chance only.
+    Fixed,
 }
 
 /// The scenario under a variant: its removed policies gone, its policies
 /// replacing those with the same id or added. Cohorts are untouched, so the
 /// same agents with the same ids and random streams run under every variant.
 pub fn apply_variant(sc: &Scenario, v: &Variant) -> Scenario {
-    let mut s = sc.clone();
-    s.policies.retain(|p| !v.remove.contains(&p.id));
-    for p in &v.policies {
-        match s.policies.iter_mut().find(|q| q.id == p.id) {
-            Some(q) => *q = p.clone(),
-            None => s.policies.push(p.clone()),
-        }
-    }
-    s.name = format!("{} [{}]", sc.name, v.id);
-    s
+    sc.under_variant(v)
 }
 
 /// Keeps every day's place counts.
@@ -89,8 +97,11 @@ pub struct Replicate {
     pub legs_by_window: Vec<Vec<u64>>,
     /// The end of the run.
     pub result: RunResult,
-    /// Extra tables (`cohort_places.csv`, `trace.csv`), written whole.
+    /// Extra tables (`cohort_places.csv`, `trace.csv`, `caravan.csv`, …), written whole.
     pub tables: Vec<(String, Vec<u8>)>,
+    /// The values its uncertain inputs were drawn at, in the scenario's
+    /// order (empty if they were not drawn).
+    pub inputs: Vec<f64>,
 }
 
 /// What each replicate does beyond keeping its counts: extra tables, as
@@ -104,6 +115,44 @@ pub struct Extra {
     /// Once set, every replicate still running ends at the end of its day
     /// with an error of kind `Interrupted` ([`crate::results::is_stopped`]).
     pub stop: Option<crate::results::Stop>,
+    /// Whether replicates draw the uncertain inputs (the default) or fix them.
+    pub inputs: Inputs,
+}
+
+/// The values of the uncertain inputs for each of `n` replicates: a Latin
+/// hypercube when they are drawn (`scenario::uncertain::design`), nothing
+/// when they are fixed or there are none.
+pub fn input_design(sc: &Scenario, n: usize, inputs: Inputs) -> Vec<Vec<f64>> {
+    if inputs == Inputs::Fixed || sc.uncertain.is_empty() {
+        return vec![Vec::new(); n];
+    }
+    crate::scenario::uncertain::design(sc, n)
+}
+
+/// Which interval the summaries of these replicates show, for people: the
+/// spread from chance alone, or from chance and the uncertain inputs.
+pub fn interval_kind(sc: &Scenario, reps: &[Replicate]) -> String {
+    interval_kind_of(sc, reps.iter().any(|r| !r.inputs.is_empty()))
+}
+
+/// As [`interval_kind`], for replicates that drew the uncertain inputs
+/// (`drawn`, if the scenario has any) or not.
+pub fn interval_kind_of(sc: &Scenario, drawn: bool) -> String {
+    let m = sc.uncertain.len();
+    if drawn && m > 0 {
+        format!(
+            "chance and inputs: each replicate drew its {m} uncertain input{} (Latin hypercube, inputs.csv)",
+            if m == 1 { "" } else { "s" }
+        )
+    } else if m > 0 {
+        format!(
+            "chance only: the {m} uncertain input{} fixed at {} values (--fixed-inputs)",
+            if m == 1 { "" } else { "s" },
+            if m == 1 { "its" } else { "their" }
+        )
+    } else {
+        "chance only: the scenario has no uncertain inputs".to_string()
+    }
 }
 
 impl Replicate {
@@ -156,10 +205,22 @@ pub fn replicates_with(
     let (rank, size) = (ranks.rank(), ranks.size());
     let mine: Vec<usize> = (0..n).filter(|k| k % size == rank).collect();
     let pool = engine::pool(threads)?;
+    // Replicate k draws its inputs from row k of one design for all n, and
+    // uses seed k whatever its inputs (common random numbers).
+    let design = input_design(sc, n, extra.inputs);
     let local: Vec<Replicate> = pool.install(|| {
         mine.par_iter()
             .map(|&k| {
-                let r = one(sc, replicate_seed(sc.seed, k as u64), extra);
+                let values = &design[k];
+                let r = if values.is_empty() {
+                    one(sc, replicate_seed(sc.seed, k as u64), extra)
+                } else {
+                    let drawn = crate::scenario::uncertain::with_values(sc, values)?;
+                    one(&drawn, replicate_seed(sc.seed, k as u64), extra).map(|mut r| {
+                        r.inputs = values.clone();
+                        r
+                    })
+                };
                 on_done();
                 r
             })
@@ -219,8 +280,12 @@ fn one(sc: &Scenario, seed: u64, extra: &Extra) -> Result<Replicate, EnsembleErr
         None
     };
     let mut stop = extra.stop.clone();
+    let mut side = output::SideTables::on(sc, |_| Ok(Vec::new())).map_err(table)?;
     let result = {
         let mut recs: Vec<&mut dyn Recorder> = vec![&mut daily, &mut flows, &mut by_window];
+        if !side.is_empty() {
+            recs.push(&mut side);
+        }
         if let Some(t) = trace.as_mut() {
             recs.push(t);
         }
@@ -233,6 +298,9 @@ fn one(sc: &Scenario, seed: u64, extra: &Extra) -> Result<Replicate, EnsembleErr
         engine::run_here(sc, &cfg, &mut recs)?
     };
     let mut tables = Vec::new();
+    for (name, bytes) in side.finish().map_err(table)? {
+        tables.push((name.to_string(), bytes));
+    }
     if let Some(t) = trace {
         tables.push(("trace.csv".to_string(), t.into_inner().map_err(table)?));
     }
@@ -246,11 +314,20 @@ fn one(sc: &Scenario, seed: u64, extra: &Extra) -> Result<Replicate, EnsembleErr
         legs_by_window: by_window.people,
         result,
         tables,
+        inputs: Vec::new(),
     })
 }
 
-/// Writes one replicate's tables, as a single run writes them.
+/// Writes one replicate's tables, as a single run writes them (of the
+/// scenario with its drawn inputs, if it drew them).
 pub fn write_replicate(sc: &Scenario, r: &Replicate, dir: &Path) -> Result<(), EnsembleError> {
+    let drawn;
+    let sc = if r.inputs.is_empty() {
+        sc
+    } else {
+        drawn = crate::scenario::uncertain::with_values(sc, &r.inputs)?;
+        &drawn
+    };
     let mut o = OutDir::create(dir)?;
     output::write_places(&mut o, sc, &r.daily)?;
     output::write_outcomes(&mut o, sc, &r.result)?;
@@ -313,6 +390,8 @@ fn encode(reps: &[Replicate]) -> Vec<u8> {
             }
         }
         w.extend_from_slice(&res.states);
+        w.push(r.inputs.len() as u64);
+        w.extend(r.inputs.iter().map(|x| x.to_bits()));
         w.push(r.tables.len() as u64);
         for (name, bytes) in &r.tables {
             for b in [name.as_bytes(), bytes.as_slice()] {
@@ -384,6 +463,8 @@ fn decode(bytes: &[u8]) -> Vec<Replicate> {
             .map(|_| std::array::from_fn(|_| std::array::from_fn(|_| w.next())))
             .collect();
         let states: [u64; N_STATES] = std::array::from_fn(|_| w.next());
+        let n_inputs = w.next() as usize;
+        let inputs: Vec<f64> = w.vec(n_inputs).into_iter().map(f64::from_bits).collect();
         let n_tables = (w.next() as usize).min(16);
         let tables = (0..n_tables)
             .map(|_| {
@@ -393,6 +474,7 @@ fn decode(bytes: &[u8]) -> Vec<Replicate> {
             .collect();
         out.push(Replicate {
             tables,
+            inputs,
             seed: h[0],
             daily,
             legs,
@@ -478,6 +560,29 @@ pub fn t975(df: usize) -> f64 {
             z + g1 / n + g2 / n.powi(2) + g3 / n.powi(3) + g4 / n.powi(4)
         }
     }
+}
+
+/// Writes `inputs.csv`: the value each replicate drew for each uncertain
+/// input (nothing if no replicate drew any).
+pub fn write_inputs(out: &mut OutDir, sc: &Scenario, reps: &[Replicate]) -> Result<(), OutputError> {
+    if reps.iter().all(|r| r.inputs.is_empty()) {
+        return Ok(());
+    }
+    let e = table_err("inputs.csv");
+    let mut t = out.table("inputs.csv", ["replicate", "path", "value", "low", "high", "dist"])?;
+    for (k, r) in reps.iter().enumerate() {
+        for (u, v) in sc.uncertain.iter().zip(&r.inputs) {
+            t.cell(k)
+                .cell(&u.path)
+                .cell(v)
+                .cell(u.low)
+                .cell(u.high)
+                .cell(u.dist.name())
+                .end_row()
+                .map_err(&e)?;
+        }
+    }
+    out.finish_table(t)
 }
 
 /// Mean, sd and interval as four cells, three decimals each.
@@ -704,7 +809,7 @@ pub fn write_comparison(out: &mut OutDir, rows: &[CompareRow]) -> Result<(), Out
 
 /// The comparison as a terminal table: states, and the places whose flows
 /// changed most.
-pub fn render_comparison(rows: &[CompareRow], replicates: usize) -> String {
+pub fn render_comparison(rows: &[CompareRow], replicates: usize, covers: &str) -> String {
     let mut s = format!(
         "{:<16} {:<18} {:<22} {:>12} {:>12} {:>12}  {:>27}\n",
         "variant", "metric", "place", "base", "variant", "difference", "95% interval (paired)"
@@ -742,9 +847,8 @@ pub fn render_comparison(rows: &[CompareRow], replicates: usize) -> String {
     s += &format!(
         "(people; {replicates} replicates, replicate k of every variant with the same seed;\n \
          difference: mean of the paired differences variant − base; 95% interval: its confidence\n \
-         interval (Student's t), covering {};\n \
-         figures rounded to what the interval supports)\n",
-        crate::publish::narrative::covers()
+         interval (Student's t), covering {covers};\n \
+         figures rounded to what the interval supports)\n"
     );
     s
 }
@@ -956,8 +1060,23 @@ pub fn sweep(
     ranks: &dyn engine::Exchange,
     stop: Option<&crate::results::Stop>,
 ) -> Result<Vec<SweepRow>, EnsembleError> {
+    sweep_with(points, n, threads, on_done, ranks, stop, Inputs::Drawn)
+}
+
+/// As [`sweep`], the uncertain inputs drawn or fixed as `inputs` says
+/// (replicate k draws the same inputs at every point).
+pub fn sweep_with(
+    points: &[SweepPoint],
+    n: usize,
+    threads: Option<usize>,
+    on_done: &(dyn Fn() + Sync),
+    ranks: &dyn engine::Exchange,
+    stop: Option<&crate::results::Stop>,
+    inputs: Inputs,
+) -> Result<Vec<SweepRow>, EnsembleError> {
     let extra = Extra {
         stop: stop.cloned(),
+        inputs,
         ..Extra::default()
     };
     points

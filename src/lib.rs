@@ -30,6 +30,7 @@ pub mod report;
 pub mod results;
 pub mod rng;
 pub mod scenario;
+pub mod sensitivity;
 pub mod state;
 pub mod table;
 pub mod time;

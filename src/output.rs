@@ -555,3 +555,223 @@ pub fn write_routes(out: &mut OutDir, sc: &Scenario, flows: &[u64]) -> Result<()
     }
     out.finish_table(t)
 }
+
+/// The tables of caravans, offers and papers a run writes when its
+/// scenario has them: `caravan.csv` (each caravan day by day: the groups,
+/// people and families walking in it, the place where most of them are,
+/// the day's pace), `offers.csv` (each offer on each day it is made: people
+/// offered, people who took it) and `papers.csv` (each checkpoint that does
+/// not always honour papers, on each day in force: holders of papers who
+/// reached it, and those intercepted despite them).
+pub struct SideTables<W: Write = TableFile> {
+    tables: Vec<(Side, Table<W>)>,
+    /// What the tables hold, summed for the terminal: per caravan, the most
+    /// people walking in it, the last day anyone did and where.
+    caravans: Vec<CaravanStory>,
+    /// Per policy: people met and people who took it (offers) or whose
+    /// papers were not honoured (checkpoints), over the run.
+    policies: Vec<[u64; 2]>,
+}
+
+/// A caravan over a run, for the terminal.
+#[derive(Clone, Copy, Default)]
+struct CaravanStory {
+    most: u64,
+    first_day: Option<u32>,
+    last_day: Option<u32>,
+    last_at: u32,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Caravan,
+    Offers,
+    Papers,
+}
+
+impl Side {
+    fn name(self) -> &'static str {
+        match self {
+            Side::Caravan => "caravan.csv",
+            Side::Offers => "offers.csv",
+            Side::Papers => "papers.csv",
+        }
+    }
+
+    fn header(self) -> &'static [&'static str] {
+        match self {
+            Side::Caravan => &[
+                "day",
+                "date",
+                "caravan",
+                "groups",
+                "people",
+                "families",
+                "place",
+                "pace_km_per_day",
+            ],
+            Side::Offers => &["day", "date", "offer", "place", "offered", "accepted"],
+            Side::Papers => &["day", "date", "checkpoint", "place", "holders", "not_honoured"],
+        }
+    }
+
+    /// Whether policy `p` has rows in this table.
+    fn counts(self, p: &crate::scenario::Policy) -> bool {
+        use crate::scenario::PolicyKind;
+        match (self, &p.kind) {
+            (Side::Offers, PolicyKind::Offer { .. }) => true,
+            (Side::Papers, PolicyKind::Checkpoint { honour_rate, .. }) => *honour_rate < 1.0,
+            _ => false,
+        }
+    }
+
+    fn of(sc: &Scenario) -> Vec<Side> {
+        let mut v = Vec::new();
+        if !sc.caravans.is_empty() {
+            v.push(Side::Caravan);
+        }
+        for s in [Side::Offers, Side::Papers] {
+            if sc.policies.iter().any(|p| s.counts(p)) {
+                v.push(s);
+            }
+        }
+        v
+    }
+}
+
+impl<W: Write> SideTables<W> {
+    /// The names of the tables `sc` has (none for most scenarios).
+    pub fn names(sc: &Scenario) -> Vec<&'static str> {
+        Side::of(sc).into_iter().map(Side::name).collect()
+    }
+
+    /// Starts the tables `sc` has, each on the writer `open` gives for its name.
+    pub fn on(sc: &Scenario, mut open: impl FnMut(&'static str) -> io::Result<W>) -> io::Result<SideTables<W>> {
+        let tables = Side::of(sc)
+            .into_iter()
+            .map(|s| Ok((s, Table::new(open(s.name())?, s.header())?)))
+            .collect::<io::Result<Vec<_>>>()?;
+        Ok(SideTables {
+            tables,
+            caravans: vec![CaravanStory::default(); sc.caravans.len()],
+            policies: vec![[0; 2]; sc.policies.len()],
+        })
+    }
+
+    /// The caravans, offers and papers of the run in a few lines for the
+    /// terminal (empty for a scenario without them): what `caravan.csv`,
+    /// `offers.csv` and `papers.csv` hold, summed.
+    pub fn story(&self, sc: &Scenario) -> String {
+        let mut s = String::new();
+        let date = |d: u32| sc.calendar.date_of(d).format("%-d %B %Y").to_string();
+        for (name, c) in sc.caravans.iter().zip(&self.caravans) {
+            let (Some(a), Some(z)) = (c.first_day, c.last_day) else {
+                continue;
+            };
+            let place = sc
+                .places
+                .get(c.last_at as usize)
+                .map(|p| p.name.as_str())
+                .unwrap_or("?");
+            let end = if z + 1 < sc.calendar.days {
+                format!("it was gone on {} (day {}): the last walked in it", date(z + 1), z + 1)
+            } else {
+                "some still walked in it at the end of the run,".to_string()
+            };
+            s += &format!(
+                "  caravan {name}: {} people set out together on {}; {end} from {place}\n",
+                c.most,
+                date(a),
+            );
+        }
+        for (p, [met, took]) in sc.policies.iter().zip(&self.policies) {
+            if Side::Offers.counts(p) {
+                s += &format!("  offer {}: {took} of the {met} people offered took it\n", p.id);
+            } else if Side::Papers.counts(p) && *met > 0 {
+                s += &format!(
+                    "  checkpoint {}: papers of {took} of the {met} holders who passed were not honoured\n",
+                    p.id
+                );
+            }
+        }
+        s
+    }
+
+    /// Whether the scenario has none of these tables.
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+    }
+
+    /// The finished writers, with their tables' names.
+    pub fn finish(self) -> io::Result<Vec<(&'static str, W)>> {
+        self.tables
+            .into_iter()
+            .map(|(s, t)| Ok((s.name(), t.finish()?)))
+            .collect()
+    }
+}
+
+impl SideTables {
+    /// Starts the tables `sc` has in an output folder.
+    pub fn new(out: &OutDir, sc: &Scenario) -> Result<SideTables, OutputError> {
+        SideTables::on(sc, |name| out.file(name).map_err(io::Error::other)).map_err(table_err("caravan.csv"))
+    }
+}
+
+impl<W: Write + Send> Recorder for SideTables<W> {
+    fn day(&mut self, v: &DayView<'_>) -> io::Result<()> {
+        let sc = v.scenario;
+        let date = v.date.format("%Y-%m-%d").to_string();
+        let place = |p: u32| sc.places.get(p as usize).map(|x| x.id.as_str()).unwrap_or_default();
+        for (side, t) in &mut self.tables {
+            match side {
+                Side::Caravan => {
+                    for (story, c) in self.caravans.iter_mut().zip(v.caravans) {
+                        if c.people > 0 {
+                            story.most = story.most.max(c.people);
+                            story.first_day.get_or_insert(v.day);
+                            story.last_day = Some(v.day);
+                            story.last_at = c.at;
+                        }
+                    }
+                    for (name, c) in sc.caravans.iter().zip(v.caravans) {
+                        t.cell(v.day)
+                            .cell(&date)
+                            .cell(name)
+                            .cell(c.groups)
+                            .cell(c.people)
+                            .cell(c.families)
+                            .cell(if c.people > 0 { place(c.at) } else { "" })
+                            .cell(format_args!("{:.2}", c.pace_km_per_day))
+                            .end_row()?;
+                    }
+                }
+                s => {
+                    for (i, p) in sc.policies.iter().enumerate() {
+                        if !s.counts(p) || !p.active(v.day) {
+                            continue;
+                        }
+                        let at = match p.kind {
+                            crate::scenario::PolicyKind::Offer { place: x, .. }
+                            | crate::scenario::PolicyKind::Checkpoint { place: x, .. } => place(x),
+                            _ => "",
+                        };
+                        let [met, took] = v.policies.get(i).copied().unwrap_or([0, 0]);
+                        if let Some(x) = self.policies.get_mut(i) {
+                            x[0] += met;
+                            x[1] += took;
+                        }
+                        t.cell(v.day)
+                            .cell(&date)
+                            .cell(&p.id)
+                            .cell(at)
+                            .cell(met)
+                            .cell(took)
+                            .end_row()?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

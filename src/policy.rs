@@ -173,6 +173,33 @@ fn applies(p: &Policy, nat: Option<Country>, traits: u16) -> bool {
 /// A policy slot in per-place rules: the index of the policy, if one acts.
 pub type Slot = Option<u16>;
 
+/// A checkpoint acting on a group (see [`PolicyBook::checkpoint`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Checkpoint {
+    /// The policy.
+    pub policy: u16,
+    /// Chance of interception for the group.
+    pub rate: f64,
+    /// Where the intercepted are sent.
+    pub send_to: SendTo,
+    /// Whether the group holds papers that exempt it, which the checkpoint
+    /// does not always honour.
+    pub papers: bool,
+}
+
+/// The trait bits of the papers that exempt from a policy (`exempt =
+/// ["papers:…"]`), if it is a checkpoint that does not always honour them.
+fn papers_mask(p: &Policy) -> u16 {
+    match p.kind {
+        PolicyKind::Checkpoint { honour_rate, .. } if honour_rate < 1.0 => p
+            .exempt
+            .iter()
+            .filter(|t| matches!(t, Trait::Papers(_)))
+            .fold(0, |m, t| m | trait_bit(*t)),
+        _ => 0,
+    }
+}
+
 /// The rules acting at one place in one epoch (policy indices; whether one
 /// applies to a group is [`PolicyBook::applies`]).
 #[derive(Clone, Copy, Debug, Default)]
@@ -196,6 +223,8 @@ pub struct PlaceRules {
     pub pathway: Slot,
     /// A removal (crossings).
     pub removal: Slot,
+    /// An offer (papers, transport elsewhere or back).
+    pub offer: Slot,
 }
 
 /// What sending a group back from a door does to it: where it goes and
@@ -260,6 +289,9 @@ pub struct PolicyBook {
     openness: Vec<f32>,
     /// `[policy * classes + class]`.
     applies: Vec<bool>,
+    /// `[policy * classes + class]`: the policy (a checkpoint) acts on the
+    /// class only because its papers may not be honoured.
+    dishonours: Vec<bool>,
     /// `[epoch * cohorts + cohort]`: daily departure chance after `pressure`.
     depart_share: Vec<f64>,
     /// Index of each documents policy among documents policies (papers bit).
@@ -289,7 +321,10 @@ impl PolicyBook {
         let days = sc.calendar.days;
         let mut cuts: Vec<u32> = vec![0];
         for p in &sc.policies {
-            cuts.push(p.from);
+            // (A policy beginning after the run — a run cut short — never acts.)
+            if p.from < days {
+                cuts.push(p.from);
+            }
             if p.until + 1 < days {
                 cuts.push(p.until + 1);
             }
@@ -304,16 +339,23 @@ impl PolicyBook {
         let mut papers_of = vec![u16::MAX; sc.policies.len()];
         let mut k = 0u16;
         for (i, p) in sc.policies.iter().enumerate() {
-            if matches!(p.kind, PolicyKind::Documents { .. }) {
+            if p.kind.issues_papers() {
                 papers_of[i] = k;
                 k += 1;
             }
         }
         let mut applies_t = Vec::with_capacity(sc.policies.len() * classes.count);
+        let mut dishonours = Vec::with_capacity(sc.policies.len() * classes.count);
         for p in &sc.policies {
+            let papers = papers_mask(p);
             for c in 0..classes.count {
                 let (nat, traits) = classes.describe(c);
-                applies_t.push(applies(p, nat, traits));
+                let a = applies(p, nat, traits);
+                applies_t.push(a);
+                // A checkpoint that does not always honour papers acts on
+                // a holder exempt only by them, at the rate of papers not
+                // honoured.
+                dishonours.push(!a && papers & traits != 0 && applies(p, nat, traits & !papers));
             }
         }
         let n_places = sc.places.len();
@@ -540,6 +582,7 @@ impl PolicyBook {
             routing_of,
             openness,
             applies: applies_t,
+            dishonours,
             depart_share,
             papers_of,
             cohorts: sc.cohorts.len(),
@@ -642,17 +685,40 @@ impl PolicyBook {
         self.depart_share[epoch as usize * self.cohorts + cohort as usize]
     }
 
-    /// Where a checkpoint sends people, and its rate, if one acts on `class` at `p`.
-    pub fn checkpoint(&self, sc: &Scenario, epoch: u16, class: u16, p: PlaceIx) -> Option<(f64, SendTo)> {
-        let s = self.acting(self.rules(epoch, p).checkpoint, class)?;
-        match sc.policies[s as usize].kind {
-            PolicyKind::Checkpoint {
-                interception_rate,
+    /// The checkpoint acting on `class` at `p`, if one does: its index,
+    /// its rate of interception for the class, where it sends people, and
+    /// whether the class is exempt by papers that it does not always honour
+    /// (the rate is then the rate × the chance that they are not honoured).
+    pub fn checkpoint(&self, sc: &Scenario, epoch: u16, class: u16, p: PlaceIx) -> Option<Checkpoint> {
+        let s = self.rules(epoch, p).checkpoint?;
+        let PolicyKind::Checkpoint {
+            interception_rate,
+            send_to,
+            honour_rate,
+            ..
+        } = sc.policies[s as usize].kind
+        else {
+            return None;
+        };
+        if self.applies(s, class) {
+            return Some(Checkpoint {
+                policy: s,
+                rate: interception_rate,
                 send_to,
-                ..
-            } => Some((interception_rate, send_to)),
-            _ => None,
+                papers: false,
+            });
         }
+        self.dishonours[s as usize * self.classes.count + class as usize].then_some(Checkpoint {
+            policy: s,
+            rate: interception_rate * (1.0 - honour_rate),
+            send_to,
+            papers: true,
+        })
+    }
+
+    /// The trait bits of the papers that exempt from policy `p`.
+    pub fn papers_exempting(&self, sc: &Scenario, p: u16) -> u16 {
+        papers_mask(&sc.policies[p as usize])
     }
 }
 
@@ -701,6 +767,7 @@ fn place_rules(sc: &Scenario, active: &[(usize, &Policy)]) -> (Vec<PlaceRules>, 
                 }
             }
             PolicyKind::Documents { place, .. } => rules[*place as usize].documents = s,
+            PolicyKind::Offer { place, .. } => rules[*place as usize].offer = s,
             PolicyKind::Pathway { apply_at, .. } => {
                 for &pl in apply_at {
                     rules[pl as usize].pathway = s;

@@ -594,9 +594,10 @@ impl Folder {
         };
         if self.meta.replicates > 1 {
             format!(
-                "{per}. Line: mean of {} replicates; band: 2.5th–97.5th percentile of each {}'s total over replicates (chance only).",
+                "{per}. Line: mean of {} replicates; band: 2.5th–97.5th percentile of each {}'s total over replicates ({}).",
                 self.meta.replicates,
-                self.period_word()
+                self.period_word(),
+                self.meta.covers_short()
             )
         } else {
             format!("{per}, one run.")
@@ -1272,7 +1273,8 @@ fn compare_sections(f: &Folder) -> String {
     let mut h = String::new();
     let n = f.meta.replicates;
     let ci_line = format!(
-        "People. Bar: mean paired difference (variant − base) over {n} replicates with the same seeds; whisker: 95 % confidence interval of that mean (Student's t; chance only)."
+        "People. Bar: mean paired difference (variant − base) over {n} replicates with the same seeds; whisker: 95 % confidence interval of that mean (Student's t; {}).",
+        f.meta.covers_short()
     );
     let window_words = match &f.meta.window {
         Some((a, z)) => match (crate::time::parse_date(a), crate::time::parse_date(z)) {
@@ -1604,8 +1606,9 @@ fn sweep_sections(f: &Folder) -> String {
         let mut lines = vec![
             f.context(),
             format!(
-                "People at the end of the run. Line: mean of {} replicates at each value; band: 2.5th–97.5th percentile (chance only).",
-                f.meta.replicates
+                "People at the end of the run. Line: mean of {} replicates at each value; band: 2.5th–97.5th percentile ({}).",
+                f.meta.replicates,
+                f.meta.covers_short()
             ),
         ];
         if !held.is_empty() {

@@ -194,9 +194,18 @@ pub fn run(
         trace_n: trace,
         windows: WindowFlows::new(sc),
     };
-    let result = engine::run(sc, cfg, &mut [&mut Both(&mut keep, extra)])?;
+    let mut side = output::SideTables::on(sc, |_| Ok(Vec::new()))?;
+    let result = if side.is_empty() {
+        engine::run(sc, cfg, &mut [&mut Both(&mut keep, extra)])?
+    } else {
+        engine::run(sc, cfg, &mut [&mut side, &mut Both(&mut keep, extra)])?
+    };
     let windows = std::mem::take(&mut keep.windows.people);
     run.counts.legs_by_window = windows;
+    // The caravan, offers and papers tables, kept whole (as a replicate keeps them).
+    for (name, bytes) in side.finish()? {
+        run.counts.tables.push((name.to_string(), bytes));
+    }
     if run.trace.is_none() && trace > 0 {
         run.trace = Some(Trace::default());
     }
@@ -260,6 +269,8 @@ fn replayed<'a>(
         states: [0; crate::agents::N_STATES],
         agents,
         scenario: sc,
+        caravans: &[],
+        policies: &[],
     }
 }
 
@@ -272,6 +283,9 @@ pub struct Publish {
     pub period: Period,
     /// The factor the scenario's people were scaled by (1: as written).
     pub scale: f64,
+    /// Whether the replicates drew the uncertain inputs (what a sweep's
+    /// intervals cover; replicates and comparisons say it themselves).
+    pub inputs: ensemble::Inputs,
 }
 
 impl Default for Publish {
@@ -279,6 +293,7 @@ impl Default for Publish {
         Publish {
             period: Period::Week,
             scale: 1.0,
+            inputs: ensemble::Inputs::Drawn,
         }
     }
 }
@@ -354,6 +369,11 @@ pub fn write_run(out: &mut OutDir, sc: &Scenario, run: &KeptRun, p: &Publish) ->
         }
         out.finish(table.into_file().map_err(table_err("cohort_places.csv"))?)?;
     }
+    for (name, bytes) in &c.tables {
+        let mut f = out.file(name)?;
+        io::Write::write_all(&mut f, bytes).map_err(table_err(name))?;
+        out.finish(f)?;
+    }
     output::write_outcomes(out, sc, &c.result)?;
     output::write_events(out, sc, &c.result)?;
     output::write_routes(out, sc, &c.legs)?;
@@ -369,8 +389,10 @@ pub fn write_replicates(out: &mut OutDir, sc: &Scenario, reps: &[Replicate], p: 
         ensemble::write_replicate(sc, r, &out.tmp_path().join(format!("replicate-{k}")))?;
     }
     ensemble::write_summaries(out, sc, reps)?;
+    ensemble::write_inputs(out, sc, reps)?;
     // Replicate seeds derive from the scenario's seed.
-    let meta = p.meta("replicates", sc, sc.seed, reps.len());
+    let mut meta = p.meta("replicates", sc, sc.seed, reps.len());
+    meta.uncertainty = ensemble::interval_kind(sc, reps);
     publish::write_run(out, &meta, sc, reps, p.period)?;
     let tmp = out.tmp_path().to_path_buf();
     report::render_into(&tmp, out)?;
@@ -399,10 +421,12 @@ pub struct Compared<'a> {
 pub fn write_comparison(out: &mut OutDir, sc: &Scenario, c: &Compared<'_>, p: &Publish) -> Result<(), ResultsError> {
     ensemble::write_comparison(out, c.rows)?;
     ensemble::write_summaries(out, sc, c.base)?;
+    ensemble::write_inputs(out, sc, c.base)?;
     if let Some(first) = c.base.first() {
         output::write_routes(out, sc, &first.legs)?;
     }
     let mut meta = p.meta("compare", sc, sc.seed, c.base.len());
+    meta.uncertainty = ensemble::interval_kind(sc, c.base);
     meta.variants = c
         .variants
         .iter()
@@ -450,6 +474,7 @@ pub fn write_sweep(
     ensemble::sweep_rows(&mut t, rows).map_err(table_err("sweep.csv"))?;
     out.finish_table(t)?;
     let mut meta = p.meta("sweep", sc, sc.seed, replicates);
+    meta.uncertainty = ensemble::interval_kind_of(sc, p.inputs == ensemble::Inputs::Drawn);
     meta.params = axes.iter().map(|a| a.path.clone()).collect();
     publish::write_sweep(out, &meta, sc, rows)?;
     let tmp = out.tmp_path().to_path_buf();
@@ -466,9 +491,9 @@ pub fn comparison_text(sc: &Scenario, c: &Compared<'_>, p: &Publish) -> String {
         "{}: the base against {} variant(s), {}\n\n",
         sc.name,
         c.variants.len(),
-        publish::words::scale_phrase(p.scale)
+        publish::words::scale_phrase(p.scale),
     );
-    s += &ensemble::render_comparison(rows, replicates);
+    s += &ensemble::render_comparison(rows, replicates, &ensemble::interval_kind(sc, c.base));
     if let Some((a, z)) = window {
         s += &format!(
             "(place-level differences between {} and {} are in place_differences.csv)\n",
@@ -524,8 +549,11 @@ pub fn sweep_text(sc: &Scenario, axes: &[Axis], rows: &[SweepRow], replicates: u
         }
         s.push('\n');
     }
-    s += "(people at the end of the run: mean over replicates (2.5th–97.5th percentile range, chance only); every \
-          state, event and place in sweep_long.csv)\n";
+    s += &format!(
+        "(people at the end of the run: mean over replicates (2.5th–97.5th percentile range, {}); every state, \
+         event and place in sweep_long.csv)\n",
+        ensemble::interval_kind_of(sc, p.inputs == ensemble::Inputs::Drawn)
+    );
     s
 }
 

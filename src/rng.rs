@@ -39,8 +39,14 @@ pub enum Stream {
     Harm = 8,
     /// Learning the rules at a border's near side (`learn_at_door`).
     Word = 9,
+    /// The values of uncertain inputs drawn for replicates (keyed by input
+    /// and replicate, not by agent).
+    Inputs = 10,
+    /// Whether a group takes an offer (keyed by agent and offer: a group
+    /// that declined an offer declines it again).
+    Offer = 11,
     /// Resampling a forecast's members (one draw per resampling).
-    Filter = 10,
+    Filter = 12,
 }
 
 #[inline(always)]

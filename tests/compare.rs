@@ -36,10 +36,13 @@ fn replicates_write_per_replicate_tables_and_summaries_identical_for_any_threads
             "{f} differs between 1 and 2 threads"
         );
     }
-    // Replicate 0 is the plain run with the scenario's seed.
+    // Replicate 0, its inputs at their values (--fixed-inputs), is the plain
+    // run with the scenario's seed.
     let plain = tmp.path().join("plain");
     run(&sc, &plain, &["--scale", "0.3"]);
-    assert!(read(&plain.join("places.csv")) == read(&a.join("replicate-0/places.csv")));
+    let fixed = tmp.path().join("fixed");
+    run(&sc, &fixed, &["--replicates", "2", "--scale", "0.3", "--fixed-inputs"]);
+    assert!(read(&plain.join("places.csv")) == read(&fixed.join("replicate-0/places.csv")));
     // Replicates differ from one another.
     assert!(read(&a.join("replicate-0/places.csv")) != read(&a.join("replicate-1/places.csv")));
     // Every figure has mean, sd and an interval; the interval holds the mean.

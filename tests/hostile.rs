@@ -191,7 +191,7 @@ fn a_ninth_documents_policy_and_overflowing_policy_classes_are_located_errors() 
         .expect_err("refused")
         .render();
     assert!(
-        e.contains("policy[papers_8]") && e.contains("9 documents policies: at most 8"),
+        e.contains("policy[papers_8]") && e.contains("9 policies that give papers: at most 8"),
         "{e}"
     );
     let mut classes = BASE.to_string();

@@ -814,14 +814,18 @@ fn summary_md_says_what_happened_what_the_range_covers_and_where_inputs_come_fro
     let md = read(&out.join("summary.md"));
     assert!(md.starts_with("**protocol-2023**"), "{md}");
     assert!(
-        md.contains("cover chance only"),
-        "says which uncertainty the ranges cover"
+        md.contains("they cover chance and inputs: each replicate drew its"),
+        "says which uncertainty the ranges cover: protocol-2023 has uncertain inputs, drawn by default: {md}"
     );
     assert!(md.contains("3 replicates"));
     assert!(md.contains("the last full month simulated"), "a planner's figure: {md}");
     assert!(md.contains("Between 1 and 30 September 2023"), "{md}");
+    // Sourced since issue 15: the group traits mix assumptions and sources,
+    // and the inputs no source gives are uncertain, drawn by each replicate.
+    assert!(md.contains("group traits and budgets mix"), "{md}");
     assert!(
-        md.contains("group traits and budgets are assumptions, not fitted"),
+        md.contains("16 of them are uncertain inputs written with a range")
+            && md.contains("drawn anew by each replicate"),
         "{md}"
     );
     // The failure keys of issue 14 are marked beside their values: assumptions,
@@ -862,16 +866,37 @@ fn summary_md_says_what_happened_what_the_range_covers_and_where_inputs_come_fro
     );
     // The report shows the same text at the top.
     let html = read(&out.join("report.html"));
-    assert!(html.contains("<section class=\"summary\">") && html.contains("cover chance only"));
+    assert!(html.contains("<section class=\"summary\">") && html.contains("cover chance and inputs"));
     // The terminal prints numbers people read, and says what the range is.
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
-        stdout.contains("2.5th to the 97.5th percentile") && stdout.contains("chance only"),
+        stdout.contains("2.5th to the 97.5th percentile") && stdout.contains("cover chance and inputs"),
         "{stdout}"
     );
     for l in stdout.lines().filter(|l| l.contains("claimed_")) {
         assert!(!l.chars().any(|c| c == '.'), "no false decimals: {l}");
     }
+    // Under --fixed-inputs the same folder says its ranges are chance alone,
+    // in summary.md, the report's captions and the data package.
+    let fixed = tmp.path().join("fixed");
+    let o = bin()
+        .args(["run"])
+        .arg(scenario("protocol-2023.toml"))
+        .args(["--replicates", "2", "--scale", "0.1", "--fixed-inputs", "--out"])
+        .arg(&fixed)
+        .output()
+        .expect("runs");
+    assert!(o.status.success());
+    let md = read(&fixed.join("summary.md"));
+    assert!(
+        md.contains("they cover chance only: the 16 uncertain inputs fixed"),
+        "{md}"
+    );
+    let html = read(&fixed.join("report.html"));
+    assert!(html.contains("(chance only)") && !html.contains("chance and inputs"));
+    let package = read(&fixed.join("datapackage.json"));
+    assert!(package.contains("(chance only)") && !package.contains("chance and inputs"));
+    assert!(!fixed.join("inputs.csv").exists());
     // A calibrated scenario says so.
     let cal = tmp.path().join("roxham");
     northbound(

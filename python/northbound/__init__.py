@@ -52,6 +52,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Sweep",
+    "Uncertain",
     "Validation",
     "Variant",
     "compare",
@@ -136,6 +137,26 @@ class Cohort:
     budget_usd: Union[float, Dict[str, float], None]
     informed_share: float
     departure: Dict[str, Any]
+    caravan: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Uncertain:
+    """An uncertain input of the scenario file (``{ value = …, range = [low, high] }``).
+
+    ``path`` names it (``population.haitian_tps.people``, or
+    ``input.<name>`` for one input written in several places); plain runs
+    use ``value``; replicates draw it over ``[low, high]`` by ``dist``
+    (``uniform``, ``triangular`` with its mode at ``value``, ``loguniform``).
+    """
+
+    path: str
+    value: float
+    low: float
+    high: float
+    dist: str
+    whole: bool
+    line: int
 
 
 @dataclass(frozen=True)
@@ -223,6 +244,7 @@ def _cohort(d: Mapping[str, Any]) -> Cohort:
         budget_usd=d["budget_usd"],
         informed_share=d["informed_share"],
         departure=departure,
+        caravan=d.get("caravan"),
     )
 
 
@@ -264,6 +286,12 @@ class Scenario:
             for v in d["variants"]
         )
         self.notes: Tuple[str, ...] = tuple(d["notes"])
+        #: The figure the scenario's question is about (``sensitivity``), if it names one.
+        self.headline: Optional[str] = d.get("headline")
+        #: Caravans by name (cohorts naming one set out and walk together).
+        self.caravans: Tuple[str, ...] = tuple(d.get("caravans", ()))
+        #: The inputs the file marks as uncertain, in the order read.
+        self.uncertain: Tuple[Uncertain, ...] = tuple(Uncertain(**u) for u in d.get("uncertain", ()))
 
     @property
     def people(self) -> int:

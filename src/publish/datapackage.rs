@@ -69,7 +69,7 @@ fn column(file: &str, col: &str) -> Option<Col> {
     match (base, col) {
         (_, "day") => c("integer", "days", "day of the run (0 is the scenario's start date)"),
         (_, "date") => c("date", "", "calendar date of the day"),
-        (_, "place") if base != "trace.csv" => c(
+        (_, "place") if base != "trace.csv" && base != "caravan.csv" => c(
             "string",
             "",
             if base == "comparison.csv" {
@@ -168,6 +168,45 @@ fn column(file: &str, col: &str) -> Option<Col> {
                 _ => "97.5th percentile over replicates",
             };
             c("number", unit, format!("{what}: {stat}"))
+        }
+        ("inputs.csv", "replicate") => c("integer", "", "replicate number (its folder is replicate-K/)"),
+        ("inputs.csv", "path") => c(
+            "string",
+            "",
+            "the uncertain input: the dotted path of the scenario field, or input.<name> for one input written in several places",
+        ),
+        ("inputs.csv", "value") => c("number", "", "the value this replicate drew (Latin hypercube over the replicates)"),
+        ("inputs.csv", "low") | ("sensitivity.csv", "low") => c("number", "", "low end of the input's range in the scenario file"),
+        ("inputs.csv", "high") | ("sensitivity.csv", "high") => c("number", "", "high end of the input's range in the scenario file"),
+        ("inputs.csv", "dist") | ("sensitivity.csv", "dist") => c("string", "", "how the input is drawn over its range: uniform, triangular (mode at its value) or loguniform"),
+        ("caravan.csv", "caravan") => c("string", "", "the caravan's name (cohorts naming it set out together)"),
+        ("caravan.csv", "groups") => c("integer", "groups", "travelling groups still walking in the caravan at the end of the day"),
+        ("caravan.csv", "people") => c("integer", "people", "people still walking in the caravan"),
+        ("caravan.csv", "families") => c("integer", "groups", "groups with children still in the caravan"),
+        ("caravan.csv", "place") => c("string", "", "the place the caravan is at or last left (empty once nobody walks in it)"),
+        ("caravan.csv", "pace_km_per_day") => c("number", "km/day", "the caravan's pace: that of its slowest group"),
+        ("offers.csv", "offer") => c("string", "", "the offer policy's id"),
+        ("offers.csv", "offered") => c("integer", "people", "people in the caravan groups at the place to whom the offer was made that day"),
+        ("offers.csv", "accepted") => c("integer", "people", "people whose groups took the offer (and its papers and transport)"),
+        ("papers.csv", "checkpoint") => c("string", "", "the checkpoint policy's id"),
+        ("papers.csv", "holders") => c("integer", "people", "people holding papers that exempt them who passed the checkpoint that day"),
+        ("papers.csv", "not_honoured") => c(
+            "integer",
+            "people",
+            "holders whose papers the checkpoint did not honour: intercepted as if they had none, and their papers lost",
+        ),
+        ("sensitivity.csv", "input") => c("string", "", "the uncertain input (dotted path, or input.<name>)"),
+        ("sensitivity.csv", "line") => c("integer", "", "line of the scenario file where it is written"),
+        ("sensitivity.csv", "value") => c("number", "", "the input's value in the scenario file"),
+        ("sensitivity.csv", "headline") => c("string", "", "the headline figure (METRIC@PLACE,… or a state or event)"),
+        ("sensitivity.csv", col) if col.starts_with("headline_at_") => c(
+            "number",
+            "people",
+            "mean over replicates of the headline with this input at the low end, its value or the high end (every other input at its value)",
+        ),
+        ("sensitivity.csv", "swing") => c("number", "people", "mean paired difference of the headline, high end − low end"),
+        ("sensitivity.csv", "swing_lo95") | ("sensitivity.csv", "swing_hi95") => {
+            c("number", "people", "95 % confidence interval of the swing over the replicate pairs (Student's t)")
         }
         ("sweep.csv", col) | ("sweep_long.csv", col) if col.contains('.') => {
             c("number", "", format!("value of the scenario field `{col}` at this point"))
@@ -280,6 +319,11 @@ fn describe_table(file: &str) -> String {
         "filter.csv" => "the days counts were assimilated: counts, effective sample size, resampling",
         "backtest.csv" => "every count scored: the forecast made at an origin before it, its score, and the baselines",
         "scores.csv" => "mean absolute error, CRPS and interval coverage of the model and the baselines, over all targets and by year",
+        "inputs.csv" => "the values each replicate drew for the scenario's uncertain inputs",
+        "caravan.csv" => "each caravan per day: groups and people still walking together, where, at what pace",
+        "offers.csv" => "each offer (papers and transport) per day: people offered it and people who took it",
+        "papers.csv" => "each checkpoint that does not always honour papers, per day: holders met and papers not honoured",
+        "sensitivity.csv" => "one-at-a-time sensitivity: the headline with each uncertain input at the ends of its range",
         _ => "",
     };
     if rep {
@@ -336,7 +380,7 @@ fn resource_name(file: &str) -> String {
 }
 
 /// The schema of one CSV table read from disk.
-fn table_resource(dir: &Path, file: &str) -> Result<Value, OutputError> {
+fn table_resource(dir: &Path, file: &str, covers: &str) -> Result<Value, OutputError> {
     let path = dir.join(file);
     let err = |e: csv::Error| OutputError::Io {
         path: path.clone(),
@@ -352,7 +396,10 @@ fn table_resource(dir: &Path, file: &str) -> Result<Value, OutputError> {
                 unit: "",
                 text: "undocumented".into(),
             });
-            let mut f = json!({ "name": h, "type": col.ty, "description": col.text });
+            // Intervals over replicates cover what the folder's replicates
+            // varied: chance, or chance and the drawn inputs.
+            let text = col.text.replace("chance only", covers);
+            let mut f = json!({ "name": h, "type": col.ty, "description": text });
             if !col.unit.is_empty() {
                 f["unit"] = json!(col.unit);
             }
@@ -418,7 +465,7 @@ pub fn write(out: &mut OutDir, meta: &Meta) -> Result<(), OutputError> {
     let mut resources = Vec::new();
     for f in files(&dir) {
         if f.ends_with(".csv") {
-            resources.push(table_resource(&dir, &f)?);
+            resources.push(table_resource(&dir, &f, meta.covers_short())?);
         } else if let Some(r) = other_file(&f) {
             resources.push(r);
         }
@@ -454,7 +501,7 @@ mod tests {
 
     #[test]
     fn every_column_northbound_writes_is_described() {
-        let tables: [(&str, &str); 22] = [
+        let tables: [(&str, &str); 27] = [
             ("places.csv", "day,date,place,present,arrived,departed,claims,turned_back,expelled,intercepted,detected,removed"),
             (
                 "cohort_places.csv",
@@ -486,6 +533,14 @@ mod tests {
                 "origin,place,name,metric,date,from,until,lead_days,observed,mean,median,p05,p25,p75,p95,crps,persistence,seasonal_naive",
             ),
             ("scores.csv", "group,method,targets,mae,crps,coverage_50,coverage_90"),
+            ("inputs.csv", "replicate,path,value,low,high,dist"),
+            ("caravan.csv", "day,date,caravan,groups,people,families,place,pace_km_per_day"),
+            ("offers.csv", "day,date,offer,place,offered,accepted"),
+            ("papers.csv", "day,date,checkpoint,place,holders,not_honoured"),
+            (
+                "sensitivity.csv",
+                "input,line,dist,low,value,high,headline,headline_at_low,headline_at_value,headline_at_high,swing,swing_lo95,swing_hi95",
+            ),
         ];
         for (file, header) in tables {
             for col in header.split(',') {

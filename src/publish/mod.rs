@@ -87,6 +87,15 @@ pub struct VariantMeta {
 }
 
 impl Meta {
+    /// What the intervals cover, in two or three words for captions and
+    /// column descriptions: `chance only` or `chance and inputs`.
+    pub fn covers_short(&self) -> &str {
+        match self.uncertainty.split_once(':') {
+            Some((short, _)) => short.trim(),
+            None => "chance only",
+        }
+    }
+
     /// The description of a folder of `kind` made from `sc`.
     pub fn new(kind: &str, sc: &Scenario, seed: u64, replicates: usize, scale: Option<f64>, period: Period) -> Meta {
         Meta {
@@ -138,6 +147,7 @@ impl Keep {
             legs_by_window: self.windows.people,
             result: result.clone(),
             tables: Vec::new(),
+            inputs: Vec::new(),
         }
     }
 }

@@ -18,22 +18,24 @@ use crate::ensemble::{stats, CompareRow, Replicate, Stats, SweepRow};
 use crate::scenario::provenance::{self, Group, Mark};
 use crate::scenario::{Dest, Scenario};
 
-/// What the intervals of northbound's outputs cover: today, chance alone
-/// (the random draws of each replicate).
+/// What the intervals cover when no uncertain input was drawn: chance
+/// alone (the random draws of each replicate). Replicates that drew inputs
+/// say so in [`Meta::uncertainty`] (`ensemble::interval_kind`).
 pub fn covers() -> &'static str {
     "chance only: the random draws that differ from one replicate to the next, not uncertainty in the \
      scenario's inputs or in the model itself"
 }
 
 /// The sentence on what a range of replicates means.
-fn ranges_sentence(replicates: usize) -> String {
+fn ranges_sentence(meta: &Meta) -> String {
+    let replicates = meta.replicates;
     if replicates <= 1 {
         "These figures are one run: one draw of chance. Run with `--replicates N` for ranges.".into()
     } else {
         format!(
             "Ranges in brackets are the 2.5th–97.5th percentiles over {replicates} replicates (with so few, close \
              to the smallest and largest); they cover {}.",
-            covers()
+            meta.uncertainty
         )
     }
 }
@@ -172,6 +174,15 @@ pub fn provenance_sentence(sc: &Scenario) -> Option<String> {
         " Of its {} numbers, {marked}, {provisional} as provisional and {calibrated} as calibrated.",
         fields.len()
     );
+    let uncertain = fields.iter().filter(|f| f.uncertain).count();
+    if uncertain > 0 {
+        s += &format!(
+            " {uncertain} of them {} uncertain input{} written with a range (sourced or assumed as marked), drawn \
+             anew by each replicate unless --fixed-inputs is given.",
+            if uncertain == 1 { "is an" } else { "are" },
+            if uncertain == 1 { "" } else { "s" }
+        );
+    }
     Some(s)
 }
 
@@ -354,7 +365,7 @@ pub fn run(meta: &Meta, sc: &Scenario, reps: &[Replicate]) -> String {
         s += &p;
         s += "\n\n";
     }
-    s += &ranges_sentence(n);
+    s += &ranges_sentence(meta);
     s += "\n\n";
     if let Some(p) = provenance_sentence(sc) {
         s += &p;
@@ -506,7 +517,7 @@ pub fn compare(meta: &Meta, sc: &Scenario, c: &Comparison<'_>, diffs: &[PlaceDif
         s += &format!(
             "Differences are means of the paired differences (variant − base) over {n} replicates, with 95 % \
              confidence intervals of that mean (Student's t); they cover {}.",
-            covers()
+            meta.uncertainty
         );
     } else {
         s += "With one replicate, no interval of a difference can be estimated: run with `--replicates N`.";
@@ -603,7 +614,7 @@ pub fn sweep(meta: &Meta, sc: &Scenario, params: &[String], rows: &[SweepRow]) -
         }
     }
     s += "\n";
-    s += &ranges_sentence(meta.replicates);
+    s += &ranges_sentence(meta);
     s += "\n\n";
     if let Some(p) = provenance_sentence(sc) {
         s += &p;

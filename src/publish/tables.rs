@@ -131,8 +131,16 @@ pub fn policy_gist(sc: &Scenario, kind: &PolicyKind) -> String {
         PolicyKind::Checkpoint {
             place: p,
             interception_rate,
+            honour_rate,
             ..
-        } => format!("checkpoint at {}, interception rate {interception_rate}", place(p)),
+        } => {
+            let at = format!("checkpoint at {}, interception rate {interception_rate}", place(p));
+            if *honour_rate < 1.0 {
+                format!("{at}, papers honoured at rate {honour_rate}")
+            } else {
+                at
+            }
+        }
         PolicyKind::Closure { places, legs } => {
             let names: Vec<String> = places.iter().map(place).collect();
             if names.is_empty() {
@@ -155,6 +163,15 @@ pub fn policy_gist(sc: &Scenario, kind: &PolicyKind) -> String {
         ),
         PolicyKind::Appointments { slots_per_day, .. } => format!("appointments, {slots_per_day:.0} a day"),
         PolicyKind::Documents { place: p, papers, .. } => format!("{papers} issued at {}", place(p)),
+        PolicyKind::Offer {
+            place: p,
+            uptake,
+            papers,
+            ..
+        } => match papers {
+            Some(kind) => format!("offer of {kind} and transport at {}, uptake {uptake}", place(p)),
+            None => format!("offer of transport at {}, uptake {uptake}", place(p)),
+        },
         PolicyKind::Pressure { country, factor } => {
             format!(
                 "pressure to leave on residents of {}, ×{factor}",

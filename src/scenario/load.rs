@@ -6,12 +6,13 @@
 
 use super::diag::{closest, LoadError, Problem};
 use super::model::*;
-use super::read::{self, Reader, Sp, Tbl};
+use super::read::{self, Marks, Reader, Reading, Sp, Tbl};
 use crate::time::Calendar;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 const ROOT_KEYS: &[&str] = &[
     "scenario",
@@ -23,7 +24,7 @@ const ROOT_KEYS: &[&str] = &[
     "variant",
     "stock",
 ];
-const SCENARIO_KEYS: &[&str] = &["name", "description", "start", "end", "seed"];
+const SCENARIO_KEYS: &[&str] = &["name", "description", "start", "end", "seed", "headline"];
 const BEHAVIOUR_KEYS: &[&str] = &[
     "model",
     "w_open",
@@ -35,6 +36,7 @@ const BEHAVIOUR_KEYS: &[&str] = &[
     "learn_per_user",
     "learn_window_days",
     "speed_km_per_day",
+    "fare_usd_per_km",
     "harm_outcome",
     "no_target",
     "w_fail",
@@ -43,6 +45,8 @@ const BEHAVIOUR_KEYS: &[&str] = &[
     "learn_at_door",
     "learn_per_return",
     "depart_elasticity",
+    "family_pace",
+    "caravan_breakup",
 ];
 const PLACE_KEYS: &[&str] = &[
     "id",
@@ -90,6 +94,7 @@ const POPULATION_KEYS: &[&str] = &[
     "depart_until",
     "per_day",
     "daily_depart_share",
+    "caravan",
 ];
 /// The keys of a `[[stock]]`: where its people are, and the traits of a
 /// `[[population]]` (without a departure: they have set out already).
@@ -120,12 +125,13 @@ const POLICY_KINDS: &[(&str, &[&str])] = &[
     ("stca", &["border", "scope", "claim_within_days", "bar_days"]),
     ("visa", &["country", "exempt_visas"]),
     ("title42", &["border", "expulsion_rate"]),
-    ("checkpoint", &["place", "interception_rate", "send_to"]),
+    ("checkpoint", &["place", "interception_rate", "send_to", "honour_rate"]),
     ("closure", &["places", "routes", "one_way"]),
     ("enforcement", &["places", "detection_rate"]),
     ("pathway", &["country", "quota_per_year", "apply_at"]),
     ("appointments", &["ports", "slots_per_day", "request_from", "lead_days"]),
     ("documents", &["place", "wait_days", "papers"]),
+    ("offer", &["place", "uptake", "send_to", "papers"]),
     ("pressure", &["country", "factor"]),
     ("removal", &["border", "places", "removal_rate", "bar_days", "send_to"]),
 ];
@@ -159,13 +165,149 @@ pub fn load_bytes(bytes: &[u8], path: &Path) -> Result<Scenario, LoadError> {
             )],
         });
     }
+    let mut sc = load_marked(bytes, path, Reading::Central)?;
+    if !sc.uncertain.is_empty() {
+        // Every range end must be a valid value of its field: the file is
+        // read with every uncertain input at the low ends, then at the high
+        // ends, and what is wrong there is reported at the range's end.
+        let mut problems = Vec::new();
+        for (reading, which) in [(Reading::Low, "low"), (Reading::High, "high")] {
+            if let Err(LoadError::Invalid { problems: ps, .. }) = load_marked(bytes, path, reading) {
+                problems.extend(ps.into_iter().map(|mut p| {
+                    p.message = format!(
+                        "with the uncertain inputs at the {which} ends of their ranges: {}",
+                        p.message
+                    );
+                    p
+                }));
+            }
+        }
+        if !problems.is_empty() {
+            problems.sort_by_key(|p| p.span.as_ref().map(|s| s.start).unwrap_or(usize::MAX));
+            problems.dedup();
+            return Err(LoadError::Invalid {
+                path: path.to_path_buf(),
+                text: text.to_string(),
+                problems,
+            });
+        }
+        sc.source = Some(Arc::new(Source {
+            path: path.to_path_buf(),
+            text: text.to_string(),
+        }));
+    }
+    Ok(sc)
+}
+
+/// A headline figure: `METRIC@PLACE,PLACE` (a places.csv column over
+/// those places) or `METRIC` (a state at the end, or an event over the
+/// run); `Err((what is wrong, what would be valid))`.
+pub fn parse_headline(text: &str, index: &HashMap<String, PlaceIx>) -> Result<Headline, (String, String)> {
+    let cols: Vec<&str> = crate::engine::Col::ALL.iter().map(|c| c.name()).collect();
+    let whole: Vec<&str> = crate::agents::State::ALL
+        .iter()
+        .map(|s| s.name())
+        .chain(crate::agents::Event::ALL.iter().map(|e| e.name()))
+        .collect();
+    let (metric, list) = match text.split_once('@') {
+        Some((m, p)) => (m.trim(), Some(p)),
+        None => (text.trim(), None),
+    };
+    let names = if list.is_some() { &cols } else { &whole };
+    if !names.contains(&metric) {
+        let dym = closest(metric, names.iter().copied())
+            .map(|c| format!("did you mean \"{c}\"? "))
+            .unwrap_or_default();
+        let what = if list.is_some() {
+            format!("with places, a places.csv column: {}", cols.join(", "))
+        } else {
+            format!(
+                "without places, a state or an event: {}; or METRIC@PLACE,PLACE for a places.csv column",
+                whole.join(", ")
+            )
+        };
+        return Err((format!("\"{metric}\" is not a metric here"), format!("{dym}{what}")));
+    }
+    let mut places = Vec::new();
+    for id in list.into_iter().flat_map(|l| l.split(',')).map(str::trim) {
+        match index.get(id) {
+            Some(&p) => places.push(p),
+            None => {
+                let dym = closest(id, index.keys().map(String::as_str))
+                    .map(|c| format!("did you mean \"{c}\"? "))
+                    .unwrap_or_default();
+                return Err((
+                    format!("no place has id \"{id}\""),
+                    format!("{dym}write METRIC@PLACE,PLACE with the ids of [[place]]s"),
+                ));
+            }
+        }
+    }
+    Ok(Headline {
+        text: text.to_string(),
+        metric: metric.to_string(),
+        places,
+    })
+}
+
+/// Loads a scenario reading its uncertain marks as `reading` says.
+pub(crate) fn load_marked(bytes: &[u8], path: &Path, reading: Reading) -> Result<Scenario, LoadError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
+        path: path.to_path_buf(),
+        offset: e.valid_up_to(),
+    })?;
     let sha256 = hex(&Sha256::digest(bytes));
-    let mut sc = read::read_toml(text, path, ROOT_KEYS, |r, root| Loader::new(r, path, sha256).load(root))?;
+    let marks = Marks {
+        found: Vec::new(),
+        reading,
+    };
+    let (mut sc, marks) = read::read_toml_marked(text, path, ROOT_KEYS, Some(marks), |r, root| {
+        Loader::new(r, path, sha256).load(root)
+    })?;
+    sc.uncertain = marks.map(|m| m.found).unwrap_or_default();
     // The marks are read from the very bytes loaded: a scenario given on a
     // pipe or a FIFO is never read twice, and a file changed since cannot
     // speak for this run.
-    sc.marks = std::sync::Arc::new(super::provenance::scan(text));
+    sc.marks = Arc::new(super::provenance::scan(text));
     Ok(sc)
+}
+
+/// A cohort of several origins as one cohort per origin (ids
+/// `<id>_<place>`): its people shared by the origins' shares (whole people,
+/// each at least 1, the rest to the largest share), and a `per_day` flow
+/// shared alike. A cohort of one origin is itself.
+fn split_by_origin(c: Cohort, origins: &[(PlaceIx, f64)], places: &[Place]) -> Vec<Cohort> {
+    if origins.len() <= 1 {
+        return vec![c];
+    }
+    let mut people: Vec<u64> = origins
+        .iter()
+        .map(|(_, s)| ((c.people as f64 * s).floor() as u64).max(1))
+        .collect();
+    let largest = origins
+        .iter()
+        .enumerate()
+        .fold(0, |b, (i, o)| if o.1 > origins[b].1 { i } else { b });
+    let placed: u64 = people.iter().sum();
+    if placed <= c.people {
+        people[largest] += c.people - placed;
+    } else {
+        people[largest] = people[largest].saturating_sub(placed - c.people).max(1);
+    }
+    origins
+        .iter()
+        .zip(people)
+        .map(|(&(p, share), n)| {
+            let mut x = c.clone();
+            x.id = format!("{}_{}", c.id, places[p as usize].id);
+            x.origin = p;
+            x.people = n;
+            if let Departure::PerDay { per_day, .. } = &mut x.departure {
+                *per_day *= share;
+            }
+            x
+        })
+        .collect()
 }
 
 fn hex(b: &[u8]) -> String {
@@ -184,6 +326,9 @@ struct Loader<'r, 't> {
     cohort_spans: Vec<std::ops::Range<usize>>,
     /// Id span of each valid policy.
     policy_spans: HashMap<String, std::ops::Range<usize>>,
+    /// Caravans named by cohorts, in order of first mention, with the span
+    /// of that mention.
+    caravans: Vec<(String, std::ops::Range<usize>)>,
 }
 
 /// The parsed `[scenario]` table.
@@ -192,6 +337,7 @@ struct Head {
     description: String,
     cal: Calendar,
     seed: u64,
+    headline: Option<Sp<String>>,
 }
 
 impl<'r, 't> Loader<'r, 't> {
@@ -204,6 +350,7 @@ impl<'r, 't> Loader<'r, 't> {
             declared: HashMap::new(),
             cohort_spans: Vec::new(),
             policy_spans: HashMap::new(),
+            caravans: Vec::new(),
         }
     }
 
@@ -233,10 +380,11 @@ impl<'r, 't> Loader<'r, 't> {
             .collect();
         let mut policies = Vec::new();
         let mut policy_ids: HashMap<String, std::ops::Range<usize>> = HashMap::new();
-        // Papers traits name documents policies by id: collect those ids first.
+        // Papers traits name the policies that give papers (documents, and
+        // offers with papers) by id: collect those ids first.
         let documents: Vec<String> = policy_tables
             .iter()
-            .filter(|t| t_str(t, "kind") == Some("documents"))
+            .filter(|t| t_str(t, "kind") == Some("documents") || (t_str(t, "kind") == Some("offer") && t.has("papers")))
             .filter_map(|t| t_str(t, "id").map(str::to_string))
             .collect();
         for mut t in policy_tables {
@@ -282,7 +430,13 @@ impl<'r, 't> Loader<'r, 't> {
         self.check_reachability(&places, &legs, &cohorts);
         self.check_memory(&cohorts);
         self.check_policy_places(&places, &policies);
+        let caravans = std::mem::take(&mut self.caravans);
+        self.check_caravans(&cohorts, &caravans);
         let head = head?;
+        let headline = match &head.headline {
+            Some(h) => Some(self.headline(h, &place_index)?),
+            None => None,
+        };
         Some(Scenario {
             name: head.name,
             description: head.description,
@@ -302,8 +456,56 @@ impl<'r, 't> Loader<'r, 't> {
                 self.notes.into_iter().filter(|n| seen.insert(n.clone())).collect()
             },
             place_index,
+            caravans: caravans.into_iter().map(|(n, _)| n).collect(),
+            headline,
+            uncertain: Vec::new(),
+            source: None,
+            edits: Vec::new(),
             marks: Default::default(),
         })
+    }
+
+    /// The `headline`, reported at its span if it is not valid.
+    fn headline(&mut self, h: &Sp<String>, index: &HashMap<String, PlaceIx>) -> Option<Headline> {
+        match parse_headline(&h.v, index) {
+            Ok(x) => Some(x),
+            Err((msg, help)) => {
+                self.r.err(h.span.clone(), "scenario.headline", msg, help);
+                None
+            }
+        }
+    }
+
+    /// The cohorts of a caravan set out together: each names the same day
+    /// with `depart = DATE`.
+    fn check_caravans(&mut self, cohorts: &[Cohort], caravans: &[(String, std::ops::Range<usize>)]) {
+        for (k, (name, span)) in caravans.iter().enumerate() {
+            let days: Vec<(&Cohort, Option<u32>)> = cohorts
+                .iter()
+                .filter(|c| c.caravan == Some(k as u16))
+                .map(|c| {
+                    (
+                        c,
+                        match c.departure {
+                            Departure::On(d) => Some(d),
+                            _ => None,
+                        },
+                    )
+                })
+                .collect();
+            let first = days.iter().find_map(|(_, d)| *d);
+            for (c, d) in &days {
+                if d.is_none() || *d != first {
+                    self.r.err(
+                        span.clone(),
+                        &format!("population[{}].caravan", c.id),
+                        format!("the cohorts of caravan \"{name}\" do not all set out on one day"),
+                        "a caravan's groups set out together: give each of its cohorts the same depart = DATE",
+                    );
+                    break;
+                }
+            }
+        }
     }
 
     fn head(&mut self, root: &mut Tbl) -> Option<Head> {
@@ -326,7 +528,19 @@ impl<'r, 't> Loader<'r, 't> {
         let description = t.str(self.r, "description", false, "");
         let start = t.date(self.r, "start", true);
         let end = t.date(self.r, "end", true);
-        let seed = t.int(self.r, "seed", false, "a whole number ≥ 0");
+        let seed = match t.peek("seed") {
+            Some(v) if matches!(v.get_ref(), toml::de::DeValue::Table(_)) => {
+                self.r.err(
+                    v.span(),
+                    &t.field("seed"),
+                    "the seed cannot be an uncertain input",
+                    "replicates draw their own seeds from it; write one whole number ≥ 0",
+                );
+                t.get("seed");
+                None
+            }
+            _ => t.int(self.r, "seed", false, "a whole number ≥ 0"),
+        };
         let seed = match seed {
             Some(s) if s.v < 0 => {
                 self.r.err(
@@ -366,12 +580,19 @@ impl<'r, 't> Loader<'r, 't> {
                 }
             }
         }
+        let headline = t.str(
+            self.r,
+            "headline",
+            false,
+            "the figure the question is about: METRIC@PLACE,PLACE (a places.csv column), or a state or event",
+        );
         t.finish(self.r, SCENARIO_KEYS);
         Some(Head {
             name: name?.v,
             description: description.map(|d| d.v).unwrap_or_default(),
             cal: cal?,
             seed: seed?,
+            headline,
         })
     }
 
@@ -574,6 +795,49 @@ impl<'r, 't> Loader<'r, 't> {
             "an elasticity ≥ 0 (0: departures ignore prospects)",
         ) {
             b.depart_elasticity = v.v;
+        }
+        if let Some(v) = self.positive(
+            &mut t,
+            "family_pace",
+            false,
+            "a family's walking speed as a share of a lone walker's, in (0, 1]",
+        ) {
+            if v.v > 1.0 {
+                self.r.err(
+                    v.span,
+                    &t.field("family_pace"),
+                    format!("{} is above 1", v.v),
+                    "a family's walking speed as a share of a lone walker's, in (0, 1]",
+                );
+            } else {
+                b.family_pace = v.v;
+            }
+        }
+        if let Some(v) = self.non_negative(
+            &mut t,
+            "caravan_breakup",
+            false,
+            "a share in [0, 1] of the caravan's largest size (0: caravans never break up at once)",
+        ) {
+            if v.v > 1.0 {
+                self.r.err(
+                    v.span,
+                    &t.field("caravan_breakup"),
+                    format!("{} is above 1", v.v),
+                    "a share in [0, 1] of the caravan's largest size",
+                );
+            } else {
+                b.caravan_breakup = v.v;
+            }
+        }
+        if let Some(mut s) = t.sub(self.r, "fare_usd_per_km") {
+            let names: Vec<&str> = Mode::NAMES.iter().map(|(n, _)| *n).collect();
+            for (name, mode) in Mode::NAMES {
+                if let Some(v) = self.non_negative(&mut s, name, false, "US dollars per person and km, ≥ 0") {
+                    b.fare_usd_per_km[mode as usize] = v.v;
+                }
+            }
+            s.finish(self.r, &names);
         }
         if let Some(mut s) = t.sub(self.r, "speed_km_per_day") {
             let names: Vec<&str> = Mode::NAMES.iter().map(|(n, _)| *n).collect();
@@ -833,6 +1097,10 @@ impl<'r, 't> Loader<'r, 't> {
             .as_ref()
             .map(|b| b.speed_km_per_day)
             .unwrap_or(Behaviour::default().speed_km_per_day);
+        let fares = b
+            .as_ref()
+            .map(|b| b.fare_usd_per_km)
+            .unwrap_or(Behaviour::default().fare_usd_per_km);
         let mut routes = Vec::new();
         let mut legs = Vec::new();
         let mut ids: HashSet<String> = HashSet::new();
@@ -899,7 +1167,8 @@ impl<'r, 't> Loader<'r, 't> {
                 km: km.v,
                 mode,
                 days,
-                cost_usd: cost.map(|c| c.v).unwrap_or(0.0),
+                // Not given: the mode's fare per km over the route's length.
+                cost_usd: cost.map(|c| c.v).unwrap_or(km.v * fares[mode as usize]),
                 risk: risk.unwrap_or(0.0),
                 both_ways: both.map(|b| b.v).unwrap_or(true),
             };
@@ -979,18 +1248,46 @@ impl<'r, 't> Loader<'r, 't> {
                 Some(i) => format!("population[{}]", i.v),
                 None => format!("population[{n}]"),
             };
-            let origin = t.str(self.r, "origin", true, "the id of the place the cohort starts from");
-            let origin = origin.and_then(|o| self.place_ref(&o, &t.field("origin"), index));
+            let origins = self.origins(&mut t, index);
             let traits = self.traits(&mut t, places, index);
             let departure = self.departure(&mut t, cal);
+            let caravan = t
+                .str(
+                    self.r,
+                    "caravan",
+                    false,
+                    "the name of the caravan its groups set out in, e.g. \"exodo_2025\"",
+                )
+                .map(|c| match self.caravans.iter().position(|(n, _)| *n == c.v) {
+                    Some(k) => k as u16,
+                    None => {
+                        self.caravans.push((c.v, c.span));
+                        (self.caravans.len() - 1) as u16
+                    }
+                });
             self.cohort_id(&id, &t, ids, "population");
             let head_span = self.r.head(&t.span);
             t.finish(self.r, POPULATION_KEYS);
-            let (Some(id), Some(origin), Some(traits), Some(departure)) = (id, origin, traits, departure) else {
+            let (Some(id), Some(origins), Some(traits), Some(departure)) = (id, origins, traits, departure) else {
                 continue;
             };
-            self.cohort_spans.push(head_span);
-            cohorts.push(traits.cohort(id.v, origin, departure, None));
+            let mut cohort = traits.cohort(id.v, origins[0].0, departure, None);
+            cohort.caravan = caravan;
+            // A cohort with several origins is one cohort per origin, its
+            // people (and per-day departures) shared among them.
+            for c in split_by_origin(cohort, &origins, places) {
+                if origins.len() > 1 && !ids.insert(c.id.clone()) {
+                    self.r.err(
+                        head_span.clone(),
+                        &format!("population[{}]", c.id),
+                        format!("the cohort `{}` of one origin has the id of another cohort", c.id),
+                        "cohorts of several origins are named <id>_<place>: rename one of them",
+                    );
+                    continue;
+                }
+                self.cohort_spans.push(head_span.clone());
+                cohorts.push(c);
+            }
         }
         cohorts
     }
@@ -1306,6 +1603,48 @@ impl<'r, 't> Loader<'r, 't> {
         }
     }
 
+    /// `origin = "place"`, or `origin = { place = share, … }` for a cohort
+    /// that lives in several places (shares normalised to sum to 1).
+    fn origins(&mut self, t: &mut Tbl, index: &HashMap<String, PlaceIx>) -> Option<Vec<(PlaceIx, f64)>> {
+        let field = t.field("origin");
+        let help = "the id of the place the cohort starts from, or { place = share, … } for several";
+        let is_table = matches!(t.peek("origin").map(|v| v.get_ref()), Some(toml::de::DeValue::Table(_)));
+        if !is_table {
+            let o = t.str(self.r, "origin", true, help)?;
+            return self.place_ref(&o, &field, index).map(|p| vec![(p, 1.0)]);
+        }
+        let mut sub = t.sub(self.r, "origin")?;
+        let entries: Vec<_> = sub
+            .entries()
+            .map(|(k, v)| (Sp::new(k.v.to_string(), k.span), v))
+            .collect();
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (k, v) in entries {
+            sub.get(&k.v);
+            let f = sub.field(&k.v);
+            let place = self.place_ref(&k, &f, index);
+            let share = read::number(self.r, v, &f, "a share ≥ 0 of the cohort's people");
+            match (place, share) {
+                (Some(p), Some(s)) if s.v >= 0.0 => out.push((p, s.v)),
+                (_, Some(s)) if s.v < 0.0 => {
+                    self.r
+                        .err(s.span, &f, format!("{} is negative", s.v), "shares of origins are ≥ 0");
+                    ok = false;
+                }
+                _ => ok = false,
+            }
+        }
+        sub.finish(self.r, &["<place id>"]);
+        let total: f64 = out.iter().map(|(_, s)| s).sum();
+        if ok && (out.is_empty() || total <= 0.0) {
+            let span = self.r.head(&t.span);
+            self.r.err(span, &field, "no origin has a share above 0", help);
+            return None;
+        }
+        ok.then(|| out.into_iter().map(|(p, s)| (p, s / total)).collect())
+    }
+
     fn household(&mut self, t: &mut Tbl) -> Option<Vec<(u8, f64)>> {
         let Some(mut sub) = t.sub(self.r, "household_size") else {
             // Default: families of four (assumption; see docs/scenario-format.md).
@@ -1367,7 +1706,8 @@ impl<'r, 't> Loader<'r, 't> {
             return Some(None);
         };
         let help = "US dollars per person: a number, or { median = …, p90 = … }";
-        if let toml::de::DeValue::Table(_) = v.get_ref() {
+        let lognormal = matches!(v.get_ref(), toml::de::DeValue::Table(tb) if tb.get("value").is_none());
+        if lognormal {
             let mut sub = Tbl::of(self.r, v, field.clone())?;
             let median = self.positive(&mut sub, "median", true, "median budget per person, > 0");
             let p90 = self.positive(&mut sub, "p90", true, "90th percentile of budget per person, ≥ median");
@@ -1587,8 +1927,8 @@ impl<'r, 't> Loader<'r, 't> {
                     self.r.err(
                         e.span.clone(),
                         field,
-                        format!("no documents policy has id \"{p}\""),
-                        "papers:<id> names a policy of kind documents in this file",
+                        format!("no policy that gives papers has id \"{p}\""),
+                        "papers:<id> names a policy of kind documents, or an offer with papers, in this file",
                     );
                     return None;
                 }
@@ -1754,10 +2094,16 @@ impl<'r, 't> Loader<'r, 't> {
                             .map(SendTo::Place)
                     }
                 });
+                let honour = if t.has("honour_rate") {
+                    self.rate(t, "honour_rate", false)
+                } else {
+                    Some(1.0)
+                };
                 PolicyKind::Checkpoint {
                     place: place?,
                     interception_rate: rate?,
                     send_to: send?,
+                    honour_rate: honour?,
                 }
             }
             "closure" => {
@@ -1834,6 +2180,26 @@ impl<'r, 't> Loader<'r, 't> {
                     place: place?,
                     wait_days: wait?.v.min(MAX_DAYS as u64) as u32,
                     papers: papers.map(|p| p.v).unwrap_or_default(),
+                }
+            }
+            "offer" => {
+                let place = self.one_place(t, "place", ctx);
+                let uptake = self.rate(t, "uptake", true);
+                let send = t.str(self.r, "send_to", true, "a place id, or \"origin\"");
+                let send = send.and_then(|s| {
+                    if s.v == "origin" {
+                        Some(SendTo::Origin)
+                    } else {
+                        self.place_ref(&s, &t.field("send_to"), ctx.place_index)
+                            .map(SendTo::Place)
+                    }
+                });
+                let papers = t.str(self.r, "papers", false, "the name of the papers given");
+                PolicyKind::Offer {
+                    place: place?,
+                    uptake: uptake?,
+                    send_to: send?,
+                    papers: papers.map(|p| p.v),
                 }
             }
             "pressure" => {
@@ -2126,20 +2492,17 @@ impl<'r, 't> Loader<'r, 't> {
         }
         let max = crate::policy::MAX_PAPERS;
         for (under, ps) in sets {
-            let docs: Vec<&&Policy> = ps
-                .iter()
-                .filter(|p| matches!(p.kind, PolicyKind::Documents { .. }))
-                .collect();
+            let docs: Vec<&&Policy> = ps.iter().filter(|p| p.kind.issues_papers()).collect();
             if let Some(p) = docs.get(max) {
                 self.r.push(
                     Problem::new(
                         self.policy_spans.get(&p.id).cloned(),
                         format!("policy[{}]", p.id),
-                        format!("{} documents policies{under}: at most {max}", docs.len()),
+                        format!("{} policies that give papers{under}: at most {max}", docs.len()),
                     )
                     .help(format!(
-                        "papers of each documents policy are told apart by one of {max} bits; merge places \
-                             that issue the same papers into one policy"
+                        "papers of each documents policy or offer are told apart by one of {max} bits; merge \
+                             places that issue the same papers into one policy"
                     )),
                 );
             }
@@ -2320,6 +2683,7 @@ impl Traits {
             informed_share: self.informed_share,
             claim_delay_days: self.claim_delay_days,
             departure,
+            caravan: None,
             stock,
         }
     }

@@ -11,7 +11,8 @@ pub mod model;
 pub mod params;
 pub mod provenance;
 pub mod read;
+pub mod uncertain;
 
 pub use diag::{LoadError, Problem};
-pub use load::{available_memory, human_bytes, load, load_bytes, MAX_DAYS};
+pub use load::{available_memory, human_bytes, load, load_bytes, parse_headline, MAX_DAYS};
 pub use model::*;

@@ -5,6 +5,9 @@ use crate::time::Calendar;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use super::uncertain::{Dist, Uncertain};
 
 /// Index of a place in [`Scenario::places`] (and the petgraph node index).
 pub type PlaceIx = u32;
@@ -260,7 +263,8 @@ pub enum Trait {
     Relatives(Dest),
     /// A visa for a country.
     Visa(Dest),
-    /// Papers issued by a `documents` policy.
+    /// Papers issued by a `documents` policy or an `offer` with papers
+    /// (the index among those policies, in file order).
     Papers(PolicyIx),
 }
 
@@ -354,6 +358,10 @@ pub struct Cohort {
     /// Departure form (`Departure::On(0)` for a stock: its groups have
     /// set out already).
     pub departure: Departure,
+    /// The caravan its groups set out in (an index into
+    /// [`Scenario::caravans`]), if any: groups of the caravan's cohorts
+    /// walk together at the pace of the slowest.
+    pub caravan: Option<u16>,
     /// For a `[[stock]]`: where its groups are on the start date (they
     /// start on the road, not at home); `None` for a `[[population]]`.
     pub stock: Option<Stock>,
@@ -456,6 +464,10 @@ pub enum PolicyKind {
         interception_rate: f64,
         /// Where the intercepted are sent.
         send_to: SendTo,
+        /// Chance that the checkpoint honours the papers that exempt a
+        /// group from it (`exempt = ["papers:…"]`); a holder whose papers
+        /// are not honoured is intercepted as if it had none, and loses them.
+        honour_rate: f64,
     },
     /// Closed places and routes.
     Closure {
@@ -500,6 +512,19 @@ pub enum PolicyKind {
         /// Name of the papers.
         papers: String,
     },
+    /// An offer made to groups reaching a place (INM's offers to
+    /// caravans): a share takes it, and is given papers (if the offer has
+    /// them) and taken elsewhere (or back).
+    Offer {
+        /// Where it is made.
+        place: PlaceIx,
+        /// Share of groups offered that take it.
+        uptake: f64,
+        /// Where those who take it are taken.
+        send_to: SendTo,
+        /// The papers given (`None`: transport only).
+        papers: Option<String>,
+    },
     /// Pressure to leave on residents of a country.
     Pressure {
         /// The country of residence.
@@ -523,6 +548,15 @@ pub enum PolicyKind {
 }
 
 impl PolicyKind {
+    /// Whether it gives papers that exempt (`papers:<id>`): a `documents`
+    /// policy, or an `offer` with papers.
+    pub fn issues_papers(&self) -> bool {
+        matches!(
+            self,
+            PolicyKind::Documents { .. } | PolicyKind::Offer { papers: Some(_), .. }
+        )
+    }
+
     /// The kind's name in scenario files.
     pub fn name(&self) -> &'static str {
         match self {
@@ -535,6 +569,7 @@ impl PolicyKind {
             PolicyKind::Pathway { .. } => "pathway",
             PolicyKind::Appointments { .. } => "appointments",
             PolicyKind::Documents { .. } => "documents",
+            PolicyKind::Offer { .. } => "offer",
             PolicyKind::Pressure { .. } => "pressure",
             PolicyKind::Removal { .. } => "removal",
         }
@@ -620,6 +655,9 @@ pub struct Behaviour {
     pub learn_window_days: u32,
     /// Speed per mode, km/day, indexed by [`Mode`].
     pub speed_km_per_day: [f64; 7],
+    /// Fare per person and km by mode, USD, indexed by [`Mode`]: the cost
+    /// of a route that does not give its own `cost_usd`.
+    pub fare_usd_per_km: [f64; 7],
     /// Whether route risk can end in `died_or_missing`.
     pub harm_outcome: bool,
     /// What to do with no candidate.
@@ -641,6 +679,13 @@ pub struct Behaviour {
     pub learn_per_return: f64,
     /// Elasticity of departures to the perceived value of the best options.
     pub depart_elasticity: f64,
+    /// A family's walking speed as a share of a lone walker's
+    /// (`speed_km_per_day.walk`): the slowest groups of a caravan.
+    pub family_pace: f64,
+    /// A caravan on its way reduced below this share of its cohorts' people
+    /// breaks up at the next offer it is made: every group still walking in
+    /// it takes it (0: never; the offer's `uptake` alone decides).
+    pub caravan_breakup: f64,
 }
 
 impl Default for Behaviour {
@@ -658,6 +703,7 @@ impl Default for Behaviour {
             learn_window_days: 30,
             // facts.md §8b; see docs/scenario-format.md for the derivations
             speed_km_per_day: [16.0, 1300.0, 1000.0, 150.0, 5000.0, 150.0, 300.0],
+            fare_usd_per_km: [0.0; 7],
             harm_outcome: false,
             no_target: NoTarget::Settle,
             // docs/behaviour.md gives the source of each of these
@@ -667,6 +713,8 @@ impl Default for Behaviour {
             learn_at_door: 0.11,
             learn_per_return: 0.000065,
             depart_elasticity: 1.0,
+            family_pace: 1.0,
+            caravan_breakup: 0.0,
         }
     }
 }
@@ -705,12 +753,103 @@ pub struct Scenario {
     pub notes: Vec<String>,
     /// Place id → index.
     pub place_index: HashMap<String, PlaceIx>,
+    /// Caravans, by name: the cohorts naming one set out together (see
+    /// [`Cohort::caravan`]).
+    pub caravans: Vec<String>,
+    /// The figure the scenario's question is about (`sensitivity` reports
+    /// how much each uncertain input moves it).
+    pub headline: Option<Headline>,
+    /// Inputs the file marks as uncertain, in the order read
+    /// (`scenario::uncertain`).
+    pub uncertain: Vec<Uncertain>,
+    /// The file's text, read again to give uncertain inputs other values
+    /// (`None` for a scenario not loaded from a file).
+    pub source: Option<Arc<Source>>,
+    /// Changes made since loading, made again after uncertain inputs are
+    /// given other values.
+    pub edits: Vec<Edit>,
     /// Where each number of the file says it comes from (the comment
     /// beside it), read at load: words for `summary.md`, never an input.
     pub marks: std::sync::Arc<Vec<super::provenance::Field>>,
 }
 
+/// A scenario file's text and where it came from.
+#[derive(Debug)]
+pub struct Source {
+    /// The path named in messages.
+    pub path: PathBuf,
+    /// The text.
+    pub text: String,
+}
+
+/// A change made to a loaded scenario: `params::set`, `Scenario::scaled`,
+/// a variant.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Edit {
+    /// A field set by path.
+    Set {
+        /// Its path.
+        path: String,
+        /// Its value.
+        value: f64,
+    },
+    /// The system at another size.
+    Scale(f64),
+    /// The run ended after this many days.
+    Days(u32),
+    /// A variant applied.
+    Variant(String),
+}
+
+/// The figure a scenario's question is about: a places.csv column summed
+/// over places and the run (`present`: averaged over the run), or, with no
+/// place, people in a state at the end or person-events over the run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Headline {
+    /// As written: `claims@lacolle,roxham_road`, `claimed_ca`.
+    pub text: String,
+    /// The column, state or event name.
+    pub metric: String,
+    /// The places summed (empty: a whole-run figure).
+    pub places: Vec<PlaceIx>,
+}
+
 impl Scenario {
+    /// The scenario under a variant: its removed policies gone, its
+    /// policies replacing those with the same id or added. Cohorts are
+    /// untouched, so the same agents with the same ids and random streams
+    /// run under every variant.
+    pub fn under_variant(&self, v: &Variant) -> Scenario {
+        let mut s = self.clone();
+        s.policies.retain(|p| !v.remove.contains(&p.id));
+        for p in &v.policies {
+            match s.policies.iter_mut().find(|q| q.id == p.id) {
+                Some(q) => *q = p.clone(),
+                None => s.policies.push(p.clone()),
+            }
+        }
+        s.name = format!("{} [{}]", self.name, v.id);
+        s.edits.push(Edit::Variant(v.id.clone()));
+        s
+    }
+
+    /// The same scenario simulated only for its first `days` days (at least
+    /// one, at most its own): a calibration on an early window need not run
+    /// the years after it. Policy windows are clipped to the shorter run;
+    /// policies and departures that would begin after it never act.
+    pub fn first_days(&self, days: u32) -> Scenario {
+        let mut s = self.clone();
+        let days = days.clamp(1, self.calendar.days);
+        s.calendar.days = days;
+        let clip = |p: &mut Policy| p.until = p.until.min(days - 1).max(p.from.min(days - 1));
+        s.policies.iter_mut().for_each(clip);
+        for v in &mut s.variants {
+            v.policies.iter_mut().for_each(clip);
+        }
+        s.edits.push(Edit::Days(days));
+        s
+    }
+
     /// Total people over all cohorts.
     pub fn people(&self) -> u64 {
         self.cohorts.iter().map(|c| c.people).sum()
@@ -731,6 +870,7 @@ impl Scenario {
     /// that a scaled-down run keeps the proportions of the full one.
     pub fn scaled(&self, factor: f64) -> Scenario {
         let mut s = self.clone();
+        s.edits.push(Edit::Scale(factor));
         let count = |x: u64| ((x as f64 * factor).round() as u64).max(1);
         for c in &mut s.cohorts {
             c.people = count(c.people);

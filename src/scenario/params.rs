@@ -44,6 +44,8 @@ const BEHAVIOUR: &[&str] = &[
     "learn_at_door",
     "learn_per_return",
     "depart_elasticity",
+    "family_pace",
+    "caravan_breakup",
 ];
 const POPULATION: &[&str] = &[
     "people",
@@ -65,6 +67,8 @@ const POLICY: &[&str] = &[
     "wait_days",
     "removal_rate",
     "bar_days",
+    "honour_rate",
+    "uptake",
 ];
 const PLACE: &[&str] = &["capacity", "claims_per_day"];
 
@@ -118,6 +122,8 @@ fn slot<'a>(sc: &'a mut Scenario, path: &str) -> Result<Slot<'a>, ParamError> {
                 "learn_at_door" => Slot::F(&mut b.learn_at_door, Kind::Rate),
                 "learn_per_return" => Slot::F(&mut b.learn_per_return, Kind::Rate),
                 "depart_elasticity" => Slot::F(&mut b.depart_elasticity, Kind::NonNeg),
+                "family_pace" => Slot::F(&mut b.family_pace, Kind::Positive),
+                "caravan_breakup" => Slot::F(&mut b.caravan_breakup, Kind::Rate),
                 _ => return Err(unknown(path)),
             })
         }
@@ -161,6 +167,8 @@ fn slot<'a>(sc: &'a mut Scenario, path: &str) -> Result<Slot<'a>, ParamError> {
                 (PolicyKind::Documents { wait_days, .. }, "wait_days") => Slot::U32(wait_days),
                 (PolicyKind::Removal { removal_rate, .. }, "removal_rate") => Slot::F(removal_rate, Kind::Rate),
                 (PolicyKind::Removal { bar, .. } | PolicyKind::Stca { bar, .. }, "bar_days") => Slot::Bar(bar),
+                (PolicyKind::Checkpoint { honour_rate, .. }, "honour_rate") => Slot::F(honour_rate, Kind::Rate),
+                (PolicyKind::Offer { uptake, .. }, "uptake") => Slot::F(uptake, Kind::Rate),
                 _ => return Err(unknown(path)),
             })
         }
@@ -246,6 +254,12 @@ pub fn set(sc: &mut Scenario, path: &str, value: f64) -> Result<(), ParamError> 
             *b = Bar::days(value.round() as u32);
         }
     }
+    // Remembered, so that a scenario given other values for its uncertain
+    // inputs (`scenario::uncertain`) is changed in the same way again.
+    sc.edits.push(Edit::Set {
+        path: path.to_string(),
+        value,
+    });
     Ok(())
 }
 

@@ -48,7 +48,7 @@ impl Mark {
             Mark::Unmarked
         } else if c.contains("provisional") {
             Mark::Provisional
-        } else if c.contains("assum") {
+        } else if c.contains("assum") || NO_SOURCE.iter().any(|w| c.contains(w)) {
             Mark::Assumption
         } else if c.contains("calibrated") || c.contains("fitted") {
             Mark::Calibrated
@@ -61,6 +61,11 @@ impl Mark {
         }
     }
 }
+
+/// Words by which a comment says that no source gives the number: it is
+/// the author's assumption (carried as an uncertain input with a range),
+/// not a sourced figure.
+const NO_SOURCE: &[&str] = &["no source", "no published", "unsourced", "not found", "no count"];
 
 /// One numeric field of a scenario file with its mark.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,6 +80,10 @@ pub struct Field {
     pub mark: Mark,
     /// The comment, trimmed.
     pub comment: String,
+    /// Whether it is an uncertain input (`{ value, range, dist }`): drawn
+    /// over its range in replicates. Its mark is still the comment's; one
+    /// without a comment is an assumption (no source gives it).
+    pub uncertain: bool,
 }
 
 /// The numeric fields of a scenario file and their marks. Reads lines
@@ -106,12 +115,18 @@ pub fn scan(text: &str) -> Vec<Field> {
         if !is_number_value(value) {
             continue;
         }
+        let uncertain = is_uncertain(value);
+        let mark = match Mark::of_comment(comment) {
+            Mark::Unmarked if uncertain => Mark::Assumption,
+            m => m,
+        };
         out.push(Field {
             table: table.clone(),
             key: key.trim_matches('"').to_string(),
             line: i + 1,
-            mark: Mark::of_comment(comment),
+            mark,
             comment: comment.trim().to_string(),
+            uncertain,
         });
     }
     out
@@ -138,6 +153,15 @@ fn split_comment(line: &str) -> (&str, &str) {
         }
     }
     (line, "")
+}
+
+/// Whether a TOML value is an uncertain input: an inline table with a
+/// `range` (`{ value = 0.3, range = [0.1, 0.6] }`).
+fn is_uncertain(v: &str) -> bool {
+    let v = v.trim();
+    v.starts_with('{')
+        && v.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .any(|w| w == "range")
 }
 
 /// Whether a TOML value is a number or a table or list of numbers (not a
@@ -260,6 +284,9 @@ daily_depart_share = 0.00001  # calibrated (issue 5); provisional assumption
 budget_usd = { median = 800, p90 = 3000 }  # assumption
 knows = ["a", "b"]            # facts
 informed_share = 0.92         # calibrated (docs/validation.md: good fits 0.83–1.0)
+family_share = { value = 0.3, range = [0.1, 0.6] }  # S-IRCC-2024: 28 % of claimants
+minor_share = { value = 0.02, range = [0, 0.05] }  # no source
+household_size.2 = { value = 0.3, range = [0.15, 0.45], input = "size_2" }
 
 [[variant.policy]]
 detection_rate = 0.9
@@ -276,11 +303,16 @@ detection_rate = 0.9
                 ("population", "daily_depart_share", Mark::Provisional),
                 ("population", "budget_usd", Mark::Assumption),
                 ("population", "informed_share", Mark::Calibrated),
+                ("population", "family_share", Mark::Source),
+                ("population", "minor_share", Mark::Assumption),
+                ("population", "household_size.2", Mark::Assumption),
                 ("variant.policy", "detection_rate", Mark::Unmarked),
             ]
         );
+        let uncertain: Vec<&str> = f.iter().filter(|f| f.uncertain).map(|f| f.key.as_str()).collect();
+        assert_eq!(uncertain, ["family_share", "minor_share", "household_size.2"]);
         assert_eq!(Group::of(&f[3]), Some(Group::DepartureRates));
-        assert_eq!(Group::of(&f[7]), Some(Group::PolicyStrengths));
+        assert_eq!(Group::of(&f[10]), Some(Group::PolicyStrengths));
         assert_eq!(f[3].line, 13);
     }
 }

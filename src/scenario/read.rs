@@ -6,7 +6,9 @@
 //! and meanings live in `raw`.
 
 use super::diag::{closest, LoadError, Problem};
+use super::uncertain::{Dist, Uncertain};
 use chrono::NaiveDate;
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 use toml::de::{DeTable, DeValue};
@@ -35,6 +37,19 @@ pub(crate) fn read_toml<T>(
     root_keys: &[&str],
     f: impl FnOnce(&mut Reader, &mut Tbl) -> Option<T>,
 ) -> Result<T, LoadError> {
+    read_toml_marked(text, path, root_keys, None, f).map(|(v, _)| v)
+}
+
+/// As [`read_toml`], with uncertain marks (`{ value, range, dist }` in
+/// place of a number) allowed and read as `marks` says; gives back the
+/// marks found.
+pub(crate) fn read_toml_marked<T>(
+    text: &str,
+    path: &Path,
+    root_keys: &[&str],
+    marks: Option<Marks>,
+    f: impl FnOnce(&mut Reader, &mut Tbl) -> Option<T>,
+) -> Result<(T, Option<Marks>), LoadError> {
     let invalid = |problems: Vec<Problem>| LoadError::Invalid {
         path: path.to_path_buf(),
         text: text.to_string(),
@@ -50,14 +65,16 @@ pub(crate) fn read_toml<T>(
     })?;
     super::diag::reset_suggestions();
     let mut r = Reader::new(text);
+    r.marks = marks;
     let mut root = Tbl::new(doc.get_ref(), "", doc.span());
     let result = f(&mut r, &mut root);
     root.finish(&mut r, root_keys);
+    let marks = r.marks.take();
     let mut problems = r.problems;
     problems.sort_by_key(|p| p.span.as_ref().map(|s| s.start).unwrap_or(usize::MAX));
     problems.dedup();
     match result {
-        Some(v) if problems.is_empty() => Ok(v),
+        Some(v) if problems.is_empty() => Ok((v, marks)),
         _ => {
             if problems.is_empty() {
                 problems.push(Problem::new(None, "file", "the file is incomplete"));
@@ -88,6 +105,32 @@ pub(crate) struct Reader<'t> {
     pub problems: Vec<Problem>,
     text: &'t str,
     lines: std::cell::OnceCell<super::diag::LineIndex>,
+    /// Uncertain marks, where the file may have them (scenario files);
+    /// `None` elsewhere (targets files, flee scenarios).
+    pub marks: Option<Marks>,
+}
+
+/// Which value of an uncertain mark a number reads as.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Reading {
+    /// Its `value`.
+    #[default]
+    Central,
+    /// The value given for its path (its `value` for paths not given).
+    Values(HashMap<String, f64>),
+    /// The low end of its range (located at that end).
+    Low,
+    /// The high end of its range (located at that end).
+    High,
+}
+
+/// The uncertain marks of a file as it is read, and how to read them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Marks {
+    /// Every mark read, in the order read.
+    pub found: Vec<Uncertain>,
+    /// Which value a mark reads as.
+    pub reading: Reading,
 }
 
 impl<'t> Reader<'t> {
@@ -96,6 +139,7 @@ impl<'t> Reader<'t> {
             problems: Vec::new(),
             text,
             lines: std::cell::OnceCell::new(),
+            marks: None,
         }
     }
 
@@ -401,8 +445,16 @@ impl<'a, 'i> Tbl<'a, 'i> {
     }
 }
 
-/// A finite number from a value.
+/// A finite number from a value (or from an uncertain mark, where the
+/// file may have them: the value it reads as).
 pub(crate) fn number(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, help: &str) -> Option<Sp<f64>> {
+    if let Some(x) = marked(r, v, field, help, false) {
+        return x;
+    }
+    plain_number(r, v, field, help)
+}
+
+fn plain_number(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, help: &str) -> Option<Sp<f64>> {
     let parsed = match v.get_ref() {
         DeValue::Integer(i) => parse_int(i.as_str(), i.radix()).map(|x| x as f64),
         DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
@@ -434,8 +486,16 @@ pub(crate) fn number(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, help
     }
 }
 
-/// A whole number from a value.
+/// A whole number from a value (or from an uncertain mark: the value it
+/// reads as, rounded).
 pub(crate) fn integer(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, help: &str) -> Option<Sp<i64>> {
+    if let Some(x) = marked(r, v, field, help, true) {
+        return x.map(|x| Sp::new(x.v.round() as i64, x.span));
+    }
+    plain_integer(r, v, field, help)
+}
+
+fn plain_integer(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, help: &str) -> Option<Sp<i64>> {
     match v.get_ref() {
         DeValue::Integer(i) => match parse_int(i.as_str(), i.radix()) {
             Some(x) => Some(Sp::new(x, v.span())),
@@ -515,4 +575,189 @@ fn parse_int(s: &str, radix: u32) -> Option<i64> {
     };
     let x = i64::from_str_radix(&body, radix).ok()?;
     Some(if neg { -x } else { x })
+}
+
+/// The keys of an uncertain mark.
+pub const MARK_KEYS: &[&str] = &["value", "range", "dist", "input"];
+
+/// A field's path in the dotted form of `scenario::params`
+/// (`population[caravan].people` → `population.caravan.people`).
+pub fn dotted(field: &str) -> String {
+    field.replace('[', ".").replace(']', "")
+}
+
+/// `Some(result)` if `v` is a table where a number belongs and the file
+/// may have uncertain marks: the mark read (its value as the reader's
+/// [`Reading`] says), or `Some(None)` with the problems recorded. `None`
+/// for anything else (the caller reads it as a plain number).
+fn marked(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, help: &str, whole: bool) -> Option<Option<Sp<f64>>> {
+    let DeValue::Table(t) = v.get_ref() else { return None };
+    r.marks.as_ref()?;
+    let mark_help = "an uncertain input is written { value = 0.3, range = [0.1, 0.6] }, optionally with \
+                     dist = \"uniform\" (the default), \"triangular\" (its mode at value) or \"loguniform\"";
+    if t.get("value").is_none() {
+        r.err(
+            v.span(),
+            field,
+            "expected a number, found a table",
+            format!("{help}; or, if it is uncertain, {mark_help}"),
+        );
+        return Some(None);
+    }
+    let before = r.problems.len();
+    let mut m = Tbl::new(t, field.to_string(), v.span());
+    let value = m.get("value").and_then(|x| {
+        if whole {
+            plain_integer(r, x, &m.field("value"), help).map(|i| Sp::new(i.v as f64, i.span))
+        } else {
+            plain_number(r, x, &m.field("value"), help)
+        }
+    });
+    let range_help = "range = [low, high]: the low and high ends of what the value may be, low < high";
+    let ends: Option<Vec<Sp<f64>>> = match m.get("range") {
+        None => {
+            let span = r.head(&v.span());
+            r.err(span, &m.field("range"), "an uncertain input needs a range", range_help);
+            None
+        }
+        Some(x) => match x.get_ref() {
+            DeValue::Array(a) if a.len() == 2 => {
+                let f = m.field("range");
+                let e: Vec<Option<Sp<f64>>> = a
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| {
+                        let fi = format!("{f}[{i}]");
+                        if whole {
+                            plain_integer(r, e, &fi, "a whole number").map(|i| Sp::new(i.v as f64, i.span))
+                        } else {
+                            plain_number(r, e, &fi, help)
+                        }
+                    })
+                    .collect();
+                e.into_iter().collect()
+            }
+            _ => {
+                r.err(x.span(), &m.field("range"), "expected two numbers", range_help);
+                None
+            }
+        },
+    };
+    let dist = match m.str(r, "dist", false, "") {
+        None => Some(Dist::Uniform),
+        Some(d) => match Dist::NAMES.iter().find(|(n, _)| *n == d.v) {
+            Some((_, k)) => Some(*k),
+            None => {
+                let names: Vec<&str> = Dist::NAMES.iter().map(|(n, _)| *n).collect();
+                let dym = closest(&d.v, names.iter().copied())
+                    .map(|c| format!("did you mean \"{c}\"? "))
+                    .unwrap_or_default();
+                r.err(
+                    d.span,
+                    &m.field("dist"),
+                    format!("unknown distribution \"{}\"", d.v),
+                    format!("{dym}valid: {}", names.join(", ")),
+                );
+                None
+            }
+        },
+    };
+    let name = m.str(
+        r,
+        "input",
+        false,
+        "a name shared by the marks of one uncertain input written in several places",
+    );
+    let (value_field, range_field) = (m.field("value"), m.field("range"));
+    m.finish(r, MARK_KEYS);
+    let (Some(value), Some(ends), Some(dist)) = (value, ends, dist) else {
+        return Some(None);
+    };
+    let (lo, hi) = (&ends[0], &ends[1]);
+    if lo.v >= hi.v {
+        r.err(
+            hi.span.start.min(lo.span.start)..hi.span.end.max(lo.span.end),
+            &range_field,
+            format!("the range [{}, {}] is empty", lo.v, hi.v),
+            range_help,
+        );
+    } else if value.v < lo.v || value.v > hi.v {
+        r.err(
+            value.span.clone(),
+            &value_field,
+            format!("{} is outside its range [{}, {}]", value.v, lo.v, hi.v),
+            "the value (used when inputs are fixed) must lie within the range",
+        );
+    } else if dist == Dist::LogUniform && lo.v <= 0.0 {
+        r.err(
+            lo.span.clone(),
+            &range_field,
+            format!("a loguniform range must be above 0, and starts at {}", lo.v),
+            "use dist = \"uniform\", or a low end > 0",
+        );
+    }
+    if r.problems.len() > before {
+        return Some(None);
+    }
+    // A named input is one unknown written in several places: its path is
+    // its name, and every mark of it says the same.
+    let named = name.is_some();
+    let path = match name {
+        Some(n) => format!("input.{}", n.v),
+        None => dotted(field),
+    };
+    let line = r.line_of(v.span().start);
+    let first = r
+        .marks
+        .as_ref()
+        .and_then(|m| m.found.iter().find(|u| u.path == path).cloned());
+    match first {
+        Some(u) if u.line == line => {}
+        Some(u) if named && (u.value, u.low, u.high, u.dist, u.whole) == (value.v, lo.v, hi.v, dist, whole) => {}
+        Some(u) if named => {
+            r.err(
+                v.span(),
+                field,
+                format!("the uncertain input `{path}` is written differently here"),
+                format!(
+                    "on line {} it is {{ value = {}, range = [{}, {}], dist = \"{}\" }}; the marks of one \
+                     named input say the same",
+                    u.line,
+                    u.value,
+                    u.low,
+                    u.high,
+                    u.dist.name()
+                ),
+            );
+            return Some(None);
+        }
+        Some(u) => {
+            r.err(
+                v.span(),
+                field,
+                format!("a second uncertain input with the path `{path}`"),
+                format!(
+                    "the first is on line {}; give the route (or table) an id so that each input has its own \
+                     path, or name one input written in several places with input = \"…\"",
+                    u.line
+                ),
+            );
+            return Some(None);
+        }
+        None => r.marks.as_mut()?.found.push(Uncertain {
+            path: path.clone(),
+            value: value.v,
+            low: lo.v,
+            high: hi.v,
+            dist,
+            whole,
+            line,
+        }),
+    }
+    Some(Some(match &r.marks.as_ref()?.reading {
+        Reading::Central => value,
+        Reading::Values(m) => Sp::new(m.get(&path).copied().unwrap_or(value.v), value.span),
+        Reading::Low => lo.clone(),
+        Reading::High => hi.clone(),
+    }))
 }

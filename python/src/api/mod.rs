@@ -95,7 +95,9 @@ impl From<EnsembleError> for Error {
             EnsembleError::Output(e) => Error::Output(e.to_string()),
             EnsembleError::Param(e) => Error::Param(e.to_string()),
             EnsembleError::Limit(e) => e.into(),
-            e @ (EnsembleError::UnknownVariant { .. } | EnsembleError::Spec(_)) => Error::Value(e.to_string()),
+            e @ (EnsembleError::UnknownVariant { .. } | EnsembleError::Spec(_) | EnsembleError::Inputs(_)) => {
+                Error::Value(e.to_string())
+            }
         }
     }
 }
@@ -400,6 +402,7 @@ impl RunHandle {
                 publish: Publish {
                     period: o.period,
                     scale: sc.scale,
+                    inputs: Default::default(),
                 },
                 sc: sc.sc,
                 input: sc.input,
@@ -421,6 +424,7 @@ impl RunHandle {
             publish: Publish {
                 period: o.period,
                 scale: sc.scale,
+                inputs: Default::default(),
             },
         })
     }
@@ -609,6 +613,7 @@ impl CompareHandle {
             publish: Publish {
                 period: o.period,
                 scale: sc.scale,
+                inputs: Default::default(),
             },
         })
     }
@@ -761,6 +766,7 @@ impl SweepHandle {
             publish: Publish {
                 period: Period::Week,
                 scale: sc.scale,
+                inputs: Default::default(),
             },
         })
     }

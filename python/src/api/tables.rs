@@ -563,9 +563,15 @@ fn trait_name(sc: &Scenario, t: &Trait) -> String {
         Trait::Family => "family".into(),
         Trait::Relatives(d) => format!("relatives:{}", d.country()),
         Trait::Visa(d) => format!("visa:{}", d.country()),
+        // The p-th policy that gives papers (documents, offers with papers).
         Trait::Papers(p) => format!(
             "papers:{}",
-            sc.policies.get(*p as usize).map(|x| x.id.as_str()).unwrap_or("?")
+            sc.policies
+                .iter()
+                .filter(|x| x.kind.issues_papers())
+                .nth(*p as usize)
+                .map(|x| x.id.as_str())
+                .unwrap_or("?")
         ),
     }
 }
@@ -604,10 +610,23 @@ fn policy(sc: &Scenario, p: &Policy) -> Value {
             place,
             interception_rate,
             send_to,
+            honour_rate,
         } => json!({
             "place": sc.places[*place as usize].id,
             "interception_rate": interception_rate,
             "send_to": match send_to { SendTo::Place(x) => sc.places[*x as usize].id.as_str(), SendTo::Origin => "origin" },
+            "honour_rate": honour_rate,
+        }),
+        PolicyKind::Offer {
+            place,
+            uptake,
+            send_to,
+            papers,
+        } => json!({
+            "place": sc.places[*place as usize].id,
+            "uptake": uptake,
+            "send_to": match send_to { SendTo::Place(x) => sc.places[*x as usize].id.as_str(), SendTo::Origin => "origin" },
+            "papers": papers,
         }),
         PolicyKind::Closure { places, legs } => json!({
             "places": ids(places),
@@ -702,7 +721,16 @@ pub fn describe(sc: &Scenario) -> Value {
             "w_fail": b.w_fail, "w_bar": b.w_bar, "memory_trials": b.memory_trials,
             "learn_at_door": b.learn_at_door, "learn_per_return": b.learn_per_return,
             "depart_elasticity": b.depart_elasticity,
+            "family_pace": b.family_pace,
+            "caravan_breakup": b.caravan_breakup,
+            "fare_usd_per_km": Mode::NAMES.iter().map(|(n, m)| (n.to_string(), json!(b.fare_usd_per_km[*m as usize]))).collect::<serde_json::Map<_, _>>(),
         },
+        "headline": sc.headline.as_ref().map(|h| h.text.clone()),
+        "caravans": sc.caravans,
+        "uncertain": sc.uncertain.iter().map(|u| json!({
+            "path": u.path, "value": u.value, "low": u.low, "high": u.high,
+            "dist": u.dist.name(), "whole": u.whole, "line": u.line,
+        })).collect::<Vec<_>>(),
         "places": sc.places.iter().map(|p| json!({
             "id": p.id, "name": p.name, "country": p.country.as_str(), "kind": p.kind.name(),
             "lat": p.lat, "lon": p.lon, "capacity": p.capacity, "claims": p.claims,
@@ -741,6 +769,7 @@ pub fn describe(sc: &Scenario) -> Value {
                 "informed_share": c.informed_share,
                 "claim_delay_days": c.claim_delay_days,
                 "departure": departure,
+                "caravan": c.caravan.map(|k| sc.caravans[k as usize].clone()),
             })
         }).collect::<Vec<_>>(),
         "policies": sc.policies.iter().map(|p| policy(sc, p)).collect::<Vec<_>>(),
