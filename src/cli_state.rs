@@ -211,7 +211,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             let claims: Vec<u64> = (0..sc.places.len())
                 .map(|p| kept.counts.total(p, crate::engine::Col::Claims))
                 .collect();
-            let mut s = summary_text(&sc, &kept.counts.result, &claims, &dest, wall, used, &files);
+            let mut s = summary_text(&sc, &kept.counts.result, &claims, "", &dest, wall, used, &files);
             if let Some(l) = last.filter(|&l| l + 1 < cal.days) {
                 s += &format!("The run stopped after {} (--until).\n", cal.date_of(l));
             }
