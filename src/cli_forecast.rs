@@ -42,6 +42,16 @@ pub(crate) struct ForecastArgs {
     /// Members of the ensemble.
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     members: u64,
+    /// Draws of the scenario's uncertain inputs (a Latin hypercube, as
+    /// replicates draw them); members are spread over the draws and the
+    /// counts weigh draws as they weigh seeds. One draw with --fixed-inputs
+    /// or when the scenario has no uncertain input.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    draws: u64,
+    /// Every member keeps the scenario's inputs at their values (the
+    /// intervals then cover chance only).
+    #[arg(long)]
+    fixed_inputs: bool,
     /// Weeks before the origin whose counts weigh the members (periods lying within them).
     #[arg(long, value_name = "WEEKS", default_value_t = forecast::WINDOW_DAYS / 7, value_parser = clap::value_parser!(u32).range(1..=5200))]
     assimilate: u32,
@@ -80,10 +90,16 @@ fn refuse(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// The input draws of a forecast's members: the scenario itself (a
-/// scenario with uncertain inputs draws several).
-fn draws(sc: &Scenario) -> Vec<Scenario> {
-    vec![sc.clone()]
+/// The input draws of a forecast's members: `n` Latin hypercube draws of
+/// the scenario's uncertain inputs (never more than the members), or the
+/// scenario itself with `fixed` or without uncertain inputs.
+fn draws(sc: &Scenario, n: usize, fixed: bool) -> Result<Vec<Scenario>, crate::scenario::uncertain::InputsError> {
+    if fixed || n <= 1 || crate::scenario::uncertain::inputs(sc).is_empty() {
+        return Ok(vec![sc.clone()]);
+    }
+    (0..n)
+        .map(|k| crate::scenario::uncertain::draw(sc, k, n).map(|(s, _)| s))
+        .collect()
 }
 
 /// `northbound forecast`.
@@ -162,7 +178,10 @@ pub fn run(args: ForecastArgs) -> ExitCode {
         },
         (None, None) => return refuse("give --from DATE (a forecast) or --backtest FROM..UNTIL (a backtest)"),
     };
-    let draws = draws(&sc);
+    let draws = match draws(&sc, (args.draws.min(args.members)) as usize, args.fixed_inputs) {
+        Ok(d) => d,
+        Err(e) => return refuse(format!("{}: drawing the uncertain inputs: {e}", args.scenario.display())),
+    };
     let members = args.members as usize;
     let need = crate::limits::forecast(&sc, members, draws.len());
     if let Err(e) = crate::limits::check(&args.scenario.display().to_string(), need) {
@@ -248,7 +267,7 @@ pub fn run(args: ForecastArgs) -> ExitCode {
             fout::write_weights(&mut out, &f)?;
             fout::write_filter(&mut out, &f, cal)?;
             let wall = t0.elapsed().as_secs_f64();
-            let (figures, how) = in_words(&sc, &f, &observed, &cuts);
+            let (figures, how) = in_words(&sc, &f, &observed, &cuts, draws.len());
             let lines: Vec<String> = figures.iter().map(|x| narrative::forecast_line(&sc, x, &how)).collect();
             crate::publish::text_file(&mut out, "summary.md", &narrative::forecast(&sc, &figures, &how))?;
             write_json(&mut out, &Settings::new(&sc, &args, &plan, 1, used_threads, wall))?;
@@ -337,10 +356,12 @@ fn in_words(
     f: &Forecast,
     observed: &observed::Observed,
     cuts: &[Cut],
+    draws: usize,
 ) -> (Vec<narrative::ForecastFigures>, narrative::ForecastHow) {
     let cal = sc.calendar;
     let how = narrative::ForecastHow {
         members: f.members.len(),
+        draws,
         counts: f.used.len(),
         last_count: f
             .used

@@ -648,6 +648,9 @@ pub struct ForecastFigures {
 pub struct ForecastHow {
     /// Members at the end.
     pub members: usize,
+    /// Draws of the scenario's uncertain inputs the members were spread
+    /// over (1: the inputs at their values).
+    pub draws: usize,
     /// Counts assimilated.
     pub counts: usize,
     /// The last day of the last counted period assimilated.
@@ -759,20 +762,34 @@ pub fn forecast(sc: &Scenario, figures: &[ForecastFigures], how: &ForecastHow) -
         }
     }
     s += &format!(
-        "How: {} members (simulated futures) branched on {} from one run of the scenario; each was weighed by the \
-         negative binomial likelihood (size {}) of the counts of periods lying within the {} weeks before {}, \
-         resampled whenever the effective sample size fell below {:.0} % of the members, and run on for {} weeks. \
-         The intervals cover chance (the members' draws), the weights the counts give them, and a count's own spread \
-         around a member's value; not uncertainty in the scenario's inputs or in the model itself, which the \
-         backtest of docs/forecasting.md measures. Tables: forecast.csv, fitted.csv, observed.csv, weights.csv, \
-         filter.csv.\n\n",
+        "How: {} members (simulated futures) branched on {} from {}; each was weighed by the negative binomial \
+         likelihood (size {}) of the counts of periods lying within the {} weeks before {}, resampled whenever the \
+         effective sample size fell below {:.0} % of the members, and run on for {} weeks. The intervals cover \
+         chance (the members' draws){}, the weights the counts give them, and a count's own spread around a \
+         member's value; not {}the model itself, which the backtest of docs/forecasting.md measures. Tables: \
+         forecast.csv, fitted.csv, observed.csv, weights.csv, filter.csv.\n\n",
         how.members,
         date_long(how.branch),
+        if how.draws > 1 {
+            format!("{} runs of the scenario, one per draw of its uncertain inputs", how.draws)
+        } else {
+            "one run of the scenario".to_string()
+        },
         how.dispersion,
         how.window_weeks,
         date_long(how.origin),
         100.0 * how.resample_below,
-        how.horizon_weeks
+        how.horizon_weeks,
+        if how.draws > 1 {
+            format!(", the scenario's uncertain inputs ({} Latin hypercube draws)", how.draws)
+        } else {
+            String::new()
+        },
+        if how.draws > 1 {
+            ""
+        } else {
+            "uncertainty in the scenario's inputs (at their values here) or in "
+        },
     );
     if let Some(p) = provenance_sentence(sc) {
         s += &p;
