@@ -180,7 +180,12 @@ pub fn run(args: ForecastArgs) -> ExitCode {
     };
     let draws = match draws(&sc, (args.draws.min(args.members)) as usize, args.fixed_inputs) {
         Ok(d) => d,
-        Err(e) => return refuse(format!("{}: drawing the uncertain inputs: {e}", args.scenario.display())),
+        Err(e) => {
+            return refuse(format!(
+                "{}: drawing the uncertain inputs: {e}",
+                args.scenario.display()
+            ))
+        }
     };
     let members = args.members as usize;
     let need = crate::limits::forecast(&sc, members, draws.len());

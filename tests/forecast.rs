@@ -303,3 +303,65 @@ fn a_backtest_scores_each_origin_against_the_counts_that_followed_beside_the_bas
     let report = std::fs::read_to_string(out.join("report.html")).expect("report.html");
     assert!(report.contains("Scores") && report.contains("data-axis=\"time\""));
 }
+
+#[test]
+fn members_are_spread_over_draws_of_the_uncertain_inputs_unless_they_are_fixed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sc = daily_chain();
+    let text = std::fs::read_to_string(fixture("chain.toml"))
+        .expect("reads")
+        .replace("people = 1000", "people = 20000")
+        .replace(
+            "depart = 2025-01-02",
+            "daily_depart_share = { value = 0.03, range = [0.01, 0.05] }",
+        );
+    let scenario = write(dir.path(), "uncertain-chain.toml", &text);
+    let counts = write(dir.path(), "counts.csv", &counts_csv(&sc, &member_arrivals(&sc, 3, 14)));
+    let forecast = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let o = bin()
+            .args(["forecast", scenario.to_str().expect("utf-8"), "--observed"])
+            .arg(&counts)
+            .args([
+                "--from",
+                "2025-01-15",
+                "--horizon",
+                "2",
+                "--members",
+                "12",
+                "--draws",
+                "4",
+                "--resample-below",
+                "0",
+                "--quiet",
+            ])
+            .args(extra)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .expect("starts");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let weights = std::fs::read_to_string(out.join("weights.csv")).expect("weights.csv");
+        let draws: std::collections::BTreeSet<String> = weights
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).expect("draw").to_string())
+            .collect();
+        (
+            draws.len(),
+            std::fs::read_to_string(out.join("summary.md")).expect("summary.md"),
+        )
+    };
+    let (drawn, summary) = forecast("drawn", &[]);
+    assert_eq!(drawn, 4, "members of four input draws (never resampled here)");
+    assert!(
+        summary.contains("the scenario's uncertain inputs (4 Latin hypercube draws)"),
+        "{summary}"
+    );
+    let (fixed, summary) = forecast("fixed", &["--fixed-inputs"]);
+    assert_eq!(fixed, 1, "one draw: the inputs at their values");
+    assert!(
+        summary.contains("uncertainty in the scenario's inputs (at their values here)"),
+        "{summary}"
+    );
+}

@@ -9,8 +9,8 @@
 //! `observed`, the statistics `score`, the tables `output`. Runs the engine
 //! through its public API; must not change how it simulates.
 //!
-//! Members share the past: each input draw (the scenario itself, until
-//! scenarios carry uncertain inputs) is run once, with the scenario's seed,
+//! Members share the past: each input draw (a Latin hypercube draw of the
+//! scenario's uncertain inputs, or the scenario itself) is run once, with the scenario's seed,
 //! to the *branch day* — the first day of the earliest counted period
 //! assimilated — and its state is the start of every member of that draw.
 //! From there member m draws its days with seed `replicate_seed(seed, m)`

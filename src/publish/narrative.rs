@@ -771,7 +771,10 @@ pub fn forecast(sc: &Scenario, figures: &[ForecastFigures], how: &ForecastHow) -
         how.members,
         date_long(how.branch),
         if how.draws > 1 {
-            format!("{} runs of the scenario, one per draw of its uncertain inputs", how.draws)
+            format!(
+                "{} runs of the scenario, one per draw of its uncertain inputs",
+                how.draws
+            )
         } else {
             "one run of the scenario".to_string()
         },
@@ -781,7 +784,10 @@ pub fn forecast(sc: &Scenario, figures: &[ForecastFigures], how: &ForecastHow) -
         100.0 * how.resample_below,
         how.horizon_weeks,
         if how.draws > 1 {
-            format!(", the scenario's uncertain inputs ({} Latin hypercube draws)", how.draws)
+            format!(
+                ", the scenario's uncertain inputs ({} Latin hypercube draws)",
+                how.draws
+            )
         } else {
             String::new()
         },
