@@ -689,7 +689,7 @@ impl<W: Write> SideTables<W> {
                 s += &format!("  offer {}: {took} of the {met} people offered took it\n", p.id);
             } else if Side::Papers.counts(p) && *met > 0 {
                 s += &format!(
-                    "  checkpoint {}: papers of {took} of the {met} holders who passed were not honoured\n",
+                    "  checkpoint {}: papers not honoured at {took} of {met} passes by people holding them\n",
                     p.id
                 );
             }
