@@ -571,13 +571,16 @@ def run(
     trace: int = 0,
     by_cohort: bool = False,
     period: str = "week",
+    fixed_inputs: bool = False,
     progress: Progress = None,
 ) -> Run:
     """Runs a scenario, as ``northbound run`` does, and keeps its tables in memory.
 
     ``seed`` overrides the scenario's; ``replicates > 1`` runs replicates
-    with derived seeds (replicate 0 is the run itself; ``run --replicates
-    N``); ``threads`` defaults to all cores (results do not depend on it);
+    with derived seeds (``run --replicates N``), each drawing the
+    scenario's uncertain inputs (a Latin hypercube over the replicates)
+    unless ``fixed_inputs=True`` (``--fixed-inputs``: then replicate 0 is
+    the single run itself); ``threads`` defaults to all cores (results do not depend on it);
     ``scale`` runs the same system at another size; ``variant`` runs the
     scenario under one of its declared variants; ``trace=N`` follows N
     groups day by day; ``by_cohort`` keeps the places table per cohort;
@@ -597,6 +600,7 @@ def run(
             trace=int(trace),
             by_cohort=bool(by_cohort),
             period=str(period),
+            fixed_inputs=bool(fixed_inputs),
             progress=report,
         )
     return Run(handle, sc)
@@ -680,6 +684,7 @@ def compare(
     scale: float = 1.0,
     period: str = "week",
     window: Union[str, Tuple[Union[str, _dt.date], Union[str, _dt.date]], None] = None,
+    fixed_inputs: bool = False,
     progress: Progress = None,
 ) -> Comparison:
     """Runs the base and each variant (all declared ones by default) with
@@ -690,7 +695,10 @@ def compare(
     :attr:`Comparison.periods`; ``window`` (``--window``), as
     ``"2023-04-01..2023-06-30"`` or a pair of dates, the days over which
     :attr:`Comparison.place_differences` sums each place's flows (default:
-    the whole run; both dates inside it)."""
+    the whole run; both dates inside it). Replicate k of the base and of
+    every variant draws the same values of the scenario's uncertain inputs
+    (paired), unless ``fixed_inputs=True`` (``--fixed-inputs``) keeps them
+    at their values."""
     sc = _prepared(scenario, scale)
     if isinstance(variants, str):
         variants = [variants]
@@ -708,6 +716,7 @@ def compare(
             threads=threads,
             period=str(period),
             window=window,
+            fixed_inputs=bool(fixed_inputs),
             progress=report,
         )
     return Comparison(handle, sc, int(replicates))

@@ -120,6 +120,7 @@ def run(
     trace: int = 0,
     by_cohort: bool = False,
     period: str = "week",
+    fixed_inputs: bool = False,
     progress: _Progress = None,
 ) -> RunHandle: ...
 def compare(
@@ -130,6 +131,7 @@ def compare(
     threads: Optional[int] = None,
     period: str = "week",
     window: Optional[str] = None,
+    fixed_inputs: bool = False,
     progress: _Progress = None,
 ) -> CompareHandle: ...
 def sweep(

@@ -62,10 +62,12 @@ def identifier(name: str) -> str:
 
 
 def _marked(scenario: nb.Scenario) -> Dict[str, Tuple[float, float]]:
-    # Scenarios will mark their uncertain inputs (with ranges) in their own
-    # file; until the format has those marks there are none to read.
-    marks = getattr(scenario, "uncertain", None)
-    return dict(marks) if marks else {}
+    # The uncertain inputs the scenario file writes with a range
+    # (`{ value, range }`), by the parameter paths that set them; an input
+    # named across several places (`input.<name>`) has no single path and
+    # is left at its value.
+    params = scenario.parameters()
+    return {u.path: (u.low, u.high) for u in scenario.uncertain if u.path in params}
 
 
 def _ranges(scenario: nb.Scenario, given: Ranges, what: str) -> Dict[str, Tuple[float, float]]:
@@ -131,8 +133,9 @@ def model(
 
     ``uncertainties``: the parameters EMA samples, ``{path: (low, high)}``
     or paths of parameters with a finite valid range; by default, the
-    uncertain inputs the scenario marks (today's scenario format marks none,
-    so give them). Integer parameters become ``IntegerParameter``s.
+    uncertain inputs the scenario file writes with a range. Each experiment
+    is a run (or replications) with the scenario's other uncertain inputs
+    at their values: EMA, not northbound, draws what it explores. Integer parameters become ``IntegerParameter``s.
     ``outcomes``: output names (:meth:`northbound.Scenario.output_names`;
     default :data:`DEFAULT_OUTCOMES`). ``levers``: parameters EMA treats as
     policy levers; ``variants=True`` adds the lever ``variant`` over

@@ -320,6 +320,15 @@ impl ValidationHandle {
     }
 }
 
+/// `--fixed-inputs` as the ensemble's choice.
+fn inputs_of(fixed: bool) -> northbound::ensemble::Inputs {
+    if fixed {
+        northbound::ensemble::Inputs::Fixed
+    } else {
+        northbound::ensemble::Inputs::Drawn
+    }
+}
+
 /// Loads a scenario file of the default model.
 #[pyfunction]
 fn load(py: Python<'_>, path: PathBuf) -> PyResult<ScenarioHandle> {
@@ -328,7 +337,7 @@ fn load(py: Python<'_>, path: PathBuf) -> PyResult<ScenarioHandle> {
 
 /// Runs a scenario (replicates with `replicates > 1`).
 #[pyfunction]
-#[pyo3(signature = (scenario, *, seed=None, replicates=1, threads=None, trace=0, by_cohort=false, period="week", progress=None))]
+#[pyo3(signature = (scenario, *, seed=None, replicates=1, threads=None, trace=0, by_cohort=false, period="week", fixed_inputs=false, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
@@ -339,6 +348,7 @@ fn run(
     trace: usize,
     by_cohort: bool,
     period: &str,
+    fixed_inputs: bool,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<RunHandle> {
     let sc = scenario.0.clone();
@@ -349,13 +359,14 @@ fn run(
         trace,
         by_cohort,
         period: ok(py, api::parse_period(period))?,
+        inputs: inputs_of(fixed_inputs),
     };
     interrupt::run(py, progress, move |ctl| api::RunHandle::start(&sc, &o, ctl)).map(|r| RunHandle(Arc::new(r)))
 }
 
 /// Compares variants with the base.
 #[pyfunction]
-#[pyo3(signature = (scenario, *, variants=Vec::new(), replicates=10, threads=None, period="week", window=None, progress=None))]
+#[pyo3(signature = (scenario, *, variants=Vec::new(), replicates=10, threads=None, period="week", window=None, fixed_inputs=false, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn compare(
     py: Python<'_>,
@@ -365,12 +376,14 @@ fn compare(
     threads: Option<usize>,
     period: &str,
     window: Option<String>,
+    fixed_inputs: bool,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<CompareHandle> {
     let sc = scenario.0.clone();
     let o = api::CompareOptions {
         period: ok(py, api::parse_period(period))?,
         window,
+        inputs: inputs_of(fixed_inputs),
     };
     interrupt::run(py, progress, move |ctl| {
         api::CompareHandle::start(&sc, &variants, replicates, threads, &o, ctl)

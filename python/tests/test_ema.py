@@ -57,13 +57,25 @@ def test_replications_use_the_replicate_seeds_and_report_means(ema):
         experiments, outcomes = perform_experiments(m, scenarios=2)
     sc = nb.load(PROTOCOL).scaled(0.2)
     for i, rate in enumerate(experiments["policy_rcmp_between_ports_detection_rate"]):
-        runs = nb.run(sc.with_values({RATE: rate}), replicates=3)
+        # EMA draws what it explores; the scenario's other inputs stay at their values.
+        runs = nb.run(sc.with_values({RATE: rate}), replicates=3, fixed_inputs=True)
         assert outcomes["claimed_ca"][i] == pytest.approx(runs.outputs["claimed_ca"].mean())
 
 
-def test_ranges_are_checked_and_unbounded_parameters_need_one(ema):
+def test_the_scenarios_marked_inputs_are_the_default_uncertainties(ema):
+    sc = nb.load(PROTOCOL)
+    marked = {u.path: (u.low, u.high) for u in sc.uncertain if u.path in sc.parameters()}
+    assert marked, "protocol-2023 writes some inputs with a range"
+    m = ema.model(PROTOCOL)
+    assert sorted(u.name for u in m.uncertainties) == sorted(ema.identifier(p) for p in marked)
+    for path, (low, high) in marked.items():
+        u = m.uncertainties[ema.identifier(path)]
+        assert np.isclose(u.lower_bound, low) and np.isclose(u.upper_bound, high)
     with pytest.raises(ValueError, match="marks no uncertain inputs"):
-        ema.model(PROTOCOL)
+        ema.model("tests/fixtures/chain.toml")
+
+
+def test_ranges_are_checked_and_unbounded_parameters_need_one(ema):
     with pytest.raises(nb.ParameterError, match="has no finite range"):
         ema.model(PROTOCOL, ["population.roxham_flow.people"])
     with pytest.raises(nb.ParameterError, match="a probability"):

@@ -134,20 +134,20 @@ def test_the_seed_is_the_scenarios_unless_given():
 
 
 def test_replicates_are_the_command_lines_replicates(cli, tmp_path):
-    reps = nb.run(PROTOCOL, replicates=3)
+    reps = nb.run(PROTOCOL, replicates=3, fixed_inputs=True)
     assert reps.replicates == 3
     assert reps.seeds == [nb.replicate_seed(2023, k) for k in range(3)] and reps.seeds[0] == 2023
     places = reps.places
     assert list(places.columns[:2]) == ["replicate", "day"]
     assert sorted(places["replicate"].unique()) == [0, 1, 2]
-    # Replicate 0 is the run itself.
+    # With the inputs at their values, replicate 0 is the run itself.
     first = places[places["replicate"] == 0].drop(columns="replicate").reset_index(drop=True)
     pd.testing.assert_frame_equal(first, nb.run(PROTOCOL).places)
     outputs = reps.outputs
     assert list(outputs.index) == [0, 1, 2]
     assert (outputs["claimed_ca"] + outputs["claimed_us"] + outputs["waiting"] + outputs["settled_irregular"] <= 45000).all()
     assert reps.summary["replicates"] == 3 and len(reps.summary["runs"]) == 3
-    cli("run", PROTOCOL, "--replicates", "3", "--out", tmp_path / "cli", "--quiet")
+    cli("run", PROTOCOL, "--replicates", "3", "--fixed-inputs", "--out", tmp_path / "cli", "--quiet")
     reps.write(tmp_path / "py")
     assert_same_files(tmp_path / "cli", tmp_path / "py")
     for k in range(3):
@@ -158,6 +158,16 @@ def test_replicates_are_the_command_lines_replicates(cli, tmp_path):
     assert "replicate" not in reps.periods.columns
     assert_frame_is_csv(reps.periods, tmp_path / "cli" / "periods.csv", decimals=3)
     assert (reps.periods["lo95"] <= reps.periods["mean"]).all() and (reps.periods["mean"] <= reps.periods["hi95"]).all()
+
+
+def test_replicates_draw_the_uncertain_inputs_as_the_command_line_does(cli, tmp_path):
+    drawn = nb.run(PROTOCOL, replicates=3)
+    cli("run", PROTOCOL, "--replicates", "3", "--out", tmp_path / "cli", "--quiet")
+    drawn.write(tmp_path / "py")
+    assert_same_files(tmp_path / "cli", tmp_path / "py")
+    first = drawn.places[drawn.places["replicate"] == 0].drop(columns="replicate").reset_index(drop=True)
+    assert not first.equals(nb.run(PROTOCOL).places), "replicate 0 drew its inputs"
+    assert "chance and inputs" in (tmp_path / "py" / "summary.md").read_text()
 
 
 def test_scale_and_variant_are_applied_as_the_command_line_applies_them(cli, tmp_path):
@@ -173,7 +183,7 @@ def test_scale_and_variant_are_applied_as_the_command_line_applies_them(cli, tmp
     assert suspended.scenario.name == "protocol-2023 [stca_suspended]"
     assert suspended.events.set_index("event")["count"]["turned_back"] == 0
     # The variant's replicate 0 in a comparison is the same run.
-    cmp = nb.compare(PROTOCOL, variants=["stca_suspended"], replicates=1)
+    cmp = nb.compare(PROTOCOL, variants=["stca_suspended"], replicates=1, fixed_inputs=True)
     pd.testing.assert_frame_equal(
         cmp.run("stca_suspended").outcomes.drop(columns="replicate"), suspended.outcomes
     )

@@ -353,6 +353,9 @@ pub struct RunOptions {
     pub by_cohort: bool,
     /// Calendar periods of `periods` and of the written folder.
     pub period: Period,
+    /// Whether replicates draw the uncertain inputs (the default) or keep
+    /// them at their values (`--fixed-inputs`).
+    pub inputs: ensemble::Inputs,
 }
 
 enum Kept {
@@ -396,13 +399,16 @@ impl RunHandle {
                 None,
                 &|| ctl.tick(),
                 &northbound::engine::Local,
-                &ctl.extra(),
+                &ensemble::Extra {
+                    inputs: o.inputs,
+                    ..ctl.extra()
+                },
             )?;
             return Ok(RunHandle {
                 publish: Publish {
                     period: o.period,
                     scale: sc.scale,
-                    inputs: Default::default(),
+                    inputs: o.inputs,
                 },
                 sc: sc.sc,
                 input: sc.input,
@@ -424,7 +430,7 @@ impl RunHandle {
             publish: Publish {
                 period: o.period,
                 scale: sc.scale,
-                inputs: Default::default(),
+                inputs: o.inputs,
             },
         })
     }
@@ -546,6 +552,9 @@ pub struct CompareOptions {
     pub period: Period,
     /// `FROM..UNTIL` of the place-level differences (default: the whole run).
     pub window: Option<String>,
+    /// Whether replicates draw the uncertain inputs (the default) or keep
+    /// them at their values (`--fixed-inputs`).
+    pub inputs: ensemble::Inputs,
 }
 
 impl CompareHandle {
@@ -579,7 +588,10 @@ impl CompareHandle {
             limits::compare(&sc.sc, replicates, picked.len(), workers(threads)),
         )?;
         ctl.plan(replicates * (picked.len() + 1));
-        let extra = ctl.extra();
+        let extra = ensemble::Extra {
+            inputs: o.inputs,
+            ..ctl.extra()
+        };
         let run = |s: &Scenario| {
             ensemble::replicates_with(
                 s,
@@ -613,7 +625,7 @@ impl CompareHandle {
             publish: Publish {
                 period: o.period,
                 scale: sc.scale,
-                inputs: Default::default(),
+                inputs: o.inputs,
             },
         })
     }
