@@ -689,6 +689,14 @@ fn code_of(e: &(dyn std::error::Error + 'static)) -> u8 {
     if e.downcast_ref::<crate::limits::LimitError>().is_some() || matches!(e.downcast_ref::<E>(), Some(E::Limit(_))) {
         return 2;
     }
+    // Ranges that give an invalid scenario when drawn are the scenario's
+    // mistake (its ranges), not northbound's.
+    if e.downcast_ref::<crate::scenario::uncertain::InputsError>().is_some()
+        || matches!(e.downcast_ref::<E>(), Some(E::Inputs(_)))
+        || matches!(e.downcast_ref::<R>(), Some(R::Ensemble(E::Inputs(_))))
+    {
+        return 2;
+    }
     1
 }
 

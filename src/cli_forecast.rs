@@ -229,7 +229,7 @@ pub fn run(args: ForecastArgs) -> ExitCode {
             let wall = t0.elapsed().as_secs_f64();
             write_json(
                 &mut out,
-                &Settings::new(&sc, &args, &plan, origins.len(), used_threads, wall),
+                &Settings::new(&sc, &args, &plan, (origins.len(), draws.len()), used_threads, wall),
             )?;
             let last = *origins.last().unwrap_or(&origins[0]);
             let text = narrative::backtest(
@@ -275,7 +275,10 @@ pub fn run(args: ForecastArgs) -> ExitCode {
             let (figures, how) = in_words(&sc, &f, &observed, &cuts, draws.len());
             let lines: Vec<String> = figures.iter().map(|x| narrative::forecast_line(&sc, x, &how)).collect();
             crate::publish::text_file(&mut out, "summary.md", &narrative::forecast(&sc, &figures, &how))?;
-            write_json(&mut out, &Settings::new(&sc, &args, &plan, 1, used_threads, wall))?;
+            write_json(
+                &mut out,
+                &Settings::new(&sc, &args, &plan, (1, draws.len()), used_threads, wall),
+            )?;
             publish_folder(&mut out, &sc, "forecast", members)?;
             let warnings: Vec<String> = figures.iter().filter_map(narrative::misfit_sentence).collect();
             terminal(&sc, &f, &observed, &cuts, &lines, &warnings, wall)
@@ -301,6 +304,10 @@ struct Settings {
     from: String,
     horizon_weeks: u32,
     members: usize,
+    /// Draws of the uncertain inputs the members were spread over (1: the
+    /// inputs at their values, with `--fixed-inputs` or none uncertain).
+    input_draws: usize,
+    fixed_inputs: bool,
     assimilate_weeks: u32,
     dispersion: String,
     resample_below: f64,
@@ -311,7 +318,14 @@ struct Settings {
 }
 
 impl Settings {
-    fn new(sc: &Scenario, args: &ForecastArgs, plan: &Plan, origins: usize, threads: usize, wall: f64) -> Settings {
+    fn new(
+        sc: &Scenario,
+        args: &ForecastArgs,
+        plan: &Plan,
+        (origins, draws): (usize, usize),
+        threads: usize,
+        wall: f64,
+    ) -> Settings {
         Settings {
             scenario: args.scenario.display().to_string(),
             scenario_sha256: sc.sha256.clone(),
@@ -320,6 +334,8 @@ impl Settings {
             from: sc.calendar.date_of(plan.origin).to_string(),
             horizon_weeks: args.horizon,
             members: plan.filter.members,
+            input_draws: draws,
+            fixed_inputs: args.fixed_inputs,
             assimilate_weeks: args.assimilate,
             dispersion: plan.filter.dispersion.to_string(),
             resample_below: plan.filter.resample_below,

@@ -203,17 +203,35 @@ pub fn run(args: RunArgs) -> ExitCode {
         kept.counts.result = result;
         kept.threads = used;
         kept.wall_s = wall;
+        // A run stopped early is published as what it is: the days it ran,
+        // its states on the last of them (not as the scenario's end).
+        let stopped = last.filter(|&l| l + 1 < cal.days);
+        let shown = match stopped {
+            Some(l) => {
+                let mut s = sc.clone();
+                s.calendar.days = l + 1;
+                s
+            }
+            None => sc.clone(),
+        };
         let mut out = OutDir::start(claim)?;
-        results::write_run(&mut out, &sc, &kept, &publishing(args.period, scale))?;
+        results::write_run(&mut out, &shown, &kept, &publishing(args.period, scale))?;
         let files = file_list(&out);
         let dest = out.commit()?;
         if !args.quiet && root() {
             let claims: Vec<u64> = (0..sc.places.len())
                 .map(|p| kept.counts.total(p, crate::engine::Col::Claims))
                 .collect();
-            let mut s = summary_text(&sc, &kept.counts.result, &claims, "", &dest, wall, used, &files);
-            if let Some(l) = last.filter(|&l| l + 1 < cal.days) {
-                s += &format!("The run stopped after {} (--until).\n", cal.date_of(l));
+            let mut s = summary_text(&shown, &kept.counts.result, &claims, "", &dest, wall, used, &files);
+            if let Some(l) = stopped {
+                s += &format!(
+                    "The run stopped after {} (--until): the states above are those of that day, not of the scenario's end ({}).\n",
+                    cal.date_of(l),
+                    cal.date_of(cal.days - 1)
+                );
+            }
+            if !crate::output::SideTables::<Vec<u8>>::names(&sc).is_empty() {
+                s += "A run continued from a state, or stopped with --until, writes no caravan.csv, offers.csv or papers.csv (they are not carried in the state).\n";
             }
             if let Some(f) = &args.save_state {
                 s += &format!(

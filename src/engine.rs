@@ -1595,6 +1595,7 @@ impl<'s> Engine<'s> {
         w.claim = Key::new(seed, Stream::Claim);
         w.event = Key::new(seed, Stream::Event);
         w.event_b = Key::new(seed ^ 0xb5ad_4ece_da1c_e2a9, Stream::Event);
+        w.offer = Key::new(seed, Stream::Offer);
         w.chooser.reseed(self.seed, seed);
     }
 

@@ -339,3 +339,39 @@ fn a_caravan_shrunk_below_its_breakup_share_breaks_up_at_the_next_offer() {
     let (met_c, took_c) = accepted(&out, "offer_c");
     assert!(took_c < met_c * 6 / 10, "{took_c} of {met_c}");
 }
+
+/// The shipped caravan with one more population appended.
+fn shipped_with(dir: &Path, name: &str, extra: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(common::scenario("caravan-2025.toml")).expect("reads");
+    write(dir, name, &format!("{text}\n{extra}"))
+}
+
+#[test]
+fn a_cohort_split_over_origins_never_gains_or_loses_a_person() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = shipped_with(
+        dir.path(),
+        "tiny.toml",
+        "[[population]]\nid = \"tiny\"\norigin = { tapachula = 0.98, huixtla = 0.01, escuintla = 0.01 }\n\
+         nationality = \"VE\"\npeople = 2\ndestinations = { MX = 1.0 }\ndepart = 2025-08-10\n",
+    );
+    let sc = northbound::scenario::load(&path).expect("loads");
+    let tiny: Vec<u64> = sc.cohorts.iter().filter(|c| c.id.starts_with("tiny")).map(|c| c.people).collect();
+    assert_eq!(tiny.iter().sum::<u64>(), 2, "two people, whatever the shares: {tiny:?}");
+    assert!(tiny.iter().all(|&n| n > 0), "an origin with nobody is no cohort: {tiny:?}");
+}
+
+#[test]
+fn a_caravan_whose_cohorts_start_in_different_places_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = shipped_with(
+        dir.path(),
+        "apart.toml",
+        "[[population]]\nid = \"mo\"\norigin = \"mapastepec\"\nnationality = \"VE\"\npeople = 100\n\
+         destinations = { MX = 1.0 }\ndepart = 2025-08-06\ncaravan = \"exodo_2025\"\n",
+    );
+    let o = bin().arg("check").arg(&path).output().expect("starts");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("do not all set out from one place"), "{err}");
+}

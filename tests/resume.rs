@@ -247,3 +247,25 @@ fn a_run_with_queues_at_capacity_resumes_as_if_never_stopped() {
         );
     }
 }
+
+#[test]
+fn a_run_stopped_with_until_publishes_the_days_it_ran_not_the_scenarios_end() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("part");
+    let o = bin()
+        .arg("run")
+        .arg(common::scenario("caravan-2025.toml"))
+        .args(["--until", "2025-08-12", "--save-state"])
+        .arg(dir.path().join("s.state"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("starts");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.contains("Where people ended on 2025-08-12"), "{said}");
+    assert!(said.contains("writes no caravan.csv"), "{said}");
+    let summary = std::fs::read_to_string(out.join("summary.md")).expect("summary.md");
+    assert!(summary.contains("Simulated between 6 and 12 August 2025 (7 days)"), "{summary}");
+    assert!(!summary.contains("2026"), "nothing of the scenario's end: {summary}");
+}

@@ -189,7 +189,7 @@ fn column(file: &str, col: &str) -> Option<Col> {
         ("offers.csv", "offered") => c("integer", "people", "people in the caravan groups at the place to whom the offer was made that day"),
         ("offers.csv", "accepted") => c("integer", "people", "people whose groups took the offer (and its papers and transport)"),
         ("papers.csv", "checkpoint") => c("string", "", "the checkpoint policy's id"),
-        ("papers.csv", "holders") => c("integer", "people", "people holding papers that exempt them who passed the checkpoint that day"),
+        ("papers.csv", "holders") => c("integer", "people", "passes that day by people holding papers that exempt them (a holder sent back and passing again counts again)"),
         ("papers.csv", "not_honoured") => c(
             "integer",
             "people",

@@ -274,7 +274,7 @@ pub(crate) fn load_marked(bytes: &[u8], path: &Path, reading: Reading) -> Result
 
 /// A cohort of several origins as one cohort per origin (ids
 /// `<id>_<place>`): its people shared by the origins' shares (whole people,
-/// each at least 1, the rest to the largest share), and a `per_day` flow
+/// the rest to the largest share; an origin with nobody is dropped), and a `per_day` flow
 /// shared alike. A cohort of one origin is itself.
 fn split_by_origin(c: Cohort, origins: &[(PlaceIx, f64)], places: &[Place]) -> Vec<Cohort> {
     if origins.len() <= 1 {
@@ -282,21 +282,23 @@ fn split_by_origin(c: Cohort, origins: &[(PlaceIx, f64)], places: &[Place]) -> V
     }
     let mut people: Vec<u64> = origins
         .iter()
-        .map(|(_, s)| ((c.people as f64 * s).floor() as u64).max(1))
+        .map(|(_, s)| (c.people as f64 * s).floor() as u64)
         .collect();
     let largest = origins
         .iter()
         .enumerate()
         .fold(0, |b, (i, o)| if o.1 > origins[b].1 { i } else { b });
+    // The floors never add up to more than the people (the shares sum to
+    // 1); the rest goes to the largest share, and an origin left with
+    // nobody is no cohort: a split never adds or loses a person.
     let placed: u64 = people.iter().sum();
-    if placed <= c.people {
-        people[largest] += c.people - placed;
-    } else {
-        people[largest] = people[largest].saturating_sub(placed - c.people).max(1);
-    }
+    people[largest] += c.people.saturating_sub(placed);
+    let over = people.iter().sum::<u64>().saturating_sub(c.people);
+    people[largest] -= over.min(people[largest]);
     origins
         .iter()
         .zip(people)
+        .filter(|&(_, n)| n > 0)
         .map(|(&(p, share), n)| {
             let mut x = c.clone();
             x.id = format!("{}_{}", c.id, places[p as usize].id);
@@ -494,6 +496,14 @@ impl<'r, 't> Loader<'r, 't> {
                 })
                 .collect();
             let first = days.iter().find_map(|(_, d)| *d);
+            if let Some((c, _)) = days.iter().find(|(c, _)| c.origin != days[0].0.origin) {
+                self.r.err(
+                    span.clone(),
+                    &format!("population[{}].caravan", c.id),
+                    format!("the cohorts of caravan \"{name}\" do not all set out from one place"),
+                    "a caravan's groups set out together: give each of its cohorts the same single origin",
+                );
+            }
             for (c, d) in &days {
                 if d.is_none() || *d != first {
                     self.r.err(
@@ -646,6 +656,20 @@ impl<'r, 't> Loader<'r, 't> {
         Some(v)
     }
 
+    /// An optional share: in `[0, 1]` with `zero_ok`, else in `(0, 1]`.
+    fn share(&mut self, t: &mut Tbl, key: &str, zero_ok: bool, what: &str) -> Option<f64> {
+        let v = if zero_ok {
+            self.non_negative(t, key, false, what)
+        } else {
+            self.positive(t, key, false, what)
+        }?;
+        if v.v > 1.0 {
+            self.r.err(v.span, &t.field(key), format!("{} is above 1", v.v), what);
+            return None;
+        }
+        Some(v.v)
+    }
+
     fn non_negative(&mut self, t: &mut Tbl, key: &str, required: bool, what: &str) -> Option<Sp<f64>> {
         let v = t.num(self.r, key, required, what)?;
         if v.v < 0.0 {
@@ -796,39 +820,21 @@ impl<'r, 't> Loader<'r, 't> {
         ) {
             b.depart_elasticity = v.v;
         }
-        if let Some(v) = self.positive(
+        if let Some(v) = self.share(
             &mut t,
             "family_pace",
             false,
             "a family's walking speed as a share of a lone walker's, in (0, 1]",
         ) {
-            if v.v > 1.0 {
-                self.r.err(
-                    v.span,
-                    &t.field("family_pace"),
-                    format!("{} is above 1", v.v),
-                    "a family's walking speed as a share of a lone walker's, in (0, 1]",
-                );
-            } else {
-                b.family_pace = v.v;
-            }
+            b.family_pace = v;
         }
-        if let Some(v) = self.non_negative(
+        if let Some(v) = self.share(
             &mut t,
             "caravan_breakup",
-            false,
+            true,
             "a share in [0, 1] of the caravan's largest size (0: caravans never break up at once)",
         ) {
-            if v.v > 1.0 {
-                self.r.err(
-                    v.span,
-                    &t.field("caravan_breakup"),
-                    format!("{} is above 1", v.v),
-                    "a share in [0, 1] of the caravan's largest size",
-                );
-            } else {
-                b.caravan_breakup = v.v;
-            }
+            b.caravan_breakup = v;
         }
         if let Some(mut s) = t.sub(self.r, "fare_usd_per_km") {
             let names: Vec<&str> = Mode::NAMES.iter().map(|(n, _)| *n).collect();
