@@ -565,13 +565,20 @@ pub fn t975(df: usize) -> f64 {
 /// Writes `inputs.csv`: the value each replicate drew for each uncertain
 /// input (nothing if no replicate drew any).
 pub fn write_inputs(out: &mut OutDir, sc: &Scenario, reps: &[Replicate]) -> Result<(), OutputError> {
-    if reps.iter().all(|r| r.inputs.is_empty()) {
+    let rows: Vec<&[f64]> = reps.iter().map(|r| r.inputs.as_slice()).collect();
+    write_input_rows(out, sc, &rows)
+}
+
+/// Writes `inputs.csv` from the values of each replicate (`rows[k]`, in
+/// the order of `sc.uncertain`; nothing if every row is empty).
+pub fn write_input_rows(out: &mut OutDir, sc: &Scenario, rows: &[&[f64]]) -> Result<(), OutputError> {
+    if rows.iter().all(|r| r.is_empty()) {
         return Ok(());
     }
     let e = table_err("inputs.csv");
     let mut t = out.table("inputs.csv", ["replicate", "path", "value", "low", "high", "dist"])?;
-    for (k, r) in reps.iter().enumerate() {
-        for (u, v) in sc.uncertain.iter().zip(&r.inputs) {
+    for (k, values) in rows.iter().enumerate() {
+        for (u, v) in sc.uncertain.iter().zip(values.iter()) {
             t.cell(k)
                 .cell(&u.path)
                 .cell(v)

@@ -473,6 +473,12 @@ pub fn write_sweep(
     let mut t = out.table("sweep.csv", ensemble::sweep_header(axes))?;
     ensemble::sweep_rows(&mut t, rows).map_err(table_err("sweep.csv"))?;
     out.finish_table(t)?;
+    // Replicate k draws the same inputs at every point (the design depends
+    // on the seed, the inputs and the replicates only); a swept parameter's
+    // value replaces its draw.
+    let design = ensemble::input_design(sc, replicates, p.inputs);
+    let design: Vec<&[f64]> = design.iter().map(Vec::as_slice).collect();
+    ensemble::write_input_rows(out, sc, &design)?;
     let mut meta = p.meta("sweep", sc, sc.seed, replicates);
     meta.uncertainty = ensemble::interval_kind_of(sc, p.inputs == ensemble::Inputs::Drawn);
     meta.params = axes.iter().map(|a| a.path.clone()).collect();

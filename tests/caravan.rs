@@ -356,9 +356,17 @@ fn a_cohort_split_over_origins_never_gains_or_loses_a_person() {
          nationality = \"VE\"\npeople = 2\ndestinations = { MX = 1.0 }\ndepart = 2025-08-10\n",
     );
     let sc = northbound::scenario::load(&path).expect("loads");
-    let tiny: Vec<u64> = sc.cohorts.iter().filter(|c| c.id.starts_with("tiny")).map(|c| c.people).collect();
+    let tiny: Vec<u64> = sc
+        .cohorts
+        .iter()
+        .filter(|c| c.id.starts_with("tiny"))
+        .map(|c| c.people)
+        .collect();
     assert_eq!(tiny.iter().sum::<u64>(), 2, "two people, whatever the shares: {tiny:?}");
-    assert!(tiny.iter().all(|&n| n > 0), "an origin with nobody is no cohort: {tiny:?}");
+    assert!(
+        tiny.iter().all(|&n| n > 0),
+        "an origin with nobody is no cohort: {tiny:?}"
+    );
 }
 
 #[test]

@@ -266,6 +266,9 @@ fn a_run_stopped_with_until_publishes_the_days_it_ran_not_the_scenarios_end() {
     assert!(said.contains("Where people ended on 2025-08-12"), "{said}");
     assert!(said.contains("writes no caravan.csv"), "{said}");
     let summary = std::fs::read_to_string(out.join("summary.md")).expect("summary.md");
-    assert!(summary.contains("Simulated between 6 and 12 August 2025 (7 days)"), "{summary}");
+    assert!(
+        summary.contains("Simulated between 6 and 12 August 2025 (7 days)"),
+        "{summary}"
+    );
     assert!(!summary.contains("2026"), "nothing of the scenario's end: {summary}");
 }

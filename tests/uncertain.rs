@@ -397,3 +397,42 @@ fn a_scenario_with_no_uncertain_inputs_gives_the_tables_of_before() {
         }
     }
 }
+
+#[test]
+fn a_sweep_that_draws_inputs_writes_what_each_replicate_drew() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = write(dir.path(), "u.toml", &marked_chain());
+    let sweep = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let o = bin()
+            .arg("sweep")
+            .arg(&path)
+            .args([
+                "--param",
+                "behaviour.w_open=0.5:1.0:0.5",
+                "--replicates",
+                "3",
+                "--quiet",
+                "--out",
+            ])
+            .arg(&out)
+            .args(extra)
+            .output()
+            .expect("starts");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    let drawn = sweep("drawn", &[]);
+    let table = std::fs::read_to_string(drawn.join("inputs.csv")).expect("inputs.csv");
+    // Three replicates × two inputs, the same rows for every point.
+    assert_eq!(table.lines().count(), 1 + 3 * 2, "{table}");
+    let sc = load(&marked_chain());
+    for (k, row) in ensemble::input_design(&sc, 3, Inputs::Drawn).iter().enumerate() {
+        assert!(
+            table.contains(&format!("{k},{},{}", sc.uncertain[0].path, row[0])),
+            "{table}"
+        );
+    }
+    let fixed = sweep("fixed", &["--fixed-inputs"]);
+    assert!(!fixed.join("inputs.csv").exists(), "fixed inputs draw nothing");
+}
