@@ -824,7 +824,7 @@ fn summary_md_says_what_happened_what_the_range_covers_and_where_inputs_come_fro
     // and the inputs no source gives are uncertain, drawn by each replicate.
     assert!(md.contains("group traits and budgets mix"), "{md}");
     assert!(
-        md.contains("16 of them are uncertain inputs written with a range")
+        md.contains("16 of them are written with a range (sourced or assumed as marked): 16 uncertain inputs,")
             && md.contains("drawn anew by each replicate"),
         "{md}"
     );

@@ -176,11 +176,17 @@ pub fn provenance_sentence(sc: &Scenario) -> Option<String> {
     );
     let uncertain = fields.iter().filter(|f| f.uncertain).count();
     if uncertain > 0 {
+        let inputs = sc.uncertain.len();
+        let tied = if inputs < uncertain {
+            " (numbers named alike with `input = …` are one)"
+        } else {
+            ""
+        };
         s += &format!(
-            " {uncertain} of them {} uncertain input{} written with a range (sourced or assumed as marked), drawn \
-             anew by each replicate unless --fixed-inputs is given.",
-            if uncertain == 1 { "is an" } else { "are" },
-            if uncertain == 1 { "" } else { "s" }
+            " {uncertain} of them {} written with a range (sourced or assumed as marked): {inputs} uncertain \
+             input{}{tied}, drawn anew by each replicate unless --fixed-inputs is given.",
+            if uncertain == 1 { "is" } else { "are" },
+            if inputs == 1 { "" } else { "s" },
         );
     }
     Some(s)
