@@ -836,12 +836,9 @@ fn run(args: RunArgs, input: &Input) -> ExitCode {
         Ok(s) => s,
         Err(c) => return c,
     };
-    let out_path = match &args.out {
-        Some(p) => p.clone(),
-        None => match default_out(args.path(), "") {
-            Ok(p) => p,
-            Err(c) => return c,
-        },
+    let out_path = match out_or_default(&args.out, args.path(), "") {
+        Ok(p) => p,
+        Err(c) => return c,
     };
     if args.partition && args.trace.is_some() {
         eprintln!("error: --trace is not available with --partition (each process holds only its own agents)");
@@ -1106,6 +1103,14 @@ fn scaled(sc: Scenario, scale: Option<f64>) -> Result<Scenario, ExitCode> {
 
 /// `out/<scenario stem><suffix>`, if the stem is a safe name (see
 /// `outdir::safe_name`); otherwise the user is asked for `--out`.
+/// `--out` if given, else the scenario's default folder (`default_out`).
+pub(crate) fn out_or_default(out: &Option<PathBuf>, scenario: &Path, suffix: &str) -> Result<PathBuf, ExitCode> {
+    match out {
+        Some(p) => Ok(p.clone()),
+        None => default_out(scenario, suffix),
+    }
+}
+
 fn default_out(scenario: &Path, suffix: &str) -> Result<PathBuf, ExitCode> {
     let stem = scenario
         .file_stem()
@@ -1226,12 +1231,9 @@ fn compare(args: CompareArgs) -> ExitCode {
     };
     let n = args.replicates as usize;
     let threads = args.opts.threads.map(|t| t as usize);
-    let out_path = match &args.opts.out {
-        Some(p) => p.clone(),
-        None => match default_out(&args.scenario, "-compare") {
-            Ok(p) => p,
-            Err(c) => return c,
-        },
+    let out_path = match out_or_default(&args.opts.out, &args.scenario, "-compare") {
+        Ok(p) => p,
+        Err(c) => return c,
     };
     // The base's and every variant's replicates are kept until compared.
     let need = crate::limits::compare(&sc, n, variants.len(), threads.unwrap_or(rayon::current_num_threads()));
@@ -1331,12 +1333,9 @@ fn sweep(args: SweepArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let out_path = match &args.opts.out {
-        Some(p) => p.clone(),
-        None => match default_out(&args.scenario, "-sweep") {
-            Ok(p) => p,
-            Err(c) => return c,
-        },
+    let out_path = match out_or_default(&args.opts.out, &args.scenario, "-sweep") {
+        Ok(p) => p,
+        Err(c) => return c,
     };
     let claim = match claim_out(
         &out_path,
@@ -1434,12 +1433,9 @@ fn sensitivity(args: SensitivityArgs) -> ExitCode {
             }
         }
     }
-    let out_path = match &args.opts.out {
-        Some(p) => p.clone(),
-        None => match default_out(&args.scenario, "-sensitivity") {
-            Ok(p) => p,
-            Err(c) => return c,
-        },
+    let out_path = match out_or_default(&args.opts.out, &args.scenario, "-sensitivity") {
+        Ok(p) => p,
+        Err(c) => return c,
     };
     let claim = match claim_out(
         &out_path,

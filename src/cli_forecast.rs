@@ -5,7 +5,7 @@
 //! before any work, the terminal's table and the plain-language line. The
 //! method is `forecast`'s; the folder is written through `OutDir`.
 
-use super::{bar, claim_out, default_out, failed_if, load, out_options, parse_date_arg, root, say, Input};
+use super::{bar, claim_out, failed_if, load, out_options, out_or_default, parse_date_arg, root, say, Input};
 use crate::forecast::output::{self as fout, Cut, Periods};
 use crate::forecast::{self, filter, observed, Forecast, Plan};
 use crate::output::OutDir;
@@ -193,12 +193,13 @@ pub fn run(args: ForecastArgs) -> ExitCode {
         return refuse(e);
     }
     let backtest = args.backtest.is_some();
-    let out_path = match &args.out {
-        Some(p) => p.clone(),
-        None => match default_out(&args.scenario, if backtest { "-backtest" } else { "-forecast" }) {
-            Ok(p) => p,
-            Err(c) => return c,
-        },
+    let out_path = match out_or_default(
+        &args.out,
+        &args.scenario,
+        if backtest { "-backtest" } else { "-forecast" },
+    ) {
+        Ok(p) => p,
+        Err(c) => return c,
     };
     let opts = out_options(args.force, "forecast", &[args.scenario.clone(), args.observed.clone()]);
     let Ok(Some(claim)) = claim_out(&out_path, &opts) else {

@@ -8,7 +8,7 @@
 //! tables of the whole run, from the numbers the state carries).
 
 use super::{
-    claim_out, default_out, failed_if, file_list, load, out_options, publishing, root, say, scaled, summary_text,
+    claim_out, failed_if, file_list, load, out_options, out_or_default, publishing, root, say, scaled, summary_text,
     Input, Progress, RunArgs,
 };
 use crate::engine::{Engine, EngineState};
@@ -147,12 +147,9 @@ pub fn run(args: RunArgs) -> ExitCode {
             return refuse(e);
         }
     }
-    let out_path = match &args.out {
-        Some(p) => p.clone(),
-        None => match default_out(&path, "") {
-            Ok(p) => p,
-            Err(c) => return c,
-        },
+    let out_path = match out_or_default(&args.out, &path, "") {
+        Ok(p) => p,
+        Err(c) => return c,
     };
     let threads = args.threads.map(|t| t as usize);
     let used = threads.unwrap_or_else(rayon::current_num_threads);

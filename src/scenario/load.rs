@@ -73,9 +73,8 @@ const ROUTE_KEYS: &[&str] = &[
     "risk",
     "both_ways",
 ];
-const POPULATION_KEYS: &[&str] = &[
-    "id",
-    "origin",
+/// The traits a `[[population]]` and a `[[stock]]` share (`Loader::traits`).
+const TRAIT_KEYS: &[&str] = &[
     "nationality",
     "people",
     "household_size",
@@ -89,6 +88,11 @@ const POPULATION_KEYS: &[&str] = &[
     "budget_usd",
     "informed_share",
     "claim_delay_days",
+];
+/// A `[[population]]`'s own keys besides its traits: who, from where, when.
+const POPULATION_KEYS: &[&str] = &[
+    "id",
+    "origin",
     "depart",
     "depart_from",
     "depart_until",
@@ -96,30 +100,9 @@ const POPULATION_KEYS: &[&str] = &[
     "daily_depart_share",
     "caravan",
 ];
-/// The keys of a `[[stock]]`: where its people are, and the traits of a
-/// `[[population]]` (without a departure: they have set out already).
-const STOCK_KEYS: &[&str] = &[
-    "id",
-    "state",
-    "place",
-    "route",
-    "to",
-    "days_left",
-    "origin",
-    "nationality",
-    "people",
-    "household_size",
-    "family_share",
-    "minor_share",
-    "destinations",
-    "knows",
-    "relatives",
-    "visa",
-    "resident_of",
-    "budget_usd",
-    "informed_share",
-    "claim_delay_days",
-];
+/// A `[[stock]]`'s own keys besides its traits: where its people are (no
+/// departure: they have set out already).
+const STOCK_KEYS: &[&str] = &["id", "state", "place", "route", "to", "days_left", "origin"];
 const POLICY_COMMON: &[&str] = &["id", "kind", "from", "until", "nationalities", "exempt"];
 const POLICY_KINDS: &[(&str, &[&str])] = &[
     ("stca", &["border", "scope", "claim_within_days", "bar_days"]),
@@ -1273,7 +1256,7 @@ impl<'r, 't> Loader<'r, 't> {
                 });
             self.cohort_id(&id, &t, ids, "population");
             let head_span = self.r.head(&t.span);
-            t.finish(self.r, POPULATION_KEYS);
+            t.finish(self.r, &[POPULATION_KEYS, TRAIT_KEYS].concat());
             let (Some(id), Some(origins), Some(traits), Some(departure)) = (id, origins, traits, departure) else {
                 continue;
             };
@@ -1370,7 +1353,7 @@ impl<'r, 't> Loader<'r, 't> {
                     ));
                 }
             }
-            t.finish(self.r, STOCK_KEYS);
+            t.finish(self.r, &[STOCK_KEYS, TRAIT_KEYS].concat());
             let (Some(id), Some(stock), Some(origin), Some(traits)) = (id, stock, origin, traits) else {
                 continue;
             };
