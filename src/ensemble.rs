@@ -10,14 +10,14 @@
 
 use crate::agents::{Event, State, N_EVENTS, N_STATES};
 use crate::engine::{self, Col, DayView, EngineError, Recorder, RunConfig, RunResult, N_COLS};
+use crate::experiment::{self, default::DefaultModel};
 use crate::limits;
 use crate::output::{self, OutDir, OutputError, RouteFlows};
 use crate::publish::windows::WindowFlows;
-use crate::rng::replicate_seed;
 use crate::scenario::params::{self, ParamError};
 use crate::scenario::{Scenario, Variant};
+pub use crate::stats::{paired, stats, t975, Paired, Stats};
 use crate::table::{table_err, Table};
-use rayon::prelude::*;
 use std::path::Path;
 
 /// Why an ensemble failed.
@@ -49,6 +49,9 @@ pub enum EnsembleError {
     /// A replicate's drawn inputs do not make a valid scenario.
     #[error("{0}")]
     Inputs(#[from] crate::scenario::uncertain::InputsError),
+    /// Replicates could not be gathered from the other processes.
+    #[error("{0}")]
+    Wire(#[from] crate::wire::WireError),
 }
 
 /// How the replicates of an ensemble take the scenario's uncertain inputs
@@ -84,7 +87,7 @@ impl Recorder for Daily {
 }
 
 /// One replicate's results.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Replicate {
     /// Its seed.
     pub seed: u64,
@@ -96,12 +99,28 @@ pub struct Replicate {
     /// policy window (`publish::windows`).
     pub legs_by_window: Vec<Vec<u64>>,
     /// The end of the run.
+    #[serde(with = "RunResultWire")]
     pub result: RunResult,
     /// Extra tables (`cohort_places.csv`, `trace.csv`, `caravan.csv`, …), written whole.
     pub tables: Vec<(String, Vec<u8>)>,
     /// The values its uncertain inputs were drawn at, in the scenario's
     /// order (empty if they were not drawn).
     pub inputs: Vec<f64>,
+}
+
+/// `engine::RunResult` on the wire (`wire`), field by field.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(remote = "RunResult")]
+struct RunResultWire {
+    seed: u64,
+    agents: usize,
+    people: u64,
+    days: u32,
+    outcomes: Vec<[u64; N_STATES]>,
+    events: Vec<[[u64; 2]; N_EVENTS]>,
+    states: [u64; N_STATES],
+    build_s: f64,
+    sim_s: f64,
 }
 
 /// What each replicate does beyond keeping its counts: extra tables, as
@@ -202,49 +221,15 @@ pub fn replicates_with(
     ranks: &dyn engine::Exchange,
     extra: &Extra,
 ) -> Result<Vec<Replicate>, EnsembleError> {
-    let (rank, size) = (ranks.rank(), ranks.size());
-    let mine: Vec<usize> = (0..n).filter(|k| k % size == rank).collect();
-    let pool = engine::pool(threads)?;
     // Replicate k draws its inputs from row k of one design for all n, and
     // uses seed k whatever its inputs (common random numbers).
     let design = input_design(sc, n, extra.inputs);
-    let local: Vec<Replicate> = pool.install(|| {
-        mine.par_iter()
-            .map(|&k| {
-                let values = &design[k];
-                let r = if values.is_empty() {
-                    one(sc, replicate_seed(sc.seed, k as u64), extra)
-                } else {
-                    let drawn = crate::scenario::uncertain::with_values(sc, values)?;
-                    one(&drawn, replicate_seed(sc.seed, k as u64), extra).map(|mut r| {
-                        r.inputs = values.clone();
-                        r
-                    })
-                };
-                on_done();
-                r
-            })
-            .collect::<Result<Vec<_>, _>>()
-    })?;
-    let all = if size > 1 {
-        let bytes = ranks.gather_to_root(&encode(&local));
-        if rank != 0 {
-            return Ok(Vec::new());
-        }
-        let mut by_rank: Vec<Vec<Replicate>> = bytes.iter().map(|b| decode(b)).collect();
-        // Replicate k came from rank k mod P, in order within each rank.
-        let mut next = vec![0usize; size];
-        (0..n)
-            .map(|k| {
-                let r = k % size;
-                let rep = by_rank[r].get_mut(next[r]).map(std::mem::take);
-                next[r] += 1;
-                rep.ok_or_else(|| EnsembleError::Spec(format!("replicate {k} was not gathered")))
-            })
-            .collect::<Result<Vec<_>, _>>()?
-    } else {
-        local
-    };
+    let plan = experiment::plan(sc.seed, n, &design);
+    let model = DefaultModel { extra: extra.clone() };
+    let all = experiment::replicates(&model, sc, &plan, threads, ranks, on_done)?;
+    if ranks.rank() != 0 {
+        return Ok(all);
+    }
     if let Some(dir) = out {
         for (k, r) in all.iter().enumerate() {
             write_replicate(sc, r, &dir.join(format!("replicate-{k}")))?;
@@ -253,7 +238,9 @@ pub fn replicates_with(
     Ok(all)
 }
 
-fn one(sc: &Scenario, seed: u64, extra: &Extra) -> Result<Replicate, EnsembleError> {
+/// Runs one replicate of `sc` with `seed` on the current pool, keeping
+/// what `extra` asks for.
+pub(crate) fn one(sc: &Scenario, seed: u64, extra: &Extra) -> Result<Replicate, EnsembleError> {
     let cfg = RunConfig {
         seed: Some(seed),
         threads: None,
@@ -350,216 +337,6 @@ pub fn write_replicate(sc: &Scenario, r: &Replicate, dir: &Path) -> Result<(), E
     )?;
     o.commit()?;
     Ok(())
-}
-
-/// Replicates as little-endian words, for gathering over processes.
-fn encode(reps: &[Replicate]) -> Vec<u8> {
-    let mut w: Vec<u64> = vec![reps.len() as u64];
-    for r in reps {
-        let res = &r.result;
-        w.extend([
-            r.seed,
-            res.seed,
-            res.agents as u64,
-            res.people,
-            res.days as u64,
-            res.build_s.to_bits(),
-            res.sim_s.to_bits(),
-        ]);
-        w.push(r.daily.len() as u64);
-        w.push(r.daily.first().map(|d| d.len()).unwrap_or(0) as u64);
-        for d in &r.daily {
-            for p in d {
-                w.extend_from_slice(p);
-            }
-        }
-        w.push(r.legs.len() as u64);
-        w.extend_from_slice(&r.legs);
-        w.push(r.legs_by_window.len() as u64);
-        for x in &r.legs_by_window {
-            w.push(x.len() as u64);
-            w.extend_from_slice(x);
-        }
-        w.push(res.outcomes.len() as u64);
-        for o in &res.outcomes {
-            w.extend_from_slice(o);
-        }
-        for e in &res.events {
-            for x in e {
-                w.extend_from_slice(x);
-            }
-        }
-        w.extend_from_slice(&res.states);
-        w.push(r.inputs.len() as u64);
-        w.extend(r.inputs.iter().map(|x| x.to_bits()));
-        w.push(r.tables.len() as u64);
-        for (name, bytes) in &r.tables {
-            for b in [name.as_bytes(), bytes.as_slice()] {
-                w.push(b.len() as u64);
-                w.extend(b.chunks(8).map(|c| {
-                    let mut a = [0u8; 8];
-                    a[..c.len()].copy_from_slice(c);
-                    u64::from_le_bytes(a)
-                }));
-            }
-        }
-    }
-    w.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
-/// Reads words in order; past the end it reads zeros (a truncated message
-/// then fails the checks downstream instead of panicking here).
-struct Words {
-    w: Vec<u64>,
-    i: usize,
-}
-
-impl Words {
-    fn next(&mut self) -> u64 {
-        let x = self.w.get(self.i).copied().unwrap_or(0);
-        self.i += 1;
-        x
-    }
-    fn vec(&mut self, n: usize) -> Vec<u64> {
-        (0..n).map(|_| self.next()).collect()
-    }
-    fn bytes(&mut self) -> Vec<u8> {
-        let n = (self.next() as usize).min(self.w.len().saturating_sub(self.i) * 8);
-        let mut out: Vec<u8> = (0..n.div_ceil(8)).flat_map(|_| self.next().to_le_bytes()).collect();
-        out.truncate(n);
-        out
-    }
-}
-
-fn decode(bytes: &[u8]) -> Vec<Replicate> {
-    let mut w = Words {
-        w: bytes
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-            .collect(),
-        i: 0,
-    };
-    let count = w.next() as usize;
-    let mut out = Vec::with_capacity(count.min(1 << 20));
-    for _ in 0..count {
-        let h = w.vec(7);
-        let days = w.next() as usize;
-        let places = w.next() as usize;
-        let daily: Vec<Vec<[u64; N_COLS]>> = (0..days)
-            .map(|_| (0..places).map(|_| std::array::from_fn(|_| w.next())).collect())
-            .collect();
-        let legs_n = w.next() as usize;
-        let legs = w.vec(legs_n);
-        let windows_n = w.next() as usize;
-        let legs_by_window: Vec<Vec<u64>> = (0..windows_n.min(1 << 16))
-            .map(|_| {
-                let n = w.next() as usize;
-                w.vec(n.min(1 << 24))
-            })
-            .collect();
-        let cohorts = w.next() as usize;
-        let outcomes: Vec<[u64; N_STATES]> = (0..cohorts).map(|_| std::array::from_fn(|_| w.next())).collect();
-        let events: Vec<[[u64; 2]; N_EVENTS]> = (0..cohorts)
-            .map(|_| std::array::from_fn(|_| std::array::from_fn(|_| w.next())))
-            .collect();
-        let states: [u64; N_STATES] = std::array::from_fn(|_| w.next());
-        let n_inputs = w.next() as usize;
-        let inputs: Vec<f64> = w.vec(n_inputs).into_iter().map(f64::from_bits).collect();
-        let n_tables = (w.next() as usize).min(16);
-        let tables = (0..n_tables)
-            .map(|_| {
-                let name = String::from_utf8_lossy(&w.bytes()).into_owned();
-                (name, w.bytes())
-            })
-            .collect();
-        out.push(Replicate {
-            tables,
-            inputs,
-            seed: h[0],
-            daily,
-            legs,
-            legs_by_window,
-            result: RunResult {
-                seed: h[1],
-                agents: h[2] as usize,
-                people: h[3],
-                days: h[4] as u32,
-                outcomes,
-                events,
-                states,
-                build_s: f64::from_bits(h[5]),
-                sim_s: f64::from_bits(h[6]),
-            },
-        });
-    }
-    out
-}
-
-/// Mean, standard deviation and the 2.5th–97.5th percentiles of replicate
-/// values: the spread of the figure from run to run.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Stats {
-    /// Mean.
-    pub mean: f64,
-    /// Sample standard deviation (0 with one replicate).
-    pub sd: f64,
-    /// 2.5th percentile.
-    pub lo: f64,
-    /// 97.5th percentile.
-    pub hi: f64,
-}
-
-/// The statistics of a sample.
-pub fn stats(values: &[f64]) -> Stats {
-    let n = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let sd = if values.len() > 1 {
-        (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let pct = |q: f64| {
-        if v.is_empty() {
-            return 0.0;
-        }
-        let x = q * (v.len() - 1) as f64;
-        let (i, f) = (x.floor() as usize, x - x.floor());
-        v[i] * (1.0 - f) + v[(i + 1).min(v.len() - 1)] * f
-    };
-    Stats {
-        mean,
-        sd,
-        lo: pct(0.025),
-        hi: pct(0.975),
-    }
-}
-
-/// Student's t quantile for a two-sided 95 % interval with `df` degrees of
-/// freedom: the table up to 30, then the Cornish–Fisher expansion of the t
-/// quantile about the normal one (Abramowitz & Stegun 26.7.5), which is
-/// within 1e-4 of the exact value from 30 degrees of freedom on. (The normal
-/// 1.96 from 61 on, used before, made paired intervals too narrow up to about
-/// 120 replicates.)
-pub fn t975(df: usize) -> f64 {
-    const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-    ];
-    match df {
-        0 => f64::INFINITY,
-        d if d <= 30 => T[d - 1],
-        d => {
-            let (z, n) = (1.959_963_984_540_054_f64, d as f64);
-            let g1 = (z.powi(3) + z) / 4.0;
-            let g2 = (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / 96.0;
-            let g3 = (3.0 * z.powi(7) + 19.0 * z.powi(5) + 17.0 * z.powi(3) - 15.0 * z) / 384.0;
-            let g4 =
-                (79.0 * z.powi(9) + 776.0 * z.powi(7) + 1482.0 * z.powi(5) - 1920.0 * z.powi(3) - 945.0 * z) / 92160.0;
-            z + g1 / n + g2 / n.powi(2) + g3 / n.powi(3) + g4 / n.powi(4)
-        }
-    }
 }
 
 /// Writes `inputs.csv`: the value each replicate drew for each uncertain
@@ -671,43 +448,6 @@ pub fn write_summaries(out: &mut OutDir, sc: &Scenario, reps: &[Replicate]) -> R
         }
     }
     out.finish_table(t)
-}
-
-/// A paired comparison of one figure: replicate k of the variant against
-/// replicate k of the base.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Paired {
-    /// The base's mean.
-    pub base: f64,
-    /// The variant's mean.
-    pub variant: f64,
-    /// Mean paired difference (variant − base).
-    pub diff: f64,
-    /// Lower end of its 95 % confidence interval (Student's t, paired).
-    pub lo: f64,
-    /// Upper end.
-    pub hi: f64,
-}
-
-/// The paired difference of `variant` and `base` (the first
-/// min(len) replicates of each): mean ± t₀.₉₇₅,ₙ₋₁ · s_d / √n.
-pub fn paired(base: &[f64], variant: &[f64]) -> Paired {
-    let n = base.len().min(variant.len());
-    let (b, v) = (&base[..n], &variant[..n]);
-    let d: Vec<f64> = v.iter().zip(b).map(|(x, y)| x - y).collect();
-    let sd = stats(&d);
-    let half = if n > 1 {
-        t975(n - 1) * sd.sd / (n as f64).sqrt()
-    } else {
-        0.0
-    };
-    Paired {
-        base: stats(b).mean,
-        variant: stats(v).mean,
-        diff: sd.mean,
-        lo: sd.mean - half,
-        hi: sd.mean + half,
-    }
 }
 
 /// One line of a comparison.
@@ -1134,27 +874,4 @@ pub fn sweep_csv(axes: &[Axis], rows: &[SweepRow]) -> Result<String, OutputError
     sweep_rows(&mut t, rows).map_err(&e)?;
     let bytes = t.finish().map_err(&e)?;
     String::from_utf8(bytes).map_err(|x| e(std::io::Error::new(std::io::ErrorKind::InvalidData, x)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::t975;
-
-    #[test]
-    fn t_quantile_matches_published_values_beyond_the_table() {
-        // Exact two-sided 95 % quantiles (R: qt(0.975, df)).
-        for (df, exact) in [
-            (31, 2.039513),
-            (40, 2.021075),
-            (60, 2.000298),
-            (61, 1.999624),
-            (100, 1.983972),
-            (120, 1.979930),
-            (1000, 1.962339),
-        ] {
-            assert!((t975(df) - exact).abs() < 1e-4, "df {df}: {} vs {exact}", t975(df));
-        }
-        assert_eq!(t975(30), 2.042);
-        assert!(t975(0).is_infinite());
-    }
 }

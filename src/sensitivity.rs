@@ -9,10 +9,11 @@
 
 use crate::agents::{Event, State};
 use crate::engine::{self, Col};
-use crate::ensemble::{self, stats, t975, EnsembleError, Extra, Inputs, Replicate, Stats};
+use crate::ensemble::{self, EnsembleError, Extra, Inputs, Replicate};
 use crate::output::{OutDir, OutputError};
 use crate::scenario::uncertain::{self, Uncertain};
 use crate::scenario::{Headline, Scenario};
+use crate::stats::{half_width, stats, Stats};
 use crate::table::table_err;
 
 /// The headline figure of one replicate: a places.csv column summed over
@@ -92,11 +93,7 @@ pub fn run(
         let hi = values(&uncertain::one_at(sc, i, u.high)?)?;
         let d: Vec<f64> = hi.iter().zip(&lo).map(|(h, l)| h - l).collect();
         let sd = stats(&d);
-        let half = if n > 1 {
-            t975(n - 1) * sd.sd / (n as f64).sqrt()
-        } else {
-            0.0
-        };
+        let half = half_width(sd.sd, n);
         rows.push(Row {
             input: u.clone(),
             at_low: stats(&lo),

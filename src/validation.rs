@@ -11,6 +11,7 @@ use crate::rng::replicate_seed;
 use crate::scenario::diag::{closest, LoadError};
 use crate::scenario::read::{Reader, Sp, Tbl};
 use crate::scenario::{Country, PlaceIx, Scenario};
+use crate::stats;
 use std::path::Path;
 
 /// What a target measures.
@@ -358,16 +359,6 @@ fn rel(sim: f64, obs: f64) -> f64 {
     }
 }
 
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let x = q * (sorted.len() - 1) as f64;
-    let (i, f) = (x.floor() as usize, x - x.floor());
-    let j = (i + 1).min(sorted.len() - 1);
-    sorted[i] * (1.0 - f) + sorted[j] * f
-}
-
 /// Runs `replicates` replicates (seeds derived from the scenario's) and
 /// compares each target.
 pub fn validate(
@@ -389,20 +380,16 @@ pub fn compare(targets: &[Target], runs: &[Vec<f64>]) -> Validation {
         .enumerate()
         .map(|(k, t)| {
             let mut v: Vec<f64> = runs.iter().map(|r| r[k]).collect();
+            // Sorted first: the mean and sd are summed in that order.
             v.sort_by(f64::total_cmp);
-            let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
-            let var = if v.len() > 1 {
-                v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64
-            } else {
-                0.0
-            };
+            let mean = stats::mean(&v);
             Row {
                 id: t.id.clone(),
                 observed: t.value,
                 mean,
-                lo: percentile(&v, 0.025),
-                hi: percentile(&v, 0.975),
-                sd: var.sqrt(),
+                lo: stats::percentile(&v, 0.025),
+                hi: stats::percentile(&v, 0.975),
+                sd: stats::sd(&v, mean),
                 rel_error: rel(mean, t.value),
             }
         })

@@ -761,3 +761,145 @@ fn agents_moving_on_within_a_day_see_a_camp_fill_in_agent_order() {
     assert_eq!(at(&sc, &r, 1, "camp"), 95);
     assert_eq!(at(&sc, &r, 2, "camp"), 95, "and it stays full");
 }
+
+#[test]
+fn flee_compare_pairs_each_variant_with_the_base_on_the_same_seeds() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("cmp");
+    let o = common::bin()
+        .arg("compare")
+        .arg(common::scenario("flee-mali2012.toml"))
+        .args([
+            "--replicates",
+            "2",
+            "--scale",
+            "0.1",
+            "--threads",
+            "2",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("comparison.csv")).expect("comparison.csv");
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("variant,metric,place,base_mean,variant_mean,diff_mean,diff_lo95,diff_hi95")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    for v in ["camp_weight_default", "awareness_two_steps"] {
+        let total = rows
+            .iter()
+            .find(|r| r[0] == v && r[1] == "all_agents_people_last_day")
+            .unwrap_or_else(|| panic!("{v}: no total row in {csv}"));
+        // Spawning follows the observed total, not the settings: with common
+        // random numbers the variants move people between places, never add any.
+        assert_eq!(total[3], total[4], "{v}: {total:?}");
+        assert_eq!((total[5], total[6], total[7]), ("0.000", "0.000", "0.000"));
+        let camps = rows.iter().filter(|r| r[0] == v && r[1] == "people_last_day").count();
+        assert_eq!(camps, 7, "{v}: one row per camp of mali2012");
+    }
+    // Replicate k of the base and of a variant share the seed.
+    let seed = |p: &str| {
+        let s = std::fs::read_to_string(out.join(p)).expect("summary.json");
+        let v: serde_json::Value = serde_json::from_str(&s).expect("json");
+        v["seed"].as_u64()
+    };
+    assert_eq!(
+        seed("base/replicate-1/summary.json"),
+        seed("camp_weight_default/replicate-1/summary.json")
+    );
+    assert_ne!(
+        seed("base/replicate-0/summary.json"),
+        seed("base/replicate-1/summary.json")
+    );
+    // Two steps of awareness let people find camps beyond the nearest: the
+    // camps hold more of them at the end.
+    let in_camps = rows
+        .iter()
+        .find(|r| r[0] == "awareness_two_steps" && r[1] == "in_camps_last_day")
+        .expect("in_camps row");
+    assert!(in_camps[5].parse::<f64>().expect("diff") > 0.0, "{in_camps:?}");
+}
+
+#[test]
+fn flee_compare_refuses_an_unknown_variant_and_a_bad_variant_table() {
+    let o = common::bin()
+        .arg("compare")
+        .arg(common::scenario("flee-mali2012.toml"))
+        .args(["--variants", "camp_wieght_default", "--out", "/nonexistent/never"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("declared: camp_weight_default, awareness_two_steps"));
+    let dir = tempfile::tempdir().expect("tmp");
+    let text = std::fs::read_to_string(common::scenario("flee-mali2012.toml")).expect("read")
+        + "\n[[variant]]\nid = \"slow\"\nsource = \"assumption\"\n[variant.set]\n\"flee.camp_wieght\" = 2.0\n";
+    let bad = common::write(dir.path(), "bad.toml", &text);
+    let o = common::bin().arg("check").arg(&bad).output().expect("runs");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("did you mean `flee.camp_weight`?") && err.contains("line"),
+        "{err}"
+    );
+}
+
+#[test]
+fn flee_calibrate_lowers_the_averaged_relative_difference_and_writes_its_toml() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("cal.toml");
+    let o = common::bin()
+        .arg("calibrate")
+        .arg(common::scenario("flee-mali2012.toml"))
+        .arg("--targets")
+        .arg(peer("mali2012").join("source_data"))
+        .args([
+            "--params",
+            "flee.camp_weight=1:10",
+            "--budget",
+            "4",
+            "--replicates",
+            "1",
+            "--threads",
+            "2",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).expect("cal.toml");
+    assert!(text.starts_with("# northbound calibrate "), "{text}");
+    let line = text.lines().nth(1).unwrap_or("");
+    let nums: Vec<f64> = line
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // "# averaged relative difference (flee model): BEST (start: START); …"
+    assert!(
+        line.contains("averaged relative difference") && nums[0] <= nums[1],
+        "{line}"
+    );
+    let doc: toml::Table = text.parse().expect("valid TOML");
+    let p = &doc["param"].as_array().expect("params")[0];
+    assert_eq!(p["path"].as_str(), Some("flee.camp_weight"));
+    let v = p["value"].as_float().expect("value");
+    assert!((1.0..=10.0).contains(&v), "{v}");
+    // A second run does not replace a file northbound did not write.
+    std::fs::write(&out, "mine\n").expect("write");
+    let o = common::bin()
+        .arg("calibrate")
+        .arg(common::scenario("flee-mali2012.toml"))
+        .arg("--targets")
+        .arg(peer("mali2012").join("source_data"))
+        .args(["--params", "flee.camp_weight=1:10", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&out).expect("read"), "mine\n");
+}

@@ -17,6 +17,7 @@ pub mod report;
 pub mod scenario;
 pub mod settings;
 pub mod sim;
+pub mod variants;
 
 pub use model::FleeScenario;
 pub use settings::Compat;

@@ -720,6 +720,7 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
             end,
         });
     }
+    super::variants::check(r, root, &s);
     let mut hash = Sha256::new();
     hash.update(text.as_bytes());
     Some(FleeScenario {

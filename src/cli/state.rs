@@ -7,39 +7,35 @@
 //! the run and its tables are `results`'s (a continued run writes the
 //! tables of the whole run, from the numbers the state carries).
 
-use super::{
-    claim_out, failed_if, file_list, load, out_options, out_or_default, publishing, root, say, scaled, summary_text,
-    Input, Progress, RunArgs,
-};
+use super::run::{summary_text, Progress};
+use super::*;
 use crate::engine::{Engine, EngineState};
 use crate::output::OutDir;
 use crate::results::{self, KeptRun};
 use crate::scenario::{self, Scenario};
 use crate::state::{self, History, Saved, SavedScenario, StateError};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
+use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Instant;
 
 /// Whether `run` was asked to stop, save or continue.
-pub fn wants(args: &RunArgs) -> bool {
+pub(super) fn wants(args: &RunArgs) -> bool {
     args.until.is_some() || args.save_state.is_some() || args.resume.is_some()
 }
 
-fn refuse(msg: impl std::fmt::Display) -> ExitCode {
+pub(super) fn refuse(msg: impl std::fmt::Display) -> Kind {
     eprintln!("error: {msg}");
-    ExitCode::from(2)
+    Kind::BadInput
 }
 
 /// Where a run starts: from the beginning, or from a saved state.
-enum Start {
+pub(super) enum Start {
     Fresh,
     Saved(Box<EngineState>, Box<History>),
 }
 
 /// A scenario file's bytes, loaded (the default model only).
-fn load_file(path: &Path) -> Result<(Scenario, Vec<u8>), ExitCode> {
+pub(super) fn load_file(path: &Path) -> Result<(Scenario, Vec<u8>), Kind> {
     let input = Input::read(path)?;
     if input.is_flee() {
         return Err(refuse(format!(
@@ -56,45 +52,9 @@ fn load_file(path: &Path) -> Result<(Scenario, Vec<u8>), ExitCode> {
 }
 
 /// `run` with --until, --save-state or --resume.
-pub fn run(args: RunArgs) -> ExitCode {
+pub(super) fn run(args: RunArgs) -> Outcome {
     let t0 = Instant::now();
-    if args.replicates.is_some() {
-        return refuse("--until, --save-state and --resume stop and continue one run; they do not take --replicates");
-    }
-    if args.partition {
-        return refuse(
-            "--until, --save-state and --resume need the whole population in one process; they do not take --partition",
-        );
-    }
-    if args.flee_compat.is_some() {
-        return refuse(
-            "--until, --save-state and --resume are for the default model; --flee-compat is for flee scenarios",
-        );
-    }
-    let (sc, text, path, start, scale) = match &args.resume {
-        None => {
-            let path = args.path().to_path_buf();
-            let (sc, text) = match load_file(&path).and_then(|(s, t)| Ok((scaled(s, args.scale)?, t))) {
-                Ok(x) => x,
-                Err(c) => return c,
-            };
-            (sc, text, path, Start::Fresh, args.scale)
-        }
-        Some(file) => {
-            if args.scale.is_some() {
-                return refuse("--scale is the saved run's: a continued run keeps it");
-            }
-            if args.seed.is_some() {
-                return refuse(
-                    "the seed is the saved run's: a continued run keeps it (`northbound forecast` draws fresh futures)",
-                );
-            }
-            match resume(&args, file) {
-                Ok(x) => x,
-                Err(c) => return c,
-            }
-        }
-    };
+    let (sc, text, path, start, scale) = begin(&args)?;
     let cal = sc.calendar;
     let first = match &start {
         Start::Fresh => 0,
@@ -105,38 +65,22 @@ pub fn run(args: RunArgs) -> ExitCode {
         Some(d) => {
             let day = cal.day_of(d);
             if day < first as i64 || day >= cal.days as i64 {
-                return refuse(format!(
+                return Err(refuse(format!(
                     "--until {d} is outside the days this run simulates ({} to {})",
                     cal.date_of(first),
                     cal.end()
-                ));
+                )));
             }
             Some(day as u32)
         }
     };
     if first >= cal.days {
-        return refuse(format!(
+        return Err(refuse(format!(
             "the saved run has simulated every day of its scenario (to {}); give a scenario that ends later with --scenario",
             cal.end()
-        ));
+        )));
     }
-    // What the saved run kept, the continued one keeps: its tables are
-    // those of the whole run.
-    let (by_cohort, trace) = match &start {
-        Start::Fresh => (args.by_cohort, args.trace.unwrap_or(0)),
-        Start::Saved(_, h) => {
-            let n = h.trace.as_ref().map(|t| t.agents.len()).unwrap_or(0);
-            if args.by_cohort && !h.keeps_by_cohort {
-                return refuse("the saved run kept no per-cohort counts (it ran without --by-cohort): continue it without --by-cohort, or run it again from the start with it");
-            }
-            if args.trace.is_some_and(|t| t != n) {
-                return refuse(format!(
-                    "the saved run followed {n} agents (--trace {n}): a continued run follows the same ones"
-                ));
-            }
-            (h.keeps_by_cohort, n)
-        }
-    };
+    let (by_cohort, trace) = kept_tables(&args, &start)?;
     let inputs: Vec<PathBuf> = [Some(path.clone()), args.resume.clone()]
         .into_iter()
         .flatten()
@@ -144,21 +88,21 @@ pub fn run(args: RunArgs) -> ExitCode {
     let opts = out_options(args.force, "run", &inputs);
     if let Some(dest) = &args.save_state {
         if let Err(e) = crate::outdir::check_file(dest, state::MARKER, &opts) {
-            return refuse(e);
+            return Err(refuse(e));
         }
     }
     let out_path = match out_or_default(&args.out, &path, "") {
         Ok(p) => p,
-        Err(c) => return c,
+        Err(c) => return Err(c),
     };
     let threads = args.threads.map(|t| t as usize);
     let used = threads.unwrap_or_else(rayon::current_num_threads);
     let need = crate::limits::run_command(&sc, 1, used, by_cohort, trace);
     if let Err(e) = crate::limits::check(&path.display().to_string(), need) {
-        return refuse(e);
+        return Err(refuse(e));
     }
     let Ok(Some(claim)) = claim_out(&out_path, &opts) else {
-        return ExitCode::from(2);
+        return Err(Kind::BadInput);
     };
     let saved_scenario = SavedScenario {
         path: path.display().to_string(),
@@ -243,10 +187,73 @@ pub fn run(args: RunArgs) -> ExitCode {
     })())
 }
 
+/// The scenario and where the run starts: from day 0 of the scenario
+/// file, or from a saved state (`--resume`). `Err` printed.
+#[allow(clippy::type_complexity)]
+fn begin(args: &RunArgs) -> Result<(Scenario, Vec<u8>, PathBuf, Start, Option<f64>), Kind> {
+    if args.replicates.is_some() {
+        return Err(refuse(
+            "--until, --save-state and --resume stop and continue one run; they do not take --replicates",
+        ));
+    }
+    if args.partition {
+        return Err(refuse(
+            "--until, --save-state and --resume need the whole population in one process; they do not take --partition",
+        ));
+    }
+    if args.flee_compat.is_some() {
+        return Err(refuse(
+            "--until, --save-state and --resume are for the default model; --flee-compat is for flee scenarios",
+        ));
+    }
+    Ok(match &args.resume {
+        None => {
+            let path = args.path().to_path_buf();
+            let (sc, text) = match load_file(&path).and_then(|(s, t)| Ok((scaled(s, args.scale)?, t))) {
+                Ok(x) => x,
+                Err(c) => return Err(c),
+            };
+            (sc, text, path, Start::Fresh, args.scale)
+        }
+        Some(file) => {
+            if args.scale.is_some() {
+                return Err(refuse("--scale is the saved run's: a continued run keeps it"));
+            }
+            if args.seed.is_some() {
+                return Err(refuse(
+                    "the seed is the saved run's: a continued run keeps it (`northbound forecast` draws fresh futures)",
+                ));
+            }
+            resume(args, file)?
+        }
+    })
+}
+
+/// The optional tables the run keeps (per cohort, traced agents): a
+/// continued run keeps what the saved one kept, so its tables are those of
+/// the whole run. `Err` printed.
+fn kept_tables(args: &RunArgs, start: &Start) -> Result<(bool, usize), Kind> {
+    Ok(match start {
+        Start::Fresh => (args.by_cohort, args.trace.unwrap_or(0)),
+        Start::Saved(_, h) => {
+            let n = h.trace.as_ref().map(|t| t.agents.len()).unwrap_or(0);
+            if args.by_cohort && !h.keeps_by_cohort {
+                return Err(refuse("the saved run kept no per-cohort counts (it ran without --by-cohort): continue it without --by-cohort, or run it again from the start with it"));
+            }
+            if args.trace.is_some_and(|t| t != n) {
+                return Err(refuse(format!(
+                    "the saved run followed {n} agents (--trace {n}): a continued run follows the same ones"
+                )));
+            }
+            (h.keeps_by_cohort, n)
+        }
+    })
+}
+
 /// Reads the state to continue and the scenario to continue under; checks
 /// that they fit; says what changes.
 #[allow(clippy::type_complexity)]
-fn resume(args: &RunArgs, file: &Path) -> Result<(Scenario, Vec<u8>, PathBuf, Start, Option<f64>), ExitCode> {
+pub(super) fn resume(args: &RunArgs, file: &Path) -> Result<(Scenario, Vec<u8>, PathBuf, Start, Option<f64>), Kind> {
     let saved = state::read(file).map_err(refuse)?;
     let saved_path = PathBuf::from(&saved.scenario.path);
     let old = scenario::load_bytes(&saved.scenario.text, &saved_path)
@@ -303,21 +310,8 @@ fn resume(args: &RunArgs, file: &Path) -> Result<(Scenario, Vec<u8>, PathBuf, St
     ))
 }
 
-fn progress(days: u64, first: u64, quiet: bool) -> ProgressBar {
-    let show = !quiet && root() && std::io::stderr().is_terminal();
-    let bar = ProgressBar::with_draw_target(
-        Some(days),
-        if show {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        },
-    );
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] day {pos}/{len} ({eta} left)")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
+pub(super) fn progress(days: u64, first: u64, quiet: bool) -> ProgressBar {
+    let bar = day_bar(days, quiet);
     bar.set_position(first);
     bar
 }

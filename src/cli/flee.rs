@@ -1,19 +1,17 @@
-//! The command line of the `flee` model: `import-flee`, and `run`, `check`
-//! and `validate` when the scenario is a Flee folder or a `flee` TOML file.
+//! The command line of the `flee` model: `import-flee`, and `run`, `check`,
+//! `validate`, `compare` and `calibrate` when the scenario is a Flee folder
+//! or a `flee` TOML file.
 //!
-//! Owns what those commands print and their exit codes (0, 1 for a failure
-//! of northbound's own, 2 for bad input). Must not simulate or parse files
-//! itself: it calls `crate::flee`.
+//! Owns what those commands print. Must not simulate, parse files or
+//! assemble folders: it calls `crate::flee` and `experiment::flee`.
 
-use super::{bar, claim_out, failed_if, out_options, say, Input, RunArgs, ValidateArgs};
-use crate::flee::{self, data, output as fout, sim, Compat, FleeScenario};
-use crate::output::OutDir;
-use crate::rng::replicate_seed;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-use std::time::Instant;
+use super::calibrate::CalibrateArgs;
+use super::compare::CompareArgs;
+use super::*;
+use crate::experiment::flee::{self as xf, FleeError};
+use crate::flee::{self, data, sim, variants, Compat, FleeScenario};
 
-fn load(input: &Input, compat: Option<&str>, scale: Option<f64>, quiet: bool) -> Result<FleeScenario, ExitCode> {
+fn load(input: &Input, compat: Option<&str>, scale: Option<f64>, quiet: bool) -> Result<FleeScenario, Kind> {
     let loaded = match input {
         Input::Folder(dir) => flee::import::import(dir),
         Input::File { path, bytes } => match std::str::from_utf8(bytes) {
@@ -26,11 +24,11 @@ fn load(input: &Input, compat: Option<&str>, scale: Option<f64>, quiet: bool) ->
     };
     let mut sc = loaded.map_err(|e| {
         eprint!("{}", e.render());
-        ExitCode::from(2)
+        Kind::BadInput
     })?;
     if let Err(e) = flee::configure(&mut sc, compat, scale) {
         eprintln!("error: {e}");
-        return Err(ExitCode::from(2));
+        return Err(Kind::BadInput);
     }
     if !quiet && super::root() {
         for w in &sc.warnings {
@@ -41,35 +39,35 @@ fn load(input: &Input, compat: Option<&str>, scale: Option<f64>, quiet: bool) ->
 }
 
 /// `northbound import-flee DIR [-o FILE]`.
-pub fn import(dir: &Path, out: Option<&Path>, compat: Option<&str>) -> ExitCode {
+pub(super) fn import(dir: &Path, out: Option<&Path>, compat: Option<&str>) -> Outcome {
     if !flee::import::is_flee_folder(dir) {
         eprintln!(
             "error: {} is not a Flee scenario folder: it needs input_csv/locations.csv (or locations.csv)",
             dir.display()
         );
-        return ExitCode::from(2);
+        return Err(Kind::BadInput);
     }
     let opts = out_options(false, "import-flee", &[dir.to_path_buf()]);
     if let Some(p) = out {
         if let Err(e) = crate::outdir::check_file(p, flee::scenario::IMPORT_MARKER, &opts) {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return Err(Kind::BadInput);
         }
     }
     let sc = match load(&Input::Folder(dir.to_path_buf()), compat, None, false) {
         Ok(s) => s,
-        Err(c) => return c,
+        Err(c) => return Err(c),
     };
     let text = flee::scenario::to_toml(&sc, &dir.display().to_string());
     match out {
         None => {
             say(&mut std::io::stdout().lock(), &text);
-            ExitCode::SUCCESS
+            Ok(())
         }
         Some(p) => {
             if let Err(e) = crate::outdir::write_file(p, flee::scenario::IMPORT_MARKER, text.as_bytes(), &opts) {
                 eprintln!("error: {e}");
-                return ExitCode::from(if e.is_refusal() { 2 } else { 1 });
+                return Err(kind_of_output(&e));
             }
             say(
                 &mut std::io::stdout().lock(),
@@ -85,17 +83,17 @@ pub fn import(dir: &Path, out: Option<&Path>, compat: Option<&str>) -> ExitCode 
                     sc.start
                 ),
             );
-            ExitCode::SUCCESS
+            Ok(())
         }
     }
 }
 
 /// `northbound check` on a flee scenario.
-pub fn check(input: &Input) -> ExitCode {
+pub(super) fn check(input: &Input) -> Outcome {
     let path = input.path();
     let sc = match load(input, None, None, false) {
         Ok(s) => s,
-        Err(c) => return c,
+        Err(c) => return Err(c),
     };
     let mut s = format!("{}: ok (flee model)\n", path.display());
     s += &format!(
@@ -130,169 +128,87 @@ pub fn check(input: &Input) -> ExitCode {
         sc.totals.last().map(|x| x.1 as u64).unwrap_or(0)
     );
     say(&mut std::io::stdout().lock(), &s);
-    ExitCode::SUCCESS
+    Ok(())
 }
 
-/// Runs `n` replicates with a progress bar over all their days. Under
-/// `mpirun` (feature `mpi`) replicate k runs on rank k mod P and rank 0
-/// gathers them in replicate order; the other ranks get `None` and write
-/// nothing. Replicate k's seed depends on k only, so the tables are the same
-/// for any number of processes.
+/// Replicates with a progress bar over all their days; `Err` printed.
 fn simulate(
     sc: &FleeScenario,
     seed: u64,
     n: usize,
     threads: Option<u64>,
     quiet: bool,
-) -> Result<Option<Vec<(u64, sim::FleeRun)>>, String> {
-    let ranks = super::ranks();
-    let (rank, size) = (ranks.rank(), ranks.size());
-    let mine: Vec<usize> = (0..n).filter(|k| k % size == rank).collect();
-    let pool = crate::engine::pool(threads.map(|t| t as usize)).map_err(|e| e.to_string())?;
-    let b = bar(sc.days as u64 * mine.len() as u64, &sc.name, quiet);
-    let mut local = Vec::with_capacity(mine.len());
-    for (i, &k) in mine.iter().enumerate() {
-        let s = replicate_seed(seed, k as u64);
-        let base = i as u64 * sc.days as u64;
-        let r = pool
-            .install(|| sim::run(sc, s, &mut |t| b.set_position(base + t as u64 + 1)))
-            .map_err(|e| e.to_string())?;
-        local.push((s, r));
-    }
+) -> Result<Vec<(u64, sim::FleeRun)>, Kind> {
+    let mine = n.div_ceil(ranks().size());
+    let b = bar(sc.days as u64 * mine as u64, &sc.name, quiet);
+    let runs = xf::replicates(sc, seed, n, threads.map(|t| t as usize), ranks(), &|| b.inc(1));
     b.finish_and_clear();
-    if size == 1 {
-        return Ok(Some(local));
-    }
-    let bytes = serde_json::to_vec(&local).map_err(|e| e.to_string())?;
-    let gathered = ranks.gather_to_root(&bytes);
-    if rank != 0 {
-        return Ok(None);
-    }
-    let mut by_rank = Vec::with_capacity(size);
-    for g in &gathered {
-        let v: Vec<(u64, sim::FleeRun)> = serde_json::from_slice(g).map_err(|e| e.to_string())?;
-        by_rank.push(v.into_iter());
-    }
-    // Replicate k came from rank k mod P, in order within each rank.
-    let mut all = Vec::with_capacity(n);
-    for k in 0..n {
-        match by_rank[k % size].next() {
-            Some(r) => all.push(r),
-            None => return Err(format!("replicate {k} is missing from rank {}", k % size)),
-        }
-    }
-    Ok(Some(all))
+    runs.map_err(|e| failed(&e))
 }
 
-/// The `source_data/` of a Flee folder scenario, if it has one.
-fn folder_data(sc: &FleeScenario) -> Option<PathBuf> {
-    let d = sc.file.join("source_data");
-    d.join("data_layout.csv").is_file().then_some(d)
+/// Prints a library error and gives its kind.
+fn failed(e: &FleeError) -> Kind {
+    eprintln!("error: {e}");
+    e.kind()
 }
 
-fn read_data(dir: &Path, sc: &FleeScenario) -> Result<data::SourceData, ExitCode> {
-    let corrections = dir
-        .parent()
-        .map(|p| p.join("input_csv").join("registration_corrections.csv"));
-    let mut hash = sha2::Sha256::default();
-    data::read_source_data(dir, sc.start, corrections.as_deref(), &mut hash).map_err(|e| {
+/// The `source_data/` folder read for `sc`; `Err` printed.
+fn read_data(dir: &Path, sc: &FleeScenario) -> Result<data::SourceData, Kind> {
+    xf::read_data(dir, sc).map_err(|e| {
         eprint!("{}", e.render());
-        ExitCode::from(2)
+        Kind::BadInput
     })
 }
 
-fn scored(
-    sc: &FleeScenario,
-    runs: &[(u64, sim::FleeRun)],
-    d: &data::SourceData,
-) -> Result<Vec<data::Scored>, ExitCode> {
-    runs.iter()
-        .map(|(_, r)| fout::score(sc, r, d))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|missing| {
-            eprintln!(
-                "error: {}: camp(s) {} have no series in data_layout.csv; every camp of the scenario needs one",
-                d.dir.display(),
-                missing.join(", ")
-            );
-            ExitCode::from(2)
-        })
+/// The scenario's own `source_data/`, if it is a Flee folder with one.
+fn own_data(sc: &FleeScenario) -> Result<Option<data::SourceData>, Kind> {
+    xf::folder_data(sc).map(|d| read_data(&d, sc)).transpose()
 }
 
 /// `northbound run` on a flee scenario.
-pub fn run(args: RunArgs, input: &Input) -> ExitCode {
+pub(super) fn run(args: RunArgs, input: &Input) -> Outcome {
     let t0 = Instant::now();
     if args.trace.is_some() || args.by_cohort || args.partition {
         eprintln!("error: --trace, --by-cohort and --partition are not available for the flee model");
-        return ExitCode::from(2);
+        return Err(Kind::BadInput);
     }
     let sc = match load(input, args.flee_compat.as_deref(), args.scale, args.quiet) {
         Ok(s) => s,
-        Err(c) => return c,
+        Err(c) => return Err(c),
     };
     let out_path = match args.out.clone() {
         Some(p) => p,
         None => match default_out(&sc, "") {
             Ok(p) => p,
-            Err(c) => return c,
+            Err(c) => return Err(c),
         },
     };
     let claim = match claim_out(&out_path, &out_options(args.force, "run", &[args.path().to_path_buf()])) {
         Ok(c) => c,
-        Err(c) => return c,
+        Err(c) => return Err(c),
     };
-    let d = match folder_data(&sc) {
-        Some(dir) => match read_data(&dir, &sc) {
-            Ok(d) => Some(d),
-            Err(c) => return c,
-        },
-        None => None,
-    };
+    let d = own_data(&sc)?;
     let n = args.replicates.unwrap_or(1) as usize;
-    let runs = match simulate(&sc, args.seed.unwrap_or(sc.seed), n, args.threads, args.quiet) {
-        Ok(Some(r)) => r,
-        Ok(None) => return ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let scores = match &d {
-        Some(d) => match scored(&sc, &runs, d) {
-            Ok(s) => Some(s),
-            Err(c) => return c,
-        },
-        None => None,
-    };
+    let runs = simulate(&sc, args.seed.unwrap_or(sc.seed), n, args.threads, args.quiet)?;
+    // Only rank 0 holds the gathered runs, and only it writes.
     let Some(claim) = claim else {
-        return ExitCode::SUCCESS;
+        return Ok(());
     };
-    let written = (|| -> Result<PathBuf, crate::output::OutputError> {
-        let mut out = OutDir::start(claim)?;
-        for (k, (seed, r)) in runs.iter().enumerate() {
-            let prefix = if n > 1 {
-                format!("replicate-{k}/")
-            } else {
-                String::new()
-            };
-            fout::write_run(&mut out, &prefix, &sc, r, *seed)?;
-            if let Some(s) = &scores {
-                fout::write_out(&mut out, &format!("{prefix}out.csv"), &sc, r, &s[k])?;
-            }
-        }
-        if let Some(s) = &scores {
-            let sub = format!("flee model, {} days from {}, {n} replicate(s)", sc.days, sc.start);
-            flee::report::write(&mut out, &sc.name, &sub, s, sc.settings.hasten as f64)?;
-        }
-        fout::write_summary_md(&mut out, &sc, &runs, scores.as_deref())?;
+    let scores = d
+        .as_ref()
+        .map(|d| xf::score(&sc, &runs, d))
+        .transpose()
+        .map_err(|e| failed(&e))?;
+    let written = OutDir::start(claim).and_then(|mut out| {
+        xf::write_runs(&mut out, &sc, &runs, scores.as_deref())?;
         out.commit()
-    })();
+    });
     let dest = match written {
         Ok(p) => p,
         Err(e) => return failed_if::<()>(Err(e.into())),
     };
     if args.quiet {
-        return ExitCode::SUCCESS;
+        return Ok(());
     }
     let per = sc.settings.hasten as f64;
     let mut s = format!(
@@ -342,27 +258,27 @@ pub fn run(args: RunArgs, input: &Input) -> ExitCode {
     }
     s += &format!("wrote {}\n", dest.display());
     say(&mut std::io::stdout().lock(), &s);
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// `northbound validate` on a flee scenario against a `source_data/` folder.
-pub fn validate(args: ValidateArgs, input: &Input) -> ExitCode {
+pub(super) fn validate(args: ValidateArgs, input: &Input) -> Outcome {
     if !args.targets.join("data_layout.csv").is_file() {
         eprintln!(
             "error: {}: a flee-model scenario is validated against a Flee source_data/ folder (with data_layout.csv)",
             args.targets.display()
         );
-        return ExitCode::from(2);
+        return Err(Kind::BadInput);
     }
     let sc = match load(input, args.flee_compat.as_deref(), args.scale, false) {
         Ok(s) => s,
-        Err(c) => return c,
+        Err(c) => return Err(c),
     };
     let out_path = match args.out.clone() {
         Some(p) => p,
         None => match default_out(&sc, "-validation") {
             Ok(p) => p,
-            Err(c) => return c,
+            Err(c) => return Err(c),
         },
     };
     let claim = match claim_out(
@@ -370,36 +286,23 @@ pub fn validate(args: ValidateArgs, input: &Input) -> ExitCode {
         &out_options(args.force, "validate", &[args.scenario.clone(), args.targets.clone()]),
     ) {
         Ok(c) => c,
-        Err(c) => return c,
+        Err(c) => return Err(c),
     };
     let d = match read_data(&args.targets, &sc) {
         Ok(d) => d,
-        Err(c) => return c,
+        Err(c) => return Err(c),
     };
     let n = args.replicates as usize;
     let t0 = Instant::now();
-    let runs = match simulate(&sc, sc.seed, n, args.threads, false) {
-        Ok(Some(r)) => r,
-        Ok(None) => return ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
-    };
+    let runs = simulate(&sc, sc.seed, n, args.threads, false)?;
     let wall = t0.elapsed().as_secs_f64();
-    let scores = match scored(&sc, &runs, &d) {
-        Ok(s) => s,
-        Err(c) => return c,
+    let Some(claim) = claim else {
+        return Ok(());
     };
+    let scores = xf::score(&sc, &runs, &d).map_err(|e| failed(&e))?;
     let ards: Vec<data::Ard> = scores.iter().map(|s| s.ard()).collect();
     let mean = |f: &dyn Fn(&data::Ard) -> f64| ards.iter().map(f).sum::<f64>() / n as f64;
-    let range = |f: &dyn Fn(&data::Ard) -> f64| {
-        let v: Vec<f64> = ards.iter().map(f).collect();
-        (
-            v.iter().cloned().fold(f64::INFINITY, f64::min),
-            v.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
-        )
-    };
+    let range = |f: &dyn Fn(&data::Ard) -> f64| crate::stats::range(&ards.iter().map(f).collect::<Vec<_>>());
     let (lo, hi) = range(&|a| a.total);
     let (rlo, rhi) = range(&|a| a.rescaled);
     let mut s = format!(
@@ -447,38 +350,10 @@ pub fn validate(args: ValidateArgs, input: &Input) -> ExitCode {
         mean(&|a| a.total),
         mean(&|a| a.rescaled)
     );
-    let Some(claim) = claim else {
-        return ExitCode::SUCCESS;
-    };
-    let written = (|| -> Result<PathBuf, crate::output::OutputError> {
-        let mut out = OutDir::start(claim)?;
-        for (k, ((_, r), sco)) in runs.iter().zip(&scores).enumerate() {
-            let name = if k == 0 {
-                "out.csv".to_string()
-            } else {
-                format!("replicate-{k}/out.csv")
-            };
-            if k > 0 {
-                let dir = out.tmp_path().join(format!("replicate-{k}"));
-                std::fs::create_dir_all(&dir).map_err(|source| crate::output::OutputError::Io {
-                    path: dir.clone(),
-                    source,
-                })?;
-            }
-            fout::write_out(&mut out, &name, &sc, r, sco)?;
-        }
-        let sub = format!(
-            "against {}, flee model{}, {n} replicate(s)",
-            args.targets.display(),
-            if sc.compat == Compat::V31 {
-                " (flee_compat 3.1)"
-            } else {
-                ""
-            }
-        );
-        flee::report::write(&mut out, &sc.name, &sub, &scores, sc.settings.hasten as f64)?;
+    let written = OutDir::start(claim).and_then(|mut out| {
+        xf::write_validation(&mut out, &sc, &runs, &scores, &args.targets)?;
         out.commit()
-    })();
+    });
     match written {
         Ok(p) => {
             s += &format!(
@@ -490,23 +365,110 @@ pub fn validate(args: ValidateArgs, input: &Input) -> ExitCode {
         Err(e) => return failed_if::<()>(Err(e.into())),
     }
     say(&mut std::io::stdout().lock(), &s);
-    ExitCode::SUCCESS
+    Ok(())
+}
+
+/// The variants of a flee scenario file (none for a Flee folder); `Err` printed.
+fn declared_variants(input: &Input, sc: &FleeScenario) -> Result<Vec<variants::FleeVariant>, Kind> {
+    let Input::File { path, bytes } = input else {
+        return Ok(Vec::new());
+    };
+    let text = String::from_utf8_lossy(bytes);
+    variants::load(&text, path, &sc.settings).map_err(|e| {
+        eprint!("{}", e.render());
+        Kind::BadInput
+    })
+}
+
+/// `northbound compare` on a flee scenario: the base and its `[[variant]]`s
+/// with the same seeds, paired differences in `comparison.csv`.
+pub(super) fn compare(args: CompareArgs, input: &Input) -> Outcome {
+    if args.window.is_some() || args.opts.fixed_inputs {
+        eprintln!("error: --window and --fixed-inputs are not available for the flee model");
+        return Err(Kind::BadInput);
+    }
+    let sc = load(input, None, args.opts.scale, args.opts.quiet)?;
+    let declared = declared_variants(input, &sc)?;
+    let picked = xf::pick_variants(&declared, &args.variants).map_err(|e| failed(&e))?;
+    if picked.is_empty() {
+        eprintln!("error: {} declares no [[variant]] to compare", args.scenario.display());
+        return Err(Kind::BadInput);
+    }
+    let out_path = match args.opts.out.clone() {
+        Some(p) => p,
+        None => default_out(&sc, "-compare")?,
+    };
+    let opts = out_options(args.opts.force, "compare", std::slice::from_ref(&args.scenario));
+    let claim = claim_out(&out_path, &opts)?;
+    let d = own_data(&sc)?;
+    let n = args.replicates as usize;
+    let days = sc.days as u64 * n.div_ceil(ranks().size()) as u64 * (picked.len() as u64 + 1);
+    let b = bar(days, "flee days", args.opts.quiet);
+    let threads = args.opts.threads.map(|t| t as usize);
+    let c = xf::compare(&sc, &picked, n, threads, ranks(), d.as_ref(), &|| b.inc(1)).map_err(|e| failed(&e));
+    b.finish_and_clear();
+    let c = c?;
+    let Some(claim) = claim else {
+        return Ok(());
+    };
+    let rows = xf::compare_rows(&sc, &c);
+    let written = OutDir::start(claim).and_then(|mut out| {
+        xf::write_comparison(&mut out, &sc, &c, &rows)?;
+        out.commit()
+    });
+    let dest = match written {
+        Ok(p) => p,
+        Err(e) => return failed_if::<()>(Err(e.into())),
+    };
+    if !args.opts.quiet {
+        let text = xf::comparison_text(&sc, &c, &rows);
+        say(
+            &mut std::io::stdout().lock(),
+            &format!("{text}\nIn {}/: comparison.csv, base/, <variant>/\n", dest.display()),
+        );
+    }
+    Ok(())
+}
+
+/// `northbound calibrate` on a flee scenario: `flee.<setting>` values that
+/// minimise the averaged relative difference against a `source_data/` folder.
+pub(super) fn calibrate(args: CalibrateArgs, input: &Input) -> Outcome {
+    if args.until.is_some() {
+        eprintln!("error: --until is not available for the flee model");
+        return Err(Kind::BadInput);
+    }
+    if !args.targets.join("data_layout.csv").is_file() {
+        eprintln!(
+            "error: {}: a flee-model scenario is calibrated against a Flee source_data/ folder (with data_layout.csv)",
+            args.targets.display()
+        );
+        return Err(Kind::BadInput);
+    }
+    let sc = load(input, None, None, false)?;
+    let (out, opts) = super::calibrate::destination(&args)?;
+    let d = read_data(&args.targets, &sc)?;
+    let specs = xf::parse_specs(&sc, &args.params).map_err(|e| failed(&e))?;
+    let threads = args.threads.map(|t| t as usize);
+    let c = xf::calibrate(&sc, &d, &specs, args.budget, args.replicates as usize, threads).map_err(|e| failed(&e))?;
+    let measure = "averaged relative difference (flee model)";
+    let text = crate::experiment::search::render_toml(&c, &sc.file, &args.targets.display().to_string(), measure);
+    super::calibrate::publish(&out, &opts, &text)
 }
 
 /// `out/<scenario name><suffix>`: the name was checked when the scenario
 /// was read (`flee::scenario`), and is checked again here.
-fn default_out(sc: &FleeScenario, suffix: &str) -> Result<PathBuf, ExitCode> {
+pub(super) fn default_out(sc: &FleeScenario, suffix: &str) -> Result<PathBuf, Kind> {
     if !crate::outdir::safe_name(&sc.name) {
         eprintln!(
             "error: the scenario name `{}` cannot name an output folder (letters, digits, `_`, `-` and `.`); pass --out",
             sc.name
         );
-        return Err(ExitCode::from(2));
+        return Err(Kind::BadInput);
     }
-    Ok(fout::default_out(sc, suffix))
+    Ok(flee::output::default_out(sc, suffix))
 }
 
-fn per_agent(hasten: u32) -> String {
+pub(super) fn per_agent(hasten: u32) -> String {
     if hasten == 1 {
         "1 person per agent".into()
     } else {

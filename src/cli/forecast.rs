@@ -5,7 +5,7 @@
 //! before any work, the terminal's table and the plain-language line. The
 //! method is `forecast`'s; the folder is written through `OutDir`.
 
-use super::{bar, claim_out, failed_if, load, out_options, out_or_default, parse_date_arg, root, say, Input};
+use super::*;
 use crate::forecast::output::{self as fout, Cut, Periods};
 use crate::forecast::{self, filter, observed, Forecast, Plan};
 use crate::output::OutDir;
@@ -14,7 +14,6 @@ use crate::scenario::Scenario;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Instant;
 
 /// The periods of `forecast.csv`.
@@ -85,15 +84,19 @@ pub(crate) struct ForecastArgs {
     quiet: bool,
 }
 
-fn refuse(msg: impl std::fmt::Display) -> ExitCode {
+pub(super) fn refuse(msg: impl std::fmt::Display) -> Kind {
     eprintln!("error: {msg}");
-    ExitCode::from(2)
+    Kind::BadInput
 }
 
 /// The input draws of a forecast's members: `n` Latin hypercube draws of
 /// the scenario's uncertain inputs (never more than the members), or the
 /// scenario itself with `fixed` or without uncertain inputs.
-fn draws(sc: &Scenario, n: usize, fixed: bool) -> Result<Vec<Scenario>, crate::scenario::uncertain::InputsError> {
+pub(super) fn draws(
+    sc: &Scenario,
+    n: usize,
+    fixed: bool,
+) -> Result<Vec<Scenario>, crate::scenario::uncertain::InputsError> {
     if fixed || n <= 1 || crate::scenario::uncertain::inputs(sc).is_empty() {
         return Ok(vec![sc.clone()]);
     }
@@ -102,36 +105,10 @@ fn draws(sc: &Scenario, n: usize, fixed: bool) -> Result<Vec<Scenario>, crate::s
         .collect()
 }
 
-/// `northbound forecast`.
-pub fn run(args: ForecastArgs) -> ExitCode {
-    let t0 = Instant::now();
-    let input = match Input::read(&args.scenario) {
-        Ok(i) => i,
-        Err(c) => return c,
-    };
-    let sc = match load(&input) {
-        Ok(s) => s,
-        Err(c) => return c,
-    };
-    let observed = match observed::load(&args.observed, &sc) {
-        Ok(o) => o,
-        Err(e) => {
-            eprint!("{}", e.render());
-            return ExitCode::from(2);
-        }
-    };
-    if args.dispersion.is_nan() || args.dispersion <= 0.0 {
-        return refuse(format!(
-            "--dispersion must be greater than 0 (or inf), got {}",
-            args.dispersion
-        ));
-    }
-    if !(0.0..=1.0).contains(&args.resample_below) {
-        return refuse(format!(
-            "--resample-below is a share of the members, between 0 and 1, got {}",
-            args.resample_below
-        ));
-    }
+/// The forecast origins as day numbers: `--from`, or every `--every` weeks
+/// over `--backtest FROM..UNTIL`; each must leave `--horizon` weeks inside
+/// the scenario. `Err` printed.
+fn origins(args: &ForecastArgs, sc: &Scenario) -> Result<Vec<u32>, Kind> {
     let cal = sc.calendar;
     let horizon = args.horizon * 7;
     let fits = |origin: NaiveDate| -> Result<u32, String> {
@@ -151,22 +128,24 @@ pub fn run(args: ForecastArgs) -> ExitCode {
     let origins: Vec<u32> = match (&args.backtest, args.from) {
         (Some(range), _) => {
             let Some(every) = args.every else {
-                return refuse("--backtest needs --every WEEKS: the weeks between forecast origins");
+                return Err(refuse(
+                    "--backtest needs --every WEEKS: the weeks between forecast origins",
+                ));
             };
             let parsed = range
                 .split_once("..")
                 .and_then(|(a, b)| Some((crate::time::parse_date(a)?, crate::time::parse_date(b)?)));
             let Some((a, b)) = parsed.filter(|(a, b)| a <= b) else {
-                return refuse(format!(
+                return Err(refuse(format!(
                     "--backtest {range}: write FROM..UNTIL as two dates, the first on or before the second (e.g. 2017-04-01..2019-12-31)"
-                ));
+                )));
             };
             let mut v = Vec::new();
             let mut d = a;
             while d <= b {
                 match fits(d) {
                     Ok(day) => v.push(day),
-                    Err(e) => return refuse(format!("--backtest origin {d}: {e}")),
+                    Err(e) => return Err(refuse(format!("--backtest origin {d}: {e}"))),
                 }
                 d = d + chrono::Days::new(7 * every as u64);
             }
@@ -174,23 +153,63 @@ pub fn run(args: ForecastArgs) -> ExitCode {
         }
         (None, Some(from)) => match fits(from) {
             Ok(day) => vec![day],
-            Err(e) => return refuse(format!("--from {from}: {e}")),
+            Err(e) => return Err(refuse(format!("--from {from}: {e}"))),
         },
-        (None, None) => return refuse("give --from DATE (a forecast) or --backtest FROM..UNTIL (a backtest)"),
+        (None, None) => {
+            return Err(refuse(
+                "give --from DATE (a forecast) or --backtest FROM..UNTIL (a backtest)",
+            ))
+        }
     };
+    Ok(origins)
+}
+
+/// `northbound forecast`.
+pub(super) fn run(args: ForecastArgs) -> Outcome {
+    let t0 = Instant::now();
+    let input = match Input::read(&args.scenario) {
+        Ok(i) => i,
+        Err(c) => return Err(c),
+    };
+    let sc = match load(&input) {
+        Ok(s) => s,
+        Err(c) => return Err(c),
+    };
+    let observed = match observed::load(&args.observed, &sc) {
+        Ok(o) => o,
+        Err(e) => {
+            eprint!("{}", e.render());
+            return Err(Kind::BadInput);
+        }
+    };
+    if args.dispersion.is_nan() || args.dispersion <= 0.0 {
+        return Err(refuse(format!(
+            "--dispersion must be greater than 0 (or inf), got {}",
+            args.dispersion
+        )));
+    }
+    if !(0.0..=1.0).contains(&args.resample_below) {
+        return Err(refuse(format!(
+            "--resample-below is a share of the members, between 0 and 1, got {}",
+            args.resample_below
+        )));
+    }
+    let cal = sc.calendar;
+    let horizon = args.horizon * 7;
+    let origins = origins(&args, &sc)?;
     let draws = match draws(&sc, (args.draws.min(args.members)) as usize, args.fixed_inputs) {
         Ok(d) => d,
         Err(e) => {
-            return refuse(format!(
+            return Err(refuse(format!(
                 "{}: drawing the uncertain inputs: {e}",
                 args.scenario.display()
-            ))
+            )))
         }
     };
     let members = args.members as usize;
     let need = crate::limits::forecast(&sc, members, draws.len());
     if let Err(e) = crate::limits::check(&args.scenario.display().to_string(), need) {
-        return refuse(e);
+        return Err(refuse(e));
     }
     let backtest = args.backtest.is_some();
     let out_path = match out_or_default(
@@ -199,11 +218,11 @@ pub fn run(args: ForecastArgs) -> ExitCode {
         if backtest { "-backtest" } else { "-forecast" },
     ) {
         Ok(p) => p,
-        Err(c) => return c,
+        Err(c) => return Err(c),
     };
     let opts = out_options(args.force, "forecast", &[args.scenario.clone(), args.observed.clone()]);
     let Ok(Some(claim)) = claim_out(&out_path, &opts) else {
-        return ExitCode::from(2);
+        return Err(Kind::BadInput);
     };
     let plan = Plan {
         origin: origins[0],
@@ -297,7 +316,7 @@ pub fn run(args: ForecastArgs) -> ExitCode {
 
 /// `summary.json`: what was asked and how long it took.
 #[derive(Serialize)]
-struct Settings {
+pub(super) struct Settings {
     scenario: String,
     scenario_sha256: String,
     observed: String,
@@ -348,7 +367,7 @@ impl Settings {
     }
 }
 
-fn write_json(out: &mut OutDir, s: &Settings) -> Result<(), Box<dyn std::error::Error>> {
+pub(super) fn write_json(out: &mut OutDir, s: &Settings) -> Result<(), Box<dyn std::error::Error>> {
     use std::io::Write;
     let mut f = out.file("summary.json")?;
     serde_json::to_writer_pretty(&mut f, s)?;
@@ -358,7 +377,7 @@ fn write_json(out: &mut OutDir, s: &Settings) -> Result<(), Box<dyn std::error::
 }
 
 /// `datapackage.json` (every table described), then `report.html`.
-fn publish_folder(
+pub(super) fn publish_folder(
     out: &mut OutDir,
     sc: &Scenario,
     kind: &str,
@@ -373,7 +392,7 @@ fn publish_folder(
 
 /// The figures of the plain-language lines: each series' `total` row of
 /// `forecast.csv`, and how the forecast was made.
-fn in_words(
+pub(super) fn in_words(
     sc: &Scenario,
     f: &Forecast,
     observed: &observed::Observed,
@@ -436,7 +455,7 @@ fn in_words(
     (figures, how)
 }
 
-fn terminal(
+pub(super) fn terminal(
     sc: &Scenario,
     f: &Forecast,
     observed: &observed::Observed,

@@ -1,0 +1,155 @@
+//! The experiment layer: what any model's runs are made into — replicates
+//! side by side on one pool, variants with common random numbers,
+//! calibration, which MPI process runs what and which one writes.
+//!
+//! A [`Model`] turns a prepared scenario and a [`Replicate`] (its seed and
+//! the values its uncertain inputs were drawn at) into a run. Preparation
+//! happens once per scenario or variant and is shared by every replicate
+//! that keeps the scenario's inputs; a replicate that draws its own inputs
+//! runs a scenario of its own, prepared for it alone.
+//!
+//! Owns the replicate plan, the scheduling of replicates over processes
+//! (replicate k on process k mod P), their gathering in replicate order
+//! through `wire`, and the derivative-free search of `search`. Must not
+//! simulate (models do) or write tables (`results`, `flee::output` and the
+//! model modules here do): everything here is the same for every model.
+
+pub mod default;
+pub mod flee;
+pub mod search;
+
+use crate::engine::Exchange;
+use crate::wire::{self, WireError};
+use rayon::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// One replicate of an experiment: which one, its seed and the values of
+/// the uncertain inputs it draws (empty: the scenario's own values).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replicate {
+    /// Its place in the experiment (0, 1, …): results come back in this order.
+    pub index: usize,
+    /// Its seed (`rng::replicate_seed` of the scenario's seed and the index).
+    pub seed: u64,
+    /// The values its uncertain inputs take, in the scenario's order.
+    pub inputs: Vec<f64>,
+}
+
+/// Replicates 0..n of a scenario with seed `seed`: replicate k uses
+/// `replicate_seed(seed, k)` and the k-th row of `inputs` (none if shorter).
+/// The same plan for the base and every variant is what makes a comparison
+/// paired (common random numbers).
+pub fn plan(seed: u64, n: usize, inputs: &[Vec<f64>]) -> Vec<Replicate> {
+    (0..n)
+        .map(|k| Replicate {
+            index: k,
+            seed: crate::rng::replicate_seed(seed, k as u64),
+            inputs: inputs.get(k).cloned().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// A behaviour model, as the experiment layer sees it.
+pub trait Model: Sync {
+    /// The validated scenario.
+    type Scenario: Sync;
+    /// What every replicate of one scenario shares (built once).
+    type Prepared: Sync;
+    /// What one replicate gives back; crosses processes by `wire`.
+    type Run: Send + Serialize + DeserializeOwned;
+    /// Why a replicate failed.
+    type Error: From<WireError> + Send;
+
+    /// The scenario with a replicate's drawn input values.
+    fn with_inputs(&self, sc: &Self::Scenario, values: &[f64]) -> Result<Self::Scenario, Self::Error>;
+
+    /// The tables every replicate of `sc` shares.
+    fn prepare(&self, sc: &Self::Scenario) -> Result<Self::Prepared, Self::Error>;
+
+    /// Runs one replicate on the current rayon pool.
+    fn run(&self, prepared: &Self::Prepared, sc: &Self::Scenario, rep: &Replicate) -> Result<Self::Run, Self::Error>;
+
+    /// A pool of `threads` worker threads (all cores if `None`).
+    fn pool(&self, threads: Option<usize>) -> Result<rayon::ThreadPool, Self::Error>;
+}
+
+/// Runs the replicates of `plan` side by side on one pool of `threads`,
+/// this process's share of them when `ranks` spreads them over processes
+/// (replicate k on process k mod P). `on_done` is called as each finishes.
+/// Returns every run in plan order on rank 0, nothing on the others.
+/// Results do not depend on the number of threads or processes: a
+/// replicate is a pure function of its scenario, seed and inputs.
+pub fn replicates<M: Model>(
+    m: &M,
+    sc: &M::Scenario,
+    plan: &[Replicate],
+    threads: Option<usize>,
+    ranks: &dyn Exchange,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<M::Run>, M::Error> {
+    let (rank, size) = (ranks.rank(), ranks.size());
+    let mine: Vec<&Replicate> = plan.iter().filter(|r| r.index % size == rank).collect();
+    let pool = m.pool(threads)?;
+    let local = pool.install(|| -> Result<Vec<M::Run>, M::Error> {
+        // Prepared once for every replicate that keeps the scenario's inputs.
+        let shared = if mine.iter().any(|r| r.inputs.is_empty()) {
+            Some(m.prepare(sc)?)
+        } else {
+            None
+        };
+        mine.par_iter()
+            .map(|rep| {
+                let run = match &shared {
+                    Some(p) if rep.inputs.is_empty() => m.run(p, sc, rep),
+                    _ => {
+                        let drawn = m.with_inputs(sc, &rep.inputs)?;
+                        m.prepare(&drawn).and_then(|p| m.run(&p, &drawn, rep))
+                    }
+                };
+                on_done();
+                run
+            })
+            .collect()
+    })?;
+    gather(local, plan.len(), ranks).map_err(M::Error::from)
+}
+
+/// Gathers runs of replicates 0..n, spread k ↦ process k mod P, onto rank 0
+/// in replicate order (empty elsewhere).
+pub fn gather<T: Serialize + DeserializeOwned>(
+    local: Vec<T>,
+    n: usize,
+    ranks: &dyn Exchange,
+) -> Result<Vec<T>, WireError> {
+    let (rank, size) = (ranks.rank(), ranks.size());
+    if size == 1 {
+        return Ok(local);
+    }
+    let gathered = ranks.gather_to_root(&wire::encode(&local)?);
+    if rank != 0 {
+        return Ok(Vec::new());
+    }
+    let mut by_rank = Vec::with_capacity(size);
+    for bytes in &gathered {
+        by_rank.push(wire::decode::<Vec<T>>(bytes)?.into_iter());
+    }
+    (0..n)
+        .map(|k| {
+            by_rank[k % size].next().ok_or(WireError::Missing {
+                index: k,
+                rank: k % size,
+            })
+        })
+        .collect()
+}
+
+/// Whether an error is the user's (bad input, a refused destination, a run
+/// that would not fit: exit 2) or northbound's own (exit 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Bad input or a refusal: the user can fix it.
+    BadInput,
+    /// A failure of northbound's own.
+    Failure,
+}
