@@ -54,6 +54,24 @@ pub enum EnsembleError {
     Wire(#[from] crate::wire::WireError),
 }
 
+impl EnsembleError {
+    /// Whether the user can fix it (a refused destination, a run that would
+    /// not fit, drawn inputs that make no valid scenario — the scenario's
+    /// ranges — an unknown variant or parameter) or it is northbound's own.
+    pub fn kind(&self) -> crate::experiment::Kind {
+        use crate::experiment::Kind;
+        match self {
+            EnsembleError::Output(o) => Kind::of_output(o),
+            EnsembleError::Limit(_)
+            | EnsembleError::Inputs(_)
+            | EnsembleError::UnknownVariant { .. }
+            | EnsembleError::Param(_)
+            | EnsembleError::Spec(_) => Kind::BadInput,
+            EnsembleError::Engine(_) | EnsembleError::Wire(_) => Kind::Failure,
+        }
+    }
+}
+
 /// How the replicates of an ensemble take the scenario's uncertain inputs
 /// (`scenario::uncertain`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

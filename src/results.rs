@@ -35,6 +35,18 @@ pub enum ResultsError {
     Ensemble(#[from] EnsembleError),
 }
 
+impl ResultsError {
+    /// Whether the user can fix it (a refused destination, drawn inputs
+    /// that make no valid scenario) or it is northbound's own failure.
+    pub fn kind(&self) -> crate::experiment::Kind {
+        match self {
+            ResultsError::Output(o) => crate::experiment::Kind::of_output(o),
+            ResultsError::Ensemble(e) => e.kind(),
+            ResultsError::Report(_) => crate::experiment::Kind::Failure,
+        }
+    }
+}
+
 /// A flag that stops runs: a recorder that fails, with an error of kind
 /// [`io::ErrorKind::Interrupted`], at the end of the first day on which the
 /// flag is set. Clones share the flag, so one `stop()` ends every run (and

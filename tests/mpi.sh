@@ -60,6 +60,19 @@ check "flee replicates over 2 ranks" "$F" "$work/f1" "$work/f2"
 run $B validate scenarios/flee-burundi.toml --targets ../shared/peers/flee/burundi/source_data --replicates 3 --scale 0.1 --out "$work/v1"
 run $M -n 3 $B validate scenarios/flee-burundi.toml --targets ../shared/peers/flee/burundi/source_data --replicates 3 --scale 0.1 --out "$work/v3"
 check "flee validation over 3 ranks" "out.csv replicate-1/out.csv replicate-2/out.csv report.html" "$work/v1" "$work/v3"
+# Flee variants through the experiment layer: compare spreads the base's and
+# each variant's replicates over the ranks; calibrate runs on rank 0 alone.
+FC="comparison.csv base/replicate-2/places.csv camp_weight_default/replicate-1/places.csv awareness_two_steps/replicate-0/links.csv"
+run $B compare scenarios/flee-mali2012.toml --replicates 3 --scale 0.2 --out "$work/fc1" --quiet
+run $M -n 2 $B compare scenarios/flee-mali2012.toml --replicates 3 --scale 0.2 --out "$work/fc2" --quiet
+check "flee compare over 2 ranks" "$FC" "$work/fc1" "$work/fc2"
+mkdir -p "$work/fk1" "$work/fk2"
+FK="flee.camp_weight=1:10 --budget 3 --replicates 2"
+# shellcheck disable=SC2086
+run $B calibrate scenarios/flee-mali2012.toml --targets ../shared/peers/flee/mali2012/source_data --params $FK --out "$work/fk1/cal.toml"
+# shellcheck disable=SC2086
+run $M -n 2 $B calibrate scenarios/flee-mali2012.toml --targets ../shared/peers/flee/mali2012/source_data --params $FK --out "$work/fk2/cal.toml"
+check "flee calibrate under mpirun = without" "cal.toml" "$work/fk1" "$work/fk2"
 
 # Only rank 0 writes, for every command. A second writer would find the
 # destination locked and fail (exit 2), or leave its own partial folder; a

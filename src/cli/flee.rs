@@ -300,19 +300,16 @@ pub(super) fn validate(args: ValidateArgs, input: &Input) -> Outcome {
         return Ok(());
     };
     let scores = xf::score(&sc, &runs, &d).map_err(|e| failed(&e))?;
-    let ards: Vec<data::Ard> = scores.iter().map(|s| s.ard()).collect();
-    let mean = |f: &dyn Fn(&data::Ard) -> f64| ards.iter().map(f).sum::<f64>() / n as f64;
-    let range = |f: &dyn Fn(&data::Ard) -> f64| crate::stats::range(&ards.iter().map(f).collect::<Vec<_>>());
-    let (lo, hi) = range(&|a| a.total);
-    let (rlo, rhi) = range(&|a| a.rescaled);
+    let a = xf::ArdSummary::of(&scores);
+    let (mean, (lo, hi), (rlo, rhi)) = (&a.mean, a.total, a.rescaled);
     let mut s = format!(
         "averaged relative difference: {:.3} (plain, mean of {n} replicate{}; range {lo:.3}–{hi:.3})\n",
-        mean(&|a| a.total),
+        mean.total,
         if n == 1 { "" } else { "s" }
     );
     s += &format!(
         "averaged relative difference (rescaled): {:.3} (range {rlo:.3}–{rhi:.3})\n",
-        mean(&|a| a.rescaled)
+        mean.rescaled
     );
     s += &format!(
         "{} against {} ({} days, flee model{}, {}, {:.2} s)\n",
@@ -333,23 +330,16 @@ pub(super) fn validate(args: ValidateArgs, input: &Input) -> Outcome {
     );
     let per = sc.settings.hasten as f64;
     for (c, name) in scores[0].camps.iter().enumerate() {
-        let last_sim = scores.iter().map(|x| x.sim[x.sim.len() - 1][c]).sum::<f64>() / n as f64 * per;
-        let last_obs = scores[0].data[scores[0].data.len() - 1][c] * per;
         s += &format!(
             "{:<20} {:>8.3} {:>9.3} {:>14.0} {:>14.0}\n",
             name,
-            mean(&|a| a.camps[c]),
-            mean(&|a| a.camps_rescaled[c]),
-            last_sim,
-            last_obs
+            mean.camps[c],
+            mean.camps_rescaled[c],
+            a.last_sim[c] * per,
+            a.last_obs[c] * per
         );
     }
-    s += &format!(
-        "{:<20} {:>8.3} {:>9.3}\n",
-        "total",
-        mean(&|a| a.total),
-        mean(&|a| a.rescaled)
-    );
+    s += &format!("{:<20} {:>8.3} {:>9.3}\n", "total", mean.total, mean.rescaled);
     let written = OutDir::start(claim).and_then(|mut out| {
         xf::write_validation(&mut out, &sc, &runs, &scores, &args.targets)?;
         out.commit()

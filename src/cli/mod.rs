@@ -351,47 +351,31 @@ fn what_scaled(path: &Path, scale: Option<f64>) -> String {
 }
 
 /// Whose fault an error is: the user's when their input or the
-/// destination is refused, northbound's otherwise.
+/// destination is refused, northbound's otherwise (the library's errors
+/// say which with `kind()`).
 fn kind_of(e: &(dyn std::error::Error + 'static)) -> Kind {
-    use crate::ensemble::EnsembleError as E;
-    use crate::results::ResultsError as R;
-    let output = e
-        .downcast_ref::<crate::output::OutputError>()
-        .or(match e.downcast_ref::<E>() {
-            Some(E::Output(o)) => Some(o),
-            _ => None,
-        })
-        .or(match e.downcast_ref::<R>() {
-            Some(R::Output(o) | R::Ensemble(E::Output(o))) => Some(o),
-            _ => None,
-        });
-    if let Some(o) = output {
-        return kind_of_output(o);
-    }
-    if let Some(f) = e.downcast_ref::<crate::experiment::flee::FleeError>() {
-        return f.kind();
-    }
-    if e.downcast_ref::<crate::limits::LimitError>().is_some() || matches!(e.downcast_ref::<E>(), Some(E::Limit(_))) {
-        return Kind::BadInput;
-    }
-    // Ranges that give an invalid scenario when drawn are the scenario's
-    // mistake (its ranges), not northbound's.
-    if e.downcast_ref::<crate::scenario::uncertain::InputsError>().is_some()
-        || matches!(e.downcast_ref::<E>(), Some(E::Inputs(_)))
-        || matches!(e.downcast_ref::<R>(), Some(R::Ensemble(E::Inputs(_))))
+    if let Some(o) = e.downcast_ref::<crate::output::OutputError>() {
+        Kind::of_output(o)
+    } else if let Some(x) = e.downcast_ref::<crate::ensemble::EnsembleError>() {
+        x.kind()
+    } else if let Some(x) = e.downcast_ref::<crate::results::ResultsError>() {
+        x.kind()
+    } else if let Some(x) = e.downcast_ref::<crate::experiment::flee::FleeError>() {
+        x.kind()
+    } else if e.downcast_ref::<crate::limits::LimitError>().is_some()
+        // Ranges that give an invalid scenario when drawn are the
+        // scenario's mistake (its ranges), not northbound's.
+        || e.downcast_ref::<crate::scenario::uncertain::InputsError>().is_some()
     {
-        return Kind::BadInput;
-    }
-    Kind::Failure
-}
-
-/// A refused destination is the user's to fix; a failed write is not.
-fn kind_of_output(e: &crate::output::OutputError) -> Kind {
-    if e.is_refusal() {
         Kind::BadInput
     } else {
         Kind::Failure
     }
+}
+
+/// A refused destination is the user's to fix; a failed write is not.
+fn kind_of_output(e: &crate::output::OutputError) -> Kind {
+    Kind::of_output(e)
 }
 
 /// Done, or the error printed and its kind (bad input is mostly refused

@@ -62,7 +62,7 @@ impl FleeError {
     pub fn kind(&self) -> Kind {
         match self {
             FleeError::Param(_) | FleeError::MissingCamps { .. } => Kind::BadInput,
-            FleeError::Output(o) if o.is_refusal() => Kind::BadInput,
+            FleeError::Output(o) => Kind::of_output(o),
             _ => Kind::Failure,
         }
     }
@@ -163,6 +163,48 @@ pub fn score(sc: &FleeScenario, runs: &[(u64, FleeRun)], d: &SourceData) -> Resu
             dir: d.dir.clone(),
             camps: missing.join(", "),
         })
+}
+
+/// The averaged relative difference over replicates: the mean of each
+/// figure, the range of the totals, and each camp's last day simulated
+/// (mean) and observed, in agents.
+pub struct ArdSummary {
+    /// Mean over replicates of every figure of [`data::Ard`].
+    pub mean: data::Ard,
+    /// Smallest and largest plain total.
+    pub total: (f64, f64),
+    /// Smallest and largest rescaled total.
+    pub rescaled: (f64, f64),
+    /// Each camp's simulated count on the last day, mean over replicates.
+    pub last_sim: Vec<f64>,
+    /// Each camp's observed count on the last day.
+    pub last_obs: Vec<f64>,
+}
+
+impl ArdSummary {
+    /// The summary of scored replicates (at least one).
+    pub fn of(scores: &[Scored]) -> ArdSummary {
+        let ards: Vec<data::Ard> = scores.iter().map(|s| s.ard()).collect();
+        let n = ards.len().max(1) as f64;
+        let mean = |f: &dyn Fn(&data::Ard) -> f64| ards.iter().map(f).sum::<f64>() / n;
+        let range = |f: &dyn Fn(&data::Ard) -> f64| stats::range(&ards.iter().map(f).collect::<Vec<_>>());
+        let camps = scores.first().map(|s| s.camps.len()).unwrap_or(0);
+        let last = |rows: &[Vec<f64>], c: usize| rows.last().map(|r| r[c]).unwrap_or(0.0);
+        ArdSummary {
+            mean: data::Ard {
+                total: mean(&|a| a.total),
+                rescaled: mean(&|a| a.rescaled),
+                camps: (0..camps).map(|c| mean(&|a| a.camps[c])).collect(),
+                camps_rescaled: (0..camps).map(|c| mean(&|a| a.camps_rescaled[c])).collect(),
+            },
+            total: range(&|a| a.total),
+            rescaled: range(&|a| a.rescaled),
+            last_sim: (0..camps)
+                .map(|c| scores.iter().map(|x| last(&x.sim, c)).sum::<f64>() / n)
+                .collect(),
+            last_obs: (0..camps).map(|c| last(&scores[0].data, c)).collect(),
+        }
+    }
 }
 
 /// The run folder of `run`: each replicate's tables (in `replicate-K/`

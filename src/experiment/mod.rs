@@ -8,6 +8,13 @@
 //! that keeps the scenario's inputs; a replicate that draws its own inputs
 //! runs a scenario of its own, prepared for it alone.
 //!
+//! A run that stops at a date is a run of the scenario cut there
+//! (`Scenario::first_days`, as `validate --until` does): a scenario edit,
+//! prepared like any other. A run that starts from a saved state (`run
+//! --resume`, `forecast`'s members branching from a shared past) is not a
+//! replicate of a scenario: `state` and `forecast` drive the engine's
+//! `Engine::from_state` directly.
+//!
 //! Owns the replicate plan, the scheduling of replicates over processes
 //! (replicate k on process k mod P), their gathering in replicate order
 //! through `wire`, and the derivative-free search of `search`. Must not
@@ -152,4 +159,15 @@ pub enum Kind {
     BadInput,
     /// A failure of northbound's own.
     Failure,
+}
+
+impl Kind {
+    /// A refused destination is the user's to fix; a failed write is not.
+    pub fn of_output(e: &crate::output::OutputError) -> Kind {
+        if e.is_refusal() {
+            Kind::BadInput
+        } else {
+            Kind::Failure
+        }
+    }
 }
