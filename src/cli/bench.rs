@@ -32,10 +32,7 @@ pub(super) fn bench(args: BenchArgs) -> Outcome {
         .clone()
         .unwrap_or_else(|| PathBuf::from("scenarios/title42-2020-2023.toml"));
     let t0 = Instant::now();
-    let sc = match Input::read(&path).and_then(|i| load(&i)) {
-        Ok(s) => s,
-        Err(c) => return Err(c),
-    };
+    let sc = Input::read(&path).and_then(|i| load(&i))?;
     let load_s = t0.elapsed().as_secs_f64();
     if args.people == 0 || args.people >= u32::MAX as u64 {
         eprintln!("error: --people must be between 1 and {}", u32::MAX - 1);

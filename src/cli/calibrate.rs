@@ -45,15 +45,9 @@ pub(super) const CALIBRATION_MARKER: &str = "# northbound calibrate ";
 
 pub(super) fn calibrate(args: CalibrateArgs, input: &Input) -> Outcome {
     use crate::calibrate::{self as cal, CalibrateError};
-    let sc = match load(input).and_then(|s| until(s, args.until.as_deref())) {
-        Ok(s) => s,
-        Err(c) => return Err(c),
-    };
+    let sc = load(input).and_then(|s| until(s, args.until.as_deref()))?;
     let (out, opts) = destination(&args)?;
-    let targets = match load_targets(&args.targets, &sc) {
-        Ok(t) => t,
-        Err(c) => return Err(c),
-    };
+    let targets = load_targets(&args.targets, &sc)?;
     let specs = match cal::parse_specs(&sc, &args.params) {
         Ok(s) => s,
         Err(e) => {

@@ -7,10 +7,7 @@ use super::*;
 
 pub(super) fn check(input: &Input) -> Outcome {
     let path = input.path();
-    let sc = match load(input) {
-        Ok(s) => s,
-        Err(c) => return Err(c),
-    };
+    let sc = load(input)?;
     let mut o = std::io::stdout().lock();
     let cal = sc.calendar;
     let mut s = format!("{}: ok\n", path.display());

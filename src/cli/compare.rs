@@ -29,10 +29,7 @@ pub(super) struct CompareArgs {
 
 pub(super) fn compare(args: CompareArgs, input: &Input) -> Outcome {
     use crate::ensemble;
-    let sc = match load(input).and_then(|s| scaled(s, args.opts.scale)) {
-        Ok(s) => s,
-        Err(c) => return Err(c),
-    };
+    let sc = load(input).and_then(|s| scaled(s, args.opts.scale))?;
     let variants = match ensemble::pick_variants(&sc, &args.variants) {
         Ok(v) if !v.is_empty() => v,
         Ok(_) => {
@@ -58,23 +55,17 @@ pub(super) fn compare(args: CompareArgs, input: &Input) -> Outcome {
     };
     let n = args.replicates as usize;
     let threads = args.opts.threads.map(|t| t as usize);
-    let out_path = match out_or_default(&args.opts.out, &args.scenario, "-compare") {
-        Ok(p) => p,
-        Err(c) => return Err(c),
-    };
+    let out_path = out_or_default(&args.opts.out, &args.scenario, "-compare")?;
     // The base's and every variant's replicates are kept until compared.
     let need = crate::limits::compare(&sc, n, variants.len(), threads.unwrap_or(rayon::current_num_threads()));
     if let Err(e) = crate::limits::check(&what_scaled(&args.scenario, args.opts.scale), need) {
         eprintln!("error: {e}");
         return Err(Kind::BadInput);
     }
-    let claim = match claim_out(
+    let claim = claim_out(
         &out_path,
         &out_options(args.opts.force, "compare", std::slice::from_ref(&args.scenario)),
-    ) {
-        Ok(c) => c,
-        Err(c) => return Err(c),
-    };
+    )?;
     let b = bar((n * (variants.len() + 1)) as u64, "runs", args.opts.quiet);
     let extra = ensemble::Extra {
         inputs: inputs_of(args.opts.fixed_inputs),

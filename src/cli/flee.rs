@@ -54,10 +54,7 @@ pub(super) fn import(dir: &Path, out: Option<&Path>, compat: Option<&str>) -> Ou
             return Err(Kind::BadInput);
         }
     }
-    let sc = match load(&Input::Folder(dir.to_path_buf()), compat, None, false) {
-        Ok(s) => s,
-        Err(c) => return Err(c),
-    };
+    let sc = load(&Input::Folder(dir.to_path_buf()), compat, None, false)?;
     let text = flee::scenario::to_toml(&sc, &dir.display().to_string());
     match out {
         None => {
@@ -91,10 +88,7 @@ pub(super) fn import(dir: &Path, out: Option<&Path>, compat: Option<&str>) -> Ou
 /// `northbound check` on a flee scenario.
 pub(super) fn check(input: &Input) -> Outcome {
     let path = input.path();
-    let sc = match load(input, None, None, false) {
-        Ok(s) => s,
-        Err(c) => return Err(c),
-    };
+    let sc = load(input, None, None, false)?;
     let mut s = format!("{}: ok (flee model)\n", path.display());
     s += &format!(
         "scenario  {} ({} to {}, {} days, seed {}, {})\n",
@@ -172,21 +166,12 @@ pub(super) fn run(args: RunArgs, input: &Input) -> Outcome {
         eprintln!("error: --trace, --by-cohort and --partition are not available for the flee model");
         return Err(Kind::BadInput);
     }
-    let sc = match load(input, args.flee_compat.as_deref(), args.scale, args.quiet) {
-        Ok(s) => s,
-        Err(c) => return Err(c),
-    };
+    let sc = load(input, args.flee_compat.as_deref(), args.scale, args.quiet)?;
     let out_path = match args.out.clone() {
         Some(p) => p,
-        None => match default_out(&sc, "") {
-            Ok(p) => p,
-            Err(c) => return Err(c),
-        },
+        None => default_out(&sc, "")?,
     };
-    let claim = match claim_out(&out_path, &out_options(args.force, "run", &[args.path().to_path_buf()])) {
-        Ok(c) => c,
-        Err(c) => return Err(c),
-    };
+    let claim = claim_out(&out_path, &out_options(args.force, "run", &[args.path().to_path_buf()]))?;
     let d = own_data(&sc)?;
     let n = args.replicates.unwrap_or(1) as usize;
     let runs = simulate(&sc, args.seed.unwrap_or(sc.seed), n, args.threads, args.quiet)?;
@@ -270,28 +255,16 @@ pub(super) fn validate(args: ValidateArgs, input: &Input) -> Outcome {
         );
         return Err(Kind::BadInput);
     }
-    let sc = match load(input, args.flee_compat.as_deref(), args.scale, false) {
-        Ok(s) => s,
-        Err(c) => return Err(c),
-    };
+    let sc = load(input, args.flee_compat.as_deref(), args.scale, false)?;
     let out_path = match args.out.clone() {
         Some(p) => p,
-        None => match default_out(&sc, "-validation") {
-            Ok(p) => p,
-            Err(c) => return Err(c),
-        },
+        None => default_out(&sc, "-validation")?,
     };
-    let claim = match claim_out(
+    let claim = claim_out(
         &out_path,
         &out_options(args.force, "validate", &[args.scenario.clone(), args.targets.clone()]),
-    ) {
-        Ok(c) => c,
-        Err(c) => return Err(c),
-    };
-    let d = match read_data(&args.targets, &sc) {
-        Ok(d) => d,
-        Err(c) => return Err(c),
-    };
+    )?;
+    let d = read_data(&args.targets, &sc)?;
     let n = args.replicates as usize;
     let t0 = Instant::now();
     let runs = simulate(&sc, sc.seed, n, args.threads, false)?;

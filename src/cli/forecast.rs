@@ -167,14 +167,8 @@ fn origins(args: &ForecastArgs, sc: &Scenario) -> Result<Vec<u32>, Kind> {
 /// `northbound forecast`.
 pub(super) fn run(args: ForecastArgs) -> Outcome {
     let t0 = Instant::now();
-    let input = match Input::read(&args.scenario) {
-        Ok(i) => i,
-        Err(c) => return Err(c),
-    };
-    let sc = match load(&input) {
-        Ok(s) => s,
-        Err(c) => return Err(c),
-    };
+    let input = Input::read(&args.scenario)?;
+    let sc = load(&input)?;
     let observed = match observed::load(&args.observed, &sc) {
         Ok(o) => o,
         Err(e) => {
@@ -212,14 +206,11 @@ pub(super) fn run(args: ForecastArgs) -> Outcome {
         return Err(refuse(e));
     }
     let backtest = args.backtest.is_some();
-    let out_path = match out_or_default(
+    let out_path = out_or_default(
         &args.out,
         &args.scenario,
         if backtest { "-backtest" } else { "-forecast" },
-    ) {
-        Ok(p) => p,
-        Err(c) => return Err(c),
-    };
+    )?;
     let opts = out_options(args.force, "forecast", &[args.scenario.clone(), args.observed.clone()]);
     let Ok(Some(claim)) = claim_out(&out_path, &opts) else {
         return Err(Kind::BadInput);

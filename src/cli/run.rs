@@ -112,14 +112,8 @@ impl Recorder for Progress {
 
 pub(super) fn run(args: RunArgs, input: &Input) -> Outcome {
     let t0 = Instant::now();
-    let sc = match load(input).and_then(|s| scaled(s, args.scale)) {
-        Ok(s) => s,
-        Err(c) => return Err(c),
-    };
-    let out_path = match out_or_default(&args.out, args.path(), "") {
-        Ok(p) => p,
-        Err(c) => return Err(c),
-    };
+    let sc = load(input).and_then(|s| scaled(s, args.scale))?;
+    let out_path = out_or_default(&args.out, args.path(), "")?;
     if args.partition && args.trace.is_some() {
         eprintln!("error: --trace is not available with --partition (each process holds only its own agents)");
         return Err(Kind::BadInput);
@@ -137,10 +131,7 @@ pub(super) fn run(args: RunArgs, input: &Input) -> Outcome {
         eprintln!("error: {e}");
         return Err(Kind::BadInput);
     }
-    let claim = match claim_out(&out_path, &out_options(args.force, "run", &[args.path().to_path_buf()])) {
-        Ok(c) => c,
-        Err(c) => return Err(c),
-    };
+    let claim = claim_out(&out_path, &out_options(args.force, "run", &[args.path().to_path_buf()]))?;
     if let Some(n) = reps {
         return failed_if(run_replicates(&sc, &args, n, claim));
     }

@@ -22,14 +22,8 @@ pub(super) struct SensitivityArgs {
 }
 
 pub(super) fn sensitivity(args: SensitivityArgs) -> Outcome {
-    let input = match Input::read(&args.scenario) {
-        Ok(i) => i,
-        Err(c) => return Err(c),
-    };
-    let sc = match load(&input).and_then(|s| scaled(s, args.opts.scale)) {
-        Ok(s) => s,
-        Err(c) => return Err(c),
-    };
+    let input = Input::read(&args.scenario)?;
+    let sc = load(&input).and_then(|s| scaled(s, args.opts.scale))?;
     let headline = match (&args.headline, &sc.headline) {
         (Some(text), _) => match scenario::parse_headline(text, &sc.place_index) {
             Ok(h) => h,
@@ -73,17 +67,13 @@ pub(super) fn sensitivity(args: SensitivityArgs) -> Outcome {
             }
         }
     }
-    let out_path = match out_or_default(&args.opts.out, &args.scenario, "-sensitivity") {
-        Ok(p) => p,
-        Err(c) => return Err(c),
-    };
+    let out_path = out_or_default(&args.opts.out, &args.scenario, "-sensitivity")?;
     let claim = match claim_out(
         &out_path,
         &out_options(args.opts.force, "sensitivity", std::slice::from_ref(&args.scenario)),
-    ) {
-        Ok(Some(c)) => c,
-        Ok(None) => return Ok(()),
-        Err(c) => return Err(c),
+    )? {
+        Some(c) => c,
+        None => return Ok(()),
     };
     let b = bar(
         ((2 * sc.uncertain.len() + 1) * n) as u64,

@@ -91,10 +91,7 @@ pub(super) fn run(args: RunArgs) -> Outcome {
             return Err(refuse(e));
         }
     }
-    let out_path = match out_or_default(&args.out, &path, "") {
-        Ok(p) => p,
-        Err(c) => return Err(c),
-    };
+    let out_path = out_or_default(&args.out, &path, "")?;
     let threads = args.threads.map(|t| t as usize);
     let used = threads.unwrap_or_else(rayon::current_num_threads);
     let need = crate::limits::run_command(&sc, 1, used, by_cohort, trace);
@@ -209,10 +206,7 @@ fn begin(args: &RunArgs) -> Result<(Scenario, Vec<u8>, PathBuf, Start, Option<f6
     Ok(match &args.resume {
         None => {
             let path = args.path().to_path_buf();
-            let (sc, text) = match load_file(&path).and_then(|(s, t)| Ok((scaled(s, args.scale)?, t))) {
-                Ok(x) => x,
-                Err(c) => return Err(c),
-            };
+            let (sc, text) = load_file(&path).and_then(|(s, t)| Ok((scaled(s, args.scale)?, t)))?;
             (sc, text, path, Start::Fresh, args.scale)
         }
         Some(file) => {

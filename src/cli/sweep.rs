@@ -22,14 +22,8 @@ pub(super) struct SweepArgs {
 
 pub(super) fn sweep(args: SweepArgs) -> Outcome {
     use crate::ensemble::{self, EnsembleError};
-    let input = match Input::read(&args.scenario) {
-        Ok(i) => i,
-        Err(c) => return Err(c),
-    };
-    let sc = match load(&input).and_then(|s| scaled(s, args.opts.scale)) {
-        Ok(s) => s,
-        Err(c) => return Err(c),
-    };
+    let input = Input::read(&args.scenario)?;
+    let sc = load(&input).and_then(|s| scaled(s, args.opts.scale))?;
     let axes = match args
         .params
         .iter()
@@ -56,17 +50,11 @@ pub(super) fn sweep(args: SweepArgs) -> Outcome {
             return Err(Kind::BadInput);
         }
     };
-    let out_path = match out_or_default(&args.opts.out, &args.scenario, "-sweep") {
-        Ok(p) => p,
-        Err(c) => return Err(c),
-    };
-    let claim = match claim_out(
+    let out_path = out_or_default(&args.opts.out, &args.scenario, "-sweep")?;
+    let claim = claim_out(
         &out_path,
         &out_options(args.opts.force, "sweep", std::slice::from_ref(&args.scenario)),
-    ) {
-        Ok(c) => c,
-        Err(c) => return Err(c),
-    };
+    )?;
     let b = bar((points.len() * n) as u64, "sweep runs", args.opts.quiet);
     let result = (|| -> Result<(), Box<dyn std::error::Error>> {
         let rows = ensemble::sweep_with(

@@ -66,17 +66,10 @@ pub(super) fn until(sc: Scenario, until: Option<&str>) -> Result<Scenario, Kind>
 }
 
 pub(super) fn validate(args: ValidateArgs, input: &Input) -> Outcome {
-    let sc = match load(input)
+    let sc = load(input)
         .and_then(|s| scaled(s, args.scale))
-        .and_then(|s| until(s, args.until.as_deref()))
-    {
-        Ok(s) => s,
-        Err(c) => return Err(c),
-    };
-    let targets = match load_targets(&args.targets, &sc) {
-        Ok(t) => t,
-        Err(c) => return Err(c),
-    };
+        .and_then(|s| until(s, args.until.as_deref()))?;
+    let targets = load_targets(&args.targets, &sc)?;
     let n = args.replicates as usize;
     let need = crate::limits::ensemble(
         &sc,

@@ -132,7 +132,7 @@ pub fn replicates(
     threads: Option<usize>,
     ranks: &dyn Exchange,
     on_day: &(dyn Fn() + Sync),
-) -> Result<Vec<(u64, FleeRun)>, FleeError> {
+) -> Result<Runs, FleeError> {
     let plan = super::plan(seed, n, &[]);
     let runs = super::replicates(&FleeModel { on_day }, sc, &plan, threads, ranks, &|| {})?;
     Ok(plan.iter().map(|r| r.seed).zip(runs).collect())
@@ -272,6 +272,9 @@ pub fn write_validation(
     crate::flee::report::write(out, &sc.name, &sub, scores, sc.settings.hasten as f64)
 }
 
+/// Replicates' runs with their seeds, in replicate order.
+pub type Runs = Vec<(u64, FleeRun)>;
+
 /// The variants named in `names` (all if empty), in the file's order.
 pub fn pick_variants(all: &[FleeVariant], names: &[String]) -> Result<Vec<FleeVariant>, FleeError> {
     for n in names {
@@ -293,9 +296,9 @@ pub fn pick_variants(all: &[FleeVariant], names: &[String]) -> Result<Vec<FleeVa
 /// has the same seed (common random numbers).
 pub struct FleeComparison {
     /// The base's runs.
-    pub base: Vec<(u64, FleeRun)>,
+    pub base: Runs,
     /// Each variant, its scenario and its runs.
-    pub variants: Vec<(FleeVariant, FleeScenario, Vec<(u64, FleeRun)>)>,
+    pub variants: Vec<(FleeVariant, FleeScenario, Runs)>,
     /// Each run's score against `source_data/` (base first), if scored.
     pub scores: Option<Vec<Vec<Scored>>>,
 }

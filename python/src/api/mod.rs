@@ -95,6 +95,8 @@ impl From<EnsembleError> for Error {
             EnsembleError::Output(e) => Error::Output(e.to_string()),
             EnsembleError::Param(e) => Error::Param(e.to_string()),
             EnsembleError::Limit(e) => e.into(),
+            // Only under MPI, which Python does not use.
+            e @ EnsembleError::Wire(_) => Error::Run(e.to_string()),
             e @ (EnsembleError::UnknownVariant { .. } | EnsembleError::Spec(_) | EnsembleError::Inputs(_)) => {
                 Error::Value(e.to_string())
             }
