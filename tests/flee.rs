@@ -769,16 +769,7 @@ fn flee_compare_pairs_each_variant_with_the_base_on_the_same_seeds() {
     let o = common::bin()
         .arg("compare")
         .arg(common::scenario("flee-mali2012.toml"))
-        .args([
-            "--replicates",
-            "2",
-            "--scale",
-            "0.1",
-            "--threads",
-            "2",
-            "--quiet",
-            "--out",
-        ])
+        .args("--replicates 2 --scale 0.1 --threads 2 --quiet --out".split(' '))
         .arg(&out)
         .output()
         .expect("runs");
@@ -852,25 +843,19 @@ fn flee_compare_refuses_an_unknown_variant_and_a_bad_variant_table() {
 fn flee_calibrate_lowers_the_averaged_relative_difference_and_writes_its_toml() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("cal.toml");
-    let o = common::bin()
-        .arg("calibrate")
-        .arg(common::scenario("flee-mali2012.toml"))
-        .arg("--targets")
-        .arg(peer("mali2012").join("source_data"))
-        .args([
-            "--params",
-            "flee.camp_weight=1:10",
-            "--budget",
-            "4",
-            "--replicates",
-            "1",
-            "--threads",
-            "2",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .expect("runs");
+    let calibrate = |extra: &str| {
+        common::bin()
+            .arg("calibrate")
+            .arg(common::scenario("flee-mali2012.toml"))
+            .arg("--targets")
+            .arg(peer("mali2012").join("source_data"))
+            .args(["--params", "flee.camp_weight=1:10", "--out"])
+            .arg(&out)
+            .args(extra.split_whitespace())
+            .output()
+            .expect("runs")
+    };
+    let o = calibrate("--budget 4 --replicates 1 --threads 2");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&out).expect("cal.toml");
     assert!(text.starts_with("# northbound calibrate "), "{text}");
@@ -891,15 +876,7 @@ fn flee_calibrate_lowers_the_averaged_relative_difference_and_writes_its_toml() 
     assert!((1.0..=10.0).contains(&v), "{v}");
     // A second run does not replace a file northbound did not write.
     std::fs::write(&out, "mine\n").expect("write");
-    let o = common::bin()
-        .arg("calibrate")
-        .arg(common::scenario("flee-mali2012.toml"))
-        .arg("--targets")
-        .arg(peer("mali2012").join("source_data"))
-        .args(["--params", "flee.camp_weight=1:10", "--out"])
-        .arg(&out)
-        .output()
-        .expect("runs");
+    let o = calibrate("");
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&out).expect("read"), "mine\n");
 }
