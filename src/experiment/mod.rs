@@ -171,3 +171,55 @@ impl Kind {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rank 0 of two processes whose other rank sent `other`.
+    struct TwoRanks {
+        other: Vec<u8>,
+    }
+
+    impl Exchange for TwoRanks {
+        fn rank(&self) -> usize {
+            0
+        }
+        fn size(&self) -> usize {
+            2
+        }
+        fn sum_u64(&self, _buf: &mut [u64]) {}
+        fn all_gather(&self, local: &[u8]) -> Vec<Vec<u8>> {
+            vec![local.to_vec(), self.other.clone()]
+        }
+        fn gather_to_root(&self, local: &[u8]) -> Vec<Vec<u8>> {
+            vec![local.to_vec(), self.other.clone()]
+        }
+    }
+
+    #[test]
+    fn replicates_spread_over_two_ranks_come_back_in_replicate_order() {
+        // Rank 0 ran replicates 0, 2, 4; rank 1 ran 1, 3.
+        let other = wire::encode(&vec![(1u64, 10.5f64), (3, 30.5)]).unwrap();
+        let mine = vec![(0u64, 0.5f64), (2, 20.5), (4, 40.5)];
+        let all = gather(mine, 5, &TwoRanks { other }).unwrap();
+        assert_eq!(all.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
+        assert_eq!(all[3].1, 30.5);
+    }
+
+    #[test]
+    fn a_rank_that_sent_too_few_replicates_is_an_error_naming_it() {
+        let other = wire::encode(&vec![1u64]).unwrap();
+        let err = gather(vec![0u64, 2], 4, &TwoRanks { other }).unwrap_err();
+        assert!(matches!(err, WireError::Missing { index: 3, rank: 1 }), "{err}");
+    }
+
+    #[test]
+    fn a_plan_gives_replicate_k_its_seed_and_its_row_of_inputs() {
+        let p = plan(7, 3, &[vec![0.1], vec![0.2]]);
+        assert_eq!(p[1].seed, crate::rng::replicate_seed(7, 1));
+        assert_eq!(p[1].inputs, vec![0.2]);
+        assert!(p[2].inputs.is_empty(), "no row: the scenario's own values");
+        assert_eq!(p.iter().map(|r| r.index).collect::<Vec<_>>(), [0, 1, 2]);
+    }
+}
