@@ -5,7 +5,8 @@
 //! Owns granting. Must not move agents: pass B of the step acts on the
 //! granted requests.
 
-use crate::scenario::{PolicyKind, Scenario};
+use crate::policy::Queue;
+use crate::scenario::Scenario;
 
 /// Room at a place with a capacity (blocking).
 pub(super) const REQ_ADMIT: u8 = 0;
@@ -37,37 +38,36 @@ pub(super) struct Buckets {
     pub(super) of_place: Vec<u32>,
     pub(super) of_policy: Vec<u32>,
     pub(super) list: Vec<(u8, u32)>,
+    /// Per bucket, the policy's queue (appointments, pathway places).
+    pub(super) queue: Vec<Option<Queue>>,
 }
 
 impl Buckets {
-    pub(super) fn new(sc: &Scenario) -> Buckets {
+    pub(super) fn new(sc: &Scenario, queues: &[Queue]) -> Buckets {
         let places = sc.places.len();
         let mut of_place = vec![u32::MAX; 2 * places];
         let mut of_policy = vec![u32::MAX; sc.policies.len()];
         let mut list = Vec::new();
+        let mut queue = Vec::new();
         for (i, p) in sc.places.iter().enumerate() {
             if p.capacity.is_some() {
                 of_place[i] = list.len() as u32;
                 list.push((REQ_ADMIT, i as u32));
+                queue.push(None);
             }
         }
         for (i, p) in sc.places.iter().enumerate() {
             if p.claims && p.claims_per_day.is_some() {
                 of_place[places + i] = list.len() as u32;
                 list.push((REQ_CLAIM, i as u32));
+                queue.push(None);
             }
         }
         for kind in [REQ_APPT, REQ_PATHWAY] {
-            for (i, p) in sc.policies.iter().enumerate() {
-                let k = match p.kind {
-                    PolicyKind::Appointments { .. } => REQ_APPT,
-                    PolicyKind::Pathway { .. } => REQ_PATHWAY,
-                    _ => continue,
-                };
-                if k == kind {
-                    of_policy[i] = list.len() as u32;
-                    list.push((kind, i as u32));
-                }
+            for q in queues.iter().filter(|q| q.appointments == (kind == REQ_APPT)) {
+                of_policy[q.policy as usize] = list.len() as u32;
+                list.push((kind, q.policy as u32));
+                queue.push(Some(*q));
             }
         }
         Buckets {
@@ -75,6 +75,7 @@ impl Buckets {
             of_place,
             of_policy,
             list,
+            queue,
         }
     }
 

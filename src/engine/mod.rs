@@ -13,7 +13,7 @@ use crate::behaviour::Chooser;
 use crate::graph::Graph;
 use crate::policy::PolicyBook;
 use crate::rng::{Key, Stream};
-use crate::scenario::{PlaceKind, PolicyKind, Scenario, Trait, NONE};
+use crate::scenario::{PlaceKind, Scenario, Trait, NONE};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use std::time::Instant;
@@ -351,7 +351,7 @@ impl<'s> Engine<'s> {
             claim_delay: sc.cohorts.iter().map(|c| c.claim_delay_days).collect(),
             learn_at_door: b.learn_at_door,
             nat,
-            buckets: Buckets::new(sc),
+            buckets: Buckets::new(sc, &book.queues),
             replan_days: b.replan_days.min(u16::MAX as u32) as u16,
             no_target: b.no_target,
             harm_outcome: b.harm_outcome,
@@ -371,11 +371,7 @@ impl<'s> Engine<'s> {
         };
         // Policies whose people are counted: offers, and checkpoints that
         // do not always honour papers.
-        let counted = sc.policies.iter().any(|p| match p.kind {
-            PolicyKind::Offer { .. } => true,
-            PolicyKind::Checkpoint { honour_rate, .. } => honour_rate < 1.0,
-            _ => false,
-        });
+        let counted = w.book.counted;
         let extras = Extras {
             caravans: sc.caravans.len(),
             policies: if counted { sc.policies.len() } else { 0 },
@@ -742,7 +738,7 @@ mod tests {
 
     #[test]
     fn a_lost_group_is_reported_loudly() {
-        let text = include_str!("../tests/fixtures/chain.toml");
+        let text = include_str!("../../tests/fixtures/chain.toml");
         let sc = load_bytes(text.as_bytes(), std::path::Path::new("chain.toml")).expect("fixture loads");
         let mut e = Engine::new(&sc, sc.seed);
         // The chain's walkers set out on day 1.

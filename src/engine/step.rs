@@ -11,7 +11,7 @@ use super::tallies::{Acc, Col, Extras};
 use super::world::{DayCtx, Phase, World};
 use super::{CaravanDay, Engine, EngineError, CHUNK, EPS};
 use crate::agents::{Agents, Event, State, DEPART_DAILY, F_CARAVAN, NO_DAY, N_EVENTS, N_STATES};
-use crate::scenario::{Mode, PolicyKind, Trait, NONE};
+use crate::scenario::{Mode, Trait, NONE};
 use rayon::prelude::*;
 use std::collections::VecDeque;
 
@@ -72,15 +72,10 @@ impl Engine<'_> {
                     REQ_ADMIT => w.capacity[res as usize]
                         .saturating_sub(self.present[res as usize] + self.incoming[res as usize]),
                     REQ_CLAIM => w.claims_per_day[res as usize],
-                    _ => {
-                        let p = &sc.policies[res as usize];
-                        let rate = match p.kind {
-                            PolicyKind::Appointments { slots_per_day, .. } => slots_per_day,
-                            PolicyKind::Pathway { quota_per_year, .. } => quota_per_year / 365.0,
-                            _ => 0.0,
-                        };
-                        daily_units(rate, day.saturating_sub(p.from)) + self.carry[b]
-                    }
+                    _ => match w.buckets.queue[b] {
+                        Some(q) => daily_units(q.per_day, day.saturating_sub(q.from)) + self.carry[b],
+                        None => self.carry[b],
+                    },
                 })
                 .collect();
         let caps: Vec<u64> = w
@@ -359,10 +354,8 @@ fn pass_b(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, admitted: 
             }
             REQ_CLAIM => w.claim(ctx, &mut a, acc),
             REQ_APPT => {
-                let lead = match w.sc.policies[r.resource as usize].kind {
-                    PolicyKind::Appointments { lead_days, .. } => lead_days,
-                    _ => 0,
-                };
+                let b = w.buckets.of(r.kind, r.resource) as usize;
+                let lead = w.buckets.queue[b].map_or(0, |q| q.lead_days);
                 a.appt = (ctx.day + lead).min(NO_DAY as u32 - 1) as u16;
                 if lead == 0 {
                     w.travel(ctx, &mut a, r.budget, acc, Phase::B);

@@ -14,11 +14,9 @@ use crate::agents::{
     F_INFORMED, F_PAPERS, F_VISITOR, NO_DAY, NO_DOOR,
 };
 use crate::behaviour::Chooser;
-use crate::policy::{PolicyBook, Return, PAPERS_BIT0};
+use crate::policy::{OfferRule, PolicyBook, Return, Rule};
 use crate::rng::Key;
-use crate::scenario::{
-    Bar, Dest, Leg, Mode, NoTarget, PlaceIx, PlaceKind, PolicyKind, Scenario, SendBack, SendTo, Trait, NONE,
-};
+use crate::scenario::{Bar, Dest, Leg, Mode, NoTarget, PlaceIx, PlaceKind, Scenario, SendBack, SendTo, Trait, NONE};
 
 /// Read-only facts for the daily step.
 pub(super) struct World<'s> {
@@ -226,7 +224,11 @@ impl World<'_> {
     #[inline]
     pub(super) fn apply_pathway(&self, d: &DayCtx, a: &Agent, acc: &mut Acc) {
         if let Some(p) = self.book.acting(self.book.rules(d.epoch, a.place).pathway, a.class) {
-            acc.push(&self.buckets, d.caps, self.request(REQ_PATHWAY, p as u32, d, a, 0.0));
+            acc.push(
+                &self.buckets,
+                d.caps,
+                self.request(REQ_PATHWAY, p.policy as u32, d, a, 0.0),
+            );
         }
     }
 
@@ -236,13 +238,10 @@ impl World<'_> {
             a.flags &= !F_PAPERS;
             return true;
         };
-        let PolicyKind::Documents { wait_days, .. } = self.sc.policies[p as usize].kind else {
-            return true;
-        };
-        if (a.timer as u32) < wait_days {
+        if (a.timer as u32) < p.wait_days {
             return false;
         }
-        a.traits |= 1 << (PAPERS_BIT0 + self.book.papers_of[p as usize].min(7));
+        a.traits |= p.papers;
         a.class = self.book.classes.class_of(self.nat[a.cohort as usize], a.traits);
         a.flags &= !F_PAPERS;
         a.timer = 0;
@@ -317,10 +316,14 @@ impl World<'_> {
             if a.appt == NO_DAY {
                 let rules = self.book.rules(d.epoch, a.place);
                 if let Some(p) = self.book.acting(rules.appt_from, a.class) {
-                    if self.book.rules(d.epoch, a.target).appt_port == Some(p) {
+                    if self.book.rules(d.epoch, a.target).appt_port.map(|r| r.policy) == Some(p.policy) {
                         a.flags &= !F_CARAVAN;
                         if phase == Phase::A {
-                            acc.push(&self.buckets, d.caps, self.request(REQ_APPT, p as u32, d, a, budget));
+                            acc.push(
+                                &self.buckets,
+                                d.caps,
+                                self.request(REQ_APPT, p.policy as u32, d, a, budget),
+                            );
                         }
                         return;
                     }
@@ -382,7 +385,7 @@ impl World<'_> {
             return Arrival::Stop;
         }
         acc.add(a, x, Col::Arrived);
-        if let Some(cp) = self.book.checkpoint(self.sc, d.epoch, a.class, x) {
+        if let Some(cp) = self.book.checkpoint(d.epoch, a.class, x) {
             if cp.papers {
                 acc.policy[cp.policy as usize][0] += a.size as u64;
             }
@@ -390,7 +393,7 @@ impl World<'_> {
                 if cp.papers {
                     // Papers not honoured: taken, and the holder sent back.
                     acc.policy[cp.policy as usize][1] += a.size as u64;
-                    a.traits &= !self.book.papers_exempting(self.sc, cp.policy);
+                    a.traits &= !cp.exempting;
                     a.class = self.book.classes.class_of(self.nat[a.cohort as usize], a.traits);
                 }
                 let ret = Return {
@@ -431,13 +434,11 @@ impl World<'_> {
             let mut detected = false;
             if !place.official {
                 if let Some(p) = self.book.acting(rules.enforcement, a.class) {
-                    if let PolicyKind::Enforcement { detection_rate, .. } = self.sc.policies[p as usize].kind {
-                        if events.uniform() < detection_rate {
-                            detected = true;
-                            acc.add(a, x, Col::Detected);
-                            acc.event(a, Event::Detected);
-                            a.flags |= F_INFORMED;
-                        }
+                    if events.uniform() < p.detection_rate {
+                        detected = true;
+                        acc.add(a, x, Col::Detected);
+                        acc.event(a, Event::Detected);
+                        a.flags |= F_INFORMED;
                     }
                 }
             }
@@ -448,19 +449,15 @@ impl World<'_> {
                     return Arrival::Stop;
                 }
                 if let Some(p) = self.book.acting(rules.title42, a.class) {
-                    if let PolicyKind::Title42 { expulsion_rate, .. } = self.sc.policies[p as usize].kind {
-                        if events.uniform() < expulsion_rate {
-                            self.fail_by(d, a, x, p, Col::Expelled, Event::Expelled, acc);
-                            return Arrival::Stop;
-                        }
+                    if events.uniform() < p.expulsion_rate {
+                        self.fail_by(d, a, x, p, Col::Expelled, Event::Expelled, acc);
+                        return Arrival::Stop;
                     }
                 }
                 if let Some(p) = self.book.acting(rules.removal, a.class) {
-                    if let PolicyKind::Removal { removal_rate, .. } = self.sc.policies[p as usize].kind {
-                        if events.uniform() < removal_rate {
-                            self.fail_by(d, a, x, p, Col::Removed, Event::Removed, acc);
-                            return Arrival::Stop;
-                        }
+                    if events.uniform() < p.removal_rate {
+                        self.fail_by(d, a, x, p, Col::Removed, Event::Removed, acc);
+                        return Arrival::Stop;
                     }
                 }
                 if detected && place.claims {
@@ -475,8 +472,7 @@ impl World<'_> {
             }
         }
         if let Some(p) = self.book.acting(self.book.rules(d.epoch, x).documents, a.class) {
-            let bit = 1u16 << (PAPERS_BIT0 + self.book.papers_of[p as usize].min(7));
-            if a.traits & bit == 0 {
+            if a.traits & p.papers == 0 {
                 a.flags |= F_PAPERS;
                 a.flags &= !F_CARAVAN;
                 a.timer = 0;
@@ -498,30 +494,21 @@ impl World<'_> {
     /// declined declines again), or surely if its caravan is breaking up
     /// (`caravan_breakup`), and then has its papers and is taken where the
     /// offer says, out of its caravan. True if it took it.
-    pub(super) fn take_offer(&self, a: &mut Agent, p: u16, breaking: bool, acc: &mut Acc) -> bool {
-        let PolicyKind::Offer {
-            uptake,
-            send_to,
-            ref papers,
-            ..
-        } = self.sc.policies[p as usize].kind
-        else {
-            return false;
-        };
-        let bit = 1u16 << (PAPERS_BIT0 + self.book.papers_of[p as usize].min(7));
-        if papers.is_some() && a.traits & bit != 0 {
+    pub(super) fn take_offer(&self, a: &mut Agent, offer: OfferRule, breaking: bool, acc: &mut Acc) -> bool {
+        let p = offer.policy;
+        if offer.papers.is_some_and(|bit| a.traits & bit != 0) {
             return false;
         }
         acc.policy[p as usize][0] += a.size as u64;
-        if !breaking && self.offer.uniform(a.id, p as u32) >= uptake {
+        if !breaking && self.offer.uniform(a.id, p as u32) >= offer.uptake {
             return false;
         }
         acc.policy[p as usize][1] += a.size as u64;
-        if papers.is_some() {
+        if let Some(bit) = offer.papers {
             a.traits |= bit;
             a.class = self.book.classes.class_of(self.nat[a.cohort as usize], a.traits);
         }
-        let to = match send_to {
+        let to = match offer.send_to {
             SendTo::Place(q) => q,
             SendTo::Origin => self.origin[a.cohort as usize],
         };
@@ -538,9 +525,23 @@ impl World<'_> {
         a.timer = 0;
     }
 
-    /// Sent back from `x` by policy `p` (the STCA, Title 42, a removal).
+    /// Sent back from `x` by rule `p` (the STCA, Title 42, a removal).
+    /// Where the group goes and its bar are those of the first of the
+    /// STCA, Title 42 and a removal acting at `x` (`PolicyBook::return_at`,
+    /// the order in which a crossing applies them), which is also what a
+    /// group weighs when it chooses: with Title 42 and a removal at one
+    /// crossing, a removed group goes where Title 42 sends people.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn fail_by(&self, d: &DayCtx, a: &mut Agent, x: PlaceIx, p: u16, col: Col, e: Event, acc: &mut Acc) {
+    pub(super) fn fail_by(
+        &self,
+        d: &DayCtx,
+        a: &mut Agent,
+        x: PlaceIx,
+        p: impl Rule,
+        col: Col,
+        e: Event,
+        acc: &mut Acc,
+    ) {
         let ret = self.book.return_at(d.epoch, a.class, x).unwrap_or(Return {
             send: SendBack::NearSide,
             bar: Bar::None,
@@ -697,22 +698,15 @@ impl World<'_> {
             .book
             .acting(self.book.epochs[d.epoch as usize].stca_inland, a.class)
         {
-            if let PolicyKind::Stca {
-                border,
-                claim_within_days,
-                ..
-            } = self.sc.policies[p as usize].kind
+            let place = &self.sc.places[x as usize];
+            if place.country == p.border.north
+                && place.kind != PlaceKind::Crossing
+                && a.mark != NO_DAY
+                && a.flags & F_VISITOR == 0
+                && d.day < a.mark as u32 + p.claim_within_days
             {
-                let place = &self.sc.places[x as usize];
-                if place.country == border.north
-                    && place.kind != PlaceKind::Crossing
-                    && a.mark != NO_DAY
-                    && a.flags & F_VISITOR == 0
-                    && d.day < a.mark as u32 + claim_within_days
-                {
-                    // Waits out the days since crossing before claiming.
-                    return;
-                }
+                // Waits out the days since crossing before claiming.
+                return;
             }
         }
         if a.flags & F_VISITOR != 0 && a.mark != NO_DAY {
@@ -729,19 +723,15 @@ impl World<'_> {
             let mut draws = self.claim.draws(a.id, d.day);
             let u = draws.uniform();
             if let Some(p) = self.book.acting(rules.title42, a.class) {
-                if let PolicyKind::Title42 { expulsion_rate, .. } = self.sc.policies[p as usize].kind {
-                    if u < expulsion_rate {
-                        self.fail_by(d, a, x, p, Col::Expelled, Event::Expelled, acc);
-                        return;
-                    }
+                if u < p.expulsion_rate {
+                    self.fail_by(d, a, x, p, Col::Expelled, Event::Expelled, acc);
+                    return;
                 }
             }
             if let Some(p) = self.book.acting(rules.removal, a.class) {
-                if let PolicyKind::Removal { removal_rate, .. } = self.sc.policies[p as usize].kind {
-                    if draws.uniform() < removal_rate {
-                        self.fail_by(d, a, x, p, Col::Removed, Event::Removed, acc);
-                        return;
-                    }
+                if draws.uniform() < p.removal_rate {
+                    self.fail_by(d, a, x, p, Col::Removed, Event::Removed, acc);
+                    return;
                 }
             }
         }
