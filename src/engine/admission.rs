@@ -33,6 +33,7 @@ pub(super) struct Request {
 /// every claim point with `claims_per_day`, every appointments and every
 /// pathway policy. Buckets are in that order, so pathway selections are
 /// settled after the day's moves.
+#[derive(Clone, Debug)]
 pub(super) struct Buckets {
     pub(super) places: usize,
     pub(super) of_place: Vec<u32>,

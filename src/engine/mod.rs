@@ -9,26 +9,24 @@
 //! cohorts every day, checked against counters kept from transitions.
 
 use crate::agents::{self, Agents, State, N_EVENTS, N_STATES};
-use crate::behaviour::Chooser;
-use crate::graph::Graph;
-use crate::policy::PolicyBook;
-use crate::rng::{Key, Stream};
-use crate::scenario::{PlaceKind, Scenario, Trait, NONE};
+use crate::scenario::{Scenario, Trait};
 use chrono::NaiveDate;
 use rayon::prelude::*;
+use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::time::Instant;
 
 mod admission;
 mod exchange;
+mod prepared;
 mod step;
 mod tallies;
 mod world;
 
-use admission::{Buckets, REQ_APPT, REQ_PATHWAY};
+use admission::{REQ_APPT, REQ_PATHWAY};
 pub use exchange::{Exchange, Local};
-use tallies::Extras;
+pub use prepared::Prepared;
 pub use tallies::{Col, N_COLS};
-use world::World;
 
 /// Agents per chunk of parallel work. Fixed, so that the work split never
 /// depends on the number of threads.
@@ -185,9 +183,33 @@ pub struct EngineState {
     pub carry: Vec<(String, u64)>,
 }
 
+/// The agents one engine steps, and the processes they are part of.
+struct Part<'s> {
+    agents: Agents,
+    /// Id of the first agent.
+    id_base: u32,
+    /// People of the whole run.
+    people: u64,
+    ex: &'s dyn Exchange,
+}
+
+/// `p`, checked to have been built from a scenario of `sc`'s shape.
+fn fitted<'s>(p: &'s Prepared, sc: &Scenario) -> &'s Prepared {
+    assert!(
+        p.fits(sc),
+        "engine: prepared tables of another scenario (places, legs, cohorts or policies differ)"
+    );
+    p
+}
+
 /// A simulation in progress.
 pub struct Engine<'s> {
-    w: World<'s>,
+    /// The scenario's tables: built by this engine, or shared by every
+    /// run of the scenario ([`Engine::from_prepared`]).
+    prep: Cow<'s, Prepared>,
+    sc: &'s Scenario,
+    /// Keep place counts per cohort.
+    by_cohort: bool,
     agents: Agents,
     /// Id of this process's first agent (0 unless partitioned).
     id_base: u32,
@@ -201,12 +223,10 @@ pub struct Engine<'s> {
     day: u32,
     people: u64,
     hazard: Vec<f64>,
-    learn_rate: f64,
     window: std::collections::VecDeque<Vec<u64>>,
     window_sum: Vec<u64>,
     /// Per cohort: the cumulative hazard of hearing of its returns.
     heard: Vec<f64>,
-    heard_rate: f64,
     /// Per cohort: people of the cohort sent back on each day of the
     /// learning window, and their sum.
     returns: std::collections::VecDeque<Vec<u64>>,
@@ -221,14 +241,10 @@ pub struct Engine<'s> {
     leg_flows: Vec<u64>,
     /// Pathway places left by a group too large for them, per request bucket.
     carry: Vec<u64>,
-    /// What the day's accumulator counts beyond places and states.
-    extras: Extras,
     /// Each caravan at the end of the last day.
     caravan_days: Vec<CaravanDay>,
     /// Per caravan: whether any group of its cohorts is a family.
     caravan_slow: Vec<bool>,
-    /// Per caravan: the people of its cohorts (who all set out with it).
-    caravan_people: Vec<u64>,
     /// Per policy, the last day's counts of [`DayView::policies`].
     policy_counts: Vec<[u64; 2]>,
     build_s: f64,
@@ -243,25 +259,54 @@ impl<'s> Engine<'s> {
     /// As [`Engine::new`], keeping place counts per cohort if `by_cohort`.
     pub fn with_config(sc: &'s Scenario, seed: u64, by_cohort: bool) -> Engine<'s> {
         let t0 = Instant::now();
+        Engine::built(Cow::Owned(Prepared::new(sc)), sc, seed, by_cohort, t0)
+    }
+
+    /// As [`Engine::with_config`], with the scenario's tables built
+    /// beforehand by [`Prepared::new`]`(sc)` and shared: only the
+    /// population is built. Gives exactly the run of `with_config`.
+    ///
+    /// # Panics
+    /// If `p` was built from a scenario of another shape than `sc`.
+    pub fn from_prepared(p: &'s Prepared, sc: &'s Scenario, seed: u64, by_cohort: bool) -> Engine<'s> {
+        Engine::built(Cow::Borrowed(fitted(p, sc)), sc, seed, by_cohort, Instant::now())
+    }
+
+    fn built(prep: Cow<'s, Prepared>, sc: &'s Scenario, seed: u64, by_cohort: bool, t0: Instant) -> Engine<'s> {
         let agents = agents::build(sc, seed);
         let people = agents.people();
-        Engine::with_agents(sc, seed, agents, t0, by_cohort, 0, people, &Local)
+        let part = Part {
+            agents,
+            id_base: 0,
+            people,
+            ex: &Local,
+        };
+        Engine::with_agents(prep, sc, seed, part, t0, by_cohort)
     }
 
     /// An engine that continues from a saved state (checked with
     /// `state::check` against `sc`), keeping place counts per cohort if
     /// `by_cohort`. The population is not built again: it is in the state.
     pub fn from_state(sc: &'s Scenario, st: EngineState, by_cohort: bool) -> Engine<'s> {
-        let mut e = Engine::with_agents(
-            sc,
-            st.seed,
-            Agents::default(),
-            Instant::now(),
-            by_cohort,
-            0,
-            st.people,
-            &Local,
-        );
+        Engine::continued(Cow::Owned(Prepared::new(sc)), sc, st, by_cohort)
+    }
+
+    /// As [`Engine::from_state`], with the scenario's tables prepared.
+    ///
+    /// # Panics
+    /// If `p` was built from a scenario of another shape than `sc`.
+    pub fn from_state_prepared(p: &'s Prepared, sc: &'s Scenario, st: EngineState, by_cohort: bool) -> Engine<'s> {
+        Engine::continued(Cow::Borrowed(fitted(p, sc)), sc, st, by_cohort)
+    }
+
+    fn continued(prep: Cow<'s, Prepared>, sc: &'s Scenario, st: EngineState, by_cohort: bool) -> Engine<'s> {
+        let part = Part {
+            agents: Agents::default(),
+            id_base: 0,
+            people: st.people,
+            ex: &Local,
+        };
+        let mut e = Engine::with_agents(prep, sc, st.seed, part, Instant::now(), by_cohort);
         e.load(st);
         e
     }
@@ -272,32 +317,60 @@ impl<'s> Engine<'s> {
     /// that results do not depend on P.
     pub fn partitioned(sc: &'s Scenario, seed: u64, by_cohort: bool, ex: &'s dyn Exchange) -> Engine<'s> {
         let t0 = Instant::now();
-        let (mine, lo) = agents::build_part(sc, seed, ex.rank(), ex.size().max(1));
-        let people = sc.people();
-        Engine::with_agents(sc, seed, mine, t0, by_cohort, lo, people, ex)
+        Engine::parted(Cow::Owned(Prepared::new(sc)), sc, seed, by_cohort, ex, t0)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn with_agents(
+    /// As [`Engine::partitioned`], with the scenario's tables prepared.
+    ///
+    /// # Panics
+    /// If `p` was built from a scenario of another shape than `sc`.
+    pub fn partitioned_prepared(
+        p: &'s Prepared,
         sc: &'s Scenario,
         seed: u64,
-        mut agents: Agents,
-        t0: Instant,
         by_cohort: bool,
-        id_base: u32,
-        people: u64,
         ex: &'s dyn Exchange,
     ) -> Engine<'s> {
-        let graph = Graph::new(sc);
-        let book = PolicyBook::new(sc, &graph);
-        let chooser = Chooser::new(sc, &book, seed);
-        let nat: Vec<u16> = sc
-            .cohorts
-            .iter()
-            .map(|c| book.classes.nat_group(c.nationality))
-            .collect();
+        Engine::parted(Cow::Borrowed(fitted(p, sc)), sc, seed, by_cohort, ex, Instant::now())
+    }
+
+    fn parted(
+        prep: Cow<'s, Prepared>,
+        sc: &'s Scenario,
+        seed: u64,
+        by_cohort: bool,
+        ex: &'s dyn Exchange,
+        t0: Instant,
+    ) -> Engine<'s> {
+        let (agents, id_base) = agents::build_part(sc, seed, ex.rank(), ex.size().max(1));
+        let part = Part {
+            agents,
+            id_base,
+            people: sc.people(),
+            ex,
+        };
+        Engine::with_agents(prep, sc, seed, part, t0, by_cohort)
+    }
+
+    /// An engine over the agents of `part`, with the census of the
+    /// population as built: everyone at home, or, for a stock, waiting at
+    /// a place or on a leg (summed over processes).
+    fn with_agents(
+        prep: Cow<'s, Prepared>,
+        sc: &'s Scenario,
+        seed: u64,
+        part: Part<'s>,
+        t0: Instant,
+        by_cohort: bool,
+    ) -> Engine<'s> {
+        let Part {
+            mut agents,
+            id_base,
+            people,
+            ex,
+        } = part;
         {
-            let classes = &book.classes;
+            let (classes, nat) = (&prep.book.classes, &prep.nat);
             agents
                 .class
                 .par_iter_mut()
@@ -306,8 +379,6 @@ impl<'s> Engine<'s> {
                 .for_each(|((cl, &tr), &co)| *cl = classes.class_of(nat[co as usize], tr));
         }
         let n = sc.places.len();
-        // The census of the population as built: everyone at home, or, for
-        // a stock, waiting at a place or on a leg (summed over processes).
         let mut census = vec![0u64; N_STATES + 2 * n];
         for i in 0..agents.len() {
             let k = agents.size[i] as u64;
@@ -319,63 +390,6 @@ impl<'s> Engine<'s> {
             }
         }
         ex.sum_u64(&mut census);
-        let states: [u64; N_STATES] = std::array::from_fn(|s| census[s]);
-        let state_people: [i64; N_STATES] = std::array::from_fn(|s| census[s] as i64);
-        let b = &sc.behaviour;
-        let w = World {
-            sc,
-            legs: &sc.legs,
-            capacity: sc.places.iter().map(|p| p.capacity.unwrap_or(u64::MAX)).collect(),
-            claims_per_day: sc
-                .places
-                .iter()
-                .map(|p| {
-                    if p.claims {
-                        p.claims_per_day.unwrap_or(u64::MAX)
-                    } else {
-                        u64::MAX
-                    }
-                })
-                .collect(),
-            near_side: sc.places.iter().map(|p| p.near_side.unwrap_or(NONE)).collect(),
-            at_door: {
-                let mut v = vec![false; sc.places.len()];
-                for p in &sc.places {
-                    if let (PlaceKind::Crossing, Some(n)) = (p.kind, p.near_side) {
-                        v[n as usize] = true;
-                    }
-                }
-                v
-            },
-            origin: sc.cohorts.iter().map(|c| c.origin).collect(),
-            claim_delay: sc.cohorts.iter().map(|c| c.claim_delay_days).collect(),
-            learn_at_door: b.learn_at_door,
-            nat,
-            buckets: Buckets::new(sc, &book.queues),
-            replan_days: b.replan_days.min(u16::MAX as u32) as u16,
-            no_target: b.no_target,
-            harm_outcome: b.harm_outcome,
-            by_cohort,
-            harm: Key::new(seed, Stream::Harm),
-            word: Key::new(seed, Stream::Word),
-            depart: Key::new(seed, Stream::Depart),
-            queue: Key::new(seed, Stream::Queue),
-            claim: Key::new(seed, Stream::Claim),
-            event: Key::new(seed, Stream::Event),
-            event_b: Key::new(seed ^ 0xb5ad_4ece_da1c_e2a9, Stream::Event),
-            offer: Key::new(seed, Stream::Offer),
-            caravan_of: sc.cohorts.iter().map(|c| c.caravan.unwrap_or(u16::MAX)).collect(),
-            family_pace: b.family_pace as f32,
-            book,
-            chooser,
-        };
-        // Policies whose people are counted: offers, and checkpoints that
-        // do not always honour papers.
-        let counted = w.book.counted;
-        let extras = Extras {
-            caravans: sc.caravans.len(),
-            policies: if counted { sc.policies.len() } else { 0 },
-        };
         // Before they set out, caravans are as slow as their slowest group:
         // a family, if any of their cohorts' groups is one.
         // (Counted over every process of a partitioned run.)
@@ -388,42 +402,27 @@ impl<'s> Engine<'s> {
         if !slow.is_empty() {
             ex.sum_u64(&mut slow);
         }
-        let caravan_slow: Vec<bool> = slow.iter().map(|&n| n > 0).collect();
-        let targets = w.book.targets.len();
+        let targets = prep.book.targets.len();
+        let policies = prep.extras.policies;
         Engine {
-            learn_rate: hazard_rate(b.learn_per_user),
-            window: std::collections::VecDeque::new(),
+            window: VecDeque::new(),
             window_sum: vec![0; targets],
             heard: vec![0.0; sc.cohorts.len()],
-            heard_rate: hazard_rate(b.learn_per_return),
-            returns: std::collections::VecDeque::new(),
+            returns: VecDeque::new(),
             returns_sum: vec![0; sc.cohorts.len()],
             hazard: vec![0.0; targets],
             present: census[N_STATES..N_STATES + n].to_vec(),
             incoming: census[N_STATES + n..].to_vec(),
-            state_people,
-            states,
+            state_people: std::array::from_fn(|s| census[s] as i64),
+            states: std::array::from_fn(|s| census[s]),
             events: vec![[0; 2]; sc.cohorts.len() * N_EVENTS],
             cols: vec![[0; N_COLS]; n],
             by_cohort_cols: Vec::new(),
             leg_flows: vec![0; sc.legs.len()],
-            carry: vec![0; w.buckets.list.len()],
-            extras,
+            carry: vec![0; prep.buckets.list.len()],
             caravan_days: vec![CaravanDay::default(); sc.caravans.len()],
-            caravan_slow,
-            caravan_people: sc
-                .caravans
-                .iter()
-                .enumerate()
-                .map(|(k, _)| {
-                    sc.cohorts
-                        .iter()
-                        .filter(|c| c.caravan == Some(k as u16))
-                        .map(|c| c.people)
-                        .sum()
-                })
-                .collect(),
-            policy_counts: vec![[0; 2]; extras.policies],
+            caravan_slow: slow.iter().map(|&n| n > 0).collect(),
+            policy_counts: vec![[0; 2]; policies],
             agents,
             id_base,
             ex,
@@ -432,7 +431,9 @@ impl<'s> Engine<'s> {
             day: 0,
             people,
             build_s: t0.elapsed().as_secs_f64(),
-            w,
+            prep,
+            sc,
+            by_cohort,
         }
     }
 
@@ -443,7 +444,7 @@ impl<'s> Engine<'s> {
 
     /// The scenario it runs.
     pub fn scenario(&self) -> &'s Scenario {
-        self.w.sc
+        self.sc
     }
 
     /// Draws the days from here on with `seed` (the population and what
@@ -451,16 +452,6 @@ impl<'s> Engine<'s> {
     /// shared past with draws of their own.
     pub fn reseed(&mut self, seed: u64) {
         self.dynamics = seed;
-        let w = &mut self.w;
-        w.harm = Key::new(seed, Stream::Harm);
-        w.word = Key::new(seed, Stream::Word);
-        w.depart = Key::new(seed, Stream::Depart);
-        w.queue = Key::new(seed, Stream::Queue);
-        w.claim = Key::new(seed, Stream::Claim);
-        w.event = Key::new(seed, Stream::Event);
-        w.event_b = Key::new(seed ^ 0xb5ad_4ece_da1c_e2a9, Stream::Event);
-        w.offer = Key::new(seed, Stream::Offer);
-        w.chooser.reseed(self.seed, seed);
     }
 
     /// The state carried to the next day (a copy).
@@ -476,7 +467,7 @@ impl<'s> Engine<'s> {
     }
 
     fn state_with(&self, agents: Agents) -> EngineState {
-        let sc = self.w.sc;
+        let sc = self.sc;
         EngineState {
             seed: self.seed,
             dynamics: self.dynamics,
@@ -495,7 +486,7 @@ impl<'s> Engine<'s> {
             cols: self.cols.clone(),
             leg_flows: self.leg_flows.clone(),
             carry: self
-                .w
+                .prep
                 .buckets
                 .list
                 .iter()
@@ -511,15 +502,15 @@ impl<'s> Engine<'s> {
     /// the scenario (`state::check` says whether it does); only the
     /// single-process engine loads one.
     pub fn load(&mut self, st: EngineState) {
-        let sc = self.w.sc;
-        let targets = self.w.book.targets.len();
+        let sc = self.sc;
+        let targets = self.prep.book.targets.len();
         self.seed = st.seed;
         self.reseed(st.dynamics);
         self.day = st.day;
         self.people = st.people;
         self.agents = st.agents;
         {
-            let (classes, nat) = (&self.w.book.classes, &self.w.nat);
+            let (classes, nat) = (&self.prep.book.classes, &self.prep.nat);
             let a = &mut self.agents;
             a.class
                 .par_iter_mut()
@@ -557,7 +548,7 @@ impl<'s> Engine<'s> {
         self.by_cohort_cols = Vec::new();
         self.leg_flows = st.leg_flows;
         self.carry = self
-            .w
+            .prep
             .buckets
             .list
             .iter()
@@ -580,7 +571,7 @@ impl<'s> Engine<'s> {
 
     /// Whether every day has been simulated.
     pub fn done(&self) -> bool {
-        self.day >= self.w.sc.calendar.days
+        self.day >= self.sc.calendar.days
     }
 
     /// People per state at the end of the last day.
@@ -598,13 +589,13 @@ impl<'s> Engine<'s> {
         let day = self.day.saturating_sub(1);
         DayView {
             day,
-            date: self.w.sc.calendar.date_of(day),
+            date: self.sc.calendar.date_of(day),
             places: &self.cols,
             by_cohort: &self.by_cohort_cols,
             legs: &self.leg_flows,
             states: self.states,
             agents: &self.agents,
-            scenario: self.w.sc,
+            scenario: self.sc,
             caravans: &self.caravan_days,
             policies: &self.policy_counts,
         }
@@ -613,7 +604,7 @@ impl<'s> Engine<'s> {
     /// The end-of-run result (also checks the per-cohort census against
     /// the daily counters).
     pub fn result(&self, sim_s: f64) -> Result<RunResult, EngineError> {
-        let cohorts = self.w.sc.cohorts.len();
+        let cohorts = self.sc.cohorts.len();
         let mut flat = vec![0u64; cohorts * N_STATES + 1];
         for i in 0..self.agents.len() {
             flat[self.agents.cohort[i] as usize * N_STATES + self.agents.state[i] as usize] +=
@@ -640,7 +631,7 @@ impl<'s> Engine<'s> {
                 ),
             });
         }
-        for (ci, (o, c)) in outcomes.iter().zip(&self.w.sc.cohorts).enumerate() {
+        for (ci, (o, c)) in outcomes.iter().zip(&self.sc.cohorts).enumerate() {
             let sum: u64 = o.iter().sum();
             if sum != c.people {
                 return Err(EngineError::Conservation {
@@ -652,7 +643,7 @@ impl<'s> Engine<'s> {
                 });
             }
         }
-        let events = (0..self.w.sc.cohorts.len())
+        let events = (0..self.sc.cohorts.len())
             .map(|c| std::array::from_fn(|e| self.events[c * N_EVENTS + e]))
             .collect();
         Ok(RunResult {
@@ -672,12 +663,6 @@ impl<'s> Engine<'s> {
     fn agents_mut(&mut self) -> &mut Agents {
         &mut self.agents
     }
-}
-
-/// The daily hazard per recent user (or return) of a daily chance `p` of
-/// learning from each: −ln(1 − p), kept finite for p = 1.
-fn hazard_rate(p: f64) -> f64 {
-    -(1.0 - p.min(1.0 - 1e-12)).ln()
 }
 
 /// A worker pool of `threads` threads (`None`: all cores).
@@ -702,6 +687,35 @@ pub fn run(sc: &Scenario, cfg: &RunConfig, recorders: &mut [&mut dyn Recorder]) 
 /// on one pool). `cfg.threads` is ignored.
 pub fn run_here(sc: &Scenario, cfg: &RunConfig, recorders: &mut [&mut dyn Recorder]) -> Result<RunResult, EngineError> {
     let engine = Engine::with_config(sc, cfg.seed.unwrap_or(sc.seed), cfg.by_cohort);
+    drive(engine, recorders)
+}
+
+/// As [`run`], with the scenario's tables prepared once ([`Prepared::new`])
+/// and shared: exactly the run of [`run`].
+///
+/// # Panics
+/// If `p` was built from a scenario of another shape than `sc`.
+pub fn run_prepared(
+    p: &Prepared,
+    sc: &Scenario,
+    cfg: &RunConfig,
+    recorders: &mut [&mut dyn Recorder],
+) -> Result<RunResult, EngineError> {
+    pool(cfg.threads)?.install(|| run_prepared_here(p, sc, cfg, recorders))
+}
+
+/// As [`run_prepared`], on the current rayon pool: replicates side by
+/// side on one pool share one `&Prepared`. `cfg.threads` is ignored.
+///
+/// # Panics
+/// If `p` was built from a scenario of another shape than `sc`.
+pub fn run_prepared_here(
+    p: &Prepared,
+    sc: &Scenario,
+    cfg: &RunConfig,
+    recorders: &mut [&mut dyn Recorder],
+) -> Result<RunResult, EngineError> {
+    let engine = Engine::from_prepared(p, sc, cfg.seed.unwrap_or(sc.seed), cfg.by_cohort);
     drive(engine, recorders)
 }
 

@@ -34,7 +34,7 @@ impl Engine<'_> {
     /// conservation check and learning.
     pub fn step(&mut self) -> Result<(), EngineError> {
         let today = self.today();
-        let w = &self.w;
+        let w = &World::new(&self.prep, self.sc, self.seed, self.dynamics, self.by_cohort);
         let ctx = DayCtx {
             day: self.day,
             epoch: w.book.epoch(self.day as i64),
@@ -44,7 +44,7 @@ impl Engine<'_> {
             pace: &today.pace,
             breaking: &today.breaking,
         };
-        let mut acc = pass_a(w, &ctx, &mut self.agents, self.id_base, self.extras);
+        let mut acc = pass_a(w, &ctx, &mut self.agents, self.id_base, self.prep.extras);
         let (admitted, carry) = admission(self.ex, w, &mut acc, &today.room);
         self.carry = carry;
         pass_b(w, &ctx, &mut self.agents, self.id_base, &admitted, &mut acc);
@@ -61,8 +61,8 @@ impl Engine<'_> {
     /// Each bucket's room today (capacities from yesterday's counts), and
     /// the caravans' pace and break-up.
     fn today(&self) -> Today {
-        let (w, day) = (&self.w, self.day);
-        let sc = w.sc;
+        let (w, day) = (&*self.prep, self.day);
+        let sc = self.sc;
         let room: Vec<u64> =
             w.buckets
                 .list
@@ -107,7 +107,7 @@ impl Engine<'_> {
         let breaking: Vec<bool> = self
             .caravan_days
             .iter()
-            .zip(&self.caravan_people)
+            .zip(&w.caravan_people)
             .map(|(c, &all)| breakup > 0.0 && c.people > 0 && (c.people as f64) < breakup * all as f64)
             .collect();
         Today {
@@ -150,11 +150,11 @@ impl Engine<'_> {
     /// Learning from the day: people who claimed at each claim point over
     /// the window, and word of mouth of each cohort's returns.
     fn learn(&mut self, acc: &Acc) {
-        let b = &self.w.sc.behaviour;
+        let b = &self.sc.behaviour;
         let window = b.learn_window_days as usize;
         if b.learn_per_user > 0.0 {
             let today: Vec<u64> = self
-                .w
+                .prep
                 .book
                 .targets
                 .iter()
@@ -162,13 +162,13 @@ impl Engine<'_> {
                 .collect();
             slide(&mut self.window, &mut self.window_sum, today, window);
             for (h, &users) in self.hazard.iter_mut().zip(&self.window_sum) {
-                *h += users as f64 * self.learn_rate;
+                *h += users as f64 * self.prep.learn_rate;
             }
         }
         // People of each cohort sent back over the window raise the
         // cohort's hazard of hearing of it.
         if b.learn_per_return > 0.0 {
-            let today: Vec<u64> = (0..self.w.sc.cohorts.len())
+            let today: Vec<u64> = (0..self.sc.cohorts.len())
                 .map(|c| {
                     [Event::TurnedBack, Event::Expelled, Event::Intercepted, Event::Removed]
                         .iter()
@@ -178,14 +178,14 @@ impl Engine<'_> {
                 .collect();
             slide(&mut self.returns, &mut self.returns_sum, today, window);
             for (h, &n) in self.heard.iter_mut().zip(&self.returns_sum) {
-                *h += n as f64 * self.heard_rate;
+                *h += n as f64 * self.prep.heard_rate;
             }
         }
     }
 
     /// Keeps the day's counts for the view and for tomorrow.
     fn keep(&mut self, acc: Acc, pace: &[f32]) {
-        let places = self.w.sc.places.len();
+        let places = self.sc.places.len();
         for (e, x) in self.events.iter_mut().zip(&acc.events) {
             e[0] += x[0];
             e[1] += x[1];
@@ -197,7 +197,7 @@ impl Engine<'_> {
         self.by_cohort_cols = acc.by_cohort;
         self.leg_flows = acc.legs;
         self.policy_counts = acc.policy;
-        let walk = self.w.sc.behaviour.speed_km_per_day[Mode::Walk as usize];
+        let walk = self.sc.behaviour.speed_km_per_day[Mode::Walk as usize];
         for (k, c) in self.caravan_days.iter_mut().enumerate() {
             let [groups, people, families] = acc.caravan[k];
             let row = &acc.caravan_at[k * places..(k + 1) * places];

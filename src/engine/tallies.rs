@@ -93,7 +93,7 @@ pub(super) struct Acc {
 }
 
 /// What the daily accumulator counts beyond places and states.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub(super) struct Extras {
     /// Caravans.
     pub(super) caravans: usize,

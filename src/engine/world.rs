@@ -6,7 +6,8 @@
 //! day's context; must not touch shared state: shared resources are
 //! requested (`admission`), counts go to the accumulator (`tallies`).
 
-use super::admission::{Buckets, Request, REQ_ADMIT, REQ_APPT, REQ_CLAIM, REQ_PATHWAY};
+use super::admission::{Request, REQ_ADMIT, REQ_APPT, REQ_CLAIM, REQ_PATHWAY};
+use super::prepared::Prepared;
 use super::tallies::{Acc, Col};
 use super::EPS;
 use crate::agents::{
@@ -14,35 +15,17 @@ use crate::agents::{
     F_INFORMED, F_PAPERS, F_VISITOR, NO_DAY, NO_DOOR,
 };
 use crate::behaviour::Chooser;
-use crate::policy::{OfferRule, PolicyBook, Return, Rule};
-use crate::rng::Key;
+use crate::policy::{OfferRule, Return, Rule};
+use crate::rng::{Key, Stream};
 use crate::scenario::{Bar, Dest, Leg, Mode, NoTarget, PlaceIx, PlaceKind, Scenario, SendBack, SendTo, Trait, NONE};
 
-/// Read-only facts for the daily step.
-pub(super) struct World<'s> {
-    pub(super) sc: &'s Scenario,
-    pub(super) legs: &'s [Leg],
-    pub(super) book: PolicyBook,
-    pub(super) chooser: Chooser,
-    /// Capacity per place (`u64::MAX`: none).
-    pub(super) capacity: Vec<u64>,
-    /// Daily claims per place (`u64::MAX`: none).
-    pub(super) claims_per_day: Vec<u64>,
-    /// Where people sent back from a crossing go (`NONE`: nowhere set).
-    pub(super) near_side: Vec<u32>,
-    /// Whether each place is the near side of some crossing (where groups
-    /// may learn the rules, `learn_at_door`).
-    pub(super) at_door: Vec<bool>,
-    pub(super) origin: Vec<PlaceIx>,
-    /// Per cohort: days a visitor waits before claiming inland.
-    pub(super) claim_delay: Vec<u32>,
-    pub(super) learn_at_door: f64,
-    /// Nationality group of each cohort (for recomputing classes).
-    pub(super) nat: Vec<u16>,
-    pub(super) buckets: Buckets,
-    pub(super) replan_days: u16,
-    pub(super) no_target: NoTarget,
-    pub(super) harm_outcome: bool,
+/// Read-only facts for the daily step: the scenario's prepared tables
+/// (reached through `Deref`) and the keys of this run's draws.
+pub(super) struct World<'a> {
+    pub(super) p: &'a Prepared,
+    pub(super) sc: &'a Scenario,
+    pub(super) legs: &'a [Leg],
+    pub(super) chooser: Chooser<'a>,
     pub(super) by_cohort: bool,
     pub(super) depart: Key,
     pub(super) queue: Key,
@@ -52,10 +35,35 @@ pub(super) struct World<'s> {
     pub(super) harm: Key,
     pub(super) word: Key,
     pub(super) offer: Key,
-    /// Per cohort: its caravan (`u16::MAX`: none).
-    pub(super) caravan_of: Vec<u16>,
-    /// A family's walking speed as a share of a lone walker's.
-    pub(super) family_pace: f32,
+}
+
+impl std::ops::Deref for World<'_> {
+    type Target = Prepared;
+    fn deref(&self) -> &Prepared {
+        self.p
+    }
+}
+
+impl<'a> World<'a> {
+    /// The world of a run whose population is `identity`'s (its groups'
+    /// thresholds of learning) and whose days are drawn from `dynamics`.
+    pub(super) fn new(p: &'a Prepared, sc: &'a Scenario, identity: u64, dynamics: u64, by_cohort: bool) -> World<'a> {
+        World {
+            p,
+            sc,
+            legs: &sc.legs,
+            chooser: Chooser::new(&p.choice, identity, dynamics),
+            by_cohort,
+            harm: Key::new(dynamics, Stream::Harm),
+            word: Key::new(dynamics, Stream::Word),
+            depart: Key::new(dynamics, Stream::Depart),
+            queue: Key::new(dynamics, Stream::Queue),
+            claim: Key::new(dynamics, Stream::Claim),
+            event: Key::new(dynamics, Stream::Event),
+            event_b: Key::new(dynamics ^ 0xb5ad_4ece_da1c_e2a9, Stream::Event),
+            offer: Key::new(dynamics, Stream::Offer),
+        }
+    }
 }
 
 /// One day's context.
