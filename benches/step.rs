@@ -93,6 +93,10 @@ fn flee(c: &mut Criterion) {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/flee-mali2012.toml");
     let mut g = c.benchmark_group("flee");
     g.sample_size(20);
+    let sc = northbound::flee::load(&p).unwrap_or_else(|e| panic!("{}", e.render()));
+    g.bench_function("flee_mali2012_prepare", |b| {
+        b.iter(|| northbound::flee::sim::Prepared::new(&sc).is_ok())
+    });
     g.bench_function("flee_mali2012_run", |b| {
         b.iter(|| {
             let mut sc = northbound::flee::load(&p).unwrap_or_else(|e| panic!("{}", e.render()));

@@ -34,11 +34,19 @@ fn engines_from_one_prepared_give_the_runs_of_engine_new_with_their_seeds() {
         for seed in [sc.seed, 99] {
             let shared = trajectory(Engine::from_prepared(&p, &sc, seed, false));
             let own = trajectory(Engine::new(&sc, seed));
-            assert!(shared == own, "{}: seed {seed} differs with prepared tables", path.display());
+            assert!(
+                shared == own,
+                "{}: seed {seed} differs with prepared tables",
+                path.display()
+            );
         }
         let a = trajectory(Engine::from_prepared(&p, &sc, sc.seed, false));
         let b = trajectory(Engine::from_prepared(&p, &sc, 99, false));
-        assert!(a != b, "{}: two seeds gave one run: the test would not see a seed lost", path.display());
+        assert!(
+            a != b,
+            "{}: two seeds gave one run: the test would not see a seed lost",
+            path.display()
+        );
     }
 }
 
@@ -80,4 +88,29 @@ fn prepared_tables_of_another_scenario_are_refused() {
     let b = scenario_at(&fixture("chain.toml"));
     let p = Prepared::new(&a);
     let _ = Engine::from_prepared(&p, &b, 1, false);
+}
+
+/// Both compatibility modes of the flee model on Mali 2012.
+fn flee_scenarios() -> Vec<northbound::flee::FleeScenario> {
+    let sc = northbound::flee::load(&scenario("flee-mali2012.toml")).unwrap_or_else(|e| panic!("{}", e.render()));
+    let mut v31 = sc.clone();
+    v31.compat = northbound::flee::Compat::V31;
+    vec![sc, v31]
+}
+
+#[test]
+fn flee_runs_from_one_prepared_give_the_runs_of_run_with_their_seeds() {
+    use northbound::flee::sim;
+    for sc in flee_scenarios() {
+        let p = sim::Prepared::new(&sc).expect("prepares");
+        let key = |r: sim::FleeRun| (r.counts, r.agents, r.travelling, r.debt, r.spawned, r.link_entries);
+        let mut runs = Vec::new();
+        for seed in [1u64, 2] {
+            let shared = key(sim::run_prepared(&p, seed, &mut |_| {}).expect("runs"));
+            let own = key(sim::run(&sc, seed, &mut |_| {}).expect("runs"));
+            assert!(shared == own, "{:?}: seed {seed} differs with prepared tables", sc.compat);
+            runs.push(shared);
+        }
+        assert!(runs[0] != runs[1], "two seeds gave one run: the test would not see a seed lost");
+    }
 }
