@@ -107,44 +107,7 @@ pub fn to_toml(sc: &FleeScenario, origin: &str) -> String {
     }
     o.push_str("\n]\n\n");
     for l in &sc.locations {
-        let _ = writeln!(o, "[[place]]");
-        let _ = writeln!(o, "id = {}", q(&l.name));
-        let _ = writeln!(o, "region = {}", q(&l.region));
-        let _ = writeln!(o, "country = {}", q(&l.country));
-        let _ = writeln!(o, "kind = {}", q(l.kind.name()));
-        let _ = writeln!(o, "lat = {}", l.lat);
-        let _ = writeln!(o, "lon = {}", l.lon);
-        if let Some(d) = l.conflict_date {
-            let _ = writeln!(o, "conflict_date = {d}");
-        }
-        if l.kind.is_camp() {
-            let _ = writeln!(o, "capacity = {}", l.capacity);
-            if l.initial_people > 0 {
-                let _ = writeln!(
-                    o,
-                    "initial_people = {}  # source_data at start (insert_day0)",
-                    l.initial_people
-                );
-            }
-        } else {
-            let _ = writeln!(o, "population = {}", l.population);
-        }
-        if l.kind == LocKind::Conflict && l.conflict_intensity != 1.0 {
-            let _ = writeln!(o, "conflict_intensity = {}", l.conflict_intensity);
-        }
-        if l.deactivation_probability > 0.0 {
-            let _ = writeln!(o, "deactivation_probability = {}", l.deactivation_probability);
-        }
-        let attrs: Vec<_> = l
-            .attributes
-            .iter()
-            .filter(|(k, _)| k != "conflict_intensity" && k != "deactivation_probability")
-            .collect();
-        if !attrs.is_empty() {
-            let body: Vec<String> = attrs.iter().map(|(k, v)| format!("{} = {}", q(k), q(v))).collect();
-            let _ = writeln!(o, "attributes = {{ {} }}", body.join(", "));
-        }
-        o.push('\n');
+        write_place(&mut o, l);
     }
     for r in &sc.routes {
         let _ = writeln!(o, "[[route]]");
@@ -175,37 +138,84 @@ pub fn to_toml(sc: &FleeScenario, origin: &str) -> String {
         o.push('\n');
     }
     for c in &sc.closures {
-        let _ = writeln!(o, "[[policy]]");
-        let _ = writeln!(o, "kind = \"closure\"");
-        match &c.kind {
-            ClosureKind::Country(a, b) => {
-                let _ = writeln!(o, "countries = [{}, {}]", q(a), q(b));
-            }
-            ClosureKind::Location(l) => {
-                let _ = writeln!(o, "place = {}", q(&sc.locations[*l as usize].name));
-            }
-            ClosureKind::Link(a, b) => {
-                let _ = writeln!(
-                    o,
-                    "link = [{}, {}]",
-                    q(&sc.locations[*a as usize].name),
-                    q(&sc.locations[*b as usize].name)
-                );
-            }
-            ClosureKind::Camp { loc, idp } => {
-                let _ = writeln!(o, "camp = {}", q(&sc.locations[*loc as usize].name));
-                if *idp {
-                    let _ = writeln!(o, "idp = true");
-                }
-            }
-        }
-        let _ = writeln!(o, "from = {}  # day {}", sc.date_of(c.start as u32), c.start);
-        if let Some(e) = c.end {
-            let _ = writeln!(o, "until = {}  # lifted on day {e}", sc.date_of((e - 1) as u32));
-        }
-        o.push('\n');
+        write_closure(&mut o, sc, c);
     }
     o
+}
+
+/// One `[[place]]` table.
+fn write_place(o: &mut String, l: &Location) {
+    let _ = writeln!(o, "[[place]]");
+    let _ = writeln!(o, "id = {}", q(&l.name));
+    let _ = writeln!(o, "region = {}", q(&l.region));
+    let _ = writeln!(o, "country = {}", q(&l.country));
+    let _ = writeln!(o, "kind = {}", q(l.kind.name()));
+    let _ = writeln!(o, "lat = {}", l.lat);
+    let _ = writeln!(o, "lon = {}", l.lon);
+    if let Some(d) = l.conflict_date {
+        let _ = writeln!(o, "conflict_date = {d}");
+    }
+    if l.kind.is_camp() {
+        let _ = writeln!(o, "capacity = {}", l.capacity);
+        if l.initial_people > 0 {
+            let _ = writeln!(
+                o,
+                "initial_people = {}  # source_data at start (insert_day0)",
+                l.initial_people
+            );
+        }
+    } else {
+        let _ = writeln!(o, "population = {}", l.population);
+    }
+    if l.kind == LocKind::Conflict && l.conflict_intensity != 1.0 {
+        let _ = writeln!(o, "conflict_intensity = {}", l.conflict_intensity);
+    }
+    if l.deactivation_probability > 0.0 {
+        let _ = writeln!(o, "deactivation_probability = {}", l.deactivation_probability);
+    }
+    let attrs: Vec<_> = l
+        .attributes
+        .iter()
+        .filter(|(k, _)| k != "conflict_intensity" && k != "deactivation_probability")
+        .collect();
+    if !attrs.is_empty() {
+        let body: Vec<String> = attrs.iter().map(|(k, v)| format!("{} = {}", q(k), q(v))).collect();
+        let _ = writeln!(o, "attributes = {{ {} }}", body.join(", "));
+    }
+    o.push('\n');
+}
+
+/// One closure as a `[[policy]]` table.
+fn write_closure(o: &mut String, sc: &FleeScenario, c: &Closure) {
+    let _ = writeln!(o, "[[policy]]");
+    let _ = writeln!(o, "kind = \"closure\"");
+    match &c.kind {
+        ClosureKind::Country(a, b) => {
+            let _ = writeln!(o, "countries = [{}, {}]", q(a), q(b));
+        }
+        ClosureKind::Location(l) => {
+            let _ = writeln!(o, "place = {}", q(&sc.locations[*l as usize].name));
+        }
+        ClosureKind::Link(a, b) => {
+            let _ = writeln!(
+                o,
+                "link = [{}, {}]",
+                q(&sc.locations[*a as usize].name),
+                q(&sc.locations[*b as usize].name)
+            );
+        }
+        ClosureKind::Camp { loc, idp } => {
+            let _ = writeln!(o, "camp = {}", q(&sc.locations[*loc as usize].name));
+            if *idp {
+                let _ = writeln!(o, "idp = true");
+            }
+        }
+    }
+    let _ = writeln!(o, "from = {}  # day {}", sc.date_of(c.start as u32), c.start);
+    if let Some(e) = c.end {
+        let _ = writeln!(o, "until = {}  # lifted on day {e}", sc.date_of((e - 1) as u32));
+    }
+    o.push('\n');
 }
 
 const ROOT: &[&str] = &[
