@@ -108,9 +108,16 @@ fn flee_runs_from_one_prepared_give_the_runs_of_run_with_their_seeds() {
         for seed in [1u64, 2] {
             let shared = key(sim::run_prepared(&p, seed, &mut |_| {}).expect("runs"));
             let own = key(sim::run(&sc, seed, &mut |_| {}).expect("runs"));
-            assert!(shared == own, "{:?}: seed {seed} differs with prepared tables", sc.compat);
+            assert!(
+                shared == own,
+                "{:?}: seed {seed} differs with prepared tables",
+                sc.compat
+            );
             runs.push(shared);
         }
-        assert!(runs[0] != runs[1], "two seeds gave one run: the test would not see a seed lost");
+        assert!(
+            runs[0] != runs[1],
+            "two seeds gave one run: the test would not see a seed lost"
+        );
     }
 }
