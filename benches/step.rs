@@ -7,6 +7,11 @@
 //!   50,000-route graph towards its 20 claim points;
 //! - `load_10k_places_50k_routes`: loading and validating that file;
 //! - `build_caravan_1m_people`: building one million people's groups;
+//! - `prepare_title42`: `engine::Prepared::new` on title42-2020-2023 (the
+//!   graph, the policy book with its routing and reach tables, the
+//!   decision tables): what every replicate built again before it was
+//!   shared;
+//! - `flee_mali2012_prepare`: `flee::sim::Prepared::new` on Mali 2012;
 //! - `flee_mali2012_run`: a whole run of the flee model on Flee's Mali 2012
 //!   scenario (14,805 agents × 300 days), loading included, as Flee 3.1 runs
 //!   it (`flee_compat = "3.1"`).
@@ -51,6 +56,10 @@ fn step(c: &mut Criterion) {
             t
         })
     });
+    let title42 = load("scenarios/title42-2020-2023.toml");
+    g.bench_function("prepare_title42", |b| {
+        b.iter(|| northbound::engine::Prepared::new(&title42).book().epochs.len())
+    });
     let caravan = load("scenarios/caravan-2025.toml").scaled(3334.0);
     g.bench_function("build_caravan_1m_people", |b| {
         b.iter(|| northbound::agents::build(&caravan, caravan.seed).len())
@@ -84,6 +93,10 @@ fn flee(c: &mut Criterion) {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/flee-mali2012.toml");
     let mut g = c.benchmark_group("flee");
     g.sample_size(20);
+    let sc = northbound::flee::load(&p).unwrap_or_else(|e| panic!("{}", e.render()));
+    g.bench_function("flee_mali2012_prepare", |b| {
+        b.iter(|| northbound::flee::sim::Prepared::new(&sc).is_ok())
+    });
     g.bench_function("flee_mali2012_run", |b| {
         b.iter(|| {
             let mut sc = northbound::flee::load(&p).unwrap_or_else(|e| panic!("{}", e.render()));

@@ -62,9 +62,10 @@ impl Situation {
     }
 }
 
-/// Per-scenario constants the decision needs, precomputed once.
+/// Per-scenario constants the decision needs, precomputed once and shared
+/// by every run of the scenario whatever its seed (see `engine::Prepared`).
 #[derive(Clone, Debug)]
-pub struct Chooser {
+pub struct ChoiceTables {
     /// `[cohort * targets + t]`: known from the start.
     knows: Vec<bool>,
     /// `[cohort * 3 + dest]`: ln of the destination weight (−∞: not a destination).
@@ -101,14 +102,28 @@ pub struct Chooser {
     max_factor: Vec<f64>,
     cohorts: usize,
     trait_bits: usize,
+}
+
+/// The decision of one run: the scenario's [`ChoiceTables`] with the keys
+/// of the run's draws of choices and thresholds of learning.
+#[derive(Clone, Copy, Debug)]
+pub struct Chooser<'t> {
+    tables: &'t ChoiceTables,
     decide: Key,
     learn: Key,
 }
 
-impl Chooser {
+impl std::ops::Deref for Chooser<'_> {
+    type Target = ChoiceTables;
+    fn deref(&self) -> &ChoiceTables {
+        self.tables
+    }
+}
+
+impl ChoiceTables {
     /// Precomputes the decision constants and the departure prospects of
     /// every cohort in every policy epoch.
-    pub fn new(sc: &Scenario, book: &PolicyBook, seed: u64) -> Chooser {
+    pub fn new(sc: &Scenario, book: &PolicyBook) -> ChoiceTables {
         let n_targets = book.targets.len();
         let mut knows = Vec::with_capacity(sc.cohorts.len() * n_targets);
         let mut ln_pref = Vec::with_capacity(sc.cohorts.len() * 3);
@@ -136,7 +151,7 @@ impl Chooser {
             })
             .collect();
         let b: &Behaviour = &sc.behaviour;
-        let mut ch = Chooser {
+        let mut ch = ChoiceTables {
             knows,
             ln_pref,
             target_dest,
@@ -158,11 +173,12 @@ impl Chooser {
             door_cost: Vec::new(),
             cohorts: sc.cohorts.len(),
             trait_bits: book.classes.trait_bits(),
-            decide: Key::new(seed, Stream::Decide),
-            learn: Key::new(seed, Stream::Learn),
         };
-        ch.door_cost = ch.door_costs(book);
-        let value = ch.prospects(sc, book);
+        // The door costs and prospects draw nothing (no learning from
+        // others' use at the start, `Situation::learned` false): any keys do.
+        let door_cost = Chooser::new(&ch, 0, 0).door_costs(book);
+        ch.door_cost = door_cost;
+        let value = Chooser::new(&ch, 0, 0).prospects(sc, book);
         let per_epoch = sc.cohorts.len() << ch.trait_bits << 1;
         ch.factor = value
             .iter()
@@ -191,13 +207,18 @@ impl Chooser {
             .collect();
         ch
     }
+}
 
+impl<'t> Chooser<'t> {
     /// Keys the draws of choices by `dynamics` and the thresholds of
     /// learning (a group's own, part of who it is) by `identity`: a run
     /// continued with fresh draws keeps what its groups know.
-    pub fn reseed(&mut self, identity: u64, dynamics: u64) {
-        self.decide = Key::new(dynamics, Stream::Decide);
-        self.learn = Key::new(identity, Stream::Learn);
+    pub fn new(tables: &'t ChoiceTables, identity: u64, dynamics: u64) -> Chooser<'t> {
+        Chooser {
+            tables,
+            decide: Key::new(dynamics, Stream::Decide),
+            learn: Key::new(identity, Stream::Learn),
+        }
     }
 
     /// The largest departure factor a group of `cohort` can have.
@@ -497,9 +518,11 @@ mod tests {
     fn the_cost_of_failure_is_w_fail_times_the_chance_of_failing_times_the_trip_back() {
         let (sc, book) = book_for(2.0, 0.4);
         let (_, book0) = book_for(0.0, 0.4);
-        let ch = Chooser::new(&sc, &book, 1);
+        let t = ChoiceTables::new(&sc, &book);
+        let ch = Chooser::new(&t, 1, 1);
         let (sc0, _) = book_for(0.0, 0.4);
-        let ch0 = Chooser::new(&sc0, &book0, 1);
+        let t0 = ChoiceTables::new(&sc0, &book0);
+        let ch0 = Chooser::new(&t0, 1, 1);
         let laredo = book.slot_of[sc.place_index["laredo"] as usize] as usize;
         let s = at_monterrey(&sc, u16::MAX, 0);
         let u = ch.utility(&s, laredo, &book, 0, &[], 0).expect("a candidate");
@@ -534,7 +557,8 @@ mod tests {
     #[test]
     fn failures_at_a_door_lower_its_perceived_chance_as_a_beta_posterior() {
         let (sc, book) = book_for(0.0, 0.4);
-        let ch = Chooser::new(&sc, &book, 1);
+        let t = ChoiceTables::new(&sc, &book);
+        let ch = Chooser::new(&t, 1, 1);
         let laredo = book.slot_of[sc.place_index["laredo"] as usize] as usize;
         let fresh = ch
             .utility(&at_monterrey(&sc, u16::MAX, 0), laredo, &book, 0, &[], 0)

@@ -258,7 +258,7 @@ pub fn replicates_with(
 
 /// Runs one replicate of `sc` with `seed` on the current pool, keeping
 /// what `extra` asks for.
-pub(crate) fn one(sc: &Scenario, seed: u64, extra: &Extra) -> Result<Replicate, EnsembleError> {
+pub(crate) fn one(p: &engine::Prepared, sc: &Scenario, seed: u64, extra: &Extra) -> Result<Replicate, EnsembleError> {
     let cfg = RunConfig {
         seed: Some(seed),
         threads: None,
@@ -300,7 +300,7 @@ pub(crate) fn one(sc: &Scenario, seed: u64, extra: &Extra) -> Result<Replicate, 
         if let Some(s) = stop.as_mut() {
             recs.push(s);
         }
-        engine::run_here(sc, &cfg, &mut recs)?
+        engine::run_prepared_here(p, sc, &cfg, &mut recs)?
     };
     let mut tables = Vec::new();
     for (name, bytes) in side.finish().map_err(table)? {

@@ -1,10 +1,12 @@
 //! The default model (the engine of `engine`) as an experiment [`Model`].
 //!
 //! Owns how one replicate of the default model is run and kept
-//! (`ensemble::Replicate`, through `ensemble::one`'s recorders). Must not
+//! (`ensemble::Replicate`, through `ensemble::one`'s recorders) on the
+//! engine's tables prepared once per scenario (`engine::Prepared`). Must not
 //! change how the engine simulates.
 
 use super::{Model, Replicate};
+use crate::engine;
 use crate::ensemble::{self, EnsembleError, Extra};
 use crate::scenario::Scenario;
 
@@ -15,16 +17,11 @@ pub struct DefaultModel {
     pub extra: Extra,
 }
 
-/// What every replicate of one scenario shares. Today each replicate's
-/// engine builds its own tables from the scenario, so nothing is held.
-// coordinator: swap in engine::Prepared (engine::Prepared::new(sc), and
-// Engine::from_prepared / engine::run_prepared in `ensemble::one`).
-#[derive(Debug)]
-pub struct Prepared(());
-
 impl Model for DefaultModel {
     type Scenario = Scenario;
-    type Prepared = Prepared;
+    /// The engine's seed-independent tables (policy book, routing and
+    /// reach tables, decision tables), built once per scenario or variant.
+    type Prepared<'s> = engine::Prepared;
     type Run = ensemble::Replicate;
     type Error = EnsembleError;
 
@@ -32,12 +29,12 @@ impl Model for DefaultModel {
         Ok(crate::scenario::uncertain::with_values(sc, values)?)
     }
 
-    fn prepare(&self, _sc: &Scenario) -> Result<Prepared, EnsembleError> {
-        Ok(Prepared(()))
+    fn prepare<'s>(&'s self, sc: &'s Scenario) -> Result<engine::Prepared, EnsembleError> {
+        Ok(engine::Prepared::new(sc))
     }
 
-    fn run(&self, _p: &Prepared, sc: &Scenario, rep: &Replicate) -> Result<ensemble::Replicate, EnsembleError> {
-        let mut r = ensemble::one(sc, rep.seed, &self.extra)?;
+    fn run(&self, p: &engine::Prepared, sc: &Scenario, rep: &Replicate) -> Result<ensemble::Replicate, EnsembleError> {
+        let mut r = ensemble::one(p, sc, rep.seed, &self.extra)?;
         r.inputs = rep.inputs.clone();
         Ok(r)
     }

@@ -87,16 +87,13 @@ pub struct FleeModel<'a> {
     pub on_day: &'a (dyn Fn() + Sync),
 }
 
-/// What every replicate of one flee scenario shares. Today `flee::sim::run`
-/// builds its route tables itself, so nothing is held.
-// coordinator: swap in flee::sim::Prepared (Prepared::new(sc), and
-// flee::sim::run_prepared(&prepared, seed, progress) in `run`).
-#[derive(Debug)]
-pub struct Prepared(());
-
 impl Model for FleeModel<'_> {
     type Scenario = FleeScenario;
-    type Prepared = Prepared;
+    /// Route tables and the day-0 states, built once per scenario.
+    type Prepared<'s>
+        = sim::Prepared<'s>
+    where
+        Self: 's;
     type Run = FleeRun;
     type Error = FleeError;
 
@@ -105,12 +102,12 @@ impl Model for FleeModel<'_> {
         Ok(sc.clone())
     }
 
-    fn prepare(&self, _sc: &FleeScenario) -> Result<Prepared, FleeError> {
-        Ok(Prepared(()))
+    fn prepare<'s>(&'s self, sc: &'s FleeScenario) -> Result<sim::Prepared<'s>, FleeError> {
+        Ok(sim::Prepared::new(sc)?)
     }
 
-    fn run(&self, _p: &Prepared, sc: &FleeScenario, rep: &Replicate) -> Result<FleeRun, FleeError> {
-        Ok(sim::run(sc, rep.seed, &mut |_| (self.on_day)())?)
+    fn run(&self, p: &sim::Prepared<'_>, _sc: &FleeScenario, rep: &Replicate) -> Result<FleeRun, FleeError> {
+        Ok(sim::run_prepared(p, rep.seed, &mut |_| (self.on_day)())?)
     }
 
     fn pool(&self, threads: Option<usize>) -> Result<rayon::ThreadPool, FleeError> {

@@ -61,8 +61,11 @@ pub fn plan(seed: u64, n: usize, inputs: &[Vec<f64>]) -> Vec<Replicate> {
 pub trait Model: Sync {
     /// The validated scenario.
     type Scenario: Sync;
-    /// What every replicate of one scenario shares (built once).
-    type Prepared: Sync;
+    /// What every replicate of one scenario shares (built once; it may
+    /// borrow the scenario).
+    type Prepared<'s>: Sync
+    where
+        Self: 's;
     /// What one replicate gives back; crosses processes by `wire`.
     type Run: Send + Serialize + DeserializeOwned;
     /// Why a replicate failed.
@@ -72,10 +75,10 @@ pub trait Model: Sync {
     fn with_inputs(&self, sc: &Self::Scenario, values: &[f64]) -> Result<Self::Scenario, Self::Error>;
 
     /// The tables every replicate of `sc` shares.
-    fn prepare(&self, sc: &Self::Scenario) -> Result<Self::Prepared, Self::Error>;
+    fn prepare<'s>(&'s self, sc: &'s Self::Scenario) -> Result<Self::Prepared<'s>, Self::Error>;
 
     /// Runs one replicate on the current rayon pool.
-    fn run(&self, prepared: &Self::Prepared, sc: &Self::Scenario, rep: &Replicate) -> Result<Self::Run, Self::Error>;
+    fn run(&self, prepared: &Self::Prepared<'_>, sc: &Self::Scenario, rep: &Replicate) -> Result<Self::Run, Self::Error>;
 
     /// A pool of `threads` worker threads (all cores if `None`).
     fn pool(&self, threads: Option<usize>) -> Result<rayon::ThreadPool, Self::Error>;

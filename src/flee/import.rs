@@ -177,13 +177,56 @@ pub fn import(dir: &Path) -> Result<FleeScenario, LoadError> {
     // fill the camps. (Without a valid period, the series are still checked,
     // against a stand-in start date.)
     let start = period.map(|p| p.0).unwrap_or_default();
+    let totals = observed(dir, &inp, start, &settings, &mut locations, &mut hash, &mut errs);
+    if let Some(e) = LoadError::combine(errs) {
+        return Err(e);
+    }
+    let (start, days) = period.unwrap_or((start, 1));
+
+    let name = dir
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .map(|n| safe_folder_name(&n))
+        .unwrap_or_else(|| "flee".into());
+    Ok(FleeScenario {
+        description: format!("Flee scenario imported from {}", dir.display()),
+        name,
+        file: dir.to_path_buf(),
+        sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        start,
+        days,
+        seed: 1,
+        compat: Compat::Intended,
+        settings,
+        locations,
+        routes,
+        conflicts,
+        closures,
+        totals,
+        warnings,
+    })
+}
+
+/// The observed series of `source_data/`: the total drives spawning, and
+/// with `insert_day0` each camp's day-0 count fills it. Problems go to
+/// `errs`.
+fn observed(
+    dir: &Path,
+    inp: &Path,
+    start: chrono::NaiveDate,
+    settings: &Settings,
+    locations: &mut [Location],
+    hash: &mut Sha256,
+    errs: &mut Vec<LoadError>,
+) -> Vec<(i64, f64)> {
+    let mut totals = Vec::new();
     let data_dir = dir.join("source_data");
     let corrections = inp.join("registration_corrections.csv");
-    let mut totals = Vec::new();
     if data_dir.join("data_layout.csv").is_file() {
         if let Some(data) = keep(
-            &mut errs,
-            super::data::read_source_data(&data_dir, start, Some(&corrections), &mut hash),
+            errs,
+            super::data::read_source_data(&data_dir, start, Some(&corrections), hash),
         ) {
             totals = data.total.clone();
             if settings.insert_day0 {
@@ -216,34 +259,7 @@ pub fn import(dir: &Path) -> Result<FleeScenario, LoadError> {
             ),
         });
     }
-    if let Some(e) = LoadError::combine(errs) {
-        return Err(e);
-    }
-    let (start, days) = period.unwrap_or((start, 1));
-
-    let name = dir
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .map(|n| safe_folder_name(&n))
-        .unwrap_or_else(|| "flee".into());
-    Ok(FleeScenario {
-        description: format!("Flee scenario imported from {}", dir.display()),
-        name,
-        file: dir.to_path_buf(),
-        sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
-        start,
-        days,
-        seed: 1,
-        compat: Compat::Intended,
-        settings,
-        locations,
-        routes,
-        conflicts,
-        closures,
-        totals,
-        warnings,
-    })
+    totals
 }
 
 fn read_period(dir: &Path, inp: &Path, hash: &mut Sha256) -> Result<(chrono::NaiveDate, u32), LoadError> {
@@ -782,38 +798,6 @@ fn read_settings(src: &mut Source, s: &mut Settings, warnings: &mut Vec<String>)
     let ignored = |path: &str, warnings: &mut Vec<String>| {
         warnings.push(format!("simsetting.yml: Flee 3.1 ignores `{path}`; so does northbound"));
     };
-    let mut set = |src: &mut Source, section: &str, e: &YamlEntry, key: &str| {
-        let kind = settings::KEYS.iter().find(|k| k.0 == key).map(|k| k.1);
-        let value = match (&e.value, kind) {
-            (Yaml::List(xs), Some(settings::Kind::List)) => {
-                let parsed: Option<Vec<f64>> = xs.iter().map(|x| x.parse().ok()).collect();
-                parsed.map(Value::List)
-            }
-            (Yaml::Scalar(x), Some(settings::Kind::Bool)) => match x.to_lowercase().as_str() {
-                "true" | "yes" | "on" | "1" => Some(Value::Bool(true)),
-                "false" | "no" | "off" | "0" => Some(Value::Bool(false)),
-                _ => None,
-            },
-            (Yaml::Scalar(x), _) => x.parse::<f64>().ok().map(Value::Num),
-            _ => None,
-        };
-        let res = match value {
-            Some(v) => s.set(key, &v),
-            None => Err(match kind {
-                Some(settings::Kind::Bool) => "True or False".to_string(),
-                Some(settings::Kind::List) => "a list of numbers, e.g. [1.0, 1.0, 1.0, 0.5, 0.1]".into(),
-                _ => "a number".into(),
-            }),
-        };
-        if let Err(valid) = res {
-            src.err(
-                e.value_span.clone(),
-                &format!("{section}.{}", e.key),
-                format!("invalid value `{}`", yaml_text(&e.value)),
-                format!("expected {valid}"),
-            );
-        }
-    };
     for sec in &top {
         let entries = match &sec.value {
             Yaml::Map(m) => m,
@@ -839,8 +823,8 @@ fn read_settings(src: &mut Source, s: &mut Settings, warnings: &mut Vec<String>)
                         "take_from_population"
                         | "insert_day0"
                         | "conflict_zone_spawning_only"
-                        | "conflict_spawn_decay" => set(src, "spawn_rules", e, &e.key),
-                        "camps_are_sicks" => set(src, "spawn_rules", e, "camps_are_sinks"),
+                        | "conflict_spawn_decay" => set(src, s, "spawn_rules", e, &e.key),
+                        "camps_are_sicks" => set(src, s, "spawn_rules", e, "camps_are_sinks"),
                         "camps_are_sinks" => {
                             warnings.push(
                                 "simsetting.yml: Flee 3.1 only reads the misspelt `camps_are_sicks`, so it \
@@ -848,37 +832,12 @@ fn read_settings(src: &mut Source, s: &mut Settings, warnings: &mut Vec<String>)
                                  does not change that)"
                                     .into(),
                             );
-                            set(src, "spawn_rules", e, "camps_are_sinks")
+                            set(src, s, "spawn_rules", e, "camps_are_sinks")
                         }
                         "conflict_driven_spawning" => {
-                            let Yaml::Map(m) = &e.value else { continue };
-                            let mode = m.iter().find(|x| x.key == "spawn_mode");
-                            let mode_s = match mode.map(|x| &x.value) {
-                                Some(Yaml::Scalar(x)) => x.clone(),
-                                _ => "constant".into(),
-                            };
-                            let n =
-                                m.iter()
-                                    .find(|x| x.key == "displaced_per_conflict_day")
-                                    .and_then(|x| match &x.value {
-                                        Yaml::Scalar(v) => v.parse::<f64>().ok(),
-                                        _ => None,
-                                    });
-                            spawn = Some(match mode_s.to_lowercase().as_str() {
-                                "constant" => SpawnMode::Constant(n.unwrap_or(500.0)),
-                                "pop_ratio" => SpawnMode::PopRatio(n.unwrap_or(0.01)),
-                                "poisson" => SpawnMode::Poisson(n.unwrap_or(500.0)),
-                                _ => {
-                                    let span = mode.map(|x| x.span.clone()).unwrap_or(e.span.clone());
-                                    src.err(
-                                        span,
-                                        "spawn_rules.conflict_driven_spawning.spawn_mode",
-                                        format!("unknown spawn mode `{mode_s}`"),
-                                        "constant, pop_ratio or poisson",
-                                    );
-                                    SpawnMode::Data
-                                }
-                            });
+                            if let Some(m) = conflict_spawn(src, e) {
+                                spawn = Some(m);
+                            }
                         }
                         "read_from_agents_csv_file" | "flood_zone_spawning_only" => {
                             if matches!(&e.value, Yaml::Scalar(x) if x.eq_ignore_ascii_case("true")) {
@@ -898,7 +857,7 @@ fn read_settings(src: &mut Source, s: &mut Settings, warnings: &mut Vec<String>)
                 for e in entries {
                     let k = e.key.as_str();
                     if settings::KEYS.iter().any(|x| x.0 == k) {
-                        set(src, "move_rules", e, k);
+                        set(src, s, "move_rules", e, k);
                     } else if k == "use_v1_rules" {
                         v1 = matches!(&e.value, Yaml::Scalar(x) if x.eq_ignore_ascii_case("true"));
                     } else if let Some((_, why)) = settings::INERT.iter().find(|x| x.0 == k) {
@@ -919,7 +878,7 @@ fn read_settings(src: &mut Source, s: &mut Settings, warnings: &mut Vec<String>)
             "optimisations" => {
                 for e in entries {
                     if e.key == "hasten" {
-                        set(src, "optimisations", e, "hasten");
+                        set(src, s, "optimisations", e, "hasten");
                     } else {
                         ignored(&format!("optimisations.{}", e.key), warnings);
                     }
@@ -942,6 +901,73 @@ fn read_settings(src: &mut Source, s: &mut Settings, warnings: &mut Vec<String>)
     if v1 {
         s.apply_v1_rules();
     }
+}
+
+/// Sets Flee setting `key` from the YAML entry `e` of `section`, or
+/// records a problem with what would be valid.
+fn set(src: &mut Source, s: &mut Settings, section: &str, e: &YamlEntry, key: &str) {
+    let kind = settings::KEYS.iter().find(|k| k.0 == key).map(|k| k.1);
+    let value = match (&e.value, kind) {
+        (Yaml::List(xs), Some(settings::Kind::List)) => {
+            let parsed: Option<Vec<f64>> = xs.iter().map(|x| x.parse().ok()).collect();
+            parsed.map(Value::List)
+        }
+        (Yaml::Scalar(x), Some(settings::Kind::Bool)) => match x.to_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Some(Value::Bool(true)),
+            "false" | "no" | "off" | "0" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        (Yaml::Scalar(x), _) => x.parse::<f64>().ok().map(Value::Num),
+        _ => None,
+    };
+    let res = match value {
+        Some(v) => s.set(key, &v),
+        None => Err(match kind {
+            Some(settings::Kind::Bool) => "True or False".to_string(),
+            Some(settings::Kind::List) => "a list of numbers, e.g. [1.0, 1.0, 1.0, 0.5, 0.1]".into(),
+            _ => "a number".into(),
+        }),
+    };
+    if let Err(valid) = res {
+        src.err(
+            e.value_span.clone(),
+            &format!("{section}.{}", e.key),
+            format!("invalid value `{}`", yaml_text(&e.value)),
+            format!("expected {valid}"),
+        );
+    }
+}
+
+/// `spawn_rules.conflict_driven_spawning`: the spawn mode and its rate.
+fn conflict_spawn(src: &mut Source, e: &YamlEntry) -> Option<SpawnMode> {
+    let Yaml::Map(m) = &e.value else { return None };
+    let mode = m.iter().find(|x| x.key == "spawn_mode");
+    let mode_s = match mode.map(|x| &x.value) {
+        Some(Yaml::Scalar(x)) => x.clone(),
+        _ => "constant".into(),
+    };
+    let n = m
+        .iter()
+        .find(|x| x.key == "displaced_per_conflict_day")
+        .and_then(|x| match &x.value {
+            Yaml::Scalar(v) => v.parse::<f64>().ok(),
+            _ => None,
+        });
+    Some(match mode_s.to_lowercase().as_str() {
+        "constant" => SpawnMode::Constant(n.unwrap_or(500.0)),
+        "pop_ratio" => SpawnMode::PopRatio(n.unwrap_or(0.01)),
+        "poisson" => SpawnMode::Poisson(n.unwrap_or(500.0)),
+        _ => {
+            let span = mode.map(|x| x.span.clone()).unwrap_or(e.span.clone());
+            src.err(
+                span,
+                "spawn_rules.conflict_driven_spawning.spawn_mode",
+                format!("unknown spawn mode `{mode_s}`"),
+                "constant, pop_ratio or poisson",
+            );
+            SpawnMode::Data
+        }
+    })
 }
 
 fn yaml_text(v: &Yaml) -> String {

@@ -107,44 +107,7 @@ pub fn to_toml(sc: &FleeScenario, origin: &str) -> String {
     }
     o.push_str("\n]\n\n");
     for l in &sc.locations {
-        let _ = writeln!(o, "[[place]]");
-        let _ = writeln!(o, "id = {}", q(&l.name));
-        let _ = writeln!(o, "region = {}", q(&l.region));
-        let _ = writeln!(o, "country = {}", q(&l.country));
-        let _ = writeln!(o, "kind = {}", q(l.kind.name()));
-        let _ = writeln!(o, "lat = {}", l.lat);
-        let _ = writeln!(o, "lon = {}", l.lon);
-        if let Some(d) = l.conflict_date {
-            let _ = writeln!(o, "conflict_date = {d}");
-        }
-        if l.kind.is_camp() {
-            let _ = writeln!(o, "capacity = {}", l.capacity);
-            if l.initial_people > 0 {
-                let _ = writeln!(
-                    o,
-                    "initial_people = {}  # source_data at start (insert_day0)",
-                    l.initial_people
-                );
-            }
-        } else {
-            let _ = writeln!(o, "population = {}", l.population);
-        }
-        if l.kind == LocKind::Conflict && l.conflict_intensity != 1.0 {
-            let _ = writeln!(o, "conflict_intensity = {}", l.conflict_intensity);
-        }
-        if l.deactivation_probability > 0.0 {
-            let _ = writeln!(o, "deactivation_probability = {}", l.deactivation_probability);
-        }
-        let attrs: Vec<_> = l
-            .attributes
-            .iter()
-            .filter(|(k, _)| k != "conflict_intensity" && k != "deactivation_probability")
-            .collect();
-        if !attrs.is_empty() {
-            let body: Vec<String> = attrs.iter().map(|(k, v)| format!("{} = {}", q(k), q(v))).collect();
-            let _ = writeln!(o, "attributes = {{ {} }}", body.join(", "));
-        }
-        o.push('\n');
+        write_place(&mut o, l);
     }
     for r in &sc.routes {
         let _ = writeln!(o, "[[route]]");
@@ -175,37 +138,84 @@ pub fn to_toml(sc: &FleeScenario, origin: &str) -> String {
         o.push('\n');
     }
     for c in &sc.closures {
-        let _ = writeln!(o, "[[policy]]");
-        let _ = writeln!(o, "kind = \"closure\"");
-        match &c.kind {
-            ClosureKind::Country(a, b) => {
-                let _ = writeln!(o, "countries = [{}, {}]", q(a), q(b));
-            }
-            ClosureKind::Location(l) => {
-                let _ = writeln!(o, "place = {}", q(&sc.locations[*l as usize].name));
-            }
-            ClosureKind::Link(a, b) => {
-                let _ = writeln!(
-                    o,
-                    "link = [{}, {}]",
-                    q(&sc.locations[*a as usize].name),
-                    q(&sc.locations[*b as usize].name)
-                );
-            }
-            ClosureKind::Camp { loc, idp } => {
-                let _ = writeln!(o, "camp = {}", q(&sc.locations[*loc as usize].name));
-                if *idp {
-                    let _ = writeln!(o, "idp = true");
-                }
-            }
-        }
-        let _ = writeln!(o, "from = {}  # day {}", sc.date_of(c.start as u32), c.start);
-        if let Some(e) = c.end {
-            let _ = writeln!(o, "until = {}  # lifted on day {e}", sc.date_of((e - 1) as u32));
-        }
-        o.push('\n');
+        write_closure(&mut o, sc, c);
     }
     o
+}
+
+/// One `[[place]]` table.
+fn write_place(o: &mut String, l: &Location) {
+    let _ = writeln!(o, "[[place]]");
+    let _ = writeln!(o, "id = {}", q(&l.name));
+    let _ = writeln!(o, "region = {}", q(&l.region));
+    let _ = writeln!(o, "country = {}", q(&l.country));
+    let _ = writeln!(o, "kind = {}", q(l.kind.name()));
+    let _ = writeln!(o, "lat = {}", l.lat);
+    let _ = writeln!(o, "lon = {}", l.lon);
+    if let Some(d) = l.conflict_date {
+        let _ = writeln!(o, "conflict_date = {d}");
+    }
+    if l.kind.is_camp() {
+        let _ = writeln!(o, "capacity = {}", l.capacity);
+        if l.initial_people > 0 {
+            let _ = writeln!(
+                o,
+                "initial_people = {}  # source_data at start (insert_day0)",
+                l.initial_people
+            );
+        }
+    } else {
+        let _ = writeln!(o, "population = {}", l.population);
+    }
+    if l.kind == LocKind::Conflict && l.conflict_intensity != 1.0 {
+        let _ = writeln!(o, "conflict_intensity = {}", l.conflict_intensity);
+    }
+    if l.deactivation_probability > 0.0 {
+        let _ = writeln!(o, "deactivation_probability = {}", l.deactivation_probability);
+    }
+    let attrs: Vec<_> = l
+        .attributes
+        .iter()
+        .filter(|(k, _)| k != "conflict_intensity" && k != "deactivation_probability")
+        .collect();
+    if !attrs.is_empty() {
+        let body: Vec<String> = attrs.iter().map(|(k, v)| format!("{} = {}", q(k), q(v))).collect();
+        let _ = writeln!(o, "attributes = {{ {} }}", body.join(", "));
+    }
+    o.push('\n');
+}
+
+/// One closure as a `[[policy]]` table.
+fn write_closure(o: &mut String, sc: &FleeScenario, c: &Closure) {
+    let _ = writeln!(o, "[[policy]]");
+    let _ = writeln!(o, "kind = \"closure\"");
+    match &c.kind {
+        ClosureKind::Country(a, b) => {
+            let _ = writeln!(o, "countries = [{}, {}]", q(a), q(b));
+        }
+        ClosureKind::Location(l) => {
+            let _ = writeln!(o, "place = {}", q(&sc.locations[*l as usize].name));
+        }
+        ClosureKind::Link(a, b) => {
+            let _ = writeln!(
+                o,
+                "link = [{}, {}]",
+                q(&sc.locations[*a as usize].name),
+                q(&sc.locations[*b as usize].name)
+            );
+        }
+        ClosureKind::Camp { loc, idp } => {
+            let _ = writeln!(o, "camp = {}", q(&sc.locations[*loc as usize].name));
+            if *idp {
+                let _ = writeln!(o, "idp = true");
+            }
+        }
+    }
+    let _ = writeln!(o, "from = {}  # day {}", sc.date_of(c.start as u32), c.start);
+    if let Some(e) = c.end {
+        let _ = writeln!(o, "until = {}  # lifted on day {e}", sc.date_of((e - 1) as u32));
+    }
+    o.push('\n');
 }
 
 const ROOT: &[&str] = &[
@@ -255,62 +265,53 @@ pub fn load_str(text: &str, path: &Path) -> Result<FleeScenario, LoadError> {
 
 fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<FleeScenario> {
     let head_span = r.head(&root.span);
-    let mut head = match root.sub(r, "scenario") {
-        Some(t) => t,
-        None => {
-            r.err(
-                head_span,
-                "scenario",
-                "the [scenario] table is missing",
-                "add [scenario] with name, start and end",
-            );
-            return None;
-        }
-    };
-    let name = head.str(r, "name", true, "a short name");
+    let head = crate::scenario::head::parse(r, root, false);
     // The name is the default output folder: out/<name>/.
-    let name = name.and_then(|n| {
-        if crate::outdir::safe_name(&n.v) {
-            Some(n)
-        } else {
+    let head = head.filter(|h| {
+        let safe = crate::outdir::safe_name(&h.name.v);
+        if !safe {
             r.err(
-                n.span.clone(),
+                h.name.span.clone(),
                 "scenario.name",
-                format!("`{}` cannot name an output folder", n.v),
+                format!("`{}` cannot name an output folder", h.name.v),
                 "the name becomes out/<name>/: use letters, digits, `_`, `-` and `.`, starting with a letter or \
                  digit, at most 100 characters (e.g. \"mali2012\")",
             );
-            None
         }
+        safe
     });
-    let description = head.str(r, "description", false, "");
-    let start = head.date(r, "start", true);
-    let end = head.date(r, "end", true);
-    let seed = head.int(r, "seed", false, "a whole number ≥ 0");
-    head.finish(r, &["name", "description", "start", "end", "seed"]);
-    let mut days = None;
-    if let (Some(s), Some(e)) = (&start, &end) {
-        if e.v < s.v {
-            r.err(
-                e.span.clone(),
-                "scenario.end",
-                "end is before start",
-                "end is the last day simulated",
-            );
-        } else {
-            let d = (e.v - s.v).num_days() + 1;
-            if d > crate::scenario::MAX_DAYS as i64 {
-                r.err(
-                    e.span.clone(),
-                    "scenario.end",
-                    "run too long",
-                    format!("at most {} days", crate::scenario::MAX_DAYS),
-                );
-            } else {
-                days = Some(d as u32);
-            }
-        }
-    }
+    let compat = read_compat(r, root);
+    let s = read_settings(r, root);
+    let totals = read_totals(r, root, &s, &head_span);
+    let places = read_places(r, root, &head_span);
+    let routes = read_routes(r, root, &places);
+    let conflicts = read_conflicts(r, root, &places);
+    let closures = read_closures(r, root, &places, head.as_ref().map(|h| h.cal.start));
+    super::variants::check(r, root, &s);
+    let head = head?;
+    let mut hash = Sha256::new();
+    hash.update(text.as_bytes());
+    Some(FleeScenario {
+        name: head.name.v,
+        description: head.description,
+        file: path.to_path_buf(),
+        sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        start: head.cal.start,
+        days: head.cal.days,
+        seed: head.seed,
+        compat,
+        settings: s,
+        locations: places.locations,
+        routes,
+        conflicts,
+        closures,
+        totals,
+        warnings: Vec::new(),
+    })
+}
+
+/// `[behaviour]`: `model = "flee"` and `flee_compat`.
+fn read_compat(r: &mut Reader, root: &mut Tbl) -> Compat {
     let mut compat = Compat::Intended;
     if let Some(mut b) = root.sub(r, "behaviour") {
         if let Some(m) = b.str(r, "model", true, "model = \"flee\"") {
@@ -331,6 +332,11 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
         }
         b.finish(r, &["model", "flee_compat"]);
     }
+    compat
+}
+
+/// `[flee]`: Flee's simulation settings.
+fn read_settings(r: &mut Reader, root: &mut Tbl) -> Settings {
     let mut s = Settings::default();
     if let Some(mut f) = root.sub(r, "flee") {
         let entries: Vec<_> = f.entries().map(|(k, v)| (k.v.to_string(), k.span.clone(), v)).collect();
@@ -399,6 +405,11 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
         valid.extend(["spawn_mode", "displaced_per_conflict_day"]);
         f.finish(r, &valid);
     }
+    s
+}
+
+/// `[spawn] totals`: the observed refugee totals data-driven spawning follows.
+fn read_totals(r: &mut Reader, root: &mut Tbl, s: &Settings, head_span: &std::ops::Range<usize>) -> Vec<(i64, f64)> {
     let mut totals = Vec::new();
     if let Some(mut sp) = root.sub(r, "spawn") {
         if let Some(arr) = sp.array(r, "totals", "[[day, people], …]") {
@@ -432,6 +443,36 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
             "import a Flee folder with source_data, or set flee.spawn_mode",
         );
     }
+    totals
+}
+
+/// The locations read, with an index of their names (so that many places
+/// and routes take linear time).
+struct Places {
+    locations: Vec<Location>,
+    index: std::collections::HashMap<String, u32>,
+}
+
+impl Places {
+    /// The index of the place `name` names, or a problem.
+    fn find(&self, r: &mut Reader, name: &Option<read::Sp<String>>, field: &str) -> Option<u32> {
+        let n = name.as_ref()?;
+        match self.index.get(&n.v) {
+            Some(&i) => Some(i),
+            None => {
+                let mut help = "a place id of this file".to_string();
+                if let Some(c) = closest(&n.v, self.locations.iter().map(|l| l.name.as_str())) {
+                    help = format!("did you mean `{c}`?");
+                }
+                r.err(n.span.clone(), field, format!("no place `{}`", n.v), help);
+                None
+            }
+        }
+    }
+}
+
+/// `[[place]]`: Flee's locations.
+fn read_places(r: &mut Reader, root: &mut Tbl, head_span: &std::ops::Range<usize>) -> Places {
     // Places.
     let mut locations: Vec<Location> = Vec::new();
     // Names to indices, so that many places and routes take linear time.
@@ -532,20 +573,11 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
             "add the Flee locations as [[place]] tables",
         );
     }
-    let find = |r: &mut Reader, name: &Option<read::Sp<String>>, field: &str| -> Option<u32> {
-        let n = name.as_ref()?;
-        match index.get(&n.v) {
-            Some(&i) => Some(i),
-            None => {
-                let mut help = "a place id of this file".to_string();
-                if let Some(c) = closest(&n.v, locations.iter().map(|l| l.name.as_str())) {
-                    help = format!("did you mean `{c}`?");
-                }
-                r.err(n.span.clone(), field, format!("no place `{}`", n.v), help);
-                None
-            }
-        }
-    };
+    Places { locations, index }
+}
+
+/// `[[route]]`: Flee's routes.
+fn read_routes(r: &mut Reader, root: &mut Tbl, places: &Places) -> Vec<Route> {
     let mut routes = Vec::new();
     for mut t in root.tables(r, "route") {
         let from = t.str(r, "from", true, "a place id");
@@ -554,8 +586,8 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
         let fr = t.int(r, "forced_redirection", false, "0, 1 or 2");
         let speed = t.num(r, "max_move_speed", false, "km/day > 0");
         let walk = t.num(r, "walk_probability", false, "in [0, 1]");
-        let a = find(r, &from, &t.field("from"));
-        let b = find(r, &to, &t.field("to"));
+        let a = places.find(r, &from, &t.field("from"));
+        let b = places.find(r, &to, &t.field("to"));
         let tpath = t.path.clone();
         let fld = |k: &str| format!("{tpath}.{k}");
         t.finish(r, ROUTE);
@@ -597,10 +629,15 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
             walk_probability: walk.map(|x| x.v).unwrap_or(0.0),
         });
     }
+    routes
+}
+
+/// `[[conflict]]`: each conflict zone's intensity over time.
+fn read_conflicts(r: &mut Reader, root: &mut Tbl, places: &Places) -> Vec<ConflictSeries> {
     let mut conflicts = Vec::new();
     for mut t in root.tables(r, "conflict") {
         let place = t.str(r, "place", true, "a place id");
-        let loc = find(r, &place, &t.field("place"));
+        let loc = places.find(r, &place, &t.field("place"));
         let day = t.array(r, "day", "days of each change");
         let inten = t.array(r, "intensity", "intensities in [0, 1]");
         let field = t.field("day");
@@ -636,6 +673,12 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
         }
         conflicts.push(ConflictSeries { loc, changes });
     }
+    conflicts
+}
+
+/// `[[policy]]`: closures (countries, a place, a link or a camp), dated
+/// from the scenario's `start`.
+fn read_closures(r: &mut Reader, root: &mut Tbl, places: &Places, start: Option<chrono::NaiveDate>) -> Vec<Closure> {
     let mut closures = Vec::new();
     for mut t in root.tables(r, "policy") {
         let kind = t.str(r, "kind", true, "closure");
@@ -667,7 +710,7 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
             }
             ClosureKind::Country(c[0].v.clone(), c[1].v.clone())
         } else if place.is_some() {
-            match find(r, &place, &fld("place")) {
+            match places.find(r, &place, &fld("place")) {
                 Some(l) => ClosureKind::Location(l),
                 None => continue,
             }
@@ -677,14 +720,14 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
                 continue;
             }
             match (
-                find(r, &Some(l[0].clone()), &fld("link")),
-                find(r, &Some(l[1].clone()), &fld("link")),
+                places.find(r, &Some(l[0].clone()), &fld("link")),
+                places.find(r, &Some(l[1].clone()), &fld("link")),
             ) {
                 (Some(a), Some(b)) => ClosureKind::Link(a, b),
                 _ => continue,
             }
         } else if camp.is_some() {
-            match find(r, &camp, &fld("camp")) {
+            match places.find(r, &camp, &fld("camp")) {
                 Some(l) => ClosureKind::Camp { loc: l, idp },
                 None => continue,
             }
@@ -693,10 +736,10 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
             r.err(span, &tpath, "a closure needs countries, place, link or camp", "");
             continue;
         };
-        let (Some(from), Some(st)) = (from, &start) else {
+        let (Some(from), Some(st)) = (from, start) else {
             continue;
         };
-        let s0 = (from.v - st.v).num_days();
+        let s0 = (from.v - st).num_days();
         let end = match until {
             Some(u) if u.v < from.v => {
                 r.err(
@@ -707,7 +750,7 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
                 );
                 continue;
             }
-            Some(u) => Some((u.v - st.v).num_days() + 1),
+            Some(u) => Some((u.v - st).num_days() + 1),
             None => None,
         };
         if s0 < 0 {
@@ -720,31 +763,5 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
             end,
         });
     }
-    super::variants::check(r, root, &s);
-    let mut hash = Sha256::new();
-    hash.update(text.as_bytes());
-    Some(FleeScenario {
-        name: name?.v,
-        description: description.map(|d| d.v).unwrap_or_default(),
-        file: path.to_path_buf(),
-        sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
-        start: start?.v,
-        days: days?,
-        seed: match seed {
-            Some(x) if x.v >= 0 => x.v as u64,
-            Some(x) => {
-                r.err(x.span, "scenario.seed", "the seed must be ≥ 0", "");
-                1
-            }
-            None => 1,
-        },
-        compat,
-        settings: s,
-        locations,
-        routes,
-        conflicts,
-        closures,
-        totals,
-        warnings: Vec::new(),
-    })
+    closures
 }

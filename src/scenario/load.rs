@@ -24,7 +24,6 @@ const ROOT_KEYS: &[&str] = &[
     "variant",
     "stock",
 ];
-const SCENARIO_KEYS: &[&str] = &["name", "description", "start", "end", "seed", "headline"];
 const BEHAVIOUR_KEYS: &[&str] = &[
     "model",
     "w_open",
@@ -316,15 +315,6 @@ struct Loader<'r, 't> {
     caravans: Vec<(String, std::ops::Range<usize>)>,
 }
 
-/// The parsed `[scenario]` table.
-struct Head {
-    name: String,
-    description: String,
-    cal: Calendar,
-    seed: u64,
-    headline: Option<Sp<String>>,
-}
-
 impl<'r, 't> Loader<'r, 't> {
     fn new(r: &'r mut Reader<'t>, path: &'r Path, sha256: String) -> Self {
         Loader {
@@ -340,7 +330,7 @@ impl<'r, 't> Loader<'r, 't> {
     }
 
     fn load(mut self, root: &mut Tbl) -> Option<Scenario> {
-        let head = self.head(root);
+        let head = super::head::parse(self.r, root, true);
         let behaviour = self.behaviour(root);
         let (places, place_index) = self.places(root);
         let (routes, legs) = self.routes(root, &places, &place_index, &behaviour);
@@ -423,7 +413,7 @@ impl<'r, 't> Loader<'r, 't> {
             None => None,
         };
         Some(Scenario {
-            name: head.name,
+            name: head.name.v,
             description: head.description,
             file: self.path.to_path_buf(),
             sha256: self.sha256,
@@ -499,94 +489,6 @@ impl<'r, 't> Loader<'r, 't> {
                 }
             }
         }
-    }
-
-    fn head(&mut self, root: &mut Tbl) -> Option<Head> {
-        let Some(mut t) = root.sub(self.r, "scenario") else {
-            let span = self.r.head(&root.span);
-            self.r.err(
-                span,
-                "scenario",
-                "the [scenario] table is missing",
-                "add [scenario] with name, start and end (dates), and optionally description and seed",
-            );
-            return None;
-        };
-        let name = t.str(
-            self.r,
-            "name",
-            true,
-            "a short name for the scenario, e.g. name = \"caravan-2025\"",
-        );
-        let description = t.str(self.r, "description", false, "");
-        let start = t.date(self.r, "start", true);
-        let end = t.date(self.r, "end", true);
-        let seed = match t.peek("seed") {
-            Some(v) if matches!(v.get_ref(), toml::de::DeValue::Table(_)) => {
-                self.r.err(
-                    v.span(),
-                    &t.field("seed"),
-                    "the seed cannot be an uncertain input",
-                    "replicates draw their own seeds from it; write one whole number ≥ 0",
-                );
-                t.get("seed");
-                None
-            }
-            _ => t.int(self.r, "seed", false, "a whole number ≥ 0"),
-        };
-        let seed = match seed {
-            Some(s) if s.v < 0 => {
-                self.r.err(
-                    s.span,
-                    &t.field("seed"),
-                    "the seed must be ≥ 0",
-                    "write a whole number ≥ 0, e.g. seed = 1",
-                );
-                None
-            }
-            Some(s) => Some(s.v as u64),
-            None => Some(1),
-        };
-        let mut cal = None;
-        if let (Some(s), Some(e)) = (&start, &end) {
-            if e.v < s.v {
-                self.r.err(
-                    e.span.clone(),
-                    &t.field("end"),
-                    format!("end ({}) is before start ({})", e.v, s.v),
-                    "end is the last day simulated and must be on or after start",
-                );
-            } else {
-                let days = (e.v - s.v).num_days() as u64 + 1;
-                if days > MAX_DAYS as u64 {
-                    self.r.err(
-                        e.span.clone(),
-                        &t.field("end"),
-                        format!("the run is {days} days long"),
-                        format!("runs are limited to {MAX_DAYS} days (about 178 years)"),
-                    );
-                } else {
-                    cal = Some(Calendar {
-                        start: s.v,
-                        days: days as u32,
-                    });
-                }
-            }
-        }
-        let headline = t.str(
-            self.r,
-            "headline",
-            false,
-            "the figure the question is about: METRIC@PLACE,PLACE (a places.csv column), or a state or event",
-        );
-        t.finish(self.r, SCENARIO_KEYS);
-        Some(Head {
-            name: name?.v,
-            description: description.map(|d| d.v).unwrap_or_default(),
-            cal: cal?,
-            seed: seed?,
-            headline,
-        })
     }
 
     /// One of a fixed list of names, with a "did you mean" when it is not.

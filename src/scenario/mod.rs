@@ -6,6 +6,7 @@
 //! into the types of `model`. Must not know how the engine runs.
 
 pub mod diag;
+pub(crate) mod head;
 mod load;
 pub mod model;
 pub mod params;

@@ -12,10 +12,16 @@
 //! believes: only closures and visas, which are physical, act). A group's
 //! `informed` flag picks the view it decides and routes by.
 
+mod rules;
+
+pub use rules::{
+    AppointmentsRule, CheckpointRule, DocumentsRule, EnforcementRule, OfferRule, PathwayRule, PlaceRules, Queue,
+    RemovalRule, Rule, SendsBack, StcaRule, Title42Rule,
+};
+
 use crate::graph::{Graph, Routing};
 use crate::scenario::{
-    Bar, Country, Dest, Mode, PlaceIx, PlaceKind, Policy, PolicyKind, Scenario, SendBack, SendTo, StcaScope, Trait,
-    NONE,
+    Bar, Country, Dest, Mode, PlaceIx, PlaceKind, Policy, PolicyKind, Scenario, SendBack, SendTo, Trait, NONE,
 };
 use std::collections::HashMap;
 
@@ -170,9 +176,6 @@ fn applies(p: &Policy, nat: Option<Country>, traits: u16) -> bool {
     true
 }
 
-/// A policy slot in per-place rules: the index of the policy, if one acts.
-pub type Slot = Option<u16>;
-
 /// A checkpoint acting on a group (see [`PolicyBook::checkpoint`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Checkpoint {
@@ -185,11 +188,14 @@ pub struct Checkpoint {
     /// Whether the group holds papers that exempt it, which the checkpoint
     /// does not always honour.
     pub papers: bool,
+    /// The trait bits of those papers (taken from a holder whose papers
+    /// are not honoured).
+    pub exempting: u16,
 }
 
 /// The trait bits of the papers that exempt from a policy (`exempt =
 /// ["papers:…"]`), if it is a checkpoint that does not always honour them.
-fn papers_mask(p: &Policy) -> u16 {
+pub(super) fn papers_mask(p: &Policy) -> u16 {
     match p.kind {
         PolicyKind::Checkpoint { honour_rate, .. } if honour_rate < 1.0 => p
             .exempt
@@ -198,33 +204,6 @@ fn papers_mask(p: &Policy) -> u16 {
             .fold(0, |m, t| m | trait_bit(*t)),
         _ => 0,
     }
-}
-
-/// The rules acting at one place in one epoch (policy indices; whether one
-/// applies to a group is [`PolicyBook::applies`]).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct PlaceRules {
-    /// A checkpoint.
-    pub checkpoint: Slot,
-    /// The STCA, where it returns claimants (official ports of its border;
-    /// with the whole-border scope also the crossings between ports).
-    pub stca: Slot,
-    /// Title 42 (crossings of its border).
-    pub title42: Slot,
-    /// Detection of people crossing between ports.
-    pub enforcement: Slot,
-    /// A port taking claims by appointment.
-    pub appt_port: Slot,
-    /// A place where appointments are requested.
-    pub appt_from: Slot,
-    /// A place issuing papers.
-    pub documents: Slot,
-    /// A place where a lawful pathway is applied for.
-    pub pathway: Slot,
-    /// A removal (crossings).
-    pub removal: Slot,
-    /// An offer (papers, transport elsewhere or back).
-    pub offer: Slot,
 }
 
 /// What sending a group back from a door does to it: where it goes and
@@ -263,7 +242,7 @@ pub struct Epoch {
     pub rules: Vec<PlaceRules>,
     /// A whole-border STCA: claims inland in its north country within
     /// `claim_within_days` of crossing are returned.
-    pub stca_inland: Slot,
+    pub stca_inland: Option<StcaRule>,
 }
 
 /// Every table the engine reads about policies.
@@ -303,8 +282,11 @@ pub struct PolicyBook {
     /// `[epoch * classes + class]` → index into `reaches` (`u32::MAX`: every
     /// crossing lets the class through).
     reach_of: Vec<u32>,
-    /// What each policy that sends people back does to them.
-    returns: Vec<Option<Return>>,
+    /// The queues of policies that grant places by the day, in policy order.
+    pub queues: Vec<Queue>,
+    /// Whether the people some policy meets are counted (offers, and
+    /// checkpoints that do not always honour papers).
+    pub counted: bool,
     /// Per leg: whether it enters a crossing from outside the crossing's
     /// country (only such travellers meet the crossing's rules).
     pub into_country: Vec<bool>,
@@ -319,18 +301,7 @@ impl PolicyBook {
     pub fn new(sc: &Scenario, graph: &Graph) -> PolicyBook {
         let classes = Classes::new(sc);
         let days = sc.calendar.days;
-        let mut cuts: Vec<u32> = vec![0];
-        for p in &sc.policies {
-            // (A policy beginning after the run — a run cut short — never acts.)
-            if p.from < days {
-                cuts.push(p.from);
-            }
-            if p.until + 1 < days {
-                cuts.push(p.until + 1);
-            }
-        }
-        cuts.sort_unstable();
-        cuts.dedup();
+        let cuts = epoch_cuts(sc);
         let targets = sc.claim_points();
         let mut slot_of = vec![u32::MAX; sc.places.len()];
         for (t, &p) in targets.iter().enumerate() {
@@ -344,21 +315,7 @@ impl PolicyBook {
                 k += 1;
             }
         }
-        let mut applies_t = Vec::with_capacity(sc.policies.len() * classes.count);
-        let mut dishonours = Vec::with_capacity(sc.policies.len() * classes.count);
-        for p in &sc.policies {
-            let papers = papers_mask(p);
-            for c in 0..classes.count {
-                let (nat, traits) = classes.describe(c);
-                let a = applies(p, nat, traits);
-                applies_t.push(a);
-                // A checkpoint that does not always honour papers acts on
-                // a holder exempt only by them, at the rate of papers not
-                // honoured.
-                dishonours.push(!a && papers & traits != 0 && applies(p, nat, traits & !papers));
-            }
-        }
-        let n_places = sc.places.len();
+        let (applies_t, dishonours) = class_applies(sc, &classes);
         let into_country: Vec<bool> = sc
             .legs
             .iter()
@@ -367,58 +324,27 @@ impl PolicyBook {
                 to.kind == PlaceKind::Crossing && sc.places[l.from as usize].country != to.country
             })
             .collect();
-        // A crossing between ports and the official ports of its border with
-        // the same near side: nobody who can use the port crosses beside it.
-        let siblings: Vec<(usize, Vec<usize>)> = sc
-            .places
-            .iter()
-            .enumerate()
-            .filter(|(_, u)| u.kind == PlaceKind::Crossing && !u.official && u.border.is_some())
-            .filter_map(|(ui, u)| {
-                let ports: Vec<usize> = sc
-                    .places
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, o)| {
-                        o.kind == PlaceKind::Crossing
-                            && o.official
-                            && o.border == u.border
-                            && o.near_side.is_some()
-                            && o.near_side == u.near_side
-                    })
-                    .map(|(oi, _)| oi)
-                    .collect();
-                (!ports.is_empty()).then_some((ui, ports))
-            })
-            .collect();
-        let returns: Vec<Option<Return>> = sc
-            .policies
-            .iter()
-            .map(|p| match p.kind {
-                PolicyKind::Stca { bar, .. } => Some(Return {
-                    send: SendBack::NearSide,
-                    bar,
-                }),
-                PolicyKind::Title42 { .. } => Some(Return {
-                    send: SendBack::NearSide,
-                    bar: Bar::None,
-                }),
-                PolicyKind::Removal { bar, send_to, .. } => Some(Return { send: send_to, bar }),
-                _ => None,
-            })
-            .collect();
-        let mut reaches: Vec<Reach> = Vec::new();
-        let mut reach_key: HashMap<(u32, Vec<u32>), u32> = HashMap::new();
-        let mut reach_of = Vec::new();
-        let mut usable: Vec<Vec<bool>> = Vec::new();
-        let mut usable_key: HashMap<Vec<bool>, u32> = HashMap::new();
-        let mut usable_of = Vec::new();
+        let mut t = Tables {
+            sc,
+            graph,
+            targets: &targets,
+            into_country: &into_country,
+            siblings: siblings(sc),
+            classes: classes.count,
+            applies: &applies_t,
+            routings: Vec::new(),
+            routing_key: HashMap::new(),
+            routing_of: Vec::new(),
+            openness: Vec::new(),
+            reaches: Vec::new(),
+            reach_key: HashMap::new(),
+            reach_of: Vec::new(),
+            usable: Vec::new(),
+            usable_key: HashMap::new(),
+            usable_of: Vec::new(),
+        };
         let mut epoch_of_day = vec![0u16; days as usize];
         let mut epochs = Vec::with_capacity(cuts.len());
-        let mut routings: Vec<Routing> = Vec::new();
-        let mut routing_key: HashMap<(Vec<bool>, Vec<bool>), u32> = HashMap::new();
-        let mut routing_of = Vec::new();
-        let mut openness = Vec::new();
         let mut depart_share = Vec::new();
         for (e, &from) in cuts.iter().enumerate() {
             let until = cuts.get(e + 1).copied().unwrap_or(days);
@@ -427,172 +353,40 @@ impl PolicyBook {
             }
             let active: Vec<(usize, &Policy)> =
                 sc.policies.iter().enumerate().filter(|(_, p)| p.active(from)).collect();
-            let (rules, stca_inland) = place_rules(sc, &active);
-            for c in &sc.cohorts {
-                let mut share = match c.departure {
-                    crate::scenario::Departure::Share(s) => s,
-                    _ => 0.0,
-                };
-                for (_, p) in &active {
-                    if let PolicyKind::Pressure { country, factor } = p.kind {
-                        if c.resident_of == Some(country) {
-                            share *= factor;
-                        }
-                    }
-                }
-                depart_share.push(share.clamp(0.0, 1.0));
-            }
+            let (rules, stca_inland) = rules::place_rules(sc, &active, &papers_of);
+            depart_share.extend(depart_shares(sc, &active));
             for class in 0..classes.count {
-                let ap = |i: usize| applies_t[i * classes.count + class];
-                // Physical limits, known to everyone: closures and visas.
-                let mut leg_open = vec![true; sc.legs.len()];
-                let mut place_open = vec![true; n_places];
-                for &(i, p) in &active {
-                    if !ap(i) {
-                        continue;
-                    }
-                    match &p.kind {
-                        PolicyKind::Closure { places, legs } => {
-                            for &pl in places {
-                                place_open[pl as usize] = false;
-                            }
-                            for &l in legs {
-                                leg_open[l as usize] = false;
-                            }
-                        }
-                        PolicyKind::Visa { country, .. } => {
-                            for (li, l) in sc.legs.iter().enumerate() {
-                                if l.mode == Mode::Air && sc.places[l.to as usize].country == *country {
-                                    leg_open[li] = false;
-                                }
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                let u: Vec<bool> = sc
-                    .legs
-                    .iter()
-                    .enumerate()
-                    .map(|(li, l)| leg_open[li] && place_open[l.to as usize])
-                    .collect();
-                let n_usable = usable.len() as u32;
-                usable_of.push(*usable_key.entry(u.clone()).or_insert_with(|| {
-                    usable.push(u);
-                    n_usable
-                }));
-                // The chance of getting through each crossing for a group
-                // that knows the rules: met by officers (always at a port;
-                // between ports if detected), then returned by the STCA,
-                // Title 42 or a removal.
-                let pass: Vec<f64> = (0..n_places)
-                    .map(|pi| {
-                        let pl = &sc.places[pi];
-                        if pl.kind != PlaceKind::Crossing {
-                            return 1.0;
-                        }
-                        pass_at(sc, &rules[pi], pl.official, &ap)
-                    })
-                    .collect();
-                // The informed also know that a crossing that returns
-                // everyone (an STCA port, a removal at rate 1) is no way
-                // through.
-                let mut informed_places = place_open.clone();
-                for (pi, &x) in pass.iter().enumerate() {
-                    if x <= 0.0 {
-                        informed_places[pi] = false;
-                    }
-                }
-                let route_through = |mut open: Vec<bool>| {
-                    for (u, ports) in &siblings {
-                        if ports.iter().any(|&o| open[o]) {
-                            open[*u] = false;
-                        }
-                    }
-                    open
-                };
-                let views = [route_through(place_open.clone()), route_through(informed_places)];
-                for informed in [false, true] {
-                    let places_v = &views[informed as usize];
-                    for &t in &targets {
-                        let tu = t as usize;
-                        let mut o = if place_open[tu] { 1.0f32 } else { 0.0 };
-                        if informed {
-                            // A claim at the door itself (a port, a crossing
-                            // that takes claims) under the rules acting there.
-                            let r = &rules[tu];
-                            if r.stca.map(|s| ap(s as usize)).unwrap_or(false) {
-                                o = 0.0;
-                            }
-                            for slot in [r.title42, r.removal] {
-                                if let Some(s) = slot.filter(|&s| ap(s as usize)) {
-                                    o *= (1.0 - return_rate(&sc.policies[s as usize])) as f32;
-                                }
-                            }
-                        }
-                        openness.push(o);
-                    }
-                    let key = (leg_open.clone(), places_v.clone());
-                    let r = match routing_key.get(&key) {
-                        Some(&r) => r,
-                        None => {
-                            let r = routings.len() as u32;
-                            routings.push(Routing::build(graph, &sc.legs, &targets, &key.0, &key.1, &sc.behaviour));
-                            routing_key.insert(key, r);
-                            r
-                        }
-                    };
-                    routing_of.push(r);
-                    if informed {
-                        let passes: Vec<u32> = pass.iter().map(|x| (*x as f32).to_bits()).collect();
-                        if pass.iter().all(|&x| x >= 1.0) {
-                            reach_of.push(u32::MAX);
-                        } else {
-                            let k = (r, passes);
-                            let idx = match reach_key.get(&k) {
-                                Some(&i) => i,
-                                None => {
-                                    let i = reaches.len() as u32;
-                                    reaches.push(reach(
-                                        &routings[r as usize],
-                                        &sc.legs,
-                                        &into_country,
-                                        &targets,
-                                        &pass,
-                                        n_places,
-                                    ));
-                                    reach_key.insert(k, i);
-                                    i
-                                }
-                            };
-                            reach_of.push(idx);
-                        }
-                    }
-                }
+                t.add(&active, &rules, class);
             }
             epochs.push(Epoch { rules, stca_inland });
         }
+        let counted = sc.policies.iter().any(|p| match p.kind {
+            PolicyKind::Offer { .. } => true,
+            PolicyKind::Checkpoint { honour_rate, .. } => honour_rate < 1.0,
+            _ => false,
+        });
         PolicyBook {
             classes,
             epochs,
             epoch_of_day,
-            targets,
             slot_of,
-            routings,
-            routing_of,
-            openness,
+            routing_of: t.routing_of,
+            openness: t.openness,
+            reaches: t.reaches,
+            reach_of: t.reach_of,
+            usable: t.usable,
+            usable_of: t.usable_of,
+            routings: t.routings,
+            targets,
             applies: applies_t,
             dishonours,
             depart_share,
             papers_of,
             cohorts: sc.cohorts.len(),
-            places: n_places,
-            reaches,
-            reach_of,
-            returns,
+            places: sc.places.len(),
+            queues: rules::queues(sc),
+            counted,
             into_country,
-            usable,
-            usable_of,
         }
     }
 
@@ -655,10 +449,9 @@ impl PolicyBook {
     /// which a crossing applies them), or `None`.
     pub fn return_at(&self, epoch: u16, class: u16, door: PlaceIx) -> Option<Return> {
         let r = self.rules(epoch, door);
-        [r.stca, r.title42, r.removal]
-            .into_iter()
-            .find_map(|s| self.acting(s, class))
-            .and_then(|s| self.returns[s as usize])
+        (self.acting(r.stca, class).map(|x| x.ret()))
+            .or_else(|| self.acting(r.title42, class).map(|x| x.ret()))
+            .or_else(|| self.acting(r.removal, class).map(|x| x.ret()))
     }
 
     /// Whether policy `p` applies to `class`.
@@ -673,10 +466,10 @@ impl PolicyBook {
         &self.epochs[epoch as usize].rules[p as usize]
     }
 
-    /// The rule in `slot` if it applies to `class`.
+    /// The rule if it applies to `class`.
     #[inline(always)]
-    pub fn acting(&self, slot: Slot, class: u16) -> Option<u16> {
-        slot.filter(|&s| self.applies(s, class))
+    pub fn acting<R: Rule>(&self, rule: Option<R>, class: u16) -> Option<R> {
+        rule.filter(|r| self.applies(r.policy(), class))
     }
 
     /// Daily departure chance of a cohort in an epoch (after `pressure`).
@@ -689,131 +482,315 @@ impl PolicyBook {
     /// its rate of interception for the class, where it sends people, and
     /// whether the class is exempt by papers that it does not always honour
     /// (the rate is then the rate × the chance that they are not honoured).
-    pub fn checkpoint(&self, sc: &Scenario, epoch: u16, class: u16, p: PlaceIx) -> Option<Checkpoint> {
-        let s = self.rules(epoch, p).checkpoint?;
-        let PolicyKind::Checkpoint {
-            interception_rate,
-            send_to,
-            honour_rate,
-            ..
-        } = sc.policies[s as usize].kind
-        else {
-            return None;
-        };
+    pub fn checkpoint(&self, epoch: u16, class: u16, p: PlaceIx) -> Option<Checkpoint> {
+        let r = self.rules(epoch, p).checkpoint?;
+        let s = r.policy;
         if self.applies(s, class) {
             return Some(Checkpoint {
                 policy: s,
-                rate: interception_rate,
-                send_to,
+                rate: r.interception_rate,
+                send_to: r.send_to,
                 papers: false,
+                exempting: r.papers,
             });
         }
         self.dishonours[s as usize * self.classes.count + class as usize].then_some(Checkpoint {
             policy: s,
-            rate: interception_rate * (1.0 - honour_rate),
-            send_to,
+            rate: r.interception_rate * (1.0 - r.honour_rate),
+            send_to: r.send_to,
             papers: true,
+            exempting: r.papers,
         })
     }
-
-    /// The trait bits of the papers that exempt from policy `p`.
-    pub fn papers_exempting(&self, sc: &Scenario, p: u16) -> u16 {
-        papers_mask(&sc.policies[p as usize])
-    }
 }
 
-/// The rules at each place, from the active policies (later policies in the
-/// file win where two of a kind act at one place).
-fn place_rules(sc: &Scenario, active: &[(usize, &Policy)]) -> (Vec<PlaceRules>, Slot) {
-    let mut rules = vec![PlaceRules::default(); sc.places.len()];
-    let mut inland = None;
-    for &(i, p) in active {
-        let s = Some(i as u16);
-        match &p.kind {
-            PolicyKind::Checkpoint { place, .. } => rules[*place as usize].checkpoint = s,
-            PolicyKind::Stca { border, scope, .. } => {
-                for (pi, pl) in sc.places.iter().enumerate() {
-                    if pl.kind == PlaceKind::Crossing
-                        && pl.border == Some(*border)
-                        && (pl.official || *scope == StcaScope::WholeBorder)
-                    {
-                        rules[pi].stca = s;
-                    }
-                }
-                if *scope == StcaScope::WholeBorder {
-                    inland = s;
-                }
-            }
-            PolicyKind::Title42 { border, .. } => {
-                for (pi, pl) in sc.places.iter().enumerate() {
-                    if pl.kind == PlaceKind::Crossing && pl.border == Some(*border) {
-                        rules[pi].title42 = s;
-                    }
-                }
-            }
-            PolicyKind::Enforcement { places, .. } => {
-                for &pl in places {
-                    rules[pl as usize].enforcement = s;
-                }
-            }
-            PolicyKind::Appointments {
-                ports, request_from, ..
-            } => {
-                for &pl in ports {
-                    rules[pl as usize].appt_port = s;
-                }
-                for &pl in request_from {
-                    rules[pl as usize].appt_from = s;
-                }
-            }
-            PolicyKind::Documents { place, .. } => rules[*place as usize].documents = s,
-            PolicyKind::Offer { place, .. } => rules[*place as usize].offer = s,
-            PolicyKind::Pathway { apply_at, .. } => {
-                for &pl in apply_at {
-                    rules[pl as usize].pathway = s;
-                }
-            }
-            PolicyKind::Removal { places, .. } => {
-                for &pl in places {
-                    rules[pl as usize].removal = s;
-                }
-            }
-            PolicyKind::Closure { .. } | PolicyKind::Visa { .. } | PolicyKind::Pressure { .. } => {}
+/// The first day of every epoch: a new one whenever a policy window opens
+/// or closes. (A policy beginning after the run — a run cut short — never
+/// acts.)
+fn epoch_cuts(sc: &Scenario) -> Vec<u32> {
+    let days = sc.calendar.days;
+    let mut cuts: Vec<u32> = vec![0];
+    for p in &sc.policies {
+        if p.from < days {
+            cuts.push(p.from);
+        }
+        if p.until + 1 < days {
+            cuts.push(p.until + 1);
         }
     }
-    (rules, inland)
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts
 }
 
-/// The chance that a group met by officers at a crossing is sent back by a
-/// policy that sends people back there (Title 42: its expulsion rate; a
-/// removal: its rate; the STCA: 1).
-fn return_rate(p: &Policy) -> f64 {
-    match p.kind {
-        PolicyKind::Title42 { expulsion_rate, .. } => expulsion_rate,
-        PolicyKind::Removal { removal_rate, .. } => removal_rate,
-        PolicyKind::Stca { .. } => 1.0,
-        _ => 0.0,
+/// `[policy * classes + class]`: whether the policy applies to the class,
+/// and whether it (a checkpoint that does not always honour papers) acts
+/// on a holder exempt only by them, at the rate of papers not honoured.
+fn class_applies(sc: &Scenario, classes: &Classes) -> (Vec<bool>, Vec<bool>) {
+    let mut applies_t = Vec::with_capacity(sc.policies.len() * classes.count);
+    let mut dishonours = Vec::with_capacity(sc.policies.len() * classes.count);
+    for p in &sc.policies {
+        let papers = papers_mask(p);
+        for c in 0..classes.count {
+            let (nat, traits) = classes.describe(c);
+            let a = applies(p, nat, traits);
+            applies_t.push(a);
+            dishonours.push(!a && papers & traits != 0 && applies(p, nat, traits & !papers));
+        }
     }
+    (applies_t, dishonours)
+}
+
+/// A crossing between ports and the official ports of its border with the
+/// same near side: nobody who can use the port crosses beside it.
+fn siblings(sc: &Scenario) -> Vec<(usize, Vec<usize>)> {
+    sc.places
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| u.kind == PlaceKind::Crossing && !u.official && u.border.is_some())
+        .filter_map(|(ui, u)| {
+            let ports: Vec<usize> = sc
+                .places
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| {
+                    o.kind == PlaceKind::Crossing
+                        && o.official
+                        && o.border == u.border
+                        && o.near_side.is_some()
+                        && o.near_side == u.near_side
+                })
+                .map(|(oi, _)| oi)
+                .collect();
+            (!ports.is_empty()).then_some((ui, ports))
+        })
+        .collect()
+}
+
+/// Each cohort's daily departure chance in an epoch, after `pressure`.
+fn depart_shares<'a>(sc: &'a Scenario, active: &'a [(usize, &Policy)]) -> impl Iterator<Item = f64> + 'a {
+    sc.cohorts.iter().map(move |c| {
+        let mut share = match c.departure {
+            crate::scenario::Departure::Share(s) => s,
+            _ => 0.0,
+        };
+        for (_, p) in active {
+            if let PolicyKind::Pressure { country, factor } = p.kind {
+                if c.resident_of == Some(country) {
+                    share *= factor;
+                }
+            }
+        }
+        share.clamp(0.0, 1.0)
+    })
+}
+
+/// The per-(epoch, class) tables while they are built, each kept once
+/// (deduplicated by what it is made from).
+struct Tables<'a> {
+    sc: &'a Scenario,
+    graph: &'a Graph,
+    targets: &'a [PlaceIx],
+    into_country: &'a [bool],
+    siblings: Vec<(usize, Vec<usize>)>,
+    classes: usize,
+    applies: &'a [bool],
+    routings: Vec<Routing>,
+    routing_key: HashMap<(Vec<bool>, Vec<bool>), u32>,
+    routing_of: Vec<u32>,
+    openness: Vec<f32>,
+    reaches: Vec<Reach>,
+    reach_key: HashMap<(u32, Vec<u32>), u32>,
+    reach_of: Vec<u32>,
+    usable: Vec<Vec<bool>>,
+    usable_key: HashMap<Vec<bool>, u32>,
+    usable_of: Vec<u32>,
+}
+
+impl Tables<'_> {
+    /// The tables of one class in the epoch whose policies are `active`.
+    fn add(&mut self, active: &[(usize, &Policy)], rules: &[PlaceRules], class: usize) {
+        let sc = self.sc;
+        let (classes, applies) = (self.classes, self.applies);
+        let ap = |i: usize| applies[i * classes + class];
+        let (leg_open, place_open) = physical(sc, active, &ap);
+        let u: Vec<bool> = sc
+            .legs
+            .iter()
+            .enumerate()
+            .map(|(li, l)| leg_open[li] && place_open[l.to as usize])
+            .collect();
+        let n_usable = self.usable.len() as u32;
+        let usable = &mut self.usable;
+        self.usable_of
+            .push(*self.usable_key.entry(u.clone()).or_insert_with(|| {
+                usable.push(u);
+                n_usable
+            }));
+        // The chance of getting through each crossing for a group that
+        // knows the rules: met by officers (always at a port; between
+        // ports if detected), then returned by the STCA, Title 42 or a
+        // removal.
+        let pass: Vec<f64> = (0..sc.places.len())
+            .map(|pi| {
+                let pl = &sc.places[pi];
+                if pl.kind != PlaceKind::Crossing {
+                    return 1.0;
+                }
+                pass_at(&rules[pi], pl.official, &ap)
+            })
+            .collect();
+        // The informed also know that a crossing that returns everyone (an
+        // STCA port, a removal at rate 1) is no way through.
+        let mut informed_places = place_open.clone();
+        for (pi, &x) in pass.iter().enumerate() {
+            if x <= 0.0 {
+                informed_places[pi] = false;
+            }
+        }
+        let route_through = |mut open: Vec<bool>| {
+            for (u, ports) in &self.siblings {
+                if ports.iter().any(|&o| open[o]) {
+                    open[*u] = false;
+                }
+            }
+            open
+        };
+        let views = [route_through(place_open.clone()), route_through(informed_places)];
+        for informed in [false, true] {
+            for &t in self.targets {
+                let o = openness_at(&rules[t as usize], place_open[t as usize], informed, &ap);
+                self.openness.push(o);
+            }
+            let r = self.routing(&leg_open, &views[informed as usize]);
+            self.routing_of.push(r);
+            if informed {
+                self.add_reach(r, &pass);
+            }
+        }
+    }
+
+    /// The routing over open legs and places, built once.
+    fn routing(&mut self, legs: &[bool], places: &[bool]) -> u32 {
+        let key = (legs.to_vec(), places.to_vec());
+        if let Some(&r) = self.routing_key.get(&key) {
+            return r;
+        }
+        let r = self.routings.len() as u32;
+        let sc = self.sc;
+        self.routings.push(Routing::build(
+            self.graph,
+            &sc.legs,
+            self.targets,
+            &key.0,
+            &key.1,
+            &sc.behaviour,
+        ));
+        self.routing_key.insert(key, r);
+        r
+    }
+
+    /// The reach table of routing `r` with the crossings' pass chances,
+    /// built once (none if every crossing lets the class through).
+    fn add_reach(&mut self, r: u32, pass: &[f64]) {
+        if pass.iter().all(|&x| x >= 1.0) {
+            self.reach_of.push(u32::MAX);
+            return;
+        }
+        let passes: Vec<u32> = pass.iter().map(|x| (*x as f32).to_bits()).collect();
+        let k = (r, passes);
+        let idx = match self.reach_key.get(&k) {
+            Some(&i) => i,
+            None => {
+                let i = self.reaches.len() as u32;
+                let n = self.sc.places.len();
+                let routing = &self.routings[r as usize];
+                self.reaches
+                    .push(reach(routing, &self.sc.legs, self.into_country, self.targets, pass, n));
+                self.reach_key.insert(k, i);
+                i
+            }
+        };
+        self.reach_of.push(idx);
+    }
+}
+
+/// Physical limits, known to everyone: the legs and places that closures
+/// and visas acting on a class leave open.
+fn physical(sc: &Scenario, active: &[(usize, &Policy)], ap: &dyn Fn(usize) -> bool) -> (Vec<bool>, Vec<bool>) {
+    let mut leg_open = vec![true; sc.legs.len()];
+    let mut place_open = vec![true; sc.places.len()];
+    for &(i, p) in active {
+        if !ap(i) {
+            continue;
+        }
+        match &p.kind {
+            PolicyKind::Closure { places, legs } => {
+                for &pl in places {
+                    place_open[pl as usize] = false;
+                }
+                for &l in legs {
+                    leg_open[l as usize] = false;
+                }
+            }
+            PolicyKind::Visa { country, .. } => {
+                for (li, l) in sc.legs.iter().enumerate() {
+                    if l.mode == Mode::Air && sc.places[l.to as usize].country == *country {
+                        leg_open[li] = false;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (leg_open, place_open)
+}
+
+/// The openness of a claim point with `rules` for a class to which `ap`
+/// says which policies apply: open or closed; for the informed, also a
+/// claim at the door itself (a port, a crossing that takes claims) under
+/// the rules acting there.
+fn openness_at(r: &PlaceRules, open: bool, informed: bool, ap: &dyn Fn(usize) -> bool) -> f32 {
+    let mut o = if open { 1.0f32 } else { 0.0 };
+    if informed {
+        let acts = |p: u16| ap(p as usize);
+        if r.stca.map(|s| acts(s.policy)).unwrap_or(false) {
+            o = 0.0;
+        }
+        for rate in [
+            r.title42.filter(|x| acts(x.policy)).map(|x| x.rate()),
+            r.removal.filter(|x| acts(x.policy)).map(|x| x.rate()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            o *= (1.0 - rate) as f32;
+        }
+    }
+    o
 }
 
 /// The chance of getting through a crossing with `rules` for a class to
 /// which `ap` says which policies apply: 1 − P(met) · P(sent back | met),
 /// where a group is met at a port, and between ports if detected.
-fn pass_at(sc: &Scenario, rules: &PlaceRules, official: bool, ap: &dyn Fn(usize) -> bool) -> f64 {
-    let acting = |s: Slot| s.filter(|&s| ap(s as usize)).map(|s| &sc.policies[s as usize]);
+fn pass_at(rules: &PlaceRules, official: bool, ap: &dyn Fn(usize) -> bool) -> f64 {
+    fn acting<R: Rule>(r: Option<R>, ap: &dyn Fn(usize) -> bool) -> Option<R> {
+        r.filter(|r| ap(r.policy() as usize))
+    }
     let met = if official {
         1.0
     } else {
-        match acting(rules.enforcement).map(|p| &p.kind) {
-            Some(PolicyKind::Enforcement { detection_rate, .. }) => *detection_rate,
-            _ => 0.0,
-        }
+        acting(rules.enforcement, ap).map(|r| r.detection_rate).unwrap_or(0.0)
     };
-    let stay: f64 = [rules.stca, rules.title42, rules.removal]
-        .into_iter()
-        .filter_map(acting)
-        .map(|p| 1.0 - return_rate(p))
-        .product();
+    let stay: f64 = [
+        acting(rules.stca, ap).map(|r| r.rate()),
+        acting(rules.title42, ap).map(|r| r.rate()),
+        acting(rules.removal, ap).map(|r| r.rate()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|rate| 1.0 - rate)
+    .product();
     1.0 - met * (1.0 - stay)
 }
 

@@ -1,0 +1,374 @@
+//! [`Engine::step`], one day in named phases: the day's context (room,
+//! caravans' pace), pass A over every agent in parallel, admission, pass B
+//! over the granted, then reduction, the conservation check and learning.
+//!
+//! Owns the order of a day. The rules for one agent are `world`'s; counts
+//! are `tallies`'.
+
+use super::admission::{admit, daily_units, Request, REQ_ADMIT, REQ_APPT, REQ_CLAIM, REQ_PATHWAY};
+use super::exchange::{exchange_requests, sum_over_processes, Exchange};
+use super::tallies::{Acc, Col, Extras};
+use super::world::{DayCtx, Phase, World};
+use super::{CaravanDay, Engine, EngineError, CHUNK, EPS};
+use crate::agents::{Agents, Event, State, DEPART_DAILY, F_CARAVAN, NO_DAY, N_EVENTS, N_STATES};
+use crate::scenario::{Mode, Trait, NONE};
+use rayon::prelude::*;
+use std::collections::VecDeque;
+
+/// What the day's passes share, computed before them from yesterday's
+/// counts.
+struct Today {
+    /// Per request bucket, its room today.
+    room: Vec<u64>,
+    /// Per request bucket, the most requests worth keeping (`u64::MAX`: all).
+    caps: Vec<u64>,
+    /// Per caravan, today's pace as a share of a lone walker's.
+    pace: Vec<f32>,
+    /// Per caravan, whether it breaks up at the next offer.
+    breaking: Vec<bool>,
+}
+
+impl Engine<'_> {
+    /// Simulates one day: pass A over every agent, admission of the day's
+    /// requests, pass B over the granted, then the reduction, the
+    /// conservation check and learning.
+    pub fn step(&mut self) -> Result<(), EngineError> {
+        let today = self.today();
+        let w = &World::new(&self.prep, self.sc, self.seed, self.dynamics, self.by_cohort);
+        let ctx = DayCtx {
+            day: self.day,
+            epoch: w.book.epoch(self.day as i64),
+            hazard: &self.hazard,
+            heard: &self.heard,
+            caps: &today.caps,
+            pace: &today.pace,
+            breaking: &today.breaking,
+        };
+        let mut acc = pass_a(w, &ctx, &mut self.agents, self.id_base, self.prep.extras);
+        let (admitted, carry) = admission(self.ex, w, &mut acc, &today.room)?;
+        self.carry = carry;
+        pass_b(w, &ctx, &mut self.agents, self.id_base, &admitted, &mut acc);
+        if self.ex.size() > 1 {
+            sum_over_processes(self.ex, &mut acc);
+        }
+        self.check_conservation(&acc)?;
+        self.learn(&acc);
+        self.keep(acc, &today.pace);
+        self.day += 1;
+        Ok(())
+    }
+
+    /// Each bucket's room today (capacities from yesterday's counts), and
+    /// the caravans' pace and break-up.
+    fn today(&self) -> Today {
+        let (w, day) = (&*self.prep, self.day);
+        let sc = self.sc;
+        let room: Vec<u64> =
+            w.buckets
+                .list
+                .iter()
+                .enumerate()
+                .map(|(b, &(kind, res))| match kind {
+                    REQ_ADMIT => w.capacity[res as usize]
+                        .saturating_sub(self.present[res as usize] + self.incoming[res as usize]),
+                    REQ_CLAIM => w.claims_per_day[res as usize],
+                    _ => match w.buckets.queue[b] {
+                        Some(q) => daily_units(q.per_day, day.saturating_sub(q.from)) + self.carry[b],
+                        None => self.carry[b],
+                    },
+                })
+                .collect();
+        let caps: Vec<u64> = w
+            .buckets
+            .list
+            .iter()
+            .zip(&room)
+            .map(|(&(kind, _), &r)| if kind == REQ_PATHWAY { r } else { u64::MAX })
+            .collect();
+        // Each caravan walks today at the pace of the slowest group that
+        // was walking in it at the end of yesterday (before it sets out: of
+        // every group of its cohorts).
+        let pace: Vec<f32> = self
+            .caravan_days
+            .iter()
+            .zip(&self.caravan_slow)
+            .map(|(c, &slow)| {
+                if c.families > 0 || (c.groups == 0 && slow) {
+                    w.family_pace
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        // A caravan on its way that has shrunk below `caravan_breakup` of
+        // its cohorts' people breaks up at the next offer (integer counts of
+        // yesterday's census: the same whatever the threads).
+        let breakup = sc.behaviour.caravan_breakup;
+        let breaking: Vec<bool> = self
+            .caravan_days
+            .iter()
+            .zip(&w.caravan_people)
+            .map(|(c, &all)| breakup > 0.0 && c.people > 0 && (c.people as f64) < breakup * all as f64)
+            .collect();
+        Today {
+            room,
+            caps,
+            pace,
+            breaking,
+        }
+    }
+
+    /// Conservation: the census of the state column against the counters
+    /// kept from transitions, and against the cohorts' people.
+    fn check_conservation(&mut self, acc: &Acc) -> Result<(), EngineError> {
+        let day = self.day;
+        let mut total = 0u64;
+        for s in 0..N_STATES {
+            self.state_people[s] += acc.delta[s];
+            total += acc.census[s];
+            if self.state_people[s] != acc.census[s] as i64 {
+                return Err(EngineError::Conservation {
+                    day,
+                    detail: format!(
+                        "{}: {} people by the state column, {} by the transition counters",
+                        State::ALL[s].name(),
+                        acc.census[s],
+                        self.state_people[s]
+                    ),
+                });
+            }
+        }
+        if total != self.people {
+            return Err(EngineError::Conservation {
+                day,
+                detail: format!("{total} people in all states, {} in all cohorts", self.people),
+            });
+        }
+        Ok(())
+    }
+
+    /// Learning from the day: people who claimed at each claim point over
+    /// the window, and word of mouth of each cohort's returns.
+    fn learn(&mut self, acc: &Acc) {
+        let b = &self.sc.behaviour;
+        let window = b.learn_window_days as usize;
+        if b.learn_per_user > 0.0 {
+            let today: Vec<u64> = self
+                .prep
+                .book
+                .targets
+                .iter()
+                .map(|&t| acc.cols[t as usize][Col::Claims as usize])
+                .collect();
+            slide(&mut self.window, &mut self.window_sum, today, window);
+            for (h, &users) in self.hazard.iter_mut().zip(&self.window_sum) {
+                *h += users as f64 * self.prep.learn_rate;
+            }
+        }
+        // People of each cohort sent back over the window raise the
+        // cohort's hazard of hearing of it.
+        if b.learn_per_return > 0.0 {
+            let today: Vec<u64> = (0..self.sc.cohorts.len())
+                .map(|c| {
+                    [Event::TurnedBack, Event::Expelled, Event::Intercepted, Event::Removed]
+                        .iter()
+                        .map(|&e| acc.events[c * N_EVENTS + e as usize][0])
+                        .sum()
+                })
+                .collect();
+            slide(&mut self.returns, &mut self.returns_sum, today, window);
+            for (h, &n) in self.heard.iter_mut().zip(&self.returns_sum) {
+                *h += n as f64 * self.prep.heard_rate;
+            }
+        }
+    }
+
+    /// Keeps the day's counts for the view and for tomorrow.
+    fn keep(&mut self, acc: Acc, pace: &[f32]) {
+        let places = self.sc.places.len();
+        for (e, x) in self.events.iter_mut().zip(&acc.events) {
+            e[0] += x[0];
+            e[1] += x[1];
+        }
+        self.present = acc.cols.iter().map(|c| c[Col::Present as usize]).collect();
+        self.incoming = acc.incoming;
+        self.states = acc.census;
+        self.cols = acc.cols;
+        self.by_cohort_cols = acc.by_cohort;
+        self.leg_flows = acc.legs;
+        self.policy_counts = acc.policy;
+        let walk = self.sc.behaviour.speed_km_per_day[Mode::Walk as usize];
+        for (k, c) in self.caravan_days.iter_mut().enumerate() {
+            let [groups, people, families] = acc.caravan[k];
+            let row = &acc.caravan_at[k * places..(k + 1) * places];
+            // The place with most of its people (the first such, in place order).
+            let at = row
+                .iter()
+                .enumerate()
+                .fold(
+                    (NONE, 0u64),
+                    |best, (p, &n)| if n > best.1 { (p as u32, n) } else { best },
+                )
+                .0;
+            *c = CaravanDay {
+                groups,
+                people,
+                families,
+                at,
+                pace_km_per_day: pace[k] as f64 * walk,
+            };
+        }
+    }
+}
+
+/// Adds today's row to a sliding window of `len` days and its sums.
+fn slide(window: &mut VecDeque<Vec<u64>>, sum: &mut [u64], today: Vec<u64>, len: usize) {
+    for (s, x) in sum.iter_mut().zip(&today) {
+        *s += x;
+    }
+    window.push_back(today);
+    if window.len() > len {
+        if let Some(old) = window.pop_front() {
+            for (s, x) in sum.iter_mut().zip(&old) {
+                *s -= x;
+            }
+        }
+    }
+}
+
+/// Pass A: every agent, in parallel over fixed chunks. Shared resources
+/// are requested, not taken.
+fn pass_a(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, extras: Extras) -> Acc {
+    let day = ctx.day;
+    let caravan_of = &w.caravan_of;
+    let any_caravan = extras.caravans > 0;
+    let places = w.sc.places.len();
+    let cohorts = w.sc.cohorts.len();
+    let legs = w.legs;
+    let new_acc = || Acc::new(places, legs.len(), cohorts, w.buckets.list.len(), w.by_cohort, extras);
+    // For the fast paths at home, once a day: the places where a
+    // pathway is applied for, and per cohort the bound of the daily
+    // departure draw (`World::advance`'s first test, the same product).
+    let pathway_at: Vec<bool> = (0..places as u32)
+        .map(|p| w.book.rules(ctx.epoch, p).pathway.is_some())
+        .collect();
+    let depart_bound: Vec<f64> = (0..cohorts as u16)
+        .map(|c| {
+            let share = w.book.depart_share(ctx.epoch, c);
+            if share <= 0.0 {
+                0.0
+            } else {
+                share * w.chooser.max_depart_factor(c)
+            }
+        })
+        .collect();
+    let acc = agents
+        .chunks_mut(CHUNK)
+        .into_par_iter()
+        .fold(new_acc, |mut acc, mut ch| {
+            for i in 0..ch.state.len() {
+                let st = ch.state[i];
+                if State::from_u8(st).absorbing() {
+                    acc.census[st as usize] += ch.size[i] as u64;
+                    continue;
+                }
+                // Fast paths, with exactly the arithmetic of the full
+                // path: a group in the middle of a multi-day leg costs no
+                // decision work until it arrives, and one waiting at home
+                // for its departure day costs a comparison.
+                if st == State::Travelling as u8 && ch.left[i] > 1.0 + EPS {
+                    ch.left[i] -= 1.0;
+                    acc.census[st as usize] += ch.size[i] as u64;
+                    acc.incoming[legs[ch.leg[i] as usize].to as usize] += ch.size[i] as u64;
+                    if any_caravan && ch.flags[i] & F_CARAVAN != 0 {
+                        let family = ch.traits[i] & Trait::Family.bit() != 0;
+                        acc.caravan_member(
+                            caravan_of[ch.cohort[i] as usize],
+                            ch.size[i],
+                            family,
+                            ch.place[i],
+                            false,
+                        );
+                    }
+                    continue;
+                }
+                if st == State::NotDeparted as u8 && !pathway_at[ch.place[i] as usize] {
+                    let t = ch.timer[i];
+                    if t != DEPART_DAILY && t as u32 != day {
+                        acc.census[st as usize] += ch.size[i] as u64;
+                        continue;
+                    }
+                    // A group at home that draws its departure each day:
+                    // the first test of `World::advance`, with the same
+                    // draw, without copying the group out.
+                    if t == DEPART_DAILY {
+                        let bound = depart_bound[ch.cohort[i] as usize];
+                        if bound <= 0.0 || w.depart.uniform(id_base + ch.base + i as u32, day) >= bound {
+                            acc.census[st as usize] += ch.size[i] as u64;
+                            continue;
+                        }
+                    }
+                }
+                let mut a = ch.load(i, id_base + ch.base + i as u32);
+                w.advance(ctx, &mut a, &mut acc);
+                ch.store(i, &a);
+                // A requester is counted where it is; if granted, pass B
+                // takes that back and counts it again.
+                acc.census(&a, legs, caravan_of);
+            }
+            acc
+        })
+        .reduce_with(Acc::merge);
+    acc.unwrap_or_else(new_acc)
+}
+
+/// Admission: per resource, requests in order of (per-agent key, id),
+/// gathered from every process first. Returns the granted and, per
+/// bucket, the room carried to tomorrow.
+fn admission(
+    ex: &dyn Exchange,
+    w: &World,
+    acc: &mut Acc,
+    room: &[u64],
+) -> Result<(Vec<Request>, Vec<u64>), EngineError> {
+    let mut requests = std::mem::take(&mut acc.requests);
+    if ex.size() > 1 {
+        requests = exchange_requests(ex, requests)?;
+    }
+    Ok(admit(requests, &w.buckets, |b| room[b]))
+}
+
+/// Pass B: the granted, in bucket and admission order. Requesters were
+/// counted where they were; each is taken back and counted again.
+fn pass_b(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, admitted: &[Request], acc: &mut Acc) {
+    let (legs, caravan_of) = (w.legs, &w.caravan_of);
+    let local = id_base..id_base + agents.len() as u32;
+    for r in admitted.iter().filter(|r| local.contains(&r.agent)) {
+        let idx = (r.agent - id_base) as usize;
+        let mut a = agents.load(idx, r.agent);
+        if a.state.absorbing() {
+            continue;
+        }
+        acc.uncensus(&a, legs, caravan_of);
+        match r.kind {
+            REQ_ADMIT => {
+                let next = w.next_hop(ctx, &a, w.perceived(ctx, &a));
+                if next != NONE && w.set_out(ctx, &mut a, next, acc) {
+                    w.travel(ctx, &mut a, r.budget, acc, Phase::B);
+                }
+            }
+            REQ_CLAIM => w.claim(ctx, &mut a, acc),
+            REQ_APPT => {
+                let b = w.buckets.of(r.kind, r.resource) as usize;
+                let lead = w.buckets.queue[b].map_or(0, |q| q.lead_days);
+                a.appt = (ctx.day + lead).min(NO_DAY as u32 - 1) as u16;
+                if lead == 0 {
+                    w.travel(ctx, &mut a, r.budget, acc, Phase::B);
+                }
+            }
+            _ => acc.set_state(&mut a, State::EnteredLawfully),
+        }
+        agents.store(idx, &a);
+        acc.census(&a, legs, caravan_of);
+    }
+}

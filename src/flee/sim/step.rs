@@ -1,0 +1,650 @@
+//! The agents' day (steps 4 and 5 of a day): the day's tables (capacity
+//! multipliers, location scores, route weights), then every agent's day —
+//! camp residents above the buffer first, a parallel pass over fixed
+//! chunks up to a first arrival, and the serial pass over the arrivals
+//! that move on (see the module comment of `sim`).
+//!
+//! Owns the daily rules of one agent (`Day`) and the order of the passes.
+//! Must not change location states or route tables (`spawn` does).
+
+use super::agents::{parallel, Agents, Fold, Me};
+use super::routes::{haversine, Cand, Prepared, Routes};
+use super::spawn::LocState;
+use super::{Keys, Quirks, Run, SimError, DECIDED, GONE, MOVED, TRAVELLING};
+use crate::flee::model::Link;
+use crate::flee::settings::Settings;
+use crate::rng::Key;
+use rayon::prelude::*;
+
+/// Per-day tables every agent reads.
+pub(super) struct Day<'w> {
+    pub(super) t: u32,
+    pub(super) s: &'w Settings,
+    /// Flee 3.1's quirks in force.
+    pub(super) q: Quirks,
+    pub(super) links: &'w [Link],
+    pub(super) link_open: &'w [bool],
+    pub(super) out: &'w [Vec<u32>],
+    pub(super) arena: &'w [u32],
+    pub(super) cands: &'w [Vec<Cand>],
+    /// Cumulative weights per location (parallel to `cands`).
+    pub(super) cum: Vec<Vec<f64>>,
+    /// Per candidate: (score, distance term, capacity multiplier) for
+    /// per-agent weights (stay_close_to_home as intended).
+    pub(super) parts: Vec<Vec<(f64, f64, f64)>>,
+    pub(super) movechance: Vec<f64>,
+    pub(super) town: Vec<bool>,
+    pub(super) camp: Vec<bool>,
+    pub(super) cap: Vec<f64>,
+    pub(super) deactivate: &'w [f64],
+    pub(super) coords: &'w [(f64, f64)],
+    /// Capacity multipliers after the camp residents' departures.
+    pub(super) cap_b: Vec<f64>,
+    /// Cumulative weights with `cap_b`.
+    pub(super) cum_b: Vec<Vec<f64>>,
+    /// Camp capacities in agents (−1: unlimited), for running multipliers.
+    pub(super) capacity: Vec<f64>,
+    /// Camps above their capacity buffer at the start of the day.
+    pub(super) zone: Vec<bool>,
+    /// Places with a candidate camp whose multiplier may change during the
+    /// serial pass (set before it).
+    pub(super) risky: Vec<bool>,
+    pub(super) key: Key,
+    /// Draws of camp residents' decisions.
+    pub(super) camp_key: Key,
+    /// Draws of the serial pass.
+    pub(super) serial_key: Key,
+}
+/// The day so far of an agent on the move.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Trip {
+    /// km covered today (Flee's `distance_moved_this_timestep`).
+    pub(super) moved: f64,
+    /// Share of the day left (intended rules).
+    pub(super) day_left: f64,
+    /// Speed of the last hop, km/day.
+    pub(super) speed: f64,
+}
+
+/// An agent that reached the end of a link in the parallel pass: its
+/// arrival, and whatever it does next that day, run in the serial pass.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Pending {
+    pub(super) id: u32,
+    pub(super) trip: Trip,
+}
+
+/// An arrival in the parallel pass: where, and who (for the order).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Arrival {
+    pub(super) id: u32,
+    pub(super) loc: u32,
+}
+
+/// Which counts a decision sees (serial Flee updates them agent by agent;
+/// see the module comment).
+pub(super) enum Caps<'a> {
+    /// The start of the day (camp residents' decisions).
+    Start,
+    /// The start of the day less the departures from camps (everyone
+    /// else's first decision of the day).
+    AfterCamps,
+    /// Running counts of the serial pass over the day's arrivals.
+    Running(&'a mut [i64]),
+}
+impl Day<'_> {
+    pub(super) fn cap_of(&self, loc: u32, caps: &Caps) -> f64 {
+        match caps {
+            Caps::Start => self.cap[loc as usize],
+            Caps::AfterCamps => self.cap_b[loc as usize],
+            Caps::Running(c) => cap_multiplier(
+                c[loc as usize] as f64,
+                self.capacity[loc as usize],
+                self.s.capacity_buffer,
+            ),
+        }
+    }
+
+    /// Flee's `Person.evolve`: maybe plan a route and step onto a link.
+    /// (The move-chance draw is all most agents do on most days: it stays
+    /// inline, the rest does not.)
+    #[inline(always)]
+    pub(super) fn evolve(
+        &self,
+        me: &mut Me,
+        force_town: bool,
+        r: &mut crate::rng::Draws,
+        fold: &mut Fold,
+        caps: &mut Caps,
+    ) {
+        let loc = *me.loc as usize;
+        let chance = if self.town[loc] && force_town {
+            1.0
+        } else {
+            self.movechance[loc]
+        };
+        if r.uniform() < chance {
+            self.set_out(me, r, fold, caps);
+        }
+    }
+
+    /// The rest of `evolve` once an agent moves: route, checks, the link.
+    #[inline(never)]
+    pub(super) fn set_out(&self, me: &mut Me, r: &mut crate::rng::Draws, fold: &mut Fold, caps: &mut Caps) {
+        let loc = *me.loc as usize;
+        if *me.left == 0 {
+            self.select(me, r, caps);
+        }
+        if *me.left == 0 {
+            return;
+        }
+        let next = self.arena[*me.route as usize];
+        let Some(&link) = self.out[loc].iter().find(|&&l| self.links[l as usize].to == next) else {
+            *me.left = 0;
+            return;
+        };
+        let dest = self.arena[(*me.route + *me.left as u32 - 1) as usize];
+        if self.camp[dest as usize] && self.cap_of(dest, caps) < 0.5 {
+            *me.left = 0;
+            return;
+        }
+        *me.route += 1;
+        *me.left -= 1;
+        *me.loc = link;
+        *me.flags |= TRAVELLING;
+        *me.dist = 0.0;
+        fold.entries[link as usize] += 1;
+        match caps {
+            Caps::Running(c) => c[loc] -= 1,
+            _ => fold.left[loc] += 1,
+        }
+    }
+
+    /// Flee's `selectRoute`.
+    pub(super) fn select(&self, me: &mut Me, r: &mut crate::rng::Draws, caps: &Caps) {
+        let loc = *me.loc as usize;
+        let cands = &self.cands[loc];
+        if cands.is_empty() {
+            return;
+        }
+        let u = r.uniform();
+        let home = self.s.stay_close_to_home && !self.q.home_distance_from_current_place;
+        let k = match caps {
+            Caps::Start if !home => pick(&self.cum[loc], u),
+            Caps::AfterCamps if !home => pick(&self.cum_b[loc], u),
+            // No candidate can change its multiplier today: the table holds.
+            Caps::Running(_) if !home && !self.risky[loc] => pick(&self.cum_b[loc], u),
+            _ => {
+                let (hl, ho) = self.coords[me.home as usize];
+                let weight = |c: &Cand, &(score, d, home_f): &(f64, f64, f64)| {
+                    let f = if home {
+                        let (el, eo) = self.coords[c.end as usize];
+                        1.0 / haversine(hl, ho, el, eo).max(1.0).powf(self.s.home_distance_power)
+                    } else {
+                        home_f
+                    };
+                    let w = (self.s.weight_softening + score * f) / d * self.cap_of(c.end, caps);
+                    if self.s.weight_power == 1.0 {
+                        w
+                    } else {
+                        w.powf(self.s.weight_power)
+                    }
+                };
+                // Two passes over a handful of candidates instead of a
+                // vector of weights: this runs for every serial decision.
+                let ps = &self.parts[loc];
+                let total: f64 = cands.iter().zip(ps).map(|(c, p)| weight(c, p)).sum();
+                if total.is_nan() || total <= 0.0 {
+                    ((u * cands.len() as f64) as usize).min(cands.len() - 1)
+                } else {
+                    let x = u * total;
+                    let mut acc = 0.0;
+                    let mut k = cands.len() - 1;
+                    for (i, (c, p)) in cands.iter().zip(ps).enumerate() {
+                        acc += weight(c, p);
+                        if x < acc {
+                            k = i;
+                            break;
+                        }
+                    }
+                    k
+                }
+            }
+        };
+        let c = cands[k];
+        *me.route = c.off;
+        *me.left = c.len;
+    }
+
+    /// Moves an agent along its link for what is left of its day; true when
+    /// it reaches the end (the arrival itself is `arrive`).
+    pub(super) fn advance(&self, me: &mut Me, r: &mut crate::rng::Draws, trip: &mut Trip) -> bool {
+        let link = &self.links[*me.loc as usize];
+        let mut speed = link.max_move_speed.unwrap_or(self.s.max_move_speed);
+        if *me.flags & MOVED == 0 && self.s.start_on_foot {
+            speed = self.s.max_walk_speed;
+        }
+        if link.walk_probability > 0.0 && r.uniform() < link.walk_probability {
+            speed = self.s.max_walk_speed;
+        }
+        let before = *me.dist as f64;
+        let advance = if self.q.full_speed_every_hop {
+            speed
+        } else {
+            speed * trip.day_left
+        };
+        let now = before + advance;
+        trip.moved += advance;
+        let arrived = if self.q.arrives_strictly_past_the_end {
+            now > link.km
+        } else {
+            now >= link.km
+        };
+        if !arrived {
+            *me.dist = now as f32;
+            return false;
+        }
+        trip.moved += link.km - now;
+        trip.day_left -= if speed > 0.0 { (link.km - before) / speed } else { 1.0 };
+        trip.speed = speed;
+        true
+    }
+
+    /// An arrival at the end of the link (or, if it was closed meanwhile, a
+    /// return to its start); true if the agent may move on the same day.
+    pub(super) fn arrive(&self, me: &mut Me, trip: &Trip, caps: &mut Caps) -> bool {
+        let link_ix = *me.loc as usize;
+        let link = &self.links[link_ix];
+        *me.flags |= MOVED;
+        *me.flags &= !TRAVELLING;
+        *me.dist = 0.0;
+        let open = self.link_open[link_ix];
+        *me.loc = if open { link.to } else { link.from };
+        if let Caps::Running(c) = caps {
+            c[*me.loc as usize] += 1;
+        }
+        open && if self.q.moves_on_by_distance {
+            trip.moved < trip.speed
+        } else {
+            trip.day_left > 1e-9
+        }
+    }
+
+    /// Flee's `finish_travel`, with onward hops the same day. With `defer`
+    /// (the parallel pass) it stops at the first arrival and says so.
+    pub(super) fn travel(
+        &self,
+        me: &mut Me,
+        r: &mut crate::rng::Draws,
+        fold: &mut Fold,
+        trip: &mut Trip,
+        caps: &mut Caps,
+        defer: bool,
+    ) -> bool {
+        while *me.flags & TRAVELLING != 0 {
+            if !self.advance(me, r, trip) {
+                break;
+            }
+            if defer {
+                return true;
+            }
+            if !self.arrive(me, trip, caps) {
+                break;
+            }
+            let force =
+                self.s.avoid_short_stints && (*me.recent as f64 + trip.moved / self.s.max_move_speed) / 2.0 < 0.5;
+            self.evolve(me, force, r, fold, caps);
+        }
+        false
+    }
+
+    /// The end of an agent's day: recent travel, camps as sinks, counts.
+    pub(super) fn settle(&self, id: u32, me: &mut Me, r: &mut crate::rng::Draws, trip: &Trip, fold: &mut Fold) {
+        // Only avoid_short_stints reads it: otherwise leave the column alone
+        // (a store per agent and day is most of a resting agent's cost).
+        if self.s.avoid_short_stints {
+            *me.recent = ((*me.recent as f64 + trip.moved / self.s.max_move_speed) / 2.0) as f32;
+        }
+        if *me.flags & TRAVELLING != 0 {
+            fold.travelling += 1;
+            return;
+        }
+        let at = *me.loc as usize;
+        if self.s.camps_are_sinks && self.camp[at] && self.deactivate[at] > 0.0 && r.uniform() < self.deactivate[at] {
+            *me.flags |= GONE;
+            fold.gone += 1;
+            return;
+        }
+        fold.at[at] += 1;
+        if self.zone[at] {
+            fold.zone_ids.push(id);
+        }
+    }
+
+    /// The first decision of the day of an agent in a camp above its
+    /// capacity buffer (Flee's pass 1 for it), taken before everyone else's
+    /// so that theirs see its departure.
+    pub(super) fn camp_resident(&self, id: u32, me: &mut Me, fold: &mut Fold) {
+        let mut r = self.camp_key.draws(id, self.t);
+        self.evolve(me, false, &mut r, fold, &mut Caps::Start);
+        *me.flags |= DECIDED;
+    }
+
+    /// The parallel pass: everyone else's pass-1 decision, then pass 2 up
+    /// to the first arrival.
+    pub(super) fn agent(&self, id: u32, me: &mut Me, fold: &mut Fold) {
+        if *me.flags & GONE != 0 {
+            fold.gone += 1;
+            return;
+        }
+        let mut r = self.key.draws(id, self.t);
+        if *me.flags & (TRAVELLING | DECIDED) == 0 {
+            self.evolve(me, false, &mut r, fold, &mut Caps::AfterCamps);
+        } else if *me.flags & DECIDED != 0 {
+            *me.flags &= !DECIDED;
+        }
+        let mut trip = Trip {
+            moved: 0.0,
+            day_left: 1.0,
+            speed: self.s.max_move_speed,
+        };
+        if self.travel(me, &mut r, fold, &mut trip, &mut Caps::AfterCamps, true) {
+            // Arrived. Whether it moves on today is a draw that depends on
+            // no count: most stay, and only their arrival matters to others.
+            let more = self.arrive(me, &trip, &mut Caps::AfterCamps);
+            let loc = *me.loc as usize;
+            let force =
+                self.s.avoid_short_stints && (*me.recent as f64 + trip.moved / self.s.max_move_speed) / 2.0 < 0.5;
+            let chance = if self.town[loc] && force {
+                1.0
+            } else {
+                self.movechance[loc]
+            };
+            let arrival = Arrival { id, loc: loc as u32 };
+            if more && r.uniform() < chance {
+                fold.pending.push(Pending { id, trip });
+            } else {
+                self.settle(id, me, &mut r, &trip, fold);
+            }
+            fold.arrivals.push(arrival);
+            return;
+        }
+        self.settle(id, me, &mut r, &trip, fold);
+    }
+
+    /// The day of an agent that arrived and moves on, from there, in the
+    /// serial pass: it sees the arrivals and departures before it.
+    pub(super) fn resume(&self, p: &Pending, me: &mut Me, fold: &mut Fold, running: &mut [i64]) {
+        let mut caps = Caps::Running(running);
+        let mut r = self.serial_key.draws(p.id, self.t);
+        let mut trip = p.trip;
+        self.set_out(me, &mut r, fold, &mut caps);
+        self.travel(me, &mut r, fold, &mut trip, &mut caps, false);
+        self.settle(p.id, me, &mut r, &trip, fold);
+    }
+}
+/// Cumulative route weights per location for capacity multipliers `cap`.
+pub(super) fn cumulate(
+    cands: &[Vec<Cand>],
+    parts: &[Vec<(f64, f64, f64)>],
+    cap: &[f64],
+    s: &Settings,
+) -> Vec<Vec<f64>> {
+    cands
+        .iter()
+        .zip(parts)
+        .map(|(cs, ps)| {
+            let mut acc = 0.0;
+            cs.iter()
+                .zip(ps)
+                .map(|(c, &(base, d, home))| {
+                    acc += ((s.weight_softening + base * home) / d * cap[c.end as usize]).powf(s.weight_power);
+                    acc
+                })
+                .collect()
+        })
+        .collect()
+}
+/// Index drawn from a cumulative table of weights for a uniform `u`;
+/// uniform when the weights are all 0 (as Flee does).
+pub(super) fn pick(cum: &[f64], u: f64) -> usize {
+    let n = cum.len();
+    let total = cum[n - 1];
+    if total.is_nan() || total <= 0.0 {
+        return ((u * n as f64) as usize).min(n - 1);
+    }
+    cum.partition_point(|&c| c <= u * total).min(n - 1)
+}
+
+pub(super) fn cap_multiplier(count: f64, capacity: f64, buffer: f64) -> f64 {
+    if capacity < 1.0 || count <= buffer * capacity {
+        1.0
+    } else if count >= capacity {
+        0.0
+    } else {
+        1.0 - (count - buffer * capacity) / (capacity * (1.0 - buffer))
+    }
+}
+
+impl Run<'_> {
+    /// Steps 4 and 5: the day's tables, then every agent's day; checks
+    /// that every agent is counted once.
+    pub(super) fn agents_day(&mut self, t: u32) -> Result<(), SimError> {
+        let Run {
+            p,
+            routes,
+            states,
+            agents,
+            count,
+            prev_zone,
+            prev_ids,
+            keys,
+            ..
+        } = self;
+        let nl = states.len();
+        let buffer = p.sc.settings.capacity_buffer;
+        let mut day = tables(p, routes, states, count, t, *keys);
+        let camps_fold = camp_residents(&mut day, agents, count, states, routes, prev_zone, prev_ids);
+        let mut fold = parallel(agents, nl, routes.links.len(), &|id, me, f| day.agent(id, me, f));
+        let mut running: Vec<i64> = (0..nl)
+            .map(|l| count[l] as i64 - camps_fold.left[l] - fold.left[l])
+            .collect();
+        for (e, x) in fold.entries.iter_mut().zip(&camps_fold.entries) {
+            *e += x;
+        }
+        // Chunks are folded in order, so both lists are in agent order.
+        let pending = std::mem::take(&mut fold.pending);
+        let arrivals = std::mem::take(&mut fold.arrivals);
+        // A camp's multiplier can change in the serial pass only if its
+        // count could pass the buffer: everyone arriving or moving on today
+        // ending up there.
+        let mut reach = running.clone();
+        for a in &arrivals {
+            reach[a.loc as usize] += 1;
+        }
+        let may_change: Vec<bool> = (0..nl)
+            .map(|l| {
+                states[l].capacity >= 1.0 && (reach[l] + pending.len() as i64) as f64 > buffer * states[l].capacity
+                    || day.cap_b[l] < 1.0
+            })
+            .collect();
+        day.risky = (routes.cands.iter())
+            .map(|cs| cs.iter().any(|c| may_change[c.end as usize]))
+            .collect();
+        let mut next = 0;
+        for p in &pending {
+            // Everyone who arrived before this agent in Flee's order, and the
+            // agent itself, is at its arrival place by now.
+            while next < arrivals.len() && arrivals[next].id <= p.id {
+                running[arrivals[next].loc as usize] += 1;
+                next += 1;
+            }
+            let mut me = agents.me(p.id as usize);
+            day.resume(p, &mut me, &mut fold, &mut running);
+        }
+        *prev_ids = std::mem::take(&mut fold.zone_ids);
+        *prev_zone = std::mem::take(&mut day.zone);
+        let placed: u64 = fold.at.iter().map(|&x| x as u64).sum();
+        let expected = agents.len() as u64;
+        if placed + fold.travelling + fold.gone != expected {
+            return Err(SimError::Conservation {
+                day: t,
+                counted: placed + fold.travelling + fold.gone,
+                expected,
+            });
+        }
+        for (e, x) in self.out.link_entries.iter_mut().zip(&fold.entries) {
+            *e += x;
+        }
+        self.count = fold.at;
+        self.out.counts.push(self.count.clone());
+        self.out.agents.push(expected - fold.gone);
+        self.out.travelling.push(fold.travelling);
+        self.out.debt.push(self.debt.max(0) as u64);
+        Ok(())
+    }
+}
+
+/// Step 4: the day's tables, capacity multipliers from yesterday's
+/// counts, location scores, and the route weights of every candidate.
+fn tables<'w>(p: &'w Prepared, routes: &'w Routes, states: &[LocState], count: &[u32], t: u32, keys: Keys) -> Day<'w> {
+    let (sc, q) = (p.sc, p.q);
+    let s = &sc.settings;
+    let nl = states.len();
+    let buffer = s.capacity_buffer;
+    let cap: Vec<f64> = (0..nl)
+        .map(|l| cap_multiplier(count[l] as f64, states[l].capacity, buffer))
+        .collect();
+    let score: Vec<f64> = (0..nl)
+        .map(|l| {
+            let st = &states[l];
+            let mut x = 1.0;
+            if sc.locations[l].foreign {
+                x *= s.foreign_weight;
+            }
+            if st.camp {
+                x *= s.camp_weight;
+            }
+            if st.conflict > 0.0 {
+                x *= s
+                    .conflict_weight
+                    .powf(s.decay(t as i64 - st.time_of_conflict) * st.conflict);
+            }
+            x
+        })
+        .collect();
+    let parts: Vec<Vec<(f64, f64, f64)>> = (0..nl)
+        .map(|o| {
+            routes.cands[o]
+                .iter()
+                .map(|cd| {
+                    let e = cd.end as usize;
+                    let mut base = score[e];
+                    if !states[e].camp && s.use_pop_for_loc_weight {
+                        let pop = if q.pop_weight_capped_at_one {
+                            states[e].pop.min(1.0)
+                        } else {
+                            states[e].pop.max(1.0)
+                        };
+                        base *= pop.powf(s.pop_power_for_loc_weight);
+                    }
+                    let d = (s.softening + cd.km).powf(s.distance_power);
+                    let mut home = 1.0;
+                    if s.stay_close_to_home && q.home_distance_from_current_place {
+                        let (a, b) = p.coords[o];
+                        let (x, y) = p.coords[e];
+                        home = 1.0 / haversine(a, b, x, y).max(1.0).powf(s.home_distance_power);
+                    }
+                    (base, d, home)
+                })
+                .collect()
+        })
+        .collect();
+    let cum = cumulate(&routes.cands, &parts, &cap, s);
+    Day {
+        t,
+        s,
+        q,
+        links: &routes.links,
+        link_open: &routes.open,
+        out: &routes.out,
+        arena: &routes.arena,
+        cands: &routes.cands,
+        cum: cum.clone(),
+        parts,
+        movechance: (states.iter())
+            .map(|st| {
+                let m = st.pop.max(st.capacity) / s.movechance_pop_base;
+                st.movechance * m.powf(s.movechance_pop_scale_factor)
+            })
+            .collect(),
+        town: states.iter().map(|st| st.town).collect(),
+        camp: states.iter().map(|st| st.camp).collect(),
+        deactivate: &p.deactivate,
+        coords: &p.coords,
+        cap_b: cap.clone(),
+        cum_b: cum,
+        capacity: states.iter().map(|st| st.capacity).collect(),
+        zone: (0..nl)
+            .map(|l| states[l].camp && states[l].capacity >= 1.0 && count[l] as f64 > buffer * states[l].capacity)
+            .collect(),
+        risky: Vec::new(),
+        cap,
+        key: keys.decide,
+        camp_key: keys.camp,
+        serial_key: keys.serial,
+    }
+}
+
+/// Only residents of camps above the capacity buffer can change a
+/// multiplier by leaving: they decide first, and everyone else's first
+/// decision sees the multipliers after their departures. Yesterday's list
+/// of them serves while no camp has entered the buffer since.
+fn camp_residents(
+    day: &mut Day,
+    agents: &mut Agents,
+    count: &[u32],
+    states: &[LocState],
+    routes: &Routes,
+    prev_zone: &[bool],
+    prev_ids: &[u32],
+) -> Fold {
+    let nl = states.len();
+    let mut camps_fold = Fold::new(nl, routes.links.len());
+    let zone = &day.zone;
+    if zone.iter().any(|&z| z) {
+        let covered = zone.iter().zip(prev_zone).all(|(&z, &p)| !z || p);
+        let ok = |l: u32, f: u8| f & (GONE | TRAVELLING) == 0 && zone[l as usize];
+        let ids: Vec<u32> = if covered {
+            (prev_ids.iter().copied())
+                .filter(|&i| ok(agents.loc[i as usize], agents.flags[i as usize]))
+                .collect()
+        } else {
+            (agents.loc.par_iter())
+                .zip(agents.flags.par_iter())
+                .enumerate()
+                .filter(|(_, (&l, &f))| ok(l, f))
+                .map(|(i, _)| i as u32)
+                .collect()
+        };
+        for id in ids {
+            let mut me = agents.me(id as usize);
+            day.camp_resident(id, &mut me, &mut camps_fold);
+        }
+    }
+    if camps_fold.left.iter().any(|&x| x > 0) {
+        let buffer = day.s.capacity_buffer;
+        let after: Vec<f64> = (0..nl)
+            .map(|l| {
+                cap_multiplier(
+                    (count[l] as i64 - camps_fold.left[l]) as f64,
+                    states[l].capacity,
+                    buffer,
+                )
+            })
+            .collect();
+        day.cum_b = cumulate(&routes.cands, &day.parts, &after, day.s);
+        day.cap_b = after;
+    }
+    camps_fold
+}
