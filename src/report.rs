@@ -11,9 +11,10 @@
 //! of the folder (all through the readers in "Reading" below), so
 //! `northbound report DIR` renders any of them again. Must not simulate.
 
-mod chart;
+pub(crate) mod chart;
 mod forecast;
 mod map;
+pub(crate) mod page;
 mod svg;
 
 use crate::output::{OutDir, OutputError};
@@ -22,6 +23,7 @@ use crate::publish::Meta;
 use chart::{BarChart, BarRow, Header, Key, LineChart, Mark, Series, StackChart, XAxis};
 use chrono::NaiveDate;
 use map::{MapChart, MapPlace, MapRoute, Style};
+use page::{figure, markdown, table_html, Page, NARROW, WIDE};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -538,14 +540,6 @@ fn read(dir: &Path) -> Result<Folder, ReportError> {
 
 // ------------------------------------------------------------------ The page
 
-/// Widths the charts are drawn at: a desktop column and a phone screen.
-const WIDE: f64 = 860.0;
-const NARROW: f64 = 380.0;
-
-fn figure(wide: String, narrow: String) -> String {
-    format!("<figure><div class=\"wide\">{wide}</div><div class=\"narrow\">{narrow}</div></figure>\n")
-}
-
 impl Folder {
     fn name_of(&self, id: &str) -> String {
         self.places
@@ -810,7 +804,9 @@ impl Folder {
             .collect()
     }
 
-    fn header_html(&self) -> String {
+    /// The line under the page's title: what kind of folder, when, how many
+    /// people and runs, at what scale.
+    fn sub_line(&self) -> String {
         let kind = match self.meta.kind.as_str() {
             "compare" => "Policy comparison",
             "sweep" => "Parameter sweep",
@@ -842,11 +838,7 @@ impl Folder {
         if let Some((a, z)) = &self.meta.window {
             sub.push(format!("window {a} to {z}"));
         }
-        format!(
-            "<header><h1>{}</h1><p class=\"sub\">{}</p></header>\n",
-            esc(&self.meta.scenario),
-            esc(&sub.join(" · "))
-        )
+        sub.join(" · ")
     }
 
     fn summary_html(&self) -> String {
@@ -855,78 +847,6 @@ impl Folder {
             None => String::new(),
         }
     }
-}
-
-/// The little Markdown `summary.md` uses: paragraphs, `- ` items, `**bold**`
-/// and `` `code` ``.
-fn markdown(md: &str) -> String {
-    let inline = |s: &str| {
-        let e = esc(s);
-        let mut out = String::new();
-        let mut bold = false;
-        let mut code = false;
-        let mut rest = e.as_str();
-        while !rest.is_empty() {
-            if let Some(r) = rest.strip_prefix("**") {
-                out += if bold { "</strong>" } else { "<strong>" };
-                bold = !bold;
-                rest = r;
-            } else if let Some(r) = rest.strip_prefix('`') {
-                out += if code { "</code>" } else { "<code>" };
-                code = !code;
-                rest = r;
-            } else {
-                let c = rest.chars().next().unwrap_or(' ');
-                out.push(c);
-                rest = &rest[c.len_utf8()..];
-            }
-        }
-        if bold {
-            out += "</strong>";
-        }
-        if code {
-            out += "</code>";
-        }
-        out
-    };
-    let mut h = String::new();
-    for block in md.split("\n\n").map(str::trim).filter(|b| !b.is_empty()) {
-        if block.lines().all(|l| l.starts_with("- ")) {
-            h += "<ul>";
-            for l in block.lines() {
-                let _ = write!(h, "<li>{}</li>", inline(&l[2..]));
-            }
-            h += "</ul>\n";
-        } else {
-            let _ = writeln!(h, "<p>{}</p>", inline(&block.replace('\n', " ")));
-        }
-    }
-    h
-}
-
-/// A cell; `name\u{1}id` shows the id small under the name.
-fn td(s: &str) -> String {
-    match s.split_once('\u{1}') {
-        Some((name, id)) => format!("<td>{}<small>{}</small></td>", esc(name), esc(id)),
-        None => format!("<td>{}</td>", esc(s)),
-    }
-}
-
-fn table_html(head: &[&str], rows: &[Vec<String>]) -> String {
-    let mut h = String::from("<div class=\"scroll\"><table><thead><tr>");
-    for c in head {
-        let _ = write!(h, "<th>{}</th>", esc(c));
-    }
-    h += "</tr></thead><tbody>";
-    for r in rows {
-        h += "<tr>";
-        for c in r {
-            h += &td(c);
-        }
-        h += "</tr>";
-    }
-    h += "</tbody></table></div>\n";
-    h
 }
 
 /// `mean (lo–hi)` from properties `key`, `key_lo95`, `key_hi95`.
@@ -1675,41 +1595,26 @@ fn sweep_sections(f: &Folder) -> String {
     h
 }
 
-const STYLE: &str = "body{font-family:DejaVu Sans,Verdana,Geneva,sans-serif;max-width:900px;margin:0 auto;padding:16px 14px;color:#222;line-height:1.45}\
-h1{margin:0 0 4px;font-size:1.7em}h2{margin:30px 0 8px;font-size:1.25em}p.sub{color:#555;margin:0 0 12px}\
-.summary{background:#f6f4ee;border-left:4px solid #c9b98f;padding:4px 16px;margin:12px 0}\
-.summary p,.summary li{margin:8px 0}p.lead{color:#444;margin:4px 0 8px}\
-figure{margin:14px 0}svg{display:block;width:100%;height:auto}.narrow{display:none}\
-@media (max-width:640px){.wide{display:none}.narrow{display:block}body{padding:10px 8px}}\
-.scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;margin:8px 0;font-size:0.92em}\
-td,th{padding:4px 9px;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}\
-td:first-child,th:first-child{text-align:left}p.note{color:#555;font-size:0.9em}code{font-size:0.95em}\
-td small{display:block;color:#777;font-size:0.85em}";
-
+/// The page of a folder in the one skeleton (`page`).
 fn page(f: &Folder) -> String {
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
-<title>{} — northbound</title>\n<style>{STYLE}</style></head><body>\n",
-        esc(&f.meta.scenario)
-    );
-    h += &f.header_html();
-    h += &f.summary_html();
-    h += &match f.meta.kind.as_str() {
+    let mut body = f.summary_html();
+    body += &match f.meta.kind.as_str() {
         "compare" => compare_sections(f),
         "sweep" => sweep_sections(f),
         "forecast" | "backtest" => forecast::sections(f),
         _ => run_sections(f),
     };
-    h += &policies_table(f);
-    h += "<h2>About this page</h2>\n<p class=\"note\">Made by northbound from the files in this folder \
+    body += &policies_table(f);
+    Page {
+        title: &f.meta.scenario,
+        sub: &f.sub_line(),
+        body: &body,
+        about: "Made by northbound from the files in this folder \
 (<code>datapackage.json</code> describes every table and column); <code>northbound report DIR</code> renders it again. \
 Every chart is drawn for a wide screen and for a phone. Maps: land, lakes and borders from Natural Earth \
-(public domain), Lambert conformal conic projection.</p>\n</body></html>\n";
-    h
+(public domain), Lambert conformal conic projection.",
+    }
+    .html()
 }
 
 /// Renders `report.html` from the files in `dir` into `out` (which may be
@@ -1736,18 +1641,4 @@ pub fn html(dir: &Path) -> Result<String, ReportError> {
 pub fn render_dir(dir: &Path) -> Result<PathBuf, ReportError> {
     let html = page(&read(dir)?);
     Ok(crate::outdir::replace_in_folder(dir, "report.html", html.as_bytes())?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn summary_markdown_becomes_escaped_html() {
-        let h = markdown("**a** <b> `x`\n\n- one\n- **two**");
-        assert_eq!(
-            h,
-            "<p><strong>a</strong> &lt;b&gt; <code>x</code></p>\n<ul><li>one</li><li><strong>two</strong></li></ul>\n"
-        );
-    }
 }
