@@ -867,37 +867,10 @@ fn prop_range(p: &serde_json::Map<String, serde_json::Value>, key: &str) -> Stri
 /// The events of places, as columns of `places.geojson` and `periods.csv`.
 const EVENTS: [&str; 5] = ["turned_back", "expelled", "intercepted", "detected", "removed"];
 
+/// A single run's or replicates' page: where people ended, claims,
+/// arrivals and events over time, routes, cohorts and places.
 fn run_sections(f: &Folder) -> String {
-    let mut h = String::new();
-    // Where people ended.
-    if !f.states.is_empty() {
-        let total: f64 = f.states.iter().map(|(_, s)| s.mean).sum();
-        let rows: Vec<Vec<String>> = f
-            .states
-            .iter()
-            .filter(|(_, s)| s.hi > 0.0)
-            .map(|(st, s)| {
-                vec![
-                    format!("{}\u{1}{st}", words::state_label(st)),
-                    words::with_range(s),
-                    words::percent(s.mean, total),
-                ]
-            })
-            .collect();
-        let _ = write!(
-            h,
-            "<h2>Where people ended on {}</h2>",
-            esc(&crate::time::parse_date(&f.meta.end)
-                .map(words::date_long)
-                .unwrap_or_default())
-        );
-        let people = if f.meta.replicates > 1 {
-            "people: mean (2.5th–97.5th percentile)"
-        } else {
-            "people"
-        };
-        h += &table_html(&["state", people, "share"], &rows);
-    }
+    let mut h = states_table(f);
     if !f.periods.is_empty() {
         h += "<h2>Over time</h2>\n";
     }
@@ -907,62 +880,117 @@ fn run_sections(f: &Folder) -> String {
               is nothing to chart over time; where people ended is above, and periods.csv and places.csv hold \
               every period's and day's counts all the same.</p>\n";
     }
-    let per = f.period_word();
-    // Claims.
-    let claims = f.top_places("claims", 5, |p| p.claim_point);
-    if !claims.is_empty() {
-        let series = claims
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Series {
-                name: f.name_of(&p.id),
-                color: i,
-                dashed: false,
-                points: f.series("base", &p.id, "claims"),
-            })
-            .collect();
-        let k = claims.len();
-        h += &f.time_chart(
-            format!(
-                "Asylum claims per {per} at the {} that took the most",
-                if k == 1 {
-                    "place".to_string()
-                } else {
-                    format!("{k} places")
-                }
-            ),
-            series,
-            &["base"],
-            false,
-        );
+    h += &claims_chart(f);
+    h += &arrivals_chart(f);
+    h += &events_chart(f);
+    if !f.routes.is_empty() {
+        h += "<h2>Routes</h2>\n";
+        h += &f.flows_map("flows");
     }
-    // Arrivals at crossings, or elsewhere.
+    h += &cohorts_chart(f);
+    h += &places_table(f);
+    h
+}
+
+/// Where people ended: each final state's people and share.
+fn states_table(f: &Folder) -> String {
+    if f.states.is_empty() {
+        return String::new();
+    }
+    let total: f64 = f.states.iter().map(|(_, s)| s.mean).sum();
+    let rows: Vec<Vec<String>> = f
+        .states
+        .iter()
+        .filter(|(_, s)| s.hi > 0.0)
+        .map(|(st, s)| {
+            vec![
+                format!("{}\u{1}{st}", words::state_label(st)),
+                words::with_range(s),
+                words::percent(s.mean, total),
+            ]
+        })
+        .collect();
+    let mut h = format!(
+        "<h2>Where people ended on {}</h2>",
+        esc(&crate::time::parse_date(&f.meta.end)
+            .map(words::date_long)
+            .unwrap_or_default())
+    );
+    let people = if f.meta.replicates > 1 {
+        "people: mean (2.5th–97.5th percentile)"
+    } else {
+        "people"
+    };
+    h += &table_html(&["state", people, "share"], &rows);
+    h
+}
+
+/// One series per place of the base's `metric`, in palette order.
+fn place_series(f: &Folder, places: &[&Place], metric: &str) -> Vec<Series> {
+    places
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Series {
+            name: f.name_of(&p.id),
+            color: i,
+            dashed: false,
+            points: f.series("base", &p.id, metric),
+        })
+        .collect()
+}
+
+/// Claims per period at the claim points that took the most.
+fn claims_chart(f: &Folder) -> String {
+    let claims = f.top_places("claims", 5, |p| p.claim_point);
+    if claims.is_empty() {
+        return String::new();
+    }
+    let k = claims.len();
+    let places = if k == 1 {
+        "place".to_string()
+    } else {
+        format!("{k} places")
+    };
+    f.time_chart(
+        format!(
+            "Asylum claims per {} at the {places} that took the most",
+            f.period_word()
+        ),
+        place_series(f, &claims, "claims"),
+        &["base"],
+        false,
+    )
+}
+
+/// Arrivals per period at the busiest crossings (or, without crossings,
+/// the busiest places without claims).
+fn arrivals_chart(f: &Folder) -> String {
     let mut crossings = f.top_places("arrived", 5, |p| p.kind == "crossing");
     let mut what = "border crossings";
     if crossings.is_empty() {
         crossings = f.top_places("arrived", 5, |p| !p.claim_point);
         what = "places without claims";
     }
-    if !crossings.is_empty() {
-        let series = crossings
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Series {
-                name: f.name_of(&p.id),
-                color: i,
-                dashed: false,
-                points: f.series("base", &p.id, "arrived"),
-            })
-            .collect();
-        h += &f.time_chart(
-            format!("People arriving per {per} at the {} busiest {what}", crossings.len()),
-            series,
-            &["base"],
-            false,
-        );
+    if crossings.is_empty() {
+        return String::new();
     }
-    // Events where they were most frequent.
-    let mut events: Vec<(&Place, &str, f64)> = Vec::new();
+    f.time_chart(
+        format!(
+            "People arriving per {} at the {} busiest {what}",
+            f.period_word(),
+            crossings.len()
+        ),
+        place_series(f, &crossings, "arrived"),
+        &["base"],
+        false,
+    )
+}
+
+/// The (place, event, people) the events chart shows: every kind of event
+/// that happened where it happened most, then the largest of the rest, up
+/// to five, largest first.
+fn events_shown(f: &Folder) -> Vec<(&Place, &'static str, f64)> {
+    let mut events: Vec<(&Place, &'static str, f64)> = Vec::new();
     for p in &f.places {
         for e in EVENTS {
             let x = prop_f(&p.props, e);
@@ -972,9 +1000,7 @@ fn run_sections(f: &Folder) -> String {
         }
     }
     events.sort_by(|a, b| b.2.total_cmp(&a.2));
-    // Every kind of event that happened shows where it happened most, then
-    // the largest of the rest fill the chart's five series.
-    let mut shown: Vec<(&Place, &str, f64)> = Vec::new();
+    let mut shown: Vec<(&Place, &'static str, f64)> = Vec::new();
     for e in EVENTS {
         if let Some(x) = events.iter().find(|x| x.1 == e) {
             shown.push(*x);
@@ -990,116 +1016,127 @@ fn run_sections(f: &Folder) -> String {
     }
     shown.truncate(5);
     shown.sort_by(|a, b| b.2.total_cmp(&a.2));
-    let events = shown;
-    if !events.is_empty() {
-        let kinds: Vec<String> = EVENTS
-            .iter()
-            .filter(|e| events.iter().any(|x| x.1 == **e))
-            .map(|e| e.replace('_', " "))
-            .collect();
-        let kinds = match kinds.split_last() {
-            Some((last, [])) => last.clone(),
-            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-            None => String::new(),
-        };
-        let series = events
-            .iter()
-            .enumerate()
-            .map(|(i, (p, e, _))| Series {
-                name: format!("{}: {}", f.name_of(&p.id), words::metric_label(e)),
-                color: i,
-                dashed: false,
-                points: f.series("base", &p.id, e),
-            })
-            .collect();
-        h += &f.time_chart(
-            format!("People {kinds} per {per}, where it happened most"),
-            series,
-            &["base"],
-            false,
-        );
+    shown
+}
+
+/// People turned back, expelled, … per period, where it happened most.
+fn events_chart(f: &Folder) -> String {
+    let events = events_shown(f);
+    if events.is_empty() {
+        return String::new();
     }
-    // The map.
-    if !f.routes.is_empty() {
-        h += "<h2>Routes</h2>\n";
-        h += &f.flows_map("flows");
-    }
-    // Cohorts.
-    if !f.cohorts.is_empty() {
-        let mut names: Vec<String> = Vec::new();
-        for (c, _, _) in &f.cohorts {
-            if !names.contains(c) {
-                names.push(c.clone());
-            }
+    let kinds: Vec<String> = EVENTS
+        .iter()
+        .filter(|e| events.iter().any(|x| x.1 == **e))
+        .map(|e| e.replace('_', " "))
+        .collect();
+    let kinds = match kinds.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    let series = events
+        .iter()
+        .enumerate()
+        .map(|(i, (p, e, _))| Series {
+            name: format!("{}: {}", f.name_of(&p.id), words::metric_label(e)),
+            color: i,
+            dashed: false,
+            points: f.series("base", &p.id, e),
+        })
+        .collect();
+    f.time_chart(
+        format!("People {kinds} per {}, where it happened most", f.period_word()),
+        series,
+        &["base"],
+        false,
+    )
+}
+
+/// Colours of final states in the cohorts chart, by `State::ALL` order.
+const STATE_COLORS: [&str; 10] = [
+    "#0072B2", "#56B4E9", "#009E73", "#D55E00", "#E69F00", "#CC79A7", "#999999", "#444444", "#F0E442", "#000000",
+];
+
+/// Rows of the cohorts chart: the states any cohort ended in, and per
+/// cohort (largest first, at most 12) its people in each; how many were
+/// left out.
+fn cohort_rows(f: &Folder) -> (Vec<&'static str>, Vec<(String, Vec<f64>, String)>, usize) {
+    let mut names: Vec<String> = Vec::new();
+    for (c, _, _) in &f.cohorts {
+        if !names.contains(c) {
+            names.push(c.clone());
         }
-        let states: Vec<&str> = crate::agents::State::ALL
+    }
+    let states: Vec<&'static str> = crate::agents::State::ALL
+        .iter()
+        .map(|s| s.name())
+        .filter(|s| f.cohorts.iter().any(|(_, o, x)| o == s && *x > 0.0))
+        .collect();
+    let value = |c: &str, s: &str| {
+        f.cohorts
             .iter()
-            .map(|s| s.name())
-            .filter(|s| f.cohorts.iter().any(|(_, o, x)| o == s && *x > 0.0))
-            .collect();
-        let value = |c: &str, s: &str| {
-            f.cohorts
+            .find(|(a, b, _)| a == c && b == s)
+            .map(|x| x.2)
+            .unwrap_or(0.0)
+    };
+    let mut rows: Vec<(String, Vec<f64>, String)> = names
+        .iter()
+        .map(|c| {
+            let v: Vec<f64> = states.iter().map(|s| value(c, s)).collect();
+            let t: f64 = v.iter().sum();
+            (c.clone(), v, words::people(t))
+        })
+        .collect();
+    rows.sort_by(|a, b| b.1.iter().sum::<f64>().total_cmp(&a.1.iter().sum::<f64>()));
+    let hidden = rows.len().saturating_sub(12);
+    rows.truncate(12);
+    (states, rows, hidden)
+}
+
+/// Where each cohort ended, as stacked bars.
+fn cohorts_chart(f: &Folder) -> String {
+    if f.cohorts.is_empty() {
+        return String::new();
+    }
+    let (states, rows, hidden) = cohort_rows(f);
+    let keys = states
+        .iter()
+        .map(|s| Key {
+            name: words::state_label(s).into(),
+            color: STATE_COLORS[crate::agents::State::ALL
                 .iter()
-                .find(|(a, b, _)| a == c && b == s)
-                .map(|x| x.2)
-                .unwrap_or(0.0)
-        };
-        let mut rows: Vec<(String, Vec<f64>, String)> = names
-            .iter()
-            .map(|c| {
-                let v: Vec<f64> = states.iter().map(|s| value(c, s)).collect();
-                let t: f64 = v.iter().sum();
-                (c.clone(), v, words::people(t))
-            })
-            .collect();
-        rows.sort_by(|a, b| b.1.iter().sum::<f64>().total_cmp(&a.1.iter().sum::<f64>()));
-        let hidden = rows.len().saturating_sub(12);
-        rows.truncate(12);
-        let colors = [
-            "#0072B2", "#56B4E9", "#009E73", "#D55E00", "#E69F00", "#CC79A7", "#999999", "#444444", "#F0E442",
-            "#000000",
-        ];
-        let keys = states
-            .iter()
-            .map(|s| Key {
-                name: words::state_label(s).into(),
-                color: colors[crate::agents::State::ALL
-                    .iter()
-                    .position(|x| x.name() == *s)
-                    .unwrap_or(0)
-                    % colors.len()]
-                .into(),
-                swatch: "box",
-            })
-            .collect();
-        let mut notes = Vec::new();
-        if hidden > 0 {
-            notes.push(format!("{hidden} smaller cohorts are in outcomes.csv."));
-        }
-        let c = StackChart {
-            header: Header {
-                title: "Where each cohort ended".into(),
-                lines: vec![
-                    f.context(),
-                    if f.meta.replicates > 1 {
-                        format!(
-                            "People at the end of the run, mean of {} replicates.",
-                            f.meta.replicates
-                        )
-                    } else {
-                        "People at the end of the run.".into()
-                    },
-                ],
-            },
-            keys,
-            rows,
-            notes,
-        };
-        h += "<h2>Cohorts</h2>\n";
-        h += &figure(c.svg(WIDE), c.svg(NARROW));
+                .position(|x| x.name() == *s)
+                .unwrap_or(0)
+                % STATE_COLORS.len()]
+            .into(),
+            swatch: "box",
+        })
+        .collect();
+    let mut notes = Vec::new();
+    if hidden > 0 {
+        notes.push(format!("{hidden} smaller cohorts are in outcomes.csv."));
     }
-    h += &places_table(f);
-    h
+    let c = StackChart {
+        header: Header {
+            title: "Where each cohort ended".into(),
+            lines: vec![
+                f.context(),
+                if f.meta.replicates > 1 {
+                    format!(
+                        "People at the end of the run, mean of {} replicates.",
+                        f.meta.replicates
+                    )
+                } else {
+                    "People at the end of the run.".into()
+                },
+            ],
+        },
+        keys,
+        rows,
+        notes,
+    };
+    format!("<h2>Cohorts</h2>\n{}", figure(c.svg(WIDE), c.svg(NARROW)))
 }
 
 fn places_table(f: &Folder) -> String {
@@ -1189,101 +1226,129 @@ fn policies_table(f: &Folder) -> String {
     format!("<h2>Policies</h2>\n{}", table_html(&head, &rows))
 }
 
+/// A comparison's page: per variant its changes as bars, the places that
+/// change most over time, the maps of flows and changes, and the tables.
 fn compare_sections(f: &Folder) -> String {
     let mut h = String::new();
-    let n = f.meta.replicates;
-    let ci_line = format!(
-        "People. Bar: mean paired difference (variant − base) over {n} replicates with the same seeds; whisker: 95 % confidence interval of that mean (Student's t; {}).",
+    for v in &f.meta.variants {
+        h += &variant_bars(f, &v.id, &v.description);
+    }
+    h += &compare_over_time(f);
+    h += &compare_maps(f);
+    h += &compare_states_table(f);
+    h += &compare_places_table(f);
+    h
+}
+
+/// What a comparison's bar charts show, under their titles.
+fn ci_line(f: &Folder) -> String {
+    format!(
+        "People. Bar: mean paired difference (variant − base) over {} replicates with the same seeds; whisker: 95 % confidence interval of that mean (Student's t; {}).",
+        f.meta.replicates,
         f.meta.covers_short()
-    );
-    let window_words = match &f.meta.window {
+    )
+}
+
+/// `between 1 March and 30 June 2024`, or over the run.
+fn window_words(f: &Folder) -> String {
+    match &f.meta.window {
         Some((a, z)) => match (crate::time::parse_date(a), crate::time::parse_date(z)) {
             (Some(a), Some(z)) => words::between(a, z),
             _ => "over the window".into(),
         },
         None => "over the run".into(),
-    };
-    let bar_row = |label: String, r: &Row| {
-        let (d, lo, hi) = (num(r, "diff"), num(r, "diff_lo95"), num(r, "diff_hi95"));
-        let step = words::step_for(lo, hi).max(words::step_for(0.0, d.abs() / 10.0));
-        BarRow {
-            label,
-            value: d,
-            ci: Some((lo, hi)),
-            color: if d < 0.0 { "#7fb2d9".into() } else { "#f0a77a".into() },
-            value_text: words::signed(d, step),
-        }
-    };
-    let variants: Vec<(String, String)> = f
-        .meta
-        .variants
-        .iter()
-        .map(|v| (v.id.clone(), v.description.clone()))
-        .collect();
-    for (v, desc) in &variants {
-        let _ = write!(h, "<h2>{}</h2>", esc(v));
-        if !desc.is_empty() {
-            let _ = write!(h, "<p class=\"lead\">{}</p>", esc(desc));
-        }
-        let rows: Vec<BarRow> = f
-            .comparison
-            .iter()
-            .filter(|r| get(r, "variant") == v && get(r, "place").is_empty() && num(r, "diff") != 0.0)
-            .map(|r| bar_row(words::state_label(get(r, "metric")).to_string(), r))
-            .collect();
-        if !rows.is_empty() {
-            let c = BarChart {
-                header: Header {
-                    title: format!("{v}: change in where people ended, against the base"),
-                    lines: vec![f.context(), ci_line.clone()],
-                },
-                keys: vec![],
-                rows,
-                notes: vec![],
-            };
-            h += &figure(c.svg(WIDE), c.svg(NARROW));
-        }
-        let mut pd: Vec<&Row> = f
-            .place_diffs
-            .iter()
-            .filter(|r| get(r, "variant") == v && num(r, "diff") != 0.0)
-            .collect();
-        pd.sort_by(|a, b| num(b, "diff").abs().total_cmp(&num(a, "diff").abs()));
-        let more = pd.len().saturating_sub(10);
-        let rows: Vec<BarRow> = pd
-            .iter()
-            .take(10)
-            .map(|r| {
-                bar_row(
-                    format!(
-                        "{}: {}",
-                        words::metric_label(get(r, "metric")),
-                        f.name_of(get(r, "place"))
-                    ),
-                    r,
-                )
-            })
-            .collect();
-        if !rows.is_empty() {
-            let c = BarChart {
-                header: Header {
-                    title: format!("{v}: the largest changes at places, {window_words}"),
-                    lines: vec![f.context(), ci_line.clone()],
-                },
-                keys: vec![],
-                rows,
-                notes: if more > 0 {
-                    vec![format!(
-                        "{more} smaller changes are in place_differences.csv and the table below."
-                    )]
-                } else {
-                    vec![]
-                },
-            };
-            h += &figure(c.svg(WIDE), c.svg(NARROW));
-        }
     }
-    // Time series of the places that change most, base and variants together.
+}
+
+/// A bar of a paired difference (a row of `comparison.csv` or
+/// `place_differences.csv`): blue for fewer, orange for more.
+fn diff_bar(label: String, r: &Row) -> BarRow {
+    let (d, lo, hi) = (num(r, "diff"), num(r, "diff_lo95"), num(r, "diff_hi95"));
+    let step = words::step_for(lo, hi).max(words::step_for(0.0, d.abs() / 10.0));
+    BarRow {
+        label,
+        value: d,
+        ci: Some((lo, hi)),
+        color: if d < 0.0 { "#7fb2d9".into() } else { "#f0a77a".into() },
+        value_text: words::signed(d, step),
+    }
+}
+
+/// A bar chart of paired differences under the comparison's header lines.
+fn diff_chart(f: &Folder, title: String, rows: Vec<BarRow>, notes: Vec<String>) -> String {
+    let c = BarChart {
+        header: Header {
+            title,
+            lines: vec![f.context(), ci_line(f)],
+        },
+        keys: vec![],
+        rows,
+        notes,
+    };
+    figure(c.svg(WIDE), c.svg(NARROW))
+}
+
+/// One variant's section: its description, the change in where people
+/// ended, and the largest changes at places.
+fn variant_bars(f: &Folder, v: &str, desc: &str) -> String {
+    let mut h = format!("<h2>{}</h2>", esc(v));
+    if !desc.is_empty() {
+        let _ = write!(h, "<p class=\"lead\">{}</p>", esc(desc));
+    }
+    let rows: Vec<BarRow> = f
+        .comparison
+        .iter()
+        .filter(|r| get(r, "variant") == v && get(r, "place").is_empty() && num(r, "diff") != 0.0)
+        .map(|r| diff_bar(words::state_label(get(r, "metric")).to_string(), r))
+        .collect();
+    if !rows.is_empty() {
+        h += &diff_chart(
+            f,
+            format!("{v}: change in where people ended, against the base"),
+            rows,
+            vec![],
+        );
+    }
+    let mut pd: Vec<&Row> = f
+        .place_diffs
+        .iter()
+        .filter(|r| get(r, "variant") == v && num(r, "diff") != 0.0)
+        .collect();
+    pd.sort_by(|a, b| num(b, "diff").abs().total_cmp(&num(a, "diff").abs()));
+    let more = pd.len().saturating_sub(10);
+    let rows: Vec<BarRow> = pd
+        .iter()
+        .take(10)
+        .map(|r| {
+            let label = format!(
+                "{}: {}",
+                words::metric_label(get(r, "metric")),
+                f.name_of(get(r, "place"))
+            );
+            diff_bar(label, r)
+        })
+        .collect();
+    if !rows.is_empty() {
+        let notes = if more > 0 {
+            vec![format!(
+                "{more} smaller changes are in place_differences.csv and the table below."
+            )]
+        } else {
+            vec![]
+        };
+        h += &diff_chart(
+            f,
+            format!("{v}: the largest changes at places, {}", window_words(f)),
+            rows,
+            notes,
+        );
+    }
+    h
+}
+
+/// The (place, metric) of up to four places that change most: claims at
+/// claim points, arrivals elsewhere.
+fn places_that_change(f: &Folder) -> Vec<(String, &'static str)> {
     let mut picked: Vec<(String, &'static str)> = Vec::new();
     let mut cands: Vec<&Row> = f
         .place_diffs
@@ -1310,83 +1375,102 @@ fn compare_sections(f: &Folder) -> String {
             break;
         }
     }
-    if !picked.is_empty() && !f.periods.is_empty() {
-        h += "<h2>Over time, base and variants</h2>\n";
-        let mut names: Vec<&str> = vec!["base"];
-        names.extend(variants.iter().map(|v| v.0.as_str()));
-        for (p, m) in &picked {
-            let series = names
-                .iter()
-                .enumerate()
-                .map(|(i, v)| Series {
-                    name: (*v).to_string(),
-                    color: i,
-                    dashed: false,
-                    points: f.series(v, p, m),
-                })
-                .collect();
-            let what = if *m == "claims" {
-                "Asylum claims"
-            } else {
-                "People arriving"
-            };
-            h += &f.time_chart(
-                format!("{what} per {} at {}, base and variants", f.period_word(), f.name_of(p)),
-                series,
-                &names,
-                true,
-            );
-        }
+    picked
+}
+
+/// Time series of the places that change most, base and variants together.
+fn compare_over_time(f: &Folder) -> String {
+    let picked = places_that_change(f);
+    if picked.is_empty() || f.periods.is_empty() {
+        return String::new();
     }
-    // Maps: the base's flows, then each variant's change.
-    if !f.routes.is_empty() {
-        h += "<h2>Routes</h2>\n";
-        h += &f.flows_map("base");
-        for (i, (v, _)) in variants.iter().enumerate() {
-            if !f.routes.iter().any(|r| r.props.contains_key(&format!("{v}_diff"))) {
-                continue;
-            }
-            let routes: Vec<MapRoute> = f
-                .routes
-                .iter()
-                .map(|r| MapRoute {
-                    a: r.a,
-                    b: r.b,
-                    value: prop_f(&r.props, &format!("{v}_diff")),
-                    ci: Some((
-                        prop_f(&r.props, &format!("{v}_diff_lo95")),
-                        prop_f(&r.props, &format!("{v}_diff_hi95")),
-                    )),
-                })
-                .collect();
-            let c = MapChart {
-                header: Header {
-                    title: format!("{v}: more or fewer people on each route than in the base, over the run"),
-                    lines: vec![
-                        f.context(),
-                        format!("Line width proportional to the mean paired difference over {n} replicates; dashed and faint where its 95 % interval includes zero."),
-                    ],
-                },
-                places: f.map_places(),
-                routes,
-                style: Style::Difference,
-                notes: vec![],
-                id: format!("diff{i}"),
-            };
-            h += &figure(c.svg(WIDE), c.svg(NARROW));
-        }
+    let mut h = String::from("<h2>Over time, base and variants</h2>\n");
+    let mut names: Vec<&str> = vec!["base"];
+    names.extend(f.meta.variants.iter().map(|v| v.id.as_str()));
+    for (p, m) in &picked {
+        let series = names
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Series {
+                name: (*v).to_string(),
+                color: i,
+                dashed: false,
+                points: f.series(v, p, m),
+            })
+            .collect();
+        let what = if *m == "claims" {
+            "Asylum claims"
+        } else {
+            "People arriving"
+        };
+        h += &f.time_chart(
+            format!("{what} per {} at {}, base and variants", f.period_word(), f.name_of(p)),
+            series,
+            &names,
+            true,
+        );
     }
-    // Tables.
-    let fmt_row = |r: &Row| {
-        let (lo, hi) = (num(r, "diff_lo95"), num(r, "diff_hi95"));
-        let step = words::step_for(lo, hi);
-        vec![
-            words::rounded(num(r, "base"), step),
-            words::rounded(num(r, "mean"), step),
-            words::signed(num(r, "diff"), step),
-            format!("{} to {}", words::signed(lo, step), words::signed(hi, step)),
-        ]
-    };
+    h
+}
+
+/// The base's flows, then each variant's change on every route.
+fn compare_maps(f: &Folder) -> String {
+    if f.routes.is_empty() {
+        return String::new();
+    }
+    let mut h = String::from("<h2>Routes</h2>\n");
+    h += &f.flows_map("base");
+    for (i, v) in f.meta.variants.iter().enumerate() {
+        let v = &v.id;
+        if !f.routes.iter().any(|r| r.props.contains_key(&format!("{v}_diff"))) {
+            continue;
+        }
+        let routes: Vec<MapRoute> = f
+            .routes
+            .iter()
+            .map(|r| MapRoute {
+                a: r.a,
+                b: r.b,
+                value: prop_f(&r.props, &format!("{v}_diff")),
+                ci: Some((
+                    prop_f(&r.props, &format!("{v}_diff_lo95")),
+                    prop_f(&r.props, &format!("{v}_diff_hi95")),
+                )),
+            })
+            .collect();
+        let c = MapChart {
+            header: Header {
+                title: format!("{v}: more or fewer people on each route than in the base, over the run"),
+                lines: vec![
+                    f.context(),
+                    format!("Line width proportional to the mean paired difference over {} replicates; dashed and faint where its 95 % interval includes zero.", f.meta.replicates),
+                ],
+            },
+            places: f.map_places(),
+            routes,
+            style: Style::Difference,
+            notes: vec![],
+            id: format!("diff{i}"),
+        };
+        h += &figure(c.svg(WIDE), c.svg(NARROW));
+    }
+    h
+}
+
+/// Base, variant, difference and its interval of a row, rounded alike.
+fn diff_cells(r: &Row) -> Vec<String> {
+    let (lo, hi) = (num(r, "diff_lo95"), num(r, "diff_hi95"));
+    let step = words::step_for(lo, hi);
+    vec![
+        words::rounded(num(r, "base"), step),
+        words::rounded(num(r, "mean"), step),
+        words::signed(num(r, "diff"), step),
+        format!("{} to {}", words::signed(lo, step), words::signed(hi, step)),
+    ]
+}
+
+/// Where people ended, base and variants, as a table.
+fn compare_states_table(f: &Folder) -> String {
     let rows: Vec<Vec<String>> = f
         .comparison
         .iter()
@@ -1396,17 +1480,23 @@ fn compare_sections(f: &Folder) -> String {
                 get(r, "variant").to_string(),
                 words::state_label(get(r, "metric")).to_string(),
             ];
-            v.extend(fmt_row(r));
+            v.extend(diff_cells(r));
             v
         })
         .collect();
-    if !rows.is_empty() {
-        h += "<h2>Where people ended, base and variants</h2>\n";
-        h += &table_html(
-            &["variant", "state", "base", "variant", "difference", "95 % interval"],
-            &rows,
-        );
+    if rows.is_empty() {
+        return String::new();
     }
+    let mut h = String::from("<h2>Where people ended, base and variants</h2>\n");
+    h += &table_html(
+        &["variant", "state", "base", "variant", "difference", "95 % interval"],
+        &rows,
+    );
+    h
+}
+
+/// The 25 largest changes at places, as a table.
+fn compare_places_table(f: &Folder) -> String {
     let mut pd: Vec<&Row> = f.place_diffs.iter().filter(|r| num(r, "diff") != 0.0).collect();
     pd.sort_by(|a, b| num(b, "diff").abs().total_cmp(&num(a, "diff").abs()));
     let total = pd.len();
@@ -1419,30 +1509,30 @@ fn compare_sections(f: &Folder) -> String {
                 f.name_of(get(r, "place")),
                 words::metric_label(get(r, "metric")),
             ];
-            v.extend(fmt_row(r));
+            v.extend(diff_cells(r));
             v
         })
         .collect();
-    if !rows.is_empty() {
-        let _ = writeln!(
-            h,
-            "<h2>Changes at places, {}</h2><p class=\"note\">The {} largest of {total}; all in place_differences.csv.</p>",
-            esc(&window_words),
-            rows.len()
-        );
-        h += &table_html(
-            &[
-                "variant",
-                "place",
-                "figure",
-                "base",
-                "variant",
-                "difference",
-                "95 % interval",
-            ],
-            &rows,
-        );
+    if rows.is_empty() {
+        return String::new();
     }
+    let mut h = format!(
+        "<h2>Changes at places, {}</h2><p class=\"note\">The {} largest of {total}; all in place_differences.csv.</p>\n",
+        esc(&window_words(f)),
+        rows.len()
+    );
+    h += &table_html(
+        &[
+            "variant",
+            "place",
+            "figure",
+            "base",
+            "variant",
+            "difference",
+            "95 % interval",
+        ],
+        &rows,
+    );
     h
 }
 
