@@ -428,14 +428,14 @@ fn folder_name(dir: &Path) -> String {
     }
 }
 
-fn read(dir: &Path) -> Result<Folder, ReportError> {
-    let meta: Meta = match json(&dir.join("datapackage.json"))? {
+/// What `datapackage.json` says of the folder, or, for a folder written
+/// before it, what `summary.json` and the files present say.
+fn read_meta(dir: &Path) -> Result<Meta, ReportError> {
+    let mut meta: Meta = match json(&dir.join("datapackage.json"))? {
         Some(v) => serde_json::from_value(v["northbound"].clone()).unwrap_or_default(),
         None => Meta::default(),
     };
-    let mut meta = meta;
     if meta.scenario.is_empty() {
-        // A folder written before datapackage.json: what summary.json says.
         meta.scenario = folder_name(dir);
         meta.scale = 1.0;
         meta.replicates = 1;
@@ -454,36 +454,62 @@ fn read(dir: &Path) -> Result<Folder, ReportError> {
             "run".into()
         };
     }
-    let mut periods = Vec::new();
-    for r in table(&dir.join("periods.csv"))?.into_iter().flatten() {
+    Ok(meta)
+}
+
+/// The rows of a table with dated `from` and `until` (rows without are
+/// skipped), each with its variant (`base` where the table has none).
+fn dated_rows(path: &Path) -> Result<Vec<DatedRow>, ReportError> {
+    let mut out = Vec::new();
+    for r in table(path)?.into_iter().flatten() {
         let (Some(from), Some(until)) = (date(&r, "from"), date(&r, "until")) else {
             continue;
         };
-        periods.push(PeriodRow {
-            variant: r.get("variant").cloned().unwrap_or_else(|| "base".into()),
+        let variant = r.get("variant").cloned().unwrap_or_else(|| "base".into());
+        out.push(DatedRow {
+            row: r,
+            variant,
             from,
             until,
-            complete: get(&r, "complete") == "true",
-            place: get(&r, "place").into(),
-            metric: get(&r, "metric").into(),
-            mean: num(&r, "mean"),
-            lo: num(&r, "lo95"),
-            hi: num(&r, "hi95"),
         });
     }
-    let mut policies = Vec::new();
-    for r in table(&dir.join("policies.csv"))?.into_iter().flatten() {
-        let (Some(from), Some(until)) = (date(&r, "from"), date(&r, "until")) else {
-            continue;
-        };
-        policies.push(PolicyRow {
-            variant: r.get("variant").cloned().unwrap_or_else(|| "base".into()),
-            policy: get(&r, "policy").into(),
-            from,
-            until,
-            what: get(&r, "what").into(),
-        });
-    }
+    Ok(out)
+}
+
+/// A row of `periods.csv` or `policies.csv` with its dates read.
+struct DatedRow {
+    row: Row,
+    variant: String,
+    from: NaiveDate,
+    until: NaiveDate,
+}
+
+fn read(dir: &Path) -> Result<Folder, ReportError> {
+    let meta = read_meta(dir)?;
+    let periods: Vec<PeriodRow> = dated_rows(&dir.join("periods.csv"))?
+        .into_iter()
+        .map(|d| PeriodRow {
+            complete: get(&d.row, "complete") == "true",
+            place: get(&d.row, "place").into(),
+            metric: get(&d.row, "metric").into(),
+            mean: num(&d.row, "mean"),
+            lo: num(&d.row, "lo95"),
+            hi: num(&d.row, "hi95"),
+            variant: d.variant,
+            from: d.from,
+            until: d.until,
+        })
+        .collect();
+    let policies: Vec<PolicyRow> = dated_rows(&dir.join("policies.csv"))?
+        .into_iter()
+        .map(|d| PolicyRow {
+            policy: get(&d.row, "policy").into(),
+            what: get(&d.row, "what").into(),
+            variant: d.variant,
+            from: d.from,
+            until: d.until,
+        })
+        .collect();
     let (places, routes) = read_geo(dir)?;
     let (states, cohorts) = read_states(dir)?;
     let start = crate::time::parse_date(&meta.start)

@@ -9,7 +9,9 @@
 //! scale with the page (`viewBox`). Bars and their labels share one row
 //! centre, and carry `data-row` so tests can check it. Must not read files.
 
-use super::svg::{fit, nice_ticks, text_box, text_width, tick_label, wrap, Anchor, Boxes, Rect, Svg, Text, PALETTE};
+use super::svg::{
+    fit, nice_ticks, path_d, text_box, text_width, tick_label, wrap, Anchor, Boxes, Rect, Svg, Text, PALETTE,
+};
 use crate::publish::words;
 use chrono::{Datelike, NaiveDate};
 use std::fmt::Write as _;
@@ -151,6 +153,16 @@ fn draw_legend(svg: &mut Svg, boxes: &mut Boxes, keys: &[Key], y: f64) -> f64 {
         x += need + gap;
     }
     cy + 12.0
+}
+
+/// A chart's start: its SVG `w` units wide (`attrs` on the root), the
+/// header and the legend; returns the y below them.
+pub(super) fn begin(w: f64, header: &Header, attrs: &str, keys: &[Key]) -> (Svg, Boxes, f64) {
+    let mut svg = Svg::new(w, &header.title, attrs);
+    let mut boxes = Boxes::default();
+    let y = draw_header(&mut svg, &mut boxes, header, PAD - 4.0);
+    let y = draw_legend(&mut svg, &mut boxes, keys, y);
+    (svg, boxes, y)
 }
 
 /// Lines of small grey text (notes, keys); returns the y below them.
@@ -395,31 +407,16 @@ fn x_tick(svg: &mut Svg, boxes: &mut Boxes, px: f64, y: f64, cy: f64, label: &st
     true
 }
 
-/// An SVG path through points: `M x,y L x,y …`.
-fn path(pts: impl Iterator<Item = (f64, f64)>) -> String {
-    let mut d = String::new();
-    for (i, p) in pts.enumerate() {
-        let _ = write!(d, "{}{},{}", if i == 0 { "M" } else { "L" }, n1(p.0), n1(p.1));
-    }
-    d
-}
-
 impl LineChart {
     /// The chart drawn `w` units wide.
     pub fn svg(&self, w: f64) -> String {
         let narrow = w < 500.0;
         let time = matches!(self.x, XAxis::Dates { .. });
-        let mut svg = Svg::new(
-            w,
-            &self.header.title,
-            &format!(
-                "data-chart=\"line\" data-axis=\"{}\"",
-                if time { "time" } else { "number" }
-            ),
+        let attrs = format!(
+            "data-chart=\"line\" data-axis=\"{}\"",
+            if time { "time" } else { "number" }
         );
-        let mut boxes = Boxes::default();
-        let mut y = draw_header(&mut svg, &mut boxes, &self.header, PAD - 4.0);
-        y = draw_legend(&mut svg, &mut boxes, &self.keys(), y);
+        let (mut svg, mut boxes, mut y) = begin(w, &self.header, &attrs, &self.keys());
         let (ticks, ytop) = self.y_ticks(narrow);
         let ylab: Vec<String> = ticks.iter().map(|t| tick_label(*t)).collect();
         let lw = ylab.iter().map(|l| text_width(l, 11.0)).fold(0.0, f64::max);
@@ -562,7 +559,7 @@ impl LineChart {
                 .filter_map(|p| p.2.map(|(lo, hi)| (fr.sx(p.0), fr.sy(lo), fr.sy(hi))))
                 .collect();
             if pts.len() >= 2 && pts.iter().any(|p| p.2 < p.1) {
-                let mut d = path(pts.iter().map(|p| (p.0, p.2)));
+                let mut d = path_d(pts.iter().map(|p| (p.0, p.2)));
                 for p in pts.iter().rev() {
                     let _ = write!(d, "L{},{}", n1(p.0), n1(p.1));
                 }
@@ -580,7 +577,7 @@ impl LineChart {
             let c = PALETTE[s.color % PALETTE.len()];
             let pts: Vec<(f64, f64)> = s.points.iter().map(|p| (fr.sx(p.0), fr.sy(p.1))).collect();
             if pts.len() >= 2 {
-                let d = path(pts.iter().copied());
+                let d = path_d(pts.iter().copied());
                 svg.raw(&format!(
                     "<path d=\"{d}\" fill=\"none\" stroke=\"{c}\" stroke-width=\"2\" stroke-linejoin=\"round\"{}/>",
                     if s.dashed { " stroke-dasharray=\"5 3\"" } else { "" }
@@ -776,10 +773,7 @@ impl BarChart {
     /// The chart drawn `w` units wide.
     pub fn svg(&self, w: f64) -> String {
         let narrow = w < 500.0;
-        let mut svg = Svg::new(w, &self.header.title, "data-chart=\"bars\"");
-        let mut boxes = Boxes::default();
-        let mut y = draw_header(&mut svg, &mut boxes, &self.header, PAD - 4.0);
-        y = draw_legend(&mut svg, &mut boxes, &self.keys, y);
+        let (mut svg, mut boxes, mut y) = begin(w, &self.header, "data-chart=\"bars\"", &self.keys);
         let max_label = w * if narrow { 0.46 } else { 0.34 };
         let labels: Vec<String> = self
             .rows
@@ -891,10 +885,7 @@ impl StackChart {
     /// The chart drawn `w` units wide.
     pub fn svg(&self, w: f64) -> String {
         let narrow = w < 500.0;
-        let mut svg = Svg::new(w, &self.header.title, "data-chart=\"stack\"");
-        let mut boxes = Boxes::default();
-        let mut y = draw_header(&mut svg, &mut boxes, &self.header, PAD - 4.0);
-        y = draw_legend(&mut svg, &mut boxes, &self.keys, y);
+        let (mut svg, mut boxes, mut y) = begin(w, &self.header, "data-chart=\"stack\"", &self.keys);
         let max_label = w * if narrow { 0.38 } else { 0.3 };
         let labels: Vec<String> = self.rows.iter().map(|r| fit(&r.0, 12.0, max_label, false)).collect();
         let lw = labels.iter().map(|l| text_width(l, 12.0)).fold(0.0, f64::max);

@@ -7,10 +7,9 @@
 //! Owns the projection and the map's layout. Must not read files.
 
 use super::chart::Header;
-use super::svg::{fit, text_box, text_width, tick_label, Anchor, Boxes, Rect, Svg, Text};
+use super::svg::{fit, path_d, text_box, text_width, tick_label, Anchor, Boxes, Rect, Svg, Text};
 use geojson::{FeatureCollection, GeometryValue};
 use std::f64::consts::{FRAC_PI_2, FRAC_PI_4};
-use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 const PAD: f64 = 12.0;
@@ -207,30 +206,14 @@ fn marker(svg: &mut Svg, kind: &str, claim: bool, x: f64, y: f64) -> Rect {
     let r = match kind {
         "crossing" => {
             let s = 5.0;
-            svg.raw(&format!(
-                "<path d=\"M{},{}L{},{}L{},{}L{},{}Z\" {style}/>",
-                n(x),
-                n(y - s),
-                n(x + s),
-                n(y),
-                n(x),
-                n(y + s),
-                n(x - s),
-                n(y)
-            ));
+            let d = path_d([(x, y - s), (x + s, y), (x, y + s), (x - s, y)].into_iter());
+            svg.raw(&format!("<path d=\"{d}Z\" {style}/>"));
             s
         }
         "airport" => {
             let s = 5.0;
-            svg.raw(&format!(
-                "<path d=\"M{},{}L{},{}L{},{}Z\" {style}/>",
-                n(x),
-                n(y - s),
-                n(x + s),
-                n(y + s * 0.8),
-                n(x - s),
-                n(y + s * 0.8)
-            ));
+            let d = path_d([(x, y - s), (x + s, y + s * 0.8), (x - s, y + s * 0.8)].into_iter());
+            svg.raw(&format!("<path d=\"{d}Z\" {style}/>"));
             s
         }
         "checkpoint" | "shelter" => {
@@ -388,9 +371,7 @@ impl View {
             if kept.len() < 2 || !bb.overlaps(&self.frame.grow(2.0)) {
                 continue;
             }
-            for (i, q) in kept.iter().enumerate() {
-                let _ = write!(d, "{}{},{}", if i == 0 { "M" } else { "L" }, n(q.0), n(q.1));
-            }
+            d += &path_d(kept.iter().copied());
             if close {
                 d.push('Z');
             }
@@ -512,9 +493,7 @@ impl MapChart {
     /// The map drawn `w` units wide.
     pub fn svg(&self, w: f64) -> String {
         let narrow = w < 500.0;
-        let mut svg = Svg::new(w, &self.header.title, "data-chart=\"map\"");
-        let mut boxes = Boxes::default();
-        let y = super::chart::draw_header(&mut svg, &mut boxes, &self.header, PAD - 4.0);
+        let (mut svg, mut boxes, y) = super::chart::begin(w, &self.header, "data-chart=\"map\"", &[]);
         let pts: Vec<(f64, f64)> = self
             .places
             .iter()
