@@ -784,16 +784,7 @@ impl Folder {
 
     fn flows_map(&self, id: &str) -> String {
         let places = self.map_places();
-        let routes: Vec<MapRoute> = self
-            .routes
-            .iter()
-            .map(|r| MapRoute {
-                a: r.a,
-                b: r.b,
-                value: prop_f(&r.props, "people"),
-                ci: None,
-            })
-            .collect();
+        let routes = self.map_routes("people", false);
         let per = if self.meta.replicates > 1 {
             format!("mean of {} replicates", self.meta.replicates)
         } else {
@@ -814,6 +805,25 @@ impl Folder {
             id: id.into(),
         };
         figure(c.svg(WIDE), c.svg(NARROW))
+    }
+
+    /// Every route with the value of its property `key` and, with `ci`,
+    /// the interval of `key_lo95` to `key_hi95`.
+    fn map_routes(&self, key: &str, ci: bool) -> Vec<MapRoute> {
+        self.routes
+            .iter()
+            .map(|r| MapRoute {
+                a: r.a,
+                b: r.b,
+                value: prop_f(&r.props, key),
+                ci: ci.then(|| {
+                    (
+                        prop_f(&r.props, &format!("{key}_lo95")),
+                        prop_f(&r.props, &format!("{key}_hi95")),
+                    )
+                }),
+            })
+            .collect()
     }
 
     fn map_places(&self) -> Vec<MapPlace> {
@@ -1451,19 +1461,7 @@ fn compare_maps(f: &Folder) -> String {
         if !f.routes.iter().any(|r| r.props.contains_key(&format!("{v}_diff"))) {
             continue;
         }
-        let routes: Vec<MapRoute> = f
-            .routes
-            .iter()
-            .map(|r| MapRoute {
-                a: r.a,
-                b: r.b,
-                value: prop_f(&r.props, &format!("{v}_diff")),
-                ci: Some((
-                    prop_f(&r.props, &format!("{v}_diff_lo95")),
-                    prop_f(&r.props, &format!("{v}_diff_hi95")),
-                )),
-            })
-            .collect();
+        let routes = f.map_routes(&format!("{v}_diff"), true);
         let c = MapChart {
             header: Header {
                 title: format!("{v}: more or fewer people on each route than in the base, over the run"),

@@ -47,24 +47,7 @@ pub(super) fn draw_header(svg: &mut Svg, boxes: &mut Boxes, h: &Header, y: f64) 
         y += 10.0;
     }
     y += 2.0;
-    for line in &h.lines {
-        for l in wrap(line, 11.5, w - 2.0 * PAD, false) {
-            y += 8.0;
-            let b = svg.text(
-                PAD,
-                y,
-                &l,
-                &Text {
-                    size: 11.5,
-                    fill: "#555",
-                    class: "subtitle",
-                    ..Text::default()
-                },
-            );
-            boxes.add(b);
-            y += 8.0;
-        }
-    }
+    let y = grey_lines(svg, boxes, &h.lines, y, 11.5, 8.0, "subtitle");
     y + 4.0
 }
 
@@ -167,24 +150,30 @@ pub(super) fn begin(w: f64, header: &Header, attrs: &str, keys: &[Key]) -> (Svg,
 
 /// Lines of small grey text (notes, keys); returns the y below them.
 pub(super) fn draw_notes(svg: &mut Svg, boxes: &mut Boxes, notes: &[String], y: f64, class: &str) -> f64 {
+    grey_lines(svg, boxes, notes, y, 11.0, 7.5, class)
+}
+
+/// Texts in grey, each wrapped to the chart's width, lines `2 × half`
+/// apart; returns the y below them.
+fn grey_lines(svg: &mut Svg, boxes: &mut Boxes, texts: &[String], y: f64, size: f64, half: f64, class: &str) -> f64 {
     let w = svg.width();
     let mut y = y;
-    for note in notes {
-        for l in wrap(note, 11.0, w - 2.0 * PAD, false) {
-            y += 7.5;
+    for text in texts {
+        for l in wrap(text, size, w - 2.0 * PAD, false) {
+            y += half;
             let b = svg.text(
                 PAD,
                 y,
                 &l,
                 &Text {
-                    size: 11.0,
+                    size,
                     fill: "#555",
                     class,
                     ..Text::default()
                 },
             );
             boxes.add(b);
-            y += 7.5;
+            y += half;
         }
     }
     y
