@@ -87,7 +87,7 @@ type Row = BTreeMap<String, String>;
 
 /// Columns of text (ids, names, dates, words) in the tables the report
 /// reads; every other column holds numbers.
-pub const TEXT_COLUMNS: [&str; 19] = [
+pub(crate) const TEXT_COLUMNS: [&str; 19] = [
     "place",
     "cohort",
     "nationality",
@@ -1560,10 +1560,15 @@ fn compare_places_table(f: &Folder) -> String {
     h
 }
 
-fn sweep_sections(f: &Folder) -> String {
-    let mut h = String::new();
+/// A sweep's points: parameter values per point, and (point, final state)
+/// → (mean, lo, hi) of the people in it.
+struct Grid {
+    points: BTreeMap<usize, Vec<f64>>,
+    fig: BTreeMap<(usize, String), (f64, f64, f64)>,
+}
+
+fn sweep_grid(f: &Folder) -> Grid {
     let params = &f.meta.params;
-    // point → parameter values, and (point, metric) → (mean, lo, hi) of final states.
     let mut points: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     let mut fig: BTreeMap<(usize, String), (f64, f64, f64)> = BTreeMap::new();
     for r in &f.sweep {
@@ -1578,90 +1583,115 @@ fn sweep_sections(f: &Folder) -> String {
             );
         }
     }
+    Grid { points, fig }
+}
+
+/// A sweep's page: per parameter, where people ended as it varies (the
+/// others held at the first point's values), then every point.
+fn sweep_sections(f: &Folder) -> String {
+    let grid = sweep_grid(f);
     let states: Vec<&str> = crate::agents::State::ALL.iter().map(|s| s.name()).collect();
-    let first = points.values().next().cloned().unwrap_or_default();
-    for (a, name) in params.iter().enumerate() {
-        let slice: Vec<(usize, f64)> = points
-            .iter()
-            .filter(|(_, v)| (0..params.len()).all(|b| b == a || v.get(b) == first.get(b)))
-            .map(|(i, v)| (*i, v.get(a).copied().unwrap_or(0.0)))
-            .collect();
-        let mut moving: Vec<(&str, f64)> = states
-            .iter()
-            .map(|s| {
-                let v: Vec<f64> = slice
-                    .iter()
-                    .filter_map(|(i, _)| fig.get(&(*i, s.to_string())).map(|x| x.0))
-                    .collect();
-                let (lo, hi) = v
-                    .iter()
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(*x), b.max(*x)));
-                (*s, if v.is_empty() { 0.0 } else { hi - lo })
-            })
-            .filter(|(s, w)| {
-                *w > 0.0
-                    || slice
-                        .iter()
-                        .any(|(i, _)| fig.get(&(*i, s.to_string())).map(|x| x.0 > 0.0).unwrap_or(false))
-            })
-            .collect();
-        moving.sort_by(|x, y| y.1.total_cmp(&x.1));
-        moving.truncate(4);
-        // A state keeps its colour from chart to chart.
-        let series: Vec<Series> = moving
-            .iter()
-            .map(|(s, _)| Series {
-                name: words::state_label(s).into(),
-                color: states.iter().position(|x| x == s).unwrap_or(0),
-                dashed: false,
-                points: slice
-                    .iter()
-                    .filter_map(|(i, x)| {
-                        fig.get(&(*i, s.to_string()))
-                            .map(|(m, lo, hi)| (*x, *m, (f.meta.replicates > 1).then_some((*lo, *hi))))
-                    })
-                    .collect(),
-            })
-            .collect();
-        if series.is_empty() {
-            continue;
-        }
-        let held: Vec<String> = params
-            .iter()
-            .enumerate()
-            .filter(|(b, _)| *b != a)
-            .map(|(b, p)| {
-                format!(
-                    "{p} = {}",
-                    first.get(b).map(|x| svg::tick_label(*x)).unwrap_or_default()
-                )
-            })
-            .collect();
-        let mut lines = vec![
-            f.context(),
-            format!(
-                "People at the end of the run. Line: mean of {} replicates at each value; band: 2.5th–97.5th percentile ({}).",
-                f.meta.replicates,
-                f.meta.covers_short()
-            ),
-        ];
-        if !held.is_empty() {
-            lines.push(format!("Other parameters held at {}.", held.join(", ")));
-        }
-        let c = LineChart {
-            header: Header {
-                title: format!("Where people ended as {name} varies"),
-                lines,
-            },
-            x: XAxis::Numbers { label: name.clone() },
-            series,
-            marks: vec![],
-            shade: None,
-            notes: vec![],
-        };
-        h += &figure(c.svg(WIDE), c.svg(NARROW));
+    let mut h = String::new();
+    for (a, name) in f.meta.params.iter().enumerate() {
+        h += &sweep_chart(f, &grid, &states, a, name);
     }
-    // Every point.
+    h += &sweep_table(f, &grid, &states);
+    h
+}
+
+/// Where people ended as parameter `a` varies: the slice of the grid
+/// through the first point, the (up to four) states that move most.
+fn sweep_chart(f: &Folder, grid: &Grid, states: &[&str], a: usize, name: &str) -> String {
+    let params = &f.meta.params;
+    let (points, fig) = (&grid.points, &grid.fig);
+    let first = points.values().next().cloned().unwrap_or_default();
+    let slice: Vec<(usize, f64)> = points
+        .iter()
+        .filter(|(_, v)| (0..params.len()).all(|b| b == a || v.get(b) == first.get(b)))
+        .map(|(i, v)| (*i, v.get(a).copied().unwrap_or(0.0)))
+        .collect();
+    let mut moving: Vec<(&str, f64)> = states
+        .iter()
+        .map(|s| {
+            let v: Vec<f64> = slice
+                .iter()
+                .filter_map(|(i, _)| fig.get(&(*i, s.to_string())).map(|x| x.0))
+                .collect();
+            let (lo, hi) = v
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(*x), b.max(*x)));
+            (*s, if v.is_empty() { 0.0 } else { hi - lo })
+        })
+        .filter(|(s, w)| {
+            *w > 0.0
+                || slice
+                    .iter()
+                    .any(|(i, _)| fig.get(&(*i, s.to_string())).map(|x| x.0 > 0.0).unwrap_or(false))
+        })
+        .collect();
+    moving.sort_by(|x, y| y.1.total_cmp(&x.1));
+    moving.truncate(4);
+    // A state keeps its colour from chart to chart.
+    let series: Vec<Series> = moving
+        .iter()
+        .map(|(s, _)| Series {
+            name: words::state_label(s).into(),
+            color: states.iter().position(|x| x == s).unwrap_or(0),
+            dashed: false,
+            points: slice
+                .iter()
+                .filter_map(|(i, x)| {
+                    fig.get(&(*i, s.to_string()))
+                        .map(|(m, lo, hi)| (*x, *m, (f.meta.replicates > 1).then_some((*lo, *hi))))
+                })
+                .collect(),
+        })
+        .collect();
+    if series.is_empty() {
+        return String::new();
+    }
+    let held: Vec<String> = params
+        .iter()
+        .enumerate()
+        .filter(|(b, _)| *b != a)
+        .map(|(b, p)| {
+            format!(
+                "{p} = {}",
+                first.get(b).map(|x| svg::tick_label(*x)).unwrap_or_default()
+            )
+        })
+        .collect();
+    let mut lines = vec![
+        f.context(),
+        format!(
+            "People at the end of the run. Line: mean of {} replicates at each value; band: 2.5th–97.5th percentile ({}).",
+            f.meta.replicates,
+            f.meta.covers_short()
+        ),
+    ];
+    if !held.is_empty() {
+        lines.push(format!("Other parameters held at {}.", held.join(", ")));
+    }
+    let c = LineChart {
+        header: Header {
+            title: format!("Where people ended as {name} varies"),
+            lines,
+        },
+        x: XAxis::Numbers { label: name.to_string() },
+        series,
+        marks: vec![],
+        shade: None,
+        notes: vec![],
+    };
+    figure(c.svg(WIDE), c.svg(NARROW))
+}
+
+/// Every point: its parameter values and the people in each state any
+/// point holds.
+fn sweep_table(f: &Folder, grid: &Grid, states: &[&str]) -> String {
+    let params = &f.meta.params;
+    let (points, fig) = (&grid.points, &grid.fig);
+    let mut h = String::new();
     let shown: Vec<&str> = states
         .iter()
         .copied()
@@ -1733,7 +1763,7 @@ Every chart is drawn for a wide screen and for a phone. Maps: land, lakes and bo
 
 /// Renders `report.html` from the files in `dir` into `out` (which may be
 /// the same folder, still being written).
-pub fn render_into(dir: &Path, out: &mut OutDir) -> Result<(), ReportError> {
+pub(crate) fn render_into(dir: &Path, out: &mut OutDir) -> Result<(), ReportError> {
     let html = page(&read(dir)?);
     let mut f = out.file("report.html")?;
     f.write_all(html.as_bytes()).map_err(|e| OutputError::Io {
@@ -1752,7 +1782,7 @@ pub fn html(dir: &Path) -> Result<String, ReportError> {
 /// Re-renders `DIR/report.html` from the files in `DIR`. An existing
 /// report.html is replaced only if northbound wrote it (the folder's
 /// manifest lists it unchanged); see `outdir::replace_in_folder`.
-pub fn render_dir(dir: &Path) -> Result<PathBuf, ReportError> {
+pub(crate) fn render_dir(dir: &Path) -> Result<PathBuf, ReportError> {
     let html = page(&read(dir)?);
     Ok(crate::outdir::replace_in_folder(dir, "report.html", html.as_bytes())?)
 }

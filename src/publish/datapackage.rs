@@ -32,7 +32,7 @@ const PLACE_COLS: &str = "present arrived departed claims turned_back expelled i
 
 /// What a place column counts (places.csv, cohort_places.csv, and the
 /// `metric` values of the summaries).
-pub fn place_col_meaning(col: &str) -> &'static str {
+pub(crate) fn place_col_meaning(col: &str) -> &'static str {
     match col {
         "present" => {
             "people waiting at the place at the end of the day (people at home who have not set out are not counted)"
@@ -472,7 +472,7 @@ fn files(dir: &Path) -> Vec<String> {
 
 /// Writes `datapackage.json` for the folder being written in `out` (after
 /// every table, before the report).
-pub fn write(out: &mut OutDir, meta: &Meta) -> Result<(), OutputError> {
+pub(crate) fn write(out: &mut OutDir, meta: &Meta) -> Result<(), OutputError> {
     let dir = out.tmp_path().to_path_buf();
     let mut resources = Vec::new();
     for f in files(&dir) {

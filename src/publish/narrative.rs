@@ -21,7 +21,7 @@ use crate::scenario::{Dest, Scenario};
 /// What the intervals cover when no uncertain input was drawn: chance
 /// alone (the random draws of each replicate). Replicates that drew inputs
 /// say so in [`Meta::uncertainty`] (`ensemble::interval_kind`).
-pub fn covers() -> &'static str {
+pub(crate) fn covers() -> &'static str {
     "chance only: the random draws that differ from one replicate to the next, not uncertainty in the \
      scenario's inputs or in the model itself"
 }
@@ -94,7 +94,7 @@ fn policies_sentence(sc: &Scenario) -> Option<String> {
 
 /// Where the scenario's numbers come from, by the marks read beside them
 /// when the file was loaded (`Scenario::marks`); `None` without any.
-pub fn provenance_sentence(sc: &Scenario) -> Option<String> {
+pub(crate) fn provenance_sentence(sc: &Scenario) -> Option<String> {
     let fields = &sc.marks;
     if fields.is_empty() {
         return None;
@@ -215,7 +215,7 @@ fn last_full_period(sc: &Scenario) -> Option<(Period, super::windows::Span)> {
 }
 
 /// `summary.md` of a run or of replicates of one scenario.
-pub fn run(meta: &Meta, sc: &Scenario, reps: &[Replicate]) -> String {
+pub(crate) fn run(meta: &Meta, sc: &Scenario, reps: &[Replicate]) -> String {
     let mut s = header(meta, sc, "Simulated");
     s += &where_people_ended(sc, reps);
     if reps
@@ -457,7 +457,7 @@ fn capitalise(s: &str) -> String {
 }
 
 /// `summary.md` of a comparison.
-pub fn compare(meta: &Meta, sc: &Scenario, c: &Comparison<'_>, diffs: &[PlaceDiff]) -> String {
+pub(crate) fn compare(meta: &Meta, sc: &Scenario, c: &Comparison<'_>, diffs: &[PlaceDiff]) -> String {
     let (variants, rows, window) = (c.variants, c.rows, c.window);
     let n = c.base.len();
     let mut s = header(
@@ -584,7 +584,7 @@ fn state_noun(state: &str) -> String {
 /// `summary.md` of a sweep: for each parameter, how the final states that
 /// move most change over its range (the other parameters at their first
 /// value), with ranges.
-pub fn sweep(meta: &Meta, sc: &Scenario, params: &[String], rows: &[SweepRow]) -> String {
+pub(crate) fn sweep(meta: &Meta, sc: &Scenario, params: &[String], rows: &[SweepRow]) -> String {
     let points: Vec<&[f64]> = rows.iter().map(|r| r.point.as_slice()).collect();
     let mut s = header(
         meta,
@@ -659,7 +659,7 @@ pub fn sweep(meta: &Meta, sc: &Scenario, params: &[String], rows: &[SweepRow]) -
 
 /// One series of a forecast, as the `total` row of `forecast.csv` holds it.
 #[derive(Clone, Debug)]
-pub struct ForecastFigures {
+pub(crate) struct ForecastFigures {
     /// The series: place ids joined by `+`.
     pub places: Vec<String>,
     /// The column of `places.csv` counted.
@@ -679,7 +679,7 @@ pub struct ForecastFigures {
 
 /// How a forecast was made, for its sentences.
 #[derive(Clone, Debug)]
-pub struct ForecastHow {
+pub(crate) struct ForecastHow {
     /// Members at the end.
     pub members: usize,
     /// Draws of the scenario's uncertain inputs the members were spread
@@ -706,7 +706,7 @@ pub struct ForecastHow {
 /// The sentence a planner can paste: the forecast count of one series over
 /// the horizon, with its 90 % and 50 % intervals, rounded as the 90 %
 /// interval's width supports.
-pub fn forecast_line(sc: &Scenario, f: &ForecastFigures, how: &ForecastHow) -> String {
+pub(crate) fn forecast_line(sc: &Scenario, f: &ForecastFigures, how: &ForecastHow) -> String {
     let what = match f.metric {
         Col::Claims => "asylum claims".to_string(),
         Col::Present => "people waiting on an average day".to_string(),
@@ -753,7 +753,7 @@ pub fn forecast_line(sc: &Scenario, f: &ForecastFigures, how: &ForecastHow) -> S
 /// The warning when every count of a series lies outside what the members
 /// simulate: the weights then barely tell members apart, and the forecast
 /// is the model's, not the counts'.
-pub fn misfit_sentence(f: &ForecastFigures) -> Option<String> {
+pub(crate) fn misfit_sentence(f: &ForecastFigures) -> Option<String> {
     if f.counted == 0 || f.misses.len() < f.counted {
         return None;
     }
@@ -780,7 +780,7 @@ fn capitalised(s: &str) -> String {
 
 /// `summary.md` of a forecast: a line per series, then how it was made and
 /// what its intervals cover.
-pub fn forecast(sc: &Scenario, figures: &[ForecastFigures], how: &ForecastHow) -> String {
+pub(crate) fn forecast(sc: &Scenario, figures: &[ForecastFigures], how: &ForecastHow) -> String {
     let mut s = format!(
         "**{}**: a forecast of {} weeks from {}.\n\n",
         sc.name,
@@ -841,7 +841,7 @@ pub fn forecast(sc: &Scenario, figures: &[ForecastFigures], how: &ForecastHow) -
 /// `summary.md` of a backtest: what was forecast, the model's errors beside
 /// the baselines' on the same counts, and whether its intervals held what
 /// they should. Every number is a row of `scores.csv` (group `all`).
-pub fn backtest(
+pub(crate) fn backtest(
     sc: &Scenario,
     origins: (chrono::NaiveDate, chrono::NaiveDate, usize),
     every_weeks: u32,
