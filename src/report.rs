@@ -1677,7 +1677,9 @@ fn sweep_chart(f: &Folder, grid: &Grid, states: &[&str], a: usize, name: &str) -
             title: format!("Where people ended as {name} varies"),
             lines,
         },
-        x: XAxis::Numbers { label: name.to_string() },
+        x: XAxis::Numbers {
+            label: name.to_string(),
+        },
         series,
         marks: vec![],
         shade: None,
