@@ -1094,10 +1094,13 @@ const STATE_COLORS: [&str; 10] = [
     "#0072B2", "#56B4E9", "#009E73", "#D55E00", "#E69F00", "#CC79A7", "#999999", "#444444", "#F0E442", "#000000",
 ];
 
+/// A cohort, its people in each state shown, and their total in words.
+type CohortRow = (String, Vec<f64>, String);
+
 /// Rows of the cohorts chart: the states any cohort ended in, and per
 /// cohort (largest first, at most 12) its people in each; how many were
 /// left out.
-fn cohort_rows(f: &Folder) -> (Vec<&'static str>, Vec<(String, Vec<f64>, String)>, usize) {
+fn cohort_rows(f: &Folder) -> (Vec<&'static str>, Vec<CohortRow>, usize) {
     let mut names: Vec<String> = Vec::new();
     for (c, _, _) in &f.cohorts {
         if !names.contains(c) {
@@ -1116,7 +1119,7 @@ fn cohort_rows(f: &Folder) -> (Vec<&'static str>, Vec<(String, Vec<f64>, String)
             .map(|x| x.2)
             .unwrap_or(0.0)
     };
-    let mut rows: Vec<(String, Vec<f64>, String)> = names
+    let mut rows: Vec<CohortRow> = names
         .iter()
         .map(|c| {
             let v: Vec<f64> = states.iter().map(|s| value(c, s)).collect();

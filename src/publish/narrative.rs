@@ -231,12 +231,7 @@ pub(crate) fn run(meta: &Meta, sc: &Scenario, reps: &[Replicate]) -> String {
         s += &p;
         s += "\n\n";
     }
-    s += &ranges_sentence(meta);
-    s += "\n\n";
-    if let Some(p) = provenance_sentence(sc) {
-        s += &p;
-        s += "\n";
-    }
+    s += &closing(meta, sc);
     s
 }
 
@@ -408,6 +403,18 @@ fn events_over_the_run(reps: &[Replicate]) -> String {
     format!("Events over the run: {}.\n\n", list(&ev))
 }
 
+/// The end of a run's or a sweep's summary: what the ranges cover, then
+/// where the inputs come from.
+fn closing(meta: &Meta, sc: &Scenario) -> String {
+    format!("{}\n\n{}", ranges_sentence(meta), provenance_line(sc))
+}
+
+/// The sentence on where the scenario's inputs come from, as the last line
+/// (empty if it has none to say).
+fn provenance_line(sc: &Scenario) -> String {
+    provenance_sentence(sc).map(|p| p + "\n").unwrap_or_default()
+}
+
 /// A figure with its range and an extra note: `30,430 (range 30,320–30,510;
 /// 68 %)`, or `30,430 (68 %)` from one run.
 fn figure(x: &Stats, extra: Option<String>) -> String {
@@ -557,10 +564,7 @@ pub(crate) fn compare(meta: &Meta, sc: &Scenario, c: &Comparison<'_>, diffs: &[P
         s += "With one replicate, no interval of a difference can be estimated: run with `--replicates N`.";
     }
     s += "\n\n";
-    if let Some(p) = provenance_sentence(sc) {
-        s += &p;
-        s += "\n";
-    }
+    s += &provenance_line(sc);
     s
 }
 
@@ -648,12 +652,7 @@ pub(crate) fn sweep(meta: &Meta, sc: &Scenario, params: &[String], rows: &[Sweep
         }
     }
     s += "\n";
-    s += &ranges_sentence(meta);
-    s += "\n\n";
-    if let Some(p) = provenance_sentence(sc) {
-        s += &p;
-        s += "\n";
-    }
+    s += &closing(meta, sc);
     s
 }
 
@@ -831,10 +830,7 @@ pub(crate) fn forecast(sc: &Scenario, figures: &[ForecastFigures], how: &Forecas
             "uncertainty in the scenario's inputs (at their values here) or in "
         },
     );
-    if let Some(p) = provenance_sentence(sc) {
-        s += &p;
-        s += "\n";
-    }
+    s += &provenance_line(sc);
     s
 }
 

@@ -51,9 +51,9 @@ impl Page<'_> {
 <title>{} — northbound</title>\n<style>{STYLE}</style></head><body>\n",
             esc(self.title)
         );
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<header><h1>{}</h1><p class=\"sub\">{}</p></header>\n",
+            "<header><h1>{}</h1><p class=\"sub\">{}</p></header>",
             esc(self.title),
             esc(self.sub)
         );
