@@ -11,9 +11,10 @@
 //! of the folder (all through the readers in "Reading" below), so
 //! `northbound report DIR` renders any of them again. Must not simulate.
 
-mod chart;
+pub(crate) mod chart;
 mod forecast;
 mod map;
+pub(crate) mod page;
 mod svg;
 
 use crate::output::{OutDir, OutputError};
@@ -22,6 +23,7 @@ use crate::publish::Meta;
 use chart::{BarChart, BarRow, Header, Key, LineChart, Mark, Series, StackChart, XAxis};
 use chrono::NaiveDate;
 use map::{MapChart, MapPlace, MapRoute, Style};
+use page::{figure, markdown, table_html, Page, NARROW, WIDE};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -85,7 +87,7 @@ type Row = BTreeMap<String, String>;
 
 /// Columns of text (ids, names, dates, words) in the tables the report
 /// reads; every other column holds numbers.
-pub const TEXT_COLUMNS: [&str; 19] = [
+pub(crate) const TEXT_COLUMNS: [&str; 19] = [
     "place",
     "cohort",
     "nationality",
@@ -426,14 +428,14 @@ fn folder_name(dir: &Path) -> String {
     }
 }
 
-fn read(dir: &Path) -> Result<Folder, ReportError> {
-    let meta: Meta = match json(&dir.join("datapackage.json"))? {
+/// What `datapackage.json` says of the folder, or, for a folder written
+/// before it, what `summary.json` and the files present say.
+fn read_meta(dir: &Path) -> Result<Meta, ReportError> {
+    let mut meta: Meta = match json(&dir.join("datapackage.json"))? {
         Some(v) => serde_json::from_value(v["northbound"].clone()).unwrap_or_default(),
         None => Meta::default(),
     };
-    let mut meta = meta;
     if meta.scenario.is_empty() {
-        // A folder written before datapackage.json: what summary.json says.
         meta.scenario = folder_name(dir);
         meta.scale = 1.0;
         meta.replicates = 1;
@@ -452,36 +454,62 @@ fn read(dir: &Path) -> Result<Folder, ReportError> {
             "run".into()
         };
     }
-    let mut periods = Vec::new();
-    for r in table(&dir.join("periods.csv"))?.into_iter().flatten() {
+    Ok(meta)
+}
+
+/// The rows of a table with dated `from` and `until` (rows without are
+/// skipped), each with its variant (`base` where the table has none).
+fn dated_rows(path: &Path) -> Result<Vec<DatedRow>, ReportError> {
+    let mut out = Vec::new();
+    for r in table(path)?.into_iter().flatten() {
         let (Some(from), Some(until)) = (date(&r, "from"), date(&r, "until")) else {
             continue;
         };
-        periods.push(PeriodRow {
-            variant: r.get("variant").cloned().unwrap_or_else(|| "base".into()),
+        let variant = r.get("variant").cloned().unwrap_or_else(|| "base".into());
+        out.push(DatedRow {
+            row: r,
+            variant,
             from,
             until,
-            complete: get(&r, "complete") == "true",
-            place: get(&r, "place").into(),
-            metric: get(&r, "metric").into(),
-            mean: num(&r, "mean"),
-            lo: num(&r, "lo95"),
-            hi: num(&r, "hi95"),
         });
     }
-    let mut policies = Vec::new();
-    for r in table(&dir.join("policies.csv"))?.into_iter().flatten() {
-        let (Some(from), Some(until)) = (date(&r, "from"), date(&r, "until")) else {
-            continue;
-        };
-        policies.push(PolicyRow {
-            variant: r.get("variant").cloned().unwrap_or_else(|| "base".into()),
-            policy: get(&r, "policy").into(),
-            from,
-            until,
-            what: get(&r, "what").into(),
-        });
-    }
+    Ok(out)
+}
+
+/// A row of `periods.csv` or `policies.csv` with its dates read.
+struct DatedRow {
+    row: Row,
+    variant: String,
+    from: NaiveDate,
+    until: NaiveDate,
+}
+
+fn read(dir: &Path) -> Result<Folder, ReportError> {
+    let meta = read_meta(dir)?;
+    let periods: Vec<PeriodRow> = dated_rows(&dir.join("periods.csv"))?
+        .into_iter()
+        .map(|d| PeriodRow {
+            complete: get(&d.row, "complete") == "true",
+            place: get(&d.row, "place").into(),
+            metric: get(&d.row, "metric").into(),
+            mean: num(&d.row, "mean"),
+            lo: num(&d.row, "lo95"),
+            hi: num(&d.row, "hi95"),
+            variant: d.variant,
+            from: d.from,
+            until: d.until,
+        })
+        .collect();
+    let policies: Vec<PolicyRow> = dated_rows(&dir.join("policies.csv"))?
+        .into_iter()
+        .map(|d| PolicyRow {
+            policy: get(&d.row, "policy").into(),
+            what: get(&d.row, "what").into(),
+            variant: d.variant,
+            from: d.from,
+            until: d.until,
+        })
+        .collect();
     let (places, routes) = read_geo(dir)?;
     let (states, cohorts) = read_states(dir)?;
     let start = crate::time::parse_date(&meta.start)
@@ -537,14 +565,6 @@ fn read(dir: &Path) -> Result<Folder, ReportError> {
 }
 
 // ------------------------------------------------------------------ The page
-
-/// Widths the charts are drawn at: a desktop column and a phone screen.
-const WIDE: f64 = 860.0;
-const NARROW: f64 = 380.0;
-
-fn figure(wide: String, narrow: String) -> String {
-    format!("<figure><div class=\"wide\">{wide}</div><div class=\"narrow\">{narrow}</div></figure>\n")
-}
 
 impl Folder {
     fn name_of(&self, id: &str) -> String {
@@ -764,16 +784,7 @@ impl Folder {
 
     fn flows_map(&self, id: &str) -> String {
         let places = self.map_places();
-        let routes: Vec<MapRoute> = self
-            .routes
-            .iter()
-            .map(|r| MapRoute {
-                a: r.a,
-                b: r.b,
-                value: prop_f(&r.props, "people"),
-                ci: None,
-            })
-            .collect();
+        let routes = self.map_routes("people", false);
         let per = if self.meta.replicates > 1 {
             format!("mean of {} replicates", self.meta.replicates)
         } else {
@@ -796,6 +807,25 @@ impl Folder {
         figure(c.svg(WIDE), c.svg(NARROW))
     }
 
+    /// Every route with the value of its property `key` and, with `ci`,
+    /// the interval of `key_lo95` to `key_hi95`.
+    fn map_routes(&self, key: &str, ci: bool) -> Vec<MapRoute> {
+        self.routes
+            .iter()
+            .map(|r| MapRoute {
+                a: r.a,
+                b: r.b,
+                value: prop_f(&r.props, key),
+                ci: ci.then(|| {
+                    (
+                        prop_f(&r.props, &format!("{key}_lo95")),
+                        prop_f(&r.props, &format!("{key}_hi95")),
+                    )
+                }),
+            })
+            .collect()
+    }
+
     fn map_places(&self) -> Vec<MapPlace> {
         self.places
             .iter()
@@ -810,7 +840,9 @@ impl Folder {
             .collect()
     }
 
-    fn header_html(&self) -> String {
+    /// The line under the page's title: what kind of folder, when, how many
+    /// people and runs, at what scale.
+    fn sub_line(&self) -> String {
         let kind = match self.meta.kind.as_str() {
             "compare" => "Policy comparison",
             "sweep" => "Parameter sweep",
@@ -842,11 +874,7 @@ impl Folder {
         if let Some((a, z)) = &self.meta.window {
             sub.push(format!("window {a} to {z}"));
         }
-        format!(
-            "<header><h1>{}</h1><p class=\"sub\">{}</p></header>\n",
-            esc(&self.meta.scenario),
-            esc(&sub.join(" · "))
-        )
+        sub.join(" · ")
     }
 
     fn summary_html(&self) -> String {
@@ -855,78 +883,6 @@ impl Folder {
             None => String::new(),
         }
     }
-}
-
-/// The little Markdown `summary.md` uses: paragraphs, `- ` items, `**bold**`
-/// and `` `code` ``.
-fn markdown(md: &str) -> String {
-    let inline = |s: &str| {
-        let e = esc(s);
-        let mut out = String::new();
-        let mut bold = false;
-        let mut code = false;
-        let mut rest = e.as_str();
-        while !rest.is_empty() {
-            if let Some(r) = rest.strip_prefix("**") {
-                out += if bold { "</strong>" } else { "<strong>" };
-                bold = !bold;
-                rest = r;
-            } else if let Some(r) = rest.strip_prefix('`') {
-                out += if code { "</code>" } else { "<code>" };
-                code = !code;
-                rest = r;
-            } else {
-                let c = rest.chars().next().unwrap_or(' ');
-                out.push(c);
-                rest = &rest[c.len_utf8()..];
-            }
-        }
-        if bold {
-            out += "</strong>";
-        }
-        if code {
-            out += "</code>";
-        }
-        out
-    };
-    let mut h = String::new();
-    for block in md.split("\n\n").map(str::trim).filter(|b| !b.is_empty()) {
-        if block.lines().all(|l| l.starts_with("- ")) {
-            h += "<ul>";
-            for l in block.lines() {
-                let _ = write!(h, "<li>{}</li>", inline(&l[2..]));
-            }
-            h += "</ul>\n";
-        } else {
-            let _ = writeln!(h, "<p>{}</p>", inline(&block.replace('\n', " ")));
-        }
-    }
-    h
-}
-
-/// A cell; `name\u{1}id` shows the id small under the name.
-fn td(s: &str) -> String {
-    match s.split_once('\u{1}') {
-        Some((name, id)) => format!("<td>{}<small>{}</small></td>", esc(name), esc(id)),
-        None => format!("<td>{}</td>", esc(s)),
-    }
-}
-
-fn table_html(head: &[&str], rows: &[Vec<String>]) -> String {
-    let mut h = String::from("<div class=\"scroll\"><table><thead><tr>");
-    for c in head {
-        let _ = write!(h, "<th>{}</th>", esc(c));
-    }
-    h += "</tr></thead><tbody>";
-    for r in rows {
-        h += "<tr>";
-        for c in r {
-            h += &td(c);
-        }
-        h += "</tr>";
-    }
-    h += "</tbody></table></div>\n";
-    h
 }
 
 /// `mean (lo–hi)` from properties `key`, `key_lo95`, `key_hi95`.
@@ -947,37 +903,10 @@ fn prop_range(p: &serde_json::Map<String, serde_json::Value>, key: &str) -> Stri
 /// The events of places, as columns of `places.geojson` and `periods.csv`.
 const EVENTS: [&str; 5] = ["turned_back", "expelled", "intercepted", "detected", "removed"];
 
+/// A single run's or replicates' page: where people ended, claims,
+/// arrivals and events over time, routes, cohorts and places.
 fn run_sections(f: &Folder) -> String {
-    let mut h = String::new();
-    // Where people ended.
-    if !f.states.is_empty() {
-        let total: f64 = f.states.iter().map(|(_, s)| s.mean).sum();
-        let rows: Vec<Vec<String>> = f
-            .states
-            .iter()
-            .filter(|(_, s)| s.hi > 0.0)
-            .map(|(st, s)| {
-                vec![
-                    format!("{}\u{1}{st}", words::state_label(st)),
-                    words::with_range(s),
-                    words::percent(s.mean, total),
-                ]
-            })
-            .collect();
-        let _ = write!(
-            h,
-            "<h2>Where people ended on {}</h2>",
-            esc(&crate::time::parse_date(&f.meta.end)
-                .map(words::date_long)
-                .unwrap_or_default())
-        );
-        let people = if f.meta.replicates > 1 {
-            "people: mean (2.5th–97.5th percentile)"
-        } else {
-            "people"
-        };
-        h += &table_html(&["state", people, "share"], &rows);
-    }
+    let mut h = states_table(f);
     if !f.periods.is_empty() {
         h += "<h2>Over time</h2>\n";
     }
@@ -987,62 +916,117 @@ fn run_sections(f: &Folder) -> String {
               is nothing to chart over time; where people ended is above, and periods.csv and places.csv hold \
               every period's and day's counts all the same.</p>\n";
     }
-    let per = f.period_word();
-    // Claims.
-    let claims = f.top_places("claims", 5, |p| p.claim_point);
-    if !claims.is_empty() {
-        let series = claims
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Series {
-                name: f.name_of(&p.id),
-                color: i,
-                dashed: false,
-                points: f.series("base", &p.id, "claims"),
-            })
-            .collect();
-        let k = claims.len();
-        h += &f.time_chart(
-            format!(
-                "Asylum claims per {per} at the {} that took the most",
-                if k == 1 {
-                    "place".to_string()
-                } else {
-                    format!("{k} places")
-                }
-            ),
-            series,
-            &["base"],
-            false,
-        );
+    h += &claims_chart(f);
+    h += &arrivals_chart(f);
+    h += &events_chart(f);
+    if !f.routes.is_empty() {
+        h += "<h2>Routes</h2>\n";
+        h += &f.flows_map("flows");
     }
-    // Arrivals at crossings, or elsewhere.
+    h += &cohorts_chart(f);
+    h += &places_table(f);
+    h
+}
+
+/// Where people ended: each final state's people and share.
+fn states_table(f: &Folder) -> String {
+    if f.states.is_empty() {
+        return String::new();
+    }
+    let total: f64 = f.states.iter().map(|(_, s)| s.mean).sum();
+    let rows: Vec<Vec<String>> = f
+        .states
+        .iter()
+        .filter(|(_, s)| s.hi > 0.0)
+        .map(|(st, s)| {
+            vec![
+                format!("{}\u{1}{st}", words::state_label(st)),
+                words::with_range(s),
+                words::percent(s.mean, total),
+            ]
+        })
+        .collect();
+    let mut h = format!(
+        "<h2>Where people ended on {}</h2>",
+        esc(&crate::time::parse_date(&f.meta.end)
+            .map(words::date_long)
+            .unwrap_or_default())
+    );
+    let people = if f.meta.replicates > 1 {
+        "people: mean (2.5th–97.5th percentile)"
+    } else {
+        "people"
+    };
+    h += &table_html(&["state", people, "share"], &rows);
+    h
+}
+
+/// One series per place of the base's `metric`, in palette order.
+fn place_series(f: &Folder, places: &[&Place], metric: &str) -> Vec<Series> {
+    places
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Series {
+            name: f.name_of(&p.id),
+            color: i,
+            dashed: false,
+            points: f.series("base", &p.id, metric),
+        })
+        .collect()
+}
+
+/// Claims per period at the claim points that took the most.
+fn claims_chart(f: &Folder) -> String {
+    let claims = f.top_places("claims", 5, |p| p.claim_point);
+    if claims.is_empty() {
+        return String::new();
+    }
+    let k = claims.len();
+    let places = if k == 1 {
+        "place".to_string()
+    } else {
+        format!("{k} places")
+    };
+    f.time_chart(
+        format!(
+            "Asylum claims per {} at the {places} that took the most",
+            f.period_word()
+        ),
+        place_series(f, &claims, "claims"),
+        &["base"],
+        false,
+    )
+}
+
+/// Arrivals per period at the busiest crossings (or, without crossings,
+/// the busiest places without claims).
+fn arrivals_chart(f: &Folder) -> String {
     let mut crossings = f.top_places("arrived", 5, |p| p.kind == "crossing");
     let mut what = "border crossings";
     if crossings.is_empty() {
         crossings = f.top_places("arrived", 5, |p| !p.claim_point);
         what = "places without claims";
     }
-    if !crossings.is_empty() {
-        let series = crossings
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Series {
-                name: f.name_of(&p.id),
-                color: i,
-                dashed: false,
-                points: f.series("base", &p.id, "arrived"),
-            })
-            .collect();
-        h += &f.time_chart(
-            format!("People arriving per {per} at the {} busiest {what}", crossings.len()),
-            series,
-            &["base"],
-            false,
-        );
+    if crossings.is_empty() {
+        return String::new();
     }
-    // Events where they were most frequent.
-    let mut events: Vec<(&Place, &str, f64)> = Vec::new();
+    f.time_chart(
+        format!(
+            "People arriving per {} at the {} busiest {what}",
+            f.period_word(),
+            crossings.len()
+        ),
+        place_series(f, &crossings, "arrived"),
+        &["base"],
+        false,
+    )
+}
+
+/// The (place, event, people) the events chart shows: every kind of event
+/// that happened where it happened most, then the largest of the rest, up
+/// to five, largest first.
+fn events_shown(f: &Folder) -> Vec<(&Place, &'static str, f64)> {
+    let mut events: Vec<(&Place, &'static str, f64)> = Vec::new();
     for p in &f.places {
         for e in EVENTS {
             let x = prop_f(&p.props, e);
@@ -1052,9 +1036,7 @@ fn run_sections(f: &Folder) -> String {
         }
     }
     events.sort_by(|a, b| b.2.total_cmp(&a.2));
-    // Every kind of event that happened shows where it happened most, then
-    // the largest of the rest fill the chart's five series.
-    let mut shown: Vec<(&Place, &str, f64)> = Vec::new();
+    let mut shown: Vec<(&Place, &'static str, f64)> = Vec::new();
     for e in EVENTS {
         if let Some(x) = events.iter().find(|x| x.1 == e) {
             shown.push(*x);
@@ -1070,116 +1052,130 @@ fn run_sections(f: &Folder) -> String {
     }
     shown.truncate(5);
     shown.sort_by(|a, b| b.2.total_cmp(&a.2));
-    let events = shown;
-    if !events.is_empty() {
-        let kinds: Vec<String> = EVENTS
-            .iter()
-            .filter(|e| events.iter().any(|x| x.1 == **e))
-            .map(|e| e.replace('_', " "))
-            .collect();
-        let kinds = match kinds.split_last() {
-            Some((last, [])) => last.clone(),
-            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-            None => String::new(),
-        };
-        let series = events
-            .iter()
-            .enumerate()
-            .map(|(i, (p, e, _))| Series {
-                name: format!("{}: {}", f.name_of(&p.id), words::metric_label(e)),
-                color: i,
-                dashed: false,
-                points: f.series("base", &p.id, e),
-            })
-            .collect();
-        h += &f.time_chart(
-            format!("People {kinds} per {per}, where it happened most"),
-            series,
-            &["base"],
-            false,
-        );
+    shown
+}
+
+/// People turned back, expelled, … per period, where it happened most.
+fn events_chart(f: &Folder) -> String {
+    let events = events_shown(f);
+    if events.is_empty() {
+        return String::new();
     }
-    // The map.
-    if !f.routes.is_empty() {
-        h += "<h2>Routes</h2>\n";
-        h += &f.flows_map("flows");
-    }
-    // Cohorts.
-    if !f.cohorts.is_empty() {
-        let mut names: Vec<String> = Vec::new();
-        for (c, _, _) in &f.cohorts {
-            if !names.contains(c) {
-                names.push(c.clone());
-            }
+    let kinds: Vec<String> = EVENTS
+        .iter()
+        .filter(|e| events.iter().any(|x| x.1 == **e))
+        .map(|e| e.replace('_', " "))
+        .collect();
+    let kinds = match kinds.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    let series = events
+        .iter()
+        .enumerate()
+        .map(|(i, (p, e, _))| Series {
+            name: format!("{}: {}", f.name_of(&p.id), words::metric_label(e)),
+            color: i,
+            dashed: false,
+            points: f.series("base", &p.id, e),
+        })
+        .collect();
+    f.time_chart(
+        format!("People {kinds} per {}, where it happened most", f.period_word()),
+        series,
+        &["base"],
+        false,
+    )
+}
+
+/// Colours of final states in the cohorts chart, by `State::ALL` order.
+const STATE_COLORS: [&str; 10] = [
+    "#0072B2", "#56B4E9", "#009E73", "#D55E00", "#E69F00", "#CC79A7", "#999999", "#444444", "#F0E442", "#000000",
+];
+
+/// A cohort, its people in each state shown, and their total in words.
+type CohortRow = (String, Vec<f64>, String);
+
+/// Rows of the cohorts chart: the states any cohort ended in, and per
+/// cohort (largest first, at most 12) its people in each; how many were
+/// left out.
+fn cohort_rows(f: &Folder) -> (Vec<&'static str>, Vec<CohortRow>, usize) {
+    let mut names: Vec<String> = Vec::new();
+    for (c, _, _) in &f.cohorts {
+        if !names.contains(c) {
+            names.push(c.clone());
         }
-        let states: Vec<&str> = crate::agents::State::ALL
+    }
+    let states: Vec<&'static str> = crate::agents::State::ALL
+        .iter()
+        .map(|s| s.name())
+        .filter(|s| f.cohorts.iter().any(|(_, o, x)| o == s && *x > 0.0))
+        .collect();
+    let value = |c: &str, s: &str| {
+        f.cohorts
             .iter()
-            .map(|s| s.name())
-            .filter(|s| f.cohorts.iter().any(|(_, o, x)| o == s && *x > 0.0))
-            .collect();
-        let value = |c: &str, s: &str| {
-            f.cohorts
+            .find(|(a, b, _)| a == c && b == s)
+            .map(|x| x.2)
+            .unwrap_or(0.0)
+    };
+    let mut rows: Vec<CohortRow> = names
+        .iter()
+        .map(|c| {
+            let v: Vec<f64> = states.iter().map(|s| value(c, s)).collect();
+            let t: f64 = v.iter().sum();
+            (c.clone(), v, words::people(t))
+        })
+        .collect();
+    rows.sort_by(|a, b| b.1.iter().sum::<f64>().total_cmp(&a.1.iter().sum::<f64>()));
+    let hidden = rows.len().saturating_sub(12);
+    rows.truncate(12);
+    (states, rows, hidden)
+}
+
+/// Where each cohort ended, as stacked bars.
+fn cohorts_chart(f: &Folder) -> String {
+    if f.cohorts.is_empty() {
+        return String::new();
+    }
+    let (states, rows, hidden) = cohort_rows(f);
+    let keys = states
+        .iter()
+        .map(|s| Key {
+            name: words::state_label(s).into(),
+            color: STATE_COLORS[crate::agents::State::ALL
                 .iter()
-                .find(|(a, b, _)| a == c && b == s)
-                .map(|x| x.2)
-                .unwrap_or(0.0)
-        };
-        let mut rows: Vec<(String, Vec<f64>, String)> = names
-            .iter()
-            .map(|c| {
-                let v: Vec<f64> = states.iter().map(|s| value(c, s)).collect();
-                let t: f64 = v.iter().sum();
-                (c.clone(), v, words::people(t))
-            })
-            .collect();
-        rows.sort_by(|a, b| b.1.iter().sum::<f64>().total_cmp(&a.1.iter().sum::<f64>()));
-        let hidden = rows.len().saturating_sub(12);
-        rows.truncate(12);
-        let colors = [
-            "#0072B2", "#56B4E9", "#009E73", "#D55E00", "#E69F00", "#CC79A7", "#999999", "#444444", "#F0E442",
-            "#000000",
-        ];
-        let keys = states
-            .iter()
-            .map(|s| Key {
-                name: words::state_label(s).into(),
-                color: colors[crate::agents::State::ALL
-                    .iter()
-                    .position(|x| x.name() == *s)
-                    .unwrap_or(0)
-                    % colors.len()]
-                .into(),
-                swatch: "box",
-            })
-            .collect();
-        let mut notes = Vec::new();
-        if hidden > 0 {
-            notes.push(format!("{hidden} smaller cohorts are in outcomes.csv."));
-        }
-        let c = StackChart {
-            header: Header {
-                title: "Where each cohort ended".into(),
-                lines: vec![
-                    f.context(),
-                    if f.meta.replicates > 1 {
-                        format!(
-                            "People at the end of the run, mean of {} replicates.",
-                            f.meta.replicates
-                        )
-                    } else {
-                        "People at the end of the run.".into()
-                    },
-                ],
-            },
-            keys,
-            rows,
-            notes,
-        };
-        h += "<h2>Cohorts</h2>\n";
-        h += &figure(c.svg(WIDE), c.svg(NARROW));
+                .position(|x| x.name() == *s)
+                .unwrap_or(0)
+                % STATE_COLORS.len()]
+            .into(),
+            swatch: "box",
+        })
+        .collect();
+    let mut notes = Vec::new();
+    if hidden > 0 {
+        notes.push(format!("{hidden} smaller cohorts are in outcomes.csv."));
     }
-    h += &places_table(f);
-    h
+    let c = StackChart {
+        header: Header {
+            title: "Where each cohort ended".into(),
+            lines: vec![
+                f.context(),
+                if f.meta.replicates > 1 {
+                    format!(
+                        "People at the end of the run, mean of {} replicates.",
+                        f.meta.replicates
+                    )
+                } else {
+                    "People at the end of the run.".into()
+                },
+            ],
+        },
+        keys,
+        rows,
+        notes,
+    };
+    format!("<h2>Cohorts</h2>\n{}", figure(c.svg(WIDE), c.svg(NARROW)))
 }
 
 fn places_table(f: &Folder) -> String {
@@ -1269,101 +1265,129 @@ fn policies_table(f: &Folder) -> String {
     format!("<h2>Policies</h2>\n{}", table_html(&head, &rows))
 }
 
+/// A comparison's page: per variant its changes as bars, the places that
+/// change most over time, the maps of flows and changes, and the tables.
 fn compare_sections(f: &Folder) -> String {
     let mut h = String::new();
-    let n = f.meta.replicates;
-    let ci_line = format!(
-        "People. Bar: mean paired difference (variant − base) over {n} replicates with the same seeds; whisker: 95 % confidence interval of that mean (Student's t; {}).",
+    for v in &f.meta.variants {
+        h += &variant_bars(f, &v.id, &v.description);
+    }
+    h += &compare_over_time(f);
+    h += &compare_maps(f);
+    h += &compare_states_table(f);
+    h += &compare_places_table(f);
+    h
+}
+
+/// What a comparison's bar charts show, under their titles.
+fn ci_line(f: &Folder) -> String {
+    format!(
+        "People. Bar: mean paired difference (variant − base) over {} replicates with the same seeds; whisker: 95 % confidence interval of that mean (Student's t; {}).",
+        f.meta.replicates,
         f.meta.covers_short()
-    );
-    let window_words = match &f.meta.window {
+    )
+}
+
+/// `between 1 March and 30 June 2024`, or over the run.
+fn window_words(f: &Folder) -> String {
+    match &f.meta.window {
         Some((a, z)) => match (crate::time::parse_date(a), crate::time::parse_date(z)) {
             (Some(a), Some(z)) => words::between(a, z),
             _ => "over the window".into(),
         },
         None => "over the run".into(),
-    };
-    let bar_row = |label: String, r: &Row| {
-        let (d, lo, hi) = (num(r, "diff"), num(r, "diff_lo95"), num(r, "diff_hi95"));
-        let step = words::step_for(lo, hi).max(words::step_for(0.0, d.abs() / 10.0));
-        BarRow {
-            label,
-            value: d,
-            ci: Some((lo, hi)),
-            color: if d < 0.0 { "#7fb2d9".into() } else { "#f0a77a".into() },
-            value_text: words::signed(d, step),
-        }
-    };
-    let variants: Vec<(String, String)> = f
-        .meta
-        .variants
-        .iter()
-        .map(|v| (v.id.clone(), v.description.clone()))
-        .collect();
-    for (v, desc) in &variants {
-        let _ = write!(h, "<h2>{}</h2>", esc(v));
-        if !desc.is_empty() {
-            let _ = write!(h, "<p class=\"lead\">{}</p>", esc(desc));
-        }
-        let rows: Vec<BarRow> = f
-            .comparison
-            .iter()
-            .filter(|r| get(r, "variant") == v && get(r, "place").is_empty() && num(r, "diff") != 0.0)
-            .map(|r| bar_row(words::state_label(get(r, "metric")).to_string(), r))
-            .collect();
-        if !rows.is_empty() {
-            let c = BarChart {
-                header: Header {
-                    title: format!("{v}: change in where people ended, against the base"),
-                    lines: vec![f.context(), ci_line.clone()],
-                },
-                keys: vec![],
-                rows,
-                notes: vec![],
-            };
-            h += &figure(c.svg(WIDE), c.svg(NARROW));
-        }
-        let mut pd: Vec<&Row> = f
-            .place_diffs
-            .iter()
-            .filter(|r| get(r, "variant") == v && num(r, "diff") != 0.0)
-            .collect();
-        pd.sort_by(|a, b| num(b, "diff").abs().total_cmp(&num(a, "diff").abs()));
-        let more = pd.len().saturating_sub(10);
-        let rows: Vec<BarRow> = pd
-            .iter()
-            .take(10)
-            .map(|r| {
-                bar_row(
-                    format!(
-                        "{}: {}",
-                        words::metric_label(get(r, "metric")),
-                        f.name_of(get(r, "place"))
-                    ),
-                    r,
-                )
-            })
-            .collect();
-        if !rows.is_empty() {
-            let c = BarChart {
-                header: Header {
-                    title: format!("{v}: the largest changes at places, {window_words}"),
-                    lines: vec![f.context(), ci_line.clone()],
-                },
-                keys: vec![],
-                rows,
-                notes: if more > 0 {
-                    vec![format!(
-                        "{more} smaller changes are in place_differences.csv and the table below."
-                    )]
-                } else {
-                    vec![]
-                },
-            };
-            h += &figure(c.svg(WIDE), c.svg(NARROW));
-        }
     }
-    // Time series of the places that change most, base and variants together.
+}
+
+/// A bar of a paired difference (a row of `comparison.csv` or
+/// `place_differences.csv`): blue for fewer, orange for more.
+fn diff_bar(label: String, r: &Row) -> BarRow {
+    let (d, lo, hi) = (num(r, "diff"), num(r, "diff_lo95"), num(r, "diff_hi95"));
+    let step = words::step_for(lo, hi).max(words::step_for(0.0, d.abs() / 10.0));
+    BarRow {
+        label,
+        value: d,
+        ci: Some((lo, hi)),
+        color: if d < 0.0 { "#7fb2d9".into() } else { "#f0a77a".into() },
+        value_text: words::signed(d, step),
+    }
+}
+
+/// A bar chart of paired differences under the comparison's header lines.
+fn diff_chart(f: &Folder, title: String, rows: Vec<BarRow>, notes: Vec<String>) -> String {
+    let c = BarChart {
+        header: Header {
+            title,
+            lines: vec![f.context(), ci_line(f)],
+        },
+        keys: vec![],
+        rows,
+        notes,
+    };
+    figure(c.svg(WIDE), c.svg(NARROW))
+}
+
+/// One variant's section: its description, the change in where people
+/// ended, and the largest changes at places.
+fn variant_bars(f: &Folder, v: &str, desc: &str) -> String {
+    let mut h = format!("<h2>{}</h2>", esc(v));
+    if !desc.is_empty() {
+        let _ = write!(h, "<p class=\"lead\">{}</p>", esc(desc));
+    }
+    let rows: Vec<BarRow> = f
+        .comparison
+        .iter()
+        .filter(|r| get(r, "variant") == v && get(r, "place").is_empty() && num(r, "diff") != 0.0)
+        .map(|r| diff_bar(words::state_label(get(r, "metric")).to_string(), r))
+        .collect();
+    if !rows.is_empty() {
+        h += &diff_chart(
+            f,
+            format!("{v}: change in where people ended, against the base"),
+            rows,
+            vec![],
+        );
+    }
+    let mut pd: Vec<&Row> = f
+        .place_diffs
+        .iter()
+        .filter(|r| get(r, "variant") == v && num(r, "diff") != 0.0)
+        .collect();
+    pd.sort_by(|a, b| num(b, "diff").abs().total_cmp(&num(a, "diff").abs()));
+    let more = pd.len().saturating_sub(10);
+    let rows: Vec<BarRow> = pd
+        .iter()
+        .take(10)
+        .map(|r| {
+            let label = format!(
+                "{}: {}",
+                words::metric_label(get(r, "metric")),
+                f.name_of(get(r, "place"))
+            );
+            diff_bar(label, r)
+        })
+        .collect();
+    if !rows.is_empty() {
+        let notes = if more > 0 {
+            vec![format!(
+                "{more} smaller changes are in place_differences.csv and the table below."
+            )]
+        } else {
+            vec![]
+        };
+        h += &diff_chart(
+            f,
+            format!("{v}: the largest changes at places, {}", window_words(f)),
+            rows,
+            notes,
+        );
+    }
+    h
+}
+
+/// The (place, metric) of up to four places that change most: claims at
+/// claim points, arrivals elsewhere.
+fn places_that_change(f: &Folder) -> Vec<(String, &'static str)> {
     let mut picked: Vec<(String, &'static str)> = Vec::new();
     let mut cands: Vec<&Row> = f
         .place_diffs
@@ -1390,83 +1414,90 @@ fn compare_sections(f: &Folder) -> String {
             break;
         }
     }
-    if !picked.is_empty() && !f.periods.is_empty() {
-        h += "<h2>Over time, base and variants</h2>\n";
-        let mut names: Vec<&str> = vec!["base"];
-        names.extend(variants.iter().map(|v| v.0.as_str()));
-        for (p, m) in &picked {
-            let series = names
-                .iter()
-                .enumerate()
-                .map(|(i, v)| Series {
-                    name: (*v).to_string(),
-                    color: i,
-                    dashed: false,
-                    points: f.series(v, p, m),
-                })
-                .collect();
-            let what = if *m == "claims" {
-                "Asylum claims"
-            } else {
-                "People arriving"
-            };
-            h += &f.time_chart(
-                format!("{what} per {} at {}, base and variants", f.period_word(), f.name_of(p)),
-                series,
-                &names,
-                true,
-            );
-        }
+    picked
+}
+
+/// Time series of the places that change most, base and variants together.
+fn compare_over_time(f: &Folder) -> String {
+    let picked = places_that_change(f);
+    if picked.is_empty() || f.periods.is_empty() {
+        return String::new();
     }
-    // Maps: the base's flows, then each variant's change.
-    if !f.routes.is_empty() {
-        h += "<h2>Routes</h2>\n";
-        h += &f.flows_map("base");
-        for (i, (v, _)) in variants.iter().enumerate() {
-            if !f.routes.iter().any(|r| r.props.contains_key(&format!("{v}_diff"))) {
-                continue;
-            }
-            let routes: Vec<MapRoute> = f
-                .routes
-                .iter()
-                .map(|r| MapRoute {
-                    a: r.a,
-                    b: r.b,
-                    value: prop_f(&r.props, &format!("{v}_diff")),
-                    ci: Some((
-                        prop_f(&r.props, &format!("{v}_diff_lo95")),
-                        prop_f(&r.props, &format!("{v}_diff_hi95")),
-                    )),
-                })
-                .collect();
-            let c = MapChart {
-                header: Header {
-                    title: format!("{v}: more or fewer people on each route than in the base, over the run"),
-                    lines: vec![
-                        f.context(),
-                        format!("Line width proportional to the mean paired difference over {n} replicates; dashed and faint where its 95 % interval includes zero."),
-                    ],
-                },
-                places: f.map_places(),
-                routes,
-                style: Style::Difference,
-                notes: vec![],
-                id: format!("diff{i}"),
-            };
-            h += &figure(c.svg(WIDE), c.svg(NARROW));
-        }
+    let mut h = String::from("<h2>Over time, base and variants</h2>\n");
+    let mut names: Vec<&str> = vec!["base"];
+    names.extend(f.meta.variants.iter().map(|v| v.id.as_str()));
+    for (p, m) in &picked {
+        let series = names
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Series {
+                name: (*v).to_string(),
+                color: i,
+                dashed: false,
+                points: f.series(v, p, m),
+            })
+            .collect();
+        let what = if *m == "claims" {
+            "Asylum claims"
+        } else {
+            "People arriving"
+        };
+        h += &f.time_chart(
+            format!("{what} per {} at {}, base and variants", f.period_word(), f.name_of(p)),
+            series,
+            &names,
+            true,
+        );
     }
-    // Tables.
-    let fmt_row = |r: &Row| {
-        let (lo, hi) = (num(r, "diff_lo95"), num(r, "diff_hi95"));
-        let step = words::step_for(lo, hi);
-        vec![
-            words::rounded(num(r, "base"), step),
-            words::rounded(num(r, "mean"), step),
-            words::signed(num(r, "diff"), step),
-            format!("{} to {}", words::signed(lo, step), words::signed(hi, step)),
-        ]
-    };
+    h
+}
+
+/// The base's flows, then each variant's change on every route.
+fn compare_maps(f: &Folder) -> String {
+    if f.routes.is_empty() {
+        return String::new();
+    }
+    let mut h = String::from("<h2>Routes</h2>\n");
+    h += &f.flows_map("base");
+    for (i, v) in f.meta.variants.iter().enumerate() {
+        let v = &v.id;
+        if !f.routes.iter().any(|r| r.props.contains_key(&format!("{v}_diff"))) {
+            continue;
+        }
+        let routes = f.map_routes(&format!("{v}_diff"), true);
+        let c = MapChart {
+            header: Header {
+                title: format!("{v}: more or fewer people on each route than in the base, over the run"),
+                lines: vec![
+                    f.context(),
+                    format!("Line width proportional to the mean paired difference over {} replicates; dashed and faint where its 95 % interval includes zero.", f.meta.replicates),
+                ],
+            },
+            places: f.map_places(),
+            routes,
+            style: Style::Difference,
+            notes: vec![],
+            id: format!("diff{i}"),
+        };
+        h += &figure(c.svg(WIDE), c.svg(NARROW));
+    }
+    h
+}
+
+/// Base, variant, difference and its interval of a row, rounded alike.
+fn diff_cells(r: &Row) -> Vec<String> {
+    let (lo, hi) = (num(r, "diff_lo95"), num(r, "diff_hi95"));
+    let step = words::step_for(lo, hi);
+    vec![
+        words::rounded(num(r, "base"), step),
+        words::rounded(num(r, "mean"), step),
+        words::signed(num(r, "diff"), step),
+        format!("{} to {}", words::signed(lo, step), words::signed(hi, step)),
+    ]
+}
+
+/// Where people ended, base and variants, as a table.
+fn compare_states_table(f: &Folder) -> String {
     let rows: Vec<Vec<String>> = f
         .comparison
         .iter()
@@ -1476,17 +1507,23 @@ fn compare_sections(f: &Folder) -> String {
                 get(r, "variant").to_string(),
                 words::state_label(get(r, "metric")).to_string(),
             ];
-            v.extend(fmt_row(r));
+            v.extend(diff_cells(r));
             v
         })
         .collect();
-    if !rows.is_empty() {
-        h += "<h2>Where people ended, base and variants</h2>\n";
-        h += &table_html(
-            &["variant", "state", "base", "variant", "difference", "95 % interval"],
-            &rows,
-        );
+    if rows.is_empty() {
+        return String::new();
     }
+    let mut h = String::from("<h2>Where people ended, base and variants</h2>\n");
+    h += &table_html(
+        &["variant", "state", "base", "variant", "difference", "95 % interval"],
+        &rows,
+    );
+    h
+}
+
+/// The 25 largest changes at places, as a table.
+fn compare_places_table(f: &Folder) -> String {
     let mut pd: Vec<&Row> = f.place_diffs.iter().filter(|r| num(r, "diff") != 0.0).collect();
     pd.sort_by(|a, b| num(b, "diff").abs().total_cmp(&num(a, "diff").abs()));
     let total = pd.len();
@@ -1499,37 +1536,42 @@ fn compare_sections(f: &Folder) -> String {
                 f.name_of(get(r, "place")),
                 words::metric_label(get(r, "metric")),
             ];
-            v.extend(fmt_row(r));
+            v.extend(diff_cells(r));
             v
         })
         .collect();
-    if !rows.is_empty() {
-        let _ = writeln!(
-            h,
-            "<h2>Changes at places, {}</h2><p class=\"note\">The {} largest of {total}; all in place_differences.csv.</p>",
-            esc(&window_words),
-            rows.len()
-        );
-        h += &table_html(
-            &[
-                "variant",
-                "place",
-                "figure",
-                "base",
-                "variant",
-                "difference",
-                "95 % interval",
-            ],
-            &rows,
-        );
+    if rows.is_empty() {
+        return String::new();
     }
+    let mut h = format!(
+        "<h2>Changes at places, {}</h2><p class=\"note\">The {} largest of {total}; all in place_differences.csv.</p>\n",
+        esc(&window_words(f)),
+        rows.len()
+    );
+    h += &table_html(
+        &[
+            "variant",
+            "place",
+            "figure",
+            "base",
+            "variant",
+            "difference",
+            "95 % interval",
+        ],
+        &rows,
+    );
     h
 }
 
-fn sweep_sections(f: &Folder) -> String {
-    let mut h = String::new();
+/// A sweep's points: parameter values per point, and (point, final state)
+/// → (mean, lo, hi) of the people in it.
+struct Grid {
+    points: BTreeMap<usize, Vec<f64>>,
+    fig: BTreeMap<(usize, String), (f64, f64, f64)>,
+}
+
+fn sweep_grid(f: &Folder) -> Grid {
     let params = &f.meta.params;
-    // point → parameter values, and (point, metric) → (mean, lo, hi) of final states.
     let mut points: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     let mut fig: BTreeMap<(usize, String), (f64, f64, f64)> = BTreeMap::new();
     for r in &f.sweep {
@@ -1544,90 +1586,117 @@ fn sweep_sections(f: &Folder) -> String {
             );
         }
     }
+    Grid { points, fig }
+}
+
+/// A sweep's page: per parameter, where people ended as it varies (the
+/// others held at the first point's values), then every point.
+fn sweep_sections(f: &Folder) -> String {
+    let grid = sweep_grid(f);
     let states: Vec<&str> = crate::agents::State::ALL.iter().map(|s| s.name()).collect();
-    let first = points.values().next().cloned().unwrap_or_default();
-    for (a, name) in params.iter().enumerate() {
-        let slice: Vec<(usize, f64)> = points
-            .iter()
-            .filter(|(_, v)| (0..params.len()).all(|b| b == a || v.get(b) == first.get(b)))
-            .map(|(i, v)| (*i, v.get(a).copied().unwrap_or(0.0)))
-            .collect();
-        let mut moving: Vec<(&str, f64)> = states
-            .iter()
-            .map(|s| {
-                let v: Vec<f64> = slice
-                    .iter()
-                    .filter_map(|(i, _)| fig.get(&(*i, s.to_string())).map(|x| x.0))
-                    .collect();
-                let (lo, hi) = v
-                    .iter()
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(*x), b.max(*x)));
-                (*s, if v.is_empty() { 0.0 } else { hi - lo })
-            })
-            .filter(|(s, w)| {
-                *w > 0.0
-                    || slice
-                        .iter()
-                        .any(|(i, _)| fig.get(&(*i, s.to_string())).map(|x| x.0 > 0.0).unwrap_or(false))
-            })
-            .collect();
-        moving.sort_by(|x, y| y.1.total_cmp(&x.1));
-        moving.truncate(4);
-        // A state keeps its colour from chart to chart.
-        let series: Vec<Series> = moving
-            .iter()
-            .map(|(s, _)| Series {
-                name: words::state_label(s).into(),
-                color: states.iter().position(|x| x == s).unwrap_or(0),
-                dashed: false,
-                points: slice
-                    .iter()
-                    .filter_map(|(i, x)| {
-                        fig.get(&(*i, s.to_string()))
-                            .map(|(m, lo, hi)| (*x, *m, (f.meta.replicates > 1).then_some((*lo, *hi))))
-                    })
-                    .collect(),
-            })
-            .collect();
-        if series.is_empty() {
-            continue;
-        }
-        let held: Vec<String> = params
-            .iter()
-            .enumerate()
-            .filter(|(b, _)| *b != a)
-            .map(|(b, p)| {
-                format!(
-                    "{p} = {}",
-                    first.get(b).map(|x| svg::tick_label(*x)).unwrap_or_default()
-                )
-            })
-            .collect();
-        let mut lines = vec![
-            f.context(),
-            format!(
-                "People at the end of the run. Line: mean of {} replicates at each value; band: 2.5th–97.5th percentile ({}).",
-                f.meta.replicates,
-                f.meta.covers_short()
-            ),
-        ];
-        if !held.is_empty() {
-            lines.push(format!("Other parameters held at {}.", held.join(", ")));
-        }
-        let c = LineChart {
-            header: Header {
-                title: format!("Where people ended as {name} varies"),
-                lines,
-            },
-            x: XAxis::Numbers { label: name.clone() },
-            series,
-            marks: vec![],
-            shade: None,
-            notes: vec![],
-        };
-        h += &figure(c.svg(WIDE), c.svg(NARROW));
+    let mut h = String::new();
+    for (a, name) in f.meta.params.iter().enumerate() {
+        h += &sweep_chart(f, &grid, &states, a, name);
     }
-    // Every point.
+    h += &sweep_table(f, &grid, &states);
+    h
+}
+
+/// Where people ended as parameter `a` varies: the slice of the grid
+/// through the first point, the (up to four) states that move most.
+fn sweep_chart(f: &Folder, grid: &Grid, states: &[&str], a: usize, name: &str) -> String {
+    let params = &f.meta.params;
+    let (points, fig) = (&grid.points, &grid.fig);
+    let first = points.values().next().cloned().unwrap_or_default();
+    let slice: Vec<(usize, f64)> = points
+        .iter()
+        .filter(|(_, v)| (0..params.len()).all(|b| b == a || v.get(b) == first.get(b)))
+        .map(|(i, v)| (*i, v.get(a).copied().unwrap_or(0.0)))
+        .collect();
+    let mut moving: Vec<(&str, f64)> = states
+        .iter()
+        .map(|s| {
+            let v: Vec<f64> = slice
+                .iter()
+                .filter_map(|(i, _)| fig.get(&(*i, s.to_string())).map(|x| x.0))
+                .collect();
+            let (lo, hi) = v
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(*x), b.max(*x)));
+            (*s, if v.is_empty() { 0.0 } else { hi - lo })
+        })
+        .filter(|(s, w)| {
+            *w > 0.0
+                || slice
+                    .iter()
+                    .any(|(i, _)| fig.get(&(*i, s.to_string())).map(|x| x.0 > 0.0).unwrap_or(false))
+        })
+        .collect();
+    moving.sort_by(|x, y| y.1.total_cmp(&x.1));
+    moving.truncate(4);
+    // A state keeps its colour from chart to chart.
+    let series: Vec<Series> = moving
+        .iter()
+        .map(|(s, _)| Series {
+            name: words::state_label(s).into(),
+            color: states.iter().position(|x| x == s).unwrap_or(0),
+            dashed: false,
+            points: slice
+                .iter()
+                .filter_map(|(i, x)| {
+                    fig.get(&(*i, s.to_string()))
+                        .map(|(m, lo, hi)| (*x, *m, (f.meta.replicates > 1).then_some((*lo, *hi))))
+                })
+                .collect(),
+        })
+        .collect();
+    if series.is_empty() {
+        return String::new();
+    }
+    let held: Vec<String> = params
+        .iter()
+        .enumerate()
+        .filter(|(b, _)| *b != a)
+        .map(|(b, p)| {
+            format!(
+                "{p} = {}",
+                first.get(b).map(|x| svg::tick_label(*x)).unwrap_or_default()
+            )
+        })
+        .collect();
+    let mut lines = vec![
+        f.context(),
+        format!(
+            "People at the end of the run. Line: mean of {} replicates at each value; band: 2.5th–97.5th percentile ({}).",
+            f.meta.replicates,
+            f.meta.covers_short()
+        ),
+    ];
+    if !held.is_empty() {
+        lines.push(format!("Other parameters held at {}.", held.join(", ")));
+    }
+    let c = LineChart {
+        header: Header {
+            title: format!("Where people ended as {name} varies"),
+            lines,
+        },
+        x: XAxis::Numbers {
+            label: name.to_string(),
+        },
+        series,
+        marks: vec![],
+        shade: None,
+        notes: vec![],
+    };
+    figure(c.svg(WIDE), c.svg(NARROW))
+}
+
+/// Every point: its parameter values and the people in each state any
+/// point holds.
+fn sweep_table(f: &Folder, grid: &Grid, states: &[&str]) -> String {
+    let params = &f.meta.params;
+    let (points, fig) = (&grid.points, &grid.fig);
+    let mut h = String::new();
     let shown: Vec<&str> = states
         .iter()
         .copied()
@@ -1675,46 +1744,31 @@ fn sweep_sections(f: &Folder) -> String {
     h
 }
 
-const STYLE: &str = "body{font-family:DejaVu Sans,Verdana,Geneva,sans-serif;max-width:900px;margin:0 auto;padding:16px 14px;color:#222;line-height:1.45}\
-h1{margin:0 0 4px;font-size:1.7em}h2{margin:30px 0 8px;font-size:1.25em}p.sub{color:#555;margin:0 0 12px}\
-.summary{background:#f6f4ee;border-left:4px solid #c9b98f;padding:4px 16px;margin:12px 0}\
-.summary p,.summary li{margin:8px 0}p.lead{color:#444;margin:4px 0 8px}\
-figure{margin:14px 0}svg{display:block;width:100%;height:auto}.narrow{display:none}\
-@media (max-width:640px){.wide{display:none}.narrow{display:block}body{padding:10px 8px}}\
-.scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;margin:8px 0;font-size:0.92em}\
-td,th{padding:4px 9px;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}\
-td:first-child,th:first-child{text-align:left}p.note{color:#555;font-size:0.9em}code{font-size:0.95em}\
-td small{display:block;color:#777;font-size:0.85em}";
-
+/// The page of a folder in the one skeleton (`page`).
 fn page(f: &Folder) -> String {
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
-<title>{} — northbound</title>\n<style>{STYLE}</style></head><body>\n",
-        esc(&f.meta.scenario)
-    );
-    h += &f.header_html();
-    h += &f.summary_html();
-    h += &match f.meta.kind.as_str() {
+    let mut body = f.summary_html();
+    body += &match f.meta.kind.as_str() {
         "compare" => compare_sections(f),
         "sweep" => sweep_sections(f),
         "forecast" | "backtest" => forecast::sections(f),
         _ => run_sections(f),
     };
-    h += &policies_table(f);
-    h += "<h2>About this page</h2>\n<p class=\"note\">Made by northbound from the files in this folder \
+    body += &policies_table(f);
+    Page {
+        title: &f.meta.scenario,
+        sub: &f.sub_line(),
+        body: &body,
+        about: "Made by northbound from the files in this folder \
 (<code>datapackage.json</code> describes every table and column); <code>northbound report DIR</code> renders it again. \
 Every chart is drawn for a wide screen and for a phone. Maps: land, lakes and borders from Natural Earth \
-(public domain), Lambert conformal conic projection.</p>\n</body></html>\n";
-    h
+(public domain), Lambert conformal conic projection.",
+    }
+    .html()
 }
 
 /// Renders `report.html` from the files in `dir` into `out` (which may be
 /// the same folder, still being written).
-pub fn render_into(dir: &Path, out: &mut OutDir) -> Result<(), ReportError> {
+pub(crate) fn render_into(dir: &Path, out: &mut OutDir) -> Result<(), ReportError> {
     let html = page(&read(dir)?);
     let mut f = out.file("report.html")?;
     f.write_all(html.as_bytes()).map_err(|e| OutputError::Io {
@@ -1733,21 +1787,7 @@ pub fn html(dir: &Path) -> Result<String, ReportError> {
 /// Re-renders `DIR/report.html` from the files in `DIR`. An existing
 /// report.html is replaced only if northbound wrote it (the folder's
 /// manifest lists it unchanged); see `outdir::replace_in_folder`.
-pub fn render_dir(dir: &Path) -> Result<PathBuf, ReportError> {
+pub(crate) fn render_dir(dir: &Path) -> Result<PathBuf, ReportError> {
     let html = page(&read(dir)?);
     Ok(crate::outdir::replace_in_folder(dir, "report.html", html.as_bytes())?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn summary_markdown_becomes_escaped_html() {
-        let h = markdown("**a** <b> `x`\n\n- one\n- **two**");
-        assert_eq!(
-            h,
-            "<p><strong>a</strong> &lt;b&gt; <code>x</code></p>\n<ul><li>one</li><li><strong>two</strong></li></ul>\n"
-        );
-    }
 }

@@ -103,7 +103,7 @@ impl OutDir {
 }
 
 /// An error writing the table `name`.
-pub fn table_err(name: &str) -> impl Fn(io::Error) -> OutputError + '_ {
+pub(crate) fn table_err(name: &str) -> impl Fn(io::Error) -> OutputError + '_ {
     move |source| OutputError::Io {
         path: name.into(),
         source,

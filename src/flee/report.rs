@@ -1,118 +1,107 @@
 //! `report.html` of a `flee` run or validation: each camp's simulated
 //! population against the observed one, day by day.
 //!
-//! Owns the page and its charts (plotters SVG, inlined: no scripts, no
-//! fetches). Everything it shows is in the `out.csv` tables beside it. Must
-//! not run or score anything.
+//! Owns what the page says: the averaged relative difference per camp and
+//! one chart per camp. The page is the one skeleton of `report::page` and
+//! the charts are `report::chart`'s line charts (drawn for a desktop and a
+//! phone), so a flee report looks and reads like every other. Everything it
+//! shows is in the `out.csv` tables beside it. Must not run or score
+//! anything.
 
 use super::data::Scored;
 use crate::output::{OutDir, OutputError};
-use plotters::prelude::*;
-use std::fmt::Write as _;
+use crate::report::chart::{Header, LineChart, Series, XAxis};
+use crate::report::page::{figure, table_html, Page, NARROW, WIDE};
 use std::io::Write as _;
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
-fn chart_err<E: std::fmt::Display>(e: E) -> OutputError {
-    OutputError::Io {
-        path: "report.html".into(),
-        source: std::io::Error::other(e.to_string()),
-    }
-}
 
 /// One camp's chart: the mean of the replicates, their range as a band,
 /// and the observations, in people.
-fn camp_svg(name: &str, c: usize, runs: &[Scored], per: f64) -> Result<String, OutputError> {
-    let days = runs[0].sim.len() as u32;
-    let stat = |t: usize| {
-        let v: Vec<f64> = runs.iter().map(|r| r.sim[t][c] * per).collect();
-        let mean = v.iter().sum::<f64>() / v.len() as f64;
-        let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
-        let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        (mean, lo, hi)
-    };
-    let pts: Vec<(u32, (f64, f64, f64), f64)> = (0..days as usize)
-        .map(|t| (t as u32, stat(t), runs[0].data[t][c] * per))
+fn camp_chart(context: &str, name: &str, c: usize, runs: &[Scored], per: f64) -> String {
+    let days = runs[0].sim.len();
+    let simulated = (0..days)
+        .map(|t| {
+            let v: Vec<f64> = runs.iter().map(|r| r.sim[t][c] * per).collect();
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            (t as f64, mean, (runs.len() > 1).then_some((lo, hi)))
+        })
         .collect();
-    let max_y = pts.iter().map(|p| p.1 .2.max(p.2)).fold(1.0, f64::max) * 1.05;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (460, 260)).into_drawing_area();
-        root.fill(&WHITE).map_err(chart_err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(name, ("sans-serif", 16))
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(56)
-            .build_cartesian_2d(0u32..days.max(2), 0f64..max_y)
-            .map_err(chart_err)?;
-        chart
-            .configure_mesh()
-            .x_desc("day")
-            .y_labels(5)
-            .x_labels(6)
-            .draw()
-            .map_err(chart_err)?;
-        let sim = RGBColor(31, 119, 180);
-        let obs = RGBColor(214, 39, 40);
-        if runs.len() > 1 {
-            let band: Vec<(u32, f64)> = pts
-                .iter()
-                .map(|p| (p.0, p.1 .2))
-                .chain(pts.iter().rev().map(|p| (p.0, p.1 .1)))
-                .collect();
-            chart
-                .draw_series(std::iter::once(Polygon::new(band, sim.mix(0.25))))
-                .map_err(chart_err)?;
-        }
-        chart
-            .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1 .0)), sim.stroke_width(2)))
-            .map_err(chart_err)?;
-        chart
-            .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.2)), obs.stroke_width(2)))
-            .map_err(chart_err)?;
-        root.present().map_err(chart_err)?;
-    }
-    Ok(svg)
+    let observed = (0..days).map(|t| (t as f64, runs[0].data[t][c] * per, None)).collect();
+    let band = if runs.len() > 1 {
+        format!("mean of {} replicates; band: lowest to highest of them", runs.len())
+    } else {
+        "one run".to_string()
+    };
+    let chart = LineChart {
+        header: Header {
+            title: name.to_string(),
+            lines: vec![
+                context.to_string(),
+                format!("People in the camp at the end of each day. Simulated: {band}. Observed: UNHCR counts, interpolated between dates."),
+            ],
+        },
+        x: XAxis::Numbers {
+            label: "day of the run".into(),
+        },
+        series: vec![
+            Series {
+                name: "simulated".into(),
+                color: 0,
+                dashed: false,
+                points: simulated,
+            },
+            Series {
+                name: "observed".into(),
+                color: 1,
+                dashed: false,
+                points: observed,
+            },
+        ],
+        marks: vec![],
+        shade: None,
+        notes: vec![],
+    };
+    figure(chart.svg(WIDE), chart.svg(NARROW))
+}
+
+/// The averaged relative difference per camp and in total, means over the
+/// replicates.
+fn ard_table(runs: &[Scored]) -> String {
+    let ards: Vec<_> = runs.iter().map(|r| r.ard()).collect();
+    let n = ards.len() as f64;
+    let mean = |f: &dyn Fn(&super::data::Ard) -> f64| format!("{:.3}", ards.iter().map(f).sum::<f64>() / n);
+    let mut rows: Vec<Vec<String>> = runs[0]
+        .camps
+        .iter()
+        .enumerate()
+        .map(|(c, name)| vec![name.clone(), mean(&|a| a.camps[c]), mean(&|a| a.camps_rescaled[c])])
+        .collect();
+    rows.push(vec!["total".into(), mean(&|a| a.total), mean(&|a| a.rescaled)]);
+    table_html(&["camp", "plain", "rescaled"], &rows)
 }
 
 /// Writes `report.html` for the scored replicates `runs` (at least one).
 pub fn write(out: &mut OutDir, title: &str, subtitle: &str, runs: &[Scored], per: f64) -> Result<(), OutputError> {
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} — northbound</title>\n<style>body{{font-family:sans-serif;max-width:980px;margin:24px auto;color:#222}}.sub,.note{{color:#666}}table{{border-collapse:collapse;margin:12px 0}}td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}}td:first-child,th:first-child{{text-align:left}}figure{{display:inline-block;margin:4px}}</style></head><body>\n<h1>{t}</h1><p class=\"sub\">{s}</p>\n",
-        t = esc(title),
-        s = esc(subtitle)
-    );
-    let ards: Vec<_> = runs.iter().map(|r| r.ard()).collect();
-    let n = ards.len() as f64;
-    h += "<h2>Averaged relative difference</h2><table><tr><th>camp</th><th>plain</th><th>rescaled</th></tr>";
+    let n = runs.len();
+    let context = format!("{title} · {n} replicate{}", if n == 1 { "" } else { "s" });
+    let mut body = String::from("<h2>Averaged relative difference</h2>\n");
+    body += &ard_table(runs);
+    body += "<h2>Camps</h2>\n";
     for (c, name) in runs[0].camps.iter().enumerate() {
-        let _ = write!(
-            h,
-            "<tr><td>{}</td><td>{:.3}</td><td>{:.3}</td></tr>",
-            esc(name),
-            ards.iter().map(|a| a.camps[c]).sum::<f64>() / n,
-            ards.iter().map(|a| a.camps_rescaled[c]).sum::<f64>() / n
-        );
+        body += &camp_chart(&context, name, c, runs, per);
     }
-    let _ = write!(
-        h,
-        "<tr><th>total</th><th>{:.3}</th><th>{:.3}</th></tr></table>\n<h2>Camps</h2>\n<p><span style=\"color:#1f77b4\">&#9644; simulated</span> (mean of the replicates, their range shaded) &nbsp; <span style=\"color:#d62728\">&#9644; observed</span> (UNHCR, interpolated), people at the end of each day</p>\n",
-        ards.iter().map(|a| a.total).sum::<f64>() / n,
-        ards.iter().map(|a| a.rescaled).sum::<f64>() / n
+    let about = format!(
+        "Made by northbound from the same numbers as <code>out.csv</code> beside this page, which holds them in \
+         Flee's units (agents; each stands for {per} people); {n} replicate(s). Every chart is drawn for a wide \
+         screen and for a phone."
     );
-    for (c, name) in runs[0].camps.iter().enumerate() {
-        let _ = writeln!(h, "<figure>{}</figure>", camp_svg(name, c, runs, per)?);
+    let html = Page {
+        title,
+        sub: subtitle,
+        body: &body,
+        about: &about,
     }
-    let _ = writeln!(
-        h,
-        "<p class=\"note\">{} replicate(s). The numbers are in out.csv beside this page, in Flee's units (agents; \
-         each stands for {per} people).</p>\n</body></html>",
-        runs.len()
-    );
-    super::output::table(out, "report.html", |f| f.write_all(h.as_bytes()))
+    .html();
+    super::output::table(out, "report.html", |f| f.write_all(html.as_bytes()))
 }

@@ -32,7 +32,7 @@ const PLACE_COLS: &str = "present arrived departed claims turned_back expelled i
 
 /// What a place column counts (places.csv, cohort_places.csv, and the
 /// `metric` values of the summaries).
-pub fn place_col_meaning(col: &str) -> &'static str {
+pub(crate) fn place_col_meaning(col: &str) -> &'static str {
     match col {
         "present" => {
             "people waiting at the place at the end of the day (people at home who have not set out are not counted)"
@@ -57,104 +57,147 @@ fn state_list() -> &'static str {
      returned_home, died_or_missing"
 }
 
+/// Type, unit and meaning of the columns every table can hold: (table —
+/// its file name, `*_summary.csv` for every summary, empty for any table —,
+/// column, Table Schema type, unit, meaning). A column of a table is looked
+/// up by its table first, then by the pattern, then in any table; the few
+/// whose meaning depends on more than their name are in `patterned`.
+#[rustfmt::skip]
+const COLUMNS: &[(&str, &str, &str, &str, &str)] = &[
+    ("", "day", "integer", "days", "day of the run (0 is the scenario's start date)"),
+    ("", "date", "date", "", "calendar date of the day"),
+    ("trace.csv", "place", "string", "", "place where the group is (empty while travelling or once absorbed)"),
+    ("trace.csv", "agent", "integer", "", "agent (group) id, stable for a scenario and seed"),
+    ("trace.csv", "target", "string", "", "claim point the group is making for (empty once its journey has ended)"),
+    ("trace.csv", "informed", "integer", "", "whether the group knows the eligibility rules in force: 1 or 0"),
+    ("trace.csv", "failed", "string", "", "claim point the group was making for when it was last sent back (empty: never)"),
+    ("trace.csv", "failed_day", "integer", "days", "day of the run of that failure (empty: never)"),
+    ("trace.csv", "barred", "string", "", "countries that bar the group from claiming that day, joined by + (e.g. US+CA; empty: none)"),
+    ("trace.csv", "route", "string", "", "route id (as declared in the scenario)"),
+    ("routes.csv", "route", "string", "", "route id (as declared in the scenario)"),
+    ("", "cohort", "string", "", "cohort id (a [[population]] of the scenario)"),
+    ("", "nationality", "string", "", "ISO 3166-1 alpha-2 nationality of the cohort"),
+    ("", "event", "string", "", "event: turned_back (STCA), expelled (Title 42), intercepted (checkpoint), detected (between ports), removed (removal)"),
+    ("outcomes.csv", "people", "integer", "people", "people of the cohort in that final state at the end of the run"),
+    ("events.csv", "count", "integer", "person-events", "person-events: a family of 4 intercepted twice is 8"),
+    ("events.csv", "people", "integer", "people", "distinct people the event happened to"),
+    ("routes.csv", "from", "string", "", "place id where the leg starts"),
+    ("routes.csv", "to", "string", "", "place id where the leg ends"),
+    ("routes.csv", "mode", "string", "", "mode of travel: walk, bus, car, train, air, boat or smuggled"),
+    ("routes.csv", "km", "number", "km", "length of the route"),
+    ("routes.csv", "from_lat", "number", "degrees", "latitude (WGS 84) of the leg's start or end"),
+    ("routes.csv", "to_lat", "number", "degrees", "latitude (WGS 84) of the leg's start or end"),
+    ("routes.csv", "from_lon", "number", "degrees", "longitude (WGS 84) of the leg's start or end"),
+    ("routes.csv", "to_lon", "number", "degrees", "longitude (WGS 84) of the leg's start or end"),
+    ("routes.csv", "people", "integer", "people", "people who set out on this leg (one direction of the route) over the run"),
+    ("periods.csv", "period", "string", "", "calendar period: ISO week of its Monday (2023-W13) or month (2023-03)"),
+    ("periods.csv", "from", "date", "", "first day of the period inside the run"),
+    ("periods.csv", "until", "date", "", "last day of the period inside the run"),
+    ("periods.csv", "days", "integer", "days", "days of the period inside the run (fewer than its length at the run's ends)"),
+    ("periods.csv", "complete", "boolean", "", "whether the whole period is inside the run (false for a partial first or last period)"),
+    ("periods.csv", "metric", "string", "", "figure of the place over the period: arrived, departed, claims, turned_back, expelled, intercepted, detected, removed (people, summed over its days) or present_peak (the most present at once)"),
+    ("periods.csv", "mean", "number", "people", "mean over replicates of the figure's value in the period"),
+    ("periods.csv", "sd", "number", "people", "sample standard deviation over replicates (0 with one)"),
+    ("periods.csv", "lo95", "number", "people", "2.5th percentile over replicates of the figure's value in the period (chance only)"),
+    ("periods.csv", "hi95", "number", "people", "97.5th percentile over replicates of the figure's value in the period (chance only)"),
+    ("", "variant", "string", "", "variant id (`base` for the scenario as written)"),
+    ("policies.csv", "policy", "string", "", "policy id, as declared in the scenario"),
+    ("policies.csv", "kind", "string", "", "policy kind (stca, visa, title42, checkpoint, closure, enforcement, pathway, appointments, documents, pressure, removal)"),
+    ("policies.csv", "from", "date", "", "first day in force (clipped to the run)"),
+    ("policies.csv", "until", "date", "", "last day in force (clipped to the run)"),
+    ("policies.csv", "nationalities", "string", "", "nationalities it applies to, space-separated (empty: everyone)"),
+    ("policies.csv", "what", "string", "", "what it does, in words"),
+    ("place_differences.csv", "metric", "string", "", "a final state (with an empty place) or a place's flow summed over the window: arrived, claims, turned_back, expelled, intercepted, detected, removed"),
+    ("comparison.csv", "metric", "string", "", "a final state (with an empty place) or a place's flow summed over the window: arrived, claims, turned_back, expelled, intercepted, detected, removed"),
+    ("place_differences.csv", "from", "date", "", "first day of the window the flows are summed over"),
+    ("place_differences.csv", "until", "date", "", "last day of the window"),
+    ("", "base", "number", "people", "mean over replicates of the base"),
+    ("place_differences.csv", "mean", "number", "people", "mean over replicates of the variant"),
+    ("comparison.csv", "mean", "number", "people", "mean over replicates of the variant"),
+    ("", "diff", "number", "people", "mean paired difference, variant − base (replicate k of each with the same seed)"),
+    ("", "diff_lo95", "number", "people", "lower end of the 95 % confidence interval of the mean paired difference (Student's t; chance only)"),
+    ("", "diff_hi95", "number", "people", "upper end of that interval"),
+    ("sweep_long.csv", "point", "integer", "", "grid point (row of the design), from 0"),
+    ("sweep_long.csv", "metric", "string", "", "a final state or an event (person-events) with an empty place, or a place's flow over the run: arrived, claims, turned_back, expelled, intercepted, detected, removed"),
+    ("sweep_long.csv", "replicates", "integer", "", "replicates run at the point"),
+    ("sweep_long.csv", "mean", "number", "people", "mean over the point's replicates"),
+    ("sweep_long.csv", "sd", "number", "people", "sample standard deviation over the point's replicates"),
+    ("sweep_long.csv", "lo95", "number", "people", "2.5th percentile over the point's replicates (chance only)"),
+    ("sweep_long.csv", "hi95", "number", "people", "97.5th percentile over the point's replicates (chance only)"),
+    ("inputs.csv", "replicate", "integer", "", "replicate number (its folder is replicate-K/)"),
+    ("inputs.csv", "path", "string", "", "the uncertain input: the dotted path of the scenario field, or input.<name> for one input written in several places"),
+    ("inputs.csv", "value", "number", "", "the value this replicate drew (Latin hypercube over the replicates)"),
+    ("inputs.csv", "low", "number", "", "low end of the input's range in the scenario file"),
+    ("sensitivity.csv", "low", "number", "", "low end of the input's range in the scenario file"),
+    ("inputs.csv", "high", "number", "", "high end of the input's range in the scenario file"),
+    ("sensitivity.csv", "high", "number", "", "high end of the input's range in the scenario file"),
+    ("inputs.csv", "dist", "string", "", "how the input is drawn over its range: uniform, triangular (mode at its value) or loguniform"),
+    ("sensitivity.csv", "dist", "string", "", "how the input is drawn over its range: uniform, triangular (mode at its value) or loguniform"),
+    ("caravan.csv", "caravan", "string", "", "the caravan's name (cohorts naming it set out together)"),
+    ("caravan.csv", "groups", "integer", "groups", "travelling groups still walking in the caravan at the end of the day"),
+    ("caravan.csv", "people", "integer", "people", "people still walking in the caravan"),
+    ("caravan.csv", "families", "integer", "groups", "groups with children still in the caravan"),
+    ("caravan.csv", "place", "string", "", "the place the caravan is at or last left (empty once nobody walks in it)"),
+    ("caravan.csv", "pace_km_per_day", "number", "km/day", "the caravan's pace: that of its slowest group"),
+    ("offers.csv", "offer", "string", "", "the offer policy's id"),
+    ("offers.csv", "offered", "integer", "people", "people in the caravan groups at the place to whom the offer was made that day"),
+    ("offers.csv", "accepted", "integer", "people", "people whose groups took the offer (and its papers and transport)"),
+    ("papers.csv", "checkpoint", "string", "", "the checkpoint policy's id"),
+    ("papers.csv", "holders", "integer", "people", "passes that day by people holding papers that exempt them (a holder sent back and passing again counts again)"),
+    ("papers.csv", "not_honoured", "integer", "people", "holders whose papers the checkpoint did not honour: intercepted as if they had none, and their papers lost"),
+    ("sensitivity.csv", "input", "string", "", "the uncertain input (dotted path, or input.<name>)"),
+    ("sensitivity.csv", "line", "integer", "", "line of the scenario file where it is written"),
+    ("sensitivity.csv", "value", "number", "", "the input's value in the scenario file"),
+    ("sensitivity.csv", "headline", "string", "", "the headline figure (METRIC@PLACE,… or a state or event)"),
+    ("sensitivity.csv", "swing", "number", "people", "mean paired difference of the headline, high end − low end"),
+    ("sensitivity.csv", "swing_lo95", "number", "people", "95 % confidence interval of the swing over the replicate pairs (Student's t)"),
+    ("sensitivity.csv", "swing_hi95", "number", "people", "95 % confidence interval of the swing over the replicate pairs (Student's t)"),
+    ("*_summary.csv", "mean", "number", "people", "mean over replicates"),
+    ("*_summary.csv", "sd", "number", "people", "sample standard deviation over replicates (0 with one)"),
+    ("*_summary.csv", "lo95", "number", "people", "2.5th percentile over replicates (chance only)"),
+    ("*_summary.csv", "hi95", "number", "people", "97.5th percentile over replicates (chance only)"),
+];
+
 /// The description of column `col` of table `file` (a path relative to the
 /// folder, e.g. `replicate-0/places.csv`).
 fn column(file: &str, col: &str) -> Option<Col> {
     let base = Path::new(file).file_name().and_then(|f| f.to_str()).unwrap_or(file);
-    let summary = base.ends_with("_summary.csv");
-    let counts_of_one_run = matches!(base, "places.csv" | "cohort_places.csv");
     if let Some(d) = forecast_column(base, col) {
         return d;
     }
+    let of = |table: &dyn Fn(&str) -> bool| COLUMNS.iter().find(|e| table(e.0) && e.1 == col);
+    let listed = of(&|t| t == base)
+        .or_else(|| of(&|t| t.strip_prefix('*').is_some_and(|end| base.ends_with(end))))
+        .or_else(|| of(&|t| t.is_empty()));
+    match listed {
+        Some(&(_, _, ty, unit, text)) => c(ty, unit, text),
+        None => patterned(base, col),
+    }
+}
+
+/// The columns whose meaning depends on their table or on a pattern of
+/// their name.
+fn patterned(base: &str, col: &str) -> Option<Col> {
+    let summary = base.ends_with("_summary.csv");
+    let counts_of_one_run = matches!(base, "places.csv" | "cohort_places.csv");
     match (base, col) {
-        (_, "day") => c("integer", "days", "day of the run (0 is the scenario's start date)"),
-        (_, "date") => c("date", "", "calendar date of the day"),
         (_, "place") if base != "trace.csv" && base != "caravan.csv" => c(
             "string",
             "",
             if base == "comparison.csv" {
-                "place id (empty for a final state, which belongs to no place)".to_string()
+                "place id (empty for a final state, which belongs to no place)"
             } else if base == "sweep_long.csv" {
-                "place id (empty for final states and events)".to_string()
+                "place id (empty for final states and events)"
             } else {
-                "place id (see places.geojson for its name, kind and coordinates)".to_string()
+                "place id (see places.geojson for its name, kind and coordinates)"
             },
         ),
-        ("trace.csv", "place") => c("string", "", "place where the group is (empty while travelling or once absorbed)"),
-        ("trace.csv", "agent") => c("integer", "", "agent (group) id, stable for a scenario and seed"),
         ("trace.csv", "state") => c("string", "", format!("state of the group: one of {}", state_list())),
-        ("trace.csv", "target") => c("string", "", "claim point the group is making for (empty once its journey has ended)"),
-        ("trace.csv", "informed") => c("integer", "", "whether the group knows the eligibility rules in force: 1 or 0"),
-        ("trace.csv", "failed") => c("string", "", "claim point the group was making for when it was last sent back (empty: never)"),
-        ("trace.csv", "failed_day") => c("integer", "days", "day of the run of that failure (empty: never)"),
-        ("trace.csv", "barred") => c("string", "", "countries that bar the group from claiming that day, joined by + (e.g. US+CA; empty: none)"),
-        ("trace.csv", "route") | ("routes.csv", "route") => c("string", "", "route id (as declared in the scenario)"),
-        (_, "cohort") => c("string", "", "cohort id (a [[population]] of the scenario)"),
-        (_, "nationality") => c("string", "", "ISO 3166-1 alpha-2 nationality of the cohort"),
         (_, "outcome") => c("string", "", format!("final state: one of {}", state_list())),
-        (_, "event") => c("string", "", "event: turned_back (STCA), expelled (Title 42), intercepted (checkpoint), detected (between ports), removed (removal)"),
-        ("outcomes.csv", "people") => c("integer", "people", "people of the cohort in that final state at the end of the run"),
-        ("events.csv", "count") => c("integer", "person-events", "person-events: a family of 4 intercepted twice is 8"),
-        ("events.csv", "people") => c("integer", "people", "distinct people the event happened to"),
-        ("routes.csv", "from") => c("string", "", "place id where the leg starts"),
-        ("routes.csv", "to") => c("string", "", "place id where the leg ends"),
-        ("routes.csv", "mode") => c("string", "", "mode of travel: walk, bus, car, train, air, boat or smuggled"),
-        ("routes.csv", "km") => c("number", "km", "length of the route"),
-        ("routes.csv", "from_lat") | ("routes.csv", "to_lat") => c("number", "degrees", "latitude (WGS 84) of the leg's start or end"),
-        ("routes.csv", "from_lon") | ("routes.csv", "to_lon") => c("number", "degrees", "longitude (WGS 84) of the leg's start or end"),
-        ("routes.csv", "people") => c("integer", "people", "people who set out on this leg (one direction of the route) over the run"),
         (_, col) if counts_of_one_run && PLACE_COLS.split(' ').any(|x| x == col) => {
             c("integer", "people", place_col_meaning(col))
         }
-        ("periods.csv", "period") => c("string", "", "calendar period: ISO week of its Monday (2023-W13) or month (2023-03)"),
-        ("periods.csv", "from") => c("date", "", "first day of the period inside the run"),
-        ("periods.csv", "until") => c("date", "", "last day of the period inside the run"),
-        ("periods.csv", "days") => c("integer", "days", "days of the period inside the run (fewer than its length at the run's ends)"),
-        ("periods.csv", "complete") => c("boolean", "", "whether the whole period is inside the run (false for a partial first or last period)"),
-        ("periods.csv", "metric") => c(
-            "string",
-            "",
-            "figure of the place over the period: arrived, departed, claims, turned_back, expelled, intercepted, detected, removed (people, summed over its days) or present_peak (the most present at once)",
-        ),
-        ("periods.csv", "mean") => c("number", "people", "mean over replicates of the figure's value in the period"),
-        ("periods.csv", "sd") => c("number", "people", "sample standard deviation over replicates (0 with one)"),
-        ("periods.csv", "lo95") => c("number", "people", "2.5th percentile over replicates of the figure's value in the period (chance only)"),
-        ("periods.csv", "hi95") => c("number", "people", "97.5th percentile over replicates of the figure's value in the period (chance only)"),
-        (_, "variant") => c("string", "", "variant id (`base` for the scenario as written)"),
-        ("policies.csv", "policy") => c("string", "", "policy id, as declared in the scenario"),
-        ("policies.csv", "kind") => c("string", "", "policy kind (stca, visa, title42, checkpoint, closure, enforcement, pathway, appointments, documents, pressure, removal)"),
-        ("policies.csv", "from") => c("date", "", "first day in force (clipped to the run)"),
-        ("policies.csv", "until") => c("date", "", "last day in force (clipped to the run)"),
-        ("policies.csv", "nationalities") => c("string", "", "nationalities it applies to, space-separated (empty: everyone)"),
-        ("policies.csv", "what") => c("string", "", "what it does, in words"),
-        ("place_differences.csv", "metric") | ("comparison.csv", "metric") => c(
-            "string",
-            "",
-            "a final state (with an empty place) or a place's flow summed over the window: arrived, claims, turned_back, expelled, intercepted, detected, removed",
-        ),
-        ("place_differences.csv", "from") => c("date", "", "first day of the window the flows are summed over"),
-        ("place_differences.csv", "until") => c("date", "", "last day of the window"),
-        (_, "base") => c("number", "people", "mean over replicates of the base"),
-        ("place_differences.csv", "mean") | ("comparison.csv", "mean") => c("number", "people", "mean over replicates of the variant"),
-        (_, "diff") => c("number", "people", "mean paired difference, variant − base (replicate k of each with the same seed)"),
-        (_, "diff_lo95") => c("number", "people", "lower end of the 95 % confidence interval of the mean paired difference (Student's t; chance only)"),
-        (_, "diff_hi95") => c("number", "people", "upper end of that interval"),
-        ("sweep_long.csv", "point") => c("integer", "", "grid point (row of the design), from 0"),
-        ("sweep_long.csv", "metric") => c(
-            "string",
-            "",
-            "a final state or an event (person-events) with an empty place, or a place's flow over the run: arrived, claims, turned_back, expelled, intercepted, detected, removed",
-        ),
-        ("sweep_long.csv", "replicates") => c("integer", "", "replicates run at the point"),
-        ("sweep_long.csv", "mean") => c("number", "people", "mean over the point's replicates"),
-        ("sweep_long.csv", "sd") => c("number", "people", "sample standard deviation over the point's replicates"),
-        ("sweep_long.csv", "lo95") => c("number", "people", "2.5th percentile over the point's replicates (chance only)"),
-        ("sweep_long.csv", "hi95") => c("number", "people", "97.5th percentile over the point's replicates (chance only)"),
         (_, "metric") if summary => c("string", "", format!("place column: {}", PLACE_COLS.replace(' ', ", "))),
-        (_, "mean") if summary => c("number", "people", "mean over replicates"),
-        (_, "sd") if summary => c("number", "people", "sample standard deviation over replicates (0 with one)"),
-        (_, "lo95") if summary => c("number", "people", "2.5th percentile over replicates (chance only)"),
-        (_, "hi95") if summary => c("number", "people", "97.5th percentile over replicates (chance only)"),
         ("events_summary.csv", col) if col.starts_with("count_") || col.starts_with("people_") => {
             let (what, unit) = if col.starts_with("count_") {
                 ("person-events", "person-events")
@@ -169,65 +212,34 @@ fn column(file: &str, col: &str) -> Option<Col> {
             };
             c("number", unit, format!("{what}: {stat}"))
         }
-        ("inputs.csv", "replicate") => c("integer", "", "replicate number (its folder is replicate-K/)"),
-        ("inputs.csv", "path") => c(
-            "string",
-            "",
-            "the uncertain input: the dotted path of the scenario field, or input.<name> for one input written in several places",
-        ),
-        ("inputs.csv", "value") => c("number", "", "the value this replicate drew (Latin hypercube over the replicates)"),
-        ("inputs.csv", "low") | ("sensitivity.csv", "low") => c("number", "", "low end of the input's range in the scenario file"),
-        ("inputs.csv", "high") | ("sensitivity.csv", "high") => c("number", "", "high end of the input's range in the scenario file"),
-        ("inputs.csv", "dist") | ("sensitivity.csv", "dist") => c("string", "", "how the input is drawn over its range: uniform, triangular (mode at its value) or loguniform"),
-        ("caravan.csv", "caravan") => c("string", "", "the caravan's name (cohorts naming it set out together)"),
-        ("caravan.csv", "groups") => c("integer", "groups", "travelling groups still walking in the caravan at the end of the day"),
-        ("caravan.csv", "people") => c("integer", "people", "people still walking in the caravan"),
-        ("caravan.csv", "families") => c("integer", "groups", "groups with children still in the caravan"),
-        ("caravan.csv", "place") => c("string", "", "the place the caravan is at or last left (empty once nobody walks in it)"),
-        ("caravan.csv", "pace_km_per_day") => c("number", "km/day", "the caravan's pace: that of its slowest group"),
-        ("offers.csv", "offer") => c("string", "", "the offer policy's id"),
-        ("offers.csv", "offered") => c("integer", "people", "people in the caravan groups at the place to whom the offer was made that day"),
-        ("offers.csv", "accepted") => c("integer", "people", "people whose groups took the offer (and its papers and transport)"),
-        ("papers.csv", "checkpoint") => c("string", "", "the checkpoint policy's id"),
-        ("papers.csv", "holders") => c("integer", "people", "passes that day by people holding papers that exempt them (a holder sent back and passing again counts again)"),
-        ("papers.csv", "not_honoured") => c(
-            "integer",
-            "people",
-            "holders whose papers the checkpoint did not honour: intercepted as if they had none, and their papers lost",
-        ),
-        ("sensitivity.csv", "input") => c("string", "", "the uncertain input (dotted path, or input.<name>)"),
-        ("sensitivity.csv", "line") => c("integer", "", "line of the scenario file where it is written"),
-        ("sensitivity.csv", "value") => c("number", "", "the input's value in the scenario file"),
-        ("sensitivity.csv", "headline") => c("string", "", "the headline figure (METRIC@PLACE,… or a state or event)"),
         ("sensitivity.csv", col) if col.starts_with("headline_at_") => c(
             "number",
             "people",
             "mean over replicates of the headline with this input at the low end, its value or the high end (every other input at its value)",
         ),
-        ("sensitivity.csv", "swing") => c("number", "people", "mean paired difference of the headline, high end − low end"),
-        ("sensitivity.csv", "swing_lo95") | ("sensitivity.csv", "swing_hi95") => {
-            c("number", "people", "95 % confidence interval of the swing over the replicate pairs (Student's t)")
-        }
         ("sweep.csv", col) | ("sweep_long.csv", col) if col.contains('.') => {
             c("number", "", format!("value of the scenario field `{col}` at this point"))
         }
-        ("sweep.csv", col) => {
-            let (m, stat) = col.rsplit_once('_')?;
-            let stat = match stat {
-                "mean" => "mean over the point's replicates",
-                "lo95" => "2.5th percentile over the point's replicates",
-                "hi95" => "97.5th percentile over the point's replicates",
-                _ => return None,
-            };
-            let (what, unit) = if crate::agents::Event::ALL.iter().any(|e| e.name() == m) {
-                (format!("person-events {m}"), "person-events")
-            } else {
-                (format!("people in final state {m}"), "people")
-            };
-            c("number", unit, format!("{what}: {stat}"))
-        }
+        ("sweep.csv", col) => sweep_column(col),
         _ => None,
     }
+}
+
+/// A column of `sweep.csv` named `<state or event>_<statistic>`.
+fn sweep_column(col: &str) -> Option<Col> {
+    let (m, stat) = col.rsplit_once('_')?;
+    let stat = match stat {
+        "mean" => "mean over the point's replicates",
+        "lo95" => "2.5th percentile over the point's replicates",
+        "hi95" => "97.5th percentile over the point's replicates",
+        _ => return None,
+    };
+    let (what, unit) = if crate::agents::Event::ALL.iter().any(|e| e.name() == m) {
+        (format!("person-events {m}"), "person-events")
+    } else {
+        (format!("people in final state {m}"), "people")
+    };
+    c("number", unit, format!("{what}: {stat}"))
 }
 
 /// The columns of a forecast's and a backtest's tables (`forecast::output`):
@@ -460,7 +472,7 @@ fn files(dir: &Path) -> Vec<String> {
 
 /// Writes `datapackage.json` for the folder being written in `out` (after
 /// every table, before the report).
-pub fn write(out: &mut OutDir, meta: &Meta) -> Result<(), OutputError> {
+pub(crate) fn write(out: &mut OutDir, meta: &Meta) -> Result<(), OutputError> {
     let dir = out.tmp_path().to_path_buf();
     let mut resources = Vec::new();
     for f in files(&dir) {

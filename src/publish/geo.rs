@@ -70,7 +70,7 @@ const FIGURES: [PlaceMetric; 8] = [
 /// `compare --window`): arrivals, claims, events, the most people present
 /// at once and the share of its capacity that was; for a comparison, each
 /// variant's figures and the paired differences with their 95 % intervals.
-pub fn write_places(
+pub(crate) fn write_places(
     out: &mut OutDir,
     sc: &Scenario,
     base: &[Replicate],
@@ -156,7 +156,7 @@ pub fn write_places(
 /// (`w1_people`, …; the collection's `windows` member says when each ran
 /// and which policies were in force); for a comparison, each variant's
 /// people and the paired difference with its 95 % interval.
-pub fn write_flows(
+pub(crate) fn write_flows(
     out: &mut OutDir,
     sc: &Scenario,
     base: &[Replicate],

@@ -21,7 +21,7 @@ use crate::scenario::{Dest, Scenario};
 /// What the intervals cover when no uncertain input was drawn: chance
 /// alone (the random draws of each replicate). Replicates that drew inputs
 /// say so in [`Meta::uncertainty`] (`ensemble::interval_kind`).
-pub fn covers() -> &'static str {
+pub(crate) fn covers() -> &'static str {
     "chance only: the random draws that differ from one replicate to the next, not uncertainty in the \
      scenario's inputs or in the model itself"
 }
@@ -94,7 +94,7 @@ fn policies_sentence(sc: &Scenario) -> Option<String> {
 
 /// Where the scenario's numbers come from, by the marks read beside them
 /// when the file was loaded (`Scenario::marks`); `None` without any.
-pub fn provenance_sentence(sc: &Scenario) -> Option<String> {
+pub(crate) fn provenance_sentence(sc: &Scenario) -> Option<String> {
     let fields = &sc.marks;
     if fields.is_empty() {
         return None;
@@ -215,11 +215,30 @@ fn last_full_period(sc: &Scenario) -> Option<(Period, super::windows::Span)> {
 }
 
 /// `summary.md` of a run or of replicates of one scenario.
-pub fn run(meta: &Meta, sc: &Scenario, reps: &[Replicate]) -> String {
-    let n = reps.len();
+pub(crate) fn run(meta: &Meta, sc: &Scenario, reps: &[Replicate]) -> String {
     let mut s = header(meta, sc, "Simulated");
+    s += &where_people_ended(sc, reps);
+    if reps
+        .iter()
+        .all(|r| (0..sc.places.len()).all(|p| r.total(p, Col::Arrived) == 0))
+    {
+        s += "Nobody arrived anywhere during the run: no group reached a place.\n\n";
+    }
+    s += &where_claims_were_taken(sc, reps);
+    s += &last_full_period_claims(sc, reps);
+    s += &events_over_the_run(reps);
+    if let Some(p) = policies_sentence(sc) {
+        s += &p;
+        s += "\n\n";
+    }
+    s += &closing(meta, sc);
+    s
+}
+
+/// The final states that hold at least half a percent of the people, the
+/// largest first, and what the others hold together.
+fn where_people_ended(sc: &Scenario, reps: &[Replicate]) -> String {
     let total = sc.people() as f64;
-    // Where people ended.
     let mut st = state_stats(reps);
     st.sort_by(|a, b| b.1.mean.total_cmp(&a.1.mean));
     let shown: Vec<String> = st
@@ -233,115 +252,129 @@ pub fn run(meta: &Meta, sc: &Scenario, reps: &[Replicate]) -> String {
             )
         })
         .collect();
-    if !shown.is_empty() {
-        s += &format!("By {}, {}.", date_long(sc.calendar.end()), list(&shown));
-        let rest: f64 = st
-            .iter()
-            .filter(|(_, x)| x.mean < 0.005 * total)
-            .map(|(_, x)| x.mean)
-            .sum();
-        if rest > 0.0 {
-            s += &format!(" The other states together hold {} people.", words::people(rest));
-        }
-        s += "\n\n";
+    if shown.is_empty() {
+        return String::new();
     }
-    if reps
+    let mut s = format!("By {}, {}.", date_long(sc.calendar.end()), list(&shown));
+    let rest: f64 = st
         .iter()
-        .all(|r| (0..sc.places.len()).all(|p| r.total(p, Col::Arrived) == 0))
-    {
-        s += "Nobody arrived anywhere during the run: no group reached a place.\n\n";
+        .filter(|(_, x)| x.mean < 0.005 * total)
+        .map(|(_, x)| x.mean)
+        .sum();
+    if rest > 0.0 {
+        s += &format!(" The other states together hold {} people.", words::people(rest));
     }
-    // Where claims were taken.
-    let claims = PlaceMetric::Sum(Col::Claims);
+    s += "\n\n";
+    s
+}
+
+/// Claims at place `q` over days `from..=until`, over the replicates.
+fn claims_at(reps: &[Replicate], q: usize, from: u32, until: u32) -> Stats {
+    let v: Vec<f64> = reps
+        .iter()
+        .map(|r| PlaceMetric::Sum(Col::Claims).value(r, q, from, until))
+        .collect();
+    stats(&v)
+}
+
+/// The three places that took the most claims over the run.
+fn where_claims_were_taken(sc: &Scenario, reps: &[Replicate]) -> String {
     let last = sc.calendar.days.saturating_sub(1);
     let mut by_place: Vec<(usize, Stats)> = (0..sc.places.len())
-        .map(|p| {
-            let v: Vec<f64> = reps.iter().map(|r| claims.value(r, p, 0, last)).collect();
-            (p, stats(&v))
-        })
+        .map(|p| (p, claims_at(reps, p, 0, last)))
         .filter(|(_, x)| x.mean > 0.0)
         .collect();
     by_place.sort_by(|a, b| b.1.mean.total_cmp(&a.1.mean).then(a.0.cmp(&b.0)));
-    if !by_place.is_empty() {
-        let top: Vec<String> = by_place
-            .iter()
-            .take(3)
-            .map(|(p, x)| format!("{} ({})", place_name(sc, *p), figure_bare(x)))
+    if by_place.is_empty() {
+        return String::new();
+    }
+    let top: Vec<String> = by_place
+        .iter()
+        .take(3)
+        .map(|(p, x)| format!("{} ({})", place_name(sc, *p), figure_bare(x)))
+        .collect();
+    format!(
+        "Most claims were taken at {}{}.\n\n",
+        list(&top),
+        if by_place.len() > 3 {
+            format!(", of {} places that took claims", by_place.len())
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// The last full month (or week): claims per destination country and
+/// where most were taken; what a planner reads.
+fn last_full_period_claims(sc: &Scenario, reps: &[Replicate]) -> String {
+    let Some((p, span)) = last_full_period(sc) else {
+        return String::new();
+    };
+    let claims = PlaceMetric::Sum(Col::Claims);
+    let mut parts = Vec::new();
+    for d in Dest::ALL {
+        let places: Vec<usize> = (0..sc.places.len())
+            .filter(|&q| sc.places[q].claims && sc.places[q].country == d.country())
             .collect();
-        s += &format!(
-            "Most claims were taken at {}{}.\n\n",
-            list(&top),
-            if by_place.len() > 3 {
-                format!(", of {} places that took claims", by_place.len())
-            } else {
-                String::new()
-            }
-        );
-    }
-    // The last full month: what a planner reads.
-    if let Some((p, span)) = last_full_period(sc) {
-        let mut parts = Vec::new();
-        for d in Dest::ALL {
-            let places: Vec<usize> = (0..sc.places.len())
-                .filter(|&q| sc.places[q].claims && sc.places[q].country == d.country())
-                .collect();
-            let v: Vec<f64> = reps
-                .iter()
-                .map(|r| places.iter().map(|&q| claims.value(r, q, span.from, span.until)).sum())
-                .collect();
-            let x = stats(&v);
-            if x.mean <= 0.0 {
-                continue;
-            }
-            let mut best: Vec<(usize, Stats)> = places
-                .iter()
-                .map(|&q| {
-                    let v: Vec<f64> = reps.iter().map(|r| claims.value(r, q, span.from, span.until)).collect();
-                    (q, stats(&v))
-                })
-                .collect();
-            best.sort_by(|a, b| b.1.mean.total_cmp(&a.1.mean));
-            let most = match best.first() {
-                Some((q, y)) if places.len() > 1 => format!(", most at {} ({})", place_name(sc, *q), range(y)),
-                _ => String::new(),
-            };
-            parts.push(format!("{} in {}{most}", range(&x), country_name(d)));
+        let v: Vec<f64> = reps
+            .iter()
+            .map(|r| places.iter().map(|&q| claims.value(r, q, span.from, span.until)).sum())
+            .collect();
+        let x = stats(&v);
+        if x.mean <= 0.0 {
+            continue;
         }
-        if !parts.is_empty() {
-            let what = match p {
-                Period::Month => "month",
-                Period::Week => "week (Monday to Sunday)",
-            };
-            let all: Vec<f64> = reps
-                .iter()
-                .map(|r| {
-                    (0..sc.places.len())
-                        .filter(|&q| sc.places[q].claims)
-                        .map(|q| claims.value(r, q, span.from, span.until))
-                        .sum()
-                })
-                .collect();
-            let when = capitalise(&between(
-                sc.calendar.date_of(span.from),
-                sc.calendar.date_of(span.until),
-            ));
-            if n > 1 {
-                s += &format!(
-                    "{when}, the last full {what} simulated, the model expects {} people to claim asylum: {} \
-                     ({n} replicates).\n\n",
-                    range(&stats(&all)),
-                    parts.join("; ")
-                );
-            } else {
-                s += &format!(
-                    "{when}, the last full {what} simulated, {} people claimed asylum in this run: {}.\n\n",
-                    range(&stats(&all)),
-                    parts.join("; ")
-                );
-            }
-        }
+        let mut best: Vec<(usize, Stats)> = places
+            .iter()
+            .map(|&q| (q, claims_at(reps, q, span.from, span.until)))
+            .collect();
+        best.sort_by(|a, b| b.1.mean.total_cmp(&a.1.mean));
+        let most = match best.first() {
+            Some((q, y)) if places.len() > 1 => format!(", most at {} ({})", place_name(sc, *q), range(y)),
+            _ => String::new(),
+        };
+        parts.push(format!("{} in {}{most}", range(&x), country_name(d)));
     }
-    // Events.
+    if parts.is_empty() {
+        return String::new();
+    }
+    let what = match p {
+        Period::Month => "month",
+        Period::Week => "week (Monday to Sunday)",
+    };
+    let all: Vec<f64> = reps
+        .iter()
+        .map(|r| {
+            (0..sc.places.len())
+                .filter(|&q| sc.places[q].claims)
+                .map(|q| claims.value(r, q, span.from, span.until))
+                .sum()
+        })
+        .collect();
+    let when = capitalise(&between(
+        sc.calendar.date_of(span.from),
+        sc.calendar.date_of(span.until),
+    ));
+    let n = reps.len();
+    if n > 1 {
+        format!(
+            "{when}, the last full {what} simulated, the model expects {} people to claim asylum: {} \
+             ({n} replicates).\n\n",
+            range(&stats(&all)),
+            parts.join("; ")
+        )
+    } else {
+        format!(
+            "{when}, the last full {what} simulated, {} people claimed asylum in this run: {}.\n\n",
+            range(&stats(&all)),
+            parts.join("; ")
+        )
+    }
+}
+
+/// Person-events of each kind over the run and the distinct people they
+/// happened to.
+fn events_over_the_run(reps: &[Replicate]) -> String {
     let ev: Vec<String> = Event::ALL
         .iter()
         .filter_map(|e| {
@@ -364,20 +397,22 @@ pub fn run(meta: &Meta, sc: &Scenario, reps: &[Replicate]) -> String {
             })
         })
         .collect();
-    if !ev.is_empty() {
-        s += &format!("Events over the run: {}.\n\n", list(&ev));
+    if ev.is_empty() {
+        return String::new();
     }
-    if let Some(p) = policies_sentence(sc) {
-        s += &p;
-        s += "\n\n";
-    }
-    s += &ranges_sentence(meta);
-    s += "\n\n";
-    if let Some(p) = provenance_sentence(sc) {
-        s += &p;
-        s += "\n";
-    }
-    s
+    format!("Events over the run: {}.\n\n", list(&ev))
+}
+
+/// The end of a run's or a sweep's summary: what the ranges cover, then
+/// where the inputs come from.
+fn closing(meta: &Meta, sc: &Scenario) -> String {
+    format!("{}\n\n{}", ranges_sentence(meta), provenance_line(sc))
+}
+
+/// The sentence on where the scenario's inputs come from, as the last line
+/// (empty if it has none to say).
+fn provenance_line(sc: &Scenario) -> String {
+    provenance_sentence(sc).map(|p| p + "\n").unwrap_or_default()
 }
 
 /// A figure with its range and an extra note: `30,430 (range 30,320–30,510;
@@ -429,7 +464,7 @@ fn capitalise(s: &str) -> String {
 }
 
 /// `summary.md` of a comparison.
-pub fn compare(meta: &Meta, sc: &Scenario, c: &Comparison<'_>, diffs: &[PlaceDiff]) -> String {
+pub(crate) fn compare(meta: &Meta, sc: &Scenario, c: &Comparison<'_>, diffs: &[PlaceDiff]) -> String {
     let (variants, rows, window) = (c.variants, c.rows, c.window);
     let n = c.base.len();
     let mut s = header(
@@ -529,10 +564,7 @@ pub fn compare(meta: &Meta, sc: &Scenario, c: &Comparison<'_>, diffs: &[PlaceDif
         s += "With one replicate, no interval of a difference can be estimated: run with `--replicates N`.";
     }
     s += "\n\n";
-    if let Some(p) = provenance_sentence(sc) {
-        s += &p;
-        s += "\n";
-    }
+    s += &provenance_line(sc);
     s
 }
 
@@ -556,7 +588,7 @@ fn state_noun(state: &str) -> String {
 /// `summary.md` of a sweep: for each parameter, how the final states that
 /// move most change over its range (the other parameters at their first
 /// value), with ranges.
-pub fn sweep(meta: &Meta, sc: &Scenario, params: &[String], rows: &[SweepRow]) -> String {
+pub(crate) fn sweep(meta: &Meta, sc: &Scenario, params: &[String], rows: &[SweepRow]) -> String {
     let points: Vec<&[f64]> = rows.iter().map(|r| r.point.as_slice()).collect();
     let mut s = header(
         meta,
@@ -620,18 +652,13 @@ pub fn sweep(meta: &Meta, sc: &Scenario, params: &[String], rows: &[SweepRow]) -
         }
     }
     s += "\n";
-    s += &ranges_sentence(meta);
-    s += "\n\n";
-    if let Some(p) = provenance_sentence(sc) {
-        s += &p;
-        s += "\n";
-    }
+    s += &closing(meta, sc);
     s
 }
 
 /// One series of a forecast, as the `total` row of `forecast.csv` holds it.
 #[derive(Clone, Debug)]
-pub struct ForecastFigures {
+pub(crate) struct ForecastFigures {
     /// The series: place ids joined by `+`.
     pub places: Vec<String>,
     /// The column of `places.csv` counted.
@@ -651,7 +678,7 @@ pub struct ForecastFigures {
 
 /// How a forecast was made, for its sentences.
 #[derive(Clone, Debug)]
-pub struct ForecastHow {
+pub(crate) struct ForecastHow {
     /// Members at the end.
     pub members: usize,
     /// Draws of the scenario's uncertain inputs the members were spread
@@ -678,7 +705,7 @@ pub struct ForecastHow {
 /// The sentence a planner can paste: the forecast count of one series over
 /// the horizon, with its 90 % and 50 % intervals, rounded as the 90 %
 /// interval's width supports.
-pub fn forecast_line(sc: &Scenario, f: &ForecastFigures, how: &ForecastHow) -> String {
+pub(crate) fn forecast_line(sc: &Scenario, f: &ForecastFigures, how: &ForecastHow) -> String {
     let what = match f.metric {
         Col::Claims => "asylum claims".to_string(),
         Col::Present => "people waiting on an average day".to_string(),
@@ -725,7 +752,7 @@ pub fn forecast_line(sc: &Scenario, f: &ForecastFigures, how: &ForecastHow) -> S
 /// The warning when every count of a series lies outside what the members
 /// simulate: the weights then barely tell members apart, and the forecast
 /// is the model's, not the counts'.
-pub fn misfit_sentence(f: &ForecastFigures) -> Option<String> {
+pub(crate) fn misfit_sentence(f: &ForecastFigures) -> Option<String> {
     if f.counted == 0 || f.misses.len() < f.counted {
         return None;
     }
@@ -752,7 +779,7 @@ fn capitalised(s: &str) -> String {
 
 /// `summary.md` of a forecast: a line per series, then how it was made and
 /// what its intervals cover.
-pub fn forecast(sc: &Scenario, figures: &[ForecastFigures], how: &ForecastHow) -> String {
+pub(crate) fn forecast(sc: &Scenario, figures: &[ForecastFigures], how: &ForecastHow) -> String {
     let mut s = format!(
         "**{}**: a forecast of {} weeks from {}.\n\n",
         sc.name,
@@ -803,17 +830,14 @@ pub fn forecast(sc: &Scenario, figures: &[ForecastFigures], how: &ForecastHow) -
             "uncertainty in the scenario's inputs (at their values here) or in "
         },
     );
-    if let Some(p) = provenance_sentence(sc) {
-        s += &p;
-        s += "\n";
-    }
+    s += &provenance_line(sc);
     s
 }
 
 /// `summary.md` of a backtest: what was forecast, the model's errors beside
 /// the baselines' on the same counts, and whether its intervals held what
 /// they should. Every number is a row of `scores.csv` (group `all`).
-pub fn backtest(
+pub(crate) fn backtest(
     sc: &Scenario,
     origins: (chrono::NaiveDate, chrono::NaiveDate, usize),
     every_weeks: u32,

@@ -62,7 +62,7 @@ pub fn period_figures(sc: &Scenario, period: Period, series: &[&[Replicate]]) ->
 /// percentiles over replicates of the figure's value in the period. A
 /// `variant` column leads when `series` holds more than the scenario itself
 /// (its names are then non-empty).
-pub fn write_periods(
+pub(crate) fn write_periods(
     out: &mut OutDir,
     sc: &Scenario,
     period: Period,
@@ -112,7 +112,7 @@ pub fn write_periods(
 }
 
 /// What a policy does, in a few words (for tables and chart keys).
-pub fn policy_gist(sc: &Scenario, kind: &PolicyKind) -> String {
+pub(crate) fn policy_gist(sc: &Scenario, kind: &PolicyKind) -> String {
     let place = |p: &u32| sc.places.get(*p as usize).map(|p| p.id.clone()).unwrap_or_default();
     match kind {
         PolicyKind::Stca { scope, bar, .. } => {
@@ -213,7 +213,7 @@ fn bar_phrase(b: &Bar) -> String {
 /// Writes `policies.csv`: every policy of each scenario with its window
 /// (clipped to the run) and what it does; a `variant` column leads when
 /// more than one scenario is listed.
-pub fn write_policies(out: &mut OutDir, scenarios: &[(&str, &Scenario)]) -> Result<(), OutputError> {
+pub(crate) fn write_policies(out: &mut OutDir, scenarios: &[(&str, &Scenario)]) -> Result<(), OutputError> {
     let with_variant = scenarios.iter().any(|(n, _)| !n.is_empty());
     let mut header: Vec<String> = Vec::new();
     if with_variant {
@@ -294,7 +294,7 @@ pub fn place_differences(
 }
 
 /// Writes `place_differences.csv`.
-pub fn write_place_differences(
+pub(crate) fn write_place_differences(
     out: &mut OutDir,
     sc: &Scenario,
     diffs: &[PlaceDiff],
@@ -337,7 +337,7 @@ pub fn write_place_differences(
 /// and event (person-events) with an empty place, then every place's flows
 /// over the run — the point's parameter values in their own columns, then
 /// the mean, sd and 2.5th–97.5th percentiles over the point's replicates.
-pub fn write_sweep_long(
+pub(crate) fn write_sweep_long(
     out: &mut OutDir,
     sc: &Scenario,
     params: &[String],

@@ -10,7 +10,7 @@ use crate::ensemble::Stats;
 use chrono::{Datelike, NaiveDate};
 
 /// `30447` → `30,447` (negative numbers with a true minus sign).
-pub fn thousands(x: i64) -> String {
+pub(crate) fn thousands(x: i64) -> String {
     let digits = x.unsigned_abs().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
     for (i, c) in digits.chars().enumerate() {
@@ -28,7 +28,7 @@ pub fn thousands(x: i64) -> String {
 
 /// The rounding step that an interval from `lo` to `hi` supports: a tenth
 /// of its width's order of magnitude, at least 1 (counts of people).
-pub fn step_for(lo: f64, hi: f64) -> f64 {
+pub(crate) fn step_for(lo: f64, hi: f64) -> f64 {
     let w = (hi - lo).abs();
     if !w.is_finite() || w < 10.0 {
         1.0
@@ -38,18 +38,18 @@ pub fn step_for(lo: f64, hi: f64) -> f64 {
 }
 
 /// `x` rounded to `step`, with separators.
-pub fn rounded(x: f64, step: f64) -> String {
+pub(crate) fn rounded(x: f64, step: f64) -> String {
     let r = (x / step).round() * step;
     thousands(r as i64)
 }
 
 /// A count of people, rounded to a whole person.
-pub fn people(x: f64) -> String {
+pub(crate) fn people(x: f64) -> String {
     rounded(x, 1.0)
 }
 
 /// A signed change: `+1,200` or `−350`.
-pub fn signed(x: f64, step: f64) -> String {
+pub(crate) fn signed(x: f64, step: f64) -> String {
     let s = rounded(x, step);
     if (x / step).round() > 0.0 {
         format!("+{s}")
@@ -60,7 +60,7 @@ pub fn signed(x: f64, step: f64) -> String {
 
 /// A mean with its interval, rounded alike: `14,100 (14,010–14,170)`; with
 /// one replicate (no spread), the figure alone.
-pub fn with_range(s: &Stats) -> String {
+pub(crate) fn with_range(s: &Stats) -> String {
     if s.hi - s.lo <= 0.0 {
         return people(s.mean);
     }
@@ -74,7 +74,7 @@ pub fn with_range(s: &Stats) -> String {
 }
 
 /// An interval alone, rounded to its own width: `14,010–14,170`.
-pub fn range(s: &Stats) -> String {
+pub(crate) fn range(s: &Stats) -> String {
     if s.hi - s.lo <= 0.0 {
         return people(s.mean);
     }
@@ -83,7 +83,7 @@ pub fn range(s: &Stats) -> String {
 }
 
 /// A share in per cent with one decimal under 10 %, none above.
-pub fn percent(part: f64, whole: f64) -> String {
+pub(crate) fn percent(part: f64, whole: f64) -> String {
     if whole <= 0.0 {
         return "0 %".into();
     }
@@ -111,28 +111,23 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// `25 March 2023`.
-pub fn date_long(d: NaiveDate) -> String {
+pub(crate) fn date_long(d: NaiveDate) -> String {
     format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
 }
 
 /// `25 Mar 2023`.
-pub fn date_short(d: NaiveDate) -> String {
+pub(crate) fn date_short(d: NaiveDate) -> String {
     format!("{} {} {}", d.day(), month_abbr(d), d.year())
 }
 
 /// `Mar`.
-pub fn month_abbr(d: NaiveDate) -> &'static str {
+pub(crate) fn month_abbr(d: NaiveDate) -> &'static str {
     &MONTHS[d.month0() as usize][..3]
-}
-
-/// `March 2023`.
-pub fn month_long(d: NaiveDate) -> String {
-    format!("{} {}", MONTHS[d.month0() as usize], d.year())
 }
 
 /// `between 1 and 30 September 2023`, `between 28 August and 3 September
 /// 2023`, `between 30 December 2022 and 5 January 2023`.
-pub fn between(a: NaiveDate, b: NaiveDate) -> String {
+pub(crate) fn between(a: NaiveDate, b: NaiveDate) -> String {
     if a.year() != b.year() {
         format!("between {} and {}", date_long(a), date_long(b))
     } else if a.month() != b.month() {
@@ -148,7 +143,7 @@ pub fn between(a: NaiveDate, b: NaiveDate) -> String {
 }
 
 /// What a final state means, for a sentence ("claimed asylum in Canada").
-pub fn state_phrase(state: &str) -> &'static str {
+pub(crate) fn state_phrase(state: &str) -> &'static str {
     match state {
         "not_departed" => "had not set out",
         "travelling" => "were still travelling",
@@ -165,7 +160,7 @@ pub fn state_phrase(state: &str) -> &'static str {
 }
 
 /// A country's name for a sentence (`Canada`, `the United States`), or its code.
-pub fn country(code: &str) -> String {
+pub(crate) fn country(code: &str) -> String {
     match code {
         "MX" => "Mexico".into(),
         "US" => "the United States".into(),
@@ -184,7 +179,7 @@ pub fn country(code: &str) -> String {
 }
 
 /// A short label of a final state, for charts and tables.
-pub fn state_label(state: &str) -> &'static str {
+pub(crate) fn state_label(state: &str) -> &'static str {
     match state {
         "not_departed" => "not yet set out",
         "travelling" => "still travelling",
@@ -201,7 +196,7 @@ pub fn state_label(state: &str) -> &'static str {
 }
 
 /// A short label of a place column ("claims", "turned back").
-pub fn metric_label(metric: &str) -> String {
+pub(crate) fn metric_label(metric: &str) -> String {
     match metric {
         "arrived" => "arrivals".into(),
         "departed" => "departures".into(),
@@ -212,7 +207,7 @@ pub fn metric_label(metric: &str) -> String {
 
 /// The short form of a place name: `Lacolle / Champlain (official port of
 /// entry)` → `Lacolle / Champlain`.
-pub fn place_short(name: &str) -> String {
+pub(crate) fn place_short(name: &str) -> String {
     let s = name.split(" (").next().unwrap_or(name).trim();
     let s = s.split(", ").next().unwrap_or(s);
     if s.is_empty() {
@@ -223,7 +218,7 @@ pub fn place_short(name: &str) -> String {
 }
 
 /// `full scale`, or `scale 0.3 (30 % of the people, capacities and quotas)`.
-pub fn scale_phrase(scale: f64) -> String {
+pub(crate) fn scale_phrase(scale: f64) -> String {
     if (scale - 1.0).abs() < 1e-12 {
         "full scale".into()
     } else {
@@ -235,7 +230,7 @@ pub fn scale_phrase(scale: f64) -> String {
 }
 
 /// `5 replicates (seeds derived from 2023)` or `one run, seed 2023`.
-pub fn runs_phrase(replicates: usize, seed: u64) -> String {
+pub(crate) fn runs_phrase(replicates: usize, seed: u64) -> String {
     if replicates <= 1 {
         format!("one run, seed {seed}")
     } else {
@@ -244,7 +239,7 @@ pub fn runs_phrase(replicates: usize, seed: u64) -> String {
 }
 
 /// `a`, `a and b`, `a, b and c`.
-pub fn list(items: &[String]) -> String {
+pub(crate) fn list(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [a] => a.clone(),

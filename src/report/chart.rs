@@ -9,7 +9,9 @@
 //! scale with the page (`viewBox`). Bars and their labels share one row
 //! centre, and carry `data-row` so tests can check it. Must not read files.
 
-use super::svg::{fit, nice_ticks, text_box, text_width, tick_label, wrap, Anchor, Boxes, Rect, Svg, Text, PALETTE};
+use super::svg::{
+    fit, nice_ticks, path_d, text_box, text_width, tick_label, wrap, Anchor, Boxes, Rect, Svg, Text, PALETTE,
+};
 use crate::publish::words;
 use chrono::{Datelike, NaiveDate};
 use std::fmt::Write as _;
@@ -45,24 +47,7 @@ pub(super) fn draw_header(svg: &mut Svg, boxes: &mut Boxes, h: &Header, y: f64) 
         y += 10.0;
     }
     y += 2.0;
-    for line in &h.lines {
-        for l in wrap(line, 11.5, w - 2.0 * PAD, false) {
-            y += 8.0;
-            let b = svg.text(
-                PAD,
-                y,
-                &l,
-                &Text {
-                    size: 11.5,
-                    fill: "#555",
-                    class: "subtitle",
-                    ..Text::default()
-                },
-            );
-            boxes.add(b);
-            y += 8.0;
-        }
-    }
+    let y = grey_lines(svg, boxes, &h.lines, y, 11.5, 8.0, "subtitle");
     y + 4.0
 }
 
@@ -153,26 +138,42 @@ fn draw_legend(svg: &mut Svg, boxes: &mut Boxes, keys: &[Key], y: f64) -> f64 {
     cy + 12.0
 }
 
+/// A chart's start: its SVG `w` units wide (`attrs` on the root), the
+/// header and the legend; returns the y below them.
+pub(super) fn begin(w: f64, header: &Header, attrs: &str, keys: &[Key]) -> (Svg, Boxes, f64) {
+    let mut svg = Svg::new(w, &header.title, attrs);
+    let mut boxes = Boxes::default();
+    let y = draw_header(&mut svg, &mut boxes, header, PAD - 4.0);
+    let y = draw_legend(&mut svg, &mut boxes, keys, y);
+    (svg, boxes, y)
+}
+
 /// Lines of small grey text (notes, keys); returns the y below them.
 pub(super) fn draw_notes(svg: &mut Svg, boxes: &mut Boxes, notes: &[String], y: f64, class: &str) -> f64 {
+    grey_lines(svg, boxes, notes, y, 11.0, 7.5, class)
+}
+
+/// Texts in grey, each wrapped to the chart's width, lines `2 × half`
+/// apart; returns the y below them.
+fn grey_lines(svg: &mut Svg, boxes: &mut Boxes, texts: &[String], y: f64, size: f64, half: f64, class: &str) -> f64 {
     let w = svg.width();
     let mut y = y;
-    for note in notes {
-        for l in wrap(note, 11.0, w - 2.0 * PAD, false) {
-            y += 7.5;
+    for text in texts {
+        for l in wrap(text, size, w - 2.0 * PAD, false) {
+            y += half;
             let b = svg.text(
                 PAD,
                 y,
                 &l,
                 &Text {
-                    size: 11.0,
+                    size,
                     fill: "#555",
                     class,
                     ..Text::default()
                 },
             );
             boxes.add(b);
-            y += 7.5;
+            y += half;
         }
     }
     y
@@ -343,26 +344,128 @@ fn stack_labels(xs: &[(f64, String)], size: f64) -> (Vec<usize>, usize) {
     (out, rows.len())
 }
 
+/// Where a line chart's plot sits and how values map into it.
+struct Frame {
+    /// Left and right edges of the plot.
+    pl: f64,
+    pr: f64,
+    /// Top, height and bottom of the plot (`pb` is `pt + ph`; the height is
+    /// kept as given so that positions do not pick up rounding).
+    pt: f64,
+    ph: f64,
+    pb: f64,
+    /// The x range shown.
+    x_lo: f64,
+    x_hi: f64,
+    /// The value at the top of the y axis (the bottom is 0).
+    ytop: f64,
+}
+
+impl Frame {
+    fn sx(&self, x: f64) -> f64 {
+        self.pl + (x - self.x_lo) / (self.x_hi - self.x_lo) * (self.pr - self.pl)
+    }
+
+    fn sy(&self, v: f64) -> f64 {
+        self.pb - v / self.ytop * self.ph
+    }
+}
+
+/// A tick under an axis at `y` and, if it fits inside the chart and clear
+/// of every label drawn, its label; returns whether the label was drawn.
+fn x_tick(svg: &mut Svg, boxes: &mut Boxes, px: f64, y: f64, cy: f64, label: &str, attrs: String) -> bool {
+    svg.line(px, y, px, y + 4.0, "stroke=\"#333\" stroke-width=\"1\"");
+    let bx = text_box(label, px, cy, 11.0, Anchor::Middle, false);
+    if bx.x0 < 0.0 || bx.x1 > svg.width() || !boxes.clear(&bx) {
+        return false;
+    }
+    let b = svg.text(
+        px,
+        cy,
+        label,
+        &Text {
+            size: 11.0,
+            anchor: Anchor::Middle,
+            fill: "#444",
+            class: "xtick",
+            attrs,
+            ..Text::default()
+        },
+    );
+    boxes.add(b);
+    true
+}
+
 impl LineChart {
     /// The chart drawn `w` units wide.
     pub fn svg(&self, w: f64) -> String {
         let narrow = w < 500.0;
         let time = matches!(self.x, XAxis::Dates { .. });
-        let mut svg = Svg::new(
-            w,
-            &self.header.title,
-            &format!(
-                "data-chart=\"line\" data-axis=\"{}\"",
-                if time { "time" } else { "number" }
-            ),
+        let attrs = format!(
+            "data-chart=\"line\" data-axis=\"{}\"",
+            if time { "time" } else { "number" }
         );
-        let mut boxes = Boxes::default();
-        let mut y = draw_header(&mut svg, &mut boxes, &self.header, PAD - 4.0);
+        let (mut svg, mut boxes, mut y) = begin(w, &self.header, &attrs, &self.keys());
+        let (ticks, ytop) = self.y_ticks(narrow);
+        let ylab: Vec<String> = ticks.iter().map(|t| tick_label(*t)).collect();
+        let lw = ylab.iter().map(|l| text_width(l, 11.0)).fold(0.0, f64::max);
+        let (x_lo, x_hi) = self.x_range();
+        let mut fr = Frame {
+            pl: PAD + lw + 8.0,
+            pr: w - PAD - 10.0,
+            pt: 0.0,
+            ph: 0.0,
+            pb: 0.0,
+            x_lo,
+            x_hi,
+            ytop,
+        };
+        // Marks' letters above the plot, in as few rows as keep them apart.
+        let mark_xs: Vec<(f64, String)> = self
+            .marks
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (fr.sx(m.day as f64), letter(i)))
+            .collect();
+        let (mark_rows, n_rows) = stack_labels(&mark_xs, 11.0);
+        let marks_top = y;
+        if n_rows > 0 {
+            y += n_rows as f64 * 15.0 + 2.0;
+        }
+        fr.pt = y + 8.0;
+        fr.ph = if narrow { 190.0 } else { 240.0 };
+        fr.pb = fr.pt + fr.ph;
+        for (t, l) in ticks.iter().zip(&ylab) {
+            Self::y_grid_line(&mut svg, &mut boxes, &fr, *t, l);
+        }
+        if let Some((a, b, _)) = &self.shade {
+            let r = Rect {
+                x0: fr.sx(*a),
+                y0: fr.pt,
+                x1: fr.sx(*b),
+                y1: fr.pb,
+            };
+            svg.rect(r, "fill=\"#f2efe6\"");
+        }
+        self.draw_bands(&mut svg, &fr);
+        self.draw_lines(&mut svg, &fr);
+        for ((x, l), row) in mark_xs.iter().zip(&mark_rows) {
+            Self::draw_mark(&mut svg, &mut boxes, &fr, *x, l, marks_top + 8.0 + *row as f64 * 15.0);
+        }
+        svg.line(fr.pl, fr.pb, fr.pr, fr.pb, "stroke=\"#333\" stroke-width=\"1\"");
+        y = match &self.x {
+            XAxis::Dates { start, days } => Self::date_axis(&mut svg, &mut boxes, &fr, *start, *days),
+            XAxis::Numbers { label } => self.number_axis(&mut svg, &mut boxes, &fr, label, narrow),
+        };
+        y = self.draw_key_and_notes(&mut svg, &mut boxes, y);
+        svg.finish(y + PAD)
+    }
+
+    /// Legend entries; a series without a name continues one before it (a
+    /// line broken at a gap) and has no entry of its own.
+    fn keys(&self) -> Vec<Key> {
         let banded = self.series.iter().any(|s| s.points.iter().any(|p| p.2.is_some()));
-        // A series without a name continues one before it (a line broken
-        // at a gap) and has no legend entry of its own.
-        let keys: Vec<Key> = self
-            .series
+        self.series
             .iter()
             .filter(|s| !s.name.is_empty())
             .map(|s| Key {
@@ -376,9 +479,12 @@ impl LineChart {
                     "line"
                 },
             })
-            .collect();
-        y = draw_legend(&mut svg, &mut boxes, &keys, y);
-        // The y axis.
+            .collect()
+    }
+
+    /// Round y ticks from 0 over every line and band, one more above the
+    /// highest if it would stand below the data; and the top of the axis.
+    fn y_ticks(&self, narrow: bool) -> (Vec<f64>, f64) {
         let ymax = self
             .series
             .iter()
@@ -393,11 +499,12 @@ impl LineChart {
             }
         }
         let ytop = ticks.last().copied().unwrap_or(ymax).max(ymax);
-        let ylab: Vec<String> = ticks.iter().map(|t| tick_label(*t)).collect();
-        let lw = ylab.iter().map(|l| text_width(l, 11.0)).fold(0.0, f64::max);
-        let (pl, pr) = (PAD + lw + 8.0, w - PAD - 10.0);
-        // The x axis.
-        let (x_lo, x_hi) = match &self.x {
+        (ticks, ytop)
+    }
+
+    /// The x range: the run's days, or the parameter's values with a margin.
+    fn x_range(&self) -> (f64, f64) {
+        match &self.x {
             XAxis::Dates { days, .. } => (0.0, *days as f64),
             XAxis::Numbers { .. } => {
                 let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
@@ -409,66 +516,39 @@ impl LineChart {
                     (a - 1.0, a + 1.0)
                 }
             }
-        };
-        let sx = |x: f64| pl + (x - x_lo) / (x_hi - x_lo) * (pr - pl);
-        // Marks above the plot.
-        let mark_xs: Vec<(f64, String)> = self
-            .marks
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (sx(m.day as f64), letter(i)))
-            .collect();
-        let (mark_rows, n_rows) = stack_labels(&mark_xs, 11.0);
-        let marks_top = y;
-        if n_rows > 0 {
-            y += n_rows as f64 * 15.0 + 2.0;
         }
-        let pt = y + 8.0;
-        let ph = if narrow { 190.0 } else { 240.0 };
-        let pb = pt + ph;
-        let sy = |v: f64| pb - v / ytop * ph;
-        // Grid and y labels.
-        for (t, l) in ticks.iter().zip(&ylab) {
-            let yy = sy(*t);
-            svg.line(pl, yy, pr, yy, "stroke=\"#e5e5e5\" stroke-width=\"1\"");
-            let b = svg.text(
-                pl - 6.0,
-                yy,
-                l,
-                &Text {
-                    size: 11.0,
-                    anchor: Anchor::End,
-                    fill: "#444",
-                    class: "ytick",
-                    ..Text::default()
-                },
-            );
-            boxes.add(b);
-        }
-        if let Some((a, b, _)) = &self.shade {
-            svg.rect(
-                Rect {
-                    x0: sx(*a),
-                    y0: pt,
-                    x1: sx(*b),
-                    y1: pb,
-                },
-                "fill=\"#f2efe6\"",
-            );
-        }
-        // Bands, then lines.
+    }
+
+    /// A grid line across the plot at `t` and its label on the left.
+    fn y_grid_line(svg: &mut Svg, boxes: &mut Boxes, fr: &Frame, t: f64, label: &str) {
+        let yy = fr.sy(t);
+        svg.line(fr.pl, yy, fr.pr, yy, "stroke=\"#e5e5e5\" stroke-width=\"1\"");
+        let b = svg.text(
+            fr.pl - 6.0,
+            yy,
+            label,
+            &Text {
+                size: 11.0,
+                anchor: Anchor::End,
+                fill: "#444",
+                class: "ytick",
+                ..Text::default()
+            },
+        );
+        boxes.add(b);
+    }
+
+    /// Each series' band, under every line.
+    fn draw_bands(&self, svg: &mut Svg, fr: &Frame) {
         for s in &self.series {
             let c = PALETTE[s.color % PALETTE.len()];
             let pts: Vec<(f64, f64, f64)> = s
                 .points
                 .iter()
-                .filter_map(|p| p.2.map(|(lo, hi)| (sx(p.0), sy(lo), sy(hi))))
+                .filter_map(|p| p.2.map(|(lo, hi)| (fr.sx(p.0), fr.sy(lo), fr.sy(hi))))
                 .collect();
             if pts.len() >= 2 && pts.iter().any(|p| p.2 < p.1) {
-                let mut d = String::new();
-                for (i, p) in pts.iter().enumerate() {
-                    let _ = write!(d, "{}{},{}", if i == 0 { "M" } else { "L" }, n1(p.0), n1(p.2));
-                }
+                let mut d = path_d(pts.iter().map(|p| (p.0, p.2)));
                 for p in pts.iter().rev() {
                     let _ = write!(d, "L{},{}", n1(p.0), n1(p.1));
                 }
@@ -478,14 +558,15 @@ impl LineChart {
                 ));
             }
         }
+    }
+
+    /// Each series' line, and its points where there are few.
+    fn draw_lines(&self, svg: &mut Svg, fr: &Frame) {
         for s in &self.series {
             let c = PALETTE[s.color % PALETTE.len()];
-            let pts: Vec<(f64, f64)> = s.points.iter().map(|p| (sx(p.0), sy(p.1))).collect();
+            let pts: Vec<(f64, f64)> = s.points.iter().map(|p| (fr.sx(p.0), fr.sy(p.1))).collect();
             if pts.len() >= 2 {
-                let mut d = String::new();
-                for (i, p) in pts.iter().enumerate() {
-                    let _ = write!(d, "{}{},{}", if i == 0 { "M" } else { "L" }, n1(p.0), n1(p.1));
-                }
+                let d = path_d(pts.iter().copied());
                 svg.raw(&format!(
                     "<path d=\"{d}\" fill=\"none\" stroke=\"{c}\" stroke-width=\"2\" stroke-linejoin=\"round\"{}/>",
                     if s.dashed { " stroke-dasharray=\"5 3\"" } else { "" }
@@ -501,122 +582,90 @@ impl LineChart {
                 }
             }
         }
-        // Marks: dashed lines and their letters.
-        for ((m, (x, l)), row) in self.marks.iter().zip(&mark_xs).zip(&mark_rows) {
-            let _ = m;
-            svg.line(
-                *x,
-                pt,
-                *x,
-                pb,
-                "stroke=\"#777\" stroke-width=\"1\" stroke-dasharray=\"3 3\"",
-            );
-            let cy = marks_top + 8.0 + *row as f64 * 15.0;
-            svg.line(*x, cy + 7.0, *x, pt, "stroke=\"#bbb\" stroke-width=\"1\"");
-            let b = svg.text(
-                *x,
-                cy,
-                l,
-                &Text {
-                    size: 11.0,
-                    anchor: Anchor::Middle,
-                    bold: true,
-                    fill: "#333",
-                    class: "mark",
-                    ..Text::default()
-                },
-            );
-            boxes.add(b);
-        }
-        svg.line(pl, pb, pr, pb, "stroke=\"#333\" stroke-width=\"1\"");
-        // x ticks and labels.
-        let cy = pb + 16.0;
-        match &self.x {
-            XAxis::Dates { start, days } => {
-                let ppd = (pr - pl) / (*days).max(1) as f64;
-                let mut year_shown: Option<i32> = None;
-                for (x, label, date) in date_ticks(*start, *days, ppd, 11.0) {
-                    let px = sx(x);
-                    svg.line(px, pb, px, pb + 4.0, "stroke=\"#333\" stroke-width=\"1\"");
-                    // The year goes on the first label shown and wherever it changes.
-                    let label = if year_shown != Some(date.year()) && !label.contains(&date.year().to_string()) {
-                        format!("{label} {}", date.year())
-                    } else {
-                        label
-                    };
-                    let bx = text_box(&label, px, cy, 11.0, Anchor::Middle, false);
-                    if bx.x0 < 0.0 || bx.x1 > w || !boxes.clear(&bx) {
-                        continue;
-                    }
-                    year_shown = Some(date.year());
-                    let b = svg.text(
-                        px,
-                        cy,
-                        &label,
-                        &Text {
-                            size: 11.0,
-                            anchor: Anchor::Middle,
-                            fill: "#444",
-                            class: "xtick",
-                            attrs: format!("data-date=\"{date}\""),
-                            ..Text::default()
-                        },
-                    );
-                    boxes.add(b);
-                }
-                y = cy + 10.0;
-            }
-            XAxis::Numbers { label } => {
-                let xs: Vec<f64> = {
-                    let mut v: Vec<f64> = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
-                    v.sort_by(f64::total_cmp);
-                    v.dedup();
-                    v
-                };
-                let ticks = if xs.len() <= if narrow { 5 } else { 9 } {
-                    xs
-                } else {
-                    nice_ticks(x_lo, x_hi, if narrow { 4 } else { 7 })
-                };
-                for t in ticks {
-                    let px = sx(t);
-                    svg.line(px, pb, px, pb + 4.0, "stroke=\"#333\" stroke-width=\"1\"");
-                    let l = tick_label(t);
-                    let bx = text_box(&l, px, cy, 11.0, Anchor::Middle, false);
-                    if bx.x0 < 0.0 || bx.x1 > w || !boxes.clear(&bx) {
-                        continue;
-                    }
-                    let b = svg.text(
-                        px,
-                        cy,
-                        &l,
-                        &Text {
-                            size: 11.0,
-                            anchor: Anchor::Middle,
-                            fill: "#444",
-                            class: "xtick",
-                            ..Text::default()
-                        },
-                    );
-                    boxes.add(b);
-                }
-                let l = fit(label, 11.5, w - 2.0 * PAD, false);
-                let b = svg.text(
-                    (pl + pr) / 2.0,
-                    cy + 17.0,
-                    &l,
-                    &Text {
-                        size: 11.5,
-                        anchor: Anchor::Middle,
-                        class: "xlabel",
-                        ..Text::default()
-                    },
-                );
-                boxes.add(b);
-                y = cy + 27.0;
+    }
+
+    /// A policy mark: a dashed line over the plot and its letter at `cy`.
+    fn draw_mark(svg: &mut Svg, boxes: &mut Boxes, fr: &Frame, x: f64, letter: &str, cy: f64) {
+        svg.line(
+            x,
+            fr.pt,
+            x,
+            fr.pb,
+            "stroke=\"#777\" stroke-width=\"1\" stroke-dasharray=\"3 3\"",
+        );
+        svg.line(x, cy + 7.0, x, fr.pt, "stroke=\"#bbb\" stroke-width=\"1\"");
+        let b = svg.text(
+            x,
+            cy,
+            letter,
+            &Text {
+                size: 11.0,
+                anchor: Anchor::Middle,
+                bold: true,
+                fill: "#333",
+                class: "mark",
+                ..Text::default()
+            },
+        );
+        boxes.add(b);
+    }
+
+    /// Date ticks under the plot, the year on the first label shown and
+    /// wherever it changes; returns the y below them.
+    fn date_axis(svg: &mut Svg, boxes: &mut Boxes, fr: &Frame, start: NaiveDate, days: u32) -> f64 {
+        let cy = fr.pb + 16.0;
+        let ppd = (fr.pr - fr.pl) / days.max(1) as f64;
+        let mut year_shown: Option<i32> = None;
+        for (x, label, date) in date_ticks(start, days, ppd, 11.0) {
+            let label = if year_shown != Some(date.year()) && !label.contains(&date.year().to_string()) {
+                format!("{label} {}", date.year())
+            } else {
+                label
+            };
+            if x_tick(svg, boxes, fr.sx(x), fr.pb, cy, &label, format!("data-date=\"{date}\"")) {
+                year_shown = Some(date.year());
             }
         }
-        // The key of the marks, then notes.
+        cy + 10.0
+    }
+
+    /// Number ticks (every value where there are few) and the axis' name;
+    /// returns the y below them.
+    fn number_axis(&self, svg: &mut Svg, boxes: &mut Boxes, fr: &Frame, label: &str, narrow: bool) -> f64 {
+        let cy = fr.pb + 16.0;
+        let xs: Vec<f64> = {
+            let mut v: Vec<f64> = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
+            v.sort_by(f64::total_cmp);
+            v.dedup();
+            v
+        };
+        let ticks = if xs.len() <= if narrow { 5 } else { 9 } {
+            xs
+        } else {
+            nice_ticks(fr.x_lo, fr.x_hi, if narrow { 4 } else { 7 })
+        };
+        for t in ticks {
+            x_tick(svg, boxes, fr.sx(t), fr.pb, cy, &tick_label(t), String::new());
+        }
+        let l = fit(label, 11.5, svg.width() - 2.0 * PAD, false);
+        let b = svg.text(
+            (fr.pl + fr.pr) / 2.0,
+            cy + 17.0,
+            &l,
+            &Text {
+                size: 11.5,
+                anchor: Anchor::Middle,
+                class: "xlabel",
+                ..Text::default()
+            },
+        );
+        boxes.add(b);
+        cy + 27.0
+    }
+
+    /// The key of the marks (letter, date, what happens), then the notes;
+    /// returns the y below them.
+    fn draw_key_and_notes(&self, svg: &mut Svg, boxes: &mut Boxes, y: f64) -> f64 {
         let keys: Vec<String> = self
             .marks
             .iter()
@@ -629,13 +678,12 @@ impl LineChart {
                 format!("{}  {date}: {}", letter(i), m.text)
             })
             .collect();
-        y = draw_notes(&mut svg, &mut boxes, &keys, y, "markkey");
+        let y = draw_notes(svg, boxes, &keys, y, "markkey");
         let mut notes = self.notes.clone();
         if let Some((_, _, what)) = &self.shade {
             notes.insert(0, format!("Shaded: {what}."));
         }
-        y = draw_notes(&mut svg, &mut boxes, &notes, y + 2.0, "note");
-        svg.finish(y + PAD)
+        draw_notes(svg, boxes, &notes, y + 2.0, "note")
     }
 }
 
@@ -705,28 +753,8 @@ fn row_label(svg: &mut Svg, boxes: &mut Boxes, x: f64, cy: f64, s: &str, i: usiz
 
 /// x ticks of a value axis under bars, dropping labels that would touch.
 fn value_axis(svg: &mut Svg, boxes: &mut Boxes, sx: &dyn Fn(f64) -> f64, lo: f64, hi: f64, y: f64, narrow: bool) {
-    let w = svg.width();
     for t in nice_ticks(lo, hi, if narrow { 3 } else { 6 }) {
-        let px = sx(t);
-        svg.line(px, y, px, y + 4.0, "stroke=\"#333\" stroke-width=\"1\"");
-        let l = tick_label(t);
-        let bx = text_box(&l, px, y + 13.0, 11.0, Anchor::Middle, false);
-        if bx.x0 < 0.0 || bx.x1 > w || !boxes.clear(&bx) {
-            continue;
-        }
-        let b = svg.text(
-            px,
-            y + 13.0,
-            &l,
-            &Text {
-                size: 11.0,
-                anchor: Anchor::Middle,
-                fill: "#444",
-                class: "xtick",
-                ..Text::default()
-            },
-        );
-        boxes.add(b);
+        x_tick(svg, boxes, sx(t), y, y + 13.0, &tick_label(t), String::new());
     }
 }
 
@@ -734,10 +762,7 @@ impl BarChart {
     /// The chart drawn `w` units wide.
     pub fn svg(&self, w: f64) -> String {
         let narrow = w < 500.0;
-        let mut svg = Svg::new(w, &self.header.title, "data-chart=\"bars\"");
-        let mut boxes = Boxes::default();
-        let mut y = draw_header(&mut svg, &mut boxes, &self.header, PAD - 4.0);
-        y = draw_legend(&mut svg, &mut boxes, &self.keys, y);
+        let (mut svg, mut boxes, mut y) = begin(w, &self.header, "data-chart=\"bars\"", &self.keys);
         let max_label = w * if narrow { 0.46 } else { 0.34 };
         let labels: Vec<String> = self
             .rows
@@ -849,10 +874,7 @@ impl StackChart {
     /// The chart drawn `w` units wide.
     pub fn svg(&self, w: f64) -> String {
         let narrow = w < 500.0;
-        let mut svg = Svg::new(w, &self.header.title, "data-chart=\"stack\"");
-        let mut boxes = Boxes::default();
-        let mut y = draw_header(&mut svg, &mut boxes, &self.header, PAD - 4.0);
-        y = draw_legend(&mut svg, &mut boxes, &self.keys, y);
+        let (mut svg, mut boxes, mut y) = begin(w, &self.header, "data-chart=\"stack\"", &self.keys);
         let max_label = w * if narrow { 0.38 } else { 0.3 };
         let labels: Vec<String> = self.rows.iter().map(|r| fit(&r.0, 12.0, max_label, false)).collect();
         let lw = labels.iter().map(|l| text_width(l, 12.0)).fold(0.0, f64::max);

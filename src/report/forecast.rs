@@ -11,7 +11,8 @@
 //! simulate.
 
 use super::chart::{Header, LineChart, Point, Series, XAxis};
-use super::{esc, figure, get, num, table_html, Folder, Row, NARROW, WIDE};
+use super::page::{figure, table_html, NARROW, WIDE};
+use super::{esc, get, num, Folder, Row};
 use crate::publish::words;
 use chrono::NaiveDate;
 use std::fmt::Write as _;

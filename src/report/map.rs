@@ -6,11 +6,10 @@
 //!
 //! Owns the projection and the map's layout. Must not read files.
 
-use super::chart::{Header, Key};
-use super::svg::{fit, text_box, text_width, tick_label, Anchor, Boxes, Rect, Svg, Text};
+use super::chart::Header;
+use super::svg::{fit, path_d, text_box, text_width, tick_label, Anchor, Boxes, Rect, Svg, Text};
 use geojson::{FeatureCollection, GeometryValue};
 use std::f64::consts::{FRAC_PI_2, FRAC_PI_4};
-use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 const PAD: f64 = 12.0;
@@ -207,30 +206,14 @@ fn marker(svg: &mut Svg, kind: &str, claim: bool, x: f64, y: f64) -> Rect {
     let r = match kind {
         "crossing" => {
             let s = 5.0;
-            svg.raw(&format!(
-                "<path d=\"M{},{}L{},{}L{},{}L{},{}Z\" {style}/>",
-                n(x),
-                n(y - s),
-                n(x + s),
-                n(y),
-                n(x),
-                n(y + s),
-                n(x - s),
-                n(y)
-            ));
+            let d = path_d([(x, y - s), (x + s, y), (x, y + s), (x - s, y)].into_iter());
+            svg.raw(&format!("<path d=\"{d}Z\" {style}/>"));
             s
         }
         "airport" => {
             let s = 5.0;
-            svg.raw(&format!(
-                "<path d=\"M{},{}L{},{}L{},{}Z\" {style}/>",
-                n(x),
-                n(y - s),
-                n(x + s),
-                n(y + s * 0.8),
-                n(x - s),
-                n(y + s * 0.8)
-            ));
+            let d = path_d([(x, y - s), (x + s, y + s * 0.8), (x - s, y + s * 0.8)].into_iter());
+            svg.raw(&format!("<path d=\"{d}Z\" {style}/>"));
             s
         }
         "checkpoint" | "shelter" => {
@@ -279,20 +262,27 @@ fn kind_name(kind: &str) -> &'static str {
     }
 }
 
-impl MapChart {
-    /// The map drawn `w` units wide.
-    pub fn svg(&self, w: f64) -> String {
-        let narrow = w < 500.0;
-        let mut svg = Svg::new(w, &self.header.title, "data-chart=\"map\"");
-        let mut boxes = Boxes::default();
-        let mut y = super::chart::draw_header(&mut svg, &mut boxes, &self.header, PAD - 4.0);
-        // The projection and the frame.
-        let pts: Vec<(f64, f64)> = self
-            .places
-            .iter()
-            .map(|p| (p.lon, p.lat))
-            .chain(self.routes.iter().flat_map(|r| [r.a, r.b]))
-            .collect();
+/// Where the map sits on the page and how a longitude and latitude land
+/// in it.
+struct View {
+    lam: Lambert,
+    /// The map's frame on the chart.
+    frame: Rect,
+    /// Projected x at the frame's left edge, y at its top, and units of
+    /// the chart per projected unit.
+    x0: f64,
+    y1: f64,
+    s: f64,
+    /// The frame's width and height, as computed (not from its corners, so
+    /// that nothing picks up rounding).
+    fw: f64,
+    fh: f64,
+}
+
+impl View {
+    /// A projection fitted to `pts` (lon, lat) and a frame `w` units wide
+    /// with its top at `y`, between a minimum and maximum height.
+    fn fitted(pts: &[(f64, f64)], w: f64, narrow: bool, y: f64) -> View {
         let (lat_lo, lat_hi) = pts
             .iter()
             .fold((90.0f64, -90.0f64), |(a, b), p| (a.min(p.1), b.max(p.1)));
@@ -309,7 +299,7 @@ impl MapChart {
             (x0, x1, y0, y1) = (-0.1, 0.1, -0.1, 0.1);
         }
         let m = ((x1 - x0).max(y1 - y0) * 0.1).max(0.012);
-        let (mut x0, mut x1, y0, mut y1) = (x0 - m, x1 + m, y0 - m, y1 + m);
+        let (mut x0, x1, y0, mut y1) = (x0 - m, x1 + m, y0 - m, y1 + m);
         let fw = w - 2.0 * PAD;
         let (min_h, max_h) = (
             fw * if narrow { 0.6 } else { 0.45 },
@@ -322,96 +312,253 @@ impl MapChart {
             fh = max_h;
             let extra = (fw / s - (x1 - x0)) / 2.0;
             x0 -= extra;
-            x1 += extra;
         } else if fh < min_h {
             // Taller than the places need: centre them (only the top edge
             // is used below).
             y1 += (min_h / s - (y1 - y0)) / 2.0;
             fh = min_h;
         }
-        let _ = (x1, y0);
         let frame = Rect {
             x0: PAD,
             y0: y,
             x1: PAD + fw,
             y1: y + fh,
         };
-        let px = |p: (f64, f64)| (frame.x0 + (p.0 - x0) * s, frame.y0 + (y1 - p.1) * s);
-        let to_px = |lon: f64, lat: f64| px(lam.project(lon, lat));
-        // The basemap, clipped to the frame.
+        View {
+            lam,
+            frame,
+            x0,
+            y1,
+            s,
+            fw,
+            fh,
+        }
+    }
+
+    fn to_px(&self, lon: f64, lat: f64) -> (f64, f64) {
+        let p = self.lam.project(lon, lat);
+        (
+            self.frame.x0 + (p.0 - self.x0) * self.s,
+            self.frame.y0 + (self.y1 - p.1) * self.s,
+        )
+    }
+
+    /// A path of the rings (or lines) that reach the frame, points closer
+    /// than about a unit merged.
+    fn path_of(&self, rings: &[Vec<(f64, f64)>], close: bool) -> String {
+        let mut d = String::new();
+        for r in rings {
+            let mut kept: Vec<(f64, f64)> = Vec::with_capacity(r.len());
+            let (mut bx0, mut bx1, mut by0, mut by1) =
+                (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+            for &(lon, lat) in r {
+                let q = self.to_px(lon, lat);
+                bx0 = bx0.min(q.0);
+                bx1 = bx1.max(q.0);
+                by0 = by0.min(q.1);
+                by1 = by1.max(q.1);
+                match kept.last() {
+                    Some(l) if (l.0 - q.0).abs() + (l.1 - q.1).abs() < 0.9 => {}
+                    _ => kept.push(q),
+                }
+            }
+            let bb = Rect {
+                x0: bx0,
+                y0: by0,
+                x1: bx1,
+                y1: by1,
+            };
+            if kept.len() < 2 || !bb.overlaps(&self.frame.grow(2.0)) {
+                continue;
+            }
+            d += &path_d(kept.iter().copied());
+            if close {
+                d.push('Z');
+            }
+        }
+        d
+    }
+}
+
+/// Where a place's label may go around its marker at `q`: close by, then
+/// farther out (with a leader line back to the marker).
+fn label_spots(q: (f64, f64)) -> [[(f64, f64, Anchor); 8]; 2] {
+    [
+        [
+            (q.0 + 8.0, q.1, Anchor::Start),
+            (q.0 - 8.0, q.1, Anchor::End),
+            (q.0, q.1 - 12.0, Anchor::Middle),
+            (q.0, q.1 + 12.0, Anchor::Middle),
+            (q.0 + 7.0, q.1 - 10.0, Anchor::Start),
+            (q.0 + 7.0, q.1 + 10.0, Anchor::Start),
+            (q.0 - 7.0, q.1 - 10.0, Anchor::End),
+            (q.0 - 7.0, q.1 + 10.0, Anchor::End),
+        ],
+        [
+            (q.0 + 26.0, q.1 - 14.0, Anchor::Start),
+            (q.0 + 26.0, q.1 + 14.0, Anchor::Start),
+            (q.0 - 26.0, q.1 - 14.0, Anchor::End),
+            (q.0 - 26.0, q.1 + 14.0, Anchor::End),
+            (q.0 + 30.0, q.1, Anchor::Start),
+            (q.0 - 30.0, q.1, Anchor::End),
+            (q.0, q.1 - 26.0, Anchor::Middle),
+            (q.0, q.1 + 26.0, Anchor::Middle),
+        ],
+    ]
+}
+
+/// Draws a place's label at the first spot inside `inner` clear of every
+/// label and marker drawn; returns false if there is none.
+fn place_label(svg: &mut Svg, boxes: &mut Boxes, q: (f64, f64), label: &str, size: f64, inner: &Rect) -> bool {
+    let [near, far] = label_spots(q);
+    let free = |(x, y, a): &&(f64, f64, Anchor)| {
+        let b = text_box(label, *x, *y, size, *a, false);
+        b.inside(inner) && boxes.clear(&b)
+    };
+    let (spot, leader) = match near.iter().find(free) {
+        Some(s) => (Some(s), false),
+        None => (far.iter().find(free), true),
+    };
+    let Some(&(x, y, a)) = spot else {
+        return false;
+    };
+    if leader {
+        let (lx, ly) = match a {
+            Anchor::Start => (x - 2.0, y),
+            Anchor::End => (x + 2.0, y),
+            Anchor::Middle if y < q.1 => (x, y + 0.6 * size),
+            Anchor::Middle => (x, y - 0.6 * size),
+        };
+        svg.line(q.0, q.1, lx, ly, "stroke=\"#555\" stroke-width=\"0.8\"");
+    }
+    let b = svg.text(
+        x,
+        y,
+        label,
+        &Text {
+            size,
+            anchor: a,
+            class: "maplabel",
+            attrs: "stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\" stroke-linejoin=\"round\"".into(),
+            ..Text::default()
+        },
+    );
+    boxes.add(b);
+    true
+}
+
+/// The legend's running position: entries go left to right and wrap.
+struct Cursor {
+    x: f64,
+    cy: f64,
+    /// The chart's width.
+    w: f64,
+}
+
+impl Cursor {
+    /// An entry `need` wide: its swatch drawn at (x, cy) by `swatch`, then
+    /// its label `text_at` to the right of x.
+    fn entry(
+        &mut self,
+        svg: &mut Svg,
+        boxes: &mut Boxes,
+        need: f64,
+        text_at: f64,
+        label: &str,
+        swatch: impl FnOnce(&mut Svg, f64, f64),
+    ) {
+        if self.x > PAD && self.x + need > self.w - PAD {
+            self.x = PAD;
+            self.cy += 20.0;
+        }
+        swatch(svg, self.x, self.cy);
+        let b = svg.text(
+            self.x + text_at,
+            self.cy,
+            label,
+            &Text {
+                size: LEGEND_SIZE,
+                class: "legend",
+                ..Text::default()
+            },
+        );
+        boxes.add(b);
+        self.x += need + 14.0;
+    }
+}
+
+const LEGEND_SIZE: f64 = 11.0;
+
+impl MapChart {
+    /// The map drawn `w` units wide.
+    pub fn svg(&self, w: f64) -> String {
+        let narrow = w < 500.0;
+        let (mut svg, mut boxes, y) = super::chart::begin(w, &self.header, "data-chart=\"map\"", &[]);
+        let pts: Vec<(f64, f64)> = self
+            .places
+            .iter()
+            .map(|p| (p.lon, p.lat))
+            .chain(self.routes.iter().flat_map(|r| [r.a, r.b]))
+            .collect();
+        let view = View::fitted(&pts, w, narrow, y);
         let clip = format!("clip-{}-{}", self.id, w as i64);
+        Self::draw_basemap(&mut svg, &view, &clip);
+        let max = self.routes.iter().map(|r| r.value.abs()).fold(0.0, f64::max);
+        let maxw = if narrow { 9.0 } else { 14.0 };
+        self.draw_routes(&mut svg, &view, max, maxw);
+        svg.raw("</g>");
+        svg.rect(view.frame, "fill=\"none\" stroke=\"#999\" stroke-width=\"1\"");
+        let dropped = self.draw_places(&mut svg, &mut boxes, &view, narrow);
+        let mut y = self.legend(&mut svg, &mut boxes, view.frame.y1 + 10.0, max, maxw);
+        let notes = self.notes_under(dropped, &view.lam);
+        y = super::chart::draw_notes(&mut svg, &mut boxes, &notes, y, "note");
+        svg.finish(y + PAD)
+    }
+
+    /// Sea, land, lakes and borders, clipped to the frame; leaves the
+    /// clipping group open for the routes.
+    fn draw_basemap(svg: &mut Svg, view: &View, clip: &str) {
+        let frame = view.frame;
         svg.def(&format!(
             "<clipPath id=\"{clip}\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/></clipPath>",
             n(frame.x0),
             n(frame.y0),
-            n(fw),
-            n(fh)
+            n(view.fw),
+            n(view.fh)
         ));
         svg.rect(frame, "fill=\"#dde8f0\"");
-        let path_of = |rings: &[Vec<(f64, f64)>], close: bool| -> String {
-            let mut d = String::new();
-            for r in rings {
-                let mut kept: Vec<(f64, f64)> = Vec::with_capacity(r.len());
-                let (mut bx0, mut bx1, mut by0, mut by1) =
-                    (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
-                for &(lon, lat) in r {
-                    let q = to_px(lon, lat);
-                    bx0 = bx0.min(q.0);
-                    bx1 = bx1.max(q.0);
-                    by0 = by0.min(q.1);
-                    by1 = by1.max(q.1);
-                    match kept.last() {
-                        Some(l) if (l.0 - q.0).abs() + (l.1 - q.1).abs() < 0.9 => {}
-                        _ => kept.push(q),
-                    }
-                }
-                let bb = Rect {
-                    x0: bx0,
-                    y0: by0,
-                    x1: bx1,
-                    y1: by1,
-                };
-                if kept.len() < 2 || !bb.overlaps(&frame.grow(2.0)) {
-                    continue;
-                }
-                for (i, q) in kept.iter().enumerate() {
-                    let _ = write!(d, "{}{},{}", if i == 0 { "M" } else { "L" }, n(q.0), n(q.1));
-                }
-                if close {
-                    d.push('Z');
-                }
-            }
-            d
-        };
         let bm = basemap();
         svg.raw(&format!("<g clip-path=\"url(#{clip})\">"));
-        let land = path_of(&bm.land, true);
+        let land = view.path_of(&bm.land, true);
         if !land.is_empty() {
             svg.raw(&format!(
                 "<path d=\"{land}\" fill=\"#f5f2ea\" stroke=\"#93a9bc\" stroke-width=\"0.7\" fill-rule=\"evenodd\"/>"
             ));
         }
-        let lakes = path_of(&bm.lakes, true);
+        let lakes = view.path_of(&bm.lakes, true);
         if !lakes.is_empty() {
             svg.raw(&format!(
                 "<path d=\"{lakes}\" fill=\"#dde8f0\" stroke=\"#93a9bc\" stroke-width=\"0.6\"/>"
             ));
         }
-        let borders = path_of(&bm.borders, false);
+        let borders = view.path_of(&bm.borders, false);
         if !borders.is_empty() {
             svg.raw(&format!(
                 "<path d=\"{borders}\" fill=\"none\" stroke=\"#7d7d7d\" stroke-width=\"1\" stroke-dasharray=\"4 2\"/>"
             ));
         }
-        // Routes: the widest first, so narrow ones stay visible on top.
-        let max = self.routes.iter().map(|r| r.value.abs()).fold(0.0, f64::max);
-        let maxw = if narrow { 9.0 } else { 14.0 };
+    }
+
+    /// Routes, the widest first so narrow ones stay visible on top; width
+    /// proportional to the value (`maxw` at `max`), faint and dashed where
+    /// an interval includes zero, grey dashes where no one went.
+    fn draw_routes(&self, svg: &mut Svg, view: &View, max: f64, maxw: f64) {
         let width = |v: f64| if max > 0.0 { maxw * v.abs() / max } else { 0.0 };
         let mut order: Vec<usize> = (0..self.routes.len()).collect();
         order.sort_by(|a, b| self.routes[*b].value.abs().total_cmp(&self.routes[*a].value.abs()));
         for &i in &order {
             let r = &self.routes[i];
-            let (a, b) = (to_px(r.a.0, r.a.1), to_px(r.b.0, r.b.1));
+            let (a, b) = (view.to_px(r.a.0, r.a.1), view.to_px(r.b.0, r.b.1));
             let seg = format!(
                 "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke-linecap=\"round\" ",
                 n(a.0),
@@ -438,12 +585,16 @@ impl MapChart {
                 if unsure { " stroke-dasharray=\"4 3\"" } else { "" }
             ));
         }
-        svg.raw("</g>");
-        svg.rect(frame, "fill=\"none\" stroke=\"#999\" stroke-width=\"1\"");
-        // Markers, then labels where they fit.
+    }
+
+    /// Markers of the places inside the frame, then their labels where
+    /// they fit, claim points and the busiest first; returns how many
+    /// labels were left out.
+    fn draw_places(&self, svg: &mut Svg, boxes: &mut Boxes, view: &View, narrow: bool) -> usize {
+        let frame = view.frame;
         let mut marks: Vec<(usize, (f64, f64))> = Vec::new();
         for (i, p) in self.places.iter().enumerate() {
-            let q = to_px(p.lon, p.lat);
+            let q = view.to_px(p.lon, p.lat);
             let b = Rect {
                 x0: q.0 - 6.0,
                 y0: q.1 - 6.0,
@@ -453,12 +604,11 @@ impl MapChart {
             if !b.inside(&frame) {
                 continue;
             }
-            let r = marker(&mut svg, &p.kind, p.claim_point, q.0, q.1);
+            let r = marker(svg, &p.kind, p.claim_point, q.0, q.1);
             boxes.add(r);
             marks.push((i, q));
         }
-        let mut order: Vec<&(usize, (f64, f64))> = marks.iter().collect();
-        order.sort_by(|a, b| {
+        marks.sort_by(|a, b| {
             let (pa, pb) = (&self.places[a.0], &self.places[b.0]);
             (pb.claim_point, pb.priority)
                 .partial_cmp(&(pa.claim_point, pa.priority))
@@ -466,77 +616,20 @@ impl MapChart {
         });
         let size = if narrow { 10.5 } else { 11.5 };
         let inner = frame.grow(-2.0);
+        let fw = view.fw;
         let mut dropped = 0;
-        for (i, q) in order {
-            let label = fit(&self.places[*i].label, size, fw * 0.4, false);
-            let cands = [
-                (q.0 + 8.0, q.1, Anchor::Start),
-                (q.0 - 8.0, q.1, Anchor::End),
-                (q.0, q.1 - 12.0, Anchor::Middle),
-                (q.0, q.1 + 12.0, Anchor::Middle),
-                (q.0 + 7.0, q.1 - 10.0, Anchor::Start),
-                (q.0 + 7.0, q.1 + 10.0, Anchor::Start),
-                (q.0 - 7.0, q.1 - 10.0, Anchor::End),
-                (q.0 - 7.0, q.1 + 10.0, Anchor::End),
-            ];
-            let spot = cands.iter().find(|(x, y, a)| {
-                let b = text_box(&label, *x, *y, size, *a, false);
-                b.inside(&inner) && boxes.clear(&b)
-            });
-            // Farther out, with a leader line back to the marker.
-            let far = [
-                (q.0 + 26.0, q.1 - 14.0, Anchor::Start),
-                (q.0 + 26.0, q.1 + 14.0, Anchor::Start),
-                (q.0 - 26.0, q.1 - 14.0, Anchor::End),
-                (q.0 - 26.0, q.1 + 14.0, Anchor::End),
-                (q.0 + 30.0, q.1, Anchor::Start),
-                (q.0 - 30.0, q.1, Anchor::End),
-                (q.0, q.1 - 26.0, Anchor::Middle),
-                (q.0, q.1 + 26.0, Anchor::Middle),
-            ];
-            let (spot, leader) = match spot {
-                Some(s) => (Some(s), false),
-                None => (
-                    far.iter().find(|(x, y, a)| {
-                        let b = text_box(&label, *x, *y, size, *a, false);
-                        b.inside(&inner) && boxes.clear(&b)
-                    }),
-                    true,
-                ),
-            };
-            match spot {
-                Some((x, y, a)) => {
-                    if leader {
-                        let (lx, ly) = match a {
-                            Anchor::Start => (*x - 2.0, *y),
-                            Anchor::End => (*x + 2.0, *y),
-                            Anchor::Middle if *y < q.1 => (*x, *y + 0.6 * size),
-                            Anchor::Middle => (*x, *y - 0.6 * size),
-                        };
-                        svg.line(q.0, q.1, lx, ly, "stroke=\"#555\" stroke-width=\"0.8\"");
-                    }
-                    let b = svg.text(
-                        *x,
-                        *y,
-                        &label,
-                        &Text {
-                            size,
-                            anchor: *a,
-                            class: "maplabel",
-                            attrs:
-                                "stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\" stroke-linejoin=\"round\""
-                                    .into(),
-                            ..Text::default()
-                        },
-                    );
-                    boxes.add(b);
-                }
-                None => dropped += 1,
+        for (i, q) in marks {
+            let label = fit(&self.places[i].label, size, fw * 0.4, false);
+            if !place_label(svg, boxes, q, &label, size, &inner) {
+                dropped += 1;
             }
         }
-        y = frame.y1 + 10.0;
-        // The legend, under the map.
-        y = self.legend(&mut svg, &mut boxes, y, max, maxw);
+        dropped
+    }
+
+    /// The notes under the map: labels left out, then the projection and
+    /// the basemap's source.
+    fn notes_under(&self, dropped: usize, lam: &Lambert) -> Vec<String> {
         let mut notes = self.notes.clone();
         if dropped > 0 {
             notes.push(format!(
@@ -553,22 +646,39 @@ impl MapChart {
             lam.meridian.abs(),
             if lam.meridian < 0.0 { "W" } else { "E" }
         ));
-        y = super::chart::draw_notes(&mut svg, &mut boxes, &notes, y, "note");
-        svg.finish(y + PAD)
+        notes
     }
 
+    /// The legend under the map: line widths, colours of a difference,
+    /// kinds of place, what a filled marker means; returns the y below.
     fn legend(&self, svg: &mut Svg, boxes: &mut Boxes, y: f64, max: f64, maxw: f64) -> f64 {
-        let w = svg.width();
-        let size = 11.0;
-        let mut x = PAD;
-        let mut cy = y + 8.0;
-        let place = |need: f64, x: &mut f64, cy: &mut f64| {
-            if *x > PAD && *x + need > w - PAD {
-                *x = PAD;
-                *cy += 20.0;
-            }
+        let mut cur = Cursor {
+            x: PAD,
+            cy: y + 8.0,
+            w: svg.width(),
         };
-        // Widths.
+        self.legend_widths(svg, boxes, &mut cur, max, maxw);
+        if self.style == Style::Difference {
+            let keys = [
+                ("more in the variant", MORE, ""),
+                ("fewer", FEWER, ""),
+                ("interval includes 0", "#999", " stroke-dasharray=\"4 3\""),
+            ];
+            for (name, color, dash) in keys {
+                let need = 30.0 + text_width(name, LEGEND_SIZE);
+                cur.entry(svg, boxes, need, 30.0, name, |svg, x, cy| {
+                    let style = format!("stroke=\"{color}\" stroke-width=\"4\" stroke-opacity=\"0.75\"{dash}");
+                    svg.line(x, cy, x + 24.0, cy, &style);
+                });
+            }
+        }
+        self.legend_kinds(svg, boxes, &mut cur);
+        cur.cy + 14.0
+    }
+
+    /// Sample line widths: a round number near the largest value, a
+    /// quarter and a sixteenth of it.
+    fn legend_widths(&self, svg: &mut Svg, boxes: &mut Boxes, cur: &mut Cursor, max: f64, maxw: f64) {
         let big = round_nice(max);
         let samples: Vec<f64> = [big, round_nice(big / 4.0), round_nice(big / 16.0)]
             .into_iter()
@@ -583,86 +693,24 @@ impl MapChart {
             Style::Flows => "people",
             Style::Difference => "people more or fewer",
         };
+        let color = if self.style == Style::Flows { FLOW } else { "#666" };
         for (k, v) in samples.iter().enumerate() {
             let label = if k == 0 {
                 format!("{} {unit}", tick_label(*v))
             } else {
                 tick_label(*v)
             };
-            let need = 42.0 + text_width(&label, size);
-            place(need, &mut x, &mut cy);
+            let need = 42.0 + text_width(&label, LEGEND_SIZE);
             let sw = (maxw * v / max.max(1e-9)).max(0.8);
-            let color = if self.style == Style::Flows { FLOW } else { "#666" };
-            svg.line(
-                x,
-                cy,
-                x + 36.0,
-                cy,
-                &format!("stroke=\"{color}\" stroke-width=\"{}\" stroke-opacity=\"0.75\"", n(sw)),
-            );
-            let b = svg.text(
-                x + 42.0,
-                cy,
-                &label,
-                &Text {
-                    size,
-                    class: "legend",
-                    ..Text::default()
-                },
-            );
-            boxes.add(b);
-            x += need + 14.0;
-        }
-        let mut keys: Vec<Key> = Vec::new();
-        if self.style == Style::Difference {
-            keys.push(Key {
-                name: "more in the variant".into(),
-                color: MORE.into(),
-                swatch: "line",
-            });
-            keys.push(Key {
-                name: "fewer".into(),
-                color: FEWER.into(),
-                swatch: "line",
-            });
-            keys.push(Key {
-                name: "interval includes 0".into(),
-                color: "#999".into(),
-                swatch: "dash",
+            cur.entry(svg, boxes, need, 42.0, &label, |svg, x, cy| {
+                let style = format!("stroke=\"{color}\" stroke-width=\"{}\" stroke-opacity=\"0.75\"", n(sw));
+                svg.line(x, cy, x + 36.0, cy, &style);
             });
         }
-        for k in &keys {
-            let need = 30.0 + text_width(&k.name, size);
-            place(need, &mut x, &mut cy);
-            let dash = if k.swatch == "dash" {
-                " stroke-dasharray=\"4 3\""
-            } else {
-                ""
-            };
-            svg.line(
-                x,
-                cy,
-                x + 24.0,
-                cy,
-                &format!(
-                    "stroke=\"{}\" stroke-width=\"4\" stroke-opacity=\"0.75\"{dash}",
-                    k.color
-                ),
-            );
-            let b = svg.text(
-                x + 30.0,
-                cy,
-                &k.name,
-                &Text {
-                    size,
-                    class: "legend",
-                    ..Text::default()
-                },
-            );
-            boxes.add(b);
-            x += need + 14.0;
-        }
-        // Kinds present, then what a filled marker means.
+    }
+
+    /// The kinds of place on the map, then what a filled marker means.
+    fn legend_kinds(&self, svg: &mut Svg, boxes: &mut Boxes, cur: &mut Cursor) {
         let mut kinds: Vec<&str> = Vec::new();
         for p in &self.places {
             let k = kind_name(&p.kind);
@@ -676,44 +724,22 @@ impl MapChart {
                 .position(|x| x == k)
         });
         for k in kinds {
-            let need = 16.0 + text_width(k, size);
-            place(need, &mut x, &mut cy);
             let kind = match k {
                 "border crossing" => "crossing",
                 other => other,
             };
-            marker(svg, kind, false, x + 5.0, cy);
-            let b = svg.text(
-                x + 14.0,
-                cy,
-                k,
-                &Text {
-                    size,
-                    class: "legend",
-                    ..Text::default()
-                },
-            );
-            boxes.add(b);
-            x += need + 14.0;
+            let need = 16.0 + text_width(k, LEGEND_SIZE);
+            cur.entry(svg, boxes, need, 14.0, k, |svg, x, cy| {
+                marker(svg, kind, false, x + 5.0, cy);
+            });
         }
         if self.places.iter().any(|p| p.claim_point) {
             let label = "filled: takes asylum claims";
-            let need = 16.0 + text_width(label, size);
-            place(need, &mut x, &mut cy);
-            marker(svg, "city", true, x + 5.0, cy);
-            let b = svg.text(
-                x + 14.0,
-                cy,
-                label,
-                &Text {
-                    size,
-                    class: "legend",
-                    ..Text::default()
-                },
-            );
-            boxes.add(b);
+            let need = 16.0 + text_width(label, LEGEND_SIZE);
+            cur.entry(svg, boxes, need, 14.0, label, |svg, x, cy| {
+                marker(svg, "city", true, x + 5.0, cy);
+            });
         }
-        cy + 14.0
     }
 }
 

@@ -69,6 +69,15 @@ pub fn n(x: f64) -> String {
     }
 }
 
+/// The `d` of an SVG path through points: `M x,y L x,y …`.
+pub fn path_d(pts: impl Iterator<Item = (f64, f64)>) -> String {
+    let mut d = String::new();
+    for (i, p) in pts.enumerate() {
+        let _ = write!(d, "{}{},{}", if i == 0 { "M" } else { "L" }, n(p.0), n(p.1));
+    }
+    d
+}
+
 /// A rectangle in SVG units.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Rect {
