@@ -48,6 +48,16 @@ enum Command {
     Compare(CompareArgs),
     /// Vary numeric scenario fields over a grid, with replicates at every point.
     Sweep(SweepArgs),
+    /// Sensitivity indices of a study folder (`sweep --design sobol:N` or `morris:R`).
+    Analyze(AnalyzeArgs),
+    /// List every settable parameter of a scenario (either model) with its value and valid range.
+    Params {
+        /// The scenario file (TOML) or Flee folder.
+        scenario: PathBuf,
+        /// Print CSV instead of an aligned table.
+        #[arg(long)]
+        csv: bool,
+    },
     /// Search parameters that minimise the error on counted targets.
     Calibrate(CalibrateArgs),
     /// How much each uncertain input moves the scenario's headline figure (one at a time).
@@ -143,16 +153,43 @@ struct EnsembleOpts {
 
 #[derive(clap::Args, Debug)]
 struct SweepArgs {
-    /// The scenario file (TOML).
+    /// The scenario file (TOML), of either model.
     scenario: PathBuf,
-    /// PATH=FROM:TO:STEP, e.g. policy.cam.quota_per_year=0:40000:10000 (repeat for a grid).
-    #[arg(long = "param", required = true)]
+    /// PATH=LO:HI (a grid: PATH=FROM:TO:STEP), e.g. behaviour.w_fail=0:2 (repeat for each
+    /// parameter; `northbound params SCENARIO` lists them).
+    #[arg(long = "param")]
     params: Vec<String>,
-    /// Replicates at every grid point.
+    /// The design: grid, lhs:N (Latin hypercube), sobol:N (Saltelli's scheme, N (2D+2) points)
+    /// or morris:R[:P] (R trajectories on P levels, default 4).
+    #[arg(long, default_value = "grid")]
+    design: String,
+    /// Points made elsewhere: a CSV file with a header of parameter paths and a row per point.
+    #[arg(long, value_name = "CSV")]
+    design_file: Option<PathBuf>,
+    /// A place-level output for runs.csv: METRIC@PLACE[:FROM..UNTIL], e.g.
+    /// claims@roxham_road:2023-04-01..2023-06-30 (repeat for more).
+    #[arg(long = "metric", value_name = "METRIC@PLACE[:FROM..UNTIL]")]
+    metrics: Vec<String>,
+    /// Replicates at every point (replicate k uses the same seed at every point).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     replicates: u64,
     #[command(flatten)]
     opts: EnsembleOpts,
+}
+
+#[derive(clap::Args, Debug)]
+struct AnalyzeArgs {
+    /// The study folder (written by `northbound sweep`).
+    dir: PathBuf,
+    /// The output to analyse (repeat for more; default: every output that varies).
+    #[arg(long = "output", value_name = "NAME")]
+    outputs: Vec<String>,
+    /// Analyse replicate K at each point (default: the mean over each point's replicates).
+    #[arg(long, value_name = "K")]
+    replicate: Option<usize>,
+    /// Also write analysis.csv into the folder (its manifest is updated).
+    #[arg(long)]
+    out: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -396,6 +433,8 @@ pub fn main() -> ExitCode {
             }
         },
         Command::Sweep(args) => sweep(args),
+        Command::Analyze(args) => analyze(args),
+        Command::Params { scenario, csv } => params(&scenario, csv),
         Command::Forecast(args) => forecast_cli::run(args),
         Command::Calibrate(args) => calibrate(args),
         Command::Sensitivity(args) => sensitivity(args),
@@ -1298,87 +1337,130 @@ fn compare(args: CompareArgs) -> ExitCode {
 }
 
 fn sweep(args: SweepArgs) -> ExitCode {
-    use crate::ensemble::{self, EnsembleError};
+    use crate::study::{folder, StudyError};
+    let fail = |e: StudyError| {
+        eprintln!("error: {e}");
+        ExitCode::from(if e.is_bad_input() { 2 } else { 1 })
+    };
     let input = match Input::read(&args.scenario) {
         Ok(i) => i,
         Err(c) => return c,
     };
-    let sc = match load(&input).and_then(|s| scaled(s, args.opts.scale)) {
-        Ok(s) => s,
+    let loaded = match input.is_flee() {
+        true => flee_cli::load(&input, None, args.opts.scale, args.opts.quiet).map(|f| (None, Some(f))),
+        false => load(&input)
+            .and_then(|s| scaled(s, args.opts.scale))
+            .map(|s| (Some(s), None)),
+    };
+    let (sc, fsc) = match loaded {
+        Ok(x) => x,
         Err(c) => return c,
     };
-    let axes = match args
-        .params
-        .iter()
-        .map(|p| ensemble::parse_axis(&sc, p))
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+    let model = match (&sc, &fsc) {
+        (Some(s), _) => folder::Model::Default(s),
+        (_, Some(f)) => folder::Model::Flee(f),
+        _ => return ExitCode::from(1),
     };
-    let n = args.replicates as usize;
-    let threads = args.opts.threads.map(|t| t as usize);
-    // Every point is set up and checked against the limits before the first runs.
-    let points = match ensemble::sweep_points(&sc, &axes, n, threads) {
-        Ok(p) => p,
-        Err(EnsembleError::Param(e)) => {
-            eprintln!("error: --param: {e}");
-            return ExitCode::from(2);
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+    let req = folder::Request {
+        design: &args.design,
+        params: &args.params,
+        design_file: args.design_file.as_deref(),
+        metrics: &args.metrics,
+        replicates: args.replicates as usize,
+        threads: args.opts.threads.map(|t| t as usize),
+        inputs: inputs_of(args.opts.fixed_inputs),
+        scale: args.opts.scale,
+    };
+    // Every point is set up and checked before the folder is claimed.
+    let study = match folder::Study::plan(model, &req) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
     };
     let out_path = match out_or_default(&args.opts.out, &args.scenario, "-sweep") {
         Ok(p) => p,
         Err(c) => return c,
     };
-    let claim = match claim_out(
-        &out_path,
-        &out_options(args.opts.force, "sweep", std::slice::from_ref(&args.scenario)),
-    ) {
+    let mut inputs = vec![args.scenario.clone()];
+    inputs.extend(args.design_file.clone());
+    let claim = match claim_out(&out_path, &out_options(args.opts.force, "sweep", &inputs)) {
         Ok(c) => c,
         Err(c) => return c,
     };
-    let b = bar((points.len() * n) as u64, "sweep runs", args.opts.quiet);
-    let result = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let rows = ensemble::sweep_with(
-            &points,
-            n,
-            threads,
-            &|| b.inc(1),
-            ranks(),
-            None,
-            inputs_of(args.opts.fixed_inputs),
-        )?;
-        b.finish_and_clear();
-        // Only rank 0 holds the gathered replicates, and only it writes.
-        let Some(claim) = claim else {
-            return Ok(());
-        };
-        let mut out = OutDir::start(claim)?;
-        let mut p = publishing(Period::Week, args.opts.scale);
-        p.inputs = inputs_of(args.opts.fixed_inputs);
-        crate::results::write_sweep(&mut out, &sc, &axes, &rows, n, &p)?;
-        let files = file_list(&out);
-        let dest = out.commit()?;
-        if !args.opts.quiet {
-            say(
-                &mut std::io::stdout().lock(),
-                &format!(
-                    "{}\nIn {}/: {files}\n",
-                    crate::results::sweep_text(&sc, &axes, &rows, n, &p),
-                    dest.display()
-                ),
-            );
+    // Points done over points total: a resumed study starts part-way.
+    let b = bar(study.design.points.len() as u64, "sweep points", args.opts.quiet);
+    let progress = crate::study::Progress {
+        start: &|done, _| {
+            b.set_position(done);
+            b.reset_eta();
+        },
+        point: &|| b.inc(1),
+    };
+    let mut p = publishing(Period::Week, args.opts.scale);
+    p.inputs = req.inputs;
+    match study.run(&out_path, claim, args.opts.force, ranks(), &progress, &p) {
+        Ok(Some((dest, files, text))) => {
+            b.finish_and_clear();
+            if !args.opts.quiet {
+                say(
+                    &mut std::io::stdout().lock(),
+                    &format!("{text}\nIn {}/: {files}\n", dest.display()),
+                );
+            }
+            ExitCode::SUCCESS
         }
-        Ok(())
-    })();
-    failed_if(result)
+        Ok(None) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+fn analyze(args: AnalyzeArgs) -> ExitCode {
+    use crate::study::analyze::{self, Over};
+    let over = args.replicate.map(Over::Replicate).unwrap_or(Over::Mean);
+    let result = analyze::read(&args.dir).and_then(|f| {
+        let a = analyze::analyze(&f, &args.outputs, over)?;
+        let written = if args.out {
+            Some(analyze::write(&args.dir, &f, &a)?)
+        } else {
+            None
+        };
+        Ok((analyze::text(&f, &a, over), written))
+    });
+    match result {
+        Ok((text, written)) => {
+            let more = written
+                .map(|p| format!("\nWrote {}\n", p.display()))
+                .unwrap_or_default();
+            say(&mut std::io::stdout().lock(), &format!("{text}{more}"));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(if e.is_bad_input() { 2 } else { 1 })
+        }
+    }
+}
+
+fn params(scenario: &Path, csv: bool) -> ExitCode {
+    let input = match Input::read(scenario) {
+        Ok(i) => i,
+        Err(c) => return c,
+    };
+    let list = if input.is_flee() {
+        flee_cli::load(&input, None, None, true).map(|f| crate::flee::params::list(&f))
+    } else {
+        load(&input).map(|s| scenario::params::list(&s))
+    };
+    match list.map(|l| scenario::params::table(&l, csv)) {
+        Ok(Ok(text)) => {
+            say(&mut std::io::stdout().lock(), &text);
+            ExitCode::SUCCESS
+        }
+        Ok(Err(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+        Err(c) => c,
+    }
 }
 
 fn sensitivity(args: SensitivityArgs) -> ExitCode {

@@ -13,7 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-fn load(input: &Input, compat: Option<&str>, scale: Option<f64>, quiet: bool) -> Result<FleeScenario, ExitCode> {
+pub(super) fn load(
+    input: &Input,
+    compat: Option<&str>,
+    scale: Option<f64>,
+    quiet: bool,
+) -> Result<FleeScenario, ExitCode> {
     let loaded = match input {
         Input::Folder(dir) => flee::import::import(dir),
         Input::File { path, bytes } => match std::str::from_utf8(bytes) {

@@ -32,6 +32,7 @@ pub mod rng;
 pub mod scenario;
 pub mod sensitivity;
 pub mod state;
+pub mod study;
 pub mod table;
 pub mod time;
 pub mod validation;

@@ -278,6 +278,8 @@ pub struct Param {
     pub max: f64,
     /// Whether `min` itself is excluded (`per_day` must be > 0).
     pub min_exclusive: bool,
+    /// Whether `max` itself is excluded (a flee `capacity_buffer` < 1).
+    pub max_exclusive: bool,
     /// Whether values are rounded to whole numbers.
     pub integer: bool,
 }
@@ -322,10 +324,84 @@ pub fn list(sc: &Scenario) -> Vec<Param> {
                 min,
                 max,
                 min_exclusive,
+                max_exclusive: false,
                 integer,
             })
         })
         .collect()
+}
+
+/// The valid range of a parameter in words: `[0, 1]`, `(0, ∞)`, `whole
+/// numbers in [1, 6]`.
+pub fn range_text(p: &Param) -> String {
+    let hi = if p.max.is_finite() {
+        p.max.to_string()
+    } else {
+        "∞".into()
+    };
+    let r = format!(
+        "{}{}, {hi}{}",
+        if p.min_exclusive { "(" } else { "[" },
+        p.min,
+        if p.max_exclusive || !p.max.is_finite() {
+            ")"
+        } else {
+            "]"
+        }
+    );
+    if p.integer {
+        format!("whole numbers in {r}")
+    } else {
+        r
+    }
+}
+
+/// What `northbound params` prints: an aligned table of every parameter
+/// with its value and valid range, or the same as CSV (through
+/// `table::Table`).
+pub fn table(params: &[Param], csv: bool) -> std::io::Result<String> {
+    if csv {
+        let mut t = crate::table::Table::new(
+            Vec::new(),
+            [
+                "path",
+                "value",
+                "min",
+                "max",
+                "min_exclusive",
+                "max_exclusive",
+                "integer",
+            ],
+        )?;
+        for p in params {
+            t.cell(&p.path)
+                .cell(p.value)
+                .cell(p.min)
+                .cell(p.max)
+                .cell(p.min_exclusive)
+                .cell(p.max_exclusive)
+                .cell(p.integer)
+                .end_row()?;
+        }
+        return String::from_utf8(t.finish()?).map_err(std::io::Error::other);
+    }
+    let w = params.iter().map(|p| p.path.chars().count()).max().unwrap_or(4).max(4);
+    let v = params
+        .iter()
+        .map(|p| p.value.to_string().chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut s = format!("{:<w$}  {:>v$}  valid\n", "path", "value");
+    for p in params {
+        let value = if p.value.is_finite() {
+            p.value.to_string()
+        } else {
+            "∞".into()
+        };
+        s += &format!("{:<w$}  {:>v$}  {}\n", p.path, value, range_text(p));
+    }
+    Ok(s)
 }
 
 #[cfg(test)]
