@@ -9,7 +9,7 @@ mod common;
 use common::{bin, scenario};
 use northbound::study::analyze;
 use northbound::study::design::{build, Factor, Method};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 fn sweep(args: &[&str], out: &Path) -> Output {
@@ -25,6 +25,18 @@ fn sweep(args: &[&str], out: &Path) -> Output {
 
 fn ok(o: &Output) {
     assert!(o.status.success(), "failed: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Runs `sweep SCENARIO ARGS…` (ARGS split at white space) into a new
+/// temporary folder, which lives as long as the first value returned.
+fn study(sc: &str, args: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("study");
+    let sc = scenario(sc);
+    let mut a = vec![sc.to_str().expect("path")];
+    a.extend(args.split_whitespace());
+    ok(&sweep(&a, &out));
+    (tmp, out)
 }
 
 fn csv_rows(p: &Path) -> (Vec<String>, Vec<Vec<String>>) {
@@ -232,21 +244,10 @@ fn a_study_with_force_starts_afresh_and_a_foreign_folder_is_never_a_store() {
 
 #[test]
 fn a_grid_sweep_writes_runs_and_design_beside_its_sweep_tables() {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let sc = scenario("protocol-2023.toml");
-    let out = tmp.path().join("grid");
-    ok(&sweep(
-        &[
-            sc.to_str().expect("path"),
-            "--param",
-            "behaviour.w_fail=0:2:1",
-            "--replicates",
-            "2",
-            "--scale",
-            "0.1",
-        ],
-        &out,
-    ));
+    let (_tmp, out) = study(
+        "protocol-2023.toml",
+        "--param behaviour.w_fail=0:2:1 --replicates 2 --scale 0.1",
+    );
     for f in [
         "sweep.csv",
         "sweep_long.csv",
@@ -281,31 +282,17 @@ fn a_grid_sweep_writes_runs_and_design_beside_its_sweep_tables() {
 
 #[test]
 fn a_flee_scenario_runs_a_sobol_study() {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let sc = scenario("flee-mali2012.toml");
-    let out = tmp.path().join("flee");
-    ok(&sweep(
-        &[
-            sc.to_str().expect("path"),
-            "--design",
-            "sobol:64",
-            "--param",
-            "flee.camp_weight=1:10",
-            "--param",
-            "flee.conflict_weight=0.1:1",
-            "--replicates",
-            "1",
-            "--metric",
-            "people@Fassala-Mbera:2012-03-01..2012-04-30",
-        ],
-        &out,
-    ));
+    let (_tmp, out) = study(
+        "flee-mali2012.toml",
+        "--design sobol:8 --param flee.camp_weight=1:10 --param flee.conflict_weight=0.1:1 --replicates 1 \
+         --metric people@Fassala-Mbera:2012-03-01..2012-04-30",
+    );
     let (h, rows) = csv_rows(&out.join("runs.csv"));
-    assert_eq!(rows.len(), 64 * 6);
+    assert_eq!(rows.len(), 8 * 6);
     assert_eq!(h[3..5], ["flee.camp_weight", "flee.conflict_weight"]);
     assert!(h.iter().any(|c| c == "people@Fassala-Mbera"));
     let (_, design) = csv_rows(&out.join("design.csv"));
-    assert_eq!(design.len(), 64 * 6);
+    assert_eq!(design.len(), 8 * 6);
     let o = bin()
         .arg("analyze")
         .arg(&out)

@@ -48,16 +48,20 @@ fn numeric(key: &str) -> Option<Kind> {
 fn key_of(path: &str) -> Result<&str, ParamError> {
     path.strip_prefix(PREFIX)
         .filter(|k| numeric(k).is_some())
-        .ok_or_else(|| ParamError::Unknown {
-            path: path.to_string(),
-            help: format!(
-                "a flee scenario's settable parameters are {}",
-                KEYS.iter()
-                    .filter(|(k, _)| numeric(k).is_some())
-                    .map(|(k, _)| format!("{PREFIX}{k}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+        .ok_or_else(|| {
+            let all: Vec<String> = RANGES.iter().map(|r| format!("{PREFIX}{}", r.0)).collect();
+            let near = crate::scenario::params::nearest(path, all.iter().map(String::as_str));
+            ParamError::Unknown {
+                path: path.to_string(),
+                help: if near.is_empty() {
+                    format!("a flee scenario's settable parameters are {}", all.join(", "))
+                } else {
+                    format!(
+                        "did you mean {}? (`northbound params SCENARIO` lists them all)",
+                        crate::scenario::params::or_list(&near)
+                    )
+                },
+            }
         })
 }
 

@@ -190,6 +190,10 @@ fn slot<'a>(sc: &'a mut Scenario, path: &str) -> Result<Slot<'a>, ParamError> {
 
 /// The current value of a parameter.
 pub fn get(sc: &Scenario, path: &str) -> Result<f64, ParamError> {
+    get_in(sc, path).map_err(|e| with_nearest(sc, e))
+}
+
+fn get_in(sc: &Scenario, path: &str) -> Result<f64, ParamError> {
     let mut copy = sc.clone();
     Ok(match slot(&mut copy, path)? {
         Slot::F(x, _) => *x,
@@ -211,6 +215,52 @@ fn bar_value(b: &Bar) -> f64 {
 
 /// Sets a parameter; whole-number fields are rounded.
 pub fn set(sc: &mut Scenario, path: &str, value: f64) -> Result<(), ParamError> {
+    set_in(sc, path, value).map_err(|e| with_nearest(sc, e))
+}
+
+/// An unknown path's message names the scenario's nearest valid paths.
+fn with_nearest(sc: &Scenario, e: ParamError) -> ParamError {
+    match e {
+        ParamError::Unknown { path, help } => {
+            let all: Vec<String> = list(sc).into_iter().map(|p| p.path).collect();
+            let near = nearest(&path, all.iter().map(String::as_str));
+            let help = if near.is_empty() {
+                help
+            } else {
+                format!(
+                    "did you mean {}? (`northbound params SCENARIO` lists them all)",
+                    or_list(&near)
+                )
+            };
+            ParamError::Unknown { path, help }
+        }
+        e => e,
+    }
+}
+
+/// The valid names nearest to `wrong`, at most three, most similar first
+/// (Jaro–Winkler similarity above 0.75, `strsim`).
+pub fn nearest<'a>(wrong: &str, valid: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut scored: Vec<(f64, &str)> = valid.map(|v| (strsim::jaro_winkler(wrong, v), v)).collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    scored
+        .into_iter()
+        .filter(|(s, _)| *s > 0.75)
+        .take(3)
+        .map(|(_, v)| v)
+        .collect()
+}
+
+/// `a`, `a or b`, `a, b or c`.
+pub fn or_list(v: &[&str]) -> String {
+    match v {
+        [] => String::new(),
+        [a] => a.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn set_in(sc: &mut Scenario, path: &str, value: f64) -> Result<(), ParamError> {
     let range = |help: &str| ParamError::Range {
         path: path.to_string(),
         value,

@@ -105,7 +105,7 @@ fn total_order(a: &[f64], ab: &[f64], b: &[f64]) -> f64 {
 /// point).
 pub fn sobol(y: &[f64], d: usize, second_order: bool, resample: usize, seed: u64) -> Result<Vec<SobolIndex>, String> {
     let step = if second_order { 2 * d + 2 } else { d + 2 };
-    if d == 0 || y.is_empty() || y.len() % step != 0 {
+    if d == 0 || y.is_empty() || !y.len().is_multiple_of(step) {
         return Err(format!(
             "{} outputs do not make whole blocks of {step} (Saltelli's scheme)",
             y.len()
@@ -149,7 +149,7 @@ pub fn morris(
     seed: u64,
 ) -> Result<Vec<MorrisIndex>, String> {
     let t = d + 1;
-    if d == 0 || y.is_empty() || y.len() % t != 0 || x.len() != y.len() {
+    if d == 0 || y.is_empty() || !y.len().is_multiple_of(t) || x.len() != y.len() {
         return Err(format!(
             "{} outputs do not make whole trajectories of {t} points",
             y.len()
@@ -158,18 +158,17 @@ pub fn morris(
     let delta = levels as f64 / (2.0 * (levels as f64 - 1.0));
     let r = y.len() / t;
     let mut ee = vec![vec![f64::NAN; r]; d];
-    for k in 0..r {
-        for s in 0..d {
-            let (i0, i1) = (k * t + s, k * t + s + 1);
-            let moved = (0..d).find(|&j| x[i1][j] != x[i0][j]);
-            let Some(j) = moved else {
-                return Err(format!(
-                    "points {i0} and {i1} of trajectory {k} are the same: not a Morris design"
-                ));
-            };
-            let up = x[i1][j] > x[i0][j];
-            ee[j][k] = if up { y[i1] - y[i0] } else { y[i0] - y[i1] } / delta;
-        }
+    // Consecutive points within a trajectory; the last of one and the
+    // first of the next are not a step.
+    for (i0, pair) in x.windows(2).enumerate().filter(|(i, _)| i % t != d) {
+        let (k, i1) = (i0 / t, i0 + 1);
+        let Some(j) = (0..d).find(|&j| pair[1][j] != pair[0][j]) else {
+            return Err(format!(
+                "points {i0} and {i1} of trajectory {k} are the same: not a Morris design"
+            ));
+        };
+        let up = pair[1][j] > pair[0][j];
+        ee[j][k] = if up { y[i1] - y[i0] } else { y[i0] - y[i1] } / delta;
     }
     if ee.iter().flatten().any(|v| v.is_nan()) {
         return Err("a trajectory does not move every parameter once: not a Morris design".into());

@@ -112,22 +112,32 @@ pub type Check<'a> = &'a dyn Fn(&str, f64) -> Result<(), String>;
 /// Parses one `--param`: `PATH=LO:HI`, or for a grid `PATH=FROM:TO:STEP`
 /// (its values returned too), each value checked by `check`.
 pub fn parse_factor(spec: &str, method: &Method, check: Check<'_>) -> Result<(Factor, Option<Vec<f64>>), StudyError> {
+    // The grid's messages are those `sweep` has always given.
     let grid = *method == Method::Grid;
-    let form = if grid { "PATH=FROM:TO:STEP" } else { "PATH=LO:HI" };
+    let (form, example, numbers) = if grid {
+        (
+            "PATH=FROM:TO:STEP",
+            "policy.cam.quota_per_year=0:40000:10000",
+            "FROM, TO and STEP",
+        )
+    } else {
+        ("PATH=LO:HI", "behaviour.w_fail=0:2", "LO and HI")
+    };
+    let bad = |m: String| StudyError::Spec(format!("--param: `{spec}`: {m}"));
     let (path, range) = spec
         .split_once('=')
-        .ok_or_else(|| StudyError::Spec(format!("--param `{spec}`: write {form}, e.g. behaviour.w_fail=0:2")))?;
+        .ok_or_else(|| bad(format!("write {form}, e.g. {example}")))?;
     let path = path.trim();
     let nums: Vec<f64> = range
         .split(':')
         .map(|x| x.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
         .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| StudyError::Spec(format!("--param `{spec}`: the bounds must be numbers")))?;
+        .ok_or_else(|| bad(format!("{numbers} must be numbers")))?;
     let values = match (grid, nums.as_slice()) {
         (true, [from, to, step]) => Some(steps(spec, *from, *to, *step)?),
         (false, [lo, hi]) if lo < hi => None,
-        (false, [_, _]) => return Err(StudyError::Spec(format!("--param `{spec}`: LO must be below HI"))),
-        _ => return Err(StudyError::Spec(format!("--param `{spec}`: write {form}"))),
+        (false, [_, _]) => return Err(bad("LO must be below HI".into())),
+        _ => return Err(bad(format!("write {form}"))),
     };
     let (lo, hi) = match &values {
         Some(v) => (v[0], v[v.len() - 1]),
@@ -137,7 +147,8 @@ pub fn parse_factor(spec: &str, method: &Method, check: Check<'_>) -> Result<(Fa
     // anything runs (every point is checked again as it is set up).
     let probes: Vec<f64> = values.clone().unwrap_or_else(|| vec![lo, (lo + hi) / 2.0, hi]);
     for v in probes {
-        check(path, v).map_err(|m| StudyError::Spec(format!("--param `{spec}`: {m}")))?;
+        // The model's own message, as `with_values` and calibration give it.
+        check(path, v).map_err(StudyError::Spec)?;
     }
     Ok((
         Factor {
@@ -152,12 +163,12 @@ pub fn parse_factor(spec: &str, method: &Method, check: Check<'_>) -> Result<(Fa
 /// FROM, FROM + STEP, … up to TO (a grid axis), counted in floating point
 /// first: a tiny STEP over a wide range is more points than an integer holds.
 fn steps(spec: &str, from: f64, to: f64, step: f64) -> Result<Vec<f64>, StudyError> {
-    let bad = |m: String| StudyError::Spec(format!("--param `{spec}`: {m}"));
+    let bad = |m: String| StudyError::Spec(format!("--param: `{spec}`: {m}"));
     if step <= 0.0 || to < from {
         return Err(bad("STEP must be > 0 and TO ≥ FROM".into()));
     }
     let count = ((to - from) / step + 1e-9).floor() + 1.0;
-    if !(count <= ensemble::MAX_POINTS as f64) {
+    if count.is_nan() || count > ensemble::MAX_POINTS as f64 {
         return Err(bad(format!(
             "{count:.3e} points is too many (at most {} in a sweep)",
             ensemble::MAX_POINTS
@@ -250,7 +261,9 @@ fn lhs(n: usize, d: usize, seed: u64) -> Vec<Vec<f64>> {
         order.sort_unstable();
         for (stratum, &(_, i)) in order.iter().enumerate() {
             let within = key.draws(j as u32 | 1 << 30, i as u32).uniform();
-            out[i][j] = (stratum as f64 + within) / n as f64;
+            if let Some(row) = out.get_mut(i) {
+                row[j] = (stratum as f64 + within) / n as f64;
+            }
         }
     }
     out

@@ -58,12 +58,85 @@ pub struct Study<'a> {
     pub design: Design,
     replicates: usize,
     fingerprint: Fingerprint,
+    metric_specs: Vec<String>,
+    threads: Option<usize>,
+    inputs: Inputs,
 }
 
 impl<'a> Study<'a> {
     /// Plans a study: the runner for the model, the design, every point
     /// checked; nothing runs yet.
     pub fn plan(model: Model<'a>, req: &Request<'_>) -> Result<Study<'a>, StudyError> {
+        Study::new(model, req, None)
+    }
+
+    /// A study of a design made by the caller (Python's grids of given
+    /// values), each point checked by the model.
+    pub fn of_design(model: Model<'a>, req: &Request<'_>, design: Design) -> Result<Study<'a>, StudyError> {
+        for p in &design.points {
+            for (f, v) in design.factors.iter().zip(p) {
+                let r = match model {
+                    Model::Default(sc) => DefaultRunner::new(sc, &[])?.check(&f.path, *v),
+                    Model::Flee(sc) => FleeRunner::new(sc, &[])?.check(&f.path, *v),
+                };
+                r.map_err(StudyError::Spec)?;
+            }
+        }
+        Study::new(model, req, Some(design))
+    }
+
+    /// Sets the flag that stops every run of the default model at the end of its day.
+    pub fn stop_on(&mut self, stop: crate::results::Stop) {
+        if let Model::Default(sc) = self.model {
+            if let Ok(mut r) = DefaultRunner::new(sc, &self.metric_specs) {
+                r.threads = self.threads;
+                r.inputs = self.inputs;
+                r.stop = Some(stop);
+                self.runner = Box::new(r);
+            }
+        }
+    }
+
+    /// Runs every point in memory (no store, on this process): each
+    /// point's replicates in point order.
+    pub fn rows(&self, progress: &Progress<'_>) -> Result<Vec<Vec<RepResult>>, StudyError> {
+        let done = super::run(
+            self.runner.as_ref(),
+            &self.design,
+            self.replicates,
+            &self.fingerprint,
+            None,
+            None,
+            false,
+            &crate::engine::Local,
+            progress,
+        )?;
+        Ok(done.rows)
+    }
+
+    /// The output columns of `runs.csv`.
+    pub fn outputs(&self) -> Vec<String> {
+        self.runner.outputs()
+    }
+
+    /// Writes a study's folder from rows kept in memory (`rows`).
+    pub fn write(&self, out: &mut OutDir, rows: &[Vec<RepResult>], p: &Publish) -> Result<(), StudyError> {
+        match self.model {
+            Model::Default(sc) => write_default(out, sc, &self.design, &self.outputs(), rows, p),
+            Model::Flee(_) => write_flee(out, &self.design, &self.outputs(), rows),
+        }
+    }
+
+    /// What `northbound sweep` prints for rows kept in memory.
+    pub fn text(&self, rows: &[Vec<RepResult>], p: &Publish) -> String {
+        let (name, sc) = match self.model {
+            Model::Default(sc) => (sc.name.as_str(), Some(sc)),
+            Model::Flee(sc) => (sc.name.as_str(), None),
+        };
+        text(name, sc, &self.design, &self.outputs(), rows, p)
+    }
+
+    fn new(model: Model<'a>, req: &Request<'_>, given: Option<Design>) -> Result<Study<'a>, StudyError> {
         let (runner, sha, seed, name): (Box<dyn PointRunner + 'a>, &str, u64, &str) = match model {
             Model::Default(sc) => {
                 let mut r = DefaultRunner::new(sc, req.metrics)?;
@@ -77,7 +150,11 @@ impl<'a> Study<'a> {
                 (Box::new(r), &sc.sha256, sc.seed, "flee")
             }
         };
-        let design = plan(runner.as_ref(), req.design, req.params, req.design_file)?;
+        let design = match given {
+            Some(d) => d,
+            None => plan(runner.as_ref(), req.design, req.params, req.design_file)?,
+        };
+        runner.prepare(&design.header(), &design.points, req.replicates)?;
         let points = serde_json::to_vec(&design.points).unwrap_or_default();
         let fingerprint = Fingerprint {
             scenario_sha256: sha.to_string(),
@@ -102,6 +179,9 @@ impl<'a> Study<'a> {
             design,
             replicates: req.replicates,
             fingerprint,
+            metric_specs: req.metrics.to_vec(),
+            threads: req.threads,
+            inputs: req.inputs,
         })
     }
 
@@ -122,7 +202,7 @@ impl<'a> Study<'a> {
             &self.design,
             self.replicates,
             &self.fingerprint,
-            dest,
+            Some(dest),
             claim.as_ref(),
             fresh,
             ranks,
@@ -131,22 +211,12 @@ impl<'a> Study<'a> {
         let Some(claim) = claim else {
             return Ok(None);
         };
-        let outputs = self.runner.outputs();
         let mut out = OutDir::start(claim)?;
-        let (name, sc) = match self.model {
-            Model::Default(sc) => {
-                write_default(&mut out, sc, &self.design, &outputs, &done.rows, p)?;
-                (sc.name.as_str(), Some(sc))
-            }
-            Model::Flee(sc) => {
-                write_flee(&mut out, &self.design, &outputs, &done.rows)?;
-                (sc.name.as_str(), None)
-            }
-        };
+        self.write(&mut out, &done.rows, p)?;
         let mut files: Vec<&str> = out.hashes().keys().map(String::as_str).collect();
         files.sort_by_key(|n| (!n.ends_with(".html"), !n.ends_with(".md"), *n));
         let files = files.join(", ");
-        let mut said = text(name, sc, &self.design, &outputs, &done.rows, p);
+        let mut said = self.text(&done.rows, p);
         if done.resumed > 0 {
             said += &format!(
                 "({} of {} points were resumed from an interrupted run)\n",

@@ -21,6 +21,9 @@ pub struct Metric {
     pub days: (u32, u32),
 }
 
+/// The days of a `FROM..UNTIL` window (inclusive), or why not.
+pub type Window<'a> = &'a dyn Fn(&str) -> Result<(u32, u32), String>;
+
 /// What a model's runs record, for parsing metrics against.
 pub struct Recorded<'a> {
     /// The metric names (a place table's columns).
@@ -28,7 +31,7 @@ pub struct Recorded<'a> {
     /// The place ids, in index order.
     pub places: &'a [String],
     /// The days of a `FROM..UNTIL` window (inclusive), or why not.
-    pub window: &'a dyn Fn(&str) -> Result<(u32, u32), String>,
+    pub window: Window<'a>,
     /// Days in a run.
     pub days: u32,
 }

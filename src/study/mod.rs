@@ -5,14 +5,16 @@
 //! Owns `northbound sweep`'s whole path for both models: the designs
 //! (`design`), the named outputs (`metric`), the runner abstraction over a
 //! model (`runner`), the tables (`runs`), the resumable loop ([`run`]) over
-//! the store that `outdir` keeps, and `analyze` (Sobol' and Morris indices
-//! from a study's folder). Must not change how a model simulates: it runs
+//! the store that `outdir` keeps, `journal` (the same store for searches
+//! such as calibration, step by step), and `analyze` (Sobol' and Morris
+//! indices from a study's folder). Must not change how a model simulates: it runs
 //! models through `ensemble` and `flee::sim`, and must not know the
 //! command line: the CLI parses, claims the folder and prints.
 
 pub mod analyze;
 pub mod design;
 pub mod folder;
+pub mod journal;
 pub mod metric;
 pub mod runner;
 pub mod runs;
@@ -60,22 +62,13 @@ impl StudyError {
 }
 
 /// `; did you mean a, b or c?` for the valid names nearest to `wrong`
-/// (Jaro–Winkler similarity, `strsim`), or nothing if none is close.
+/// (`scenario::params::nearest`), or nothing if none is close.
 pub fn nearest<'a>(wrong: &str, valid: impl Iterator<Item = &'a str>) -> String {
-    let mut scored: Vec<(f64, &str)> = valid.map(|v| (strsim::jaro_winkler(wrong, v), v)).collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-    let close: Vec<&str> = scored
-        .iter()
-        .filter(|(s, _)| *s > 0.75)
-        .take(3)
-        .map(|(_, v)| *v)
-        .collect();
-    match close.as_slice() {
-        [] => String::new(),
-        [a] => format!("; did you mean {a}?"),
-        [a, b] => format!("; did you mean {a} or {b}?"),
-        [a, b, c] => format!("; did you mean {a}, {b} or {c}?"),
-        _ => String::new(),
+    let near = crate::scenario::params::nearest(wrong, valid);
+    if near.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", crate::scenario::params::or_list(&near))
     }
 }
 
@@ -145,21 +138,22 @@ struct Line {
 /// each point's rows to it as the point finishes. Rank 0 holds `claim`
 /// (the destination checked and locked) and writes the store; the other
 /// ranks read it. `fresh` (`--force`) starts afresh; a store of another
-/// command is refused.
+/// command is refused. The points are checked beforehand
+/// (`PointRunner::prepare`, as `folder::Study` does). Without `dest` (a library caller keeping the study
+/// in memory) there is no store.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     runner: &dyn PointRunner,
     design: &Design,
     replicates: usize,
     fingerprint: &Fingerprint,
-    dest: &Path,
+    dest: Option<&Path>,
     claim: Option<&Claim>,
     fresh: bool,
     ranks: &dyn Exchange,
     progress: &Progress<'_>,
 ) -> Result<Finished, StudyError> {
     let paths = design.header();
-    runner.prepare(&paths, &design.points, replicates)?;
     let fp = fingerprint.json();
     let (mut store, lines) = match claim {
         Some(c) => {
@@ -169,7 +163,7 @@ pub fn run(
         // Under MPI the other ranks learn the finished points by reading
         // the store (rank 0 changes it only after every rank has read it:
         // the first point's gather waits for all of them).
-        None => match crate::outdir::read_store(dest)? {
+        None => match dest.map(crate::outdir::read_store).transpose()?.flatten() {
             Some((old, l)) if !fresh && old == fp => (None, l),
             Some(_) if !fresh => return Err(StudyError::Spec("the store holds another command's study".into())),
             _ => (None, Vec::new()),
@@ -191,11 +185,11 @@ pub fn run(
     }
     let resumed = done.iter().filter(|d| d.is_some()).count();
     (progress.start)(resumed as u64, total as u64);
-    for i in 0..total {
+    for (i, values) in design.points.iter().enumerate() {
         if done[i].is_some() {
             continue;
         }
-        if let Some(reps) = runner.run_point(&paths, &design.points[i], replicates, ranks)? {
+        if let Some(reps) = runner.run_point(&paths, values, replicates, ranks)? {
             let line =
                 serde_json::to_string(&Line { point: i, reps }).map_err(|e| StudyError::Failed(e.to_string()))?;
             if let Some(s) = store.as_mut() {

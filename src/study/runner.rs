@@ -36,6 +36,9 @@ pub struct RepResult {
     pub flows: Vec<u64>,
 }
 
+/// One point's replicates in replicate order (`None` on MPI ranks other than 0).
+pub type PointRows = Result<Option<Vec<RepResult>>, StudyError>;
+
 /// A model as a study sees it.
 pub trait PointRunner: Sync {
     /// The output columns of `runs.csv`: the headline outputs, then the
@@ -51,24 +54,7 @@ pub trait PointRunner: Sync {
     fn prepare(&self, paths: &[String], points: &[Vec<f64>], replicates: usize) -> Result<(), StudyError>;
     /// Runs replicates 0..n at one point on the processes of `ranks`; the
     /// results, in replicate order, on rank 0 (`None` on the others).
-    fn run_point(
-        &self,
-        paths: &[String],
-        values: &[f64],
-        n: usize,
-        ranks: &dyn Exchange,
-    ) -> Result<Option<Vec<RepResult>>, StudyError>;
-}
-
-/// The message for a path `set` refused, with the nearest valid paths.
-fn refused(e: params::ParamError, valid: &[String]) -> String {
-    match e {
-        params::ParamError::Unknown { path, .. } => format!(
-            "`{path}` is not a settable parameter{}; `northbound params SCENARIO` lists them all",
-            super::nearest(&path, valid.iter().map(String::as_str))
-        ),
-        e => e.to_string(),
-    }
+    fn run_point(&self, paths: &[String], values: &[f64], n: usize, ranks: &dyn Exchange) -> PointRows;
 }
 
 /// The default model.
@@ -159,10 +145,7 @@ impl PointRunner for DefaultRunner<'_> {
 
     fn check(&self, path: &str, value: f64) -> Result<(), String> {
         let mut probe = self.sc.clone();
-        params::set(&mut probe, path, value).map_err(|e| {
-            let valid: Vec<String> = params::list(self.sc).into_iter().map(|p| p.path).collect();
-            refused(e, &valid)
-        })
+        params::set(&mut probe, path, value).map_err(|e| e.to_string())
     }
 
     fn seed(&self) -> u64 {
@@ -188,13 +171,7 @@ impl PointRunner for DefaultRunner<'_> {
         Ok(())
     }
 
-    fn run_point(
-        &self,
-        paths: &[String],
-        values: &[f64],
-        n: usize,
-        ranks: &dyn Exchange,
-    ) -> Result<Option<Vec<RepResult>>, StudyError> {
+    fn run_point(&self, paths: &[String], values: &[f64], n: usize, ranks: &dyn Exchange) -> PointRows {
         let s = self.at(paths, values)?;
         let extra = ensemble::Extra {
             stop: self.stop.clone(),
@@ -312,10 +289,7 @@ impl PointRunner for FleeRunner<'_> {
 
     fn check(&self, path: &str, value: f64) -> Result<(), String> {
         let mut probe = self.sc.clone();
-        flee::params::set(&mut probe, path, value).map_err(|e| {
-            let valid: Vec<String> = flee::params::list(self.sc).into_iter().map(|p| p.path).collect();
-            refused(e, &valid)
-        })
+        flee::params::set(&mut probe, path, value).map_err(|e| e.to_string())
     }
 
     fn seed(&self) -> u64 {
@@ -329,13 +303,7 @@ impl PointRunner for FleeRunner<'_> {
         Ok(())
     }
 
-    fn run_point(
-        &self,
-        paths: &[String],
-        values: &[f64],
-        n: usize,
-        ranks: &dyn Exchange,
-    ) -> Result<Option<Vec<RepResult>>, StudyError> {
+    fn run_point(&self, paths: &[String], values: &[f64], n: usize, ranks: &dyn Exchange) -> PointRows {
         let s = self.at(paths, values)?;
         let (rank, size) = (ranks.rank(), ranks.size());
         let mine: Vec<usize> = (0..n).filter(|k| k % size == rank).collect();
