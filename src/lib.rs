@@ -34,6 +34,7 @@ pub mod scenario;
 pub mod sensitivity;
 pub mod state;
 pub mod stats;
+pub mod study;
 pub mod table;
 pub mod time;
 pub mod validation;

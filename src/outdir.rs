@@ -958,3 +958,158 @@ pub fn safe_name(s: &str) -> bool {
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
+
+// ---------------------------------------------------------------------------
+// Resumable studies' stores.
+
+/// The marker a study store's `study.json` carries: what tells a store
+/// northbound made from any other folder of the same name.
+const STORE_MARK: &str = "northbound-study-store";
+
+/// The store of a study that has not finished: `.NAME.study/` beside the
+/// destination, holding `study.json` (the command's fingerprint) and
+/// `rows.jsonl` (one line per finished point, appended and flushed as
+/// points finish). It is not a temporary of this process: an interrupted
+/// study leaves it in place (a signal removes only temporaries), so that the
+/// same command resumes; it is removed once the finished folder is in
+/// place. Only the process holding the destination's lock writes it.
+pub struct Store {
+    dir: PathBuf,
+    rows: File,
+}
+
+/// Where the store of a study writing to `dest` lives.
+pub fn store_path(dest: &Path) -> Result<PathBuf, OutputError> {
+    Ok(parent_of(dest).join(format!(".{}.study", name_of(dest)?)))
+}
+
+/// What a store holds: its fingerprint and its complete lines (a line cut
+/// short by a kill is not one). `None` if there is no store.
+pub fn read_store(dest: &Path) -> Result<Option<(serde_json::Value, Vec<String>)>, OutputError> {
+    let dir = store_path(dest)?;
+    if fs::symlink_metadata(&dir).is_err() {
+        return Ok(None);
+    }
+    let meta = dir.join("study.json");
+    let foreign = || {
+        refused(
+            &dir,
+            "it is not the store of a northbound study (no study.json of ours); move it away or choose another --out",
+        )
+    };
+    if !fs::symlink_metadata(&dir).map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(foreign());
+    }
+    let text = fs::read_to_string(&meta).map_err(|_| foreign())?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|_| foreign())?;
+    if v.get("store") != Some(&serde_json::Value::from(STORE_MARK)) {
+        return Err(foreign());
+    }
+    let rows = dir.join("rows.jsonl");
+    let bytes = match fs::read(&rows) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(io_err(&rows)(e)),
+    };
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map(|i| i + 1).unwrap_or(0);
+    let lines = String::from_utf8_lossy(&bytes[..complete])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    Ok(Some((v["fingerprint"].clone(), lines)))
+}
+
+impl Claim {
+    /// Opens the study store of this destination for `fingerprint`: a new
+    /// one if there is none (or `fresh`, which removes ours first), ours
+    /// with the same fingerprint to resume, and a refusal (exit 2) for a
+    /// store of another command or a folder that is not a store. Returns
+    /// the store and the lines already in it.
+    pub fn study_store(
+        &self,
+        fingerprint: &serde_json::Value,
+        fresh: bool,
+    ) -> Result<(Store, Vec<String>), OutputError> {
+        let dir = store_path(&self.dest)?;
+        let mut lines = Vec::new();
+        if let Some((old, kept)) = read_store(&self.dest)? {
+            if fresh {
+                remove_any(&dir);
+            } else if &old != fingerprint {
+                return Err(refused(
+                    &self.dest,
+                    format!(
+                        "{} holds an unfinished study of another command ({}); rerun that command to finish it, or \
+                         add --force to start this one afresh",
+                        dir.display(),
+                        differences(&old, fingerprint)
+                    ),
+                ));
+            } else {
+                lines = kept;
+            }
+        }
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        let meta = dir.join("study.json");
+        if fs::symlink_metadata(&meta).is_err() {
+            let v = serde_json::json!({ "store": STORE_MARK, "fingerprint": fingerprint });
+            let text = serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
+            let tmp = dir.join("study.json.tmp");
+            fs::write(&tmp, text).map_err(io_err(&tmp))?;
+            fs::rename(&tmp, &meta).map_err(io_err(&meta))?;
+        }
+        // Cut a line a kill left short, so that the next one starts clean.
+        let rows_path = dir.join("rows.jsonl");
+        let mut text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        if fs::symlink_metadata(&rows_path)
+            .map(|m| m.len() as usize != text.len())
+            .unwrap_or(true)
+        {
+            let tmp = dir.join("rows.jsonl.tmp");
+            fs::write(&tmp, std::mem::take(&mut text)).map_err(io_err(&tmp))?;
+            fs::rename(&tmp, &rows_path).map_err(io_err(&rows_path))?;
+        }
+        let rows = OpenOptions::new()
+            .append(true)
+            .open(&rows_path)
+            .map_err(io_err(&rows_path))?;
+        Ok((Store { dir, rows }, lines))
+    }
+}
+
+/// The top-level keys in which two fingerprints differ, for the message.
+fn differences(a: &serde_json::Value, b: &serde_json::Value) -> String {
+    let keys: Vec<&str> = match (a.as_object(), b.as_object()) {
+        (Some(x), Some(y)) => x
+            .keys()
+            .chain(y.keys())
+            .filter(|k| x.get(*k) != y.get(*k))
+            .map(String::as_str)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    };
+    if keys.is_empty() {
+        "a different fingerprint".into()
+    } else {
+        format!("differs in {}", keys.join(", "))
+    }
+}
+
+impl Store {
+    /// Appends one line (no newline in it) and makes it durable before
+    /// returning: a point that returned is never run again.
+    pub fn append(&mut self, line: &str) -> Result<(), OutputError> {
+        let path = self.dir.join("rows.jsonl");
+        self.rows
+            .write_all(format!("{line}\n").as_bytes())
+            .and_then(|_| self.rows.sync_data())
+            .map_err(io_err(&path))
+    }
+
+    /// Removes the store: call once the finished folder is in place.
+    pub fn remove(self) {
+        remove_any(&self.dir);
+    }
+}

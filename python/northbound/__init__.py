@@ -723,16 +723,21 @@ def compare(
 
 
 class Sweep:
-    """A parameter sweep (``northbound sweep``): ``table`` has a column per
-    parameter, then the mean and 95 % range over replicates of each final
-    state and each event (``claimed_ca_mean``, ``claimed_ca_lo95``, …)."""
+    """A parameter sweep or study (``northbound sweep``): ``table`` has a
+    row per design point, a column per parameter, then the mean and 95 %
+    range over replicates of each final state and each event
+    (``claimed_ca_mean``, ``claimed_ca_lo95``, …); ``runs`` has a row per
+    point and replicate (``runs.csv``: point, replicate, seed, the
+    parameters, every headline output and each named metric)."""
 
-    def __init__(self, handle: _native.SweepHandle, scenario: Scenario, parameters: Sequence[str], replicates: int) -> None:
+    def __init__(self, handle: _native.SweepHandle, scenario: Scenario, parameters: Sequence[str], replicates: int, design: str = "grid") -> None:
         self._handle = handle
         self.scenario = scenario
         self.parameters: Tuple[str, ...] = tuple(parameters)
         self.replicates = replicates
+        self.design = design
         self.table: pd.DataFrame = _frame(handle.table())
+        self.runs: pd.DataFrame = _frame(handle.runs())
 
     def csv(self) -> str:
         """``sweep.csv`` as the command line writes it (3 decimals)."""
@@ -740,15 +745,16 @@ class Sweep:
 
     def write(self, dir: PathLike, *, force: bool = False) -> Path:
         """Writes the folder ``northbound sweep`` writes (``sweep.csv``,
-        ``sweep_long.csv``, ``summary.md``, ``datapackage.json``, the
-        report); returns its path. The same rules as :meth:`Run.write`."""
+        ``sweep_long.csv``, ``runs.csv``, ``design.csv``, ``problem.json``,
+        ``summary.md``, ``datapackage.json``, the report); returns its path.
+        The same rules as :meth:`Run.write`."""
         return Path(self._handle.write(os.fspath(dir), force=force))
 
     def __str__(self) -> str:
         return self._handle.render()
 
     def __repr__(self) -> str:
-        return f"<Sweep of {self.scenario.name!r} over {', '.join(self.parameters)}: {len(self.table)} points × {self.replicates} replicates>"
+        return f"<Sweep of {self.scenario.name!r} ({self.design}) over {', '.join(self.parameters)}: {len(self.table)} points × {self.replicates} replicates>"
 
 
 def sweep(
@@ -758,14 +764,21 @@ def sweep(
     threads: Optional[int] = None,
     scale: float = 1.0,
     progress: Progress = None,
+    design: str = "grid",
+    metrics: Sequence[str] = (),
 ) -> Sweep:
-    """Varies parameters over a grid with replicates at every point, as
-    ``northbound sweep`` does.
+    """Runs a scenario at the points of a design with replicates at every
+    point (replicate k with the same seed at every point), as ``northbound
+    sweep`` does.
 
-    ``params`` maps each parameter path to ``"FROM:TO:STEP"`` (the
-    command's syntax) or to a sequence of values, e.g.
-    ``{"policy.rcmp_between_ports.detection_rate": "0.5:1:0.25"}``. Every
-    value is checked against the parameter's range before anything runs.
+    ``design`` is ``"grid"`` (default), ``"lhs:N"``, ``"sobol:N"`` or
+    ``"morris:R"``. For a grid, ``params`` maps each parameter path to
+    ``"FROM:TO:STEP"`` (the command's syntax) or to a sequence of values,
+    e.g. ``{"policy.rcmp_between_ports.detection_rate": "0.5:1:0.25"}``;
+    for the other designs to ``"LO:HI"``. ``metrics`` are ``--metric``s
+    (``"claims@roxham_road:2023-04-01..2023-06-30"``). Every value is
+    checked against the parameter's range before anything runs. The result's
+    ``runs`` is ``runs.csv`` as a DataFrame.
     """
     sc = _prepared(scenario, scale)
     if not isinstance(params, Mapping) or not params:
@@ -776,9 +789,17 @@ def sweep(
             axes.append((str(path), spec))
         else:
             axes.append((str(path), [float(v) for v in spec]))
-    with _reporter(progress, f"{sc.name}: sweep", "run") as report:
-        handle = _native.sweep(sc._handle, axes, replicates=int(replicates), threads=threads, progress=report)
-    return Sweep(handle, sc, [a[0] for a in axes], int(replicates))
+    with _reporter(progress, f"{sc.name}: sweep", "point") as report:
+        handle = _native.sweep(
+            sc._handle,
+            axes,
+            design=str(design),
+            metrics=[str(m) for m in metrics],
+            replicates=int(replicates),
+            threads=threads,
+            progress=report,
+        )
+    return Sweep(handle, sc, [a[0] for a in axes], int(replicates), str(design))
 
 
 class Validation:

@@ -138,6 +138,8 @@ def sweep(
     scenario: ScenarioHandle,
     axes: Sequence[Tuple[str, Union[str, Sequence[float]]]],
     *,
+    design: str = "grid",
+    metrics: Sequence[str] = ...,
     replicates: int = 5,
     threads: Optional[int] = None,
     progress: _Progress = None,

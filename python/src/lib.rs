@@ -277,6 +277,11 @@ impl SweepHandle {
         ok(py, self.0.csv())
     }
 
+    /// `runs.csv`'s columns: one row per point and replicate.
+    fn runs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        columns(py, self.0.runs())
+    }
+
     /// What `northbound sweep` prints.
     fn render(&self, py: Python<'_>) -> PyResult<String> {
         ok(py, self.0.render())
@@ -391,14 +396,18 @@ fn compare(
     .map(|c| CompareHandle(Arc::new(c)))
 }
 
-/// Sweeps parameters over a grid; each axis is `(path, "FROM:TO:STEP")` or
-/// `(path, [values])`.
+/// Sweeps parameters over a design: a grid (each axis `(path,
+/// "FROM:TO:STEP")` or `(path, [values])`), or `lhs:N`, `sobol:N`,
+/// `morris:R[:P]` over `(path, "LO:HI")`; `metrics` as `--metric`.
 #[pyfunction]
-#[pyo3(signature = (scenario, axes, *, replicates=5, threads=None, progress=None))]
+#[pyo3(signature = (scenario, axes, *, design="grid".to_string(), metrics=Vec::new(), replicates=5, threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
 fn sweep(
     py: Python<'_>,
     scenario: &ScenarioHandle,
     axes: Vec<(String, Bound<'_, PyAny>)>,
+    design: String,
+    metrics: Vec<String>,
     replicates: usize,
     threads: Option<usize>,
     progress: Option<Py<PyAny>>,
@@ -420,7 +429,7 @@ fn sweep(
         .collect::<PyResult<Vec<_>>>()?;
     let sc = scenario.0.clone();
     interrupt::run(py, progress, move |ctl| {
-        api::SweepHandle::start(&sc, &axes, replicates, threads, ctl)
+        api::SweepHandle::start(&sc, &axes, &design, &metrics, replicates, threads, ctl)
     })
     .map(|s| SweepHandle(Arc::new(s)))
 }

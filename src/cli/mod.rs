@@ -60,8 +60,18 @@ enum Command {
     Validate(ValidateArgs),
     /// Run the base and policy variants with common random numbers and compare them.
     Compare(CompareArgs),
-    /// Vary numeric scenario fields over a grid, with replicates at every point.
+    /// A study: numeric parameters over a design (grid, lhs, sobol, morris or a file), replicates at every point; resumable.
     Sweep(SweepArgs),
+    /// Sensitivity indices of a study folder (`sweep --design sobol:N` or `morris:R`).
+    Analyze(sweep::AnalyzeArgs),
+    /// List every settable parameter of a scenario (either model) with its value and valid range.
+    Params {
+        /// The scenario file (TOML) or Flee folder.
+        scenario: PathBuf,
+        /// Print CSV instead of an aligned table.
+        #[arg(long)]
+        csv: bool,
+    },
     /// Search parameters that minimise the error on counted targets.
     Calibrate(CalibrateArgs),
     /// How much each uncertain input moves the scenario's headline figure (one at a time).
@@ -212,6 +222,8 @@ fn dispatch(command: Command) -> Outcome {
         Command::Bench(args) => bench::bench(args),
         Command::Report { dir } => report(&dir),
         Command::Sweep(args) => sweep::sweep(args),
+        Command::Analyze(args) => sweep::analyze(args),
+        Command::Params { scenario, csv } => sweep::params(&scenario, csv),
         Command::Forecast(args) => forecast::run(args),
         Command::Sensitivity(args) => sensitivity::sensitivity(args),
     }

@@ -13,6 +13,7 @@ pub mod data;
 pub mod import;
 pub mod model;
 pub mod output;
+pub mod params;
 pub mod report;
 pub mod scenario;
 pub mod settings;

@@ -165,6 +165,9 @@ fn column(file: &str, col: &str) -> Option<Col> {
     if let Some(d) = forecast_column(base, col) {
         return d;
     }
+    if let Some((ty, unit, text)) = crate::study::runs::describe(base, col) {
+        return c(ty, unit, text);
+    }
     let of = |table: &dyn Fn(&str) -> bool| COLUMNS.iter().find(|e| table(e.0) && e.1 == col);
     let listed = of(&|t| t == base)
         .or_else(|| of(&|t| t.strip_prefix('*').is_some_and(|end| base.ends_with(end))))
@@ -336,6 +339,8 @@ fn describe_table(file: &str) -> String {
         "offers.csv" => "each offer (papers and transport) per day: people offered it and people who took it",
         "papers.csv" => "each checkpoint that does not always honour papers, per day: holders met and papers not honoured",
         "sensitivity.csv" => "one-at-a-time sensitivity: the headline with each uncertain input at the ends of its range",
+        "runs.csv" => "one row per design point and replicate: its seed, the inputs and every output (long format)",
+        "design.csv" => "the design's points, one row per point, in SALib's layout (see problem.json)",
         _ => "",
     };
     if rep {

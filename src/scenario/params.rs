@@ -190,6 +190,10 @@ fn slot<'a>(sc: &'a mut Scenario, path: &str) -> Result<Slot<'a>, ParamError> {
 
 /// The current value of a parameter.
 pub fn get(sc: &Scenario, path: &str) -> Result<f64, ParamError> {
+    get_in(sc, path).map_err(|e| with_nearest(sc, e))
+}
+
+fn get_in(sc: &Scenario, path: &str) -> Result<f64, ParamError> {
     let mut copy = sc.clone();
     Ok(match slot(&mut copy, path)? {
         Slot::F(x, _) => *x,
@@ -211,6 +215,52 @@ fn bar_value(b: &Bar) -> f64 {
 
 /// Sets a parameter; whole-number fields are rounded.
 pub fn set(sc: &mut Scenario, path: &str, value: f64) -> Result<(), ParamError> {
+    set_in(sc, path, value).map_err(|e| with_nearest(sc, e))
+}
+
+/// An unknown path's message names the scenario's nearest valid paths.
+fn with_nearest(sc: &Scenario, e: ParamError) -> ParamError {
+    match e {
+        ParamError::Unknown { path, help } => {
+            let all: Vec<String> = list(sc).into_iter().map(|p| p.path).collect();
+            let near = nearest(&path, all.iter().map(String::as_str));
+            let help = if near.is_empty() {
+                help
+            } else {
+                format!(
+                    "did you mean {}? (`northbound params SCENARIO` lists them all)",
+                    or_list(&near)
+                )
+            };
+            ParamError::Unknown { path, help }
+        }
+        e => e,
+    }
+}
+
+/// The valid names nearest to `wrong`, at most three, most similar first
+/// (Jaro–Winkler similarity above 0.75, `strsim`).
+pub fn nearest<'a>(wrong: &str, valid: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut scored: Vec<(f64, &str)> = valid.map(|v| (strsim::jaro_winkler(wrong, v), v)).collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    scored
+        .into_iter()
+        .filter(|(s, _)| *s > 0.75)
+        .take(3)
+        .map(|(_, v)| v)
+        .collect()
+}
+
+/// `a`, `a or b`, `a, b or c`.
+pub fn or_list(v: &[&str]) -> String {
+    match v {
+        [] => String::new(),
+        [a] => a.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn set_in(sc: &mut Scenario, path: &str, value: f64) -> Result<(), ParamError> {
     let range = |help: &str| ParamError::Range {
         path: path.to_string(),
         value,
@@ -278,6 +328,8 @@ pub struct Param {
     pub max: f64,
     /// Whether `min` itself is excluded (`per_day` must be > 0).
     pub min_exclusive: bool,
+    /// Whether `max` itself is excluded (a flee `capacity_buffer` < 1).
+    pub max_exclusive: bool,
     /// Whether values are rounded to whole numbers.
     pub integer: bool,
 }
@@ -322,10 +374,84 @@ pub fn list(sc: &Scenario) -> Vec<Param> {
                 min,
                 max,
                 min_exclusive,
+                max_exclusive: false,
                 integer,
             })
         })
         .collect()
+}
+
+/// The valid range of a parameter in words: `[0, 1]`, `(0, ∞)`, `whole
+/// numbers in [1, 6]`.
+pub fn range_text(p: &Param) -> String {
+    let hi = if p.max.is_finite() {
+        p.max.to_string()
+    } else {
+        "∞".into()
+    };
+    let r = format!(
+        "{}{}, {hi}{}",
+        if p.min_exclusive { "(" } else { "[" },
+        p.min,
+        if p.max_exclusive || !p.max.is_finite() {
+            ")"
+        } else {
+            "]"
+        }
+    );
+    if p.integer {
+        format!("whole numbers in {r}")
+    } else {
+        r
+    }
+}
+
+/// What `northbound params` prints: an aligned table of every parameter
+/// with its value and valid range, or the same as CSV (through
+/// `table::Table`).
+pub fn table(params: &[Param], csv: bool) -> std::io::Result<String> {
+    if csv {
+        let mut t = crate::table::Table::new(
+            Vec::new(),
+            [
+                "path",
+                "value",
+                "min",
+                "max",
+                "min_exclusive",
+                "max_exclusive",
+                "integer",
+            ],
+        )?;
+        for p in params {
+            t.cell(&p.path)
+                .cell(p.value)
+                .cell(p.min)
+                .cell(p.max)
+                .cell(p.min_exclusive)
+                .cell(p.max_exclusive)
+                .cell(p.integer)
+                .end_row()?;
+        }
+        return String::from_utf8(t.finish()?).map_err(std::io::Error::other);
+    }
+    let w = params.iter().map(|p| p.path.chars().count()).max().unwrap_or(4).max(4);
+    let v = params
+        .iter()
+        .map(|p| p.value.to_string().chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut s = format!("{:<w$}  {:>v$}  valid\n", "path", "value");
+    for p in params {
+        let value = if p.value.is_finite() {
+            p.value.to_string()
+        } else {
+            "∞".into()
+        };
+        s += &format!("{:<w$}  {:>v$}  {}\n", p.path, value, range_text(p));
+    }
+    Ok(s)
 }
 
 #[cfg(test)]

@@ -25,6 +25,10 @@ use northbound::rng::replicate_seed;
 pub use northbound::scenario::diag::Located;
 pub use northbound::scenario::params::Param;
 use northbound::scenario::{self, params, LoadError, Scenario};
+use northbound::study::design::{Design, Factor, Method};
+use northbound::study::folder::{self, Model, Request, Study};
+use northbound::study::runner::RepResult;
+use northbound::study::{runs, Progress, StudyError};
 use northbound::validation::{self, Target};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -728,21 +732,38 @@ pub enum AxisSpec {
     Values(Vec<f64>),
 }
 
-/// A sweep, kept in memory.
+/// A sweep, kept in memory: a study of the default model (`study::folder`)
+/// over a design, its rows kept per point and replicate.
 pub struct SweepHandle {
     sc: Arc<Scenario>,
     input: Arc<PathBuf>,
-    axes: Vec<ensemble::Axis>,
-    rows: Vec<ensemble::SweepRow>,
-    replicates: usize,
+    design: Design,
+    outputs: Vec<String>,
+    rows: Vec<Vec<RepResult>>,
     publish: Publish,
 }
 
+impl From<StudyError> for Error {
+    fn from(e: StudyError) -> Error {
+        match e {
+            StudyError::Ensemble(e) => e.into(),
+            StudyError::Results(e) => e.into(),
+            StudyError::Output(e) => e.into(),
+            StudyError::Spec(m) => Error::Value(m),
+            StudyError::Failed(m) => Error::Run(m),
+        }
+    }
+}
+
 impl SweepHandle {
-    /// Runs `northbound sweep` over the grid of `axes`.
+    /// Runs `northbound sweep` over `design` (`grid`, `lhs:N`, `sobol:N`,
+    /// `morris:R[:P]`): a grid of the axes' values, or the design's points
+    /// over each axis's `LO:HI`; `metrics` as `--metric`.
     pub fn start(
         sc: &ScenarioHandle,
         axes: &[(String, AxisSpec)],
+        design: &str,
+        metrics: &[String],
         replicates: usize,
         threads: Option<usize>,
         ctl: &Control,
@@ -752,31 +773,69 @@ impl SweepHandle {
         if axes.is_empty() {
             return Err(Error::Value("a sweep needs at least one parameter".into()));
         }
-        let axes = axes
-            .iter()
-            .map(|(path, spec)| match spec {
-                AxisSpec::Range(r) => ensemble::parse_axis(&sc.sc, &format!("{path}={r}")),
-                AxisSpec::Values(v) if v.is_empty() => Err(EnsembleError::Spec(format!("`{path}`: no values"))),
-                AxisSpec::Values(v) => ensemble::axis(&sc.sc, path, v.clone()),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        // Every point set up and checked against the limits before the first runs.
-        let points = ensemble::sweep_points(&sc.sc, &axes, replicates, threads)?;
-        ctl.plan(points.len() * replicates);
-        let rows = ensemble::sweep(
-            &points,
+        // A path that names nothing is a parameter error, whatever the design.
+        for (path, _) in axes {
+            params::get(&sc.sc, path).map_err(|e| Error::Param(e.to_string()))?;
+        }
+        let model = Model::Default(&sc.sc);
+        let req = Request {
+            design,
+            params: &[],
+            design_file: None,
+            metrics,
             replicates,
             threads,
-            &|| ctl.tick(),
-            &northbound::engine::Local,
-            Some(&ctl.stop),
-        )?;
+            inputs: ensemble::Inputs::Drawn,
+            scale: None,
+        };
+        let mut study = if design == "grid" {
+            let axes = axes
+                .iter()
+                .map(|(path, spec)| match spec {
+                    AxisSpec::Range(r) => ensemble::parse_axis(&sc.sc, &format!("{path}={r}")),
+                    AxisSpec::Values(v) if v.is_empty() => Err(EnsembleError::Spec(format!("`{path}`: no values"))),
+                    AxisSpec::Values(v) => ensemble::axis(&sc.sc, path, v.clone()),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let factors = axes
+                .iter()
+                .map(|a| Factor {
+                    path: a.path.clone(),
+                    lo: a.values.iter().copied().fold(f64::INFINITY, f64::min),
+                    hi: a.values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                })
+                .collect();
+            let points = ensemble::grid(&axes)?;
+            let d = Design {
+                method: Method::Grid,
+                factors,
+                points,
+            };
+            Study::of_design(model, &req, d)?
+        } else {
+            let params = axes
+                .iter()
+                .map(|(path, spec)| match spec {
+                    AxisSpec::Range(r) => Ok(format!("{path}={r}")),
+                    AxisSpec::Values(_) => Err(Error::Value(format!(
+                        "`{path}`: a {design} design samples a range: give \"LO:HI\""
+                    ))),
+                })
+                .collect::<Res<Vec<String>>>()?;
+            Study::plan(model, &Request { params: &params, ..req })?
+        };
+        study.stop_on(ctl.stop.clone());
+        ctl.plan(study.design.points.len());
+        let rows = study.rows(&Progress {
+            start: &|_, _| {},
+            point: &|| ctl.tick(),
+        })?;
         Ok(SweepHandle {
             sc: sc.sc.clone(),
             input: sc.input.clone(),
-            axes,
+            design: study.design.clone(),
+            outputs: study.outputs(),
             rows,
-            replicates,
             publish: Publish {
                 period: Period::Week,
                 scale: sc.scale,
@@ -785,23 +844,43 @@ impl SweepHandle {
         })
     }
 
-    /// The table as columns (values unrounded).
+    fn axes(&self) -> Vec<ensemble::Axis> {
+        self.design
+            .factors
+            .iter()
+            .map(|f| ensemble::Axis {
+                path: f.path.clone(),
+                values: Vec::new(),
+            })
+            .collect()
+    }
+
+    /// The table as columns (values unrounded): one row per point.
     pub fn table(&self) -> Table {
-        tables::sweep(&self.axes, &self.rows)
+        tables::sweep(&self.axes(), &runs::sweep_rows(&self.design, &self.rows))
+    }
+
+    /// `runs.csv` as columns: one row per point and replicate.
+    pub fn runs(&self) -> Table {
+        tables::runs(&self.design, &self.outputs, &self.rows)
     }
 
     /// `sweep.csv` as the command line writes it.
     pub fn csv(&self) -> Res<String> {
-        Ok(ensemble::sweep_csv(&self.axes, &self.rows)?)
+        Ok(ensemble::sweep_csv(
+            &self.axes(),
+            &runs::sweep_rows(&self.design, &self.rows),
+        )?)
     }
 
     /// What `northbound sweep` prints.
     pub fn render(&self) -> Res<String> {
-        Ok(results::sweep_text(
-            &self.sc,
-            &self.axes,
+        Ok(folder::text(
+            &self.sc.name,
+            Some(&self.sc),
+            &self.design,
+            &self.outputs,
             &self.rows,
-            self.replicates,
             &self.publish,
         ))
     }
@@ -810,12 +889,12 @@ impl SweepHandle {
     /// returns where.
     pub fn write(&self, dir: &Path, force: bool) -> Res<PathBuf> {
         let mut out = out_dir(dir, force, "sweep", &self.input)?;
-        results::write_sweep(
+        folder::write_default(
             &mut out,
             &self.sc,
-            &self.axes,
+            &self.design,
+            &self.outputs,
             &self.rows,
-            self.replicates,
             &self.publish,
         )?;
         Ok(out.commit()?)

@@ -16,6 +16,8 @@ use northbound::results::Trace;
 use northbound::scenario::{
     Bar, Budget, Departure, Mode, NoTarget, Policy, PolicyKind, Scenario, SendBack, SendTo, StcaScope, Trait, NONE,
 };
+use northbound::study::design::Design;
+use northbound::study::runner::RepResult;
 use northbound::validation::{Metric, Target, Validation};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -500,6 +502,42 @@ pub fn sweep(axes: &[Axis], rows: &[SweepRow]) -> Table {
         t.push(format!("{m}_mean"), Data::Float(stat(&|s| s.mean)));
         t.push(format!("{m}_lo95"), Data::Float(stat(&|s| s.lo)));
         t.push(format!("{m}_hi95"), Data::Float(stat(&|s| s.hi)));
+    }
+    t
+}
+
+/// `runs.csv`: one row per point and replicate (point, replicate, seed,
+/// the parameters, the outputs).
+pub fn runs(design: &Design, outputs: &[String], rows: &[Vec<RepResult>]) -> Table {
+    let all = || {
+        rows.iter()
+            .enumerate()
+            .flat_map(|(p, reps)| reps.iter().map(move |r| (p, r)))
+    };
+    let mut t = Table(Vec::new());
+    t.push("point", Data::Int(all().map(|(p, _)| p as i64).collect()));
+    t.push("replicate", Data::Int(all().map(|(_, r)| r.replicate as i64).collect()));
+    // Seeds are unsigned 64-bit (beyond i64): one category per replicate's seed.
+    let mut seeds: Vec<String> = Vec::new();
+    let codes = all()
+        .map(|(_, r)| {
+            let s = r.seed.to_string();
+            let at = seeds.iter().position(|x| *x == s).unwrap_or_else(|| {
+                seeds.push(s);
+                seeds.len() - 1
+            });
+            at as i32
+        })
+        .collect();
+    t.push("seed", Data::Cat(codes, seeds));
+    for (j, f) in design.factors.iter().enumerate() {
+        t.push(
+            f.path.clone(),
+            Data::Float(all().map(|(p, _)| design.points[p][j]).collect()),
+        );
+    }
+    for (k, o) in outputs.iter().enumerate() {
+        t.push(o.clone(), Data::Float(all().map(|(_, r)| r.outputs[k]).collect()));
     }
     t
 }

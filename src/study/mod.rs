@@ -1,0 +1,212 @@
+//! Studies: a model run at the points of an experimental design, with
+//! replicates at every point, rows kept as points finish so that an
+//! interrupted study resumes, and the tables a sensitivity analysis reads.
+//!
+//! Owns `northbound sweep`'s whole path for both models: the designs
+//! (`design`), the named outputs (`metric`), the runner abstraction over a
+//! model (`runner`), the tables (`runs`), the resumable loop ([`run`]) over
+//! the store that `outdir` keeps, `journal` (the same store for searches
+//! such as calibration, step by step), and `analyze` (Sobol' and Morris
+//! indices from a study's folder). Must not change how a model simulates: it runs
+//! models through `ensemble` and `flee::sim`, and must not know the
+//! command line: the CLI parses, claims the folder and prints.
+
+pub mod analyze;
+pub mod design;
+pub mod folder;
+pub mod journal;
+pub mod metric;
+pub mod runner;
+pub mod runs;
+
+use crate::engine::Exchange;
+use crate::outdir::{Claim, OutputError, Store};
+use design::Design;
+use runner::{PointRunner, RepResult};
+use serde_json::json;
+use std::path::Path;
+
+/// Why a study failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StudyError {
+    /// A design, parameter, metric or file the user gave is not valid (exit 2).
+    #[error("{0}")]
+    Spec(String),
+    /// A run failed.
+    #[error("{0}")]
+    Ensemble(#[from] crate::ensemble::EnsembleError),
+    /// Writing, or the destination refused (exit 2 if refused).
+    #[error("{0}")]
+    Output(#[from] OutputError),
+    /// The folder's tables could not be written.
+    #[error("{0}")]
+    Results(#[from] crate::results::ResultsError),
+    /// A failure of northbound's own (exit 1).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl StudyError {
+    /// Whether the user's input caused it (exit 2) rather than northbound (exit 1).
+    pub fn is_bad_input(&self) -> bool {
+        use crate::ensemble::EnsembleError as E;
+        match self {
+            StudyError::Spec(_) => true,
+            StudyError::Output(o) => o.is_refusal(),
+            StudyError::Ensemble(E::Output(o)) => o.is_refusal(),
+            StudyError::Ensemble(E::Engine(_)) => false,
+            StudyError::Ensemble(_) => true,
+            StudyError::Results(_) | StudyError::Failed(_) => false,
+        }
+    }
+}
+
+/// `; did you mean a, b or c?` for the valid names nearest to `wrong`
+/// (`scenario::params::nearest`), or nothing if none is close.
+pub fn nearest<'a>(wrong: &str, valid: impl Iterator<Item = &'a str>) -> String {
+    let near = crate::scenario::params::nearest(wrong, valid);
+    if near.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", crate::scenario::params::or_list(&near))
+    }
+}
+
+/// What identifies a study: the same fingerprint resumes a store, another
+/// is refused. Everything the rows depend on is in it.
+#[derive(Clone, Debug)]
+pub struct Fingerprint {
+    /// SHA-256 of the scenario's bytes (or of a Flee folder's inputs).
+    pub scenario_sha256: String,
+    /// `--design` as given (or the design file's SHA-256).
+    pub design: String,
+    /// `--param`s as given.
+    pub params: Vec<String>,
+    /// Replicates per point.
+    pub replicates: usize,
+    /// `--metric`s as given.
+    pub metrics: Vec<String>,
+    /// Anything else that changes the runs (`--scale`, `--fixed-inputs`, …).
+    pub options: serde_json::Value,
+    /// The scenario's seed.
+    pub seed: u64,
+}
+
+impl Fingerprint {
+    fn json(&self) -> serde_json::Value {
+        json!({
+            "scenario_sha256": self.scenario_sha256,
+            "design": self.design,
+            "params": self.params,
+            "replicates": self.replicates,
+            "metrics": self.metrics,
+            "options": self.options,
+            "seed": self.seed,
+            "version": env!("CARGO_PKG_VERSION"),
+        })
+    }
+}
+
+/// How a study reports progress: `start(done, total)` once (points already
+/// in the store count as done), then `point()` as each point finishes.
+pub struct Progress<'a> {
+    /// Called once with the points done and the points in all.
+    pub start: &'a dyn Fn(u64, u64),
+    /// Called after each point.
+    pub point: &'a dyn Fn(),
+}
+
+/// A finished study: the rows of every point (on rank 0; empty on the
+/// others) and the store to remove once the folder is in place.
+pub struct Finished {
+    /// Each point's replicates, in point order.
+    pub rows: Vec<Vec<RepResult>>,
+    /// The store (rank 0 only).
+    pub store: Option<Store>,
+    /// Points that were already in the store when the study started.
+    pub resumed: usize,
+}
+
+/// One stored line: a point and its replicates.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Line {
+    point: usize,
+    reps: Vec<RepResult>,
+}
+
+/// Runs every point of `design` not yet in the store of `dest`, appending
+/// each point's rows to it as the point finishes. Rank 0 holds `claim`
+/// (the destination checked and locked) and writes the store; the other
+/// ranks read it. `fresh` (`--force`) starts afresh; a store of another
+/// command is refused. The points are checked beforehand
+/// (`PointRunner::prepare`, as `folder::Study` does). Without `dest` (a library caller keeping the study
+/// in memory) there is no store.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    runner: &dyn PointRunner,
+    design: &Design,
+    replicates: usize,
+    fingerprint: &Fingerprint,
+    dest: Option<&Path>,
+    claim: Option<&Claim>,
+    fresh: bool,
+    ranks: &dyn Exchange,
+    progress: &Progress<'_>,
+) -> Result<Finished, StudyError> {
+    let paths = design.header();
+    let fp = fingerprint.json();
+    let (mut store, lines) = match claim {
+        Some(c) => {
+            let (s, l) = c.study_store(&fp, fresh)?;
+            (Some(s), l)
+        }
+        // Under MPI the other ranks learn the finished points by reading
+        // the store (rank 0 changes it only after every rank has read it:
+        // the first point's gather waits for all of them).
+        None => match dest.map(crate::outdir::read_store).transpose()?.flatten() {
+            Some((old, l)) if !fresh && old == fp => (None, l),
+            Some(_) if !fresh => return Err(StudyError::Spec("the store holds another command's study".into())),
+            _ => (None, Vec::new()),
+        },
+    };
+    let total = design.points.len();
+    let mut done: Vec<Option<Vec<RepResult>>> = vec![None; total];
+    for l in &lines {
+        let line: Line = serde_json::from_str(l)
+            .map_err(|e| StudyError::Failed(format!("the study's store has a line that is not a point: {e}")))?;
+        if line.point >= total || line.reps.len() != replicates {
+            return Err(StudyError::Failed(format!(
+                "the study's store holds point {} with {} replicates, not of this design",
+                line.point,
+                line.reps.len()
+            )));
+        }
+        done[line.point] = Some(line.reps);
+    }
+    let resumed = done.iter().filter(|d| d.is_some()).count();
+    (progress.start)(resumed as u64, total as u64);
+    for (i, values) in design.points.iter().enumerate() {
+        if done[i].is_some() {
+            continue;
+        }
+        if let Some(reps) = runner.run_point(&paths, values, replicates, ranks)? {
+            let line =
+                serde_json::to_string(&Line { point: i, reps }).map_err(|e| StudyError::Failed(e.to_string()))?;
+            if let Some(s) = store.as_mut() {
+                s.append(&line)?;
+            }
+            // The rows as a resumed study reads them back: the same numbers
+            // whether or not the study was interrupted.
+            done[i] = serde_json::from_str::<Line>(&line).ok().map(|l| l.reps);
+        }
+        (progress.point)();
+    }
+    let rows = if ranks.rank() == 0 {
+        done.into_iter()
+            .map(|d| d.ok_or_else(|| StudyError::Failed("a point was not run".into())))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        Vec::new()
+    };
+    Ok(Finished { rows, store, resumed })
+}
