@@ -194,3 +194,8 @@ mod tests {
         assert_eq!(many.agents, one.agents);
     }
 }
+
+/// The worker threads a run uses: those asked for, or all cores.
+pub fn workers(threads: Option<usize>) -> usize {
+    threads.unwrap_or_else(rayon::current_num_threads)
+}

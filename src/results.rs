@@ -583,3 +583,144 @@ fn short_param(p: &str) -> String {
         _ => p.to_string(),
     }
 }
+
+/// How a single run streamed to its folder is run.
+pub struct Streaming<'a> {
+    /// Its seed (the scenario's if `None`).
+    pub seed: Option<u64>,
+    /// Worker threads (all cores if `None`).
+    pub threads: Option<usize>,
+    /// Also write cohort_places.csv.
+    pub by_cohort: bool,
+    /// Agents traced in trace.csv.
+    pub trace: Option<usize>,
+    /// The processes the agents are split over (`--partition`), if any.
+    pub partition: Option<&'a dyn engine::Exchange>,
+    /// Periods and scale of the published tables.
+    pub publish: Publish,
+}
+
+/// What a streamed run ended with, for the terminal.
+pub struct Streamed {
+    /// The run's result.
+    pub result: engine::RunResult,
+    /// Claims per place over the run.
+    pub claims: Vec<u64>,
+    /// What caravans, offers and papers did, in words (empty if none).
+    pub story: String,
+    /// The folder written.
+    pub dest: std::path::PathBuf,
+    /// The files in it, for the terminal.
+    pub files: String,
+    /// Seconds from `t0` to the end of writing.
+    pub wall: f64,
+    /// Worker threads used.
+    pub threads: usize,
+}
+
+/// Sums of claims per place over a run.
+struct Claims(Vec<u64>);
+
+impl Recorder for Claims {
+    fn day(&mut self, v: &DayView<'_>) -> io::Result<()> {
+        for (t, c) in self.0.iter_mut().zip(v.places) {
+            *t += c[engine::Col::Claims as usize];
+        }
+        Ok(())
+    }
+}
+
+/// One run streamed day by day into the claimed folder (its tables written
+/// as the days pass, the published ones at the end), `progress` told each
+/// day. Without a claim (a process other than rank 0), a partitioned run
+/// steps its share of the agents and writes nothing.
+pub fn stream(
+    sc: &Scenario,
+    s: &Streaming<'_>,
+    claim: Option<crate::outdir::Claim>,
+    progress: &mut dyn Recorder,
+    t0: Instant,
+) -> Result<Option<Streamed>, Box<dyn std::error::Error>> {
+    let cfg = RunConfig {
+        seed: s.seed,
+        threads: s.threads,
+        by_cohort: s.by_cohort,
+    };
+    let Some(claim) = claim else {
+        if let Some(ex) = s.partition {
+            engine::run_partitioned(sc, &cfg, ex, &mut [])?;
+        }
+        return Ok(None);
+    };
+    let mut out = OutDir::start(claim)?;
+    let mut places = output::PlacesTable::new(&out)?;
+    let mut by_cohort = s.by_cohort.then(|| CohortPlacesTable::new(&out)).transpose()?;
+    let used_threads = crate::limits::workers(s.threads);
+    let mut claims = Claims(vec![0; sc.places.len()]);
+    let mut flows = output::RouteFlows::default();
+    let mut side = output::SideTables::new(&out, sc)?;
+    let mut keep = publish::Keep::new(sc);
+    // The trace samples agents by id: count the groups from their sizes'
+    // draws, without building the population.
+    let mut trace = match s.trace {
+        Some(n) if n > 0 => Some(TraceTable::new(
+            &out,
+            n,
+            crate::agents::count_groups(sc, s.seed.unwrap_or(sc.seed)) as usize,
+        )?),
+        _ => None,
+    };
+    let result = {
+        let mut recs: Vec<&mut dyn Recorder> = vec![&mut places, &mut claims, progress, &mut flows, &mut keep];
+        if !side.is_empty() {
+            recs.push(&mut side);
+        }
+        if let Some(t) = trace.as_mut() {
+            recs.push(t);
+        }
+        if let Some(t) = by_cohort.as_mut() {
+            recs.push(t);
+        }
+        match s.partition {
+            Some(ex) => engine::run_partitioned(sc, &cfg, ex, &mut recs)?,
+            None => engine::run(sc, &cfg, &mut recs)?,
+        }
+    };
+    out.finish(places.into_file()?)?;
+    if let Some(t) = trace {
+        out.finish(t.into_file()?)?;
+    }
+    if let Some(t) = by_cohort {
+        out.finish(t.into_file()?)?;
+    }
+    let story = side.story(sc);
+    for (_, f) in side.finish()? {
+        out.finish(f)?;
+    }
+    output::write_outcomes(&mut out, sc, &result)?;
+    output::write_events(&mut out, sc, &result)?;
+    output::write_routes(&mut out, sc, &flows.people)?;
+    let wall = t0.elapsed().as_secs_f64();
+    output::write_summary(&mut out, sc, &result, used_threads, wall)?;
+    let rep = keep.into_replicate(&result);
+    finish_run(&mut out, sc, &rep, &s.publish)?;
+    let files = file_list(&out);
+    let dest = out.commit()?;
+    Ok(Some(Streamed {
+        result,
+        claims: claims.0,
+        story,
+        dest,
+        files,
+        wall,
+        threads: used_threads,
+    }))
+}
+
+/// The files of a folder being written, the report and summary first, for
+/// the terminal.
+pub fn file_list(out: &OutDir) -> String {
+    let mut names: Vec<&str> = out.hashes().keys().map(String::as_str).collect();
+    names.sort_by_key(|n| (!n.ends_with(".html"), !n.ends_with(".md"), *n));
+    names.join(", ")
+}

@@ -18,7 +18,7 @@
 //! | 29–60 | the SHA-256 of the payload |
 //! | 61– | the payload: [`Saved`] in `postcard`'s encoding (serde) |
 
-use crate::engine::{EngineState, N_COLS};
+use crate::engine::{Engine, EngineState, N_COLS};
 use crate::graph::Graph;
 use crate::policy::PolicyBook;
 use crate::results::{KeptRun, Trace};
@@ -677,4 +677,46 @@ pub fn carry_over(mut st: EngineState, old: &Scenario, new: &Scenario) -> Engine
         }
     }
     st
+}
+
+/// How [`run_span`] runs: from the start or a saved state, to `last`.
+pub struct Span {
+    /// The seed of a run from the start.
+    pub seed: u64,
+    /// Counts per cohort kept.
+    pub by_cohort: bool,
+    /// The last day simulated (the scenario's last if `None`).
+    pub last: Option<u32>,
+    /// Agents traced.
+    pub trace: usize,
+    /// Worker threads (all cores if `None`).
+    pub threads: Option<usize>,
+    /// Whether the engine's state after `last` is returned (to be saved).
+    pub keep_state: bool,
+}
+
+/// Runs `sc` from its start (no `state`) or from a saved state and the
+/// tables' history, up to `span.last`, on a pool of `span.threads`: the
+/// result, the tables kept, and the engine's state if asked for.
+pub fn run_span(
+    sc: &Scenario,
+    state: Option<EngineState>,
+    history: Option<History>,
+    span: &Span,
+    extra: &mut [&mut dyn crate::engine::Recorder],
+) -> Result<(crate::engine::RunResult, crate::results::KeptRun, Option<EngineState>), crate::engine::EngineError> {
+    crate::engine::pool(span.threads)?.install(|| {
+        let (mut engine, mut kept) = match (state, history) {
+            (Some(st), Some(h)) => (Engine::from_state(sc, st, span.by_cohort), h.into_kept()),
+            _ => (
+                Engine::with_config(sc, span.seed, span.by_cohort),
+                crate::results::KeptRun::default(),
+            ),
+        };
+        let t = std::time::Instant::now();
+        crate::results::continue_run(&mut engine, &mut kept, span.last, span.trace, extra)?;
+        let result = engine.result(t.elapsed().as_secs_f64())?;
+        let state = span.keep_state.then(|| engine.state());
+        Ok((result, kept, state))
+    })
 }

@@ -57,7 +57,7 @@ pub(super) fn compare(args: CompareArgs, input: &Input) -> Outcome {
     let threads = args.opts.threads.map(|t| t as usize);
     let out_path = out_or_default(&args.opts.out, &args.scenario, "-compare")?;
     // The base's and every variant's replicates are kept until compared.
-    let need = crate::limits::compare(&sc, n, variants.len(), threads.unwrap_or(rayon::current_num_threads()));
+    let need = crate::limits::compare(&sc, n, variants.len(), crate::limits::workers(threads));
     if let Err(e) = crate::limits::check(&what_scaled(&args.scenario, args.opts.scale), need) {
         eprintln!("error: {e}");
         return Err(Kind::BadInput);

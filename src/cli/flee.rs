@@ -11,12 +11,7 @@ use super::*;
 use crate::experiment::flee::{self as xf, FleeError};
 use crate::flee::{self, data, sim, variants, Compat, FleeScenario};
 
-pub(super) fn load(
-    input: &Input,
-    compat: Option<&str>,
-    scale: Option<f64>,
-    quiet: bool,
-) -> Result<FleeScenario, Kind> {
+pub(super) fn load(input: &Input, compat: Option<&str>, scale: Option<f64>, quiet: bool) -> Result<FleeScenario, Kind> {
     let loaded = match input {
         Input::Folder(dir) => flee::import::import(dir),
         Input::File { path, bytes } => match std::str::from_utf8(bytes) {

@@ -226,7 +226,7 @@ pub(super) fn run(args: ForecastArgs) -> Outcome {
         },
     };
     let threads = args.threads.map(|t| t as usize);
-    let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
+    let used_threads = crate::limits::workers(threads);
     failed_if((|| -> Result<(), Box<dyn std::error::Error>> {
         let pool = crate::engine::pool(threads)?;
         let mut out = OutDir::start(claim)?;

@@ -6,9 +6,9 @@
 //! calls the library.
 
 use crate::agents::{State, N_STATES};
-use crate::engine::{self, Col, DayView, Recorder, RunConfig};
+use crate::engine::{self, DayView, Recorder};
 use crate::experiment::Kind;
-use crate::output::{self, CohortPlacesTable, OutDir, PlacesTable, TraceTable};
+use crate::output::{self, OutDir};
 use crate::publish::{self, words, Period};
 use crate::scenario::{self, human_bytes, LoadError, Scenario};
 use clap::{Parser, Subcommand};
@@ -418,9 +418,7 @@ fn publishing(period: Period, scale: Option<f64>) -> crate::results::Publish {
 
 /// The files of a finished folder, for the terminal's last line.
 fn file_list(out: &OutDir) -> String {
-    let mut names: Vec<&str> = out.hashes().keys().map(String::as_str).collect();
-    names.sort_by_key(|n| (!n.ends_with(".html"), !n.ends_with(".md"), *n));
-    names.join(", ")
+    crate::results::file_list(out)
 }
 
 /// A progress bar over `len` items counted as `what`.

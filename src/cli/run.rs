@@ -86,20 +86,6 @@ impl RunArgs {
     }
 }
 
-/// Sums over the run for the terminal summary.
-pub(super) struct Totals {
-    pub(super) claims: Vec<u64>,
-}
-
-impl Recorder for Totals {
-    fn day(&mut self, v: &DayView<'_>) -> std::io::Result<()> {
-        for (t, c) in self.claims.iter_mut().zip(v.places) {
-            *t += c[Col::Claims as usize];
-        }
-        Ok(())
-    }
-}
-
 pub(super) struct Progress(pub(super) ProgressBar);
 
 impl Recorder for Progress {
@@ -124,7 +110,7 @@ pub(super) fn run(args: RunArgs, input: &Input) -> Outcome {
         );
         return Err(Kind::BadInput);
     }
-    let threads = args.threads.map(|t| t as usize).unwrap_or(rayon::current_num_threads());
+    let threads = crate::limits::workers(args.threads.map(|t| t as usize));
     let reps = args.replicates.filter(|&n| n > 1).map(|n| n as usize);
     let need = crate::limits::run_command(&sc, reps.unwrap_or(1), threads, args.by_cohort, args.trace.unwrap_or(0));
     if let Err(e) = crate::limits::check(&what_scaled(args.path(), args.scale), need) {
@@ -144,94 +130,22 @@ pub(super) fn execute(
     claim: Option<crate::outdir::Claim>,
     t0: Instant,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let Some(claim) = claim else {
-        // The other processes step their agents of a partitioned run and
-        // write nothing; without --partition they have nothing to do.
-        if args.partition {
-            let cfg = RunConfig {
-                seed: args.seed,
-                threads: args.threads.map(|t| t as usize),
-                by_cohort: args.by_cohort,
-            };
-            engine::run_partitioned(sc, &cfg, ranks(), &mut [])?;
-        }
-        return Ok(());
-    };
-    let mut out = OutDir::start(claim)?;
-    let mut places = PlacesTable::new(&out)?;
-    let mut by_cohort = if args.by_cohort {
-        Some(CohortPlacesTable::new(&out)?)
-    } else {
-        None
-    };
-    let threads = args.threads.map(|t| t as usize);
-    let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
-    let bar = day_bar(sc.calendar.days as u64, args.quiet);
-    let mut progress = Progress(bar);
-    let mut totals = Totals {
-        claims: vec![0; sc.places.len()],
-    };
-    let mut flows = output::RouteFlows::default();
-    let mut side = output::SideTables::new(&out, sc)?;
-    let mut keep = publish::Keep::new(sc);
-    let cfg = RunConfig {
+    let streaming = crate::results::Streaming {
         seed: args.seed,
-        threads,
+        threads: args.threads.map(|t| t as usize),
         by_cohort: args.by_cohort,
+        trace: args.trace,
+        partition: args.partition.then(ranks),
+        publish: publishing(args.period, args.scale),
     };
-    // The trace samples agents by id: count the groups from their sizes'
-    // draws, without building the population.
-    let mut trace = match args.trace {
-        Some(n) if n > 0 => Some(TraceTable::new(
-            &out,
-            n,
-            crate::agents::count_groups(sc, args.seed.unwrap_or(sc.seed)) as usize,
-        )?),
-        _ => None,
-    };
-    let result = {
-        let mut recs: Vec<&mut dyn Recorder> = vec![&mut places, &mut totals, &mut progress, &mut flows, &mut keep];
-        if !side.is_empty() {
-            recs.push(&mut side);
-        }
-        if let Some(t) = trace.as_mut() {
-            recs.push(t);
-        }
-        if let Some(t) = by_cohort.as_mut() {
-            recs.push(t);
-        }
-        if args.partition {
-            engine::run_partitioned(sc, &cfg, ranks(), &mut recs)?
-        } else {
-            engine::run(sc, &cfg, &mut recs)?
-        }
-    };
+    let mut progress = Progress(day_bar(sc.calendar.days as u64, args.quiet || claim.is_none()));
+    let done = crate::results::stream(sc, &streaming, claim, &mut progress, t0)?;
     progress.0.finish_and_clear();
-    out.finish(places.into_file()?)?;
-    if let Some(t) = trace {
-        out.finish(t.into_file()?)?;
-    }
-    if let Some(t) = by_cohort {
-        out.finish(t.into_file()?)?;
-    }
-    let story = side.story(sc);
-    for (_, f) in side.finish()? {
-        out.finish(f)?;
-    }
-    output::write_outcomes(&mut out, sc, &result)?;
-    output::write_events(&mut out, sc, &result)?;
-    output::write_routes(&mut out, sc, &flows.people)?;
-    let wall = t0.elapsed().as_secs_f64();
-    output::write_summary(&mut out, sc, &result, used_threads, wall)?;
-    let rep = keep.into_replicate(&result);
-    crate::results::finish_run(&mut out, sc, &rep, &publishing(args.period, args.scale))?;
-    let files = file_list(&out);
-    let dest = out.commit()?;
-    if !args.quiet {
+    if let (Some(d), false) = (done, args.quiet) {
         let mut o = std::io::stdout().lock();
         say(
             &mut o,
-            &summary_text(sc, &result, &totals.claims, &story, &dest, wall, used_threads, &files),
+            &summary_text(sc, &d.result, &d.claims, &d.story, &d.dest, d.wall, d.threads, &d.files),
         );
     }
     Ok(())

@@ -47,7 +47,7 @@ pub(super) fn sensitivity(args: SensitivityArgs) -> Outcome {
     }
     let n = args.replicates as usize;
     let threads = args.opts.threads.map(|t| t as usize);
-    let workers = threads.unwrap_or(rayon::current_num_threads());
+    let workers = crate::limits::workers(threads);
     // Every point is checked against the limits before the first runs.
     for (i, u) in sc.uncertain.iter().enumerate() {
         for v in [u.low, u.high] {

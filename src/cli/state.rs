@@ -9,9 +9,9 @@
 
 use super::run::{summary_text, Progress};
 use super::*;
-use crate::engine::{Engine, EngineState};
+use crate::engine::EngineState;
 use crate::output::OutDir;
-use crate::results::{self, KeptRun};
+use crate::results;
 use crate::scenario::{self, Scenario};
 use crate::state::{self, History, Saved, SavedScenario, StateError};
 use indicatif::ProgressBar;
@@ -93,7 +93,7 @@ pub(super) fn run(args: RunArgs) -> Outcome {
     }
     let out_path = out_or_default(&args.out, &path, "")?;
     let threads = args.threads.map(|t| t as usize);
-    let used = threads.unwrap_or_else(rayon::current_num_threads);
+    let used = crate::limits::workers(threads);
     let need = crate::limits::run_command(&sc, 1, used, by_cohort, trace);
     if let Err(e) = crate::limits::check(&path.display().to_string(), need) {
         return Err(refuse(e));
@@ -110,20 +110,19 @@ pub(super) fn run(args: RunArgs) -> Outcome {
     failed_if((|| -> Result<(), Box<dyn std::error::Error>> {
         let bar = progress(cal.days as u64, first as u64, args.quiet);
         let mut progress = Progress(bar);
-        let (result, kept, state) = crate::engine::pool(threads)?.install(|| {
-            let (mut engine, mut kept) = match start {
-                Start::Fresh => (
-                    Engine::with_config(&sc, args.seed.unwrap_or(sc.seed), by_cohort),
-                    KeptRun::default(),
-                ),
-                Start::Saved(st, h) => (Engine::from_state(&sc, *st, by_cohort), (*h).into_kept()),
-            };
-            let t = Instant::now();
-            results::continue_run(&mut engine, &mut kept, last, trace, &mut [&mut progress])?;
-            let result = engine.result(t.elapsed().as_secs_f64())?;
-            let state = args.save_state.is_some().then(|| engine.state());
-            Ok::<_, crate::engine::EngineError>((result, kept, state))
-        })?;
+        let (engine_state, history) = match start {
+            Start::Fresh => (None, None),
+            Start::Saved(st, h) => (Some(*st), Some(*h)),
+        };
+        let span = crate::state::Span {
+            seed: args.seed.unwrap_or(sc.seed),
+            by_cohort,
+            last,
+            trace,
+            threads,
+            keep_state: args.save_state.is_some(),
+        };
+        let (result, kept, state) = crate::state::run_span(&sc, engine_state, history, &span, &mut [&mut progress])?;
         progress.0.finish_and_clear();
         let mut kept = kept;
         if let (Some(dest), Some(state)) = (&args.save_state, state) {

@@ -63,7 +63,10 @@ pub(super) fn sweep(args: SweepArgs) -> Outcome {
     use crate::study::folder;
     let input = Input::read(&args.scenario)?;
     let (sc, fsc) = match input.is_flee() {
-        true => (None, Some(super::flee::load(&input, None, args.opts.scale, args.opts.quiet)?)),
+        true => (
+            None,
+            Some(super::flee::load(&input, None, args.opts.scale, args.opts.quiet)?),
+        ),
         false => (Some(load(&input).and_then(|s| scaled(s, args.opts.scale))?), None),
     };
     let model = match (&sc, &fsc) {

@@ -74,7 +74,7 @@ pub(super) fn validate(args: ValidateArgs, input: &Input) -> Outcome {
     let need = crate::limits::ensemble(
         &sc,
         n,
-        args.threads.map(|t| t as usize).unwrap_or(rayon::current_num_threads()),
+        crate::limits::workers(args.threads.map(|t| t as usize)),
         false,
         0,
     );

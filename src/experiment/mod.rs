@@ -78,7 +78,12 @@ pub trait Model: Sync {
     fn prepare<'s>(&'s self, sc: &'s Self::Scenario) -> Result<Self::Prepared<'s>, Self::Error>;
 
     /// Runs one replicate on the current rayon pool.
-    fn run(&self, prepared: &Self::Prepared<'_>, sc: &Self::Scenario, rep: &Replicate) -> Result<Self::Run, Self::Error>;
+    fn run(
+        &self,
+        prepared: &Self::Prepared<'_>,
+        sc: &Self::Scenario,
+        rep: &Replicate,
+    ) -> Result<Self::Run, Self::Error>;
 
     /// A pool of `threads` worker threads (all cores if `None`).
     fn pool(&self, threads: Option<usize>) -> Result<rayon::ThreadPool, Self::Error>;

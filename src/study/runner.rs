@@ -15,9 +15,7 @@ use crate::agents::{Event, State};
 use crate::engine::{Col, Exchange};
 use crate::ensemble::{self, Inputs, Replicate, COMPARED_COLS};
 use crate::flee::{self, FleeScenario};
-use crate::rng::replicate_seed;
 use crate::scenario::{params, Scenario};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// One replicate at one point: what `runs.csv` and the sweep's tables are
@@ -305,33 +303,21 @@ impl PointRunner for FleeRunner<'_> {
 
     fn run_point(&self, paths: &[String], values: &[f64], n: usize, ranks: &dyn Exchange) -> PointRows {
         let s = self.at(paths, values)?;
-        let (rank, size) = (ranks.rank(), ranks.size());
-        let mine: Vec<usize> = (0..n).filter(|k| k % size == rank).collect();
-        let pool = crate::engine::pool(self.threads).map_err(|e| StudyError::Failed(e.to_string()))?;
-        let local: Vec<RepResult> = pool.install(|| {
-            mine.par_iter()
-                .map(|&k| {
-                    let seed = replicate_seed(s.seed, k as u64);
-                    flee::sim::run(&s, seed, &mut |_| {})
-                        .map(|run| self.row(&s, k, seed, &run))
-                        .map_err(|e| StudyError::Failed(e.to_string()))
-                })
-                .collect::<Result<Vec<_>, _>>()
-        })?;
-        if size == 1 {
-            return Ok(Some(local));
-        }
-        let bytes = serde_json::to_vec(&local).map_err(|e| StudyError::Failed(e.to_string()))?;
-        let gathered = ranks.gather_to_root(&bytes);
-        if rank != 0 {
+        // Through the experiment layer: the point's route tables prepared
+        // once for its replicates, replicate k on process k mod P, gathered
+        // on rank 0 in the one wire format.
+        let model = crate::experiment::flee::FleeModel { on_day: &|| {} };
+        let plan = crate::experiment::plan(s.seed, n, &[]);
+        let runs = crate::experiment::replicates(&model, &s, &plan, self.threads, ranks, &|| {})
+            .map_err(|e| StudyError::Failed(e.to_string()))?;
+        if ranks.rank() != 0 {
             return Ok(None);
         }
-        let mut all = Vec::with_capacity(n);
-        for g in &gathered {
-            let part: Vec<RepResult> = serde_json::from_slice(g).map_err(|e| StudyError::Failed(e.to_string()))?;
-            all.extend(part);
-        }
-        all.sort_by_key(|r| r.replicate);
-        Ok(Some(all))
+        Ok(Some(
+            plan.iter()
+                .zip(&runs)
+                .map(|(r, run)| self.row(&s, r.index, r.seed, run))
+                .collect(),
+        ))
     }
 }
