@@ -585,6 +585,118 @@ impl<'r, 't> Loader<'r, 't> {
             return Some(b);
         };
         let before = self.r.problems.len();
+        self.behaviour_model(&mut t, &mut b);
+        let w = "a weight ≥ 0";
+        if let Some(v) = self.non_negative(&mut t, "w_open", false, w) {
+            b.w_open = v.v;
+        }
+        if let Some(v) = self.non_negative(&mut t, "w_dist", false, w) {
+            b.w_dist = v.v;
+        }
+        if let Some(v) = self.non_negative(&mut t, "w_cost", false, w) {
+            b.w_cost = v.v;
+        }
+        if let Some(v) = self.non_negative(&mut t, "w_risk", false, w) {
+            b.w_risk = v.v;
+        }
+        if let Some(v) = self.count(&mut t, "replan_days", false, 1, "a whole number of days ≥ 1") {
+            b.replan_days = v.v.min(MAX_DAYS as u64) as u32;
+        }
+        self.news_delay(&mut t, &mut b);
+        if let Some(v) = self.below_one(
+            &mut t,
+            "learn_per_user",
+            "the daily chance of learning per recent user, a probability below 1",
+        ) {
+            b.learn_per_user = v;
+        }
+        if let Some(v) = self.count(&mut t, "learn_window_days", false, 1, "a whole number of days ≥ 1") {
+            b.learn_window_days = v.v.min(MAX_DAYS as u64) as u32;
+        }
+        if let Some(v) = self.non_negative(&mut t, "w_fail", false, w) {
+            b.w_fail = v.v;
+        }
+        if let Some(v) = self.non_negative(&mut t, "w_bar", false, w) {
+            b.w_bar = v.v;
+        }
+        if let Some(v) = self.non_negative(
+            &mut t,
+            "memory_trials",
+            false,
+            "attempts the perceived rules count for against a group's own failures, ≥ 0",
+        ) {
+            b.memory_trials = v.v;
+        }
+        if let Some(v) = self.rate(&mut t, "learn_at_door", false) {
+            b.learn_at_door = v;
+        }
+        if let Some(v) = self.below_one(
+            &mut t,
+            "learn_per_return",
+            "the daily chance of learning per recent return, a probability below 1",
+        ) {
+            b.learn_per_return = v;
+        }
+        if let Some(v) = self.non_negative(
+            &mut t,
+            "depart_elasticity",
+            false,
+            "an elasticity ≥ 0 (0: departures ignore prospects)",
+        ) {
+            b.depart_elasticity = v.v;
+        }
+        if let Some(v) = self.share(
+            &mut t,
+            "family_pace",
+            false,
+            "a family's walking speed as a share of a lone walker's, in (0, 1]",
+        ) {
+            b.family_pace = v;
+        }
+        if let Some(v) = self.share(
+            &mut t,
+            "caravan_breakup",
+            true,
+            "a share in [0, 1] of the caravan's largest size (0: caravans never break up at once)",
+        ) {
+            b.caravan_breakup = v;
+        }
+        self.per_mode(
+            &mut t,
+            "fare_usd_per_km",
+            &mut b.fare_usd_per_km,
+            Self::non_negative,
+            "US dollars per person and km, ≥ 0",
+        );
+        self.per_mode(
+            &mut t,
+            "speed_km_per_day",
+            &mut b.speed_km_per_day,
+            Self::positive,
+            "a speed in km per day, > 0",
+        );
+        if let Some(v) = t.bool(self.r, "harm_outcome", "true or false") {
+            b.harm_outcome = v.v;
+        }
+        if let Some(v) = t.str(self.r, "no_target", false, "") {
+            match v.v.as_str() {
+                "settle" => b.no_target = NoTarget::Settle,
+                "return_home" => b.no_target = NoTarget::ReturnHome,
+                other => self.r.err(
+                    v.span,
+                    &t.field("no_target"),
+                    format!("unknown choice \"{other}\""),
+                    "valid: \"settle\", \"return_home\"",
+                ),
+            }
+        }
+        t.finish(self.r, BEHAVIOUR_KEYS);
+        (self.r.problems.len() == before).then_some(b)
+    }
+
+    /// `behaviour.model`: only "default" is loaded here; a "flee" model is
+    /// a different file layout, so it gets its own message pointing there.
+    fn behaviour_model(&mut self, t: &mut Tbl, b: &mut Behaviour) {
         if let Some(m) = t.str(self.r, "model", false, "") {
             match m.v.as_str() {
                 "default" => b.model = Model::Default,
@@ -607,22 +719,11 @@ impl<'r, 't> Loader<'r, 't> {
                 }
             }
         }
-        let w = "a weight ≥ 0";
-        if let Some(v) = self.non_negative(&mut t, "w_open", false, w) {
-            b.w_open = v.v;
-        }
-        if let Some(v) = self.non_negative(&mut t, "w_dist", false, w) {
-            b.w_dist = v.v;
-        }
-        if let Some(v) = self.non_negative(&mut t, "w_cost", false, w) {
-            b.w_cost = v.v;
-        }
-        if let Some(v) = self.non_negative(&mut t, "w_risk", false, w) {
-            b.w_risk = v.v;
-        }
-        if let Some(v) = self.count(&mut t, "replan_days", false, 1, "a whole number of days ≥ 1") {
-            b.replan_days = v.v.min(MAX_DAYS as u64) as u32;
-        }
+    }
+
+    /// `behaviour.news_delay_days`: mean and max are checked against each
+    /// other, and max must fit the engine's one-byte delay.
+    fn news_delay(&mut self, t: &mut Tbl, b: &mut Behaviour) {
         if let Some(mut n) = t.sub(self.r, "news_delay_days") {
             let mean = self.non_negative(&mut n, "mean", false, "mean delay in days, ≥ 0");
             let max = self.count(&mut n, "max", false, 0, "longest delay in whole days, 0 to 255");
@@ -653,109 +754,38 @@ impl<'r, 't> Loader<'r, 't> {
             }
             n.finish(self.r, &["mean", "max"]);
         }
-        if let Some(v) = t.num(self.r, "learn_per_user", false, "a probability in [0, 1)") {
-            if !(0.0..1.0).contains(&v.v) {
-                self.r.err(
-                    v.span,
-                    &t.field("learn_per_user"),
-                    format!("{} is outside [0, 1)", v.v),
-                    "the daily chance of learning per recent user, a probability below 1",
-                );
-            } else {
-                b.learn_per_user = v.v;
+    }
+
+    /// A daily chance in [0, 1): 1 would make learning certain on the
+    /// first day, which the learning model's geometric wait cannot express.
+    fn below_one(&mut self, t: &mut Tbl, key: &str, help: &str) -> Option<f64> {
+        let v = t.num(self.r, key, false, "a probability in [0, 1)")?;
+        if !(0.0..1.0).contains(&v.v) {
+            self.r
+                .err(v.span, &t.field(key), format!("{} is outside [0, 1)", v.v), help);
+            return None;
+        }
+        Some(v.v)
+    }
+
+    /// A sub-table with one number per travel mode (fares, speeds): the
+    /// modes' names are its only keys, and `read` decides what is valid.
+    fn per_mode(
+        &mut self,
+        t: &mut Tbl,
+        key: &str,
+        out: &mut [f64; 7],
+        read: fn(&mut Self, &mut Tbl, &str, bool, &str) -> Option<Sp<f64>>,
+        what: &str,
+    ) {
+        let Some(mut s) = t.sub(self.r, key) else { return };
+        let names: Vec<&str> = Mode::NAMES.iter().map(|(n, _)| *n).collect();
+        for (name, mode) in Mode::NAMES {
+            if let Some(v) = read(self, &mut s, name, false, what) {
+                out[mode as usize] = v.v;
             }
         }
-        if let Some(v) = self.count(&mut t, "learn_window_days", false, 1, "a whole number of days ≥ 1") {
-            b.learn_window_days = v.v.min(MAX_DAYS as u64) as u32;
-        }
-        if let Some(v) = self.non_negative(&mut t, "w_fail", false, w) {
-            b.w_fail = v.v;
-        }
-        if let Some(v) = self.non_negative(&mut t, "w_bar", false, w) {
-            b.w_bar = v.v;
-        }
-        if let Some(v) = self.non_negative(
-            &mut t,
-            "memory_trials",
-            false,
-            "attempts the perceived rules count for against a group's own failures, ≥ 0",
-        ) {
-            b.memory_trials = v.v;
-        }
-        if let Some(v) = self.rate(&mut t, "learn_at_door", false) {
-            b.learn_at_door = v;
-        }
-        if let Some(v) = t.num(self.r, "learn_per_return", false, "a probability in [0, 1)") {
-            if !(0.0..1.0).contains(&v.v) {
-                self.r.err(
-                    v.span,
-                    &t.field("learn_per_return"),
-                    format!("{} is outside [0, 1)", v.v),
-                    "the daily chance of learning per recent return, a probability below 1",
-                );
-            } else {
-                b.learn_per_return = v.v;
-            }
-        }
-        if let Some(v) = self.non_negative(
-            &mut t,
-            "depart_elasticity",
-            false,
-            "an elasticity ≥ 0 (0: departures ignore prospects)",
-        ) {
-            b.depart_elasticity = v.v;
-        }
-        if let Some(v) = self.share(
-            &mut t,
-            "family_pace",
-            false,
-            "a family's walking speed as a share of a lone walker's, in (0, 1]",
-        ) {
-            b.family_pace = v;
-        }
-        if let Some(v) = self.share(
-            &mut t,
-            "caravan_breakup",
-            true,
-            "a share in [0, 1] of the caravan's largest size (0: caravans never break up at once)",
-        ) {
-            b.caravan_breakup = v;
-        }
-        if let Some(mut s) = t.sub(self.r, "fare_usd_per_km") {
-            let names: Vec<&str> = Mode::NAMES.iter().map(|(n, _)| *n).collect();
-            for (name, mode) in Mode::NAMES {
-                if let Some(v) = self.non_negative(&mut s, name, false, "US dollars per person and km, ≥ 0") {
-                    b.fare_usd_per_km[mode as usize] = v.v;
-                }
-            }
-            s.finish(self.r, &names);
-        }
-        if let Some(mut s) = t.sub(self.r, "speed_km_per_day") {
-            let names: Vec<&str> = Mode::NAMES.iter().map(|(n, _)| *n).collect();
-            for (name, mode) in Mode::NAMES {
-                if let Some(v) = self.positive(&mut s, name, false, "a speed in km per day, > 0") {
-                    b.speed_km_per_day[mode as usize] = v.v;
-                }
-            }
-            s.finish(self.r, &names);
-        }
-        if let Some(v) = t.bool(self.r, "harm_outcome", "true or false") {
-            b.harm_outcome = v.v;
-        }
-        if let Some(v) = t.str(self.r, "no_target", false, "") {
-            match v.v.as_str() {
-                "settle" => b.no_target = NoTarget::Settle,
-                "return_home" => b.no_target = NoTarget::ReturnHome,
-                other => self.r.err(
-                    v.span,
-                    &t.field("no_target"),
-                    format!("unknown choice \"{other}\""),
-                    "valid: \"settle\", \"return_home\"",
-                ),
-            }
-        }
-        t.finish(self.r, BEHAVIOUR_KEYS);
-        (self.r.problems.len() == before).then_some(b)
+        s.finish(self.r, &names);
     }
 
     fn country(&mut self, t: &mut Tbl, key: &str, required: bool) -> Option<Sp<Country>> {
@@ -780,23 +810,7 @@ impl<'r, 't> Loader<'r, 't> {
         // Near sides name other places: resolve them once all ids are known.
         let mut near: Vec<(usize, Sp<String>, String)> = Vec::new();
         for mut t in root.tables(self.r, "place") {
-            let id = t.str(
-                self.r,
-                "id",
-                true,
-                "a short id of lower-case letters, digits and _ (e.g. \"tapachula\")",
-            );
-            if let Some(id) = &id {
-                t.path = format!("place[{}]", id.v);
-                if !valid_id(&id.v) {
-                    self.r.err(
-                        id.span.clone(),
-                        &t.field("id"),
-                        format!("\"{}\" is not a valid id", id.v),
-                        "use lower-case letters, digits and _ (e.g. \"roxham_road\")",
-                    );
-                }
-            }
+            let id = self.place_id(&mut t);
             let name = t.str(self.r, "name", false, "");
             let country = self.country(&mut t, "country", true);
             let kind = t.str(
@@ -807,28 +821,7 @@ impl<'r, 't> Loader<'r, 't> {
             );
             let kind_field = t.field("kind");
             let kind = kind.and_then(|k| self.choice(k, &kind_field, &PlaceKind::NAMES, "place kind"));
-            let lat = t.num(self.r, "lat", true, "latitude in decimal degrees, −90 to 90");
-            let lon = t.num(self.r, "lon", true, "longitude in decimal degrees, −180 to 180");
-            if let Some(v) = &lat {
-                if !(-90.0..=90.0).contains(&v.v) {
-                    self.r.err(
-                        v.span.clone(),
-                        &t.field("lat"),
-                        format!("latitude {} is outside [−90, 90]", v.v),
-                        "latitude in decimal degrees, −90 (south) to 90 (north)",
-                    );
-                }
-            }
-            if let Some(v) = &lon {
-                if !(-180.0..=180.0).contains(&v.v) {
-                    self.r.err(
-                        v.span.clone(),
-                        &t.field("lon"),
-                        format!("longitude {} is outside [−180, 180]", v.v),
-                        "longitude in decimal degrees, −180 (west) to 180 (east)",
-                    );
-                }
-            }
+            let (lat, lon) = self.lat_lon(&mut t);
             let capacity = self.count(
                 &mut t,
                 "capacity",
@@ -851,63 +844,21 @@ impl<'r, 't> Loader<'r, 't> {
                 1,
                 "people whose claims are taken per day, a whole number ≥ 1",
             );
-            let is_crossing = kind == Some(PlaceKind::Crossing);
-            for (key, present) in [
+            let crossing_keys = [
                 ("border", border.is_some()),
                 ("official", official.is_some()),
                 ("near_side", near_side.is_some()),
-            ] {
-                if present && kind.is_some() && !is_crossing {
-                    let span = t.get(key).map(|v| v.span()).unwrap_or_else(|| t.span.clone());
-                    self.r.err(
-                        span,
-                        &t.field(key),
-                        format!("`{key}` is only for places of kind crossing"),
-                        "remove it, or set kind = \"crossing\"",
-                    );
-                }
-            }
+            ];
+            self.crossing_only(&mut t, kind, crossing_keys);
             let border = border.and_then(|b| self.border(&b, &t.field("border")));
-            let dest_country = country.as_ref().map(|c| Dest::of(c.v).is_some()).unwrap_or(true);
-            let default_claims = matches!(kind, Some(PlaceKind::Crossing | PlaceKind::Airport)) && dest_country;
-            let claims_v = claims.as_ref().map(|c| c.v).unwrap_or(default_claims);
-            if let (Some(c), Some(co)) = (&claims, &country) {
-                if c.v && Dest::of(co.v).is_none() {
-                    self.r.err(
-                        c.span.clone(),
-                        &t.field("claims"),
-                        format!("claims are taken only in MX, US or CA, and this place is in {}", co.v),
-                        "set claims = false, or correct the country",
-                    );
-                }
-            }
-            if let Some(c) = &claims_per_day {
-                if !claims_v {
-                    self.r.err(
-                        c.span.clone(),
-                        &t.field("claims_per_day"),
-                        "claims_per_day on a place that takes no claims",
-                        "set claims = true, or remove claims_per_day",
-                    );
-                }
-            }
+            let claims_v = self.place_claims(&mut t, kind, &country, &claims, &claims_per_day);
             let i = places.len();
             if let Some(ns) = near_side {
                 near.push((i, ns, t.field("near_side")));
             }
             t.finish(self.r, PLACE_KEYS);
-            if let Some(id) = &id {
-                if let Some(first) = self.declared.get(&id.v) {
-                    let line = self.r.line_of(first.start);
-                    self.r.err(
-                        id.span.clone(),
-                        &format!("place[{}].id", id.v),
-                        format!("duplicate place id `{}`", id.v),
-                        format!("the first is on line {line}; place ids must be unique"),
-                    );
-                    continue;
-                }
-                self.declared.insert(id.v.clone(), id.span.clone());
+            if id.as_ref().is_some_and(|id| !self.first_place_id(id)) {
+                continue;
             }
             let (Some(id), Some(country), Some(kind), Some(lat), Some(lon)) = (id, country, kind, lat, lon) else {
                 continue;
@@ -936,6 +887,131 @@ impl<'r, 't> Loader<'r, 't> {
             }
         }
         (places, index)
+    }
+
+    /// A place's `id`, checked for its form. The table's path is renamed
+    /// after the id at once so that every later message names the place,
+    /// not its position in the file.
+    fn place_id(&mut self, t: &mut Tbl) -> Option<Sp<String>> {
+        let id = t.str(
+            self.r,
+            "id",
+            true,
+            "a short id of lower-case letters, digits and _ (e.g. \"tapachula\")",
+        );
+        if let Some(id) = &id {
+            t.path = format!("place[{}]", id.v);
+            if !valid_id(&id.v) {
+                self.r.err(
+                    id.span.clone(),
+                    &t.field("id"),
+                    format!("\"{}\" is not a valid id", id.v),
+                    "use lower-case letters, digits and _ (e.g. \"roxham_road\")",
+                );
+            }
+        }
+        id
+    }
+
+    /// A place's `lat` and `lon`: both are read before either is checked,
+    /// so a missing one and an out-of-range one are reported together.
+    fn lat_lon(&mut self, t: &mut Tbl) -> (Option<Sp<f64>>, Option<Sp<f64>>) {
+        let lat = t.num(self.r, "lat", true, "latitude in decimal degrees, −90 to 90");
+        let lon = t.num(self.r, "lon", true, "longitude in decimal degrees, −180 to 180");
+        if let Some(v) = &lat {
+            if !(-90.0..=90.0).contains(&v.v) {
+                self.r.err(
+                    v.span.clone(),
+                    &t.field("lat"),
+                    format!("latitude {} is outside [−90, 90]", v.v),
+                    "latitude in decimal degrees, −90 (south) to 90 (north)",
+                );
+            }
+        }
+        if let Some(v) = &lon {
+            if !(-180.0..=180.0).contains(&v.v) {
+                self.r.err(
+                    v.span.clone(),
+                    &t.field("lon"),
+                    format!("longitude {} is outside [−180, 180]", v.v),
+                    "longitude in decimal degrees, −180 (west) to 180 (east)",
+                );
+            }
+        }
+        (lat, lon)
+    }
+
+    /// `border`, `official` and `near_side` mean something only at a
+    /// crossing; written on another kind they are a mistake, not ignored.
+    /// An unknown kind is reported already, so it is not blamed again here.
+    fn crossing_only(&mut self, t: &mut Tbl, kind: Option<PlaceKind>, keys: [(&str, bool); 3]) {
+        let is_crossing = kind == Some(PlaceKind::Crossing);
+        for (key, present) in keys {
+            if present && kind.is_some() && !is_crossing {
+                let span = t.get(key).map(|v| v.span()).unwrap_or_else(|| t.span.clone());
+                self.r.err(
+                    span,
+                    &t.field(key),
+                    format!("`{key}` is only for places of kind crossing"),
+                    "remove it, or set kind = \"crossing\"",
+                );
+            }
+        }
+    }
+
+    /// Whether a place takes asylum claims: by default crossings and
+    /// airports of MX, US and CA do. Claims elsewhere, and a daily claim
+    /// limit where none are taken, are contradictions the file must fix.
+    fn place_claims(
+        &mut self,
+        t: &mut Tbl,
+        kind: Option<PlaceKind>,
+        country: &Option<Sp<Country>>,
+        claims: &Option<Sp<bool>>,
+        claims_per_day: &Option<Sp<u64>>,
+    ) -> bool {
+        let dest_country = country.as_ref().map(|c| Dest::of(c.v).is_some()).unwrap_or(true);
+        let default_claims = matches!(kind, Some(PlaceKind::Crossing | PlaceKind::Airport)) && dest_country;
+        let claims_v = claims.as_ref().map(|c| c.v).unwrap_or(default_claims);
+        if let (Some(c), Some(co)) = (claims, country) {
+            if c.v && Dest::of(co.v).is_none() {
+                self.r.err(
+                    c.span.clone(),
+                    &t.field("claims"),
+                    format!("claims are taken only in MX, US or CA, and this place is in {}", co.v),
+                    "set claims = false, or correct the country",
+                );
+            }
+        }
+        if let Some(c) = claims_per_day {
+            if !claims_v {
+                self.r.err(
+                    c.span.clone(),
+                    &t.field("claims_per_day"),
+                    "claims_per_day on a place that takes no claims",
+                    "set claims = true, or remove claims_per_day",
+                );
+            }
+        }
+        claims_v
+    }
+
+    /// Records a place id as declared; `false` (with the problem reported)
+    /// if it was declared before, so the duplicate is not loaded and the
+    /// index keeps pointing at the first.
+    fn first_place_id(&mut self, id: &Sp<String>) -> bool {
+        if let Some(first) = self.declared.get(&id.v) {
+            let line = self.r.line_of(first.start);
+            self.r.err(
+                id.span.clone(),
+                &format!("place[{}].id", id.v),
+                format!("duplicate place id `{}`", id.v),
+                format!("the first is on line {line}; place ids must be unique"),
+            );
+            return false;
+        }
+        self.declared.insert(id.v.clone(), id.span.clone());
+        true
     }
 
     fn border(&mut self, b: &Sp<String>, field: &str) -> Option<Border> {
@@ -1903,67 +1979,8 @@ impl<'r, 't> Loader<'r, 't> {
 
     fn policy_kind(&mut self, t: &mut Tbl, kind: &str, ctx: &PolicyCtx) -> Option<PolicyKind> {
         Some(match kind {
-            "stca" => {
-                let b = t.str(self.r, "border", true, "the border, \"US-CA\"");
-                let border = b.and_then(|b| self.border(&b, &t.field("border")));
-                let scope = t.str(self.r, "scope", true, "\"ports\" or \"whole_border\"");
-                let scope = scope.and_then(|s| match s.v.as_str() {
-                    "ports" => Some(StcaScope::Ports),
-                    "whole_border" => Some(StcaScope::WholeBorder),
-                    other => {
-                        self.r.err(
-                            s.span,
-                            &t.field("scope"),
-                            format!("unknown scope \"{other}\""),
-                            "valid: \"ports\", \"whole_border\"",
-                        );
-                        None
-                    }
-                });
-                let within = self.count(t, "claim_within_days", false, 0, "days, a whole number ≥ 0");
-                let bar = if t.has("bar_days") {
-                    let b = self.count(
-                        t,
-                        "bar_days",
-                        false,
-                        0,
-                        "days a turnback bars later claims in the country, ≥ 0 (omit: for good, IRPA s. 101(1)(c))",
-                    );
-                    Bar::days(b?.v.min(MAX_DAYS as u64) as u32)
-                } else {
-                    Bar::Forever
-                };
-                PolicyKind::Stca {
-                    border: border?,
-                    scope: scope?,
-                    claim_within_days: within.map(|w| w.v.min(MAX_DAYS as u64) as u32).unwrap_or(14),
-                    bar,
-                }
-            }
-            "visa" => {
-                let country = self.country(t, "country", true);
-                let ex = t.strs(self.r, "exempt_visas", false, "a list of country codes, e.g. [\"US\"]");
-                let ex = ex.map(|v| {
-                    v.iter()
-                        .filter_map(|c| match Country::parse(&c.v).filter(|c| Dest::of(*c).is_some()) {
-                            Some(c) => Some(c),
-                            None => {
-                                self.r.err(
-                                    c.span.clone(),
-                                    &t.field("exempt_visas"),
-                                    format!("\"{}\" is not one of MX, US, CA", c.v),
-                                    "visas are tracked for MX, US and CA",
-                                );
-                                None
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                });
-                PolicyKind::Visa {
-                    country: country?.v,
-                    exempt_visas: ex.unwrap_or_default(),
-                }
-            }
+            "stca" => self.stca(t)?,
+            "visa" => self.visa(t)?,
             "title42" => {
                 let b = t.str(self.r, "border", true, "the border, \"MX-US\"");
                 let border = b.and_then(|b| self.border(&b, &t.field("border")));
@@ -1976,15 +1993,7 @@ impl<'r, 't> Loader<'r, 't> {
             "checkpoint" => {
                 let place = self.one_place(t, "place", ctx);
                 let rate = self.rate(t, "interception_rate", true);
-                let send = t.str(self.r, "send_to", true, "a place id, or \"origin\"");
-                let send = send.and_then(|s| {
-                    if s.v == "origin" {
-                        Some(SendTo::Origin)
-                    } else {
-                        self.place_ref(&s, &t.field("send_to"), ctx.place_index)
-                            .map(SendTo::Place)
-                    }
-                });
+                let send = self.send_to(t, ctx);
                 let honour = if t.has("honour_rate") {
                     self.rate(t, "honour_rate", false)
                 } else {
@@ -1997,32 +2006,7 @@ impl<'r, 't> Loader<'r, 't> {
                     honour_rate: honour?,
                 }
             }
-            "closure" => {
-                let places = if t.has("places") {
-                    self.places_list(t, "places", ctx, false)
-                } else {
-                    Some(Vec::new())
-                };
-                let one_way = t
-                    .bool(self.r, "one_way", "true to close only the direction written")
-                    .map(|b| b.v)
-                    .unwrap_or(false);
-                let legs = self.closure_routes(t, ctx, one_way);
-                if !t.has("places") && !t.has("routes") {
-                    let span = self.r.head(&t.span);
-                    self.r.err(
-                        span,
-                        &t.field("places"),
-                        "a closure needs places, routes or both",
-                        "e.g. places = [\"laredo\"] or routes = [[\"nuevo_laredo\", \"laredo\"]]",
-                    );
-                    return None;
-                }
-                PolicyKind::Closure {
-                    places: places?,
-                    legs: legs?,
-                }
-            }
+            "closure" => self.closure(t, ctx)?,
             "enforcement" => {
                 let places = self.places_list(t, "places", ctx, true);
                 let rate = if t.has("detection_rate") {
@@ -2076,15 +2060,7 @@ impl<'r, 't> Loader<'r, 't> {
             "offer" => {
                 let place = self.one_place(t, "place", ctx);
                 let uptake = self.rate(t, "uptake", true);
-                let send = t.str(self.r, "send_to", true, "a place id, or \"origin\"");
-                let send = send.and_then(|s| {
-                    if s.v == "origin" {
-                        Some(SendTo::Origin)
-                    } else {
-                        self.place_ref(&s, &t.field("send_to"), ctx.place_index)
-                            .map(SendTo::Place)
-                    }
-                });
+                let send = self.send_to(t, ctx);
                 let papers = t.str(self.r, "papers", false, "the name of the papers given");
                 PolicyKind::Offer {
                     place: place?,
@@ -2103,6 +2079,117 @@ impl<'r, 't> Loader<'r, 't> {
             }
             "removal" => self.removal(t, ctx)?,
             _ => return None,
+        })
+    }
+
+    /// A `stca` policy. Its own function because the scope and the bar
+    /// (days, or for good when `bar_days` is absent) each need their own
+    /// reading and message.
+    fn stca(&mut self, t: &mut Tbl) -> Option<PolicyKind> {
+        let b = t.str(self.r, "border", true, "the border, \"US-CA\"");
+        let border = b.and_then(|b| self.border(&b, &t.field("border")));
+        let scope = t.str(self.r, "scope", true, "\"ports\" or \"whole_border\"");
+        let scope = scope.and_then(|s| match s.v.as_str() {
+            "ports" => Some(StcaScope::Ports),
+            "whole_border" => Some(StcaScope::WholeBorder),
+            other => {
+                self.r.err(
+                    s.span,
+                    &t.field("scope"),
+                    format!("unknown scope \"{other}\""),
+                    "valid: \"ports\", \"whole_border\"",
+                );
+                None
+            }
+        });
+        let within = self.count(t, "claim_within_days", false, 0, "days, a whole number ≥ 0");
+        let bar = if t.has("bar_days") {
+            let b = self.count(
+                t,
+                "bar_days",
+                false,
+                0,
+                "days a turnback bars later claims in the country, ≥ 0 (omit: for good, IRPA s. 101(1)(c))",
+            );
+            Bar::days(b?.v.min(MAX_DAYS as u64) as u32)
+        } else {
+            Bar::Forever
+        };
+        Some(PolicyKind::Stca {
+            border: border?,
+            scope: scope?,
+            claim_within_days: within.map(|w| w.v.min(MAX_DAYS as u64) as u32).unwrap_or(14),
+            bar,
+        })
+    }
+
+    /// A `visa` policy: each exempt country is checked on its own so that
+    /// every wrong code in the list is reported, not just the first.
+    fn visa(&mut self, t: &mut Tbl) -> Option<PolicyKind> {
+        let country = self.country(t, "country", true);
+        let ex = t.strs(self.r, "exempt_visas", false, "a list of country codes, e.g. [\"US\"]");
+        let ex = ex.map(|v| {
+            v.iter()
+                .filter_map(|c| match Country::parse(&c.v).filter(|c| Dest::of(*c).is_some()) {
+                    Some(c) => Some(c),
+                    None => {
+                        self.r.err(
+                            c.span.clone(),
+                            &t.field("exempt_visas"),
+                            format!("\"{}\" is not one of MX, US, CA", c.v),
+                            "visas are tracked for MX, US and CA",
+                        );
+                        None
+                    }
+                })
+                .collect::<Vec<_>>()
+        });
+        Some(PolicyKind::Visa {
+            country: country?.v,
+            exempt_visas: ex.unwrap_or_default(),
+        })
+    }
+
+    /// A `closure`: places, routes or both, one of which must be present;
+    /// the routes' direction depends on `one_way`, so it is read first.
+    fn closure(&mut self, t: &mut Tbl, ctx: &PolicyCtx) -> Option<PolicyKind> {
+        let places = if t.has("places") {
+            self.places_list(t, "places", ctx, false)
+        } else {
+            Some(Vec::new())
+        };
+        let one_way = t
+            .bool(self.r, "one_way", "true to close only the direction written")
+            .map(|b| b.v)
+            .unwrap_or(false);
+        let legs = self.closure_routes(t, ctx, one_way);
+        if !t.has("places") && !t.has("routes") {
+            let span = self.r.head(&t.span);
+            self.r.err(
+                span,
+                &t.field("places"),
+                "a closure needs places, routes or both",
+                "e.g. places = [\"laredo\"] or routes = [[\"nuevo_laredo\", \"laredo\"]]",
+            );
+            return None;
+        }
+        Some(PolicyKind::Closure {
+            places: places?,
+            legs: legs?,
+        })
+    }
+
+    /// Where the people a checkpoint or an offer sends back go: "origin" is
+    /// a word, not a place id, so it is matched before the place lookup.
+    fn send_to(&mut self, t: &mut Tbl, ctx: &PolicyCtx) -> Option<SendTo> {
+        let send = t.str(self.r, "send_to", true, "a place id, or \"origin\"");
+        send.and_then(|s| {
+            if s.v == "origin" {
+                Some(SendTo::Origin)
+            } else {
+                self.place_ref(&s, &t.field("send_to"), ctx.place_index)
+                    .map(SendTo::Place)
+            }
         })
     }
 

@@ -606,62 +606,11 @@ fn marked(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, help: &str, who
     }
     let before = r.problems.len();
     let mut m = Tbl::new(t, field.to_string(), v.span());
-    let value = m.get("value").and_then(|x| {
-        if whole {
-            plain_integer(r, x, &m.field("value"), help).map(|i| Sp::new(i.v as f64, i.span))
-        } else {
-            plain_number(r, x, &m.field("value"), help)
-        }
-    });
-    let range_help = "range = [low, high]: the low and high ends of what the value may be, low < high";
-    let ends: Option<Vec<Sp<f64>>> = match m.get("range") {
-        None => {
-            let span = r.head(&v.span());
-            r.err(span, &m.field("range"), "an uncertain input needs a range", range_help);
-            None
-        }
-        Some(x) => match x.get_ref() {
-            DeValue::Array(a) if a.len() == 2 => {
-                let f = m.field("range");
-                let e: Vec<Option<Sp<f64>>> = a
-                    .iter()
-                    .enumerate()
-                    .map(|(i, e)| {
-                        let fi = format!("{f}[{i}]");
-                        if whole {
-                            plain_integer(r, e, &fi, "a whole number").map(|i| Sp::new(i.v as f64, i.span))
-                        } else {
-                            plain_number(r, e, &fi, help)
-                        }
-                    })
-                    .collect();
-                e.into_iter().collect()
-            }
-            _ => {
-                r.err(x.span(), &m.field("range"), "expected two numbers", range_help);
-                None
-            }
-        },
-    };
-    let dist = match m.str(r, "dist", false, "") {
-        None => Some(Dist::Uniform),
-        Some(d) => match Dist::NAMES.iter().find(|(n, _)| *n == d.v) {
-            Some((_, k)) => Some(*k),
-            None => {
-                let names: Vec<&str> = Dist::NAMES.iter().map(|(n, _)| *n).collect();
-                let dym = closest(&d.v, names.iter().copied())
-                    .map(|c| format!("did you mean \"{c}\"? "))
-                    .unwrap_or_default();
-                r.err(
-                    d.span,
-                    &m.field("dist"),
-                    format!("unknown distribution \"{}\"", d.v),
-                    format!("{dym}valid: {}", names.join(", ")),
-                );
-                None
-            }
-        },
-    };
+    let value = m
+        .get("value")
+        .and_then(|x| mark_number(r, x, &m.field("value"), whole, help));
+    let ends = mark_range(r, &mut m, v, whole, help);
+    let dist = mark_dist(r, &mut m);
     let name = m.str(
         r,
         "input",
@@ -674,28 +623,7 @@ fn marked(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, help: &str, who
         return Some(None);
     };
     let (lo, hi) = (&ends[0], &ends[1]);
-    if lo.v >= hi.v {
-        r.err(
-            hi.span.start.min(lo.span.start)..hi.span.end.max(lo.span.end),
-            &range_field,
-            format!("the range [{}, {}] is empty", lo.v, hi.v),
-            range_help,
-        );
-    } else if value.v < lo.v || value.v > hi.v {
-        r.err(
-            value.span.clone(),
-            &value_field,
-            format!("{} is outside its range [{}, {}]", value.v, lo.v, hi.v),
-            "the value (used when inputs are fixed) must lie within the range",
-        );
-    } else if dist == Dist::LogUniform && lo.v <= 0.0 {
-        r.err(
-            lo.span.clone(),
-            &range_field,
-            format!("a loguniform range must be above 0, and starts at {}", lo.v),
-            "use dist = \"uniform\", or a low end > 0",
-        );
-    }
+    check_mark_range(r, &value, lo, hi, dist, &value_field, &range_field);
     if r.problems.len() > before {
         return Some(None);
     }
@@ -706,14 +634,142 @@ fn marked(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, help: &str, who
         Some(n) => format!("input.{}", n.v),
         None => dotted(field),
     };
-    let line = r.line_of(v.span().start);
+    let mark = Uncertain {
+        path: path.clone(),
+        value: value.v,
+        low: lo.v,
+        high: hi.v,
+        dist,
+        whole,
+        line: r.line_of(v.span().start),
+    };
+    if !record_mark(r, v, field, named, mark) {
+        return Some(None);
+    }
+    Some(Some(match &r.marks.as_ref()?.reading {
+        Reading::Central => value,
+        Reading::Values(m) => Sp::new(m.get(&path).copied().unwrap_or(value.v), value.span),
+        Reading::Low => lo.clone(),
+        Reading::High => hi.clone(),
+    }))
+}
+
+/// What a mark's `range` means, shared by every problem with it.
+const RANGE_HELP: &str = "range = [low, high]: the low and high ends of what the value may be, low < high";
+
+/// A number inside a mark: whole where the field takes whole numbers, so
+/// that a mark cannot slip a fraction into a count.
+fn mark_number(r: &mut Reader, x: &Spanned<DeValue<'_>>, field: &str, whole: bool, help: &str) -> Option<Sp<f64>> {
+    if whole {
+        plain_integer(r, x, field, help).map(|i| Sp::new(i.v as f64, i.span))
+    } else {
+        plain_number(r, x, field, help)
+    }
+}
+
+/// A mark's `range`: exactly two numbers. Both ends are read even if the
+/// first is wrong, so that both problems are reported at once.
+fn mark_range(r: &mut Reader, m: &mut Tbl, v: &Spanned<DeValue<'_>>, whole: bool, help: &str) -> Option<Vec<Sp<f64>>> {
+    match m.get("range") {
+        None => {
+            let span = r.head(&v.span());
+            r.err(span, &m.field("range"), "an uncertain input needs a range", RANGE_HELP);
+            None
+        }
+        Some(x) => match x.get_ref() {
+            DeValue::Array(a) if a.len() == 2 => {
+                let f = m.field("range");
+                let end_help = if whole { "a whole number" } else { help };
+                let e: Vec<Option<Sp<f64>>> = a
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| mark_number(r, e, &format!("{f}[{i}]"), whole, end_help))
+                    .collect();
+                e.into_iter().collect()
+            }
+            _ => {
+                r.err(x.span(), &m.field("range"), "expected two numbers", RANGE_HELP);
+                None
+            }
+        },
+    }
+}
+
+/// A mark's `dist`, uniform when absent: the least assumption about a
+/// range whose shape the author did not state.
+fn mark_dist(r: &mut Reader, m: &mut Tbl) -> Option<Dist> {
+    let d = match m.str(r, "dist", false, "") {
+        None => return Some(Dist::Uniform),
+        Some(d) => d,
+    };
+    if let Some((_, k)) = Dist::NAMES.iter().find(|(n, _)| *n == d.v) {
+        return Some(*k);
+    }
+    let names: Vec<&str> = Dist::NAMES.iter().map(|(n, _)| *n).collect();
+    let dym = closest(&d.v, names.iter().copied())
+        .map(|c| format!("did you mean \"{c}\"? "))
+        .unwrap_or_default();
+    r.err(
+        d.span,
+        &m.field("dist"),
+        format!("unknown distribution \"{}\"", d.v),
+        format!("{dym}valid: {}", names.join(", ")),
+    );
+    None
+}
+
+/// The checks between a mark's parts: a range that can be drawn from,
+/// holding the fixed value, and (for loguniform) above zero. Only the
+/// first that fails is reported: the later ones assume the earlier.
+fn check_mark_range(
+    r: &mut Reader,
+    value: &Sp<f64>,
+    lo: &Sp<f64>,
+    hi: &Sp<f64>,
+    dist: Dist,
+    value_field: &str,
+    range_field: &str,
+) {
+    if lo.v >= hi.v {
+        r.err(
+            hi.span.start.min(lo.span.start)..hi.span.end.max(lo.span.end),
+            range_field,
+            format!("the range [{}, {}] is empty", lo.v, hi.v),
+            RANGE_HELP,
+        );
+    } else if value.v < lo.v || value.v > hi.v {
+        r.err(
+            value.span.clone(),
+            value_field,
+            format!("{} is outside its range [{}, {}]", value.v, lo.v, hi.v),
+            "the value (used when inputs are fixed) must lie within the range",
+        );
+    } else if dist == Dist::LogUniform && lo.v <= 0.0 {
+        r.err(
+            lo.span.clone(),
+            range_field,
+            format!("a loguniform range must be above 0, and starts at {}", lo.v),
+            "use dist = \"uniform\", or a low end > 0",
+        );
+    }
+}
+
+/// Records a mark under its path, once: a mark met again on its own line
+/// is the same mark, not a second input, and a named input's other marks
+/// must say the same. `false` with the problem reported when
+/// the path is taken by a different mark.
+fn record_mark(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, named: bool, mark: Uncertain) -> bool {
     let first = r
         .marks
         .as_ref()
-        .and_then(|m| m.found.iter().find(|u| u.path == path).cloned());
+        .and_then(|m| m.found.iter().find(|u| u.path == mark.path).cloned());
+    let path = &mark.path;
     match first {
-        Some(u) if u.line == line => {}
-        Some(u) if named && (u.value, u.low, u.high, u.dist, u.whole) == (value.v, lo.v, hi.v, dist, whole) => {}
+        Some(u) if u.line == mark.line => {}
+        Some(u)
+            if named
+                && (u.value, u.low, u.high, u.dist, u.whole)
+                    == (mark.value, mark.low, mark.high, mark.dist, mark.whole) => {}
         Some(u) if named => {
             r.err(
                 v.span(),
@@ -729,7 +785,7 @@ fn marked(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, help: &str, who
                     u.dist.name()
                 ),
             );
-            return Some(None);
+            return false;
         }
         Some(u) => {
             r.err(
@@ -742,22 +798,13 @@ fn marked(r: &mut Reader, v: &Spanned<DeValue<'_>>, field: &str, help: &str, who
                     u.line
                 ),
             );
-            return Some(None);
+            return false;
         }
-        None => r.marks.as_mut()?.found.push(Uncertain {
-            path: path.clone(),
-            value: value.v,
-            low: lo.v,
-            high: hi.v,
-            dist,
-            whole,
-            line,
-        }),
+        None => {
+            if let Some(m) = r.marks.as_mut() {
+                m.found.push(mark);
+            }
+        }
     }
-    Some(Some(match &r.marks.as_ref()?.reading {
-        Reading::Central => value,
-        Reading::Values(m) => Sp::new(m.get(&path).copied().unwrap_or(value.v), value.span),
-        Reading::Low => lo.clone(),
-        Reading::High => hi.clone(),
-    }))
+    true
 }
