@@ -10,7 +10,8 @@ mod common;
 
 use common::{bin, scenario};
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, ExitStatus, Output};
+use std::time::{Duration, Instant};
 
 /// A calibration small enough to run in seconds, slow enough to interrupt.
 #[derive(Clone)]
@@ -73,6 +74,23 @@ fn store_lines(out: &Path) -> usize {
         .unwrap_or(0)
 }
 
+/// Sends SIGINT to `child` as soon as `ready()`; its exit status.
+fn interrupt_once(mut child: Child, ready: impl Fn() -> bool) -> ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !ready() {
+        let running = child.try_wait().expect("wait").is_none();
+        assert!(
+            running && Instant::now() < deadline,
+            "ended, or kept nothing, before the interruption"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let pid = child.id().to_string();
+    let sent = std::process::Command::new("kill").args(["-INT", &pid]).status();
+    assert!(sent.is_ok_and(|s| s.success()), "kill -INT {pid}");
+    child.wait().expect("wait")
+}
+
 /// Runs the calibration whole, then again interrupted with SIGINT once
 /// the store holds three evaluations; checks the store refuses another
 /// command, then resumes and compares with the whole run byte for byte.
@@ -85,22 +103,8 @@ fn interrupted_calibration_resumes_to_the_same_bytes(cal: &Calibration) {
     assert!(text.starts_with("# northbound calibrate "), "{text}");
 
     let cut = tmp.path().join("cut.toml");
-    let mut child = cal.command(&cut, &[]).spawn().expect("starts");
-    let t0 = std::time::Instant::now();
-    while store_lines(&cut) < 3 {
-        assert!(t0.elapsed().as_secs() < 120, "no evaluation was stored");
-        assert!(
-            child.try_wait().expect("wait").is_none(),
-            "the calibration ended before it was interrupted"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let status = child.wait().expect("wait");
+    let child = cal.command(&cut, &[]).spawn().expect("starts");
+    let status = interrupt_once(child, || store_lines(&cut) >= 3);
     assert_eq!(status.code(), Some(130), "SIGINT ends it with 128 + 2");
     assert!(!cut.exists(), "no result for an unfinished calibration");
     let kept = store_lines(&cut);
