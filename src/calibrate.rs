@@ -7,7 +7,7 @@
 //! and its score. Must not change the scenario file.
 
 use crate::experiment::search::{self, OptimiserError, SpecError};
-pub use crate::experiment::search::{Calibration, ParamSpec};
+pub use crate::experiment::search::{Calibration, Keep, ParamSpec};
 use crate::rng::replicate_seed;
 use crate::scenario::params::{self, ParamError};
 use crate::scenario::Scenario;
@@ -31,6 +31,9 @@ pub enum CalibrateError {
     /// An evaluation would not fit in memory or in the agent ids.
     #[error("{0}")]
     Limit(#[from] crate::limits::LimitError),
+    /// The journal of evaluations could not be read or written.
+    #[error("{0}")]
+    Journal(#[from] crate::study::StudyError),
 }
 
 impl From<SpecError> for CalibrateError {
@@ -110,13 +113,32 @@ pub fn calibrate(
     replicates: usize,
     threads: Option<usize>,
 ) -> Result<Calibration, CalibrateError> {
+    calibrate_kept(sc, targets, specs, budget, replicates, threads, Keep::none())
+}
+
+/// [`calibrate`] with its evaluations kept in a journal (the command line's
+/// store beside the result, which an interrupted run leaves for the same
+/// command to resume) and shown as they are made.
+pub fn calibrate_kept(
+    sc: &Scenario,
+    targets: &[Target],
+    specs: &[ParamSpec],
+    budget: u64,
+    replicates: usize,
+    threads: Option<usize>,
+    keep: Keep<'_>,
+) -> Result<Calibration, CalibrateError> {
     let seeds: Vec<u64> = (0..replicates.max(1) as u64)
         .map(|k| replicate_seed(sc.seed, k))
         .collect();
     let start: Vec<f64> = specs.iter().map(|s| params::get(sc, &s.path).unwrap_or(s.lo)).collect();
-    search::search(specs, &start, budget, &|values: &[f64]| {
-        score(sc, targets, specs, &seeds, threads, values)
-    })
+    search::search(
+        specs,
+        &start,
+        budget,
+        &|values: &[f64]| score(sc, targets, specs, &seeds, threads, values),
+        keep,
+    )
 }
 
 /// The calibration as TOML, as `calibrate` writes it.

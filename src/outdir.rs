@@ -814,23 +814,46 @@ impl Write for TableFile {
 /// `marker` (the first line northbound writes in such files); written
 /// aside and renamed over.
 pub fn write_file(dest: &Path, marker: &str, text: &[u8], opts: &Options) -> Result<PathBuf, OutputError> {
+    claim_file(dest, marker, opts)?.write_file(text)
+}
+
+/// Checks that a single file may be written at `dest` (see [`write_file`])
+/// and takes its lock, for a command that works long before it writes
+/// (`calibrate`, whose study store sits beside the file: `.NAME.study/`).
+pub fn claim_file(dest: &Path, marker: &str, opts: &Options) -> Result<Claim, OutputError> {
     let name = name_of(dest)?;
     check_file(dest, marker, opts)?;
     let parent = parent_of(dest);
     fs::create_dir_all(&parent).map_err(io_err(&parent))?;
-    let _lock = Lock::take(dest, parent.join(format!(".{name}.lock")))?;
+    let lock = Lock::take(dest, parent.join(format!(".{name}.lock")))?;
+    // Checked again under the lock: another process may have just written it.
     check_file(dest, marker, opts)?;
     clean_stale(&parent, &name, dest);
-    let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
-    register_temp(&tmp);
-    let res = fs::write(&tmp, text)
-        .and_then(|_| fs::rename(&tmp, dest))
-        .map_err(io_err(dest));
-    if res.is_err() {
-        let _ = fs::remove_file(&tmp);
+    Ok(Claim {
+        dest: dest.to_path_buf(),
+        opts: opts.clone(),
+        _lock: lock,
+    })
+}
+
+impl Claim {
+    /// Writes the claimed single file (from [`claim_file`]): aside, then
+    /// renamed over. The lock stays held until the claim is dropped, so
+    /// that the store beside the file is removed before another run looks.
+    pub fn write_file(&self, text: &[u8]) -> Result<PathBuf, OutputError> {
+        let dest = &self.dest;
+        let name = name_of(dest)?;
+        let tmp = parent_of(dest).join(format!(".{name}.partial-{}", std::process::id()));
+        register_temp(&tmp);
+        let res = fs::write(&tmp, text)
+            .and_then(|_| fs::rename(&tmp, dest))
+            .map_err(io_err(dest));
+        if res.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        unregister_temp(&tmp);
+        res.map(|_| dest.to_path_buf())
     }
-    unregister_temp(&tmp);
-    res.map(|_| dest.to_path_buf())
 }
 
 /// Checks that a single file may be written at `dest` (see [`write_file`]).

@@ -1,11 +1,19 @@
 //! `northbound calibrate`, for either model: bounds parsed, the search run
 //! by the library, the result written as TOML.
 //!
-//! Owns the arguments and what the terminal shows. Must not search or
-//! score: `calibrate` and `experiment` do.
+//! Owns the arguments, what the terminal shows, and the command's
+//! fingerprint and journal: the store beside the result file
+//! (`.NAME.toml.study/`) that keeps every evaluation as it is made, so that
+//! the same command after an interruption answers the evaluations it
+//! already made and writes the same bytes. Must not search or score:
+//! `calibrate` and `experiment` do.
 
 use super::validate::{load_targets, until};
 use super::*;
+use crate::experiment::search::Keep;
+use crate::outdir::Claim;
+use crate::study::journal::Journal;
+use sha2::{Digest, Sha256};
 
 #[derive(clap::Args, Debug)]
 pub(super) struct CalibrateArgs {
@@ -37,6 +45,14 @@ pub(super) struct CalibrateArgs {
     /// the years after it.
     #[arg(long, value_name = "DATE")]
     pub(super) until: Option<String>,
+    /// Start afresh: forget the evaluations an interrupted run of this or another command left
+    /// beside the result (its `.NAME.study/` store). Without it the same command resumes, and
+    /// another one is refused.
+    #[arg(long)]
+    pub(super) force: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub(super) quiet: bool,
 }
 
 /// The first line of every `calibrate` result: an existing file is
@@ -60,14 +76,25 @@ pub(super) fn calibrate(args: CalibrateArgs, input: &Input) -> Outcome {
         eprintln!("error: {e}");
         return Err(Kind::BadInput);
     }
-    let result = cal::calibrate(
+    let fp = fingerprint(&args, "default", &sc.sha256, sc.seed)?;
+    let (claim, mut journal) = open_journal(&out, &opts, &fp, args.force)?;
+    let bar = evaluations_bar(&args, &specs);
+    let show = |done: usize, replayed: usize| shown(&bar, done, replayed);
+    let keep = Keep {
+        journal: Some(&mut journal),
+        progress: &show,
+    };
+    let threads = args.threads.map(|t| t as usize);
+    let result = cal::calibrate_kept(
         &sc,
         &targets,
         &specs,
         args.budget,
         args.replicates as usize,
-        args.threads.map(|t| t as usize),
+        threads,
+        keep,
     );
+    bar.finish_and_clear();
     let c = match result {
         Ok(c) => c,
         Err(e @ (CalibrateError::Param(_) | CalibrateError::Limit(_))) => {
@@ -80,7 +107,105 @@ pub(super) fn calibrate(args: CalibrateArgs, input: &Input) -> Outcome {
         }
     };
     let text = cal::render_toml(&c, &sc, &args.targets.display().to_string());
-    publish(&out, &opts, &text)
+    publish(&claim, journal, &text)
+}
+
+/// What identifies a calibration for its journal: everything its
+/// evaluations depend on (not `--threads`: runs are the same bytes for
+/// any thread count). The same fingerprint resumes; another is refused.
+pub(super) fn fingerprint(
+    args: &CalibrateArgs,
+    model: &str,
+    scenario_sha256: &str,
+    seed: u64,
+) -> Result<serde_json::Value, Kind> {
+    let targets = inputs_sha256(&args.targets).map_err(|e| {
+        eprintln!("error: {}: {e}", args.targets.display());
+        Kind::BadInput
+    })?;
+    Ok(serde_json::json!({
+        "command": "calibrate",
+        "model": model,
+        "scenario_sha256": scenario_sha256,
+        "targets_sha256": targets,
+        "params": args.params,
+        "budget": args.budget,
+        "replicates": args.replicates,
+        "until": args.until,
+        "seed": seed,
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+/// SHA-256 of a targets file's bytes, or of a `source_data/` folder's files
+/// (each one's relative path and bytes, in name order).
+fn inputs_sha256(path: &Path) -> std::io::Result<String> {
+    fn add(h: &mut Sha256, dir: &Path, rel: &str) -> std::io::Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let r = format!("{rel}/{}", e.file_name().to_string_lossy());
+            if e.file_type()?.is_dir() {
+                add(h, &e.path(), &r)?;
+            } else {
+                h.update(r.as_bytes());
+                h.update(std::fs::read(e.path())?);
+            }
+        }
+        Ok(())
+    }
+    let mut h = Sha256::new();
+    if path.is_dir() {
+        add(&mut h, path, "")?;
+    } else {
+        h.update(std::fs::read(path)?);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Locks the result file and opens the journal of this command beside it
+/// (`--force`: afresh); a journal of another command, or a folder of that
+/// name northbound did not make, is refused (exit 2).
+pub(super) fn open_journal(
+    out: &Path,
+    opts: &crate::outdir::Options,
+    fp: &serde_json::Value,
+    force: bool,
+) -> Result<(Claim, Journal), Kind> {
+    let claim = crate::outdir::claim_file(out, CALIBRATION_MARKER, opts).map_err(|e| {
+        eprintln!("error: {e}");
+        kind_of_output(&e)
+    })?;
+    let journal = Journal::open(&claim, fp, force).map_err(|e| {
+        eprintln!("error: {e}");
+        if e.is_bad_input() {
+            Kind::BadInput
+        } else {
+            Kind::Failure
+        }
+    })?;
+    Ok((claim, journal))
+}
+
+/// The progress bar: evaluations made over the budget's iterations (a
+/// Nelder–Mead iteration makes one or two, the first simplex one per
+/// parameter and one more).
+pub(super) fn evaluations_bar(args: &CalibrateArgs, specs: &[crate::experiment::search::ParamSpec]) -> ProgressBar {
+    let b = progress_bar(
+        args.budget + specs.len() as u64 + 2,
+        "{spinner} calibrate: {pos} evaluations{msg}, budget {len} ({elapsed})",
+        args.quiet,
+    );
+    b.enable_steady_tick(std::time::Duration::from_millis(200));
+    b
+}
+
+/// Shows `done` evaluations, of which `replayed` the journal answered.
+pub(super) fn shown(bar: &ProgressBar, done: usize, replayed: usize) {
+    bar.set_position(done as u64);
+    if replayed > 0 {
+        bar.set_message(format!(" ({replayed} from the interrupted run)"));
+    }
 }
 
 /// Where the result goes (`--out`, or out/<scenario stem>-calibration.toml),
@@ -98,7 +223,7 @@ pub(super) fn destination(args: &CalibrateArgs) -> Result<(PathBuf, crate::outdi
             ))
         }
     };
-    let opts = out_options(false, "calibrate", &[args.scenario.clone(), args.targets.clone()]);
+    let opts = out_options(args.force, "calibrate", &[args.scenario.clone(), args.targets.clone()]);
     if let Err(e) = crate::outdir::check_file(&out, CALIBRATION_MARKER, &opts) {
         eprintln!("error: {e}");
         return Err(Kind::BadInput);
@@ -106,12 +231,14 @@ pub(super) fn destination(args: &CalibrateArgs) -> Result<(PathBuf, crate::outdi
     Ok((out, opts))
 }
 
-/// Writes the calibration's TOML and shows it.
-pub(super) fn publish(out: &Path, opts: &crate::outdir::Options, text: &str) -> Outcome {
-    if let Err(e) = crate::outdir::write_file(out, CALIBRATION_MARKER, text.as_bytes(), opts) {
+/// Writes the calibration's TOML, removes its journal once the file is in
+/// place, and shows it.
+pub(super) fn publish(claim: &Claim, journal: Journal, text: &str) -> Outcome {
+    let out = claim.write_file(text.as_bytes()).map_err(|e| {
         eprintln!("error: {e}");
-        return Err(kind_of_output(&e));
-    }
+        kind_of_output(&e)
+    })?;
+    journal.remove();
     let mut o = std::io::stdout().lock();
     say(&mut o, text);
     say(&mut o, &format!("written to {}\n", out.display()));

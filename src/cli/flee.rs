@@ -411,11 +411,22 @@ pub(super) fn calibrate(args: CalibrateArgs, input: &Input) -> Outcome {
     let (out, opts) = super::calibrate::destination(&args)?;
     let d = read_data(&args.targets, &sc)?;
     let specs = xf::parse_specs(&sc, &args.params).map_err(|e| failed(&e))?;
+    use super::calibrate as cli;
+    let fp = cli::fingerprint(&args, "flee", &sc.sha256, sc.seed)?;
+    let (claim, mut journal) = cli::open_journal(&out, &opts, &fp, args.force)?;
+    let bar = cli::evaluations_bar(&args, &specs);
+    let show = |done: usize, replayed: usize| cli::shown(&bar, done, replayed);
+    let keep = crate::experiment::search::Keep {
+        journal: Some(&mut journal),
+        progress: &show,
+    };
     let threads = args.threads.map(|t| t as usize);
-    let c = xf::calibrate(&sc, &d, &specs, args.budget, args.replicates as usize, threads).map_err(|e| failed(&e))?;
+    let c = xf::calibrate(&sc, &d, &specs, args.budget, args.replicates as usize, threads, keep);
+    bar.finish_and_clear();
+    let c = c.map_err(|e| failed(&e))?;
     let measure = "averaged relative difference (flee model)";
     let text = crate::experiment::search::render_toml(&c, &sc.file, &args.targets.display().to_string(), measure);
-    super::calibrate::publish(&out, &opts, &text)
+    cli::publish(&claim, journal, &text)
 }
 
 /// `out/<scenario name><suffix>`: the name was checked when the scenario

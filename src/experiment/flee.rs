@@ -55,6 +55,9 @@ pub enum FleeError {
     /// The optimiser failed.
     #[error("the optimiser failed: {0}")]
     Optimiser(String),
+    /// Calibration's journal of evaluations could not be read or written.
+    #[error("{0}")]
+    Journal(#[from] crate::study::StudyError),
 }
 
 impl FleeError {
@@ -489,7 +492,8 @@ pub fn parse_specs(sc: &FleeScenario, list: &str) -> Result<Vec<ParamSpec>, Flee
 
 /// Searches `flee.<setting>` values that minimise the averaged relative
 /// difference against `d` (mean over `replicates` runs with the same seeds
-/// for every set; its noise unit is the replicates' spread of it).
+/// for every set; its noise unit is the replicates' spread of it), its
+/// evaluations kept and shown by `keep` (`search::Keep`).
 pub fn calibrate(
     sc: &FleeScenario,
     d: &SourceData,
@@ -497,6 +501,7 @@ pub fn calibrate(
     budget: u64,
     replicates: usize,
     threads: Option<usize>,
+    keep: search::Keep<'_>,
 ) -> Result<Calibration, FleeError> {
     let n = replicates.max(1);
     let score = |values: &[f64]| -> Result<(f64, f64), FleeError> {
@@ -514,5 +519,5 @@ pub fn calibrate(
         .iter()
         .map(|p| variants::get(&sc.settings, &p.path).unwrap_or(p.lo))
         .collect();
-    search::search(specs, &start, budget, &score)
+    search::search(specs, &start, budget, &score, keep)
 }

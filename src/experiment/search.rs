@@ -3,11 +3,15 @@
 //! box with common random numbers across evaluations (the caller's score
 //! runs the same seeds every time), and the spread of good fits.
 //!
-//! Owns the bounds' syntax and the search. Must not know what a parameter
+//! Owns the bounds' syntax, the search and the order in which it asks
+//! for evaluations (each one kept in the caller's `study::journal`, so
+//! that an interrupted search resumes). Must not know what a parameter
 //! path means or how a set is scored: the model's calibration gives `get`,
 //! `set` and `score` (`calibrate` for the default model, `experiment::flee`
 //! for Flee's).
 
+use crate::study::journal::Journal;
+use crate::study::StudyError;
 use argmin::core::{CostFunction, Error as ArgminError, Executor};
 use argmin::solver::neldermead::NelderMead;
 use std::sync::Mutex;
@@ -163,9 +167,95 @@ impl<E: std::fmt::Display> CostFunction for Problem<'_, E> {
     }
 }
 
+/// How a search keeps and shows its evaluations: the journal of this
+/// command (`None`: kept nowhere, e.g. a library caller) and a callback
+/// after each evaluation with the evaluations made so far and how many of
+/// them the journal answered.
+pub struct Keep<'a> {
+    /// The journal (`study::journal`) that an interrupted run left.
+    pub journal: Option<&'a mut Journal>,
+    /// Called after each evaluation: (done, answered from the journal).
+    pub progress: &'a (dyn Fn(usize, usize) + Sync),
+}
+
+impl Keep<'_> {
+    /// Nothing kept, nothing shown.
+    pub fn none() -> Keep<'static> {
+        Keep {
+            journal: None,
+            progress: &|_, _| {},
+        }
+    }
+}
+
+/// An evaluation as the journal keeps it: the values' and the results'
+/// bits, so that a replayed step gives Nelder–Mead exactly the numbers an
+/// uninterrupted run computed (decimal text need not round-trip).
+type Bits = Vec<u64>;
+
+fn bits(x: &[f64]) -> Bits {
+    x.iter().map(|v| v.to_bits()).collect()
+}
+
+/// `score` answered from the journal where the interrupted run made the
+/// step, and computed (then appended) otherwise. The model's own error
+/// passes through unchanged, so that its exit code stays the model's.
+fn journalled<E: From<StudyError>>(
+    journal: &Mutex<Option<&mut Journal>>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    done: &Mutex<usize>,
+    score: &Score<'_, E>,
+    values: &[f64],
+) -> Result<(f64, f64), E> {
+    let mut guard = journal.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(j) = guard.as_deref_mut() else {
+        let r = score(values)?;
+        let mut n = done.lock().unwrap_or_else(|e| e.into_inner());
+        *n += 1;
+        progress(*n, 0);
+        return Ok(r);
+    };
+    let mut failed = None;
+    let kept = j.eval(&bits(values), || {
+        score(values).map(|(e, n)| bits(&[e, n])).map_err(|e| {
+            failed = Some(e);
+            StudyError::Failed("the evaluation failed".into())
+        })
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let kept = kept?;
+    let (&[e, n], replayed) = (kept.as_slice(), j.replayed()) else {
+        return Err(E::from(StudyError::Failed(
+            "the journal holds an evaluation that is not an error and a noise unit".into(),
+        )));
+    };
+    let mut count = done.lock().unwrap_or_else(|e| e.into_inner());
+    *count += 1;
+    progress(*count, replayed);
+    Ok((f64::from_bits(e), f64::from_bits(n)))
+}
+
 /// Searches the parameters from their `start` values with at most `budget`
 /// Nelder–Mead iterations; `score` must use the same seeds for every set.
-pub fn search<E: From<OptimiserError> + std::fmt::Display>(
+/// Every evaluation goes through `keep`'s journal, in the order the
+/// search asks for them (argmin's Nelder–Mead is sequential and
+/// deterministic), so that a rerun of an interrupted search replays it.
+pub fn search<E: From<OptimiserError> + From<StudyError> + std::fmt::Display>(
+    specs: &[ParamSpec],
+    start: &[f64],
+    budget: u64,
+    score: &Score<'_, E>,
+    keep: Keep<'_>,
+) -> Result<Calibration, E> {
+    let journal = Mutex::new(keep.journal);
+    let done = Mutex::new(0);
+    let kept = |values: &[f64]| journalled(&journal, keep.progress, &done, score, values);
+    search_with(specs, start, budget, &kept)
+}
+
+fn search_with<E: From<OptimiserError> + std::fmt::Display>(
     specs: &[ParamSpec],
     start: &[f64],
     budget: u64,
