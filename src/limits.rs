@@ -152,6 +152,11 @@ pub fn check(what: &str, need: Need) -> Result<(), LimitError> {
     Ok(())
 }
 
+/// The worker threads a run uses: those asked for, or all cores.
+pub fn workers(threads: Option<usize>) -> usize {
+    threads.unwrap_or_else(rayon::current_num_threads)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,9 +198,4 @@ mod tests {
         assert!(many.bytes > 2 * one.bytes);
         assert_eq!(many.agents, one.agents);
     }
-}
-
-/// The worker threads a run uses: those asked for, or all cores.
-pub fn workers(threads: Option<usize>) -> usize {
-    threads.unwrap_or_else(rayon::current_num_threads)
 }
