@@ -78,7 +78,7 @@ pub(super) fn calibrate(args: CalibrateArgs, input: &Input) -> Outcome {
     }
     let fp = fingerprint(&args, "default", &sc.sha256, sc.seed)?;
     let (claim, mut journal) = open_journal(&out, &opts, &fp, args.force)?;
-    let bar = evaluations_bar(&args, &specs);
+    let bar = evaluations_bar(&args);
     let show = |done: usize, replayed: usize| shown(&bar, done, replayed);
     let keep = Keep {
         journal: Some(&mut journal),
@@ -187,15 +187,15 @@ pub(super) fn open_journal(
     Ok((claim, journal))
 }
 
-/// The progress bar: evaluations made over the budget's iterations (a
-/// Nelder–Mead iteration makes one or two, the first simplex one per
-/// parameter and one more).
-pub(super) fn evaluations_bar(args: &CalibrateArgs, specs: &[crate::experiment::search::ParamSpec]) -> ProgressBar {
-    let b = progress_bar(
-        args.budget + specs.len() as u64 + 2,
-        "{spinner} calibrate: {pos} evaluations{msg}, budget {len} ({elapsed})",
-        args.quiet,
+/// The progress bar: evaluations made, against the budget's Nelder–Mead
+/// iterations (one makes one or two evaluations, a shrink one per
+/// parameter, so their number is not known ahead).
+pub(super) fn evaluations_bar(args: &CalibrateArgs) -> ProgressBar {
+    let template = format!(
+        "{{spinner}} calibrate: {{pos}} evaluations{{msg}} (budget: {} Nelder–Mead iterations; {{elapsed}})",
+        args.budget
     );
+    let b = progress_bar(args.budget, &template, args.quiet);
     b.enable_steady_tick(std::time::Duration::from_millis(200));
     b
 }

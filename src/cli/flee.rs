@@ -414,7 +414,7 @@ pub(super) fn calibrate(args: CalibrateArgs, input: &Input) -> Outcome {
     use super::calibrate as cli;
     let fp = cli::fingerprint(&args, "flee", &sc.sha256, sc.seed)?;
     let (claim, mut journal) = cli::open_journal(&out, &opts, &fp, args.force)?;
-    let bar = cli::evaluations_bar(&args, &specs);
+    let bar = cli::evaluations_bar(&args);
     let show = |done: usize, replayed: usize| cli::shown(&bar, done, replayed);
     let keep = crate::experiment::search::Keep {
         journal: Some(&mut journal),
