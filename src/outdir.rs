@@ -105,11 +105,14 @@ struct Live {
     temps: Vec<PathBuf>,
     /// Lock files held.
     locks: Vec<PathBuf>,
+    /// Study stores open (kept on a signal: the same command resumes).
+    stores: Vec<PathBuf>,
 }
 
 static LIVE: Mutex<Live> = Mutex::new(Live {
     temps: Vec::new(),
     locks: Vec::new(),
+    stores: Vec::new(),
 });
 
 fn live() -> std::sync::MutexGuard<'static, Live> {
@@ -165,10 +168,18 @@ pub fn install_signal_handlers() {
                 .spawn(move || {
                     if let Some(sig) = signals.forever().next() {
                         clean_up_now();
+                        let kept: Vec<String> = live().stores.iter().map(|d| d.display().to_string()).collect();
+                        let said = match kept.is_empty() {
+                            true => String::new(),
+                            false => format!(
+                                "; the work done so far is kept in {} (run the same command again to resume)",
+                                kept.join(", ")
+                            ),
+                        };
                         // Not eprintln!: a closed stderr must not stop the exit.
                         let _ = writeln!(
                             io::stderr(),
-                            "\ninterrupted: temporary files removed; nothing was replaced"
+                            "\ninterrupted: temporary files removed; nothing was replaced{said}"
                         );
                         std::process::exit(128 + sig);
                     }
@@ -1096,6 +1107,7 @@ impl Claim {
             .append(true)
             .open(&rows_path)
             .map_err(io_err(&rows_path))?;
+        live().stores.push(dir.clone());
         Ok((Store { dir, rows }, lines))
     }
 }
@@ -1133,6 +1145,7 @@ impl Store {
 
     /// Removes the store: call once the finished folder is in place.
     pub fn remove(self) {
+        live().stores.retain(|d| d != &self.dir);
         remove_any(&self.dir);
     }
 }

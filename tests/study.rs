@@ -142,6 +142,7 @@ fn a_sobol_study_interrupted_with_sigint_resumes_to_the_same_bytes() {
         .arg("--out")
         .arg(&cut)
         .args(["--quiet", "--threads", "2"])
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("starts");
     let t0 = std::time::Instant::now();
@@ -158,8 +159,13 @@ fn a_sobol_study_interrupted_with_sigint_resumes_to_the_same_bytes() {
         .status()
         .expect("kill");
     assert!(killed.success());
-    let status = child.wait().expect("wait");
-    assert_eq!(status.code(), Some(130), "SIGINT ends it with 128 + 2");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(130), "SIGINT ends it with 128 + 2");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("the work done so far is kept in") && said.contains(".cut.study"),
+        "the interrupted study says where its work is kept: {said}"
+    );
     assert!(!cut.exists(), "no folder for an unfinished study");
     let kept = store_lines(&cut);
     assert!((3..160).contains(&kept), "{kept} points kept");
