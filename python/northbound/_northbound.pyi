@@ -96,6 +96,7 @@ class SweepHandle:
 
     def table(self) -> List[_Column]: ...
     def csv(self) -> str: ...
+    def runs(self) -> List[_Column]: ...
     def render(self) -> str: ...
     def write(self, dir: _Path, *, force: bool = False) -> Path: ...
 
@@ -138,7 +139,7 @@ def sweep(
     scenario: ScenarioHandle,
     axes: Sequence[Tuple[str, Union[str, Sequence[float]]]],
     *,
-    design: str = "grid",
+    design: str = ...,
     metrics: Sequence[str] = ...,
     replicates: int = 5,
     threads: Optional[int] = None,
