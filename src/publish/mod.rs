@@ -69,7 +69,7 @@ pub struct Meta {
     /// `sweep`: the parameters varied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub params: Vec<String>,
-    /// What the intervals cover ([`narrative::covers`]).
+    /// What the intervals cover (`narrative::covers`).
     #[serde(default)]
     pub uncertainty: String,
     /// northbound's version.

@@ -4,7 +4,7 @@
 //! from (its provenance marks).
 //!
 //! Owns the wording. What the intervals cover is said in one place,
-//! [`covers`], so that it can say "chance and inputs" once input
+//! `covers`, so that it can say "chance and inputs" once input
 //! uncertainty is sampled. Must not compute anything the tables do not
 //! hold: every number here can be found again in the files beside it.
 
