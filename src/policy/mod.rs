@@ -507,7 +507,7 @@ impl PolicyBook {
 /// The first day of every epoch: a new one whenever a policy window opens
 /// or closes. (A policy beginning after the run — a run cut short — never
 /// acts.)
-fn epoch_cuts(sc: &Scenario) -> Vec<u32> {
+pub(crate) fn epoch_cuts(sc: &Scenario) -> Vec<u32> {
     let days = sc.calendar.days;
     let mut cuts: Vec<u32> = vec![0];
     for p in &sc.policies {

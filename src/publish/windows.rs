@@ -26,17 +26,8 @@ pub struct Window {
 /// The policy windows of a scenario, in order, covering every day of the run.
 pub fn windows(sc: &Scenario) -> Vec<Window> {
     let days = sc.calendar.days.max(1);
-    let mut cuts: Vec<u32> = vec![0];
-    for p in &sc.policies {
-        if p.from < days {
-            cuts.push(p.from);
-        }
-        if p.until + 1 < days {
-            cuts.push(p.until + 1);
-        }
-    }
-    cuts.sort_unstable();
-    cuts.dedup();
+    // The engine's epochs: the windows are exactly its policy epochs.
+    let cuts = crate::policy::epoch_cuts(sc);
     cuts.iter()
         .enumerate()
         .map(|(i, &from)| {
