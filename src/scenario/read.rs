@@ -2,8 +2,9 @@
 //! problem instead of stopping at the first.
 //!
 //! Owns the first stage of loading: TOML values to Rust values with their
-//! byte spans. Knows nothing of what a place or a route is; the field lists
-//! and meanings live in `raw`.
+//! byte spans, and the one reader of `[[section]]` lists (`Tbl::list`).
+//! Knows nothing of what a place or a route is; the field lists and
+//! meanings live in `load`.
 
 use super::diag::{closest, LoadError, Problem};
 use super::uncertain::{Dist, Uncertain};
@@ -424,6 +425,51 @@ impl<'a, 'i> Tbl<'a, 'i> {
         }
     }
 
+    /// The one reader of an array of tables (`[[place]]`, `[[policy]]`,
+    /// `[[variant.policy]]`, …): each item is read by `item` (which gets
+    /// the context `cx`, whose reader records problems, and the item's
+    /// table, its path `key[i]` until `item` names it with
+    /// [`Tbl::name_after`]), then its unread keys are reported as unknown
+    /// against `keys`. Gives the items `item` accepted, in file order. A
+    /// value that is not an array of tables, or an item that is not a
+    /// table, is reported here too, so every list says the same.
+    pub fn list<'t, C: AsMut<Reader<'t>>, T>(
+        &mut self,
+        cx: &mut C,
+        key: &str,
+        keys: Keys,
+        mut item: impl FnMut(&mut C, &mut Tbl<'a, 'i>) -> Option<T>,
+    ) -> Vec<T> {
+        let mut out = Vec::new();
+        for mut t in self.tables(cx.as_mut(), key) {
+            out.extend(item(cx, &mut t));
+            let valid = keys.of(&t);
+            t.finish(cx.as_mut(), &valid);
+        }
+        out
+    }
+
+    /// Names a list item after its id (`place[3]` → `place[tapachula]`) so
+    /// that every later message names the item, not its position.
+    pub fn name_after(&mut self, name: &str) {
+        let stem = self.path.rfind('[').map_or(self.path.as_str(), |b| &self.path[..b]);
+        self.path = format!("{stem}[{name}]");
+    }
+
+    /// The items of `[[key]]` that are tables, without reading them or
+    /// reporting anything: for a look ahead at what later items name.
+    pub fn peek_tables(&self, key: &str) -> Vec<Tbl<'a, 'i>> {
+        let Some(DeValue::Array(a)) = self.peek(key).map(|v| v.get_ref()) else {
+            return Vec::new();
+        };
+        a.iter()
+            .filter_map(|e| match e.get_ref() {
+                DeValue::Table(t) => Some(Tbl::new(t, String::new(), e.span())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The entries of this table, in key order, each with its key's span.
     pub fn entries(&self) -> impl Iterator<Item = (Sp<&'a str>, &'a Spanned<DeValue<'i>>)> + '_ {
         self.t.iter().map(|(k, v)| (Sp::new(k.get_ref().as_ref(), k.span()), v))
@@ -442,6 +488,30 @@ impl<'a, 'i> Tbl<'a, 'i> {
             }
             r.err(k.span(), &self.field(name), "unknown key", help);
         }
+    }
+}
+
+/// The keys valid in each item of a [`Tbl::list`].
+pub(crate) enum Keys<'k> {
+    /// The same for every item.
+    Fixed(&'k [&'k str]),
+    /// Following what the item says (a policy's keys follow its kind).
+    Of(fn(&Tbl) -> Vec<&'static str>),
+}
+
+impl Keys<'_> {
+    fn of(&self, t: &Tbl) -> Vec<&str> {
+        match self {
+            Keys::Fixed(k) => k.to_vec(),
+            Keys::Of(f) => f(t),
+        }
+    }
+}
+
+/// A bare reader is its own context for [`Tbl::list`].
+impl<'t> AsMut<Reader<'t>> for Reader<'t> {
+    fn as_mut(&mut self) -> &mut Reader<'t> {
+        self
     }
 }
 
