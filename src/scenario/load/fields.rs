@@ -143,6 +143,25 @@ impl Loader<'_, '_> {
         }
     }
 
+    /// A list item's required `id`, checked for its form (`form`: what a
+    /// valid one is). The item is named after it at once, so that every
+    /// later message names the item, not its position in the file.
+    pub(super) fn item_id(&mut self, t: &mut Tbl, help: &str, form: &str) -> Option<Sp<String>> {
+        let id = t.str(self.r, "id", true, help);
+        if let Some(i) = &id {
+            t.name_after(&i.v);
+            if !valid_id(&i.v) {
+                self.r.err(
+                    i.span.clone(),
+                    &t.field("id"),
+                    format!("\"{}\" is not a valid id", i.v),
+                    form,
+                );
+            }
+        }
+        id
+    }
+
     pub(super) fn place_ref(
         &mut self,
         s: &Sp<String>,
@@ -153,7 +172,12 @@ impl Loader<'_, '_> {
             Some(&p) => Some(p),
             None if self.declared.contains_key(&s.v) => None,
             None => {
-                let dym = closest(&s.v, self.declared.keys().map(String::as_str))
+                // In file order, so that of equally close ids the first
+                // declared is suggested, the same on every run (a hash
+                // map's order differs from run to run).
+                let mut ids: Vec<(&String, &std::ops::Range<usize>)> = self.declared.iter().collect();
+                ids.sort_by_key(|(_, span)| span.start);
+                let dym = closest(&s.v, ids.into_iter().map(|(id, _)| id.as_str()))
                     .map(|c| format!("did you mean \"{c}\"? "))
                     .unwrap_or_default();
                 self.r.err(
@@ -168,8 +192,51 @@ impl Loader<'_, '_> {
     }
 }
 
-pub(super) fn valid_id(s: &str) -> bool {
+/// What a valid id is, for the sections whose ids have no example of
+/// their own.
+pub(super) const ID_FORM: &str = "use lower-case letters, digits and _";
+
+fn valid_id(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::{load_bytes, LoadError};
+    use std::path::Path;
+
+    /// The help of the problem about a route to a place no `[[place]]`
+    /// declares.
+    fn unknown_place_help(text: &str) -> String {
+        let Err(LoadError::Invalid { problems, .. }) = load_bytes(text.as_bytes(), Path::new("s.toml")) else {
+            panic!("the scenario should not load");
+        };
+        let p = problems
+            .iter()
+            .find(|p| p.field == "route[home-portc].to")
+            .expect("a problem at route.to");
+        p.help.clone().unwrap_or_default()
+    }
+
+    #[test]
+    fn of_equally_close_place_ids_the_first_declared_is_suggested_every_time() {
+        let place = |id: &str, country: &str, kind: &str| {
+            format!("[[place]]\nid = \"{id}\"\ncountry = \"{country}\"\nkind = \"{kind}\"\nlat = 20.0\nlon = -99.0\n\n")
+        };
+        let text = format!(
+            "[scenario]\nname = \"t\"\nstart = 2025-01-01\nend = 2025-01-31\nseed = 3\n\n{}{}{}\
+             [[route]]\nfrom = \"home\"\nto = \"portc\"\nkm = 100\n",
+            place("home", "HN", "city"),
+            place("portb", "US", "crossing"),
+            place("porta", "US", "crossing"),
+        );
+        // Each load builds its maps anew, with a new hash order: a choice
+        // made in that order would differ between these loads.
+        for _ in 0..20 {
+            let help = unknown_place_help(&text);
+            assert!(help.starts_with("did you mean \"portb\"?"), "{help}");
+        }
+    }
 }

@@ -138,7 +138,10 @@ pub fn parse_headline(text: &str, index: &HashMap<String, PlaceIx>) -> Result<He
         match index.get(id) {
             Some(&p) => places.push(p),
             None => {
-                let dym = closest(id, index.keys().map(String::as_str))
+                // In the places' order: the same suggestion on every run.
+                let mut ids: Vec<(&String, &PlaceIx)> = index.iter().collect();
+                ids.sort_by_key(|(_, &p)| p);
+                let dym = closest(id, ids.into_iter().map(|(id, _)| id.as_str()))
                     .map(|c| format!("did you mean \"{c}\"? "))
                     .unwrap_or_default();
                 return Err((

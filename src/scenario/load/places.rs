@@ -6,7 +6,6 @@
 //! policies; whether a policy needs a crossing's near side is checked in
 //! `mod.rs` once both are read.
 
-use super::fields::valid_id;
 use super::Loader;
 use crate::scenario::model::*;
 use crate::scenario::read::{Keys, Sp, Tbl};
@@ -56,7 +55,11 @@ impl Loader<'_, '_> {
     /// One `[[place]]`, and its `near_side` as written (resolved once every
     /// place is known).
     fn place(&mut self, t: &mut Tbl) -> (Option<Place>, Option<Sp<String>>) {
-        let id = self.place_id(t);
+        let id = self.item_id(
+            t,
+            "a short id of lower-case letters, digits and _ (e.g. \"tapachula\")",
+            "use lower-case letters, digits and _ (e.g. \"roxham_road\")",
+        );
         let name = t.str(self.r, "name", false, "");
         let country = self.country(t, "country", true);
         let kind = t.str(
@@ -119,30 +122,6 @@ impl Loader<'_, '_> {
             claims_per_day: claims_per_day.map(|c| c.v),
         };
         (Some(place), near_side)
-    }
-
-    /// A place's `id`, checked for its form. The table's path is renamed
-    /// after the id at once so that every later message names the place,
-    /// not its position in the file.
-    fn place_id(&mut self, t: &mut Tbl) -> Option<Sp<String>> {
-        let id = t.str(
-            self.r,
-            "id",
-            true,
-            "a short id of lower-case letters, digits and _ (e.g. \"tapachula\")",
-        );
-        if let Some(id) = &id {
-            t.name_after(&id.v);
-            if !valid_id(&id.v) {
-                self.r.err(
-                    id.span.clone(),
-                    &t.field("id"),
-                    format!("\"{}\" is not a valid id", id.v),
-                    "use lower-case letters, digits and _ (e.g. \"roxham_road\")",
-                );
-            }
-        }
-        id
     }
 
     /// A place's `lat` and `lon`: both are read before either is checked,

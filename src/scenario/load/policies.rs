@@ -7,7 +7,7 @@
 //! `policy_kinds.rs`; `[[variant.policy]]` items are read here too, through
 //! `variants.rs`. Must not read variants.
 
-use super::fields::valid_id;
+use super::fields::ID_FORM;
 use super::{Ctx, Loader};
 use crate::scenario::diag::closest;
 use crate::scenario::model::*;
@@ -81,18 +81,7 @@ impl Loader<'_, '_> {
         ctx: &Ctx,
         documents: &[String],
     ) -> Option<(Policy, std::ops::Range<usize>)> {
-        let id = t.str(self.r, "id", true, "a short id for the policy, e.g. \"stca_ports\"");
-        if let Some(i) = &id {
-            t.name_after(&i.v);
-            if !valid_id(&i.v) {
-                self.r.err(
-                    i.span.clone(),
-                    &t.field("id"),
-                    format!("\"{}\" is not a valid id", i.v),
-                    "use lower-case letters, digits and _",
-                );
-            }
-        }
+        let id = self.item_id(t, "a short id for the policy, e.g. \"stca_ports\"", ID_FORM);
         let kind = t.str(
             self.r,
             "kind",

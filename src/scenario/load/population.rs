@@ -6,6 +6,7 @@
 //! several origins into one cohort per origin. Who the people are is read
 //! by `traits.rs`, shared with `[[stock]]`; must not read stocks.
 
+use super::fields::ID_FORM;
 use super::traits::TRAIT_KEYS;
 use super::{Ctx, Loader};
 use crate::scenario::model::*;
@@ -36,10 +37,7 @@ impl Loader<'_, '_> {
     /// One `[[population]]`: one cohort, or one per origin.
     fn population(&mut self, t: &mut Tbl, ctx: &Ctx, ids: &mut HashSet<String>) -> Option<Vec<Cohort>> {
         let (places, index) = (ctx.places, ctx.place_index);
-        let id = t.str(self.r, "id", true, "a short id for the cohort, e.g. \"caravan\"");
-        if let Some(i) = &id {
-            t.name_after(&i.v);
-        }
+        let id = self.item_id(t, "a short id for the cohort, e.g. \"caravan\"", ID_FORM);
         let origins = self.origins(t, index);
         let traits = self.traits(t, places, index);
         let departure = self.departure(t, ctx.cal);

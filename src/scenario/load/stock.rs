@@ -5,6 +5,7 @@
 //! days left). Who the people are is read by `traits.rs`, shared with
 //! `[[population]]`; must not read populations.
 
+use super::fields::ID_FORM;
 use super::traits::TRAIT_KEYS;
 use super::{Ctx, Loader};
 use crate::scenario::diag::closest;
@@ -24,15 +25,7 @@ impl Loader<'_, '_> {
 
     /// One `[[stock]]`: a cohort that starts on the road on day 0.
     fn stock(&mut self, t: &mut Tbl, ctx: &Ctx, ids: &mut HashSet<String>) -> Option<Cohort> {
-        let id = t.str(
-            self.r,
-            "id",
-            true,
-            "a short id for the stock, e.g. \"plattsburgh_waiting\"",
-        );
-        if let Some(i) = &id {
-            t.name_after(&i.v);
-        }
+        let id = self.item_id(t, "a short id for the stock, e.g. \"plattsburgh_waiting\"", ID_FORM);
         let state = t.str(
             self.r,
             "state",

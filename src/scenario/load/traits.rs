@@ -6,7 +6,6 @@
 //! Owns `TRAIT_KEYS` and `Traits` (made into a `Cohort` by the section that
 //! read it). Must not read a departure or a stock's position.
 
-use super::fields::valid_id;
 use super::{Loader, MAX_DAYS};
 use crate::scenario::model::*;
 use crate::scenario::read::{self, Sp, Tbl};
@@ -119,18 +118,10 @@ impl Loader<'_, '_> {
         })
     }
 
-    /// Checks a cohort's id: valid, and unique among populations and stocks
-    /// (both are rows of the `cohort` column).
+    /// Checks a cohort's id (its form is checked as it is read) is unique
+    /// among populations and stocks (both are rows of the `cohort` column).
     pub(super) fn cohort_id(&mut self, id: &Option<Sp<String>>, t: &Tbl, ids: &mut HashSet<String>, what: &str) {
         let Some(i) = id else { return };
-        if !valid_id(&i.v) {
-            self.r.err(
-                i.span.clone(),
-                &t.field("id"),
-                format!("\"{}\" is not a valid id", i.v),
-                "use lower-case letters, digits and _",
-            );
-        }
         if !ids.insert(i.v.clone()) {
             self.r.err(
                 i.span.clone(),
