@@ -173,11 +173,8 @@ impl Loader<'_, '_> {
             None if self.declared.contains_key(&s.v) => None,
             None => {
                 // In file order, so that of equally close ids the first
-                // declared is suggested, the same on every run (a hash
-                // map's order differs from run to run).
-                let mut ids: Vec<(&String, &std::ops::Range<usize>)> = self.declared.iter().collect();
-                ids.sort_by_key(|(_, span)| span.start);
-                let dym = closest(&s.v, ids.into_iter().map(|(id, _)| id.as_str()))
+                // declared is suggested, the same on every run.
+                let dym = closest(&s.v, self.declared_order.iter().map(String::as_str))
                     .map(|c| format!("did you mean \"{c}\"? "))
                     .unwrap_or_default();
                 self.r.err(

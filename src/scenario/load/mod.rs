@@ -195,6 +195,9 @@ struct Loader<'r, 't> {
     /// Every place id declared, valid or not, with its span: a reference to
     /// a place whose own table has an error is not reported again.
     declared: HashMap<String, std::ops::Range<usize>>,
+    /// The same ids in file order, for suggestions that do not depend on a
+    /// hash map's order (which differs from run to run).
+    declared_order: Vec<String>,
     /// Header span of each valid cohort, for problems about the cohort.
     cohort_spans: Vec<std::ops::Range<usize>>,
     /// Id span of each valid policy.
@@ -232,6 +235,7 @@ impl<'r, 't> Loader<'r, 't> {
             sha256,
             notes: Vec::new(),
             declared: HashMap::new(),
+            declared_order: Vec::new(),
             cohort_spans: Vec::new(),
             policy_spans: HashMap::new(),
             caravans: Vec::new(),

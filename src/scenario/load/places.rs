@@ -222,6 +222,7 @@ impl Loader<'_, '_> {
             return false;
         }
         self.declared.insert(id.v.clone(), id.span.clone());
+        self.declared_order.push(id.v.clone());
         true
     }
 }
