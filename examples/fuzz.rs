@@ -449,11 +449,26 @@ fn run_tables(tmp: &Path) -> Vec<Files> {
         results::write_comparison(o, &sc, &c, &p).expect("comparison");
     }));
     out.push(folder("sweep", &|o| {
-        let path = "behaviour.w_dist";
-        let axes = vec![ensemble::axis(&sc, path, vec![0.5, 1.0]).expect("axis")];
-        let points = ensemble::sweep_points(&sc, &axes, 2, Some(1)).expect("points");
-        let rows = ensemble::sweep(&points, 2, Some(1), &|| {}, &northbound::engine::Local, None).expect("sweep");
-        results::write_sweep(o, &sc, &axes, &rows, 2, &p).expect("sweep");
+        // A grid study, as `northbound sweep` runs it.
+        use northbound::study::folder::{Model, Request, Study};
+        let params = ["behaviour.w_dist=0.5:1:0.5".to_string()];
+        let req = Request {
+            design: "grid",
+            params: &params,
+            design_file: None,
+            metrics: &[],
+            replicates: 2,
+            threads: Some(1),
+            inputs: ensemble::Inputs::Drawn,
+            scale: None,
+        };
+        let study = Study::plan(Model::Default(&sc), &req).expect("study");
+        let quiet = northbound::study::Progress {
+            start: &|_, _| {},
+            point: &|| {},
+        };
+        let rows = study.rows(&quiet).expect("sweep");
+        study.write(o, &rows, &p).expect("sweep");
     }));
     out
 }

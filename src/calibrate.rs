@@ -3,15 +3,22 @@
 //! layer's Nelder–Mead (`experiment::search`) with common random numbers
 //! across evaluations.
 //!
-//! Owns the default model's parameter paths in a search (`scenario::params`)
-//! and its score. Must not change the scenario file.
+//! Under MPI, rank 0 searches and keeps the journal; each set's replicates
+//! run through `experiment::replicates`, spread over every rank, the other
+//! ranks told which set to run next ([`serve`]). The result is the same
+//! bytes for any number of threads or processes.
+//!
+//! Owns the default model's parameter paths in a search (`scenario::params`),
+//! its score and what rank 0 tells the others. Must not change the
+//! scenario file.
 
+use crate::engine::Exchange;
 use crate::experiment::search::{self, OptimiserError, SpecError};
 pub use crate::experiment::search::{Calibration, Keep, ParamSpec};
-use crate::rng::replicate_seed;
 use crate::scenario::params::{self, ParamError};
 use crate::scenario::Scenario;
-use crate::validation::{self, Target};
+use crate::validation::{self, Replicates, Target};
+use crate::wire;
 
 /// Why calibration could not run.
 #[derive(Debug, thiserror::Error)]
@@ -22,9 +29,12 @@ pub enum CalibrateError {
     /// A parameter specification is malformed.
     #[error("--params: {0}")]
     Spec(String),
-    /// A run failed.
+    /// A run failed, or runs could not be gathered from the other processes.
     #[error("{0}")]
-    Engine(#[from] crate::engine::EngineError),
+    Run(#[from] crate::ensemble::EnsembleError),
+    /// Rank 0 could not tell the other processes what to run.
+    #[error("{0}")]
+    Wire(#[from] crate::wire::WireError),
     /// The optimiser failed.
     #[error("the optimiser failed: {0}")]
     Optimiser(String),
@@ -49,17 +59,23 @@ impl From<OptimiserError> for CalibrateError {
 }
 
 /// Checks the largest evaluation of a search (every parameter at its upper
-/// bound: people and departures only grow with them) before it starts.
-pub fn check_limits(sc: &Scenario, specs: &[ParamSpec], threads: Option<usize>) -> Result<(), CalibrateError> {
+/// bound: people and departures only grow with them), its `replicates`
+/// side by side on `threads`, before it starts.
+pub fn check_limits(
+    sc: &Scenario,
+    specs: &[ParamSpec],
+    replicates: usize,
+    threads: Option<usize>,
+) -> Result<(), CalibrateError> {
     let mut big = sc.clone();
     for s in specs {
         params::set(&mut big, &s.path, s.hi)?;
     }
-    check_evaluation(&big, threads)
+    check_evaluation(&big, replicates, threads)
 }
 
-fn check_evaluation(sc: &Scenario, threads: Option<usize>) -> Result<(), CalibrateError> {
-    let need = crate::limits::ensemble(sc, 1, threads.unwrap_or(1), false, 0);
+fn check_evaluation(sc: &Scenario, replicates: usize, threads: Option<usize>) -> Result<(), CalibrateError> {
+    let need = crate::limits::ensemble(sc, replicates, crate::limits::workers(threads), false, 0);
     crate::limits::check("a calibration evaluation", need)?;
     Ok(())
 }
@@ -73,34 +89,85 @@ pub fn parse_specs(sc: &Scenario, list: &str) -> Result<Vec<ParamSpec>, Calibrat
     })
 }
 
-/// The error of a parameter set on `seeds`' runs, and its noise unit.
-fn score(
-    sc: &Scenario,
-    targets: &[Target],
-    specs: &[ParamSpec],
-    seeds: &[u64],
-    threads: Option<usize>,
-    values: &[f64],
-) -> Result<(f64, f64), CalibrateError> {
-    let mut sc = sc.clone();
-    for (v, s) in values.iter().zip(specs) {
-        params::set(&mut sc, &s.path, *v)?;
+/// What a calibration evaluates and where: the scenario, its targets, the
+/// parameters searched, the replicates of each set (the same seeds for
+/// every set: common random numbers) and how they run (threads, and the
+/// MPI processes they are spread over).
+pub(crate) struct Problem<'a> {
+    /// The scenario (its seed gives the replicates' seeds).
+    pub(crate) sc: &'a Scenario,
+    /// The targets scored.
+    pub(crate) targets: &'a [Target],
+    /// The parameters searched.
+    pub(crate) specs: &'a [ParamSpec],
+    /// Replicates per set (at least one).
+    pub(crate) replicates: usize,
+    /// Worker threads (all cores if `None`).
+    pub(crate) threads: Option<usize>,
+    /// The processes (`engine::Local` without MPI).
+    pub(crate) ranks: &'a dyn Exchange,
+}
+
+impl Problem<'_> {
+    /// The scenario with a parameter set.
+    fn with(&self, values: &[f64]) -> Result<Scenario, CalibrateError> {
+        let mut sc = self.sc.clone();
+        for (v, s) in values.iter().zip(self.specs) {
+            params::set(&mut sc, &s.path, *v)?;
+        }
+        Ok(sc)
     }
-    check_evaluation(&sc, threads)?;
-    let runs = seeds
-        .iter()
-        .map(|&seed| validation::simulate(&sc, targets, seed, threads))
-        .collect::<Result<Vec<_>, _>>()?;
-    let v = validation::compare(targets, &runs);
-    let r = runs.len() as f64;
-    let noise = v
-        .rows
-        .iter()
-        .filter(|row| row.observed > 0.0)
-        .map(|row| (row.sd * row.sd / r + row.sd * row.sd).sqrt() / row.observed)
-        .sum::<f64>()
-        / v.rows.len().max(1) as f64;
-    Ok((v.mare, noise))
+
+    /// The set's replicates, this process's share of them: every run on
+    /// rank 0, nothing on the others.
+    fn runs(&self, sc: &Scenario) -> Result<Vec<Vec<f64>>, CalibrateError> {
+        let reps = Replicates {
+            n: self.replicates.max(1),
+            threads: self.threads,
+            ranks: self.ranks,
+            stop: None,
+            on_done: &|| {},
+        };
+        Ok(validation::simulate_replicates(sc, self.targets, &reps)?)
+    }
+
+    /// The error of a parameter set and its noise unit, on rank 0; the
+    /// other ranks run their share of its replicates when rank 0 asks
+    /// ([`serve`]).
+    fn score(&self, values: &[f64]) -> Result<(f64, f64), CalibrateError> {
+        let sc = self.with(values)?;
+        check_evaluation(&sc, self.replicates.max(1), self.threads)?;
+        // Asked only once the set is known to be valid: a set rank 0
+        // refuses ends the search, and the others with it (`tell(None)`).
+        tell(self.ranks, Some(values))?;
+        let runs = self.runs(&sc)?;
+        let v = validation::compare(self.targets, &runs);
+        let r = runs.len() as f64;
+        let noise = v
+            .rows
+            .iter()
+            .filter(|row| row.observed > 0.0)
+            .map(|row| (row.sd * row.sd / r + row.sd * row.sd).sqrt() / row.observed)
+            .sum::<f64>()
+            / v.rows.len().max(1) as f64;
+        Ok((v.mare, noise))
+    }
+}
+
+/// Rank 0 tells the other ranks the next parameter set to run (`None`: the
+/// search is over). Without other ranks, nothing is sent.
+fn tell(ranks: &dyn Exchange, values: Option<&[f64]>) -> Result<(), CalibrateError> {
+    if ranks.size() > 1 {
+        ranks.all_gather(&wire::encode(&values)?);
+    }
+    Ok(())
+}
+
+/// What rank 0 told (every rank sends, only rank 0's message counts).
+fn hear(ranks: &dyn Exchange) -> Result<Option<Vec<f64>>, CalibrateError> {
+    let all = ranks.all_gather(&[]);
+    let first = all.first().map(Vec::as_slice).unwrap_or_default();
+    Ok(wire::decode::<Option<Vec<f64>>>(first)?)
 }
 
 /// Searches the parameters with at most `budget` Nelder–Mead iterations,
@@ -113,35 +180,48 @@ pub fn calibrate(
     replicates: usize,
     threads: Option<usize>,
 ) -> Result<Calibration, CalibrateError> {
-    calibrate_kept(sc, targets, specs, budget, replicates, threads, Keep::none())
-}
-
-/// [`calibrate`] with its evaluations kept in a journal (the command line's
-/// store beside the result, which an interrupted run leaves for the same
-/// command to resume) and shown as they are made.
-pub fn calibrate_kept(
-    sc: &Scenario,
-    targets: &[Target],
-    specs: &[ParamSpec],
-    budget: u64,
-    replicates: usize,
-    threads: Option<usize>,
-    keep: Keep<'_>,
-) -> Result<Calibration, CalibrateError> {
-    let seeds: Vec<u64> = (0..replicates.max(1) as u64)
-        .map(|k| replicate_seed(sc.seed, k))
-        .collect();
-    let start: Vec<f64> = specs.iter().map(|s| params::get(sc, &s.path).unwrap_or(s.lo)).collect();
-    search::search(
+    let p = Problem {
+        sc,
+        targets,
         specs,
-        &start,
-        budget,
-        &|values: &[f64]| score(sc, targets, specs, &seeds, threads, values),
-        keep,
-    )
+        replicates,
+        threads,
+        ranks: &crate::engine::Local,
+    };
+    calibrate_kept(&p, budget, Keep::none())
 }
 
-/// The calibration as TOML, as `calibrate` writes it.
-pub fn render_toml(c: &Calibration, scenario: &Scenario, targets_file: &str) -> String {
-    search::render_toml(c, &scenario.file, targets_file, "mean absolute relative error")
+/// [`calibrate`] on rank 0 of `p.ranks`, each set's replicates spread over
+/// the ranks (the others [`serve`] meanwhile), with its evaluations kept
+/// in a journal (the command line's store beside the result, which an
+/// interrupted run leaves for the same command to resume) and shown as
+/// they are made. The search and the journal are rank 0's alone: an
+/// evaluation the journal answers runs nothing anywhere.
+pub(crate) fn calibrate_kept(p: &Problem<'_>, budget: u64, keep: Keep<'_>) -> Result<Calibration, CalibrateError> {
+    let start: Vec<f64> = p
+        .specs
+        .iter()
+        .map(|s| params::get(p.sc, &s.path).unwrap_or(s.lo))
+        .collect();
+    let found = search::search(p.specs, &start, budget, &|values: &[f64]| p.score(values), keep);
+    // Whether the search ended or failed, the other ranks stop serving.
+    tell(p.ranks, None)?;
+    found
+}
+
+/// What the ranks other than 0 do during [`calibrate_kept`]: run their
+/// share of the replicates of every set rank 0 asks for, until it says the
+/// search is over.
+pub(crate) fn serve(p: &Problem<'_>) -> Result<(), CalibrateError> {
+    while let Some(values) = hear(p.ranks)? {
+        let sc = p.with(&values)?;
+        p.runs(&sc)?;
+    }
+    Ok(())
+}
+
+/// The calibration as TOML, as `calibrate` writes it (`arguments`: the
+/// command's arguments after the scenario, for its header).
+pub fn render_toml(c: &Calibration, scenario: &Scenario, arguments: &str) -> String {
+    search::render_toml(c, &scenario.file, arguments, "mean absolute relative error")
 }

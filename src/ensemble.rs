@@ -11,7 +11,6 @@
 use crate::agents::{Event, State, N_EVENTS, N_STATES};
 use crate::engine::{self, Col, DayView, EngineError, Recorder, RunConfig, RunResult, N_COLS};
 use crate::experiment::{self, default::DefaultModel};
-use crate::limits;
 use crate::output::{self, OutDir, OutputError, RouteFlows};
 use crate::publish::windows::WindowFlows;
 use crate::scenario::params::{self, ParamError};
@@ -746,21 +745,6 @@ pub fn headline(reps: &[Replicate]) -> Vec<(String, Stats)> {
     v
 }
 
-/// Each place's flows over the run ([`COMPARED_COLS`], place by place:
-/// entry `place * COMPARED_COLS.len() + k`) over replicates.
-pub fn place_flows(sc: &Scenario, reps: &[Replicate]) -> Vec<Stats> {
-    let mut v = Vec::with_capacity(sc.places.len() * COMPARED_COLS.len());
-    let mut x = Vec::with_capacity(reps.len());
-    for p in 0..sc.places.len() {
-        for c in COMPARED_COLS {
-            x.clear();
-            x.extend(reps.iter().map(|r| r.total(p, c) as f64));
-            v.push(stats(&x));
-        }
-    }
-    v
-}
-
 /// One grid point of a sweep: its parameter values, the headline
 /// outcomes and the places' flows over its replicates.
 #[derive(Clone, Debug)]
@@ -769,92 +753,10 @@ pub struct SweepRow {
     pub point: Vec<f64>,
     /// [`headline`] over the point's replicates.
     pub outcomes: Vec<(String, Stats)>,
-    /// [`place_flows`] over the point's replicates (`sweep_long.csv`).
+    /// Each place's flows over the run over the point's replicates
+    /// ([`COMPARED_COLS`], place by place: entry `place *
+    /// COMPARED_COLS.len() + k`; `sweep_long.csv`).
     pub places: Vec<Stats>,
-}
-
-/// A grid point of a sweep, checked and ready to run.
-#[derive(Clone, Debug)]
-pub struct SweepPoint {
-    /// The values, in axis order.
-    pub values: Vec<f64>,
-    /// The scenario with them set.
-    pub scenario: Scenario,
-}
-
-/// Every point of the grid of `axes` (at most [`MAX_POINTS`]) with its
-/// parameters set, each checked against the limits for `n` replicates on
-/// `threads` workers: a point too big for this machine's memory or for
-/// 32-bit agent ids is refused before anything runs.
-pub fn sweep_points(
-    sc: &Scenario,
-    axes: &[Axis],
-    n: usize,
-    threads: Option<usize>,
-) -> Result<Vec<SweepPoint>, EnsembleError> {
-    let workers = threads.unwrap_or_else(rayon::current_num_threads);
-    grid(axes)?
-        .into_iter()
-        .map(|values| {
-            let mut s2 = sc.clone();
-            for (a, v) in axes.iter().zip(&values) {
-                params::set(&mut s2, &a.path, *v)?;
-            }
-            let what = format!(
-                "sweep point {}",
-                axes.iter()
-                    .zip(&values)
-                    .map(|(a, v)| format!("{}={v}", a.path))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            limits::check(&what, limits::ensemble(&s2, n, workers, false, 0))?;
-            Ok(SweepPoint { values, scenario: s2 })
-        })
-        .collect()
-}
-
-/// Runs a sweep: `n` replicates at every point (replicate k of every point
-/// uses the same seed), on the processes of `ranks` (the rows are whole on
-/// rank 0 alone); `stop` as [`Extra::stop`].
-pub fn sweep(
-    points: &[SweepPoint],
-    n: usize,
-    threads: Option<usize>,
-    on_done: &(dyn Fn() + Sync),
-    ranks: &dyn engine::Exchange,
-    stop: Option<&crate::results::Stop>,
-) -> Result<Vec<SweepRow>, EnsembleError> {
-    sweep_with(points, n, threads, on_done, ranks, stop, Inputs::Drawn)
-}
-
-/// As [`sweep`], the uncertain inputs drawn or fixed as `inputs` says
-/// (replicate k draws the same inputs at every point).
-pub fn sweep_with(
-    points: &[SweepPoint],
-    n: usize,
-    threads: Option<usize>,
-    on_done: &(dyn Fn() + Sync),
-    ranks: &dyn engine::Exchange,
-    stop: Option<&crate::results::Stop>,
-    inputs: Inputs,
-) -> Result<Vec<SweepRow>, EnsembleError> {
-    let extra = Extra {
-        stop: stop.cloned(),
-        inputs,
-        ..Extra::default()
-    };
-    points
-        .iter()
-        .map(|p| {
-            let reps = replicates_with(&p.scenario, n, threads, None, on_done, ranks, &extra)?;
-            Ok(SweepRow {
-                point: p.values.clone(),
-                outcomes: headline(&reps),
-                places: place_flows(&p.scenario, &reps),
-            })
-        })
-        .collect()
 }
 
 /// The header of `sweep.csv`: a column per axis, then the mean and 95 %

@@ -2,12 +2,17 @@
 //! and the naive persistence forecast to beat.
 //!
 //! Owns the targets file (`[[target]]` tables), the reading of simulated
-//! values for each target from a run, and the error figures. Runs the
-//! engine through its public API; must not change how it simulates.
+//! values for each target from a run, and the error figures. Replicates
+//! run through the experiment layer (`experiment::replicates` with
+//! `experiment::default::TargetsModel`: tables prepared once, replicates
+//! side by side and over MPI processes). Runs the engine through its
+//! public API; must not change how it simulates.
 
 use crate::agents::{Event, State};
-use crate::engine::{self, Col, DayView, EngineError, Recorder, RunConfig, RunResult};
-use crate::rng::replicate_seed;
+use crate::engine::{self, Col, DayView, EngineError, Exchange, Recorder, RunConfig, RunResult};
+use crate::ensemble::EnsembleError;
+use crate::experiment::{self, default::TargetsModel};
+use crate::results::Stop;
 use crate::scenario::diag::{closest, LoadError};
 use crate::scenario::read::{Reader, Sp, Tbl};
 use crate::scenario::{Country, PlaceIx, Scenario};
@@ -283,6 +288,20 @@ impl Recorder for TargetRecorder<'_> {
 
 /// The simulated value of each target in one run.
 pub fn simulate(sc: &Scenario, targets: &[Target], seed: u64, threads: Option<usize>) -> Result<Vec<f64>, EngineError> {
+    let p = engine::Prepared::new(sc);
+    engine::pool(threads)?.install(|| simulate_prepared(&p, sc, targets, seed, None))
+}
+
+/// As [`simulate`], on the scenario's tables prepared once (`p`, shared
+/// by every replicate) and on the current rayon pool; `stop` ends the run
+/// early (`results::Stop`). Exactly the run of [`simulate`].
+pub(crate) fn simulate_prepared(
+    p: &engine::Prepared,
+    sc: &Scenario,
+    targets: &[Target],
+    seed: u64,
+    stop: Option<&Stop>,
+) -> Result<Vec<f64>, EngineError> {
     let cohorts: Vec<Vec<usize>> = targets
         .iter()
         .map(|t| match t.nationality {
@@ -303,10 +322,17 @@ pub fn simulate(sc: &Scenario, targets: &[Target], seed: u64, threads: Option<us
     };
     let cfg = RunConfig {
         seed: Some(seed),
-        threads,
+        threads: None,
         by_cohort: targets.iter().any(|t| t.nationality.is_some() && !t.places.is_empty()),
     };
-    let result: RunResult = engine::run(sc, &cfg, &mut [&mut rec])?;
+    let mut stop = stop.cloned();
+    let result: RunResult = {
+        let mut recs: Vec<&mut dyn Recorder> = vec![&mut rec];
+        if let Some(s) = stop.as_mut() {
+            recs.push(s);
+        }
+        engine::run_prepared_here(p, sc, &cfg, &mut recs)?
+    };
     Ok(targets
         .iter()
         .enumerate()
@@ -317,6 +343,55 @@ pub fn simulate(sc: &Scenario, targets: &[Target], seed: u64, threads: Option<us
             Metric::Event(e) => cohorts[k].iter().map(|&c| result.events[c][e as usize][0] as f64).sum(),
         })
         .collect())
+}
+
+/// How the replicates of a validation or a calibration run: side by side
+/// on a pool of `threads`, spread over the processes of `ranks`
+/// (replicate k on process k mod P), `stop` ending them early, `on_done`
+/// called as each finishes.
+pub struct Replicates<'a> {
+    /// How many (at least one is run).
+    pub n: usize,
+    /// Worker threads (all cores if `None`).
+    pub threads: Option<usize>,
+    /// The processes (`engine::Local` without MPI).
+    pub ranks: &'a dyn Exchange,
+    /// Ends every replicate still running at the end of its day.
+    pub stop: Option<Stop>,
+    /// Called as each replicate finishes.
+    pub on_done: &'a (dyn Fn() + Sync),
+}
+
+impl Replicates<'_> {
+    /// `n` replicates on this process alone, not stopped, not shown.
+    pub fn local(n: usize, threads: Option<usize>) -> Replicates<'static> {
+        Replicates {
+            n,
+            threads,
+            ranks: &engine::Local,
+            stop: None,
+            on_done: &|| {},
+        }
+    }
+}
+
+/// Each replicate's simulated value of every target (`runs[replicate]
+/// [target]`; replicate k with `replicate_seed(sc.seed, k)`), run through
+/// the experiment layer with the default model: the scenario's tables are
+/// prepared once and shared. Every run on rank 0, in replicate order;
+/// nothing on the other ranks. The same numbers for any number of threads
+/// or processes.
+pub fn simulate_replicates(
+    sc: &Scenario,
+    targets: &[Target],
+    reps: &Replicates<'_>,
+) -> Result<Vec<Vec<f64>>, EnsembleError> {
+    let plan = experiment::plan(sc.seed, reps.n.max(1), &[]);
+    let model = TargetsModel {
+        targets,
+        stop: reps.stop.clone(),
+    };
+    experiment::replicates(&model, sc, &plan, reps.threads, reps.ranks, reps.on_done)
 }
 
 /// One target's comparison.
@@ -359,18 +434,12 @@ fn rel(sim: f64, obs: f64) -> f64 {
     }
 }
 
-/// Runs `replicates` replicates (seeds derived from the scenario's) and
-/// compares each target.
-pub fn validate(
-    sc: &Scenario,
-    targets: &[Target],
-    replicates: usize,
-    threads: Option<usize>,
-) -> Result<Validation, EngineError> {
-    let runs = (0..replicates.max(1))
-        .map(|k| simulate(sc, targets, replicate_seed(sc.seed, k as u64), threads))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(compare(targets, &runs))
+/// Runs the replicates of `reps` (seeds derived from the scenario's;
+/// spread over `reps.ranks`) and compares each target: on rank 0; `None`
+/// on the other ranks, which only run their share of the replicates.
+pub fn validate(sc: &Scenario, targets: &[Target], reps: &Replicates<'_>) -> Result<Option<Validation>, EnsembleError> {
+    let runs = simulate_replicates(sc, targets, reps)?;
+    Ok((reps.ranks.rank() == 0).then(|| compare(targets, &runs)))
 }
 
 /// Compares replicate values (`runs[replicate][target]`) with the targets.

@@ -74,6 +74,34 @@ run $B calibrate scenarios/flee-mali2012.toml --targets ../shared/peers/flee/mal
 run $M -n 2 $B calibrate scenarios/flee-mali2012.toml --targets ../shared/peers/flee/mali2012/source_data --params $FK --out "$work/fk2/cal.toml"
 check "flee calibrate under mpirun = without" "cal.toml" "$work/fk1" "$work/fk2"
 
+# The default model's validate and calibrate through the experiment layer:
+# each replicate (of each parameter set) on one rank, gathered on rank 0,
+# which prints exactly what one process prints. The calibration writes to
+# the same file both times (northbound's own, replaced), so that even the
+# line naming it is the same.
+printed() { # file, command...: its standard output kept
+  local f=$1; shift
+  "$@" >"$f" 2>"$work/err" || { echo "FAIL: $*"; cat "$work/err"; failed=$((failed+1)); return 1; }
+}
+same() { # name, file-a, file-b
+  if cmp -s "$2" "$3"; then echo "ok   $1"; passed=$((passed+1)); else echo "FAIL $1"; diff "$2" "$3" | head -20; failed=$((failed+1)); fi
+}
+DV="validate scenarios/roxham-2017-2020.toml --targets validation/roxham-2017-2018.toml --replicates 3 --scale 0.2"
+# shellcheck disable=SC2086
+printed "$work/dv1.txt" $B $DV
+# shellcheck disable=SC2086
+printed "$work/dv2.txt" $M -n 2 $B $DV
+same "validate over 2 ranks prints what 1 rank prints" "$work/dv1.txt" "$work/dv2.txt"
+mkdir -p "$work/dk"
+DK="calibrate scenarios/mexico-visa-2009.toml --targets validation/mexico-visa-2009.toml --params behaviour.w_dist=0.5:3,behaviour.w_fail=0:2 --budget 3 --replicates 3 --quiet --out $work/dk/cal.toml"
+# shellcheck disable=SC2086
+printed "$work/dk1.txt" $B $DK && cp "$work/dk/cal.toml" "$work/dk1.toml"
+# shellcheck disable=SC2086
+printed "$work/dk2.txt" $M -n 2 $B $DK
+same "calibrate over 2 ranks prints what 1 rank prints" "$work/dk1.txt" "$work/dk2.txt"
+same "calibrate over 2 ranks writes what 1 rank writes" "$work/dk1.toml" "$work/dk/cal.toml"
+[ -s "$work/dv1.txt" ] && [ -s "$work/dk1.txt" ] || { echo "FAIL validate and calibrate printed nothing"; failed=$((failed+1)); }
+
 # Only rank 0 writes, for every command. A second writer would find the
 # destination locked and fail (exit 2), or leave its own partial folder; a
 # refusal ends every rank with exit 2 instead of leaving the others waiting.

@@ -434,3 +434,39 @@ fn morris_measures_of_a_linear_function_are_its_slopes_over_the_ranges() {
         );
     }
 }
+
+#[test]
+fn a_sobol_design_of_few_or_unbalanced_base_points_is_warned_about() {
+    use northbound::study::warnings;
+    assert!(warnings(&Method::Sobol(64)).is_empty(), "a power of two, ≥ 16");
+    let w = warnings(&Method::Sobol(6));
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(
+        w[0].contains("not a power of two") && w[0].contains("sobol:4 or sobol:8"),
+        "{w:?}"
+    );
+    assert!(w[1].contains("fewer than 16"), "{w:?}");
+    assert_eq!(warnings(&Method::Sobol(8)).len(), 1, "small, but a power of two");
+    assert_eq!(warnings(&Method::Sobol(100)).len(), 1, "large, not a power of two");
+    assert!(warnings(&Method::Lhs(7)).is_empty(), "only Sobol' designs");
+    // The command line says so before the study runs.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let fixture = common::fixture("chain.toml");
+    let args = [
+        fixture.to_str().expect("path"),
+        "--design",
+        "sobol:3",
+        "--param",
+        "behaviour.w_dist=0.5:2",
+        "--replicates",
+        "1",
+    ];
+    let o = sweep(&args, &tmp.path().join("study"));
+    ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("warning: --design sobol:3: N is not a power of two"),
+        "{err}"
+    );
+    assert!(err.contains("warning: --design sobol:3: with fewer than 16"), "{err}");
+}

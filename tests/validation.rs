@@ -232,3 +232,66 @@ fn calibrate_refuses_unknown_parameters_and_bad_bounds() {
         assert!(err.contains(says), "expected `{says}` in {err}");
     }
 }
+
+#[test]
+fn validation_replicates_side_by_side_are_each_seed_s_own_run() {
+    // The experiment layer runs replicates on one pool with tables prepared
+    // once; each must be the run `simulate` makes alone with its seed.
+    let sc = northbound::scenario::load(&scenario("roxham-2017-2020.toml"))
+        .expect("loads")
+        .scaled(0.05);
+    let targets = validation::load_targets(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("validation/roxham-2017-2018.toml"),
+        &sc,
+    )
+    .expect("targets");
+    let reps = validation::Replicates::local(3, Some(2));
+    let together = validation::simulate_replicates(&sc, &targets, &reps).expect("runs");
+    let alone: Vec<Vec<f64>> = (0..3)
+        .map(|k| {
+            let seed = northbound::rng::replicate_seed(sc.seed, k);
+            validation::simulate(&sc, &targets, seed, Some(1)).expect("runs")
+        })
+        .collect();
+    assert_eq!(together, alone);
+    assert!(together[0] != together[1], "replicates differ: each has its own seed");
+    let v = validation::validate(&sc, &targets, &reps).expect("validates");
+    let v = v.expect("one process is rank 0");
+    assert_eq!(v.rows.len(), targets.len());
+}
+
+#[test]
+fn a_calibration_file_says_the_command_that_made_it() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let t = write(tmp.path(), "chain targets.toml", CHAIN_TARGETS);
+    let out = tmp.path().join("cal.toml");
+    let o = bin()
+        .arg("calibrate")
+        .arg(fixture("chain.toml"))
+        .arg("--targets")
+        .arg(&t)
+        .args([
+            "--params",
+            "behaviour.w_dist=0:2",
+            "--budget",
+            "1",
+            "--replicates",
+            "2",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).expect("written");
+    let first = text.lines().next().unwrap_or_default();
+    assert!(first.starts_with("# northbound calibrate "), "{first}");
+    // A path with a space is quoted, so that the line runs again as it is.
+    let targets = format!("--targets '{}'", t.display());
+    assert!(first.contains(&targets), "{first}");
+    assert!(
+        first.ends_with("--params behaviour.w_dist=0:2 --budget 1 --replicates 2"),
+        "{first}"
+    );
+}

@@ -62,52 +62,85 @@ pub(super) const CALIBRATION_MARKER: &str = "# northbound calibrate ";
 pub(super) fn calibrate(args: CalibrateArgs, input: &Input) -> Outcome {
     use crate::calibrate::{self as cal, CalibrateError};
     let sc = load(input).and_then(|s| until(s, args.until.as_deref()))?;
-    let (out, opts) = destination(&args)?;
     let targets = load_targets(&args.targets, &sc)?;
-    let specs = match cal::parse_specs(&sc, &args.params) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Err(Kind::BadInput);
-        }
-    };
+    let specs = cal::parse_specs(&sc, &args.params).map_err(|e| {
+        eprintln!("error: {e}");
+        Kind::BadInput
+    })?;
+    let threads = args.threads.map(|t| t as usize);
     // Every evaluation is checked again; the largest is checked now.
-    if let Err(e) = cal::check_limits(&sc, &specs, args.threads.map(|t| t as usize)) {
+    if let Err(e) = cal::check_limits(&sc, &specs, args.replicates as usize, threads) {
         eprintln!("error: {e}");
         return Err(Kind::BadInput);
     }
     let fp = fingerprint(&args, "default", &sc.sha256, sc.seed)?;
-    let (claim, mut journal) = open_journal(&out, &opts, &fp, args.force)?;
+    let problem = cal::Problem {
+        sc: &sc,
+        targets: &targets,
+        specs: &specs,
+        replicates: args.replicates as usize,
+        threads,
+        ranks: ranks(),
+    };
+    let failed = |e: CalibrateError| {
+        eprintln!("error: {e}");
+        match e {
+            CalibrateError::Param(_) | CalibrateError::Limit(_) => Kind::BadInput,
+            _ => Kind::Failure,
+        }
+    };
+    // Rank 0 alone claims the result and keeps the journal; every rank
+    // learns whether it could (a refusal ends them all, exit 2).
+    let kept = root().then(|| destination(&args).and_then(|(out, opts)| open_journal(&out, &opts, &fp, args.force)));
+    if !all_agree(!matches!(kept, Some(Err(_)))) {
+        return Err(match kept {
+            Some(Err(k)) => k,
+            _ => Kind::BadInput,
+        });
+    }
+    let Some(Ok((claim, mut journal))) = kept else {
+        // The other ranks run their share of each set's replicates.
+        return cal::serve(&problem).map_err(failed);
+    };
     let bar = evaluations_bar(&args);
     let show = |done: usize, replayed: usize| shown(&bar, done, replayed);
     let keep = Keep {
         journal: Some(&mut journal),
         progress: &show,
     };
-    let threads = args.threads.map(|t| t as usize);
-    let result = cal::calibrate_kept(
-        &sc,
-        &targets,
-        &specs,
-        args.budget,
-        args.replicates as usize,
-        threads,
-        keep,
-    );
+    let result = cal::calibrate_kept(&problem, args.budget, keep);
     bar.finish_and_clear();
-    let c = match result {
-        Ok(c) => c,
-        Err(e @ (CalibrateError::Param(_) | CalibrateError::Limit(_))) => {
-            eprintln!("error: {e}");
-            return Err(Kind::BadInput);
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Err(Kind::Failure);
-        }
-    };
-    let text = cal::render_toml(&c, &sc, &args.targets.display().to_string());
+    let c = result.map_err(failed)?;
+    let text = cal::render_toml(&c, &sc, &arguments(&args));
     publish(&claim, journal, &text)
+}
+
+/// The arguments a result's header names after the scenario: those its
+/// evaluations depend on (as in the fingerprint), so that the file says
+/// how it was made and the line can be run again.
+pub(super) fn arguments(args: &CalibrateArgs) -> String {
+    let mut s = format!(
+        "--targets {} --params {} --budget {} --replicates {}",
+        shell_word(&args.targets.display().to_string()),
+        shell_word(&args.params),
+        args.budget,
+        args.replicates
+    );
+    if let Some(u) = &args.until {
+        s += &format!(" --until {}", shell_word(u));
+    }
+    s
+}
+
+/// `w` as one word of a POSIX shell line: as it is if it is plain, else
+/// single-quoted.
+fn shell_word(w: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c);
+    if !w.is_empty() && w.chars().all(plain) {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', r"'\''"))
+    }
 }
 
 /// What identifies a calibration for its journal: everything its

@@ -425,7 +425,7 @@ pub(super) fn calibrate(args: CalibrateArgs, input: &Input) -> Outcome {
     bar.finish_and_clear();
     let c = c.map_err(|e| failed(&e))?;
     let measure = "averaged relative difference (flee model)";
-    let text = crate::experiment::search::render_toml(&c, &sc.file, &args.targets.display().to_string(), measure);
+    let text = crate::experiment::search::render_toml(&c, &sc.file, &cli::arguments(&args), measure);
     cli::publish(&claim, journal, &text)
 }
 

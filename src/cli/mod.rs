@@ -185,8 +185,10 @@ pub fn main() -> ExitCode {
     };
     crate::outdir::install_signal_handlers();
     // Commands that write nothing collective run on rank 0 alone under mpirun.
-    let collective = matches!(&cli.command, Command::Run(_) | Command::Compare(_) | Command::Sweep(_))
-        || matches!(&cli.command, Command::Validate(a) if a.targets.join("data_layout.csv").is_file());
+    let collective = matches!(
+        &cli.command,
+        Command::Run(_) | Command::Compare(_) | Command::Sweep(_) | Command::Validate(_)
+    ) || matches!(&cli.command, Command::Calibrate(a) if !a.targets.join("data_layout.csv").is_file());
     if !collective && !root() {
         return ExitCode::SUCCESS;
     }

@@ -86,6 +86,11 @@ pub(super) fn sweep(args: SweepArgs) -> Outcome {
     };
     // Every point is set up and checked before the folder is claimed.
     let study = folder::Study::plan(model, &req).map_err(failed)?;
+    if root() {
+        for w in crate::study::warnings(&study.design.method) {
+            eprintln!("warning: {w}");
+        }
+    }
     let out_path = out_or_default(&args.opts.out, &args.scenario, "-sweep")?;
     let mut inputs = vec![args.scenario.clone()];
     inputs.extend(args.design_file.clone());

@@ -1,5 +1,6 @@
 //! `northbound validate` on the default model: replicates against counted
-//! targets.
+//! targets, spread over the MPI processes as `run` and `compare` spread
+//! theirs (rank 0 prints).
 //!
 //! Owns the arguments and what the terminal shows. Must not score:
 //! `validation` does.
@@ -82,8 +83,13 @@ pub(super) fn validate(args: ValidateArgs, input: &Input) -> Outcome {
         eprintln!("error: {e}");
         return Err(Kind::BadInput);
     }
-    match crate::validation::validate(&sc, &targets, n, args.threads.map(|t| t as usize)) {
-        Ok(v) => {
+    // Every rank runs its share of the replicates; rank 0 prints.
+    let reps = crate::validation::Replicates {
+        ranks: ranks(),
+        ..crate::validation::Replicates::local(n, args.threads.map(|t| t as usize))
+    };
+    match crate::validation::validate(&sc, &targets, &reps) {
+        Ok(Some(v)) => {
             let mut o = std::io::stdout().lock();
             say(
                 &mut o,
@@ -97,9 +103,10 @@ pub(super) fn validate(args: ValidateArgs, input: &Input) -> Outcome {
             say(&mut o, &crate::validation::render(&v, &targets));
             Ok(())
         }
+        Ok(None) => Ok(()),
         Err(e) => {
             eprintln!("error: {e}");
-            Err(Kind::Failure)
+            Err(e.kind())
         }
     }
 }

@@ -322,10 +322,12 @@ fn search_with<E: From<OptimiserError> + std::fmt::Display>(
 }
 
 /// The calibration as TOML, as `calibrate` writes it: a header naming the
-/// command and the error (`measure`), then one `[[param]]` per parameter.
-pub fn render_toml(c: &Calibration, scenario: &std::path::Path, targets: &str, measure: &str) -> String {
+/// command (the scenario, then `arguments`: the targets and everything
+/// else the result depends on) and the error (`measure`), then one
+/// `[[param]]` per parameter.
+pub fn render_toml(c: &Calibration, scenario: &std::path::Path, arguments: &str, measure: &str) -> String {
     let mut s = format!(
-        "# northbound calibrate {} --targets {targets}\n# {measure}: {:.4} (start: {:.4}); {} parameter sets evaluated, {} good fits\n\n",
+        "# northbound calibrate {} {arguments}\n# {measure}: {:.4} (start: {:.4}); {} parameter sets evaluated, {} good fits\n\n",
         scenario.display(),
         c.best_error,
         c.start_error,

@@ -72,6 +72,32 @@ pub fn nearest<'a>(wrong: &str, valid: impl Iterator<Item = &'a str>) -> String 
     }
 }
 
+/// What a user should know about a design before it runs: a Sobol' design
+/// whose N is not a power of two (the sequence is balanced only over 2^k
+/// points; SALib warns alike), or whose N is small (the bootstrap
+/// intervals of the indices are then wide).
+pub fn warnings(method: &design::Method) -> Vec<String> {
+    let design::Method::Sobol(n) = *method else {
+        return Vec::new();
+    };
+    let mut w = Vec::new();
+    if !n.is_power_of_two() {
+        let below = 1usize << (usize::BITS - 1 - n.leading_zeros());
+        w.push(format!(
+            "--design sobol:{n}: N is not a power of two, over which Sobol' points are balanced; \
+             sobol:{below} or sobol:{} estimate the indices better",
+            below * 2
+        ));
+    }
+    if n < 16 {
+        w.push(format!(
+            "--design sobol:{n}: with fewer than 16 base points the indices' intervals are wide; \
+             64 or more is usual"
+        ));
+    }
+    w
+}
+
 /// What identifies a study: the same fingerprint resumes a store, another
 /// is refused. Everything the rows depend on is in it.
 #[derive(Clone, Debug)]

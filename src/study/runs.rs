@@ -68,7 +68,7 @@ pub fn write_study_tables(
     out.finish(f)
 }
 
-/// The sweep's row of each point, as `ensemble::sweep` makes it from its
+/// The sweep's row of each point, as `sweep.csv` has always made it from its
 /// replicates: the headline outputs' statistics (the first
 /// `ensemble::headline` columns of each replicate's outputs, in the same
 /// order and the same `f64`s) and each place flow's.

@@ -926,21 +926,15 @@ impl ValidationHandle {
             &what(&sc.sc),
             limits::ensemble(&sc.sc, replicates, workers(threads), false, 0),
         )?;
-        // validation::validate's loop, with a stop between replicates.
+        // The command line's replicates (`experiment::replicates`), stopped
+        // by the control.
         ctl.plan(replicates);
-        let mut runs = Vec::with_capacity(replicates);
-        for k in 0..replicates {
-            if ctl.stop.is_set() {
-                return Err(Error::Stopped);
-            }
-            runs.push(validation::simulate(
-                &sc.sc,
-                &t,
-                replicate_seed(sc.sc.seed, k as u64),
-                threads,
-            )?);
-            ctl.tick();
-        }
+        let reps = validation::Replicates {
+            stop: Some(ctl.stop.clone()),
+            on_done: &|| ctl.tick(),
+            ..validation::Replicates::local(replicates, threads)
+        };
+        let runs = validation::simulate_replicates(&sc.sc, &t, &reps)?;
         let v = validation::compare(&t, &runs);
         Ok(ValidationHandle {
             header: format!(
