@@ -106,6 +106,47 @@ impl World<'_> {
         a.flags & F_INFORMED != 0
     }
 
+    /// A group just copied out of the columns for a day's work: its policy
+    /// class set from its cohort and traits (the class is not a column:
+    /// `agents::BYTES_PER_AGENT`), and, on a leg, its `timer` back to the
+    /// 0 that the rules see (the column holds the day it next acts: see
+    /// [`World::park`]).
+    #[inline(always)]
+    pub(super) fn taken_out(&self, a: &mut Agent) {
+        a.class = self.book.classes.class_of(self.nat[a.cohort as usize], a.traits);
+        if a.state == State::Travelling {
+            a.timer = 0;
+        }
+    }
+
+    /// A group about to go back into the columns after its day `day`: on a
+    /// leg, it is given in `timer` the day on which it next acts (the first
+    /// on which it has at most `1 + EPS` days left; until then each day
+    /// only takes one day off), and `left` as it will be on that day. The
+    /// same subtractions as one a day, in the same order, give the same
+    /// bits; the step's fast path then reads `state` and `timer` and
+    /// writes nothing for a group in the middle of its leg.
+    #[inline(always)]
+    pub(super) fn park(day: u32, a: &mut Agent) {
+        if a.state != State::Travelling {
+            return;
+        }
+        let mut next = day + 1;
+        // Whole days off at once while more than two are left: from an
+        // f32 of at least 1 (and below 2^24) subtracting 1.0 is exact, so
+        // `left - k` is the bits of k subtractions of 1.0.
+        let bulk = (a.left as f64 - 2.0).floor();
+        if bulk >= 1.0 && a.left < (1 << 24) as f32 {
+            a.left -= bulk as f32;
+            next += bulk as u32;
+        }
+        while a.left > 1.0 + EPS {
+            a.left -= 1.0;
+            next += 1;
+        }
+        a.timer = next.min(u16::MAX as u32) as u16;
+    }
+
     /// One agent's day, in pass A.
     #[inline]
     pub(super) fn advance(&self, d: &DayCtx, a: &mut Agent, acc: &mut Acc) {

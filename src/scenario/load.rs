@@ -339,6 +339,12 @@ impl<'r, 't> Loader<'r, 't> {
         let mut cohorts = self.cohorts(root, &places, &place_index, cal, &mut cohort_ids);
         cohorts.extend(self.stocks(root, &places, &place_index, &routes, &legs, &mut cohort_ids));
         self.check_cohort_count(root, &cohorts);
+        if places.len() > crate::agents::MAX_PLACES {
+            // Agents keep their place and target in 16 bits (agents.rs).
+            let (n, most) = (places.len(), crate::agents::MAX_PLACES);
+            let span = self.r.head(&root.span);
+            self.r.err(span, "place", format!("{n} places"), format!("at most {most} places"));
+        }
         let ctx = PolicyCtx {
             places: &places,
             place_index: &place_index,
