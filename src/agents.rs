@@ -323,15 +323,7 @@ impl Agents {
         let mut size = self.size.chunks(n);
         let mut delay = self.delay.chunks_mut(n);
         let mut base = 0u32;
-        while let (
-            Some(place),
-            Some(leg),
-            Some(left),
-            Some(target),
-            Some(budget),
-            Some(traits),
-            Some(timer),
-        ) = (
+        while let (Some(place), Some(leg), Some(left), Some(target), Some(budget), Some(traits), Some(timer)) = (
             place.next(),
             leg.next(),
             left.next(),

@@ -835,7 +835,11 @@ mod tests {
             lefts.push(days / pace);
             lefts.push(days / pace - d.uniform() as f32);
             let near = (k % 50) as f32 + 1.0 + EPS;
-            lefts.extend([near, f32::from_bits(near.to_bits() + 1), f32::from_bits(near.to_bits() - 1)]);
+            lefts.extend([
+                near,
+                f32::from_bits(near.to_bits() + 1),
+                f32::from_bits(near.to_bits() - 1),
+            ]);
         }
         for left in lefts {
             let (a, b) = (days_off(left), one_a_day(left));

@@ -343,7 +343,8 @@ impl<'r, 't> Loader<'r, 't> {
             // Agents keep their place and target in 16 bits (agents.rs).
             let (n, most) = (places.len(), crate::agents::MAX_PLACES);
             let span = self.r.head(&root.span);
-            self.r.err(span, "place", format!("{n} places"), format!("at most {most} places"));
+            self.r
+                .err(span, "place", format!("{n} places"), format!("at most {most} places"));
         }
         let ctx = PolicyCtx {
             places: &places,
