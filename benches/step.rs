@@ -7,6 +7,8 @@
 //!   50,000-route graph towards its 20 claim points;
 //! - `load_10k_places_50k_routes`: loading and validating that file;
 //! - `build_caravan_1m_people`: building one million people's groups;
+//! - `build_title42`: building title42-2020-2023's population at full
+//!   size, the fixed cost every replicate pays;
 //! - `prepare_title42`: `engine::Prepared::new` on title42-2020-2023 (the
 //!   graph, the policy book with its routing and reach tables, the
 //!   decision tables): what every replicate built again before it was
@@ -59,6 +61,9 @@ fn step(c: &mut Criterion) {
     let title42 = load("scenarios/title42-2020-2023.toml");
     g.bench_function("prepare_title42", |b| {
         b.iter(|| northbound::engine::Prepared::new(&title42).book().epochs.len())
+    });
+    g.bench_function("build_title42", |b| {
+        b.iter(|| northbound::agents::build(&title42, title42.seed).len())
     });
     let caravan = load("scenarios/caravan-2025.toml").scaled(3334.0);
     g.bench_function("build_caravan_1m_people", |b| {

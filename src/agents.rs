@@ -169,23 +169,24 @@ pub fn is_barred(barred: u8, bar_until: u16, d: Dest, day: u32) -> bool {
 /// whatever the policies (variants re-run the same agents).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Agents {
-    /// Current place, or the start of the current leg while travelling.
-    pub place: Vec<u32>,
+    /// Current place, or the start of the current leg while travelling
+    /// (u16: the loader refuses a graph of more than [`MAX_PLACES`]).
+    pub place: Vec<u16>,
     /// Current leg, or `NONE` at a place.
     pub leg: Vec<u32>,
-    /// Days left on the current leg.
+    /// Days left on the current leg, as they will be on the day in
+    /// `timer` (the engine's `World::park`).
     pub left: Vec<f32>,
-    /// Target claim point (a place index), or `NONE`.
-    pub target: Vec<u32>,
+    /// Target claim point (a place index), or [`NO_PLACE`].
+    pub target: Vec<u16>,
     /// Remaining budget per person, USD (infinite if unlimited).
     pub budget: Vec<f32>,
     /// Cohort.
     pub cohort: Vec<CohortIx>,
     /// Trait bits (see [`Trait::bit`]; papers from bit 8).
     pub traits: Vec<u16>,
-    /// Policy class (see `policy::Classes`).
-    pub class: Vec<u16>,
-    /// Not departed: departure day; waiting: days waited.
+    /// Not departed: departure day; waiting: days waited; on a leg: the
+    /// day the group next acts (until then it only travels).
     pub timer: Vec<u16>,
     /// Policy epoch as perceived at the last decision.
     pub epoch_seen: Vec<u16>,
@@ -221,8 +222,37 @@ pub struct Agents {
     pub bar_until: Vec<u16>,
 }
 
-/// Bytes of column storage per agent, all columns told.
-pub const BYTES_PER_AGENT: usize = 4 + 4 + 4 + 4 + 4 + 2 + 2 + 2 + 2 + 2 + 2 + 2 + 1 + 1 + 1 + 1 + 1 + 2 + 2 + 1 + 2;
+/// Bytes of column storage per agent, all columns told: place, leg, left,
+/// target, budget, cohort, traits, timer, epoch_seen, mark, appt, state,
+/// size, delay, flags, seen, failed, failed_day, barred, bar_until. The
+/// policy class is not stored: it is a function of the cohort and the
+/// traits, computed when a group is copied out for a day's decisions
+/// (`engine`), which is far rarer than a day in which nothing happens.
+pub const BYTES_PER_AGENT: usize = 2 + 4 + 4 + 2 + 4 + 2 + 2 + 2 + 2 + 2 + 2 + 1 + 1 + 1 + 1 + 1 + 2 + 2 + 1 + 2;
+
+/// Most places a scenario the engine runs may have: place columns are u16,
+/// with [`NO_PLACE`] for none.
+pub const MAX_PLACES: usize = u16::MAX as usize;
+/// "No place" in the u16 place columns (`NONE` once copied out).
+pub const NO_PLACE: u16 = u16::MAX;
+
+/// A place column's value as an index (`NONE` for [`NO_PLACE`]).
+#[inline(always)]
+pub fn wide(p: u16) -> u32 {
+    if p == NO_PLACE {
+        crate::scenario::NONE
+    } else {
+        p as u32
+    }
+}
+
+/// An index (< [`MAX_PLACES`], or `NONE`) as a place column's value:
+/// `NONE` (u32::MAX) truncates to [`NO_PLACE`].
+#[inline(always)]
+pub fn narrow(p: u32) -> u16 {
+    debug_assert!(p == crate::scenario::NONE || (p as usize) < MAX_PLACES);
+    p as u16
+}
 
 /// "No day" in u16 day columns.
 pub const NO_DAY: u16 = u16::MAX;
@@ -253,7 +283,6 @@ impl Agents {
         self.budget.reserve_exact(n);
         self.cohort.reserve_exact(n);
         self.traits.reserve_exact(n);
-        self.class.reserve_exact(n);
         self.timer.reserve_exact(n);
         self.epoch_seen.reserve_exact(n);
         self.mark.reserve_exact(n);
@@ -279,7 +308,6 @@ impl Agents {
         let mut target = self.target.chunks_mut(n);
         let mut budget = self.budget.chunks_mut(n);
         let mut traits = self.traits.chunks_mut(n);
-        let mut class = self.class.chunks_mut(n);
         let mut timer = self.timer.chunks_mut(n);
         let mut epoch_seen = self.epoch_seen.chunks_mut(n);
         let mut mark = self.mark.chunks_mut(n);
@@ -295,23 +323,13 @@ impl Agents {
         let mut size = self.size.chunks(n);
         let mut delay = self.delay.chunks_mut(n);
         let mut base = 0u32;
-        while let (
-            Some(place),
-            Some(leg),
-            Some(left),
-            Some(target),
-            Some(budget),
-            Some(traits),
-            Some(class),
-            Some(timer),
-        ) = (
+        while let (Some(place), Some(leg), Some(left), Some(target), Some(budget), Some(traits), Some(timer)) = (
             place.next(),
             leg.next(),
             left.next(),
             target.next(),
             budget.next(),
             traits.next(),
-            class.next(),
             timer.next(),
         ) {
             let (
@@ -352,7 +370,6 @@ impl Agents {
                 target,
                 budget,
                 traits,
-                class,
                 timer,
                 epoch_seen,
                 mark,
@@ -379,19 +396,17 @@ pub struct ChunkMut<'a> {
     /// Id of the first agent.
     pub base: u32,
     #[allow(missing_docs)]
-    pub place: &'a mut [u32],
+    pub place: &'a mut [u16],
     #[allow(missing_docs)]
     pub leg: &'a mut [u32],
     #[allow(missing_docs)]
     pub left: &'a mut [f32],
     #[allow(missing_docs)]
-    pub target: &'a mut [u32],
+    pub target: &'a mut [u16],
     #[allow(missing_docs)]
     pub budget: &'a mut [f32],
     #[allow(missing_docs)]
     pub traits: &'a mut [u16],
-    #[allow(missing_docs)]
-    pub class: &'a mut [u16],
     #[allow(missing_docs)]
     pub timer: &'a mut [u16],
     #[allow(missing_docs)]
@@ -441,7 +456,8 @@ pub struct Agent {
     pub budget: f32,
     /// See [`Agents::traits`].
     pub traits: u16,
-    /// See [`Agents::class`].
+    /// Policy class (see `policy::Classes`): not a column; the engine
+    /// sets it from the cohort and traits when it copies the group out.
     pub class: u16,
     /// See [`Agents::timer`].
     pub timer: u16,
@@ -476,18 +492,19 @@ pub struct Agent {
 macro_rules! load_store {
     ($t:ty) => {
         impl $t {
-            /// Copies agent `i` (index within these columns) out.
+            /// Copies agent `i` (index within these columns) out; its
+            /// `class` is the caller's to set.
             #[inline(always)]
             pub fn load(&self, i: usize, id: u32) -> Agent {
                 Agent {
                     id,
-                    place: self.place[i],
+                    place: wide(self.place[i]),
                     leg: self.leg[i],
                     left: self.left[i],
-                    target: self.target[i],
+                    target: wide(self.target[i]),
                     budget: self.budget[i],
                     traits: self.traits[i],
-                    class: self.class[i],
+                    class: 0,
                     timer: self.timer[i],
                     epoch_seen: self.epoch_seen[i],
                     mark: self.mark[i],
@@ -508,13 +525,12 @@ macro_rules! load_store {
             /// Writes the mutable fields of `a` back to index `i`.
             #[inline(always)]
             pub fn store(&mut self, i: usize, a: &Agent) {
-                self.place[i] = a.place;
+                self.place[i] = narrow(a.place);
                 self.leg[i] = a.leg;
                 self.left[i] = a.left;
-                self.target[i] = a.target;
+                self.target[i] = narrow(a.target);
                 self.budget[i] = a.budget;
                 self.traits[i] = a.traits;
-                self.class[i] = a.class;
                 self.timer[i] = a.timer;
                 self.epoch_seen[i] = a.epoch_seen;
                 self.mark[i] = a.mark;
@@ -678,14 +694,13 @@ fn build_cohort(
                 departure_day(c.departure, before, c.people),
             ),
         };
-        a.place.push(place);
+        a.place.push(narrow(place));
         a.leg.push(leg);
         a.left.push(left);
-        a.target.push(NONE);
+        a.target.push(NO_PLACE);
         a.budget.push(budget);
         a.cohort.push(ci);
         a.traits.push(traits);
-        a.class.push(0);
         a.timer.push(timer);
         a.epoch_seen.push(u16::MAX);
         a.mark.push(NO_DAY);

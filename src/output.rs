@@ -205,7 +205,7 @@ impl<W: Write + Send> Recorder for TraceTable<W> {
             let i = i as usize;
             let state = State::from_u8(a.state[i]);
             let cohort = &sc.cohorts[a.cohort[i] as usize].id;
-            let (place, route) = trace_where(sc, state, a.place[i], a.leg[i]);
+            let (place, route) = trace_where(sc, state, crate::agents::wide(a.place[i]), a.leg[i]);
             let place = place.map(|p| sc.places[p].id.as_str()).unwrap_or("");
             let route = route.map(|r| sc.routes[r].id.as_str()).unwrap_or("");
             let m = trace_memory(
@@ -213,7 +213,7 @@ impl<W: Write + Send> Recorder for TraceTable<W> {
                 &self.targets,
                 state,
                 TraceMemory {
-                    target: a.target[i],
+                    target: crate::agents::wide(a.target[i]),
                     flags: a.flags[i],
                     failed: a.failed[i],
                     failed_day: a.failed_day[i],

@@ -163,10 +163,10 @@ impl Recorder for Keep<'_> {
             for &i in &t.agents {
                 let i = i as usize;
                 t.state.push(a.state[i]);
-                t.place.push(a.place[i]);
+                t.place.push(crate::agents::wide(a.place[i]));
                 t.leg.push(a.leg[i]);
                 t.cohort.push(a.cohort[i]);
-                t.target.push(a.target[i]);
+                t.target.push(crate::agents::wide(a.target[i]));
                 t.flags.push(a.flags[i]);
                 t.failed.push(a.failed[i]);
                 t.failed_day.push(a.failed_day[i]);
@@ -340,10 +340,10 @@ pub fn write_run(out: &mut OutDir, sc: &Scenario, run: &KeptRun, p: &Publish) ->
         // the recorder reads during a run.
         let mut a = Agents {
             state: vec![State::NotDeparted as u8; agents],
-            place: vec![crate::scenario::NONE; agents],
+            place: vec![crate::agents::NO_PLACE; agents],
             leg: vec![crate::scenario::NONE; agents],
             cohort: vec![0; agents],
-            target: vec![crate::scenario::NONE; agents],
+            target: vec![crate::agents::NO_PLACE; agents],
             flags: vec![0; agents],
             failed: vec![crate::agents::NO_DOOR; agents],
             failed_day: vec![crate::agents::NO_DAY; agents],
@@ -356,10 +356,10 @@ pub fn write_run(out: &mut OutDir, sc: &Scenario, run: &KeptRun, p: &Publish) ->
             for (k, &i) in t.agents.iter().enumerate() {
                 let (row, i) = (day * n + k, i as usize);
                 a.state[i] = t.state[row];
-                a.place[i] = t.place[row];
+                a.place[i] = crate::agents::narrow(t.place[row]);
                 a.leg[i] = t.leg[row];
                 a.cohort[i] = t.cohort[row];
-                a.target[i] = t.target[row];
+                a.target[i] = crate::agents::narrow(t.target[row]);
                 a.flags[i] = t.flags[row];
                 a.failed[i] = t.failed[row];
                 a.failed_day[i] = t.failed_day[row];

@@ -31,8 +31,11 @@ use std::path::{Path, PathBuf};
 pub const MAGIC: &[u8] = b"NORTHBOUND STATE\n";
 /// The first line of a state file, as `outdir::write_file` checks it.
 pub const MARKER: &str = "NORTHBOUND STATE";
-/// The version of the format this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The version of the format this build writes and reads. Version 2: the
+/// agents' place and target columns are 16-bit and the policy class is no
+/// longer a column (issue 20); a version-1 file is refused with
+/// [`StateError::Version`].
+pub const VERSION: u32 = 2;
 const HEADER: usize = 17 + 4 + 8 + 32;
 
 /// Why a state file cannot be read or continued.
@@ -271,7 +274,6 @@ pub fn check(st: &EngineState, sc: &Scenario) -> Result<(), String> {
         a.budget.len(),
         a.cohort.len(),
         a.traits.len(),
-        a.class.len(),
         a.timer.len(),
         a.epoch_seen.len(),
         a.mark.len(),
@@ -312,7 +314,7 @@ pub fn check(st: &EngineState, sc: &Scenario) -> Result<(), String> {
         if a.state[i] == crate::agents::State::Travelling as u8 && a.leg[i] == NONE {
             return bad("travelling on no route");
         }
-        if a.target[i] != NONE && !claim_points.contains(&a.target[i]) {
+        if a.target[i] != crate::agents::NO_PLACE && !claim_points.contains(&(a.target[i] as u32)) {
             return bad("a target that takes no claims");
         }
         if a.cohort[i] as usize >= cohorts {

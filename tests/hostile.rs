@@ -239,7 +239,8 @@ fn reporting_a_hundred_thousand_problems_takes_linear_time() {
     let t0 = Instant::now();
     let e = load_bytes(text.as_bytes(), Path::new("s.toml")).expect_err("refused");
     let rendered = e.render();
-    assert_eq!(e.problems().len(), 200_000);
+    // Two per bad place, and one for more places than the engine holds.
+    assert_eq!(e.problems().len(), 200_001);
     assert!(rendered.contains(&format!("s.toml:{}:", text.lines().count() - 1)));
     assert!(t0.elapsed() < Duration::from_secs(300), "took {:?}", t0.elapsed());
 }

@@ -11,7 +11,6 @@
 use crate::agents::{self, Agents, State, N_EVENTS, N_STATES};
 use crate::scenario::{Scenario, Trait};
 use chrono::NaiveDate;
-use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -367,20 +366,11 @@ impl<'s> Engine<'s> {
         by_cohort: bool,
     ) -> Engine<'s> {
         let Part {
-            mut agents,
+            agents,
             id_base,
             people,
             ex,
         } = part;
-        {
-            let (classes, nat) = (&prep.book.classes, &prep.nat);
-            agents
-                .class
-                .par_iter_mut()
-                .zip(agents.traits.par_iter())
-                .zip(agents.cohort.par_iter())
-                .for_each(|((cl, &tr), &co)| *cl = classes.class_of(nat[co as usize], tr));
-        }
         let n = sc.places.len();
         let mut census = vec![0u64; N_STATES + 2 * n];
         for i in 0..agents.len() {
@@ -512,15 +502,6 @@ impl<'s> Engine<'s> {
         self.day = st.day;
         self.people = st.people;
         self.agents = st.agents;
-        {
-            let (classes, nat) = (&self.prep.book.classes, &self.prep.nat);
-            let a = &mut self.agents;
-            a.class
-                .par_iter_mut()
-                .zip(a.traits.par_iter())
-                .zip(a.cohort.par_iter())
-                .for_each(|((cl, &tr), &co)| *cl = classes.class_of(nat[co as usize], tr));
-        }
         self.hazard = st.hazard;
         self.hazard.resize(targets, 0.0);
         // A shorter learning window (a changed scenario) drops the oldest days.

@@ -9,8 +9,8 @@ use super::admission::{admit, daily_units, Request, REQ_ADMIT, REQ_APPT, REQ_CLA
 use super::exchange::{exchange_requests, sum_over_processes, Exchange};
 use super::tallies::{Acc, Col, Extras};
 use super::world::{DayCtx, Phase, World};
-use super::{CaravanDay, Engine, EngineError, CHUNK, EPS};
-use crate::agents::{Agents, Event, State, DEPART_DAILY, F_CARAVAN, NO_DAY, N_EVENTS, N_STATES};
+use super::{CaravanDay, Engine, EngineError, CHUNK};
+use crate::agents::{Agents, ChunkMut, Event, State, DEPART_DAILY, F_CARAVAN, NO_DAY, N_EVENTS, N_STATES};
 use crate::scenario::{Mode, Trait, NONE};
 use rayon::prelude::*;
 use std::collections::VecDeque;
@@ -236,90 +236,172 @@ fn slide(window: &mut VecDeque<Vec<u64>>, sum: &mut [u64], today: Vec<u64>, len:
     }
 }
 
+/// What pass A's first sweep reads, made once a day.
+struct Quiet<'a> {
+    day: u32,
+    /// Slots of a bank of the sweep's per-leg counts: a power of two above
+    /// the number of legs, so that a leg column's value masked with
+    /// `slots - 1` is its leg, or, for `NONE`, a slot no leg uses.
+    slots: usize,
+    caravan_of: &'a [u16],
+    any_caravan: bool,
+    /// Per place, whether a pathway is applied for there today, and
+    /// whether any is.
+    pathway_at: Vec<bool>,
+    any_pathway: bool,
+    /// Per cohort, the bound of the daily departure draw
+    /// (`World::advance`'s first test, the same product).
+    depart_bound: Vec<f64>,
+}
+
+/// What a worker of pass A keeps between chunks besides its `Acc`.
+struct Scratch {
+    /// Indices (within the chunk) of the groups copied out today.
+    slow: Vec<u32>,
+    /// People setting out on no leg today but on each one, in [`BANKS`]
+    /// banks of `Quiet::slots`.
+    on_leg: Vec<u64>,
+}
+
+/// Counts of the first sweep are kept in this many banks, agent `i` in
+/// bank `i % BANKS`: consecutive groups in one state, or on one leg, would
+/// otherwise wait for each other's addition to memory.
+const BANKS: usize = 4;
+
 /// Pass A: every agent, in parallel over fixed chunks. Shared resources
-/// are requested, not taken.
+/// are requested, not taken. Each chunk is swept twice: first the groups
+/// for whom nothing happens today are counted (`quiet`), reading a few
+/// narrow columns; then the others, in id order, are copied out and take
+/// their day. Only integer counts are kept across the two sweeps and the
+/// requests are filed in id order, so the result is that of one sweep.
 fn pass_a(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, extras: Extras) -> Acc {
     let day = ctx.day;
     let caravan_of = &w.caravan_of;
-    let any_caravan = extras.caravans > 0;
     let places = w.sc.places.len();
     let cohorts = w.sc.cohorts.len();
     let legs = w.legs;
     let new_acc = || Acc::new(places, legs.len(), cohorts, w.buckets.list.len(), w.by_cohort, extras);
-    // For the fast paths at home, once a day: the places where a
-    // pathway is applied for, and per cohort the bound of the daily
-    // departure draw (`World::advance`'s first test, the same product).
     let pathway_at: Vec<bool> = (0..places as u32)
         .map(|p| w.book.rules(ctx.epoch, p).pathway.is_some())
         .collect();
-    let depart_bound: Vec<f64> = (0..cohorts as u16)
-        .map(|c| {
-            let share = w.book.depart_share(ctx.epoch, c);
-            if share <= 0.0 {
-                0.0
-            } else {
-                share * w.chooser.max_depart_factor(c)
-            }
-        })
-        .collect();
+    let q = Quiet {
+        day,
+        slots: (legs.len() + 1).next_power_of_two(),
+        caravan_of,
+        any_caravan: extras.caravans > 0,
+        any_pathway: pathway_at.contains(&true),
+        pathway_at,
+        depart_bound: (0..cohorts as u16)
+            .map(|c| {
+                let share = w.book.depart_share(ctx.epoch, c);
+                if share <= 0.0 {
+                    0.0
+                } else {
+                    share * w.chooser.max_depart_factor(c)
+                }
+            })
+            .collect(),
+    };
+    let scratch = || Scratch {
+        slow: vec![0; CHUNK + 1],
+        on_leg: vec![0; BANKS * q.slots],
+    };
     let acc = agents
         .chunks_mut(CHUNK)
         .into_par_iter()
-        .fold(new_acc, |mut acc, mut ch| {
-            for i in 0..ch.state.len() {
-                let st = ch.state[i];
-                if State::from_u8(st).absorbing() {
-                    acc.census[st as usize] += ch.size[i] as u64;
-                    continue;
+        .fold(
+            || (new_acc(), scratch()),
+            |(mut acc, mut s), mut ch| {
+                let id0 = id_base + ch.base;
+                let slow = match (q.any_pathway, q.any_caravan) {
+                    (false, false) => quiet::<false, false>(&q, w, id0, &mut ch, &mut acc, &mut s),
+                    (true, false) => quiet::<true, false>(&q, w, id0, &mut ch, &mut acc, &mut s),
+                    (false, true) => quiet::<false, true>(&q, w, id0, &mut ch, &mut acc, &mut s),
+                    (true, true) => quiet::<true, true>(&q, w, id0, &mut ch, &mut acc, &mut s),
+                };
+                for &i in &s.slow[..slow] {
+                    let i = i as usize;
+                    let mut a = ch.load(i, id0 + i as u32);
+                    w.taken_out(&mut a);
+                    w.advance(ctx, &mut a, &mut acc);
+                    World::park(day, &mut a);
+                    ch.store(i, &a);
+                    // A requester is counted where it is; if granted, pass B
+                    // takes that back and counts it again.
+                    acc.census(&a, legs, caravan_of);
                 }
-                // Fast paths, with exactly the arithmetic of the full
-                // path: a group in the middle of a multi-day leg costs no
-                // decision work until it arrives, and one waiting at home
-                // for its departure day costs a comparison.
-                if st == State::Travelling as u8 && ch.left[i] > 1.0 + EPS {
-                    ch.left[i] -= 1.0;
-                    acc.census[st as usize] += ch.size[i] as u64;
-                    acc.incoming[legs[ch.leg[i] as usize].to as usize] += ch.size[i] as u64;
-                    if any_caravan && ch.flags[i] & F_CARAVAN != 0 {
-                        let family = ch.traits[i] & Trait::Family.bit() != 0;
-                        acc.caravan_member(
-                            caravan_of[ch.cohort[i] as usize],
-                            ch.size[i],
-                            family,
-                            ch.place[i],
-                            false,
-                        );
-                    }
-                    continue;
+                (acc, s)
+            },
+        )
+        .map(|(mut acc, s)| {
+            for bank in s.on_leg.chunks(q.slots) {
+                for (l, &n) in legs.iter().zip(bank) {
+                    acc.incoming[l.to as usize] += n;
                 }
-                if st == State::NotDeparted as u8 && !pathway_at[ch.place[i] as usize] {
-                    let t = ch.timer[i];
-                    if t != DEPART_DAILY && t as u32 != day {
-                        acc.census[st as usize] += ch.size[i] as u64;
-                        continue;
-                    }
-                    // A group at home that draws its departure each day:
-                    // the first test of `World::advance`, with the same
-                    // draw, without copying the group out.
-                    if t == DEPART_DAILY {
-                        let bound = depart_bound[ch.cohort[i] as usize];
-                        if bound <= 0.0 || w.depart.uniform(id_base + ch.base + i as u32, day) >= bound {
-                            acc.census[st as usize] += ch.size[i] as u64;
-                            continue;
-                        }
-                    }
-                }
-                let mut a = ch.load(i, id_base + ch.base + i as u32);
-                w.advance(ctx, &mut a, &mut acc);
-                ch.store(i, &a);
-                // A requester is counted where it is; if granted, pass B
-                // takes that back and counts it again.
-                acc.census(&a, legs, caravan_of);
             }
             acc
         })
         .reduce_with(Acc::merge);
     acc.unwrap_or_else(new_acc)
+}
+
+/// Pass A's first sweep over a chunk: the groups for whom nothing happens
+/// today are counted, with exactly the arithmetic of the full path (a group
+/// in the middle of a multi-day leg reads its state, the day it next acts
+/// — `World::park` — its leg and size, and writes nothing; one waiting at
+/// home for its departure day costs a comparison; one that has left the
+/// graph, its state and size); the others' indices go to `s.slow`, in
+/// order, and their number is returned. Without branches on the state in
+/// the common cases: groups of every state are interleaved, and a
+/// mispredicted branch costs more than the counting. `PATHWAY` and
+/// `CARAVAN`: whether any place has a pathway today, whether the scenario
+/// has caravans (the sweep without them reads neither).
+#[inline]
+fn quiet<const PATHWAY: bool, const CARAVAN: bool>(
+    q: &Quiet,
+    w: &World,
+    id0: u32,
+    ch: &mut ChunkMut,
+    acc: &mut Acc,
+    s: &mut Scratch,
+) -> usize {
+    let n = ch.state.len();
+    let (state, timer, leg, size) = (&ch.state[..n], &ch.timer[..n], &ch.leg[..n], &ch.size[..n]);
+    let (place, cohort) = (&ch.place[..n], &ch.cohort[..n]);
+    let (slow, on_leg) = (&mut s.slow[..=n], &mut s.on_leg[..BANKS * q.slots]);
+    let (day, mask, shift) = (q.day, q.slots - 1, q.slots.trailing_zeros());
+    let mut census = [0u64; BANKS * 16];
+    let mut ns = 0;
+    for i in 0..n {
+        let (st, t, k) = (state[i], timer[i] as u32, size[i] as u64);
+        let travelling = (st == State::Travelling as u8) & (day < t);
+        let home = (st == State::NotDeparted as u8) & !(PATHWAY && q.pathway_at[place[i] as usize]);
+        let mut still = (st >= State::ClaimedMx as u8) | travelling | (home & (t != day) & (t != DEPART_DAILY as u32));
+        // `&`, not `&&`: a branch on `home` alone would be mispredicted.
+        if home & (t == DEPART_DAILY as u32) {
+            // A group at home that draws its departure each day: the
+            // first test of `World::advance`, with the same draw, without
+            // copying the group out.
+            let bound = q.depart_bound[cohort[i] as usize];
+            still = bound <= 0.0 || w.depart.uniform(id0 + i as u32, day) >= bound;
+        }
+        let bank = i % BANKS;
+        census[bank << 4 | st as usize & 15] += k * still as u64;
+        on_leg[bank << shift | leg[i] as usize & mask] += k * travelling as u64;
+        if CARAVAN && travelling && ch.flags[i] & F_CARAVAN != 0 {
+            let family = ch.traits[i] & Trait::Family.bit() != 0;
+            let caravan = q.caravan_of[cohort[i] as usize];
+            acc.caravan_member(caravan, size[i], family, place[i] as u32, false);
+        }
+        slow[ns] = i as u32;
+        ns += !still as usize;
+    }
+    for bank in census.chunks(16) {
+        for (x, y) in acc.census.iter_mut().zip(bank) {
+            *x += y;
+        }
+    }
+    ns
 }
 
 /// Admission: per resource, requests in order of (per-agent key, id),
@@ -346,6 +428,7 @@ fn pass_b(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, admitted: 
     for r in admitted.iter().filter(|r| local.contains(&r.agent)) {
         let idx = (r.agent - id_base) as usize;
         let mut a = agents.load(idx, r.agent);
+        w.taken_out(&mut a);
         if a.state.absorbing() {
             continue;
         }
@@ -368,6 +451,7 @@ fn pass_b(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, admitted: 
             }
             _ => acc.set_state(&mut a, State::EnteredLawfully),
         }
+        World::park(ctx.day, &mut a);
         agents.store(idx, &a);
         acc.census(&a, legs, caravan_of);
     }

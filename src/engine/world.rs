@@ -106,6 +106,36 @@ impl World<'_> {
         a.flags & F_INFORMED != 0
     }
 
+    /// A group just copied out of the columns for a day's work: its policy
+    /// class set from its cohort and traits (the class is not a column:
+    /// `agents::BYTES_PER_AGENT`), and, on a leg, its `timer` back to the
+    /// 0 that the rules see (the column holds the day it next acts: see
+    /// [`World::park`]).
+    #[inline(always)]
+    pub(super) fn taken_out(&self, a: &mut Agent) {
+        a.class = self.book.classes.class_of(self.nat[a.cohort as usize], a.traits);
+        if a.state == State::Travelling {
+            a.timer = 0;
+        }
+    }
+
+    /// A group about to go back into the columns after its day `day`: on a
+    /// leg, it is given in `timer` the day on which it next acts (the first
+    /// on which it has at most `1 + EPS` days left; until then each day
+    /// only takes one day off), and `left` as it will be on that day. The
+    /// same subtractions as one a day, in the same order, give the same
+    /// bits; the step's fast path then reads `state` and `timer` and
+    /// writes nothing for a group in the middle of its leg.
+    #[inline(always)]
+    pub(super) fn park(day: u32, a: &mut Agent) {
+        if a.state != State::Travelling {
+            return;
+        }
+        let (left, days) = days_off(a.left);
+        a.left = left;
+        a.timer = (day + 1 + days).min(u16::MAX as u32) as u16;
+    }
+
     /// One agent's day, in pass A.
     #[inline]
     pub(super) fn advance(&self, d: &DayCtx, a: &mut Agent, acc: &mut Acc) {
@@ -754,6 +784,66 @@ impl World<'_> {
             acc.set_state(a, s);
         } else {
             a.flags |= F_DECIDE | F_INFORMED;
+        }
+    }
+}
+
+/// The days a group on a leg with `left` days left travels before the day
+/// it arrives (those on which more than `1 + EPS` days are left), and what
+/// is left on that day: the bits of taking 1.0 off once a day.
+fn days_off(mut left: f32) -> (f32, u32) {
+    let mut days = 0;
+    // Whole days off at once while more than two are left: from an f32 of
+    // at least 1 (and below 2^24) subtracting 1.0 is exact, so `left - k`
+    // is the bits of k subtractions of 1.0.
+    let bulk = (left as f64 - 2.0).floor();
+    if bulk >= 1.0 && left < (1 << 24) as f32 {
+        left -= bulk as f32;
+        days += bulk as u32;
+    }
+    while left > 1.0 + EPS {
+        left -= 1.0;
+        days += 1;
+    }
+    (left, days)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the daily step did before `World::park`: one day off a day.
+    fn one_a_day(mut left: f32) -> (f32, u32) {
+        let mut days = 0;
+        while left > 1.0 + EPS {
+            left -= 1.0;
+            days += 1;
+        }
+        (left, days)
+    }
+
+    #[test]
+    fn days_off_at_once_give_the_bits_of_one_a_day() {
+        let draws = Key::new(20, Stream::Build);
+        let mut lefts: Vec<f32> = vec![0.0, EPS, 1.0, 1.0 + EPS, 2.0, 2.0 + EPS, 3.0 + EPS, 1000.25, 65_535.9];
+        for k in 0..20_000u32 {
+            let mut d = draws.draws(k, 0);
+            // Leg days over a pace, as `World::set_out` makes them, and
+            // what a part-used day leaves.
+            let days = (d.uniform() * 60.0) as f32;
+            let pace = [1.0f32, 0.7, 0.55, 0.9][k as usize % 4];
+            lefts.push(days / pace);
+            lefts.push(days / pace - d.uniform() as f32);
+            let near = (k % 50) as f32 + 1.0 + EPS;
+            lefts.extend([
+                near,
+                f32::from_bits(near.to_bits() + 1),
+                f32::from_bits(near.to_bits() - 1),
+            ]);
+        }
+        for left in lefts {
+            let (a, b) = (days_off(left), one_a_day(left));
+            assert_eq!((a.0.to_bits(), a.1), (b.0.to_bits(), b.1), "left = {left}");
         }
     }
 }

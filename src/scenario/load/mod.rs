@@ -258,6 +258,13 @@ impl<'r, 't> Loader<'r, 't> {
         let mut cohorts = self.cohorts(root, &ctx, &mut cohort_ids);
         cohorts.extend(self.stocks(root, &ctx, &mut cohort_ids));
         self.check_cohort_count(root, &cohorts);
+        if places.len() > crate::agents::MAX_PLACES {
+            // Agents keep their place and target in 16 bits (agents.rs).
+            let (n, most) = (places.len(), crate::agents::MAX_PLACES);
+            let span = self.r.head(&root.span);
+            self.r
+                .err(span, "place", format!("{n} places"), format!("at most {most} places"));
+        }
         let (declared_policies, documents) = policies::policy_ids(root);
         let policies = self.policies(root, &ctx, &documents);
         let variants = self.variants(root, &ctx, &documents, &policies, &declared_policies);
