@@ -28,6 +28,7 @@
 //! `step` (the day's tables and every agent's day), `agents` (columns).
 
 mod agents;
+mod ahead;
 mod routes;
 mod spawn;
 mod step;
@@ -203,8 +204,6 @@ struct Run<'p> {
     /// Flee's `refugee_debt`.
     debt: i64,
     /// Camps above their buffer yesterday, and their residents.
-    prev_zone: Vec<bool>,
-    prev_ids: Vec<u32>,
     keys: Keys,
     warnings: Vec<String>,
     out: FleeRun,
@@ -234,8 +233,6 @@ impl<'p> Run<'p> {
             agents,
             count,
             debt: 0,
-            prev_zone: vec![false; nl],
-            prev_ids: Vec::new(),
             keys: Keys {
                 decide: Key::new(seed, Stream::Decide),
                 camp: Key::new(seed, Stream::Depart),
