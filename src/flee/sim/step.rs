@@ -681,7 +681,7 @@ fn tables<'w>(p: &'w Prepared, routes: &'w Routes, states: &[LocState], count: &
         },
         ahead: Stable::default(),
         quiet: (0..nl)
-            .map(|l| !s.avoid_short_stints && !(s.camps_are_sinks && states[l].camp && p.deactivate[l] > 0.0))
+            .map(|l| !(s.avoid_short_stints || (s.camps_are_sinks && states[l].camp && p.deactivate[l] > 0.0)))
             .collect(),
     }
 }
