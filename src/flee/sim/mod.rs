@@ -16,10 +16,11 @@
 //! 2. a parallel pass over fixed chunks: everyone else decides with the
 //!    counts after those departures and travels up to a first arrival; an
 //!    arrival whose move-chance draw says "stay" is settled here;
-//! 3. a serial pass, in agent order, over the arrivals that move on: each
-//!    sees the counts after every arrival and departure before it, and
-//!    uses the day's weight table unless a camp among its destinations
-//!    could cross its buffer today.
+//! 3. a pass, in agent order, over the arrivals that move on: each sees
+//!    the counts after every arrival and departure before it, and uses the
+//!    day's weight table unless a camp among its destinations could cross
+//!    its buffer today (with two or more threads it runs ahead in parallel
+//!    with the same results: `ahead`).
 //!
 //! Where Flee 3.1 departs from what its documentation intends, each
 //! difference is a named switch of [`Quirks`], all on with
