@@ -498,6 +498,37 @@ fn a_flee_run_is_identical_with_one_and_two_threads() {
     assert!(a.agents.last().copied().unwrap_or(0) > 5000);
 }
 
+/// The pass over arrivals that move on runs ahead in parallel with two
+/// threads and serially with one; camps crossing their capacity buffer are
+/// what make agents of the pass read running counts, so the camps here are
+/// small enough to fill and empty around it.
+#[test]
+fn arrivals_moving_on_past_full_camps_give_the_serial_results_on_two_threads() {
+    let mut sc = import::import(&peer("burundi")).expect("imports");
+    sc.compat = Compat::V31;
+    sc.settings.hasten = 20;
+    sc.days = 160;
+    for l in &mut sc.locations {
+        l.capacity /= 8;
+    }
+    let go = |t| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().expect("pool");
+        pool.install(|| run(&sc))
+    };
+    let (a, b) = (go(1), go(2));
+    assert_eq!(a.counts, b.counts);
+    assert_eq!(a.link_entries, b.link_entries);
+    assert_eq!(a.travelling, b.travelling);
+    // Some camp went past its buffer (0.9 of its capacity, in agents).
+    let over = (sc.locations.iter().enumerate())
+        .filter(|(_, l)| l.capacity > 0)
+        .any(|(i, l)| {
+            let cap = (l.capacity / 20) as f64;
+            a.counts.iter().any(|day| day[i] as f64 > 0.9 * cap)
+        });
+    assert!(over, "no camp reached its capacity buffer");
+}
+
 #[test]
 fn both_shipped_flee_scenarios_run_and_validate_end_to_end_at_reduced_scale() {
     for name in ["burundi", "mali2012"] {

@@ -8,8 +8,15 @@
 # Flee REPLICATES times on each scenario of ../shared/peers/flee with seeds
 # 1..REPLICATES (benches/peers/flee_run.py), runs `northbound validate` with
 # flee_compat = "3.1" over the same number of replicates, and compares the
-# two (benches/peers/flee_agreement.py). Wall times of both are printed; both
-# sides use one core.
+# two (benches/peers/flee_agreement.py). Wall times and CPU seconds (user +
+# system) of both are printed; both sides use one core. CPU seconds are the
+# figure to quote when the machine is shared: a loaded machine stretches
+# both sides' wall times, not by the same factor.
+#
+# FLEE_SCENARIOS="burundi" limits the scenarios (default: mali2012 burundi).
+# Flee's outputs stay in WORKDIR (flee-SCENARIO-SEED.csv); with
+# REUSE_FLEE=1 the ones already there are used and only northbound runs
+# (no ratio is printed then: a ratio comes from one run measuring both).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -24,24 +31,47 @@ fi
 py=$work/venv/bin/python
 (cd "$root" && cargo build --release --quiet)
 nb=$root/target/release/northbound
-for sc in mali2012 burundi; do
+# CPU seconds (user + system) of the finished children of this shell, in
+# $cpu_s (`times` must run in this shell, not in a command substitution).
+cpu() {
+    times > "$work/.times"
+    cpu_s=$(tail -1 "$work/.times" | awk '{ split($1, u, /m|s/); split($2, s, /m|s/); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
+}
+for sc in ${FLEE_SCENARIOS:-mali2012 burundi}; do
     echo "== $sc"
     flee_csvs=()
     start=$(date +%s.%N)
+    cpu
+    c0=$cpu_s
     for s in $(seq 1 "$reps"); do
+        flee_csvs+=("$work/flee-$sc-$s.csv")
+        [ "${REUSE_FLEE:-0}" = 1 ] && continue
         # Flee reads demographics from ./input_csv; run elsewhere so that it
         # does not sample attributes no rule of these scenarios uses.
         (cd "$work" && "$py" "$here/flee_run.py" "$peers/$sc" "$s" > "$work/flee-$sc-$s.csv" 2> "$work/flee-$sc-$s.err")
-        flee_csvs+=("$work/flee-$sc-$s.csv")
     done
     flee_s=$(echo "$(date +%s.%N) - $start" | bc)
+    cpu
+    flee_cpu=$(echo "$cpu_s - $c0" | bc)
+    rm -rf "$work/nb-$sc"
     start=$(date +%s.%N)
+    cpu
+    c0=$cpu_s
     "$nb" validate "$peers/$sc" --targets "$peers/$sc/source_data" --replicates "$reps" \
         --flee-compat 3.1 --threads 1 --out "$work/nb-$sc" 2>/dev/null | head -2
     nb_s=$(echo "$(date +%s.%N) - $start" | bc)
+    cpu
+    nb_cpu=$(echo "$cpu_s - $c0" | bc)
     nb_csvs=("$work/nb-$sc/out.csv")
     for k in $(seq 1 $((reps - 1))); do nb_csvs+=("$work/nb-$sc/replicate-$k/out.csv"); done
     "$py" "$here/flee_agreement.py" "${flee_csvs[@]}" -- "${nb_csvs[@]}"
+    if [ "${REUSE_FLEE:-0}" = 1 ]; then
+        printf "northbound, %d replicates, one core: %.2f s wall, %.2f CPU s (Flee's outputs reused: no ratio)\n" \
+            "$reps" "$nb_s" "$nb_cpu"
+        continue
+    fi
     printf "wall time for %d replicates, one core each: flee 3.1 %.1f s, northbound %.2f s (%.0fx)\n" \
         "$reps" "$flee_s" "$nb_s" "$(echo "$flee_s / $nb_s" | bc -l)"
+    printf "CPU seconds (user + system) for %d replicates: flee 3.1 %.1f s, northbound %.2f s (%.0fx)\n" \
+        "$reps" "$flee_cpu" "$nb_cpu" "$(echo "$flee_cpu / $nb_cpu" | bc -l)"
 done

@@ -33,6 +33,27 @@ impl Agents {
     pub(super) fn len(&self) -> usize {
         self.loc.len()
     }
+    /// A copy of agent `i`'s columns.
+    pub(super) fn one(&self, i: usize) -> One {
+        One {
+            loc: self.loc[i],
+            dist: self.dist[i],
+            route: self.route[i],
+            left: self.left[i],
+            flags: self.flags[i],
+            home: self.home[i],
+            recent: self.recent[i],
+        }
+    }
+    /// Agent `i`'s columns set from a copy.
+    pub(super) fn put(&mut self, i: usize, o: &One) {
+        self.loc[i] = o.loc;
+        self.dist[i] = o.dist;
+        self.route[i] = o.route;
+        self.left[i] = o.left;
+        self.flags[i] = o.flags;
+        self.recent[i] = o.recent;
+    }
     /// Agent `i`'s columns, for the serial steps.
     pub(super) fn me(&mut self, i: usize) -> Me<'_> {
         Me {
@@ -57,8 +78,6 @@ pub(super) struct Fold {
     pub(super) pending: Vec<Pending>,
     /// Every first arrival of the parallel pass, in agent order.
     pub(super) arrivals: Vec<Arrival>,
-    /// Agents ending the day in camps above their capacity buffer (any order).
-    pub(super) zone_ids: Vec<u32>,
     pub(super) travelling: u64,
     pub(super) gone: u64,
 }
@@ -71,7 +90,6 @@ impl Fold {
             left: vec![0; locs],
             pending: Vec::new(),
             arrivals: Vec::new(),
-            zone_ids: Vec::new(),
             travelling: 0,
             gone: 0,
         }
@@ -86,12 +104,37 @@ impl Fold {
         for (a, b) in self.left.iter_mut().zip(o.left) {
             *a += b;
         }
-        self.pending.extend(o.pending);
-        self.arrivals.extend(o.arrivals);
-        self.zone_ids.extend(o.zone_ids);
+        self.pending.extend_from_slice(&o.pending);
+        self.arrivals.extend_from_slice(&o.arrivals);
         self.travelling += o.travelling;
         self.gone += o.gone;
         self
+    }
+}
+
+/// A copy of one agent's columns (the serial pass run ahead).
+#[derive(Clone, Copy)]
+pub(super) struct One {
+    loc: u32,
+    dist: f32,
+    route: u32,
+    left: u8,
+    flags: u8,
+    home: u32,
+    recent: f32,
+}
+
+impl One {
+    pub(super) fn me(&mut self) -> Me<'_> {
+        Me {
+            loc: &mut self.loc,
+            dist: &mut self.dist,
+            route: &mut self.route,
+            left: &mut self.left,
+            flags: &mut self.flags,
+            home: self.home,
+            recent: &mut self.recent,
+        }
     }
 }
 
@@ -105,9 +148,38 @@ pub(super) struct Me<'c> {
     pub(super) home: u32,
     pub(super) recent: &'c mut f32,
 }
-/// Runs `f` on every agent over fixed chunks in parallel and sums the
-/// chunks' counts (integers: the same in any order).
-pub(super) fn parallel<F: Fn(u32, &mut Me, &mut Fold) + Sync>(
+/// One chunk's columns.
+pub(super) struct Cols<'c> {
+    pub(super) loc: &'c mut [u32],
+    pub(super) dist: &'c mut [f32],
+    pub(super) route: &'c mut [u32],
+    pub(super) left: &'c mut [u8],
+    pub(super) flags: &'c mut [u8],
+    pub(super) home: &'c [u32],
+    pub(super) recent: &'c mut [f32],
+}
+
+impl Cols<'_> {
+    /// Agent `i` of the chunk.
+    #[inline(always)]
+    pub(super) fn me(&mut self, i: usize) -> Me<'_> {
+        Me {
+            loc: &mut self.loc[i],
+            dist: &mut self.dist[i],
+            route: &mut self.route[i],
+            left: &mut self.left[i],
+            flags: &mut self.flags[i],
+            home: self.home[i],
+            recent: &mut self.recent[i],
+        }
+    }
+}
+
+/// Runs `f` on every chunk of agents (its first agent's id, its columns)
+/// in parallel and sums the chunks' counts (integers: the same in any
+/// order). The chunks' lists are joined in chunk order, so they stay in
+/// agent order.
+pub(super) fn parallel<F: Fn(u32, Cols, &mut Fold) + Sync>(
     agents: &mut Agents,
     nl: usize,
     nlinks: usize,
@@ -125,23 +197,31 @@ pub(super) fn parallel<F: Fn(u32, &mut Me, &mut Fold) + Sync>(
         .zip(a.recent.chunks_mut(CHUNK))
         .enumerate()
         .collect();
-    chunks
+    let folds: Vec<Fold> = chunks
         .into_par_iter()
         .map(|(k, ((((((loc, dist), route), left), flags), home), recent))| {
             let mut fold = Fold::new(nl, nlinks);
-            for i in 0..loc.len() {
-                let mut me = Me {
-                    loc: &mut loc[i],
-                    dist: &mut dist[i],
-                    route: &mut route[i],
-                    left: &mut left[i],
-                    flags: &mut flags[i],
-                    home: home[i],
-                    recent: &mut recent[i],
-                };
-                f((k * CHUNK + i) as u32, &mut me, &mut fold);
-            }
+            let cols = Cols {
+                loc,
+                dist,
+                route,
+                left,
+                flags,
+                home,
+                recent,
+            };
+            f((k * CHUNK) as u32, cols, &mut fold);
             fold
         })
-        .reduce(|| Fold::new(nl, nlinks), Fold::add)
+        .collect();
+    join(folds, nl, nlinks)
+}
+
+/// The chunks' folds summed, their lists joined in chunk order with room
+/// made once.
+fn join(folds: Vec<Fold>, nl: usize, nlinks: usize) -> Fold {
+    let mut all = Fold::new(nl, nlinks);
+    all.pending.reserve(folds.iter().map(|f| f.pending.len()).sum());
+    all.arrivals.reserve(folds.iter().map(|f| f.arrivals.len()).sum());
+    folds.into_iter().fold(all, Fold::add)
 }

@@ -16,10 +16,11 @@
 //! 2. a parallel pass over fixed chunks: everyone else decides with the
 //!    counts after those departures and travels up to a first arrival; an
 //!    arrival whose move-chance draw says "stay" is settled here;
-//! 3. a serial pass, in agent order, over the arrivals that move on: each
-//!    sees the counts after every arrival and departure before it, and
-//!    uses the day's weight table unless a camp among its destinations
-//!    could cross its buffer today.
+//! 3. a pass, in agent order, over the arrivals that move on: each sees
+//!    the counts after every arrival and departure before it, and uses the
+//!    day's weight table unless a camp among its destinations could cross
+//!    its buffer today (with two or more threads it runs ahead in parallel
+//!    with the same results: `ahead`).
 //!
 //! Where Flee 3.1 departs from what its documentation intends, each
 //! difference is a named switch of [`Quirks`], all on with
@@ -28,6 +29,7 @@
 //! `step` (the day's tables and every agent's day), `agents` (columns).
 
 mod agents;
+mod ahead;
 mod routes;
 mod spawn;
 mod step;
@@ -203,8 +205,6 @@ struct Run<'p> {
     /// Flee's `refugee_debt`.
     debt: i64,
     /// Camps above their buffer yesterday, and their residents.
-    prev_zone: Vec<bool>,
-    prev_ids: Vec<u32>,
     keys: Keys,
     warnings: Vec<String>,
     out: FleeRun,
@@ -234,8 +234,6 @@ impl<'p> Run<'p> {
             agents,
             count,
             debt: 0,
-            prev_zone: vec![false; nl],
-            prev_ids: Vec::new(),
             keys: Keys {
                 decide: Key::new(seed, Stream::Decide),
                 camp: Key::new(seed, Stream::Depart),

@@ -7,14 +7,14 @@
 //! Owns the daily rules of one agent (`Day`) and the order of the passes.
 //! Must not change location states or route tables (`spawn` does).
 
-use super::agents::{parallel, Agents, Fold, Me};
+use super::agents::{parallel, Agents, Cols, Fold, Me};
+use super::ahead::{run_ahead, Log, Stable};
 use super::routes::{haversine, Cand, Prepared, Routes};
 use super::spawn::LocState;
 use super::{Keys, Quirks, Run, SimError, DECIDED, GONE, MOVED, TRAVELLING};
 use crate::flee::model::Link;
 use crate::flee::settings::Settings;
 use crate::rng::Key;
-use rayon::prelude::*;
 
 /// Per-day tables every agent reads.
 pub(super) struct Day<'w> {
@@ -54,6 +54,13 @@ pub(super) struct Day<'w> {
     pub(super) camp_key: Key,
     /// Draws of the serial pass.
     pub(super) serial_key: Key,
+    /// The trip of an agent that has not moved yet today.
+    pub(super) rest: Trip,
+    /// What the serial pass run ahead may read (set before it).
+    pub(super) ahead: Stable,
+    /// Places where an agent that stays is only counted: no recent travel
+    /// to keep (avoid_short_stints off), no sink draw.
+    pub(super) quiet: Vec<bool>,
 }
 /// The day so far of an agent on the move.
 #[derive(Clone, Copy, Debug)]
@@ -91,6 +98,9 @@ pub(super) enum Caps<'a> {
     AfterCamps,
     /// Running counts of the serial pass over the day's arrivals.
     Running(&'a mut [i64]),
+    /// The serial pass run ahead in parallel: only what no arrival or
+    /// departure of the pass can change is read (`ahead`).
+    Ahead(&'a mut Log),
 }
 impl Day<'_> {
     pub(super) fn cap_of(&self, loc: u32, caps: &Caps) -> f64 {
@@ -102,6 +112,15 @@ impl Day<'_> {
                 self.capacity[loc as usize],
                 self.s.capacity_buffer,
             ),
+            Caps::Ahead(log) => self.ahead.weight(loc, log),
+        }
+    }
+
+    /// Whether camp `dest` is too full to head for (multiplier below 0.5).
+    fn full(&self, dest: u32, caps: &Caps) -> bool {
+        match caps {
+            Caps::Ahead(log) => self.ahead.full(dest, log),
+            _ => self.cap_of(dest, caps) < 0.5,
         }
     }
 
@@ -144,7 +163,7 @@ impl Day<'_> {
             return;
         };
         let dest = self.arena[(*me.route + *me.left as u32 - 1) as usize];
-        if self.camp[dest as usize] && self.cap_of(dest, caps) < 0.5 {
+        if self.camp[dest as usize] && self.full(dest, caps) {
             *me.left = 0;
             return;
         }
@@ -153,10 +172,16 @@ impl Day<'_> {
         *me.loc = link;
         *me.flags |= TRAVELLING;
         *me.dist = 0.0;
-        fold.entries[link as usize] += 1;
         match caps {
-            Caps::Running(c) => c[loc] -= 1,
-            _ => fold.left[loc] += 1,
+            Caps::Running(c) => {
+                c[loc] -= 1;
+                fold.entries[link as usize] += 1;
+            }
+            Caps::Ahead(log) => log.set_out(loc as u32, link),
+            _ => {
+                fold.left[loc] += 1;
+                fold.entries[link as usize] += 1;
+            }
         }
     }
 
@@ -173,7 +198,7 @@ impl Day<'_> {
             Caps::Start if !home => pick(&self.cum[loc], u),
             Caps::AfterCamps if !home => pick(&self.cum_b[loc], u),
             // No candidate can change its multiplier today: the table holds.
-            Caps::Running(_) if !home && !self.risky[loc] => pick(&self.cum_b[loc], u),
+            Caps::Running(_) | Caps::Ahead(_) if !home && !self.risky[loc] => pick(&self.cum_b[loc], u),
             _ => {
                 let (hl, ho) = self.coords[me.home as usize];
                 let weight = |c: &Cand, &(score, d, home_f): &(f64, f64, f64)| {
@@ -260,8 +285,10 @@ impl Day<'_> {
         *me.dist = 0.0;
         let open = self.link_open[link_ix];
         *me.loc = if open { link.to } else { link.from };
-        if let Caps::Running(c) = caps {
-            c[*me.loc as usize] += 1;
+        match caps {
+            Caps::Running(c) => c[*me.loc as usize] += 1,
+            Caps::Ahead(log) => log.moves.push((*me.loc, 1)),
+            _ => {}
         }
         open && if self.q.moves_on_by_distance {
             trip.moved < trip.speed
@@ -299,7 +326,8 @@ impl Day<'_> {
     }
 
     /// The end of an agent's day: recent travel, camps as sinks, counts.
-    pub(super) fn settle(&self, id: u32, me: &mut Me, r: &mut crate::rng::Draws, trip: &Trip, fold: &mut Fold) {
+    #[inline(always)]
+    pub(super) fn settle(&self, me: &mut Me, r: &mut crate::rng::Draws, trip: &Trip, fold: &mut Fold) {
         // Only avoid_short_stints reads it: otherwise leave the column alone
         // (a store per agent and day is most of a resting agent's cost).
         if self.s.avoid_short_stints {
@@ -316,9 +344,6 @@ impl Day<'_> {
             return;
         }
         fold.at[at] += 1;
-        if self.zone[at] {
-            fold.zone_ids.push(id);
-        }
     }
 
     /// The first decision of the day of an agent in a camp above its
@@ -330,24 +355,65 @@ impl Day<'_> {
         *me.flags |= DECIDED;
     }
 
-    /// The parallel pass: everyone else's pass-1 decision, then pass 2 up
-    /// to the first arrival.
-    pub(super) fn agent(&self, id: u32, me: &mut Me, fold: &mut Fold) {
+    /// The parallel pass over a chunk of agents (`base` the id of its
+    /// first): everyone else's pass-1 decision, then pass 2 up to the first
+    /// arrival. Most agents rest on most days (camps' move chance is
+    /// 0.001): their day is one draw and a count, kept in this loop with
+    /// no per-agent references; everyone else's day is out of line.
+    #[inline(always)]
+    pub(super) fn chunk(&self, base: u32, mut c: Cols, fold: &mut Fold) {
+        for i in 0..c.loc.len() {
+            let id = base + i as u32;
+            let flags = c.flags[i];
+            if flags & (GONE | TRAVELLING | DECIDED) != 0 {
+                let loc = c.loc[i] as usize;
+                if flags & (GONE | TRAVELLING) == 0 && self.quiet[loc] {
+                    // A camp resident that decided to stay: its day needs
+                    // no draw.
+                    c.flags[i] = flags & !DECIDED;
+                    fold.at[loc] += 1;
+                } else {
+                    self.agent_busy(id, &mut c.me(i), fold);
+                }
+                continue;
+            }
+            // `evolve` without forcing: the move-chance draw.
+            let mut r = self.key.draws(id, self.t);
+            let loc = c.loc[i] as usize;
+            if r.uniform() < self.movechance[loc] {
+                self.agent_sets_out(id, &mut c.me(i), fold, r);
+            } else if self.quiet[loc] {
+                // `settle` of an agent that stays, where it is only counted.
+                fold.at[loc] += 1;
+            } else {
+                self.settle(&mut c.me(i), &mut r, &self.rest, fold);
+            }
+        }
+    }
+
+    /// An agent that is gone, travelling or has decided already today.
+    #[inline(never)]
+    fn agent_busy(&self, id: u32, me: &mut Me, fold: &mut Fold) {
         if *me.flags & GONE != 0 {
             fold.gone += 1;
             return;
         }
-        let mut r = self.key.draws(id, self.t);
-        if *me.flags & (TRAVELLING | DECIDED) == 0 {
-            self.evolve(me, false, &mut r, fold, &mut Caps::AfterCamps);
-        } else if *me.flags & DECIDED != 0 {
+        if *me.flags & DECIDED != 0 {
             *me.flags &= !DECIDED;
         }
-        let mut trip = Trip {
-            moved: 0.0,
-            day_left: 1.0,
-            speed: self.s.max_move_speed,
-        };
+        self.travel_first(id, me, fold, self.key.draws(id, self.t));
+    }
+
+    /// A resting agent whose move-chance draw says go.
+    #[inline(never)]
+    fn agent_sets_out(&self, id: u32, me: &mut Me, fold: &mut Fold, mut r: crate::rng::Draws) {
+        self.set_out(me, &mut r, fold, &mut Caps::AfterCamps);
+        self.travel_first(id, me, fold, r);
+    }
+
+    /// Pass 2 of the parallel pass: travel up to a first arrival.
+    fn travel_first(&self, id: u32, me: &mut Me, fold: &mut Fold, mut r: crate::rng::Draws) {
+        let mut trip = self.rest;
         if self.travel(me, &mut r, fold, &mut trip, &mut Caps::AfterCamps, true) {
             // Arrived. Whether it moves on today is a draw that depends on
             // no count: most stay, and only their arrival matters to others.
@@ -364,12 +430,12 @@ impl Day<'_> {
             if more && r.uniform() < chance {
                 fold.pending.push(Pending { id, trip });
             } else {
-                self.settle(id, me, &mut r, &trip, fold);
+                self.settle(me, &mut r, &trip, fold);
             }
             fold.arrivals.push(arrival);
             return;
         }
-        self.settle(id, me, &mut r, &trip, fold);
+        self.settle(me, &mut r, &trip, fold);
     }
 
     /// The day of an agent that arrived and moves on, from there, in the
@@ -380,7 +446,7 @@ impl Day<'_> {
         let mut trip = p.trip;
         self.set_out(me, &mut r, fold, &mut caps);
         self.travel(me, &mut r, fold, &mut trip, &mut caps, false);
-        self.settle(p.id, me, &mut r, &trip, fold);
+        self.settle(me, &mut r, &trip, fold);
     }
 }
 /// Cumulative route weights per location for capacity multipliers `cap`.
@@ -436,16 +502,16 @@ impl Run<'_> {
             states,
             agents,
             count,
-            prev_zone,
-            prev_ids,
             keys,
             ..
         } = self;
         let nl = states.len();
         let buffer = p.sc.settings.capacity_buffer;
         let mut day = tables(p, routes, states, count, t, *keys);
-        let camps_fold = camp_residents(&mut day, agents, count, states, routes, prev_zone, prev_ids);
-        let mut fold = parallel(agents, nl, routes.links.len(), &|id, me, f| day.agent(id, me, f));
+        let camps_fold = camp_residents(&mut day, agents, count, states, routes);
+        let mut fold = parallel(agents, nl, routes.links.len(), &|base, cols, f| {
+            day.chunk(base, cols, f)
+        });
         let mut running: Vec<i64> = (0..nl)
             .map(|l| count[l] as i64 - camps_fold.left[l] - fold.left[l])
             .collect();
@@ -471,19 +537,34 @@ impl Run<'_> {
         day.risky = (routes.cands.iter())
             .map(|cs| cs.iter().any(|c| may_change[c.end as usize]))
             .collect();
-        let mut next = 0;
-        for p in &pending {
+        // With more than one thread the pass runs ahead in parallel and
+        // only the agents that read a count it could change stay serial
+        // (`ahead`); one thread runs it serially (the same results).
+        let (serial, moves) = if rayon::current_num_threads() > 1 {
+            let hi: Vec<i64> = reach.iter().map(|&x| x + pending.len() as i64).collect();
+            day.ahead = Stable::new(&running, &hi, &day.capacity, buffer);
+            let a = run_ahead(&day, agents, &pending, nl, routes.links.len());
+            fold = fold.add(a.fold);
+            (a.rest, a.moves)
+        } else {
+            (pending, Vec::new())
+        };
+        let (mut next, mut moved) = (0, 0);
+        for p in &serial {
             // Everyone who arrived before this agent in Flee's order, and the
-            // agent itself, is at its arrival place by now.
+            // agent itself, is at its arrival place by now, and everyone run
+            // ahead before it has made its moves.
             while next < arrivals.len() && arrivals[next].id <= p.id {
                 running[arrivals[next].loc as usize] += 1;
                 next += 1;
             }
+            while moved < moves.len() && moves[moved].0 < p.id {
+                running[moves[moved].1 as usize] += moves[moved].2 as i64;
+                moved += 1;
+            }
             let mut me = agents.me(p.id as usize);
             day.resume(p, &mut me, &mut fold, &mut running);
         }
-        *prev_ids = std::mem::take(&mut fold.zone_ids);
-        *prev_zone = std::mem::take(&mut day.zone);
         let placed: u64 = fold.at.iter().map(|&x| x as u64).sum();
         let expected = agents.len() as u64;
         if placed + fold.travelling + fold.gone != expected {
@@ -593,44 +674,34 @@ fn tables<'w>(p: &'w Prepared, routes: &'w Routes, states: &[LocState], count: &
         key: keys.decide,
         camp_key: keys.camp,
         serial_key: keys.serial,
+        rest: Trip {
+            moved: 0.0,
+            day_left: 1.0,
+            speed: s.max_move_speed,
+        },
+        ahead: Stable::default(),
+        quiet: (0..nl)
+            .map(|l| !(s.avoid_short_stints || (s.camps_are_sinks && states[l].camp && p.deactivate[l] > 0.0)))
+            .collect(),
     }
 }
 
 /// Only residents of camps above the capacity buffer can change a
 /// multiplier by leaving: they decide first, and everyone else's first
-/// decision sees the multipliers after their departures. Yesterday's list
-/// of them serves while no camp has entered the buffer since.
-fn camp_residents(
-    day: &mut Day,
-    agents: &mut Agents,
-    count: &[u32],
-    states: &[LocState],
-    routes: &Routes,
-    prev_zone: &[bool],
-    prev_ids: &[u32],
-) -> Fold {
+/// decision sees the multipliers after their departures. Their decisions
+/// read the start-of-day multipliers only, so they run in parallel chunks.
+fn camp_residents(day: &mut Day, agents: &mut Agents, count: &[u32], states: &[LocState], routes: &Routes) -> Fold {
     let nl = states.len();
     let mut camps_fold = Fold::new(nl, routes.links.len());
-    let zone = &day.zone;
-    if zone.iter().any(|&z| z) {
-        let covered = zone.iter().zip(prev_zone).all(|(&z, &p)| !z || p);
-        let ok = |l: u32, f: u8| f & (GONE | TRAVELLING) == 0 && zone[l as usize];
-        let ids: Vec<u32> = if covered {
-            (prev_ids.iter().copied())
-                .filter(|&i| ok(agents.loc[i as usize], agents.flags[i as usize]))
-                .collect()
-        } else {
-            (agents.loc.par_iter())
-                .zip(agents.flags.par_iter())
-                .enumerate()
-                .filter(|(_, (&l, &f))| ok(l, f))
-                .map(|(i, _)| i as u32)
-                .collect()
-        };
-        for id in ids {
-            let mut me = agents.me(id as usize);
-            day.camp_resident(id, &mut me, &mut camps_fold);
-        }
+    if day.zone.iter().any(|&z| z) {
+        let d = &*day;
+        camps_fold = parallel(agents, nl, routes.links.len(), &|base, mut c, f| {
+            for i in 0..c.loc.len() {
+                if c.flags[i] & (GONE | TRAVELLING) == 0 && d.zone[c.loc[i] as usize] {
+                    d.camp_resident(base + i as u32, &mut c.me(i), f);
+                }
+            }
+        });
     }
     if camps_fold.left.iter().any(|&x| x > 0) {
         let buffer = day.s.capacity_buffer;
