@@ -15,9 +15,10 @@
 //! replicate of a scenario: `state` and `forecast` drive the engine's
 //! `Engine::from_state` directly.
 //!
-//! Owns the replicate plan, the scheduling of replicates over processes
-//! (replicate k on process k mod P), their gathering in replicate order
-//! through `wire`, and the derivative-free search of `search`. Must not
+//! Owns the replicate plan, the scheduling of replicates over threads (one
+//! per thread side by side, `at_once`) and processes (job j of a list on
+//! process j mod P), their gathering in order through `wire`, and the
+//! derivative-free search of `search`. Must not
 //! simulate (models do) or write tables (`results`, `flee::output` and the
 //! model modules here do): everything here is the same for every model.
 
@@ -146,7 +147,7 @@ pub(crate) fn batch<M: Model>(
                 wanted.then(|| m.prepare(sc)).transpose()
             })
             .collect::<Result<Vec<_>, _>>()?;
-        side_by_side(&pool, at_once, &mine, |(g, rep): (usize, &Replicate)| {
+        side_by_side(at_once, &mine, |(g, rep): (usize, &Replicate)| {
             let sc = groups[g].0;
             let run = match &shared[g] {
                 Some(p) if rep.inputs.is_empty() => m.run(p, sc, rep),
@@ -182,38 +183,34 @@ pub(crate) fn at_once(jobs: usize, threads: usize) -> usize {
     jobs.min(threads).max(1)
 }
 
-/// Runs `job` on each item of `items` on `pool`, at most `at_once` at a
-/// time (each taken by one of `at_once` submitting threads in list order),
-/// and returns the results in list order; the first error stops the
-/// submitters from taking more work.
-fn side_by_side<T: Sync, R: Send, E: Send>(
-    pool: &rayon::ThreadPool,
+/// Runs `job` on each item of `items` on the current rayon pool, at most
+/// `at_once` at a time (each taken by one of `at_once` tasks in list
+/// order), and returns the results in list order; the first error stops
+/// the tasks from taking more work. The tasks wait the rayon way, so a
+/// thread with nothing left to take helps the jobs still running.
+fn side_by_side<T: Copy + Sync, R: Send, E: Send>(
     at_once: usize,
     items: &[T],
     job: impl Fn(T) -> Result<R, E> + Sync,
-) -> Result<Vec<R>, E>
-where
-    T: Copy,
-{
+) -> Result<Vec<R>, E> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::Mutex;
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let slots: Vec<Mutex<Option<Result<R, E>>>> = items.iter().map(|_| Mutex::new(None)).collect();
-    let submit = || {
+    let take = || {
         while !failed.load(Ordering::Relaxed) {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(&item) = items.get(i) else { break };
-            let r = pool.install(|| job(item));
+            let r = job(item);
             failed.fetch_or(r.is_err(), Ordering::Relaxed);
             *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
         }
     };
-    std::thread::scope(|s| {
-        for _ in 1..at_once {
-            s.spawn(submit);
+    rayon::scope(|s| {
+        for _ in 0..at_once {
+            s.spawn(|_| take());
         }
-        submit();
     });
     let mut out = Vec::with_capacity(items.len());
     for slot in slots {
