@@ -62,6 +62,8 @@ pub(super) const CALIBRATION_MARKER: &str = "# northbound calibrate ";
 pub(super) fn calibrate(args: CalibrateArgs, input: &Input) -> Outcome {
     use crate::calibrate::{self as cal, CalibrateError};
     let sc = load(input).and_then(|s| until(s, args.until.as_deref()))?;
+    // Checked (not claimed) on every rank before anything else is read.
+    let (out, opts) = destination(&args)?;
     let targets = load_targets(&args.targets, &sc)?;
     let specs = cal::parse_specs(&sc, &args.params).map_err(|e| {
         eprintln!("error: {e}");
@@ -91,7 +93,7 @@ pub(super) fn calibrate(args: CalibrateArgs, input: &Input) -> Outcome {
     };
     // Rank 0 alone claims the result and keeps the journal; every rank
     // learns whether it could (a refusal ends them all, exit 2).
-    let kept = root().then(|| destination(&args).and_then(|(out, opts)| open_journal(&out, &opts, &fp, args.force)));
+    let kept = root().then(|| open_journal(&out, &opts, &fp, args.force));
     if !all_agree(!matches!(kept, Some(Err(_)))) {
         return Err(match kept {
             Some(Err(k)) => k,
