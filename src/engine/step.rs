@@ -239,10 +239,11 @@ fn slide(window: &mut VecDeque<Vec<u64>>, sum: &mut [u64], today: Vec<u64>, len:
 /// What pass A's first sweep reads, made once a day.
 struct Quiet<'a> {
     day: u32,
-    /// Slots of a bank of the sweep's per-leg counts: a power of two above
-    /// the number of legs, so that a leg column's value masked with
-    /// `slots - 1` is its leg, or, for `NONE`, a slot no leg uses.
-    slots: usize,
+    places: usize,
+    /// Per leg, the place it leads to, and one more entry, `places`, for
+    /// any other value of the leg column (a slot of the sweep's scratch
+    /// counts that is never read).
+    leg_to: Vec<u32>,
     caravan_of: &'a [u16],
     any_caravan: bool,
     /// Per place, whether a pathway is applied for there today, and
@@ -258,15 +259,9 @@ struct Quiet<'a> {
 struct Scratch {
     /// Indices (within the chunk) of the groups copied out today.
     slow: Vec<u32>,
-    /// People setting out on no leg today but on each one, in [`BANKS`]
-    /// banks of `Quiet::slots`.
-    on_leg: Vec<u64>,
+    /// People on their way to each place (and the never-read slot).
+    incoming: Vec<u64>,
 }
-
-/// Counts of the first sweep are kept in this many banks, agent `i` in
-/// bank `i % BANKS`: consecutive groups in one state, or on one leg, would
-/// otherwise wait for each other's addition to memory.
-const BANKS: usize = 4;
 
 /// Pass A: every agent, in parallel over fixed chunks. Shared resources
 /// are requested, not taken. Each chunk is swept twice: first the groups
@@ -286,7 +281,8 @@ fn pass_a(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, extras: Ex
         .collect();
     let q = Quiet {
         day,
-        slots: (legs.len() + 1).next_power_of_two(),
+        places,
+        leg_to: legs.iter().map(|l| l.to).chain([places as u32]).collect(),
         caravan_of,
         any_caravan: extras.caravans > 0,
         any_pathway: pathway_at.contains(&true),
@@ -304,7 +300,7 @@ fn pass_a(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, extras: Ex
     };
     let scratch = || Scratch {
         slow: vec![0; CHUNK + 1],
-        on_leg: vec![0; BANKS * q.slots],
+        incoming: vec![0; places + 1],
     };
     let acc = agents
         .chunks_mut(CHUNK)
@@ -313,12 +309,7 @@ fn pass_a(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, extras: Ex
             || (new_acc(), scratch()),
             |(mut acc, mut s), mut ch| {
                 let id0 = id_base + ch.base;
-                let slow = match (q.any_pathway, q.any_caravan) {
-                    (false, false) => quiet::<false, false>(&q, w, id0, &mut ch, &mut acc, &mut s),
-                    (true, false) => quiet::<true, false>(&q, w, id0, &mut ch, &mut acc, &mut s),
-                    (false, true) => quiet::<false, true>(&q, w, id0, &mut ch, &mut acc, &mut s),
-                    (true, true) => quiet::<true, true>(&q, w, id0, &mut ch, &mut acc, &mut s),
-                };
+                let slow = quiet(&q, w, id0, &mut ch, &mut acc, &mut s);
                 for &i in &s.slow[..slow] {
                     let i = i as usize;
                     let mut a = ch.load(i, id0 + i as u32);
@@ -334,10 +325,8 @@ fn pass_a(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, extras: Ex
             },
         )
         .map(|(mut acc, s)| {
-            for bank in s.on_leg.chunks(q.slots) {
-                for (l, &n) in legs.iter().zip(bank) {
-                    acc.incoming[l.to as usize] += n;
-                }
+            for (x, y) in acc.incoming.iter_mut().zip(&s.incoming) {
+                *x += y;
             }
             acc
         })
@@ -353,42 +342,32 @@ fn pass_a(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, extras: Ex
 /// graph, its state and size); the others' indices go to `s.slow`, in
 /// order, and their number is returned. Without branches on the state in
 /// the common cases: groups of every state are interleaved, and a
-/// mispredicted branch costs more than the counting. `PATHWAY` and
-/// `CARAVAN`: whether any place has a pathway today, whether the scenario
-/// has caravans (the sweep without them reads neither).
+/// mispredicted branch costs more than the counting.
 #[inline]
-fn quiet<const PATHWAY: bool, const CARAVAN: bool>(
-    q: &Quiet,
-    w: &World,
-    id0: u32,
-    ch: &mut ChunkMut,
-    acc: &mut Acc,
-    s: &mut Scratch,
-) -> usize {
+fn quiet(q: &Quiet, w: &World, id0: u32, ch: &mut ChunkMut, acc: &mut Acc, s: &mut Scratch) -> usize {
     let n = ch.state.len();
     let (state, timer, leg, size) = (&ch.state[..n], &ch.timer[..n], &ch.leg[..n], &ch.size[..n]);
     let (place, cohort) = (&ch.place[..n], &ch.cohort[..n]);
-    let (slow, on_leg) = (&mut s.slow[..=n], &mut s.on_leg[..BANKS * q.slots]);
-    let (day, mask, shift) = (q.day, q.slots - 1, q.slots.trailing_zeros());
-    let mut census = [0u64; BANKS * 16];
+    let (slow, incoming) = (&mut s.slow[..=n], &mut s.incoming[..=q.places]);
+    let last_leg = q.leg_to.len() - 1;
+    let mut census = [0u64; 16];
     let mut ns = 0;
     for i in 0..n {
-        let (st, t, k) = (state[i], timer[i] as u32, size[i] as u64);
-        let travelling = (st == State::Travelling as u8) & (day < t);
-        let home = (st == State::NotDeparted as u8) & !(PATHWAY && q.pathway_at[place[i] as usize]);
-        let mut still = (st >= State::ClaimedMx as u8) | travelling | (home & (t != day) & (t != DEPART_DAILY as u32));
-        // `&`, not `&&`: a branch on `home` alone would be mispredicted.
-        if home & (t == DEPART_DAILY as u32) {
+        let (st, t, k) = (state[i], timer[i], size[i] as u64);
+        let on_leg = (st == State::Travelling as u8) & (q.day < t as u32);
+        let pathway = q.any_pathway && q.pathway_at[place[i] as usize];
+        let home = (st == State::NotDeparted as u8) & !pathway;
+        let mut still = (st >= State::ClaimedMx as u8) | on_leg | (home & (t != DEPART_DAILY) & (t as u32 != q.day));
+        if home && t == DEPART_DAILY {
             // A group at home that draws its departure each day: the
             // first test of `World::advance`, with the same draw, without
             // copying the group out.
             let bound = q.depart_bound[cohort[i] as usize];
-            still = bound <= 0.0 || w.depart.uniform(id0 + i as u32, day) >= bound;
+            still = bound <= 0.0 || w.depart.uniform(id0 + i as u32, q.day) >= bound;
         }
-        let bank = i % BANKS;
-        census[bank << 4 | st as usize & 15] += k * still as u64;
-        on_leg[bank << shift | leg[i] as usize & mask] += k * travelling as u64;
-        if CARAVAN && travelling && ch.flags[i] & F_CARAVAN != 0 {
+        census[st as usize & 15] += k * still as u64;
+        incoming[q.leg_to[(leg[i] as usize).min(last_leg)] as usize] += k * on_leg as u64;
+        if q.any_caravan && on_leg && ch.flags[i] & F_CARAVAN != 0 {
             let family = ch.traits[i] & Trait::Family.bit() != 0;
             let caravan = q.caravan_of[cohort[i] as usize];
             acc.caravan_member(caravan, size[i], family, place[i] as u32, false);
@@ -396,10 +375,8 @@ fn quiet<const PATHWAY: bool, const CARAVAN: bool>(
         slow[ns] = i as u32;
         ns += !still as usize;
     }
-    for bank in census.chunks(16) {
-        for (x, y) in acc.census.iter_mut().zip(bank) {
-            *x += y;
-        }
+    for (x, y) in acc.census.iter_mut().zip(census) {
+        *x += y;
     }
     ns
 }
