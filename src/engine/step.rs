@@ -239,28 +239,15 @@ fn slide(window: &mut VecDeque<Vec<u64>>, sum: &mut [u64], today: Vec<u64>, len:
 /// What pass A's first sweep reads, made once a day.
 struct Quiet<'a> {
     day: u32,
-    places: usize,
-    /// Per leg, the place it leads to, and one more entry, `places`, for
-    /// any other value of the leg column (a slot of the sweep's scratch
-    /// counts that is never read).
+    /// Per leg, the place it leads to (the census of people on their way).
     leg_to: Vec<u32>,
     caravan_of: &'a [u16],
     any_caravan: bool,
-    /// Per place, whether a pathway is applied for there today, and
-    /// whether any is.
+    /// Per place, whether a pathway is applied for there today.
     pathway_at: Vec<bool>,
-    any_pathway: bool,
     /// Per cohort, the bound of the daily departure draw
     /// (`World::advance`'s first test, the same product).
     depart_bound: Vec<f64>,
-}
-
-/// What a worker of pass A keeps between chunks besides its `Acc`.
-struct Scratch {
-    /// Indices (within the chunk) of the groups copied out today.
-    slow: Vec<u32>,
-    /// People on their way to each place (and the never-read slot).
-    incoming: Vec<u64>,
 }
 
 /// Pass A: every agent, in parallel over fixed chunks. Shared resources
@@ -276,17 +263,14 @@ fn pass_a(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, extras: Ex
     let cohorts = w.sc.cohorts.len();
     let legs = w.legs;
     let new_acc = || Acc::new(places, legs.len(), cohorts, w.buckets.list.len(), w.by_cohort, extras);
-    let pathway_at: Vec<bool> = (0..places as u32)
-        .map(|p| w.book.rules(ctx.epoch, p).pathway.is_some())
-        .collect();
     let q = Quiet {
         day,
-        places,
-        leg_to: legs.iter().map(|l| l.to).chain([places as u32]).collect(),
+        leg_to: legs.iter().map(|l| l.to).collect(),
         caravan_of,
         any_caravan: extras.caravans > 0,
-        any_pathway: pathway_at.contains(&true),
-        pathway_at,
+        pathway_at: (0..places as u32)
+            .map(|p| w.book.rules(ctx.epoch, p).pathway.is_some())
+            .collect(),
         depart_bound: (0..cohorts as u16)
             .map(|c| {
                 let share = w.book.depart_share(ctx.epoch, c);
@@ -298,19 +282,15 @@ fn pass_a(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, extras: Ex
             })
             .collect(),
     };
-    let scratch = || Scratch {
-        slow: vec![0; CHUNK + 1],
-        incoming: vec![0; places + 1],
-    };
     let acc = agents
         .chunks_mut(CHUNK)
         .into_par_iter()
         .fold(
-            || (new_acc(), scratch()),
-            |(mut acc, mut s), mut ch| {
+            || (new_acc(), Vec::with_capacity(CHUNK)),
+            |(mut acc, mut slow), mut ch| {
                 let id0 = id_base + ch.base;
-                let slow = quiet(&q, w, id0, &mut ch, &mut acc, &mut s);
-                for &i in &s.slow[..slow] {
+                quiet(&q, w, id0, &mut ch, &mut acc, &mut slow);
+                for &i in &slow {
                     let i = i as usize;
                     let mut a = ch.load(i, id0 + i as u32);
                     w.taken_out(&mut a);
@@ -321,15 +301,11 @@ fn pass_a(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, extras: Ex
                     // takes that back and counts it again.
                     acc.census(&a, legs, caravan_of);
                 }
-                (acc, s)
+                slow.clear();
+                (acc, slow)
             },
         )
-        .map(|(mut acc, s)| {
-            for (x, y) in acc.incoming.iter_mut().zip(&s.incoming) {
-                *x += y;
-            }
-            acc
-        })
+        .map(|(acc, _)| acc)
         .reduce_with(Acc::merge);
     acc.unwrap_or_else(new_acc)
 }
@@ -339,46 +315,49 @@ fn pass_a(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, extras: Ex
 /// in the middle of a multi-day leg reads its state, the day it next acts
 /// — `World::park` — its leg and size, and writes nothing; one waiting at
 /// home for its departure day costs a comparison; one that has left the
-/// graph, its state and size); the others' indices go to `s.slow`, in
-/// order, and their number is returned. Without branches on the state in
-/// the common cases: groups of every state are interleaved, and a
-/// mispredicted branch costs more than the counting.
+/// graph, its state and size); the others' indices go to `slow`, in order.
 #[inline]
-fn quiet(q: &Quiet, w: &World, id0: u32, ch: &mut ChunkMut, acc: &mut Acc, s: &mut Scratch) -> usize {
+fn quiet(q: &Quiet, w: &World, id0: u32, ch: &mut ChunkMut, acc: &mut Acc, slow: &mut Vec<u32>) {
     let n = ch.state.len();
     let (state, timer, leg, size) = (&ch.state[..n], &ch.timer[..n], &ch.leg[..n], &ch.size[..n]);
     let (place, cohort) = (&ch.place[..n], &ch.cohort[..n]);
-    let (slow, incoming) = (&mut s.slow[..=n], &mut s.incoming[..=q.places]);
-    let last_leg = q.leg_to.len() - 1;
-    let mut census = [0u64; 16];
-    let mut ns = 0;
+    const TRAVELLING: u8 = State::Travelling as u8;
+    const HOME: u8 = State::NotDeparted as u8;
     for i in 0..n {
-        let (st, t, k) = (state[i], timer[i], size[i] as u64);
-        let on_leg = (st == State::Travelling as u8) & (q.day < t as u32);
-        let pathway = q.any_pathway && q.pathway_at[place[i] as usize];
-        let home = (st == State::NotDeparted as u8) & !pathway;
-        let mut still = (st >= State::ClaimedMx as u8) | on_leg | (home & (t != DEPART_DAILY) & (t as u32 != q.day));
-        if home && t == DEPART_DAILY {
+        let (st, k) = (state[i], size[i] as u64);
+        if State::from_u8(st).absorbing() {
+            acc.census[st as usize] += k;
+            continue;
+        }
+        if st == TRAVELLING && q.day < timer[i] as u32 {
+            acc.census[st as usize] += k;
+            acc.incoming[q.leg_to[leg[i] as usize] as usize] += k;
+            if q.any_caravan && ch.flags[i] & F_CARAVAN != 0 {
+                let family = ch.traits[i] & Trait::Family.bit() != 0;
+                let caravan = q.caravan_of[cohort[i] as usize];
+                acc.caravan_member(caravan, size[i], family, place[i] as u32, false);
+            }
+            continue;
+        }
+        if st == HOME && !q.pathway_at[place[i] as usize] {
+            let t = timer[i];
+            if t != DEPART_DAILY && t as u32 != q.day {
+                acc.census[st as usize] += k;
+                continue;
+            }
             // A group at home that draws its departure each day: the
             // first test of `World::advance`, with the same draw, without
             // copying the group out.
-            let bound = q.depart_bound[cohort[i] as usize];
-            still = bound <= 0.0 || w.depart.uniform(id0 + i as u32, q.day) >= bound;
+            if t == DEPART_DAILY {
+                let bound = q.depart_bound[cohort[i] as usize];
+                if bound <= 0.0 || w.depart.uniform(id0 + i as u32, q.day) >= bound {
+                    acc.census[st as usize] += k;
+                    continue;
+                }
+            }
         }
-        census[st as usize & 15] += k * still as u64;
-        incoming[q.leg_to[(leg[i] as usize).min(last_leg)] as usize] += k * on_leg as u64;
-        if q.any_caravan && on_leg && ch.flags[i] & F_CARAVAN != 0 {
-            let family = ch.traits[i] & Trait::Family.bit() != 0;
-            let caravan = q.caravan_of[cohort[i] as usize];
-            acc.caravan_member(caravan, size[i], family, place[i] as u32, false);
-        }
-        slow[ns] = i as u32;
-        ns += !still as usize;
+        slow.push(i as u32);
     }
-    for (x, y) in acc.census.iter_mut().zip(census) {
-        *x += y;
-    }
-    ns
 }
 
 /// Admission: per resource, requests in order of (per-agent key, id),
