@@ -5,7 +5,7 @@
 //!
 //! Under MPI, rank 0 searches and keeps the journal; each set's replicates
 //! run through `experiment::replicates`, spread over every rank, the other
-//! ranks told which set to run next ([`serve`]). The result is the same
+//! ranks told which set to run next (`serve`). The result is the same
 //! bytes for any number of threads or processes.
 //!
 //! Owns the default model's parameter paths in a search (`scenario::params`),

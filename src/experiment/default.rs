@@ -2,7 +2,7 @@
 //!
 //! Owns how one replicate of the default model is run and kept
 //! (`ensemble::Replicate`, through `ensemble::one`'s recorders; or only
-//! its targets' values, [`TargetsModel`], for `validate` and `calibrate`)
+//! its targets' values, `TargetsModel`, for `validate` and `calibrate`)
 //! on the engine's tables prepared once per scenario (`engine::Prepared`).
 //! Must not change how the engine simulates.
 
