@@ -162,8 +162,8 @@ struct Line {
 
 /// Runs every point of `design` not yet in the store of `dest`, appending
 /// each point's rows to it as the point finishes. Rank 0 holds `claim`
-/// (the destination checked and locked) and writes the store; the other
-/// ranks read it. `fresh` (`--force`) starts afresh; a store of another
+/// (the destination checked and locked), opens and writes the store, and
+/// tells the other ranks which points it holds. `fresh` (`--force`) starts afresh; a store of another
 /// command is refused. The points are checked beforehand
 /// (`PointRunner::prepare`, as `folder::Study` does). Without `dest` (a library caller keeping the study
 /// in memory) there is no store.
@@ -181,20 +181,7 @@ pub fn run(
 ) -> Result<Finished, StudyError> {
     let paths = design.header();
     let fp = fingerprint.json();
-    let (mut store, lines) = match claim {
-        Some(c) => {
-            let (s, l) = c.study_store(&fp, fresh)?;
-            (Some(s), l)
-        }
-        // Under MPI the other ranks learn the finished points by reading
-        // the store (rank 0 changes it only after every rank has read it:
-        // the first point's gather waits for all of them).
-        None => match dest.map(crate::outdir::read_store).transpose()?.flatten() {
-            Some((old, l)) if !fresh && old == fp => (None, l),
-            Some(_) if !fresh => return Err(StudyError::Spec("the store holds another command's study".into())),
-            _ => (None, Vec::new()),
-        },
-    };
+    let (mut store, lines) = stored_points(claim, dest, &fp, fresh, ranks)?;
     let total = design.points.len();
     let mut done: Vec<Option<Vec<RepResult>>> = vec![None; total];
     for l in &lines {
@@ -235,4 +222,51 @@ pub fn run(
         Vec::new()
     };
     Ok(Finished { rows, store, resumed })
+}
+
+/// The store (on rank 0) and the lines of the points it holds, on every
+/// rank. Only rank 0 opens the store: it may be creating it or starting it
+/// afresh at that moment, so another rank reading the folder could find it
+/// half made. Rank 0 sends the lines to every rank instead, or word that
+/// its store was refused, so that no rank waits for another that stopped.
+fn stored_points(
+    claim: Option<&Claim>,
+    dest: Option<&Path>,
+    fp: &serde_json::Value,
+    fresh: bool,
+    ranks: &dyn Exchange,
+) -> Result<(Option<Store>, Vec<String>), StudyError> {
+    let opened = if ranks.rank() != 0 {
+        Ok((None, Vec::new()))
+    } else if let Some(c) = claim {
+        c.study_store(fp, fresh)
+            .map(|(s, l)| (Some(s), l))
+            .map_err(StudyError::from)
+    } else {
+        // A library caller with a folder but no claim: the store as it is.
+        match dest.map(crate::outdir::read_store).transpose()?.flatten() {
+            Some((old, l)) if !fresh && &old == fp => Ok((None, l)),
+            Some(_) if !fresh => Err(StudyError::Spec("the store holds another command's study".into())),
+            _ => Ok((None, Vec::new())),
+        }
+    };
+    if ranks.size() <= 1 {
+        return opened;
+    }
+    let said: Option<&Vec<String>> = opened.as_ref().ok().map(|(_, l)| l);
+    let bytes = crate::wire::encode(&said).map_err(|e| StudyError::Failed(e.to_string()))?;
+    let from_root = ranks.all_gather(if ranks.rank() == 0 { &bytes } else { &[] });
+    let lines: Option<Vec<String>> = from_root
+        .first()
+        .map(|b| crate::wire::decode(b))
+        .transpose()
+        .map_err(|e| StudyError::Failed(e.to_string()))?
+        .flatten();
+    match (opened, lines) {
+        (Err(e), _) => Err(e),
+        (Ok((store, _)), Some(lines)) => Ok((store, lines)),
+        (Ok(_), None) => Err(StudyError::Spec(
+            "rank 0 could not open the study's store (it says why)".into(),
+        )),
+    }
 }
