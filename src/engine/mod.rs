@@ -19,6 +19,7 @@ mod admission;
 mod exchange;
 mod prepared;
 mod step;
+mod stock;
 mod tallies;
 mod world;
 
@@ -249,6 +250,9 @@ pub struct Engine<'s> {
     caravan_slow: Vec<bool>,
     /// Per policy, the last day's counts of [`DayView::policies`].
     policy_counts: Vec<[u64; 2]>,
+    /// This process's standing counts at the end of the last day (`None`:
+    /// counted from the columns on the next day).
+    stock: Option<stock::Stock>,
     build_s: f64,
 }
 
@@ -416,6 +420,7 @@ impl<'s> Engine<'s> {
             caravan_days: vec![CaravanDay::default(); sc.caravans.len()],
             caravan_slow: slow.iter().map(|&n| n > 0).collect(),
             policy_counts: vec![[0; 2]; policies],
+            stock: None,
             agents,
             id_base,
             ex,
@@ -456,6 +461,7 @@ impl<'s> Engine<'s> {
     /// engine holds none until [`Engine::load`]).
     pub fn take_state(&mut self) -> EngineState {
         let agents = std::mem::take(&mut self.agents);
+        self.stock = None;
         self.state_with(agents)
     }
 
@@ -502,6 +508,7 @@ impl<'s> Engine<'s> {
         self.day = st.day;
         self.people = st.people;
         self.agents = st.agents;
+        self.stock = None;
         self.hazard = st.hazard;
         self.hazard.resize(targets, 0.0);
         // A shorter learning window (a changed scenario) drops the oldest days.
@@ -645,6 +652,7 @@ impl<'s> Engine<'s> {
 
     #[cfg(test)]
     fn agents_mut(&mut self) -> &mut Agents {
+        self.stock = None;
         &mut self.agents
     }
 }

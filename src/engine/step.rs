@@ -7,11 +7,12 @@
 
 use super::admission::{admit, daily_units, Request, REQ_ADMIT, REQ_APPT, REQ_CLAIM, REQ_PATHWAY};
 use super::exchange::{exchange_requests, sum_over_processes, Exchange};
-use super::tallies::{Acc, Col, Extras};
+use super::stock::Stock;
+use super::tallies::{Acc, Col};
 use super::world::{DayCtx, Phase, World};
 use super::{CaravanDay, Engine, EngineError, CHUNK};
-use crate::agents::{Agents, ChunkMut, Event, State, DEPART_DAILY, F_CARAVAN, NO_DAY, N_EVENTS, N_STATES};
-use crate::scenario::{Mode, Trait, NONE};
+use crate::agents::{Agents, ChunkMut, Event, State, DEPART_DAILY, DEPART_NEVER, NO_DAY, N_EVENTS, N_STATES};
+use crate::scenario::{Mode, NONE};
 use rayon::prelude::*;
 use std::collections::VecDeque;
 
@@ -44,10 +45,29 @@ impl Engine<'_> {
             pace: &today.pace,
             breaking: &today.breaking,
         };
-        let mut acc = pass_a(w, &ctx, &mut self.agents, self.id_base, self.prep.extras);
+        let extras = self.prep.extras;
+        let new_acc = || {
+            let sc = self.sc;
+            Acc::new(
+                sc.places.len(),
+                sc.legs.len(),
+                sc.cohorts.len(),
+                w.buckets.list.len(),
+                w.by_cohort,
+                extras,
+            )
+        };
+        // Taken for the day: an error below leaves none, and the next day
+        // counts every group again.
+        let stock = match self.stock.take() {
+            Some(s) => s,
+            None => Stock::count(w, &self.agents, self.id_base, &new_acc),
+        };
+        let mut acc = pass_a(w, &ctx, &mut self.agents, self.id_base, &stock, &new_acc);
         let (admitted, carry) = admission(self.ex, w, &mut acc, &today.room)?;
         self.carry = carry;
         pass_b(w, &ctx, &mut self.agents, self.id_base, &admitted, &mut acc);
+        self.stock = Some(Stock::of(&acc));
         if self.ex.size() > 1 {
             sum_over_processes(self.ex, &mut acc);
         }
@@ -237,12 +257,12 @@ fn slide(window: &mut VecDeque<Vec<u64>>, sum: &mut [u64], today: Vec<u64>, len:
 }
 
 /// What pass A's first sweep reads, made once a day.
-struct Quiet<'a> {
+struct Quiet {
     day: u32,
-    /// Per leg, the place it leads to (the census of people on their way).
-    leg_to: Vec<u32>,
-    caravan_of: &'a [u16],
-    any_caravan: bool,
+    /// Whether a group at home whose departure day is not today and that
+    /// does not draw it daily can be passed over on its columns alone: no
+    /// pathway is applied for anywhere today (and the day fits a timer).
+    home_passes: bool,
     /// Per place, whether a pathway is applied for there today.
     pathway_at: Vec<bool>,
     /// Per cohort, the bound of the daily departure draw
@@ -251,26 +271,33 @@ struct Quiet<'a> {
 }
 
 /// Pass A: every agent, in parallel over fixed chunks. Shared resources
-/// are requested, not taken. Each chunk is swept twice: first the groups
-/// for whom nothing happens today are counted (`quiet`), reading a few
-/// narrow columns; then the others, in id order, are copied out and take
-/// their day. Only integer counts are kept across the two sweeps and the
-/// requests are filed in id order, so the result is that of one sweep.
-fn pass_a(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, extras: Extras) -> Acc {
+/// are requested, not taken. Each chunk is swept twice: first the people
+/// per state are counted from the columns and the groups for whom nothing
+/// happens today are passed over (`quiet`); then the others, in id order,
+/// are copied out and take their day, each taken out of the standing
+/// counts as it was (`gone`) and counted as it ends the day. Only integer
+/// counts are kept across the sweeps and the requests are filed in id
+/// order, so the result is that of one sweep that counts every group.
+fn pass_a(
+    w: &World,
+    ctx: &DayCtx,
+    agents: &mut Agents,
+    id_base: u32,
+    stock: &Stock,
+    new_acc: &(dyn Fn() -> Acc + Sync),
+) -> Acc {
     let day = ctx.day;
     let caravan_of = &w.caravan_of;
     let places = w.sc.places.len();
     let cohorts = w.sc.cohorts.len();
     let legs = w.legs;
-    let new_acc = || Acc::new(places, legs.len(), cohorts, w.buckets.list.len(), w.by_cohort, extras);
+    let pathway_at: Vec<bool> = (0..places as u32)
+        .map(|p| w.book.rules(ctx.epoch, p).pathway.is_some())
+        .collect();
     let q = Quiet {
         day,
-        leg_to: legs.iter().map(|l| l.to).collect(),
-        caravan_of,
-        any_caravan: extras.caravans > 0,
-        pathway_at: (0..places as u32)
-            .map(|p| w.book.rules(ctx.epoch, p).pathway.is_some())
-            .collect(),
+        home_passes: !pathway_at.contains(&true) && day < DEPART_NEVER as u32,
+        pathway_at,
         depart_bound: (0..cohorts as u16)
             .map(|c| {
                 let share = w.book.depart_share(ctx.epoch, c);
@@ -282,17 +309,18 @@ fn pass_a(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, extras: Ex
             })
             .collect(),
     };
-    let acc = agents
+    let folds = agents
         .chunks_mut(CHUNK)
         .into_par_iter()
         .fold(
-            || (new_acc(), Vec::with_capacity(CHUNK)),
-            |(mut acc, mut slow), mut ch| {
+            || (new_acc(), new_acc(), Vec::with_capacity(CHUNK)),
+            |(mut acc, mut gone, mut slow), mut ch| {
                 let id0 = id_base + ch.base;
                 quiet(&q, w, id0, &mut ch, &mut acc, &mut slow);
                 for &i in &slow {
                     let i = i as usize;
                     let mut a = ch.load(i, id0 + i as u32);
+                    gone.census(&a, legs, caravan_of);
                     w.taken_out(&mut a);
                     w.advance(ctx, &mut a, &mut acc);
                     World::park(day, &mut a);
@@ -302,61 +330,111 @@ fn pass_a(w: &World, ctx: &DayCtx, agents: &mut Agents, id_base: u32, extras: Ex
                     acc.census(&a, legs, caravan_of);
                 }
                 slow.clear();
-                (acc, slow)
+                (acc, gone, slow)
             },
         )
-        .map(|(acc, _)| acc)
-        .reduce_with(Acc::merge);
-    acc.unwrap_or_else(new_acc)
+        .map(|(acc, gone, _)| (acc, gone))
+        .reduce_with(|(a, g), (b, h)| (a.merge(b), g.merge(h)));
+    let (mut acc, gone) = folds.unwrap_or_else(|| (new_acc(), new_acc()));
+    // The recount holds each group that acted as it started the day and
+    // `acc.census` of it as it ends: take the start back.
+    for s in 0..N_STATES {
+        acc.census[s] -= gone.census[s];
+    }
+    stock.settle(&mut acc, &gone);
+    acc
 }
 
-/// Pass A's first sweep over a chunk: the groups for whom nothing happens
-/// today are counted, with exactly the arithmetic of the full path (a group
-/// in the middle of a multi-day leg reads its state, the day it next acts
-/// — `World::park` — its leg and size, and writes nothing; one waiting at
-/// home for its departure day costs a comparison; one that has left the
-/// graph, its state and size); the others' indices go to `slow`, in order.
+/// Groups per block of the first sweep: a block in which no group can act
+/// is passed over after one test of its columns.
+const BLOCK: usize = 64;
+
+/// Pass A's first sweep over a chunk: the people per state are counted
+/// from the state column, and the groups that may act today go to `slow`,
+/// in order. A group passes today without acting if it has left the graph,
+/// is in the middle of a leg (`World::park`: the day it next acts is in its
+/// timer), or is at home before its departure day, or draws it daily and
+/// does not go today (the first test of `World::advance`, with the same
+/// draw).
 #[inline]
 fn quiet(q: &Quiet, w: &World, id0: u32, ch: &mut ChunkMut, acc: &mut Acc, slow: &mut Vec<u32>) {
     let n = ch.state.len();
-    let (state, timer, leg, size) = (&ch.state[..n], &ch.timer[..n], &ch.leg[..n], &ch.size[..n]);
-    let (place, cohort) = (&ch.place[..n], &ch.cohort[..n]);
+    let (state, timer, size, place) = (&ch.state[..n], &ch.timer[..n], &ch.size[..n], &ch.place[..n]);
+    recount(state, size, &mut acc.census);
+    let mut maybe = [0u8; BLOCK];
+    for start in (0..n).step_by(BLOCK) {
+        let end = (start + BLOCK).min(n);
+        if !may_act(q, &state[start..end], &timer[start..end], &mut maybe) {
+            continue;
+        }
+        for (j, _) in maybe[..end - start].iter().enumerate().filter(|(_, &m)| m != 0) {
+            let i = start + j;
+            if acts(q, w, id0 + i as u32, state[i], timer[i], place[i], ch.cohort[i]) {
+                slow.push(i as u32);
+            }
+        }
+    }
+}
+
+/// Marks in `maybe` the groups of a block that may act today, on their
+/// state and timer alone (branch-free, so that it runs on whole vectors);
+/// whether any may.
+#[inline(always)]
+fn may_act(q: &Quiet, state: &[u8], timer: &[u16], maybe: &mut [u8; BLOCK]) -> bool {
+    const HOME: u8 = State::NotDeparted as u8;
+    const TRAVELLING: u8 = State::Travelling as u8;
+    const WAITING: u8 = State::Waiting as u8;
+    let day = q.day.min(u16::MAX as u32) as u16;
+    let home_passes = q.home_passes;
+    let mut any = 0u8;
+    for ((m, &st), &t) in maybe.iter_mut().zip(state).zip(timer) {
+        let on_leg = (st == TRAVELLING) & (day < t);
+        let before_day = (st == HOME) & home_passes & (t != DEPART_DAILY) & (t != day);
+        let may = (st <= WAITING) & !on_leg & !before_day;
+        *m = may as u8;
+        any |= may as u8;
+    }
+    any != 0
+}
+
+/// Whether a group that `may_act` marked acts today: the exact tests.
+#[inline(always)]
+fn acts(q: &Quiet, w: &World, id: u32, st: u8, t: u16, place: u16, cohort: u16) -> bool {
     const TRAVELLING: u8 = State::Travelling as u8;
     const HOME: u8 = State::NotDeparted as u8;
-    for i in 0..n {
-        let (st, k) = (state[i], size[i] as u64);
-        if State::from_u8(st).absorbing() {
-            acc.census[st as usize] += k;
-            continue;
+    if State::from_u8(st).absorbing() || (st == TRAVELLING && q.day < t as u32) {
+        return false;
+    }
+    if st == HOME && !q.pathway_at[place as usize] {
+        if t != DEPART_DAILY && t as u32 != q.day {
+            return false;
         }
-        if st == TRAVELLING && q.day < timer[i] as u32 {
-            acc.census[st as usize] += k;
-            acc.incoming[q.leg_to[leg[i] as usize] as usize] += k;
-            if q.any_caravan && ch.flags[i] & F_CARAVAN != 0 {
-                let family = ch.traits[i] & Trait::Family.bit() != 0;
-                let caravan = q.caravan_of[cohort[i] as usize];
-                acc.caravan_member(caravan, size[i], family, place[i] as u32, false);
-            }
-            continue;
-        }
-        if st == HOME && !q.pathway_at[place[i] as usize] {
-            let t = timer[i];
-            if t != DEPART_DAILY && t as u32 != q.day {
-                acc.census[st as usize] += k;
-                continue;
-            }
-            // A group at home that draws its departure each day: the
-            // first test of `World::advance`, with the same draw, without
-            // copying the group out.
-            if t == DEPART_DAILY {
-                let bound = q.depart_bound[cohort[i] as usize];
-                if bound <= 0.0 || w.depart.uniform(id0 + i as u32, q.day) >= bound {
-                    acc.census[st as usize] += k;
-                    continue;
-                }
+        // A group at home that draws its departure each day: the first
+        // test of `World::advance`, with the same draw, without copying
+        // the group out.
+        if t == DEPART_DAILY {
+            let bound = q.depart_bound[cohort as usize];
+            if bound <= 0.0 || w.depart.uniform(id, q.day) >= bound {
+                return false;
             }
         }
-        slow.push(i as u32);
+    }
+    true
+}
+
+/// Adds the people of a chunk to `census` by the state column: one pass
+/// per state over blocks of 256 groups, whose sizes (at most 255) sum in
+/// 16 bits, so that it runs on whole vectors. A byte that is no state is
+/// not counted, and so breaks the conservation check rather than the step.
+fn recount(state: &[u8], size: &[u8], census: &mut [u64; N_STATES]) {
+    for (st, k) in state.chunks(256).zip(size.chunks(256)) {
+        for (s, c) in census.iter_mut().enumerate() {
+            let s = s as u8;
+            let sum = st.iter().zip(k).fold(0u16, |sum, (&x, &k)| {
+                sum.wrapping_add(if x == s { k as u16 } else { 0 })
+            });
+            *c += sum as u64;
+        }
     }
 }
 
