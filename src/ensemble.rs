@@ -238,12 +238,9 @@ pub fn replicates_with(
     ranks: &dyn engine::Exchange,
     extra: &Extra,
 ) -> Result<Vec<Replicate>, EnsembleError> {
-    // Replicate k draws its inputs from row k of one design for all n, and
-    // uses seed k whatever its inputs (common random numbers).
-    let design = input_design(sc, n, extra.inputs);
-    let plan = experiment::plan(sc.seed, n, &design);
-    let model = DefaultModel { extra: extra.clone() };
-    let all = experiment::replicates(&model, sc, &plan, threads, ranks, on_done)?;
+    let all = replicates_of(&[sc], n, threads, on_done, ranks, extra)?
+        .pop()
+        .unwrap_or_default();
     if ranks.rank() != 0 {
         return Ok(all);
     }
@@ -253,6 +250,30 @@ pub fn replicates_with(
         }
     }
     Ok(all)
+}
+
+/// Replicates 0..n of each of several scenarios (study points, a
+/// comparison's base and variants) run as one list of jobs
+/// (`experiment::batch`), each scenario's in replicate order, on the
+/// process that writes; nothing is written.
+pub(crate) fn replicates_of(
+    scs: &[&Scenario],
+    n: usize,
+    threads: Option<usize>,
+    on_done: &(dyn Fn() + Sync),
+    ranks: &dyn engine::Exchange,
+    extra: &Extra,
+) -> Result<Vec<Vec<Replicate>>, EnsembleError> {
+    // Replicate k draws its inputs from row k of one design for all n, and
+    // uses seed k whatever its inputs (common random numbers).
+    let plans: Vec<Vec<experiment::Replicate>> = scs
+        .iter()
+        .map(|sc| experiment::plan(sc.seed, n, &input_design(sc, n, extra.inputs)))
+        .collect();
+    let groups: Vec<(&Scenario, &[experiment::Replicate])> =
+        scs.iter().zip(&plans).map(|(sc, p)| (*sc, p.as_slice())).collect();
+    let model = DefaultModel { extra: extra.clone() };
+    experiment::batch(&model, &groups, threads, ranks, on_done)
 }
 
 /// Runs one replicate of `sc` with `seed` on the current pool, keeping

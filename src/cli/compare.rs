@@ -74,17 +74,13 @@ pub(super) fn compare(args: CompareArgs, input: &Input) -> Outcome {
     let result = (|| -> Result<(), Box<dyn std::error::Error>> {
         // Replicate k of the base and of every variant draws the same
         // inputs and uses the same seed: the comparison is paired.
-        let base = ensemble::replicates_with(&sc, n, threads, None, &|| b.inc(1), ranks(), &extra)?;
-        let mut all = Vec::new();
-        let mut scenarios = Vec::new();
-        for v in &variants {
-            let vs = ensemble::apply_variant(&sc, v);
-            all.push((
-                v.id.clone(),
-                ensemble::replicates_with(&vs, n, threads, None, &|| b.inc(1), ranks(), &extra)?,
-            ));
-            scenarios.push(vs);
-        }
+        // The base and every variant run as one list of jobs, so that the
+        // threads stay busy from one to the next (experiment::batch).
+        let scenarios: Vec<_> = variants.iter().map(|v| ensemble::apply_variant(&sc, v)).collect();
+        let every: Vec<&crate::scenario::Scenario> = std::iter::once(&sc).chain(&scenarios).collect();
+        let mut reps = ensemble::replicates_of(&every, n, threads, &|| b.inc(1), ranks(), &extra)?.into_iter();
+        let base = reps.next().unwrap_or_default();
+        let all: Vec<_> = variants.iter().map(|v| v.id.clone()).zip(reps).collect();
         let Some(claim) = claim else {
             return Ok(());
         };

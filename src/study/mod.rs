@@ -198,21 +198,27 @@ pub fn run(
     }
     let resumed = done.iter().filter(|d| d.is_some()).count();
     (progress.start)(resumed as u64, total as u64);
-    for (i, values) in design.points.iter().enumerate() {
-        if done[i].is_some() {
-            continue;
-        }
-        if let Some(reps) = runner.run_point(&paths, values, replicates, ranks)? {
-            let line =
-                serde_json::to_string(&Line { point: i, reps }).map_err(|e| StudyError::Failed(e.to_string()))?;
-            if let Some(s) = store.as_mut() {
-                s.append(&line)?;
+    // Points run a few at a time (`PointRunner::points_at_once`: enough
+    // replicates to keep every thread busy), stored in point order.
+    let todo: Vec<usize> = (0..total).filter(|&i| done[i].is_none()).collect();
+    for batch in todo.chunks(runner.points_at_once(replicates)) {
+        let values: Vec<&[f64]> = batch.iter().map(|&i| design.points[i].as_slice()).collect();
+        let mut ran = runner
+            .run_points(&paths, &values, replicates, ranks)?
+            .map(Vec::into_iter);
+        for &i in batch {
+            if let Some(reps) = ran.as_mut().and_then(Iterator::next) {
+                let line =
+                    serde_json::to_string(&Line { point: i, reps }).map_err(|e| StudyError::Failed(e.to_string()))?;
+                if let Some(s) = store.as_mut() {
+                    s.append(&line)?;
+                }
+                // The rows as a resumed study reads them back: the same numbers
+                // whether or not the study was interrupted.
+                done[i] = serde_json::from_str::<Line>(&line).ok().map(|l| l.reps);
             }
-            // The rows as a resumed study reads them back: the same numbers
-            // whether or not the study was interrupted.
-            done[i] = serde_json::from_str::<Line>(&line).ok().map(|l| l.reps);
+            (progress.point)();
         }
-        (progress.point)();
     }
     let rows = if ranks.rank() == 0 {
         done.into_iter()

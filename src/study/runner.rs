@@ -34,8 +34,9 @@ pub struct RepResult {
     pub flows: Vec<u64>,
 }
 
-/// One point's replicates in replicate order (`None` on MPI ranks other than 0).
-pub type PointRows = Result<Option<Vec<RepResult>>, StudyError>;
+/// Each point's replicates in replicate order, points in the order asked
+/// (`None` on MPI ranks other than 0).
+pub type PointRows = Result<Option<Vec<Vec<RepResult>>>, StudyError>;
 
 /// A model as a study sees it.
 pub trait PointRunner: Sync {
@@ -50,9 +51,27 @@ pub trait PointRunner: Sync {
     /// Checks that every point can be set up and fits this machine before
     /// anything runs.
     fn prepare(&self, paths: &[String], points: &[Vec<f64>], replicates: usize) -> Result<(), StudyError>;
-    /// Runs replicates 0..n at one point on the processes of `ranks`; the
-    /// results, in replicate order, on rank 0 (`None` on the others).
-    fn run_point(&self, paths: &[String], values: &[f64], n: usize, ranks: &dyn Exchange) -> PointRows;
+    /// Runs replicates 0..n at each of `points` as one list of jobs
+    /// (`experiment::batch`: side by side, spread over the processes of
+    /// `ranks`); the results, point by point in replicate order, on rank 0
+    /// (`None` on the others).
+    fn run_points(&self, paths: &[String], points: &[&[f64]], n: usize, ranks: &dyn Exchange) -> PointRows;
+    /// How many points to run at once with `replicates` each: enough that
+    /// the replicates fill the threads evenly (threads / gcd(replicates,
+    /// threads): with 2 threads, two points when the replicates are odd —
+    /// one replicate a point runs two points side by side — and one when
+    /// they are even).
+    fn points_at_once(&self, replicates: usize) -> usize;
+}
+
+/// [`PointRunner::points_at_once`] on `threads` (all cores if `None`).
+fn points_at_once(threads: Option<usize>, replicates: usize) -> usize {
+    let t = crate::limits::workers(threads).max(1);
+    let (mut a, mut b) = (t, replicates.max(1));
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    t / a
 }
 
 /// The default model.
@@ -163,24 +182,38 @@ impl PointRunner for DefaultRunner<'_> {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            crate::limits::check(&what, crate::limits::ensemble(&s, replicates, workers, false, 0))
+            // The replicates of the points run at once are kept together.
+            let kept = replicates * self.points_at_once(replicates);
+            crate::limits::check(&what, crate::limits::ensemble(&s, kept, workers, false, 0))
                 .map_err(|e| StudyError::Spec(e.to_string()))?;
         }
         Ok(())
     }
 
-    fn run_point(&self, paths: &[String], values: &[f64], n: usize, ranks: &dyn Exchange) -> PointRows {
-        let s = self.at(paths, values)?;
+    fn run_points(&self, paths: &[String], points: &[&[f64]], n: usize, ranks: &dyn Exchange) -> PointRows {
+        let scs = points
+            .iter()
+            .map(|values| self.at(paths, values))
+            .collect::<Result<Vec<_>, _>>()?;
         let extra = ensemble::Extra {
             stop: self.stop.clone(),
             inputs: self.inputs,
             ..ensemble::Extra::default()
         };
-        let reps = ensemble::replicates_with(&s, n, self.threads, None, &|| {}, ranks, &extra)?;
+        let scs: Vec<&Scenario> = scs.iter().collect();
+        let reps = ensemble::replicates_of(&scs, n, self.threads, &|| {}, ranks, &extra)?;
         if ranks.rank() != 0 {
             return Ok(None);
         }
-        Ok(Some(reps.iter().enumerate().map(|(k, r)| self.row(k, r)).collect()))
+        Ok(Some(
+            reps.iter()
+                .map(|point| point.iter().enumerate().map(|(k, r)| self.row(k, r)).collect())
+                .collect(),
+        ))
+    }
+
+    fn points_at_once(&self, replicates: usize) -> usize {
+        points_at_once(self.threads, replicates)
     }
 }
 
@@ -301,23 +334,53 @@ impl PointRunner for FleeRunner<'_> {
         Ok(())
     }
 
-    fn run_point(&self, paths: &[String], values: &[f64], n: usize, ranks: &dyn Exchange) -> PointRows {
-        let s = self.at(paths, values)?;
-        // Through the experiment layer: the point's route tables prepared
-        // once for its replicates, replicate k on process k mod P, gathered
-        // on rank 0 in the one wire format.
+    fn run_points(&self, paths: &[String], points: &[&[f64]], n: usize, ranks: &dyn Exchange) -> PointRows {
+        let scs = points
+            .iter()
+            .map(|values| self.at(paths, values))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Through the experiment layer: each point's route tables prepared
+        // once for its replicates, job j of the batch on process j mod P,
+        // gathered on rank 0 in the one wire format.
         let model = crate::experiment::flee::FleeModel { on_day: &|| {} };
-        let plan = crate::experiment::plan(s.seed, n, &[]);
-        let runs = crate::experiment::replicates(&model, &s, &plan, self.threads, ranks, &|| {})
+        let plans: Vec<_> = scs.iter().map(|s| crate::experiment::plan(s.seed, n, &[])).collect();
+        let groups: Vec<_> = scs.iter().zip(&plans).map(|(s, p)| (s, p.as_slice())).collect();
+        let runs = crate::experiment::batch(&model, &groups, self.threads, ranks, &|| {})
             .map_err(|e| StudyError::Failed(e.to_string()))?;
         if ranks.rank() != 0 {
             return Ok(None);
         }
         Ok(Some(
-            plan.iter()
+            scs.iter()
+                .zip(&plans)
                 .zip(&runs)
-                .map(|(r, run)| self.row(&s, r.index, r.seed, run))
+                .map(|((s, plan), runs)| {
+                    plan.iter()
+                        .zip(runs)
+                        .map(|(r, run)| self.row(s, r.index, r.seed, run))
+                        .collect()
+                })
                 .collect(),
         ))
+    }
+
+    fn points_at_once(&self, replicates: usize) -> usize {
+        points_at_once(self.threads, replicates)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn points_run_together_until_their_replicates_fill_the_threads_evenly() {
+        assert_eq!(
+            super::points_at_once(Some(2), 1),
+            2,
+            "one replicate a point: two points side by side"
+        );
+        assert_eq!(super::points_at_once(Some(2), 5), 2, "ten replicates over two threads");
+        assert_eq!(super::points_at_once(Some(2), 4), 1);
+        assert_eq!(super::points_at_once(Some(3), 2), 3);
+        assert_eq!(super::points_at_once(Some(1), 7), 1);
     }
 }
