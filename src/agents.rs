@@ -575,6 +575,72 @@ fn departure_day(dep: Departure, before: u64, people: u64) -> u16 {
 mod tests {
     use super::*;
 
+    /// Agents 0..n whose every column holds something of its own id.
+    fn numbered(n: u32) -> Agents {
+        let mut a = Agents::default();
+        for id in 0..n {
+            let k = id as u16;
+            a.push(&Agent {
+                id,
+                class: 0,
+                place: id,
+                leg: id + 1,
+                left: id as f32 / 2.0,
+                target: NONE,
+                budget: id as f32,
+                cohort: k,
+                traits: k,
+                timer: k,
+                epoch_seen: k,
+                mark: k,
+                appt: k,
+                state: State::ALL[id as usize % N_STATES],
+                size: 1 + (id % 200) as u8,
+                delay: id as u8,
+                flags: id as u8,
+                seen: id as u8,
+                failed: k,
+                failed_day: k,
+                barred: id as u8,
+                bar_until: k,
+            });
+        }
+        a
+    }
+
+    #[test]
+    fn chunks_cover_every_agent_once_in_id_order() {
+        let mut a = numbered(10);
+        let want: Vec<Agent> = (0..10).map(|i| a.load(i, i as u32)).collect();
+        let chunks = a.chunks_mut(4);
+        assert_eq!(
+            chunks.iter().map(|c| (c.base, c.state.len())).collect::<Vec<_>>(),
+            [(0, 4), (4, 4), (8, 2)]
+        );
+        for c in &chunks {
+            for i in 0..c.state.len() {
+                let (got, w) = (c.load(i, c.base + i as u32), want[c.base as usize + i]);
+                assert_eq!(format!("{got:?}"), format!("{w:?}"));
+            }
+        }
+    }
+
+    #[test]
+    fn store_writes_what_the_engine_changes_and_leaves_cohort_and_size() {
+        let mut a = numbered(3);
+        let mut g = a.load(1, 1);
+        (g.place, g.target, g.state, g.bar_until) = (7, NONE, State::ClaimedCa, 99);
+        (g.cohort, g.size) = (2, 9);
+        a.chunks_mut(2)[0].store(1, &g);
+        let back = a.load(1, 1);
+        assert_eq!(
+            (back.place, back.target, back.state, back.bar_until),
+            (7, NONE, State::ClaimedCa, 99)
+        );
+        assert_eq!((a.target[1], a.state[1]), (NO_PLACE, State::ClaimedCa as u8));
+        assert_eq!((back.cohort, back.size), (1, 2));
+    }
+
     #[test]
     fn spread_departures_cover_the_window_evenly() {
         let dep = Departure::Spread { from: 10, until: 19 };

@@ -375,18 +375,7 @@ pub fn check_history(h: &History, sc: &Scenario, day: u32) -> Result<(), String>
     }
     if let Some(t) = &h.trace {
         let rows = t.agents.len() * day as usize;
-        let cols = [
-            t.state.len(),
-            t.place.len(),
-            t.leg.len(),
-            t.cohort.len(),
-            t.target.len(),
-            t.flags.len(),
-            t.failed.len(),
-            t.failed_day.len(),
-            t.barred.len(),
-            t.bar_until.len(),
-        ];
+        let cols = t.column_lens();
         if cols.iter().any(|&c| c != rows) {
             return Err("the saved trace does not fit the days saved".into());
         }
