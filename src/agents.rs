@@ -5,71 +5,44 @@
 //! Must not decide anything: what agents do each day is `engine` and
 //! `behaviour`.
 
+use crate::named::named_enum;
 use crate::rng::{Key, Stream};
 use crate::scenario::{Budget, Cohort, CohortIx, Departure, Dest, Scenario, Stock, Trait, NONE};
 use rand::RngExt;
 use rand_distr::{Distribution, LogNormal};
 
-/// Each day an agent is in exactly one state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum State {
-    /// Still at home.
-    NotDeparted = 0,
-    /// On a route.
-    Travelling = 1,
-    /// At a place.
-    Waiting = 2,
-    /// Asylum claimed and taken for processing in Mexico.
-    ClaimedMx = 3,
-    /// … in the United States.
-    ClaimedUs = 4,
-    /// … in Canada.
-    ClaimedCa = 5,
-    /// Entered through a lawful pathway.
-    EnteredLawfully = 6,
-    /// Stays without claiming.
-    SettledIrregular = 7,
-    /// Went home.
-    ReturnedHome = 8,
-    /// Died or missing (only with `harm_outcome = true`).
-    DiedOrMissing = 9,
+named_enum! {
+    /// Each day an agent is in exactly one state.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[repr(u8)]
+    pub enum State {
+        /// Still at home.
+        NotDeparted = 0 => "not_departed",
+        /// On a route.
+        Travelling = 1 => "travelling",
+        /// At a place.
+        Waiting = 2 => "waiting",
+        /// Asylum claimed and taken for processing in Mexico.
+        ClaimedMx = 3 => "claimed_mx",
+        /// … in the United States.
+        ClaimedUs = 4 => "claimed_us",
+        /// … in Canada.
+        ClaimedCa = 5 => "claimed_ca",
+        /// Entered through a lawful pathway.
+        EnteredLawfully = 6 => "entered_lawfully",
+        /// Stays without claiming.
+        SettledIrregular = 7 => "settled_irregular",
+        /// Went home.
+        ReturnedHome = 8 => "returned_home",
+        /// Died or missing (only with `harm_outcome = true`).
+        DiedOrMissing = 9 => "died_or_missing",
+    }
 }
 
 /// Number of states.
-pub const N_STATES: usize = 10;
+pub const N_STATES: usize = State::ALL.len();
 
 impl State {
-    /// Every state, in table order.
-    pub const ALL: [State; N_STATES] = [
-        State::NotDeparted,
-        State::Travelling,
-        State::Waiting,
-        State::ClaimedMx,
-        State::ClaimedUs,
-        State::ClaimedCa,
-        State::EnteredLawfully,
-        State::SettledIrregular,
-        State::ReturnedHome,
-        State::DiedOrMissing,
-    ];
-
-    /// Name in tables.
-    pub fn name(self) -> &'static str {
-        match self {
-            State::NotDeparted => "not_departed",
-            State::Travelling => "travelling",
-            State::Waiting => "waiting",
-            State::ClaimedMx => "claimed_mx",
-            State::ClaimedUs => "claimed_us",
-            State::ClaimedCa => "claimed_ca",
-            State::EnteredLawfully => "entered_lawfully",
-            State::SettledIrregular => "settled_irregular",
-            State::ReturnedHome => "returned_home",
-            State::DiedOrMissing => "died_or_missing",
-        }
-    }
-
     /// From the column's byte.
     #[inline(always)]
     pub fn from_u8(b: u8) -> State {
@@ -83,47 +56,27 @@ impl State {
     }
 }
 
-/// Events happen to people and move them at once.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum Event {
-    /// Turned back under the STCA.
-    TurnedBack = 0,
-    /// Expelled under Title 42.
-    Expelled = 1,
-    /// Intercepted at a checkpoint.
-    Intercepted = 2,
-    /// Detected crossing between ports.
-    Detected = 3,
-    /// Removed (a `removal`: Title 8 expedited removal, or Canada's returns
-    /// of March 2020).
-    Removed = 4,
+named_enum! {
+    /// Events happen to people and move them at once.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[repr(u8)]
+    pub enum Event {
+        /// Turned back under the STCA.
+        TurnedBack = 0 => "turned_back",
+        /// Expelled under Title 42.
+        Expelled = 1 => "expelled",
+        /// Intercepted at a checkpoint.
+        Intercepted = 2 => "intercepted",
+        /// Detected crossing between ports.
+        Detected = 3 => "detected",
+        /// Removed (a `removal`: Title 8 expedited removal, or Canada's returns
+        /// of March 2020).
+        Removed = 4 => "removed",
+    }
 }
 
 /// Number of events.
-pub const N_EVENTS: usize = 5;
-
-impl Event {
-    /// Every event, in table order.
-    pub const ALL: [Event; N_EVENTS] = [
-        Event::TurnedBack,
-        Event::Expelled,
-        Event::Intercepted,
-        Event::Detected,
-        Event::Removed,
-    ];
-
-    /// Name in tables.
-    pub fn name(self) -> &'static str {
-        match self {
-            Event::TurnedBack => "turned_back",
-            Event::Expelled => "expelled",
-            Event::Intercepted => "intercepted",
-            Event::Detected => "detected",
-            Event::Removed => "removed",
-        }
-    }
-}
+pub const N_EVENTS: usize = Event::ALL.len();
 
 /// `timer` of a not-departed agent that draws its departure daily.
 pub const DEPART_DAILY: u16 = u16::MAX;
@@ -165,70 +118,188 @@ pub fn is_barred(barred: u8, bar_until: u16, d: Dest, day: u32) -> bool {
     barred & bit != 0 && (barred & (bit << 3) == 0 || day < bar_until as u32)
 }
 
-/// The agent columns. Index = agent id, stable for a scenario and seed
-/// whatever the policies (variants re-run the same agents).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Agents {
+/// Declares the agent columns once: each line of [`columns!`]'s one use
+/// below is a column, and from that list come [`Agents`], [`ChunkMut`],
+/// [`Agent`], [`BYTES_PER_AGENT`], and the reserve, push, load, store and
+/// length checks over every column, so that adding a column touches one
+/// list (and the population build, which gives it its first value).
+///
+/// A line is `var name: T` (the engine changes it; [`Agent`] holds a `T`),
+/// `fixed name: T` (fixed when the population is built: read-only in a
+/// [`ChunkMut`], never stored back), or either followed by `as U, load,
+/// store` where [`Agent`] holds a `U` made by `load` from the cell and
+/// turned back by `store`. The order of the lines is the order of
+/// [`Agents`]'s fields, which is the saved state's byte layout (`state`).
+macro_rules! columns {
+    ($(
+        $(#[$doc:meta])*
+        $acc:ident $f:ident : $t:ty $(as $at:ty, $load:path, $store:path)?;
+    )+) => {
+        /// The agent columns. Index = agent id, stable for a scenario and seed
+        /// whatever the policies (variants re-run the same agents).
+        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        pub struct Agents {
+            $( $(#[$doc])* pub $f: Vec<$t>, )+
+        }
+
+        /// A contiguous run of agents, borrowed column by column.
+        pub struct ChunkMut<'a> {
+            /// Id of the first agent.
+            pub base: u32,
+            $(
+                #[doc = concat!("See [`Agents::", stringify!($f), "`].")]
+                pub $f: columns!(@slice 'a $acc $t),
+            )+
+        }
+
+        /// One agent's fields, copied out of the columns for a day's work
+        /// and written back after: the hot loop works on registers, not on
+        /// twenty scattered slices.
+        #[derive(Clone, Copy, Debug)]
+        pub struct Agent {
+            /// Id.
+            pub id: u32,
+            /// Policy class (see `policy::Classes`): not a column; the engine
+            /// sets it from the cohort and traits when it copies the group out.
+            pub class: u16,
+            $(
+                #[doc = concat!("See [`Agents::", stringify!($f), "`].")]
+                pub $f: columns!(@ty $t $(, $at)?),
+            )+
+        }
+
+        /// Bytes of column storage per agent, all columns told. The policy
+        /// class is not stored: it is a function of the cohort and the
+        /// traits, computed when a group is copied out for a day's
+        /// decisions (`engine`), which is far rarer than a day in which
+        /// nothing happens.
+        pub const BYTES_PER_AGENT: usize = 0 $(+ std::mem::size_of::<$t>())+;
+
+        impl Agents {
+            fn reserve(&mut self, n: usize) {
+                $( self.$f.reserve_exact(n); )+
+            }
+
+            /// Appends `a` as the last agent (its `id` and `class` are not
+            /// columns).
+            fn push(&mut self, a: &Agent) {
+                $( self.$f.push(columns!(@conv a.$f $(, $store)?)); )+
+            }
+
+            /// Every column's name and length, in column order.
+            pub(crate) fn column_lens(&self) -> Vec<(&'static str, usize)> {
+                vec![$( (stringify!($f), self.$f.len()), )+]
+            }
+
+            /// Every column as one chunk, from agent 0.
+            fn all_mut(&mut self) -> ChunkMut<'_> {
+                ChunkMut {
+                    base: 0,
+                    $( $f: columns!(@borrow $acc self.$f), )+
+                }
+            }
+        }
+
+        impl<'a> ChunkMut<'a> {
+            /// The first `k` agents and the rest.
+            fn split_at(self, k: usize) -> (ChunkMut<'a>, ChunkMut<'a>) {
+                $( let $f = columns!(@split $acc self.$f, k); )+
+                let head = ChunkMut { base: self.base, $( $f: $f.0, )+ };
+                (head, ChunkMut { base: self.base + k as u32, $( $f: $f.1, )+ })
+            }
+        }
+
+        columns!(@load_store Agents; $( $acc $f $(, $load, $store)?; )+);
+        columns!(@load_store ChunkMut<'_>; $( $acc $f $(, $load, $store)?; )+);
+    };
+    (@load_store $ty:ty; $( $acc:ident $f:ident $(, $load:path, $store:path)?; )+) => {
+        impl $ty {
+            /// Copies agent `i` (index within these columns) out; its
+            /// `class` is the caller's to set.
+            #[inline(always)]
+            pub fn load(&self, i: usize, id: u32) -> Agent {
+                Agent {
+                    id,
+                    class: 0,
+                    $( $f: columns!(@conv self.$f[i] $(, $load)?), )+
+                }
+            }
+
+            /// Writes the fields of `a` that the engine changes back to
+            /// index `i`.
+            #[inline(always)]
+            pub fn store(&mut self, i: usize, a: &Agent) {
+                $( columns!(@set $acc self.$f[i], a.$f $(, $store)?); )+
+            }
+        }
+    };
+    (@slice $l:lifetime var $t:ty) => { &$l mut [$t] };
+    (@slice $l:lifetime fixed $t:ty) => { &$l [$t] };
+    (@ty $t:ty) => { $t };
+    (@ty $t:ty, $at:ty) => { $at };
+    (@conv $e:expr) => { $e };
+    (@conv $e:expr, $conv:path) => { $conv($e) };
+    (@borrow var $e:expr) => { &mut $e[..] };
+    (@borrow fixed $e:expr) => { &$e[..] };
+    (@split var $e:expr, $k:expr) => { $e.split_at_mut($k) };
+    (@split fixed $e:expr, $k:expr) => { $e.split_at($k) };
+    (@set var $dst:expr, $e:expr $(, $conv:path)?) => { $dst = columns!(@conv $e $(, $conv)?) };
+    (@set fixed $($rest:tt)*) => {};
+}
+
+columns! {
     /// Current place, or the start of the current leg while travelling
     /// (u16: the loader refuses a graph of more than [`MAX_PLACES`]).
-    pub place: Vec<u16>,
+    var place: u16 as u32, wide, narrow;
     /// Current leg, or `NONE` at a place.
-    pub leg: Vec<u32>,
+    var leg: u32;
     /// Days left on the current leg, as they will be on the day in
     /// `timer` (the engine's `World::park`).
-    pub left: Vec<f32>,
+    var left: f32;
     /// Target claim point (a place index), or [`NO_PLACE`].
-    pub target: Vec<u16>,
+    var target: u16 as u32, wide, narrow;
     /// Remaining budget per person, USD (infinite if unlimited).
-    pub budget: Vec<f32>,
+    var budget: f32;
     /// Cohort.
-    pub cohort: Vec<CohortIx>,
+    fixed cohort: CohortIx;
     /// Trait bits (see [`Trait::bit`]; papers from bit 8).
-    pub traits: Vec<u16>,
+    var traits: u16;
     /// Not departed: departure day; waiting: days waited; on a leg: the
     /// day the group next acts (until then it only travels).
-    pub timer: Vec<u16>,
+    var timer: u16;
     /// Policy epoch as perceived at the last decision.
-    pub epoch_seen: Vec<u16>,
+    var epoch_seen: u16;
     /// Day of the last crossing between ports into a country under a
     /// whole-border STCA (`NO_DAY`: none).
-    pub mark: Vec<u16>,
+    var mark: u16;
     /// Day of the group's appointment at its target port (`NO_DAY`: none).
-    pub appt: Vec<u16>,
+    var appt: u16;
     /// [`State`] as a byte.
-    pub state: Vec<u8>,
+    var state: u8 as State, State::from_u8, State::byte;
     /// People in the group.
-    pub size: Vec<u8>,
+    fixed size: u8;
     /// News delay, days: 0 once the group has learned the rules at a
     /// border's near side or by word of mouth (it then keeps up with them).
-    pub delay: Vec<u8>,
+    var delay: u8;
     /// Flags (`F_*`).
-    pub flags: Vec<u8>,
+    var flags: u8;
     /// Events this group has had (bit per [`Event`]), for counting distinct people.
-    pub seen: Vec<u8>,
+    var seen: u8;
     /// Memory of failure: the claim point the group was making for when it
     /// was last turned back, expelled, removed or intercepted (a target
     /// slot; [`NO_DOOR`]: never).
-    pub failed: Vec<u16>,
+    var failed: u16;
     /// The day of that failure (`NO_DAY`: never): being sent back is news,
     /// so from the next day the group perceives the rules in force then,
     /// whatever its news delay.
-    pub failed_day: Vec<u16>,
+    var failed_day: u16;
     /// Countries that bar the group from claiming, which of those bars are
     /// temporary, and the failures at `failed` ([`BARRED`],
     /// [`BAR_TEMPORARY`], [`FAIL_COUNT`]).
-    pub barred: Vec<u8>,
+    var barred: u8;
     /// Last day of the group's temporary bars.
-    pub bar_until: Vec<u16>,
+    var bar_until: u16;
 }
-
-/// Bytes of column storage per agent, all columns told: place, leg, left,
-/// target, budget, cohort, traits, timer, epoch_seen, mark, appt, state,
-/// size, delay, flags, seen, failed, failed_day, barred, bar_until. The
-/// policy class is not stored: it is a function of the cohort and the
-/// traits, computed when a group is copied out for a day's decisions
-/// (`engine`), which is far rarer than a day in which nothing happens.
-pub const BYTES_PER_AGENT: usize = 2 + 4 + 4 + 2 + 4 + 2 + 2 + 2 + 2 + 2 + 2 + 1 + 1 + 1 + 1 + 1 + 2 + 2 + 1 + 2;
 
 /// Most places a scenario the engine runs may have: place columns are u16,
 /// with [`NO_PLACE`] for none.
@@ -275,281 +346,31 @@ impl Agents {
         self.size.iter().map(|&s| s as u64).sum()
     }
 
-    fn reserve(&mut self, n: usize) {
-        self.place.reserve_exact(n);
-        self.leg.reserve_exact(n);
-        self.left.reserve_exact(n);
-        self.target.reserve_exact(n);
-        self.budget.reserve_exact(n);
-        self.cohort.reserve_exact(n);
-        self.traits.reserve_exact(n);
-        self.timer.reserve_exact(n);
-        self.epoch_seen.reserve_exact(n);
-        self.mark.reserve_exact(n);
-        self.appt.reserve_exact(n);
-        self.state.reserve_exact(n);
-        self.size.reserve_exact(n);
-        self.delay.reserve_exact(n);
-        self.flags.reserve_exact(n);
-        self.seen.reserve_exact(n);
-        self.failed.reserve_exact(n);
-        self.failed_day.reserve_exact(n);
-        self.barred.reserve_exact(n);
-        self.bar_until.reserve_exact(n);
-    }
-
     /// Splits the columns into chunks of `n` agents for parallel work. The
     /// split depends only on `n`, never on the number of threads.
     pub fn chunks_mut(&mut self, n: usize) -> Vec<ChunkMut<'_>> {
-        let mut out = Vec::with_capacity(self.len() / n.max(1) + 1);
-        let mut place = self.place.chunks_mut(n);
-        let mut leg = self.leg.chunks_mut(n);
-        let mut left = self.left.chunks_mut(n);
-        let mut target = self.target.chunks_mut(n);
-        let mut budget = self.budget.chunks_mut(n);
-        let mut traits = self.traits.chunks_mut(n);
-        let mut timer = self.timer.chunks_mut(n);
-        let mut epoch_seen = self.epoch_seen.chunks_mut(n);
-        let mut mark = self.mark.chunks_mut(n);
-        let mut appt = self.appt.chunks_mut(n);
-        let mut state = self.state.chunks_mut(n);
-        let mut flags = self.flags.chunks_mut(n);
-        let mut seen = self.seen.chunks_mut(n);
-        let mut failed = self.failed.chunks_mut(n);
-        let mut failed_day = self.failed_day.chunks_mut(n);
-        let mut barred = self.barred.chunks_mut(n);
-        let mut bar_until = self.bar_until.chunks_mut(n);
-        let mut cohort = self.cohort.chunks(n);
-        let mut size = self.size.chunks(n);
-        let mut delay = self.delay.chunks_mut(n);
-        let mut base = 0u32;
-        while let (Some(place), Some(leg), Some(left), Some(target), Some(budget), Some(traits), Some(timer)) = (
-            place.next(),
-            leg.next(),
-            left.next(),
-            target.next(),
-            budget.next(),
-            traits.next(),
-            timer.next(),
-        ) {
-            let (
-                Some(epoch_seen),
-                Some(mark),
-                Some(appt),
-                Some(state),
-                Some(flags),
-                Some(seen),
-                Some(cohort),
-                Some(size),
-                Some(delay),
-            ) = (
-                epoch_seen.next(),
-                mark.next(),
-                appt.next(),
-                state.next(),
-                flags.next(),
-                seen.next(),
-                cohort.next(),
-                size.next(),
-                delay.next(),
-            )
-            else {
-                break;
-            };
-            let (Some(failed), Some(failed_day), Some(barred), Some(bar_until)) =
-                (failed.next(), failed_day.next(), barred.next(), bar_until.next())
-            else {
-                break;
-            };
-            let len = place.len() as u32;
-            out.push(ChunkMut {
-                base,
-                place,
-                leg,
-                left,
-                target,
-                budget,
-                traits,
-                timer,
-                epoch_seen,
-                mark,
-                appt,
-                state,
-                flags,
-                seen,
-                failed,
-                failed_day,
-                barred,
-                bar_until,
-                cohort,
-                size,
-                delay,
-            });
-            base += len;
+        assert!(n > 0, "chunks of no agents");
+        let mut out = Vec::with_capacity(self.len() / n + 1);
+        let mut rest = self.all_mut();
+        while rest.state.len() > n {
+            let (head, tail) = rest.split_at(n);
+            out.push(head);
+            rest = tail;
+        }
+        if !rest.state.is_empty() {
+            out.push(rest);
         }
         out
     }
 }
 
-/// A contiguous run of agents, borrowed column by column.
-pub struct ChunkMut<'a> {
-    /// Id of the first agent.
-    pub base: u32,
-    #[allow(missing_docs)]
-    pub place: &'a mut [u16],
-    #[allow(missing_docs)]
-    pub leg: &'a mut [u32],
-    #[allow(missing_docs)]
-    pub left: &'a mut [f32],
-    #[allow(missing_docs)]
-    pub target: &'a mut [u16],
-    #[allow(missing_docs)]
-    pub budget: &'a mut [f32],
-    #[allow(missing_docs)]
-    pub traits: &'a mut [u16],
-    #[allow(missing_docs)]
-    pub timer: &'a mut [u16],
-    #[allow(missing_docs)]
-    pub epoch_seen: &'a mut [u16],
-    #[allow(missing_docs)]
-    pub mark: &'a mut [u16],
-    #[allow(missing_docs)]
-    pub appt: &'a mut [u16],
-    #[allow(missing_docs)]
-    pub state: &'a mut [u8],
-    #[allow(missing_docs)]
-    pub flags: &'a mut [u8],
-    #[allow(missing_docs)]
-    pub seen: &'a mut [u8],
-    #[allow(missing_docs)]
-    pub failed: &'a mut [u16],
-    #[allow(missing_docs)]
-    pub failed_day: &'a mut [u16],
-    #[allow(missing_docs)]
-    pub barred: &'a mut [u8],
-    #[allow(missing_docs)]
-    pub bar_until: &'a mut [u16],
-    #[allow(missing_docs)]
-    pub cohort: &'a [CohortIx],
-    #[allow(missing_docs)]
-    pub size: &'a [u8],
-    #[allow(missing_docs)]
-    pub delay: &'a mut [u8],
+impl State {
+    /// The column's byte.
+    #[inline(always)]
+    pub fn byte(self) -> u8 {
+        self as u8
+    }
 }
-
-/// One agent's mutable fields, copied out of the columns for a day's work
-/// and written back after: the hot loop works on registers, not on fifteen
-/// scattered slices.
-#[derive(Clone, Copy, Debug)]
-pub struct Agent {
-    /// Id.
-    pub id: u32,
-    /// See [`Agents::place`].
-    pub place: u32,
-    /// See [`Agents::leg`].
-    pub leg: u32,
-    /// See [`Agents::left`].
-    pub left: f32,
-    /// See [`Agents::target`].
-    pub target: u32,
-    /// See [`Agents::budget`].
-    pub budget: f32,
-    /// See [`Agents::traits`].
-    pub traits: u16,
-    /// Policy class (see `policy::Classes`): not a column; the engine
-    /// sets it from the cohort and traits when it copies the group out.
-    pub class: u16,
-    /// See [`Agents::timer`].
-    pub timer: u16,
-    /// See [`Agents::epoch_seen`].
-    pub epoch_seen: u16,
-    /// See [`Agents::mark`].
-    pub mark: u16,
-    /// See [`Agents::appt`].
-    pub appt: u16,
-    /// See [`Agents::state`].
-    pub state: State,
-    /// See [`Agents::flags`].
-    pub flags: u8,
-    /// See [`Agents::seen`].
-    pub seen: u8,
-    /// See [`Agents::failed`].
-    pub failed: u16,
-    /// See [`Agents::failed_day`].
-    pub failed_day: u16,
-    /// See [`Agents::barred`].
-    pub barred: u8,
-    /// See [`Agents::bar_until`].
-    pub bar_until: u16,
-    /// See [`Agents::cohort`].
-    pub cohort: CohortIx,
-    /// See [`Agents::size`].
-    pub size: u8,
-    /// See [`Agents::delay`].
-    pub delay: u8,
-}
-
-macro_rules! load_store {
-    ($t:ty) => {
-        impl $t {
-            /// Copies agent `i` (index within these columns) out; its
-            /// `class` is the caller's to set.
-            #[inline(always)]
-            pub fn load(&self, i: usize, id: u32) -> Agent {
-                Agent {
-                    id,
-                    place: wide(self.place[i]),
-                    leg: self.leg[i],
-                    left: self.left[i],
-                    target: wide(self.target[i]),
-                    budget: self.budget[i],
-                    traits: self.traits[i],
-                    class: 0,
-                    timer: self.timer[i],
-                    epoch_seen: self.epoch_seen[i],
-                    mark: self.mark[i],
-                    appt: self.appt[i],
-                    state: State::from_u8(self.state[i]),
-                    flags: self.flags[i],
-                    seen: self.seen[i],
-                    failed: self.failed[i],
-                    failed_day: self.failed_day[i],
-                    barred: self.barred[i],
-                    bar_until: self.bar_until[i],
-                    cohort: self.cohort[i],
-                    size: self.size[i],
-                    delay: self.delay[i],
-                }
-            }
-
-            /// Writes the mutable fields of `a` back to index `i`.
-            #[inline(always)]
-            pub fn store(&mut self, i: usize, a: &Agent) {
-                self.place[i] = narrow(a.place);
-                self.leg[i] = a.leg;
-                self.left[i] = a.left;
-                self.target[i] = narrow(a.target);
-                self.budget[i] = a.budget;
-                self.traits[i] = a.traits;
-                self.timer[i] = a.timer;
-                self.epoch_seen[i] = a.epoch_seen;
-                self.mark[i] = a.mark;
-                self.appt[i] = a.appt;
-                self.state[i] = a.state as u8;
-                self.flags[i] = a.flags;
-                self.seen[i] = a.seen;
-                self.failed[i] = a.failed;
-                self.failed_day[i] = a.failed_day;
-                self.delay[i] = a.delay;
-                self.barred[i] = a.barred;
-                self.bar_until[i] = a.bar_until;
-            }
-        }
-    };
-}
-
-load_store!(Agents);
-load_store!(ChunkMut<'_>);
 
 /// Builds the population: groups, traits, budgets, news delays and
 /// departure days, each drawn from the agent's own `Build` stream.
@@ -694,26 +515,30 @@ fn build_cohort(
                 departure_day(c.departure, before, c.people),
             ),
         };
-        a.place.push(narrow(place));
-        a.leg.push(leg);
-        a.left.push(left);
-        a.target.push(NO_PLACE);
-        a.budget.push(budget);
-        a.cohort.push(ci);
-        a.traits.push(traits);
-        a.timer.push(timer);
-        a.epoch_seen.push(u16::MAX);
-        a.mark.push(NO_DAY);
-        a.appt.push(NO_DAY);
-        a.state.push(state as u8);
-        a.size.push(size as u8);
-        a.delay.push(delay);
-        a.flags.push(if informed { F_DECIDE | F_INFORMED } else { F_DECIDE });
-        a.seen.push(0);
-        a.failed.push(NO_DOOR);
-        a.failed_day.push(NO_DAY);
-        a.barred.push(0);
-        a.bar_until.push(0);
+        a.push(&Agent {
+            id,
+            class: 0,
+            place,
+            leg,
+            left,
+            target: NONE,
+            budget,
+            cohort: ci,
+            traits,
+            timer,
+            epoch_seen: u16::MAX,
+            mark: NO_DAY,
+            appt: NO_DAY,
+            state,
+            size: size as u8,
+            delay,
+            flags: if informed { F_DECIDE | F_INFORMED } else { F_DECIDE },
+            seen: 0,
+            failed: NO_DOOR,
+            failed_day: NO_DAY,
+            barred: 0,
+            bar_until: 0,
+        });
     }
 }
 
@@ -749,6 +574,72 @@ fn departure_day(dep: Departure, before: u64, people: u64) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Agents 0..n whose every column holds something of its own id.
+    fn numbered(n: u32) -> Agents {
+        let mut a = Agents::default();
+        for id in 0..n {
+            let k = id as u16;
+            a.push(&Agent {
+                id,
+                class: 0,
+                place: id,
+                leg: id + 1,
+                left: id as f32 / 2.0,
+                target: NONE,
+                budget: id as f32,
+                cohort: k,
+                traits: k,
+                timer: k,
+                epoch_seen: k,
+                mark: k,
+                appt: k,
+                state: State::ALL[id as usize % N_STATES],
+                size: 1 + (id % 200) as u8,
+                delay: id as u8,
+                flags: id as u8,
+                seen: id as u8,
+                failed: k,
+                failed_day: k,
+                barred: id as u8,
+                bar_until: k,
+            });
+        }
+        a
+    }
+
+    #[test]
+    fn chunks_cover_every_agent_once_in_id_order() {
+        let mut a = numbered(10);
+        let want: Vec<Agent> = (0..10).map(|i| a.load(i, i as u32)).collect();
+        let chunks = a.chunks_mut(4);
+        assert_eq!(
+            chunks.iter().map(|c| (c.base, c.state.len())).collect::<Vec<_>>(),
+            [(0, 4), (4, 4), (8, 2)]
+        );
+        for c in &chunks {
+            for i in 0..c.state.len() {
+                let (got, w) = (c.load(i, c.base + i as u32), want[c.base as usize + i]);
+                assert_eq!(format!("{got:?}"), format!("{w:?}"));
+            }
+        }
+    }
+
+    #[test]
+    fn store_writes_what_the_engine_changes_and_leaves_cohort_and_size() {
+        let mut a = numbered(3);
+        let mut g = a.load(1, 1);
+        (g.place, g.target, g.state, g.bar_until) = (7, NONE, State::ClaimedCa, 99);
+        (g.cohort, g.size) = (2, 9);
+        a.chunks_mut(2)[0].store(1, &g);
+        let back = a.load(1, 1);
+        assert_eq!(
+            (back.place, back.target, back.state, back.bar_until),
+            (7, NONE, State::ClaimedCa, 99)
+        );
+        assert_eq!((a.target[1], a.state[1]), (NO_PLACE, State::ClaimedCa as u8));
+        assert_eq!((back.cohort, back.size), (1, 2));
+    }
 
     #[test]
     fn spread_departures_cover_the_window_evenly() {

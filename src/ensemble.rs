@@ -568,28 +568,22 @@ pub fn compare_rows(sc: &Scenario, base: &[Replicate], variants: &[(String, Vec<
 
 /// Writes `comparison.csv`.
 pub fn write_comparison(out: &mut OutDir, rows: &[CompareRow]) -> Result<(), OutputError> {
-    let e = table_err("comparison.csv");
-    let mut t = out.table(
-        "comparison.csv",
-        [
-            "variant",
-            "metric",
-            "place",
-            "base",
-            "mean",
-            "diff",
-            "diff_lo95",
-            "diff_hi95",
-        ],
-    )?;
-    for r in rows {
+    let header = [
+        "variant",
+        "metric",
+        "place",
+        "base",
+        "mean",
+        "diff",
+        "diff_lo95",
+        "diff_hi95",
+    ];
+    out.write_table("comparison.csv", header, rows, |t, r| {
         t.cell(&r.variant).cell(&r.metric).cell(&r.place);
         for x in [r.base, r.mean, r.diff, r.lo, r.hi] {
             t.cell(format_args!("{x:.3}"));
         }
-        t.end_row().map_err(&e)?;
-    }
-    out.finish_table(t)
+    })
 }
 
 /// The comparison as a terminal table: states, and the places whose flows

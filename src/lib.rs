@@ -23,6 +23,7 @@ pub mod flee;
 pub mod forecast;
 pub mod graph;
 pub mod limits;
+mod named;
 pub mod outdir;
 pub mod output;
 pub mod policy;

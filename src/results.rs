@@ -8,14 +8,15 @@
 //! and `report` into an `OutDir`, so a folder written from memory is the
 //! one the command line writes, byte for byte, under the same folder rules.
 
-use crate::agents::{Agents, State};
+use crate::agents::{narrow, wide, Agents, State, NO_DAY, NO_DOOR, NO_PLACE};
 use crate::engine::{self, DayView, EngineError, Recorder, RunConfig, N_COLS};
 use crate::ensemble::{self, Axis, CompareRow, EnsembleError, Replicate, SweepRow};
 use crate::output::{self, CohortPlacesTable, OutDir, OutputError, TraceTable};
 use crate::publish::{self, Meta, Period, VariantMeta, VariantRuns, WindowFlows};
 use crate::report::{self, ReportError};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, NONE};
 use crate::table::table_err;
+use std::convert::identity;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -85,33 +86,76 @@ pub fn is_stopped(e: &EngineError) -> bool {
     matches!(e, EngineError::Record(io) if io.kind() == io::ErrorKind::Interrupted)
 }
 
-/// The day-by-day place and state of the agents a trace follows, as the
-/// engine's own columns: row `d * agents.len() + k` is agent `agents[k]` at
-/// the end of day `d`.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Trace {
-    /// The ids of the agents followed ([`output::trace_agents`]).
-    pub agents: Vec<u32>,
+/// Declares the traced columns once: each line is a column of [`Trace`]
+/// (in its serialised order, the saved state's layout), the value an
+/// agent column holds for a group not followed, and the conversions from
+/// the agent column and back. From the list come the struct, the day's
+/// rows from the agents, the agents a saved trace is replayed into, and
+/// the length check of a saved trace.
+macro_rules! traced {
+    ($( $(#[$doc:meta])* $f:ident : $t:ty = $blank:expr, $from:path, $back:path; )+) => {
+        /// The day-by-day place and state of the agents a trace follows, as the
+        /// engine's own columns: row `d * agents.len() + k` is agent `agents[k]` at
+        /// the end of day `d`.
+        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        pub struct Trace {
+            /// The ids of the agents followed ([`output::trace_agents`]).
+            pub agents: Vec<u32>,
+            $( $(#[$doc])* pub $f: Vec<$t>, )+
+        }
+
+        impl Trace {
+            /// Appends the followed agents' rows of the day.
+            fn push_day(&mut self, a: &Agents) {
+                for &i in &self.agents {
+                    let i = i as usize;
+                    $( self.$f.push($from(a.$f[i])); )+
+                }
+            }
+
+            /// `n` agents whose traced columns hold what a group not
+            /// followed holds (the others are empty).
+            fn blank_agents(n: usize) -> Agents {
+                Agents {
+                    $( $f: vec![$blank; n], )+
+                    ..Agents::default()
+                }
+            }
+
+            /// Writes row `row` back into agent `i` of `a`.
+            fn replay(&self, row: usize, i: usize, a: &mut Agents) {
+                $( a.$f[i] = $back(self.$f[row]); )+
+            }
+
+            /// The length of every traced column.
+            pub(crate) fn column_lens(&self) -> Vec<usize> {
+                vec![$( self.$f.len(), )+]
+            }
+        }
+    };
+}
+
+traced! {
     /// [`State`] as a byte.
-    pub state: Vec<u8>,
+    state: u8 = State::NotDeparted as u8, identity, identity;
     /// Place index (or the start of the leg while travelling; `NONE`: none).
-    pub place: Vec<u32>,
+    place: u32 = NO_PLACE, wide, narrow;
     /// Leg index while travelling.
-    pub leg: Vec<u32>,
+    leg: u32 = NONE, identity, identity;
     /// Cohort index.
-    pub cohort: Vec<u16>,
+    cohort: u16 = 0, identity, identity;
     /// Target claim point (`NONE`: none).
-    pub target: Vec<u32>,
+    target: u32 = NO_PLACE, wide, narrow;
     /// Flags (`agents::F_*`; the trace shows whether the group is informed).
-    pub flags: Vec<u8>,
+    flags: u8 = 0, identity, identity;
     /// The door that failed the group last (`agents::NO_DOOR`: none).
-    pub failed: Vec<u16>,
+    failed: u16 = NO_DOOR, identity, identity;
     /// The day it failed (`agents::NO_DAY`: never).
-    pub failed_day: Vec<u16>,
+    failed_day: u16 = NO_DAY, identity, identity;
     /// Countries that bar the group (bit per destination).
-    pub barred: Vec<u8>,
+    barred: u8 = 0, identity, identity;
     /// Last day of a temporary bar.
-    pub bar_until: Vec<u16>,
+    bar_until: u16 = NO_DAY, identity, identity;
 }
 
 /// One run kept in memory: every number its tables are written from.
@@ -160,19 +204,7 @@ impl Recorder for Keep<'_> {
                 agents: output::trace_agents(self.trace_n, a.len()),
                 ..Trace::default()
             });
-            for &i in &t.agents {
-                let i = i as usize;
-                t.state.push(a.state[i]);
-                t.place.push(crate::agents::wide(a.place[i]));
-                t.leg.push(a.leg[i]);
-                t.cohort.push(a.cohort[i]);
-                t.target.push(crate::agents::wide(a.target[i]));
-                t.flags.push(a.flags[i]);
-                t.failed.push(a.failed[i]);
-                t.failed_day.push(a.failed_day[i]);
-                t.barred.push(a.barred[i]);
-                t.bar_until.push(a.bar_until[i]);
-            }
+            t.push_day(a);
         }
         Ok(())
     }
@@ -338,33 +370,12 @@ pub fn write_run(out: &mut OutDir, sc: &Scenario, run: &KeptRun, p: &Publish) ->
         let mut table = TraceTable::new(out, t.agents.len(), agents)?;
         // The followed agents' columns at their own ids, day after day: what
         // the recorder reads during a run.
-        let mut a = Agents {
-            state: vec![State::NotDeparted as u8; agents],
-            place: vec![crate::agents::NO_PLACE; agents],
-            leg: vec![crate::scenario::NONE; agents],
-            cohort: vec![0; agents],
-            target: vec![crate::agents::NO_PLACE; agents],
-            flags: vec![0; agents],
-            failed: vec![crate::agents::NO_DOOR; agents],
-            failed_day: vec![crate::agents::NO_DAY; agents],
-            barred: vec![0; agents],
-            bar_until: vec![crate::agents::NO_DAY; agents],
-            ..Agents::default()
-        };
+        let mut a = Trace::blank_agents(agents);
         let n = t.agents.len();
         for day in 0..c.daily.len() {
             for (k, &i) in t.agents.iter().enumerate() {
                 let (row, i) = (day * n + k, i as usize);
-                a.state[i] = t.state[row];
-                a.place[i] = crate::agents::narrow(t.place[row]);
-                a.leg[i] = t.leg[row];
-                a.cohort[i] = t.cohort[row];
-                a.target[i] = crate::agents::narrow(t.target[row]);
-                a.flags[i] = t.flags[row];
-                a.failed[i] = t.failed[row];
-                a.failed_day[i] = t.failed_day[row];
-                a.barred[i] = t.barred[row];
-                a.bar_until[i] = t.bar_until[row];
+                t.replay(row, i, &mut a);
             }
             table
                 .day(&replayed(sc, run, day, &[], &a))
@@ -723,4 +734,28 @@ pub fn file_list(out: &OutDir) -> String {
     let mut names: Vec<&str> = out.hashes().keys().map(String::as_str).collect();
     names.sort_by_key(|n| (!n.ends_with(".html"), !n.ends_with(".md"), *n));
     names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trace_replays_the_columns_of_the_agents_it_follows() {
+        let mut a = Trace::blank_agents(5);
+        (a.place[3], a.target[3], a.state[3], a.failed[3]) = (2, 4, State::Waiting as u8, 1);
+        (a.cohort[1], a.bar_until[1]) = (1, 30);
+        let mut t = Trace {
+            agents: vec![1, 3],
+            ..Trace::default()
+        };
+        t.push_day(&a);
+        assert_eq!(t.column_lens(), vec![2; 10]);
+        // A place column's "none" is the engine's NONE once traced.
+        assert_eq!((t.place[0], t.place[1]), (NONE, 2));
+        let mut b = Trace::blank_agents(5);
+        t.replay(0, 1, &mut b);
+        t.replay(1, 3, &mut b);
+        assert_eq!(b, a);
+    }
 }

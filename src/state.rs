@@ -266,27 +266,13 @@ pub fn check(st: &EngineState, sc: &Scenario) -> Result<(), String> {
     let claim_points = sc.claim_points();
     let a = &st.agents;
     let n = a.state.len();
-    let lens = [
-        a.place.len(),
-        a.leg.len(),
-        a.left.len(),
-        a.target.len(),
-        a.budget.len(),
-        a.cohort.len(),
-        a.traits.len(),
-        a.timer.len(),
-        a.epoch_seen.len(),
-        a.mark.len(),
-        a.appt.len(),
-        a.size.len(),
-        a.delay.len(),
-        a.flags.len(),
-        a.seen.len(),
-        a.failed.len(),
-        a.failed_day.len(),
-        a.barred.len(),
-        a.bar_until.len(),
-    ];
+    // Every column but `state`, whose length is `n`.
+    let lens: Vec<usize> = a
+        .column_lens()
+        .into_iter()
+        .filter(|&(name, _)| name != "state")
+        .map(|(_, len)| len)
+        .collect();
     if lens.iter().any(|&l| l != n) {
         return Err(format!(
             "agent columns of different lengths ({n} states, columns of {lens:?})"
@@ -389,18 +375,7 @@ pub fn check_history(h: &History, sc: &Scenario, day: u32) -> Result<(), String>
     }
     if let Some(t) = &h.trace {
         let rows = t.agents.len() * day as usize;
-        let cols = [
-            t.state.len(),
-            t.place.len(),
-            t.leg.len(),
-            t.cohort.len(),
-            t.target.len(),
-            t.flags.len(),
-            t.failed.len(),
-            t.failed_day.len(),
-            t.barred.len(),
-            t.bar_until.len(),
-        ];
+        let cols = t.column_lens();
         if cols.iter().any(|&c| c != rows) {
             return Err("the saved trace does not fit the days saved".into());
         }

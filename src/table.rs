@@ -100,6 +100,27 @@ impl OutDir {
         })?;
         self.finish(f)
     }
+
+    /// Writes the whole table `name`: its header, then one row for each
+    /// of `rows` with the cells `fill` adds (the row is ended here, so a
+    /// writer says only what its cells are).
+    pub(crate) fn write_table<S, R>(
+        &mut self,
+        name: &str,
+        header: impl IntoIterator<Item = S>,
+        rows: impl IntoIterator<Item = R>,
+        mut fill: impl FnMut(&mut Table<TableFile>, R),
+    ) -> Result<(), OutputError>
+    where
+        S: AsRef<str>,
+    {
+        let mut t = self.table(name, header)?;
+        for r in rows {
+            fill(&mut t, r);
+            t.end_row().map_err(table_err(name))?;
+        }
+        self.finish_table(t)
+    }
 }
 
 /// An error writing the table `name`.

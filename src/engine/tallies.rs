@@ -8,62 +8,36 @@
 
 use super::admission::{Buckets, Request};
 use crate::agents::{Agent, Event, State, F_CARAVAN, N_EVENTS, N_STATES};
+use crate::named::named_enum;
 use crate::scenario::{Leg, Trait};
 
-/// Columns of the places table, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Col {
-    /// People waiting at the place at the end of the day.
-    Present = 0,
-    /// People who reached the place (passing or stopping).
-    Arrived = 1,
-    /// People who set out from the place.
-    Departed = 2,
-    /// People whose claim was taken there.
-    Claims = 3,
-    /// People turned back there (STCA).
-    TurnedBack = 4,
-    /// People expelled there (Title 42).
-    Expelled = 5,
-    /// People intercepted there (checkpoint).
-    Intercepted = 6,
-    /// People detected there (enforcement).
-    Detected = 7,
-    /// People removed there (removal).
-    Removed = 8,
+named_enum! {
+    /// Columns of the places table, in order.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Col {
+        /// People waiting at the place at the end of the day.
+        Present = 0 => "present",
+        /// People who reached the place (passing or stopping).
+        Arrived = 1 => "arrived",
+        /// People who set out from the place.
+        Departed = 2 => "departed",
+        /// People whose claim was taken there.
+        Claims = 3 => "claims",
+        /// People turned back there (STCA).
+        TurnedBack = 4 => "turned_back",
+        /// People expelled there (Title 42).
+        Expelled = 5 => "expelled",
+        /// People intercepted there (checkpoint).
+        Intercepted = 6 => "intercepted",
+        /// People detected there (enforcement).
+        Detected = 7 => "detected",
+        /// People removed there (removal).
+        Removed = 8 => "removed",
+    }
 }
 
 /// Number of place columns.
-pub const N_COLS: usize = 9;
-
-impl Col {
-    /// Every column, in table order.
-    pub const ALL: [Col; N_COLS] = [
-        Col::Present,
-        Col::Arrived,
-        Col::Departed,
-        Col::Claims,
-        Col::TurnedBack,
-        Col::Expelled,
-        Col::Intercepted,
-        Col::Detected,
-        Col::Removed,
-    ];
-    /// Name in tables.
-    pub fn name(self) -> &'static str {
-        [
-            "present",
-            "arrived",
-            "departed",
-            "claims",
-            "turned_back",
-            "expelled",
-            "intercepted",
-            "detected",
-            "removed",
-        ][self as usize]
-    }
-}
+pub const N_COLS: usize = Col::ALL.len();
 
 /// Per-split accumulator of the parallel pass.
 pub(super) struct Acc {

@@ -30,14 +30,10 @@ pub enum FleeError {
     /// Runs could not be gathered from the other processes.
     #[error("{0}")]
     Wire(#[from] WireError),
-    /// The worker threads could not be started.
-    #[error("cannot start {threads} worker threads: {reason}")]
-    Threads {
-        /// Threads asked for.
-        threads: usize,
-        /// Why not.
-        reason: String,
-    },
+    /// The worker threads could not be started (the engine's pool, which
+    /// says how many and why).
+    #[error("{0}")]
+    Pool(#[from] crate::engine::EngineError),
     /// A parameter path or value, a variant or a bounds list is wrong.
     #[error("{0}")]
     Param(String),
@@ -114,10 +110,7 @@ impl Model for FleeModel<'_> {
     }
 
     fn pool(&self, threads: Option<usize>) -> Result<rayon::ThreadPool, FleeError> {
-        crate::engine::pool(threads).map_err(|e| FleeError::Threads {
-            threads: threads.unwrap_or(0),
-            reason: e.to_string(),
-        })
+        Ok(crate::engine::pool(threads)?)
     }
 }
 

@@ -5,46 +5,30 @@
 //! northbound TOML) produce and the simulation (`sim`) consumes.
 
 use super::settings::{Compat, Settings};
+use crate::named::named_enum;
 use chrono::NaiveDate;
 use std::path::PathBuf;
 
-/// What a location is, as Flee's `location_type` substring rules decide.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LocKind {
-    /// A conflict zone from day 0.
-    Conflict,
-    /// A town (also a conflict zone whose `conflict_date` is after day 0).
-    Town,
-    /// A refugee camp.
-    Camp,
-    /// An IDP camp.
-    IdpCamp,
-    /// A forwarding hub (move chance 1).
-    Forward,
-    /// A marker: invisible to route choice (move chance 1).
-    Marker,
+named_enum! {
+    /// What a location is, as Flee's `location_type` substring rules decide.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum LocKind {
+        /// A conflict zone from day 0.
+        Conflict => "conflict",
+        /// A town (also a conflict zone whose `conflict_date` is after day 0).
+        Town => "town",
+        /// A refugee camp.
+        Camp => "camp",
+        /// An IDP camp.
+        IdpCamp => "idpcamp",
+        /// A forwarding hub (move chance 1).
+        Forward => "forward",
+        /// A marker: invisible to route choice (move chance 1).
+        Marker => "marker",
+    }
 }
 
 impl LocKind {
-    /// Every kind with its name in northbound scenario files.
-    pub const NAMES: [(&'static str, LocKind); 6] = [
-        ("conflict", LocKind::Conflict),
-        ("town", LocKind::Town),
-        ("camp", LocKind::Camp),
-        ("idpcamp", LocKind::IdpCamp),
-        ("forward", LocKind::Forward),
-        ("marker", LocKind::Marker),
-    ];
-
-    /// The kind's name.
-    pub fn name(self) -> &'static str {
-        LocKind::NAMES
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map(|(n, _)| *n)
-            .unwrap_or("town")
-    }
-
     /// Flee's reading of a `location_type` string (substring, case-insensitive).
     pub fn from_flee(s: &str) -> Option<LocKind> {
         let l = s.to_lowercase();

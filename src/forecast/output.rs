@@ -304,32 +304,25 @@ pub fn write_backtest(
 
 /// Writes `scores.csv`: each method's scores by group.
 pub fn write_scores(out: &mut OutDir, s: &[Summary]) -> Result<(), OutputError> {
-    let e = table_err("scores.csv");
-    let mut t = out.table(
-        "scores.csv",
-        [
-            "group",
-            "method",
-            "targets",
-            "mae",
-            "crps",
-            "coverage_50",
-            "coverage_90",
-        ],
-    )?;
+    let header = [
+        "group",
+        "method",
+        "targets",
+        "mae",
+        "crps",
+        "coverage_50",
+        "coverage_90",
+    ];
     let opt = |x: Option<f64>| x.map(|v| format!("{v:.3}")).unwrap_or_default();
-    for r in s {
+    out.write_table("scores.csv", header, s, |t, r| {
         t.cell(&r.group)
             .cell(&r.method)
             .cell(r.n)
             .cell(format_args!("{:.1}", r.mae))
             .cell(format_args!("{:.1}", r.crps))
             .cell(opt(r.cover50))
-            .cell(opt(r.cover90))
-            .end_row()
-            .map_err(&e)?;
-    }
-    out.finish_table(t)
+            .cell(opt(r.cover90));
+    })
 }
 
 /// The scores as a Markdown table (the terminal and docs/forecasting.md).

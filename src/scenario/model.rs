@@ -1,6 +1,7 @@
 //! The validated scenario: ids resolved to indices, dates to day numbers,
 //! units checked. This is all the engine ever sees of a scenario file.
 
+use crate::named::named_enum;
 use crate::time::Calendar;
 use std::collections::HashMap;
 use std::fmt;
@@ -84,47 +85,27 @@ impl Dest {
     }
 }
 
-/// What a place is. Kinds can grow (Flee's camps and conflict zones are
-/// here for the Flee-compatible model).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PlaceKind {
-    /// A city.
-    City,
-    /// A town.
-    Town,
-    /// A shelter (usually with a capacity).
-    Shelter,
-    /// A road checkpoint.
-    Checkpoint,
-    /// A border crossing, official port or between ports.
-    Crossing,
-    /// An airport.
-    Airport,
-    /// A refugee camp (Flee).
-    Camp,
-    /// A conflict zone (Flee).
-    Conflict,
-}
-
-impl PlaceKind {
-    /// Every kind with its name in scenario files.
-    pub const NAMES: [(&'static str, PlaceKind); 8] = [
-        ("city", PlaceKind::City),
-        ("town", PlaceKind::Town),
-        ("shelter", PlaceKind::Shelter),
-        ("checkpoint", PlaceKind::Checkpoint),
-        ("crossing", PlaceKind::Crossing),
-        ("airport", PlaceKind::Airport),
-        ("camp", PlaceKind::Camp),
-        ("conflict", PlaceKind::Conflict),
-    ];
-    /// The name used in scenario files.
-    pub fn name(self) -> &'static str {
-        PlaceKind::NAMES
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map(|(n, _)| *n)
-            .unwrap_or("city")
+named_enum! {
+    /// What a place is. Kinds can grow (Flee's camps and conflict zones are
+    /// here for the Flee-compatible model).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum PlaceKind {
+        /// A city.
+        City => "city",
+        /// A town.
+        Town => "town",
+        /// A shelter (usually with a capacity).
+        Shelter => "shelter",
+        /// A road checkpoint.
+        Checkpoint => "checkpoint",
+        /// A border crossing, official port or between ports.
+        Crossing => "crossing",
+        /// An airport.
+        Airport => "airport",
+        /// A refugee camp (Flee).
+        Camp => "camp",
+        /// A conflict zone (Flee).
+        Conflict => "conflict",
     }
 }
 
@@ -172,39 +153,24 @@ pub struct Place {
     pub claims_per_day: Option<u64>,
 }
 
-/// How people travel a route.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Mode {
-    /// On foot.
-    Walk = 0,
-    /// Intercity bus.
-    Bus = 1,
-    /// Car or taxi.
-    Car = 2,
-    /// Train, including freight rail.
-    Train = 3,
-    /// Flight.
-    Air = 4,
-    /// Boat.
-    Boat = 5,
-    /// With a smuggler.
-    Smuggled = 6,
-}
-
-impl Mode {
-    /// Every mode with its name in scenario files.
-    pub const NAMES: [(&'static str, Mode); 7] = [
-        ("walk", Mode::Walk),
-        ("bus", Mode::Bus),
-        ("car", Mode::Car),
-        ("train", Mode::Train),
-        ("air", Mode::Air),
-        ("boat", Mode::Boat),
-        ("smuggled", Mode::Smuggled),
-    ];
-    /// The name used in scenario files.
-    pub fn name(self) -> &'static str {
-        Mode::NAMES[self as usize].0
+named_enum! {
+    /// How people travel a route.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Mode {
+        /// On foot.
+        Walk = 0 => "walk",
+        /// Intercity bus.
+        Bus = 1 => "bus",
+        /// Car or taxi.
+        Car = 2 => "car",
+        /// Train, including freight rail.
+        Train = 3 => "train",
+        /// Flight.
+        Air = 4 => "air",
+        /// Boat.
+        Boat = 5 => "boat",
+        /// With a smuggler.
+        Smuggled = 6 => "smuggled",
     }
 }
 
