@@ -268,7 +268,7 @@ fn state_files() -> Vec<Vec<u8>> {
             northbound: env!("CARGO_PKG_VERSION").into(),
             scenario: northbound::state::SavedScenario {
                 path: path.display().to_string(),
-                sha256: sc.sha256.clone(),
+                sha256: sc.about.sha256.clone(),
                 text,
                 scale: None,
             },

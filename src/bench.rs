@@ -142,7 +142,7 @@ pub fn run(
         let peak = peak_rss();
         let agent_days = agents as f64 * result.days as f64;
         Ok(BenchResult {
-            scenario: sc.name.clone(),
+            scenario: sc.about.name.clone(),
             agents,
             people: result.people,
             days: result.days,

@@ -223,5 +223,5 @@ pub(crate) fn serve(p: &Problem<'_>) -> Result<(), CalibrateError> {
 /// The calibration as TOML, as `calibrate` writes it (`arguments`: the
 /// command's arguments after the scenario, for its header).
 pub fn render_toml(c: &Calibration, scenario: &Scenario, arguments: &str) -> String {
-    search::render_toml(c, &scenario.file, arguments, "mean absolute relative error")
+    search::render_toml(c, &scenario.about.file, arguments, "mean absolute relative error")
 }

@@ -470,9 +470,9 @@ pub fn summary<'a>(
     }
     Summary {
         scenario: SummaryScenario {
-            name: &sc.name,
-            file: sc.file.display().to_string(),
-            sha256: &sc.sha256,
+            name: &sc.about.name,
+            file: sc.about.file.display().to_string(),
+            sha256: &sc.about.sha256,
         },
         seed: r.seed,
         version: env!("CARGO_PKG_VERSION"),

@@ -518,7 +518,7 @@ pub fn comparison_text(sc: &Scenario, c: &Compared<'_>, p: &Publish) -> String {
     let (rows, replicates, window) = (c.rows, c.base.len(), c.window);
     let mut s = format!(
         "{}: the base against {} variant(s), {}\n\n",
-        sc.name,
+        sc.about.name,
         c.variants.len(),
         publish::words::scale_phrase(p.scale),
     );
@@ -555,7 +555,7 @@ pub fn sweep_text(sc: &Scenario, axes: &[Axis], rows: &[SweepRow], replicates: u
     let shown: Vec<&str> = spread.iter().take(4).map(|(m, _)| *m).collect();
     let mut s = format!(
         "{}: {} grid points × {replicates} replicates, {}\n\n",
-        sc.name,
+        sc.about.name,
         rows.len(),
         words::scale_phrase(p.scale)
     );

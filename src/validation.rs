@@ -118,7 +118,7 @@ fn read_targets(r: &mut Reader, root: &mut Tbl, sc: &Scenario) -> Option<Vec<Tar
                                 p.span.clone(),
                                 &place_field,
                                 format!("no place in the scenario has id \"{}\"", p.v),
-                                format!("{dym}use place ids of {}", sc.file.display()),
+                                format!("{dym}use place ids of {}", sc.about.file.display()),
                             );
                             None
                         }

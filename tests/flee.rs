@@ -168,10 +168,11 @@ fn tiny(locs: &[(&str, LocKind, u64)], routes: &[(&str, &str, f64)], n: u64, day
         ..Settings::default()
     };
     FleeScenario {
-        name: "tiny".into(),
-        description: String::new(),
-        file: PathBuf::from("tiny"),
-        sha256: String::new(),
+        about: northbound::scenario::About {
+            name: "tiny".into(),
+            file: PathBuf::from("tiny"),
+            ..Default::default()
+        },
         start: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).expect("date"),
         days,
         seed: 7,

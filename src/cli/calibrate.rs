@@ -75,7 +75,7 @@ pub(super) fn calibrate(args: CalibrateArgs, input: &Input) -> Outcome {
         eprintln!("error: {e}");
         return Err(Kind::BadInput);
     }
-    let fp = fingerprint(&args, "default", &sc.sha256, sc.seed)?;
+    let fp = fingerprint(&args, "default", &sc.about.sha256, sc.seed)?;
     let problem = cal::Problem {
         sc: &sc,
         targets: &targets,

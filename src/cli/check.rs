@@ -13,7 +13,7 @@ pub(super) fn check(input: &Input) -> Outcome {
     let mut s = format!("{}: ok\n", path.display());
     s += &format!(
         "scenario  {} ({} to {}, {} days, seed {})\n",
-        sc.name,
+        sc.about.name,
         cal.start,
         cal.end(),
         cal.days,

@@ -92,7 +92,7 @@ pub(super) fn check(input: &Input) -> Outcome {
     let mut s = format!("{}: ok (flee model)\n", path.display());
     s += &format!(
         "scenario  {} ({} to {}, {} days, seed {}, {})\n",
-        sc.name,
+        sc.about.name,
         sc.start,
         sc.date_of(sc.days - 1),
         sc.days,
@@ -134,7 +134,7 @@ fn simulate(
     quiet: bool,
 ) -> Result<Vec<(u64, sim::FleeRun)>, Kind> {
     let mine = n.div_ceil(ranks().size());
-    let b = bar(sc.days as u64 * mine as u64, &sc.name, quiet);
+    let b = bar(sc.days as u64 * mine as u64, &sc.about.name, quiet);
     let runs = xf::replicates(sc, seed, n, threads.map(|t| t as usize), ranks(), &|| b.inc(1));
     b.finish_and_clear();
     runs.map_err(|e| failed(&e))
@@ -198,7 +198,7 @@ pub(super) fn run(args: RunArgs, input: &Input) -> Outcome {
     let per = sc.settings.hasten as f64;
     let mut s = format!(
         "{}: {} days from {}, flee model{}, {} replicate{}, {:.2} s\n",
-        sc.name,
+        sc.about.name,
         sc.days,
         sc.start,
         if sc.compat == Compat::V31 {
@@ -286,7 +286,7 @@ pub(super) fn validate(args: ValidateArgs, input: &Input) -> Outcome {
     );
     s += &format!(
         "{} against {} ({} days, flee model{}, {}, {:.2} s)\n",
-        sc.name,
+        sc.about.name,
         args.targets.display(),
         sc.days,
         if sc.compat == Compat::V31 {
@@ -412,7 +412,7 @@ pub(super) fn calibrate(args: CalibrateArgs, input: &Input) -> Outcome {
     let d = read_data(&args.targets, &sc)?;
     let specs = xf::parse_specs(&sc, &args.params).map_err(|e| failed(&e))?;
     use super::calibrate as cli;
-    let fp = cli::fingerprint(&args, "flee", &sc.sha256, sc.seed)?;
+    let fp = cli::fingerprint(&args, "flee", &sc.about.sha256, sc.seed)?;
     let (claim, mut journal) = cli::open_journal(&out, &opts, &fp, args.force)?;
     let bar = cli::evaluations_bar(&args);
     let show = |done: usize, replayed: usize| cli::shown(&bar, done, replayed);
@@ -425,17 +425,17 @@ pub(super) fn calibrate(args: CalibrateArgs, input: &Input) -> Outcome {
     bar.finish_and_clear();
     let c = c.map_err(|e| failed(&e))?;
     let measure = "averaged relative difference (flee model)";
-    let text = crate::experiment::search::render_toml(&c, &sc.file, &cli::arguments(&args), measure);
+    let text = crate::experiment::search::render_toml(&c, &sc.about.file, &cli::arguments(&args), measure);
     cli::publish(&claim, journal, &text)
 }
 
 /// `out/<scenario name><suffix>`: the name was checked when the scenario
 /// was read (`flee::scenario`), and is checked again here.
 pub(super) fn default_out(sc: &FleeScenario, suffix: &str) -> Result<PathBuf, Kind> {
-    if !crate::outdir::safe_name(&sc.name) {
+    if !crate::outdir::safe_name(&sc.about.name) {
         eprintln!(
             "error: the scenario name `{}` cannot name an output folder (letters, digits, `_`, `-` and `.`); pass --out",
-            sc.name
+            sc.about.name
         );
         return Err(Kind::BadInput);
     }

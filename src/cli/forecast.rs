@@ -255,7 +255,7 @@ pub(super) fn run(args: ForecastArgs) -> Outcome {
             publish_folder(&mut out, &sc, "backtest", members)?;
             let mut s = format!(
                 "{}: {} forecasts from {} to {}, every {} weeks, {} weeks ahead, {} members; {} targets scored ({:.1} s)\n\n",
-                sc.name,
+                sc.about.name,
                 origins.len(),
                 cal.date_of(origins[0]),
                 cal.date_of(*origins.last().unwrap_or(&origins[0])),
@@ -339,7 +339,7 @@ impl Settings {
     ) -> Settings {
         Settings {
             scenario: args.scenario.display().to_string(),
-            scenario_sha256: sc.sha256.clone(),
+            scenario_sha256: sc.about.sha256.clone(),
             observed: args.observed.display().to_string(),
             origins,
             from: sc.calendar.date_of(plan.origin).to_string(),
@@ -459,7 +459,7 @@ pub(super) fn terminal(
     let w = f.weights();
     let mut s = format!(
         "{}: forecast from {} over {} weeks, {} members, {} counts assimilated from {} (effective members at the end: {:.1}), {:.1} s\n\n",
-        sc.name,
+        sc.about.name,
         cal.date_of(f.plan.origin),
         f.plan.horizon / 7,
         f.members.len(),

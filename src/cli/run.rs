@@ -165,7 +165,7 @@ pub(super) fn summary_text(
     let cal = sc.calendar;
     let mut s = format!(
         "{}: {} people in {} groups, {} to {} ({} days), seed {}, {} threads, {:.2} s\n\nWhere people ended on {}:\n",
-        sc.name,
+        sc.about.name,
         words::thousands(r.people as i64),
         words::thousands(r.agents as i64),
         cal.start,
@@ -262,7 +262,7 @@ pub(super) fn run_replicates(
         let mut s = format!(
             "{}: {n} replicates, {:.1} s\n\nWhere people ended on {} (mean over replicates, and the range from the \
              2.5th to the 97.5th percentile;\nranges cover {}; rounded to what the range supports):\n",
-            sc.name,
+            sc.about.name,
             t0.elapsed().as_secs_f64(),
             sc.calendar.end(),
             ensemble::interval_kind(sc, &reps)

@@ -91,7 +91,7 @@ pub(super) fn sensitivity(args: SensitivityArgs) -> Outcome {
                 &mut std::io::stdout().lock(),
                 &format!(
                     "{}: one input at a time, at the ends of its range\n\n{}\nsensitivity.csv in {}/\n",
-                    sc.name,
+                    sc.about.name,
                     crate::sensitivity::render(&s),
                     dest.display()
                 ),

@@ -103,7 +103,7 @@ pub(super) fn run(args: RunArgs) -> Outcome {
     };
     let saved_scenario = SavedScenario {
         path: path.display().to_string(),
-        sha256: sc.sha256.clone(),
+        sha256: sc.about.sha256.clone(),
         text,
         scale,
     };

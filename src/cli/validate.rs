@@ -95,7 +95,7 @@ pub(super) fn validate(args: ValidateArgs, input: &Input) -> Outcome {
                 &mut o,
                 &format!(
                     "{} against {} ({} replicates)\n",
-                    sc.name,
+                    sc.about.name,
                     args.targets.display(),
                     args.replicates
                 ),

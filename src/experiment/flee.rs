@@ -133,7 +133,7 @@ pub fn replicates(
 
 /// The `source_data/` of a Flee folder scenario, if it has one.
 pub fn folder_data(sc: &FleeScenario) -> Option<PathBuf> {
-    let d = sc.file.join("source_data");
+    let d = sc.about.file.join("source_data");
     d.join("data_layout.csv").is_file().then_some(d)
 }
 
@@ -223,7 +223,7 @@ pub fn write_runs(
     }
     if let Some(s) = scores {
         let sub = format!("flee model, {} days from {}, {n} replicate(s)", sc.days, sc.start);
-        crate::flee::report::write(out, &sc.name, &sub, s, sc.settings.hasten as f64)?;
+        crate::flee::report::write(out, &sc.about.name, &sub, s, sc.settings.hasten as f64)?;
     }
     fout::write_summary_md(out, sc, runs, scores)
 }
@@ -262,7 +262,7 @@ pub fn write_validation(
         },
         runs.len()
     );
-    crate::flee::report::write(out, &sc.name, &sub, scores, sc.settings.hasten as f64)
+    crate::flee::report::write(out, &sc.about.name, &sub, scores, sc.settings.hasten as f64)
 }
 
 /// Replicates' runs with their seeds, in replicate order.
@@ -444,7 +444,7 @@ pub fn comparison_text(sc: &FleeScenario, c: &FleeComparison, rows: &[FleeCompar
     let mut s = format!(
         "{}: base and {} variant(s), {n} replicate(s) each with the same seeds (flee model)\n\
          differences are variant − base, mean and 95 % interval (paired t)\n",
-        sc.name,
+        sc.about.name,
         c.variants.len()
     );
     for (v, _, _) in &c.variants {

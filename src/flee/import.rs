@@ -190,10 +190,12 @@ pub fn import(dir: &Path) -> Result<FleeScenario, LoadError> {
         .map(|n| safe_folder_name(&n))
         .unwrap_or_else(|| "flee".into());
     Ok(FleeScenario {
-        description: format!("Flee scenario imported from {}", dir.display()),
-        name,
-        file: dir.to_path_buf(),
-        sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        about: crate::scenario::About {
+            description: format!("Flee scenario imported from {}", dir.display()),
+            name,
+            file: dir.to_path_buf(),
+            sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        },
         start,
         days,
         seed: 1,

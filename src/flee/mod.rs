@@ -87,7 +87,7 @@ pub fn configure(sc: &mut FleeScenario, compat: Option<&str>, scale: Option<f64>
         return Err(format!(
             "{}: up to {agents} agents ({} of agent memory{}); raise optimisations.hasten \
              (people per agent) or use --scale",
-            sc.file.display(),
+            sc.about.file.display(),
             crate::scenario::human_bytes(need),
             match avail {
                 Some(a) => format!(", {} available", crate::scenario::human_bytes(a as u128)),

@@ -7,7 +7,6 @@
 use super::settings::{Compat, Settings};
 use crate::named::named_enum;
 use chrono::NaiveDate;
-use std::path::PathBuf;
 
 named_enum! {
     /// What a location is, as Flee's `location_type` substring rules decide.
@@ -179,14 +178,8 @@ impl ConflictSeries {
 /// A Flee scenario, ready to run.
 #[derive(Clone, Debug)]
 pub struct FleeScenario {
-    /// Name.
-    pub name: String,
-    /// Description.
-    pub description: String,
-    /// The file or folder it came from.
-    pub file: PathBuf,
-    /// SHA-256 of its inputs.
-    pub sha256: String,
+    /// Its name, description, file or folder and the SHA-256 of its inputs.
+    pub about: crate::scenario::About,
     /// Day 0.
     pub start: NaiveDate,
     /// Days simulated.

@@ -136,11 +136,11 @@ pub fn write_run(
         })
         .collect();
     let v = serde_json::json!({
-        "scenario": sc.name,
+        "scenario": sc.about.name,
         "model": "flee",
         "flee_compat": match sc.compat { super::Compat::V31 => "3.1", super::Compat::Intended => "intended" },
-        "source": sc.file.display().to_string(),
-        "inputs_sha256": sc.sha256,
+        "source": sc.about.file.display().to_string(),
+        "inputs_sha256": sc.about.sha256,
         "seed": seed,
         "start": sc.start.to_string(),
         "days": sc.days,
@@ -160,7 +160,7 @@ pub fn write_run(
 
 /// Where a run's tables go by default: `out/<scenario name>/`.
 pub fn default_out(sc: &FleeScenario, suffix: &str) -> PathBuf {
-    PathBuf::from("out").join(format!("{}{suffix}", sc.name))
+    PathBuf::from("out").join(format!("{}{suffix}", sc.about.name))
 }
 
 /// Writes `summary.md` of a flee-model run: what was run, where people were
@@ -180,7 +180,7 @@ pub fn write_summary_md(
     let last_day = |r: &FleeRun| r.counts.len().saturating_sub(1);
     let mut s = format!(
         "**{}**: a Flee scenario run with the flee model{} for {} days from {}; {}.\n\n",
-        sc.name,
+        sc.about.name,
         if sc.compat == super::Compat::V31 {
             " (reproducing Flee 3.1's bugs)"
         } else {

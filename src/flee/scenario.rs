@@ -38,11 +38,11 @@ pub fn to_toml(sc: &FleeScenario, origin: &str) -> String {
     let _ = writeln!(o, "{IMPORT_MARKER}{origin} by `northbound import-flee`.");
     let _ = writeln!(o, "# Run it with `northbound run FILE`; score it with");
     let _ = writeln!(o, "# `northbound validate FILE --targets {origin}/source_data`.");
-    let _ = writeln!(o, "# Format: docs/flee.md. Inputs' SHA-256: {}", sc.sha256);
+    let _ = writeln!(o, "# Format: docs/flee.md. Inputs' SHA-256: {}", sc.about.sha256);
     o.push('\n');
     let _ = writeln!(o, "[scenario]");
-    let _ = writeln!(o, "name = {}", q(&sc.name));
-    let _ = writeln!(o, "description = {}", q(&sc.description));
+    let _ = writeln!(o, "name = {}", q(&sc.about.name));
+    let _ = writeln!(o, "description = {}", q(&sc.about.description));
     let _ = writeln!(o, "start = {}  # sim_period.csv StartDate", sc.start);
     let _ = writeln!(
         o,
@@ -292,10 +292,12 @@ fn read_all(r: &mut Reader, root: &mut Tbl, path: &Path, text: &str) -> Option<F
     let mut hash = Sha256::new();
     hash.update(text.as_bytes());
     Some(FleeScenario {
-        name: head.name.v,
-        description: head.description,
-        file: path.to_path_buf(),
-        sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        about: crate::scenario::About {
+            name: head.name.v,
+            description: head.description,
+            file: path.to_path_buf(),
+            sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        },
         start: head.cal.start,
         days: head.cal.days,
         seed: head.seed,

@@ -370,7 +370,7 @@ fn series(
                     format!("no place in the scenario has id \"{id}\""),
                     format!(
                         "{dym}a place id of {}, or several joined by + (their sum)",
-                        sc.file.display()
+                        sc.about.file.display()
                     ),
                 );
                 ok = false;

@@ -46,7 +46,7 @@ fn write_collection(out: &mut OutDir, name: &str, fc: FeatureCollection) -> Resu
 
 fn foreign(sc: &Scenario, replicates: usize) -> JsonObject {
     let mut m = JsonObject::new();
-    m.insert("name".into(), JsonValue::from(sc.name.clone()));
+    m.insert("name".into(), JsonValue::from(sc.about.name.clone()));
     m.insert("replicates".into(), JsonValue::from(replicates));
     m.insert("start".into(), JsonValue::from(sc.calendar.start.to_string()));
     m.insert("end".into(), JsonValue::from(sc.calendar.end().to_string()));

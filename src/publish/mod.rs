@@ -100,10 +100,10 @@ impl Meta {
     pub fn new(kind: &str, sc: &Scenario, seed: u64, replicates: usize, scale: Option<f64>, period: Period) -> Meta {
         Meta {
             kind: kind.into(),
-            scenario: sc.name.clone(),
-            description: sc.description.clone(),
-            file: sc.file.display().to_string(),
-            sha256: sc.sha256.clone(),
+            scenario: sc.about.name.clone(),
+            description: sc.about.description.clone(),
+            file: sc.about.file.display().to_string(),
+            sha256: sc.about.sha256.clone(),
             start: sc.calendar.start.to_string(),
             end: sc.calendar.end().to_string(),
             people: sc.people(),

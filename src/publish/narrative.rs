@@ -54,14 +54,14 @@ fn place_name(sc: &Scenario, p: usize) -> String {
 
 fn header(meta: &Meta, sc: &Scenario, what: &str) -> String {
     let cal = sc.calendar;
-    let desc = if sc.description.is_empty() {
+    let desc = if sc.about.description.is_empty() {
         String::new()
     } else {
-        format!(": {}", sc.description.trim_end_matches('.'))
+        format!(": {}", sc.about.description.trim_end_matches('.'))
     };
     format!(
         "**{}**{desc}. {what} {} ({} days), {} people; {}, {}.\n\n",
-        sc.name,
+        sc.about.name,
         between(cal.start, cal.end()),
         cal.days,
         words::thousands(sc.people() as i64),
@@ -157,6 +157,7 @@ pub(crate) fn provenance_sentence(sc: &Scenario) -> Option<String> {
     let provisional = fields.iter().filter(|f| f.mark == Mark::Provisional).count();
     let calibrated = fields.iter().filter(|f| f.mark == Mark::Calibrated).count();
     let file = sc
+        .about
         .file
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
@@ -745,7 +746,7 @@ pub(crate) fn forecast_line(sc: &Scenario, f: &ForecastFigures, how: &ForecastHo
         r(f.q[1]),
         r(f.q[3]),
         how.members,
-        sc.name,
+        sc.about.name,
     )
 }
 
@@ -782,7 +783,7 @@ fn capitalised(s: &str) -> String {
 pub(crate) fn forecast(sc: &Scenario, figures: &[ForecastFigures], how: &ForecastHow) -> String {
     let mut s = format!(
         "**{}**: a forecast of {} weeks from {}.\n\n",
-        sc.name,
+        sc.about.name,
         how.horizon_weeks,
         date_long(how.origin)
     );
@@ -850,7 +851,7 @@ pub(crate) fn backtest(
     let mut s = format!(
         "**{}**: {n} forecasts, every {every_weeks} weeks from {} to {}, each {horizon_weeks} weeks ahead with \
          {members} members and only the counts known before it, scored against the counts that followed.\n\n",
-        sc.name,
+        sc.about.name,
         date_long(first),
         date_long(last),
     );

@@ -685,17 +685,27 @@ impl Default for Behaviour {
     }
 }
 
+/// What a scenario of either model is and where it came from: what its
+/// `[scenario]` table names it and the file (or folder) with the SHA-256
+/// of its inputs. Outputs record it whatever the model.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct About {
+    /// Name.
+    pub name: String,
+    /// Description (empty if none).
+    pub description: String,
+    /// The file or folder it came from.
+    pub file: PathBuf,
+    /// SHA-256 of its inputs (a scenario file's bytes; a Flee folder's
+    /// files).
+    pub sha256: String,
+}
+
 /// A loaded, validated scenario.
 #[derive(Clone, Debug)]
 pub struct Scenario {
-    /// Name.
-    pub name: String,
-    /// Description.
-    pub description: String,
-    /// The file it came from.
-    pub file: PathBuf,
-    /// SHA-256 of the file's bytes.
-    pub sha256: String,
+    /// Its name, description, file and the file's SHA-256.
+    pub about: About,
     /// Day 0 and the number of days.
     pub calendar: Calendar,
     /// Seed.
@@ -794,7 +804,7 @@ impl Scenario {
                 None => s.policies.push(p.clone()),
             }
         }
-        s.name = format!("{} [{}]", self.name, v.id);
+        s.about.name = format!("{} [{}]", self.about.name, v.id);
         s.edits.push(Edit::Variant(v.id.clone()));
         s
     }

@@ -165,7 +165,7 @@ pub fn with_values(sc: &Scenario, values: &[f64]) -> Result<Scenario, InputsErro
     let src = sc
         .source
         .as_ref()
-        .ok_or_else(|| InputsError::NoSource(sc.name.clone()))?;
+        .ok_or_else(|| InputsError::NoSource(sc.about.name.clone()))?;
     let map: HashMap<String, f64> = sc
         .uncertain
         .iter()

@@ -130,8 +130,8 @@ impl<'a> Study<'a> {
     /// What `northbound sweep` prints for rows kept in memory.
     pub fn text(&self, rows: &[Vec<RepResult>], p: &Publish) -> String {
         let (name, sc) = match self.model {
-            Model::Default(sc) => (sc.name.as_str(), Some(sc)),
-            Model::Flee(sc) => (sc.name.as_str(), None),
+            Model::Default(sc) => (sc.about.name.as_str(), Some(sc)),
+            Model::Flee(sc) => (sc.about.name.as_str(), None),
         };
         text(name, sc, &self.design, &self.outputs(), rows, p)
     }
@@ -142,12 +142,12 @@ impl<'a> Study<'a> {
                 let mut r = DefaultRunner::new(sc, req.metrics)?;
                 r.threads = req.threads;
                 r.inputs = req.inputs;
-                (Box::new(r), &sc.sha256, sc.seed, "default")
+                (Box::new(r), &sc.about.sha256, sc.seed, "default")
             }
             Model::Flee(sc) => {
                 let mut r = FleeRunner::new(sc, req.metrics)?;
                 r.threads = req.threads;
-                (Box::new(r), &sc.sha256, sc.seed, "flee")
+                (Box::new(r), &sc.about.sha256, sc.seed, "flee")
             }
         };
         let design = match given {

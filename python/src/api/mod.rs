@@ -138,7 +138,7 @@ fn out_dir(dir: &Path, force: bool, command: &str, input: &Path) -> Res<OutDir> 
 
 /// What a check of the limits calls the scenario.
 fn what(sc: &Scenario) -> String {
-    sc.file.display().to_string()
+    sc.about.file.display().to_string()
 }
 
 /// Workers a pool of `threads` has.
@@ -270,12 +270,12 @@ impl ScenarioHandle {
 
     /// The scenario's name.
     pub fn name(&self) -> &str {
-        &self.sc.name
+        &self.sc.about.name
     }
 
     /// The file it was loaded from.
     pub fn file(&self) -> String {
-        self.sc.file.display().to_string()
+        self.sc.about.file.display().to_string()
     }
 
     /// Everything in the scenario as plain JSON (see `tables::describe`).
@@ -876,7 +876,7 @@ impl SweepHandle {
     /// What `northbound sweep` prints.
     pub fn render(&self) -> Res<String> {
         Ok(folder::text(
-            &self.sc.name,
+            &self.sc.about.name,
             Some(&self.sc),
             &self.design,
             &self.outputs,
@@ -939,7 +939,7 @@ impl ValidationHandle {
         Ok(ValidationHandle {
             header: format!(
                 "{} against {} ({} replicates)\n",
-                sc.sc.name,
+                sc.sc.about.name,
                 targets.display(),
                 replicates
             ),

@@ -739,10 +739,10 @@ pub fn describe(sc: &Scenario) -> Value {
         }
     };
     json!({
-        "name": sc.name,
-        "description": sc.description,
-        "file": sc.file.display().to_string(),
-        "sha256": sc.sha256,
+        "name": sc.about.name,
+        "description": sc.about.description,
+        "file": sc.about.file.display().to_string(),
+        "sha256": sc.about.sha256,
         "start": cal.start.to_string(),
         "end": cal.end().to_string(),
         "days": cal.days,

@@ -299,10 +299,12 @@ impl<'r, 't> Loader<'r, 't> {
             None => None,
         };
         Some(Scenario {
-            name: head.name.v,
-            description: head.description,
-            file: self.path.to_path_buf(),
-            sha256: self.sha256,
+            about: crate::scenario::About {
+                name: head.name.v,
+                description: head.description,
+                file: self.path.to_path_buf(),
+                sha256: self.sha256,
+            },
             calendar: head.cal,
             seed: head.seed,
             behaviour: behaviour?,
