@@ -51,8 +51,6 @@ pub(super) const TRAVELLING: u8 = 1;
 pub(super) const MOVED: u8 = 2;
 /// Deactivated in a camp (`camps_are_sinks`).
 pub(super) const GONE: u8 = 4;
-/// Made its first decision of the day in the camp residents' pass.
-pub(super) const DECIDED: u8 = 8;
 /// Agents per parallel chunk (fixed, so chunking never depends on threads).
 pub(super) const CHUNK: usize = 8192;
 
@@ -206,6 +204,9 @@ struct Run<'p> {
     debt: i64,
     /// Camps above their buffer yesterday, and their residents.
     keys: Keys,
+    /// Per chunk, the agents the first sweep leaves for the second (kept
+    /// from day to day for their room).
+    later: Vec<Vec<step::Later>>,
     warnings: Vec<String>,
     out: FleeRun,
 }
@@ -241,6 +242,7 @@ impl<'p> Run<'p> {
                 spawn: Key::new(seed, Stream::Build),
                 event: Key::new(seed, Stream::Event),
             },
+            later: Vec::new(),
             warnings: Vec::new(),
             out: FleeRun {
                 counts: Vec::with_capacity(sc.days as usize),
