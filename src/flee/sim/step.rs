@@ -89,11 +89,11 @@ pub(super) struct Arrival {
 }
 
 /// An agent the first sweep leaves for the second: its index in its
-/// chunk and, if its move-chance draw said go, its draws so far (none:
+/// chunk and whether its move-chance draw said go (if not, it is
 /// travelling, or a camp resident that decided already).
 pub(super) struct Later {
     i: u32,
-    go: Option<Draws>,
+    go: bool,
 }
 
 /// What the first sweep reads of a place, in one lookup.
@@ -408,50 +408,62 @@ impl Day<'_> {
     pub(super) fn first_sweep(&self, base: u32, mut c: Cols, fold: &mut Fold, later: &mut Vec<Later>) {
         let n = c.loc.len();
         assert_eq!(c.flags.len(), n);
-        for i in 0..n {
-            let f = c.flags[i];
-            let loc = c.loc[i] as usize;
-            if f & (GONE | TRAVELLING) != 0 {
-                if f & GONE != 0 {
-                    fold.gone += 1;
-                } else {
-                    later.push(Later { i: i as u32, go: None });
+        // The move-chance draw is each agent's first word under `key`:
+        // computed a block at a time (vectorised where the CPU can).
+        let mut words = [0u64; 256];
+        for start in (0..n).step_by(words.len()) {
+            let block = &mut words[..(n - start).min(256)];
+            self.key.words(base + start as u32, self.t, block);
+            for (j, &w) in block.iter().enumerate() {
+                let i = start + j;
+                let f = c.flags[i];
+                let loc = c.loc[i] as usize;
+                if f & (GONE | TRAVELLING) != 0 {
+                    if f & GONE != 0 {
+                        fold.gone += 1;
+                    } else {
+                        later.push(Later { i: i as u32, go: false });
+                    }
+                    continue;
                 }
-                continue;
-            }
-            let place = self.place[loc];
-            let id = base + i as u32;
-            if place.zone {
-                self.camp_resident(id, i as u32, &mut c.me(i), fold, later);
-                continue;
-            }
-            // `evolve` without forcing: the move-chance draw, as an integer
-            // comparison (`Place::go`).
-            let mut r = self.key.draws(id, self.t);
-            if r.next_word() >> 11 < place.go {
-                later.push(Later {
-                    i: i as u32,
-                    go: Some(r),
-                });
-            } else if place.quiet {
-                // `settle` of an agent that stays, where it is only counted.
-                fold.at[loc] += 1;
-            } else {
-                self.settle(&mut c.me(i), &mut r, &self.rest, fold);
+                let place = self.place[loc];
+                if place.zone {
+                    self.camp_resident(base + i as u32, i, &mut c, place, fold, later);
+                } else if w >> 11 < place.go {
+                    // `evolve` without forcing, as an integer comparison
+                    // (`Place::go`).
+                    later.push(Later { i: i as u32, go: true });
+                } else if place.quiet {
+                    // `settle` of an agent that stays, where it is only counted.
+                    fold.at[loc] += 1;
+                } else {
+                    let mut r = self.after_first(base + i as u32);
+                    self.settle(&mut c.me(i), &mut r, &self.rest, fold);
+                }
             }
         }
+    }
+
+    /// Agent `id`'s draws of the day under `key`, the first one taken.
+    fn after_first(&self, id: u32) -> Draws {
+        let mut r = self.key.draws(id, self.t);
+        r.next_word();
+        r
     }
 
     /// The first decision of the day of an agent in a camp above its
     /// capacity buffer, with its own draws; whoever leaves, or stays where
     /// more than a count is kept, finishes its day in the second sweep.
-    fn camp_resident(&self, id: u32, i: u32, me: &mut Me, fold: &mut Fold, later: &mut Vec<Later>) {
+    fn camp_resident(&self, id: u32, i: usize, c: &mut Cols, place: Place, fold: &mut Fold, later: &mut Vec<Later>) {
         let mut r = self.camp_key.draws(id, self.t);
-        self.evolve(me, false, &mut r, fold, &mut Caps::Start);
-        if *me.flags & TRAVELLING == 0 && self.place[*me.loc as usize].quiet {
-            fold.at[*me.loc as usize] += 1;
+        // `evolve` without forcing (`Place::go`).
+        if r.next_word() >> 11 < place.go {
+            self.set_out(&mut c.me(i), &mut r, fold, &mut Caps::Start);
+        }
+        if c.flags[i] & TRAVELLING == 0 && place.quiet {
+            fold.at[c.loc[i] as usize] += 1;
         } else {
-            later.push(Later { i, go: None });
+            later.push(Later { i: i as u32, go: false });
         }
     }
 
@@ -462,9 +474,10 @@ impl Day<'_> {
         for l in later.drain(..) {
             let id = base + l.i;
             let me = &mut c.me(l.i as usize);
-            match l.go {
-                Some(r) => self.agent_sets_out(id, me, fold, r),
-                None => self.travel_first(id, me, fold, self.key.draws(id, self.t)),
+            if l.go {
+                self.agent_sets_out(id, me, fold, self.after_first(id));
+            } else {
+                self.travel_first(id, me, fold, self.key.draws(id, self.t));
             }
         }
     }
