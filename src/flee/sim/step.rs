@@ -137,6 +137,7 @@ pub(super) enum Caps<'a> {
     Ahead(&'a mut Log),
 }
 impl Day<'_> {
+    #[inline]
     pub(super) fn cap_of(&self, loc: u32, caps: &Caps) -> f64 {
         match caps {
             Caps::Start => self.cap[loc as usize],
@@ -327,6 +328,7 @@ impl Day<'_> {
 
     /// An arrival at the end of the link (or, if it was closed meanwhile, a
     /// return to its start); true if the agent may move on the same day.
+    #[inline]
     pub(super) fn arrive(&self, me: &mut Me, trip: &Trip, caps: &mut Caps) -> bool {
         let link_ix = *me.loc as usize;
         let link = &self.links[link_ix];
@@ -471,6 +473,10 @@ impl Day<'_> {
     /// departures) and travel up to a first arrival of everyone the first
     /// sweep left.
     pub(super) fn second_sweep(&self, base: u32, mut c: Cols, fold: &mut Fold, later: &mut Vec<Later>) {
+        // Each makes at most one first arrival and one pending move: room
+        // made once instead of growing the lists.
+        fold.arrivals.reserve(later.len());
+        fold.pending.reserve(later.len());
         for l in later.drain(..) {
             let id = base + l.i;
             let me = &mut c.me(l.i as usize);
@@ -782,5 +788,44 @@ fn after_camps(day: &mut Day, left: &[i64], count: &[u32], states: &[LocState], 
             .collect();
         day.cum_b = cumulate(&routes.cands, &day.parts, &after, day.s);
         day.cap_b = after;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::draw_bound;
+    use crate::rng::{Key, Stream};
+
+    #[test]
+    fn a_move_chance_bound_decides_as_the_uniform_draw_does() {
+        let chances = [
+            0.0,
+            -0.5,
+            f64::NAN,
+            1e-300,
+            0.001,
+            0.1,
+            0.3,
+            0.5,
+            0.999_999,
+            1.0,
+            1.5,
+            f64::INFINITY,
+        ];
+        let k = Key::new(5, Stream::Decide);
+        for c in chances {
+            for agent in 0..20_000 {
+                let w = k.word(agent, 3);
+                let u = k.draws(agent, 3).uniform();
+                assert_eq!(w >> 11 < draw_bound(c), u < c, "chance {c}, agent {agent}");
+            }
+        }
+        // At the edges: the uniform of bits k is k·2⁻⁵³.
+        let one = (1u64 << 53) as f64;
+        for k in [0u64, 1, 2, 1 << 20, (1 << 53) - 1] {
+            for c in [k as f64 / one, (k as f64 + 0.5) / one, (k as f64 + 1.0) / one] {
+                assert_eq!(k < draw_bound(c), (k as f64) / one < c, "bits {k}, chance {c}");
+            }
+        }
     }
 }
