@@ -13,9 +13,12 @@
 //! and stay the same on any number of threads:
 //! 1. residents of camps above the buffer decide first (their departures
 //!    are what release agents waiting to go there);
-//! 2. a parallel pass over fixed chunks: everyone else decides with the
-//!    counts after those departures and travels up to a first arrival; an
-//!    arrival whose move-chance draw says "stay" is settled here;
+//! 2. everyone else decides with the counts after those departures and
+//!    travels up to a first arrival; an arrival whose move-chance draw says
+//!    "stay" is settled here. Steps 1 and 2 are two parallel sweeps over
+//!    fixed chunks: the first takes every decision that reads no count
+//!    (the camp residents', everyone's move-chance draw) and lists the
+//!    agents that move or travel; the second chooses their routes;
 //! 3. a pass, in agent order, over the arrivals that move on: each sees
 //!    the counts after every arrival and departure before it, and uses the
 //!    day's weight table unless a camp among its destinations could cross

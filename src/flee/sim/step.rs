@@ -1,8 +1,9 @@
 //! The agents' day (steps 4 and 5 of a day): the day's tables (capacity
 //! multipliers, location scores, route weights), then every agent's day —
-//! camp residents above the buffer first, a parallel pass over fixed
-//! chunks up to a first arrival, and the serial pass over the arrivals
-//! that move on (see the module comment of `sim`).
+//! a parallel sweep over fixed chunks taking the decisions that read no
+//! count (camp residents above the buffer, everyone's move-chance draw),
+//! a second up to a first arrival of those who move, and the serial pass
+//! over the arrivals that move on (see the module comment of `sim`).
 //!
 //! Owns the daily rules of one agent (`Day`) and the order of the passes.
 //! Must not change location states or route tables (`spawn` does).
