@@ -175,17 +175,20 @@ impl Cols<'_> {
     }
 }
 
-/// Runs `f` on every chunk of agents (its first agent's id, its columns)
-/// in parallel and sums the chunks' counts (integers: the same in any
-/// order). The chunks' lists are joined in chunk order, so they stay in
-/// agent order.
-pub(super) fn parallel<F: Fn(u32, Cols, &mut Fold) + Sync>(
+/// Runs `f` on every chunk of agents (its first agent's id, its columns,
+/// its fold and its own state from `states`, one per chunk) in parallel
+/// and sums the chunks' counts (integers: the same in any order). The
+/// chunks' lists are joined in chunk order, so they stay in agent order;
+/// the states come back in chunk order.
+pub(super) fn parallel<S: Send, F: Fn(u32, Cols, &mut Fold, &mut S) + Sync>(
     agents: &mut Agents,
     nl: usize,
     nlinks: usize,
+    states: Vec<S>,
     f: &F,
-) -> Fold {
+) -> (Fold, Vec<S>) {
     let a = agents;
+    assert_eq!(states.len(), a.len().div_ceil(CHUNK), "one state per chunk");
     let chunks: Vec<_> = a
         .loc
         .chunks_mut(CHUNK)
@@ -195,26 +198,30 @@ pub(super) fn parallel<F: Fn(u32, Cols, &mut Fold) + Sync>(
         .zip(a.flags.chunks_mut(CHUNK))
         .zip(a.home.chunks(CHUNK))
         .zip(a.recent.chunks_mut(CHUNK))
+        .zip(states)
         .enumerate()
         .collect();
-    let folds: Vec<Fold> = chunks
+    let done: Vec<(Fold, S)> = chunks
         .into_par_iter()
-        .map(|(k, ((((((loc, dist), route), left), flags), home), recent))| {
-            let mut fold = Fold::new(nl, nlinks);
-            let cols = Cols {
-                loc,
-                dist,
-                route,
-                left,
-                flags,
-                home,
-                recent,
-            };
-            f((k * CHUNK) as u32, cols, &mut fold);
-            fold
-        })
+        .map(
+            |(k, (((((((loc, dist), route), left), flags), home), recent), mut state))| {
+                let mut fold = Fold::new(nl, nlinks);
+                let cols = Cols {
+                    loc,
+                    dist,
+                    route,
+                    left,
+                    flags,
+                    home,
+                    recent,
+                };
+                f((k * CHUNK) as u32, cols, &mut fold, &mut state);
+                (fold, state)
+            },
+        )
         .collect();
-    join(folds, nl, nlinks)
+    let (folds, states): (Vec<Fold>, Vec<S>) = done.into_iter().unzip();
+    (join(folds, nl, nlinks), states)
 }
 
 /// The chunks' folds summed, their lists joined in chunk order with room

@@ -13,9 +13,12 @@
 //! and stay the same on any number of threads:
 //! 1. residents of camps above the buffer decide first (their departures
 //!    are what release agents waiting to go there);
-//! 2. a parallel pass over fixed chunks: everyone else decides with the
-//!    counts after those departures and travels up to a first arrival; an
-//!    arrival whose move-chance draw says "stay" is settled here;
+//! 2. everyone else decides with the counts after those departures and
+//!    travels up to a first arrival; an arrival whose move-chance draw says
+//!    "stay" is settled here. Steps 1 and 2 are two parallel sweeps over
+//!    fixed chunks: the first takes every decision that reads no count
+//!    (the camp residents', everyone's move-chance draw) and lists the
+//!    agents that move or travel; the second chooses their routes;
 //! 3. a pass, in agent order, over the arrivals that move on: each sees
 //!    the counts after every arrival and departure before it, and uses the
 //!    day's weight table unless a camp among its destinations could cross
@@ -51,8 +54,6 @@ pub(super) const TRAVELLING: u8 = 1;
 pub(super) const MOVED: u8 = 2;
 /// Deactivated in a camp (`camps_are_sinks`).
 pub(super) const GONE: u8 = 4;
-/// Made its first decision of the day in the camp residents' pass.
-pub(super) const DECIDED: u8 = 8;
 /// Agents per parallel chunk (fixed, so chunking never depends on threads).
 pub(super) const CHUNK: usize = 8192;
 
@@ -206,6 +207,9 @@ struct Run<'p> {
     debt: i64,
     /// Camps above their buffer yesterday, and their residents.
     keys: Keys,
+    /// Per chunk, the agents the first sweep leaves for the second (kept
+    /// from day to day for their room).
+    later: Vec<Vec<step::Later>>,
     warnings: Vec<String>,
     out: FleeRun,
 }
@@ -241,6 +245,7 @@ impl<'p> Run<'p> {
                 spawn: Key::new(seed, Stream::Build),
                 event: Key::new(seed, Stream::Event),
             },
+            later: Vec::new(),
             warnings: Vec::new(),
             out: FleeRun {
                 counts: Vec::with_capacity(sc.days as usize),

@@ -8,7 +8,7 @@
 //! the tables).
 
 use super::spawn::LocState;
-use super::{Quirks, SimError};
+use super::{Quirks, SimError, NONE};
 use crate::flee::model::{FleeScenario, Link};
 use crate::flee::settings::SpawnMode;
 
@@ -34,7 +34,17 @@ pub(super) struct Routes {
     /// Open out-links per location (link indices, file order).
     pub(super) out: Vec<Vec<u32>>,
     pub(super) open: Vec<bool>,
+    /// Every out-link per location, open or not (file order).
+    pub(super) all_out: Vec<Vec<u32>>,
+    /// The hops of every candidate path ever built (offsets stay valid
+    /// after a rebuild: agents keep the routes they chose).
     pub(super) arena: Vec<u32>,
+    /// Per arena entry: the first link in file order from the hop before
+    /// to this one. The link an agent takes is the first *open* one from
+    /// where it is, so this one is used only while it is open and starts
+    /// there (else the out-links are searched): a table lookup in place of
+    /// a search on every step onto a link.
+    pub(super) hop_link: Vec<u32>,
     pub(super) cands: Vec<Vec<Cand>>,
 }
 
@@ -76,6 +86,10 @@ impl Routes {
             let off = self.arena.len() as u32;
             self.arena.extend_from_slice(&path[1..]);
             self.arena.push(l.to);
+            for (k, &to) in path[1..].iter().chain([&l.to]).enumerate() {
+                let first = self.first_link(path[k], to);
+                self.hop_link.push(first);
+            }
             out.push(Cand {
                 off,
                 len: path.len() as u8,
@@ -97,6 +111,16 @@ impl Routes {
                 path.pop();
             }
         }
+    }
+}
+
+impl Routes {
+    /// The first link in file order from `from` to `to`, open or not.
+    fn first_link(&self, from: u32, to: u32) -> u32 {
+        let all = &self.all_out[from as usize];
+        (all.iter().copied())
+            .find(|&l| self.links[l as usize].to == to)
+            .unwrap_or(NONE)
     }
 }
 
@@ -166,11 +190,17 @@ impl<'a> Prepared<'a> {
             }
         }
         let states = LocState::initial(sc);
+        let mut all_out = vec![Vec::new(); sc.locations.len()];
+        for (i, l) in links.iter().enumerate() {
+            all_out[l.from as usize].push(i as u32);
+        }
         let mut routes = Routes {
             open: vec![true; links.len()],
             links,
             out: Vec::new(),
+            all_out,
             arena: Vec::new(),
+            hop_link: Vec::new(),
             cands: Vec::new(),
         };
         routes.rebuild(&states, s.awareness_level as i64);

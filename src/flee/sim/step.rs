@@ -1,19 +1,21 @@
 //! The agents' day (steps 4 and 5 of a day): the day's tables (capacity
 //! multipliers, location scores, route weights), then every agent's day —
-//! camp residents above the buffer first, a parallel pass over fixed
-//! chunks up to a first arrival, and the serial pass over the arrivals
-//! that move on (see the module comment of `sim`).
+//! a parallel sweep over fixed chunks taking the decisions that read no
+//! count (camp residents above the buffer, everyone's move-chance draw),
+//! a second up to a first arrival of those who move, and the serial pass
+//! over the arrivals that move on (see the module comment of `sim`).
 //!
 //! Owns the daily rules of one agent (`Day`) and the order of the passes.
 //! Must not change location states or route tables (`spawn` does).
 
-use super::agents::{parallel, Agents, Cols, Fold, Me};
+use super::agents::{parallel, Cols, Fold, Me};
 use super::ahead::{run_ahead, Log, Stable};
 use super::routes::{haversine, Cand, Prepared, Routes};
 use super::spawn::LocState;
-use super::{Keys, Quirks, Run, SimError, DECIDED, GONE, MOVED, TRAVELLING};
+use super::{Keys, Quirks, Run, SimError, CHUNK, GONE, MOVED, TRAVELLING};
 use crate::flee::model::Link;
 use crate::flee::settings::Settings;
+use crate::rng::Draws;
 use crate::rng::Key;
 
 /// Per-day tables every agent reads.
@@ -26,6 +28,8 @@ pub(super) struct Day<'w> {
     pub(super) link_open: &'w [bool],
     pub(super) out: &'w [Vec<u32>],
     pub(super) arena: &'w [u32],
+    /// Per arena entry, the link to it from the hop before (`Routes`).
+    pub(super) hop_link: &'w [u32],
     pub(super) cands: &'w [Vec<Cand>],
     /// Cumulative weights per location (parallel to `cands`).
     pub(super) cum: Vec<Vec<f64>>,
@@ -44,8 +48,6 @@ pub(super) struct Day<'w> {
     pub(super) cum_b: Vec<Vec<f64>>,
     /// Camp capacities in agents (−1: unlimited), for running multipliers.
     pub(super) capacity: Vec<f64>,
-    /// Camps above their capacity buffer at the start of the day.
-    pub(super) zone: Vec<bool>,
     /// Places with a candidate camp whose multiplier may change during the
     /// serial pass (set before it).
     pub(super) risky: Vec<bool>,
@@ -58,9 +60,8 @@ pub(super) struct Day<'w> {
     pub(super) rest: Trip,
     /// What the serial pass run ahead may read (set before it).
     pub(super) ahead: Stable,
-    /// Places where an agent that stays is only counted: no recent travel
-    /// to keep (avoid_short_stints off), no sink draw.
-    pub(super) quiet: Vec<bool>,
+    /// Per place, what the first sweep reads.
+    pub(super) place: Vec<Place>,
 }
 /// The day so far of an agent on the move.
 #[derive(Clone, Copy, Debug)]
@@ -88,6 +89,40 @@ pub(super) struct Arrival {
     pub(super) loc: u32,
 }
 
+/// An agent the first sweep leaves for the second: its index in its
+/// chunk and whether its move-chance draw said go (if not, it is
+/// travelling, or a camp resident that decided already).
+pub(super) struct Later {
+    i: u32,
+    go: bool,
+}
+
+/// What the first sweep reads of a place, in one lookup.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Place {
+    /// The move chance as a bound on a draw's 53 bits: `uniform() <
+    /// chance` exactly when `next_word() >> 11 < go` (the uniform is
+    /// those bits times 2⁻⁵³, so the comparison scales exactly).
+    go: u64,
+    /// An agent that stays here is only counted: no recent travel to keep
+    /// (avoid_short_stints off), no sink draw.
+    quiet: bool,
+    /// A camp above its capacity buffer at the start of the day.
+    zone: bool,
+}
+
+/// The bound of [`Place::go`] for a move chance.
+fn draw_bound(chance: f64) -> u64 {
+    const ONE: f64 = (1u64 << 53) as f64;
+    let x = (chance * ONE).ceil();
+    // NaN and chances at or below 0 never move (the cast gives 0).
+    if x >= ONE {
+        1 << 53
+    } else {
+        x as u64
+    }
+}
+
 /// Which counts a decision sees (serial Flee updates them agent by agent;
 /// see the module comment).
 pub(super) enum Caps<'a> {
@@ -103,6 +138,7 @@ pub(super) enum Caps<'a> {
     Ahead(&'a mut Log),
 }
 impl Day<'_> {
+    #[inline]
     pub(super) fn cap_of(&self, loc: u32, caps: &Caps) -> f64 {
         match caps {
             Caps::Start => self.cap[loc as usize],
@@ -157,8 +193,7 @@ impl Day<'_> {
         if *me.left == 0 {
             return;
         }
-        let next = self.arena[*me.route as usize];
-        let Some(&link) = self.out[loc].iter().find(|&&l| self.links[l as usize].to == next) else {
+        let Some(link) = self.next_link(loc as u32, *me.route) else {
             *me.left = 0;
             return;
         };
@@ -183,6 +218,23 @@ impl Day<'_> {
                 fold.entries[link as usize] += 1;
             }
         }
+    }
+
+    /// The first open link from `loc` to the route's next hop (Flee
+    /// searches the place's links for it).
+    #[inline(always)]
+    fn next_link(&self, loc: u32, route: u32) -> Option<u32> {
+        let first = self.hop_link[route as usize];
+        if let Some(l) = self.links.get(first as usize) {
+            if l.from == loc && self.link_open[first as usize] {
+                return Some(first);
+            }
+        }
+        let next = self.arena[route as usize];
+        self.out[loc as usize]
+            .iter()
+            .copied()
+            .find(|&l| self.links[l as usize].to == next)
     }
 
     /// Flee's `selectRoute`.
@@ -277,6 +329,7 @@ impl Day<'_> {
 
     /// An arrival at the end of the link (or, if it was closed meanwhile, a
     /// return to its start); true if the agent may move on the same day.
+    #[inline]
     pub(super) fn arrive(&self, me: &mut Me, trip: &Trip, caps: &mut Caps) -> bool {
         let link_ix = *me.loc as usize;
         let link = &self.links[link_ix];
@@ -346,62 +399,94 @@ impl Day<'_> {
         fold.at[at] += 1;
     }
 
-    /// The first decision of the day of an agent in a camp above its
-    /// capacity buffer (Flee's pass 1 for it), taken before everyone else's
-    /// so that theirs see its departure.
-    pub(super) fn camp_resident(&self, id: u32, me: &mut Me, fold: &mut Fold) {
-        let mut r = self.camp_key.draws(id, self.t);
-        self.evolve(me, false, &mut r, fold, &mut Caps::Start);
-        *me.flags |= DECIDED;
-    }
-
-    /// The parallel pass over a chunk of agents (`base` the id of its
-    /// first): everyone else's pass-1 decision, then pass 2 up to the first
-    /// arrival. Most agents rest on most days (camps' move chance is
-    /// 0.001): their day is one draw and a count, kept in this loop with
-    /// no per-agent references; everyone else's day is out of line.
-    #[inline(always)]
-    pub(super) fn chunk(&self, base: u32, mut c: Cols, fold: &mut Fold) {
-        for i in 0..c.loc.len() {
-            let id = base + i as u32;
-            let flags = c.flags[i];
-            if flags & (GONE | TRAVELLING | DECIDED) != 0 {
+    /// The first sweep over a chunk of agents (`base` the id of its
+    /// first): every decision that reads no count after the camps'
+    /// departures. Residents of camps above the buffer decide (Flee's pass
+    /// 1 for them) with the start-of-day multipliers, so that everyone
+    /// else's route choice sees their departures; everyone else draws
+    /// whether to move. Most agents rest on most days (camps' move chance
+    /// is 0.001): their day is one draw and a count, done here with no
+    /// per-agent references. Everyone who moves or travels is left in
+    /// `later`, in agent order, for the second sweep.
+    pub(super) fn first_sweep(&self, base: u32, mut c: Cols, fold: &mut Fold, later: &mut Vec<Later>) {
+        let n = c.loc.len();
+        assert_eq!(c.flags.len(), n);
+        // The move-chance draw is each agent's first word under `key`:
+        // computed a block at a time (vectorised where the CPU can).
+        let mut words = [0u64; 256];
+        for start in (0..n).step_by(words.len()) {
+            let block = &mut words[..(n - start).min(256)];
+            self.key.words(base + start as u32, self.t, block);
+            for (j, &w) in block.iter().enumerate() {
+                let i = start + j;
+                let f = c.flags[i];
                 let loc = c.loc[i] as usize;
-                if flags & (GONE | TRAVELLING) == 0 && self.quiet[loc] {
-                    // A camp resident that decided to stay: its day needs
-                    // no draw.
-                    c.flags[i] = flags & !DECIDED;
+                if f & (GONE | TRAVELLING) != 0 {
+                    if f & GONE != 0 {
+                        fold.gone += 1;
+                    } else {
+                        later.push(Later { i: i as u32, go: false });
+                    }
+                    continue;
+                }
+                let place = self.place[loc];
+                if place.zone {
+                    self.camp_resident(base + i as u32, i, &mut c, place, fold, later);
+                } else if w >> 11 < place.go {
+                    // `evolve` without forcing, as an integer comparison
+                    // (`Place::go`).
+                    later.push(Later { i: i as u32, go: true });
+                } else if place.quiet {
+                    // `settle` of an agent that stays, where it is only counted.
                     fold.at[loc] += 1;
                 } else {
-                    self.agent_busy(id, &mut c.me(i), fold);
+                    let mut r = self.after_first(base + i as u32);
+                    self.settle(&mut c.me(i), &mut r, &self.rest, fold);
                 }
-                continue;
-            }
-            // `evolve` without forcing: the move-chance draw.
-            let mut r = self.key.draws(id, self.t);
-            let loc = c.loc[i] as usize;
-            if r.uniform() < self.movechance[loc] {
-                self.agent_sets_out(id, &mut c.me(i), fold, r);
-            } else if self.quiet[loc] {
-                // `settle` of an agent that stays, where it is only counted.
-                fold.at[loc] += 1;
-            } else {
-                self.settle(&mut c.me(i), &mut r, &self.rest, fold);
             }
         }
     }
 
-    /// An agent that is gone, travelling or has decided already today.
-    #[inline(never)]
-    fn agent_busy(&self, id: u32, me: &mut Me, fold: &mut Fold) {
-        if *me.flags & GONE != 0 {
-            fold.gone += 1;
-            return;
+    /// Agent `id`'s draws of the day under `key`, the first one taken.
+    fn after_first(&self, id: u32) -> Draws {
+        let mut r = self.key.draws(id, self.t);
+        r.next_word();
+        r
+    }
+
+    /// The first decision of the day of an agent in a camp above its
+    /// capacity buffer, with its own draws; whoever leaves, or stays where
+    /// more than a count is kept, finishes its day in the second sweep.
+    fn camp_resident(&self, id: u32, i: usize, c: &mut Cols, place: Place, fold: &mut Fold, later: &mut Vec<Later>) {
+        let mut r = self.camp_key.draws(id, self.t);
+        // `evolve` without forcing (`Place::go`).
+        if r.next_word() >> 11 < place.go {
+            self.set_out(&mut c.me(i), &mut r, fold, &mut Caps::Start);
         }
-        if *me.flags & DECIDED != 0 {
-            *me.flags &= !DECIDED;
+        if c.flags[i] & TRAVELLING == 0 && place.quiet {
+            fold.at[c.loc[i] as usize] += 1;
+        } else {
+            later.push(Later { i: i as u32, go: false });
         }
-        self.travel_first(id, me, fold, self.key.draws(id, self.t));
+    }
+
+    /// The second sweep over a chunk: route choice (seeing the camps'
+    /// departures) and travel up to a first arrival of everyone the first
+    /// sweep left.
+    pub(super) fn second_sweep(&self, base: u32, mut c: Cols, fold: &mut Fold, later: &mut Vec<Later>) {
+        // Each makes at most one first arrival and one pending move: room
+        // made once instead of growing the lists.
+        fold.arrivals.reserve(later.len());
+        fold.pending.reserve(later.len());
+        for l in later.drain(..) {
+            let id = base + l.i;
+            let me = &mut c.me(l.i as usize);
+            if l.go {
+                self.agent_sets_out(id, me, fold, self.after_first(id));
+            } else {
+                self.travel_first(id, me, fold, self.key.draws(id, self.t));
+            }
+        }
     }
 
     /// A resting agent whose move-chance draw says go.
@@ -503,21 +588,25 @@ impl Run<'_> {
             agents,
             count,
             keys,
+            later,
             ..
         } = self;
         let nl = states.len();
         let buffer = p.sc.settings.capacity_buffer;
         let mut day = tables(p, routes, states, count, t, *keys);
-        let camps_fold = camp_residents(&mut day, agents, count, states, routes);
-        let mut fold = parallel(agents, nl, routes.links.len(), &|base, cols, f| {
-            day.chunk(base, cols, f)
+        let nlinks = routes.links.len();
+        later.resize_with(agents.len().div_ceil(CHUNK), Vec::new);
+        let (first, lists) = parallel(agents, nl, nlinks, std::mem::take(later), &|base, cols, f, l| {
+            day.first_sweep(base, cols, f, l)
         });
-        let mut running: Vec<i64> = (0..nl)
-            .map(|l| count[l] as i64 - camps_fold.left[l] - fold.left[l])
-            .collect();
-        for (e, x) in fold.entries.iter_mut().zip(&camps_fold.entries) {
-            *e += x;
-        }
+        after_camps(&mut day, &first.left, count, states, routes);
+        let (second, lists) = parallel(agents, nl, nlinks, lists, &|base, cols, f, l| {
+            day.second_sweep(base, cols, f, l)
+        });
+        *later = lists;
+        // Only the first sweep's departures (from camps) are in its `left`.
+        let mut fold = second.add(first);
+        let mut running: Vec<i64> = (0..nl).map(|l| count[l] as i64 - fold.left[l]).collect();
         // Chunks are folded in order, so both lists are in agent order.
         let pending = std::mem::take(&mut fold.pending);
         let arrivals = std::mem::take(&mut fold.arrivals);
@@ -642,6 +731,12 @@ fn tables<'w>(p: &'w Prepared, routes: &'w Routes, states: &[LocState], count: &
         })
         .collect();
     let cum = cumulate(&routes.cands, &parts, &cap, s);
+    let movechance: Vec<f64> = (states.iter())
+        .map(|st| {
+            let m = st.pop.max(st.capacity) / s.movechance_pop_base;
+            st.movechance * m.powf(s.movechance_pop_scale_factor)
+        })
+        .collect();
     Day {
         t,
         s,
@@ -650,15 +745,10 @@ fn tables<'w>(p: &'w Prepared, routes: &'w Routes, states: &[LocState], count: &
         link_open: &routes.open,
         out: &routes.out,
         arena: &routes.arena,
+        hop_link: &routes.hop_link,
         cands: &routes.cands,
         cum: cum.clone(),
         parts,
-        movechance: (states.iter())
-            .map(|st| {
-                let m = st.pop.max(st.capacity) / s.movechance_pop_base;
-                st.movechance * m.powf(s.movechance_pop_scale_factor)
-            })
-            .collect(),
         town: states.iter().map(|st| st.town).collect(),
         camp: states.iter().map(|st| st.camp).collect(),
         deactivate: &p.deactivate,
@@ -666,9 +756,6 @@ fn tables<'w>(p: &'w Prepared, routes: &'w Routes, states: &[LocState], count: &
         cap_b: cap.clone(),
         cum_b: cum,
         capacity: states.iter().map(|st| st.capacity).collect(),
-        zone: (0..nl)
-            .map(|l| states[l].camp && states[l].capacity >= 1.0 && count[l] as f64 > buffer * states[l].capacity)
-            .collect(),
         risky: Vec::new(),
         cap,
         key: keys.decide,
@@ -680,42 +767,66 @@ fn tables<'w>(p: &'w Prepared, routes: &'w Routes, states: &[LocState], count: &
             speed: s.max_move_speed,
         },
         ahead: Stable::default(),
-        quiet: (0..nl)
-            .map(|l| !(s.avoid_short_stints || (s.camps_are_sinks && states[l].camp && p.deactivate[l] > 0.0)))
+        place: (0..nl)
+            .map(|l| Place {
+                go: draw_bound(movechance[l]),
+                quiet: !(s.avoid_short_stints || (s.camps_are_sinks && states[l].camp && p.deactivate[l] > 0.0)),
+                zone: states[l].camp && states[l].capacity >= 1.0 && count[l] as f64 > buffer * states[l].capacity,
+            })
             .collect(),
+        movechance,
     }
 }
 
 /// Only residents of camps above the capacity buffer can change a
-/// multiplier by leaving: they decide first, and everyone else's first
-/// decision sees the multipliers after their departures. Their decisions
-/// read the start-of-day multipliers only, so they run in parallel chunks.
-fn camp_residents(day: &mut Day, agents: &mut Agents, count: &[u32], states: &[LocState], routes: &Routes) -> Fold {
-    let nl = states.len();
-    let mut camps_fold = Fold::new(nl, routes.links.len());
-    if day.zone.iter().any(|&z| z) {
-        let d = &*day;
-        camps_fold = parallel(agents, nl, routes.links.len(), &|base, mut c, f| {
-            for i in 0..c.loc.len() {
-                if c.flags[i] & (GONE | TRAVELLING) == 0 && d.zone[c.loc[i] as usize] {
-                    d.camp_resident(base + i as u32, &mut c.me(i), f);
-                }
-            }
-        });
-    }
-    if camps_fold.left.iter().any(|&x| x > 0) {
+/// multiplier by leaving (first sweep): everyone else's route choice (second
+/// sweep) sees the multipliers after their departures, `left`.
+fn after_camps(day: &mut Day, left: &[i64], count: &[u32], states: &[LocState], routes: &Routes) {
+    if left.iter().any(|&x| x > 0) {
         let buffer = day.s.capacity_buffer;
-        let after: Vec<f64> = (0..nl)
-            .map(|l| {
-                cap_multiplier(
-                    (count[l] as i64 - camps_fold.left[l]) as f64,
-                    states[l].capacity,
-                    buffer,
-                )
-            })
+        let after: Vec<f64> = (0..states.len())
+            .map(|l| cap_multiplier((count[l] as i64 - left[l]) as f64, states[l].capacity, buffer))
             .collect();
         day.cum_b = cumulate(&routes.cands, &day.parts, &after, day.s);
         day.cap_b = after;
     }
-    camps_fold
+}
+
+#[cfg(test)]
+mod tests {
+    use super::draw_bound;
+    use crate::rng::{Key, Stream};
+
+    #[test]
+    fn a_move_chance_bound_decides_as_the_uniform_draw_does() {
+        let chances = [
+            0.0,
+            -0.5,
+            f64::NAN,
+            1e-300,
+            0.001,
+            0.1,
+            0.3,
+            0.5,
+            0.999_999,
+            1.0,
+            1.5,
+            f64::INFINITY,
+        ];
+        let k = Key::new(5, Stream::Decide);
+        for c in chances {
+            for agent in 0..20_000 {
+                let w = k.word(agent, 3);
+                let u = k.draws(agent, 3).uniform();
+                assert_eq!(w >> 11 < draw_bound(c), u < c, "chance {c}, agent {agent}");
+            }
+        }
+        // At the edges: the uniform of bits k is k·2⁻⁵³.
+        let one = (1u64 << 53) as f64;
+        for k in [0u64, 1, 2, 1 << 20, (1 << 53) - 1] {
+            for c in [k as f64 / one, (k as f64 + 0.5) / one, (k as f64 + 1.0) / one] {
+                assert_eq!(k < draw_bound(c), (k as f64) / one < c, "bits {k}, chance {c}");
+            }
+        }
+    }
 }
