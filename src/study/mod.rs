@@ -249,11 +249,15 @@ fn stored_points(
             .map(|(s, l)| (Some(s), l))
             .map_err(StudyError::from)
     } else {
-        // A library caller with a folder but no claim: the store as it is.
-        match dest.map(crate::outdir::read_store).transpose()?.flatten() {
-            Some((old, l)) if !fresh && &old == fp => Ok((None, l)),
-            Some(_) if !fresh => Err(StudyError::Spec("the store holds another command's study".into())),
-            _ => Ok((None, Vec::new())),
+        // A library caller with a folder but no claim: the store as it is
+        // (an error is kept, not returned: the other ranks wait for word).
+        match dest.map(crate::outdir::read_store).transpose() {
+            Err(e) => Err(StudyError::from(e)),
+            Ok(found) => match found.flatten() {
+                Some((old, l)) if !fresh && &old == fp => Ok((None, l)),
+                Some(_) if !fresh => Err(StudyError::Spec("the store holds another command's study".into())),
+                _ => Ok((None, Vec::new())),
+            },
         }
     };
     if ranks.size() <= 1 {
