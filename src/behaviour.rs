@@ -463,7 +463,16 @@ impl<'t> Chooser<'t> {
         let mut best = (f64::NEG_INFINITY, NONE);
         for t in 0..self.n_targets {
             if let Some(u) = self.utility(&s, t, book, perceived, hazard, day) {
-                let g = -(-(draws.uniform().max(f64::MIN_POSITIVE)).ln()).ln();
+                let x = draws.uniform();
+                // A candidate that could not win even with the largest
+                // Gumbel draw of its bin is passed over without the two
+                // logarithms (most are, once a good one has been seen):
+                // `u + gumbel(x) <= u + gumbel_bound(x)`, so the choice
+                // is the one the full comparison makes.
+                if !(u + gumbel_bound(x) > best.0) {
+                    continue;
+                }
+                let g = gumbel(x);
                 if u + g > best.0 {
                     best = (u + g, book.targets[t]);
                 }
@@ -473,9 +482,55 @@ impl<'t> Chooser<'t> {
     }
 }
 
+/// A standard Gumbel draw from a uniform `x` in [0, 1).
+#[inline(always)]
+fn gumbel(x: f64) -> f64 {
+    -(-(x.max(f64::MIN_POSITIVE)).ln()).ln()
+}
+
+/// Bins of the uniform draw for [`gumbel_bound`].
+const GUMBEL_BINS: usize = 1024;
+
+/// An upper bound of `gumbel(x)`, from a table: the draw at the top of
+/// `x`'s bin (`gumbel` increases with `x`), plus a margin far above the
+/// rounding of the logarithms, so that the bound holds for the computed
+/// values, not only for the exact ones. The top bin's bound is infinite.
+#[inline(always)]
+fn gumbel_bound(x: f64) -> f64 {
+    static BOUND: std::sync::LazyLock<Vec<f64>> = std::sync::LazyLock::new(|| {
+        (1..=GUMBEL_BINS)
+            .map(|k| gumbel(k as f64 / GUMBEL_BINS as f64) + 1e-9)
+            .collect()
+    });
+    // x < 1, so the bin is below GUMBEL_BINS; `min` keeps the index in
+    // range whatever the caller passes.
+    BOUND[((x * GUMBEL_BINS as f64) as usize).min(GUMBEL_BINS - 1)]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_gumbel_bound_is_at_least_every_draw_of_its_bin() {
+        // Each bin's edges and a spread of draws inside it, as
+        // `Draws::uniform` makes them (multiples of 2^-53).
+        let ulp = 1.0 / (1u64 << 53) as f64;
+        for k in 0..GUMBEL_BINS {
+            let lo = k as f64 / GUMBEL_BINS as f64;
+            let hi = (k + 1) as f64 / GUMBEL_BINS as f64 - ulp;
+            for i in 0..=64 {
+                let x = lo + (hi - lo) * i as f64 / 64.0;
+                let x = (x / ulp).floor() * ulp;
+                assert!(gumbel(x) <= gumbel_bound(x), "x = {x}");
+            }
+            assert!(gumbel(hi) <= gumbel_bound(hi) && gumbel(lo) <= gumbel_bound(lo));
+        }
+        assert_eq!(gumbel_bound(1.0 - ulp), f64::INFINITY);
+        // The bound is tight enough to pass over candidates: within 0.01
+        // of the draw everywhere but the top bins.
+        assert!(gumbel_bound(0.5) - gumbel(0.5) < 0.01);
+    }
     use crate::graph::Graph;
     use crate::scenario::load_bytes;
 
