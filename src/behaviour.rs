@@ -11,6 +11,7 @@ use crate::graph::PathSums;
 use crate::policy::{bar_weight, PolicyBook};
 use crate::rng::{Key, Stream};
 use crate::scenario::{Behaviour, Country, Dest, PlaceIx, PlaceKind, Scenario, SendBack, SendTo, NONE};
+use std::sync::OnceLock;
 
 /// What a group knows and where it stands when it decides: the fields of
 /// an [`Agent`] the decision reads.
@@ -102,6 +103,27 @@ pub struct ChoiceTables {
     max_factor: Vec<f64>,
     cohorts: usize,
     trait_bits: usize,
+    /// Per (view, place), the targets as seen from there (see [`Seen`]),
+    /// made the first time a group decides there in that view and then
+    /// shared by every group, run and thread.
+    rows: Vec<OnceLock<Box<[Seen]>>>,
+    places: usize,
+}
+
+/// One target slot as seen from one place in one view (epoch, class,
+/// informed): the part of its utility that no group's own state changes.
+#[derive(Clone, Copy, Debug)]
+enum Seen {
+    /// Not a candidate from there in that view, whoever decides (a border
+    /// claim point on this side, perceived closed, unreachable).
+    Out,
+    /// Worked out per group: failing there removes it to its cohort's
+    /// origin.
+    Own,
+    /// A candidate: `base` = w_open·ln p − cost of the path, `fail` =
+    /// w_fail·(1 − p)·consequence (0 when there is none), and the path's
+    /// price per person (checked against the group's budget).
+    In { base: f64, fail: f64, cost_usd: f32 },
 }
 
 /// The decision of one run: the scenario's [`ChoiceTables`] with the keys
@@ -173,6 +195,10 @@ impl ChoiceTables {
             door_cost: Vec::new(),
             cohorts: sc.cohorts.len(),
             trait_bits: book.classes.trait_bits(),
+            rows: (0..book.epochs.len() * book.classes.count * 2 * sc.places.len())
+                .map(|_| OnceLock::new())
+                .collect(),
+            places: sc.places.len(),
         };
         // The door costs and prospects draw nothing (no learning from
         // others' use at the start, `Situation::learned` false): any keys do.
@@ -430,6 +456,116 @@ impl<'t> Chooser<'t> {
         Some(u)
     }
 
+    /// [`Chooser::utility`] of target slot `t`, read from the group's row
+    /// of [`Seen`] where it can be.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn candidate(
+        &self,
+        row: Option<&[Seen]>,
+        s: &Situation,
+        t: usize,
+        book: &PolicyBook,
+        perceived: u16,
+        hazard: &[f64],
+        day: u32,
+    ) -> Option<f64> {
+        match row.map(|r| r[t]) {
+            Some(Seen::Out) => None,
+            Some(Seen::In { base, fail, cost_usd }) if t as u16 != s.failed || s.fails == 0 => {
+                self.own_utility(s, t, base, fail, cost_usd, hazard, day)
+            }
+            // Its own failures at this door, or a removal to its origin:
+            // the whole computation.
+            _ => self.utility(s, t, book, perceived, hazard, day),
+        }
+    }
+
+    /// The utility of target slot `t` from its [`Seen::In`] parts: the
+    /// checks of the group's own (destination, bars, budget, knowledge)
+    /// and `U = base + ln pref − fail`, the same operations in the same
+    /// order as [`Chooser::utility`], so the same bits.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn own_utility(
+        &self,
+        s: &Situation,
+        t: usize,
+        base: f64,
+        fail: f64,
+        cost_usd: f32,
+        hazard: &[f64],
+        day: u32,
+    ) -> Option<f64> {
+        let dest = self.target_dest[t];
+        let ln_pref = self.ln_pref[s.cohort as usize * 3 + dest as usize];
+        if ln_pref == f64::NEG_INFINITY || is_barred(s.barred, s.bar_until, dest, day) {
+            return None;
+        }
+        if cost_usd > s.budget || !self.knows(s, t, hazard) {
+            return None;
+        }
+        Some(base + ln_pref - fail)
+    }
+
+    /// The targets as seen from the group's place in the view it
+    /// perceives (`None`: a place outside the graph's table).
+    #[inline]
+    fn row(&self, book: &PolicyBook, perceived: u16, s: &Situation) -> Option<&[Seen]> {
+        if s.place as usize >= self.places {
+            return None;
+        }
+        let cell = &self.rows[book.view(perceived, s.class, s.informed) * self.places + s.place as usize];
+        Some(cell.get_or_init(|| (0..self.n_targets).map(|t| self.seen(book, perceived, s, t)).collect()))
+    }
+
+    /// Target slot `t` from `s.place` in `s`'s view: [`Chooser::utility`]
+    /// without the group's own checks and without the memory of failure.
+    fn seen(&self, book: &PolicyBook, perceived: u16, s: &Situation, t: usize) -> Seen {
+        let place = book.targets[t];
+        if self.border_country[t] == Some(self.place_country[s.place as usize]) && place != s.place {
+            return Seen::Out;
+        }
+        let open = book.openness(perceived, s.class, s.informed, t);
+        if open <= 0.0 {
+            return Seen::Out;
+        }
+        let (pass, door) = book.reach(perceived, s.class, s.informed, t, s.place);
+        let p = open as f64 * pass as f64;
+        if p <= 0.0 {
+            return Seen::Out;
+        }
+        let Some(path) = book.routing(perceived, s.class, s.informed).path(t, s.place) else {
+            return Seen::Out;
+        };
+        let base = self.w_open * p.ln() - self.cost(&path);
+        let mut fail = 0.0;
+        if self.w_fail > 0.0 && p < 1.0 {
+            let at = if pass < 1.0 { door } else { place };
+            let to_origin = matches!(
+                book.return_at(perceived, s.class, at).map(|r| r.send),
+                Some(SendBack::To(SendTo::Origin))
+            );
+            if to_origin {
+                return Seen::Own;
+            }
+            let c = if pass < 1.0 {
+                self.consequence(s, t, door, book, perceived)
+            } else {
+                match self.door_cost[book.view(perceived, s.class, s.informed) * self.n_targets + t] {
+                    c if c.is_nan() => self.consequence(s, t, place, book, perceived),
+                    c => c,
+                }
+            };
+            fail = self.w_fail * (1.0 - p) * c;
+        }
+        Seen::In {
+            base,
+            fail,
+            cost_usd: path.cost_usd,
+        }
+    }
+
     /// What failing at `door` on the way to target slot `t` costs: the trip
     /// from where the failure sends the group back to `t`, plus `w_bar` ×
     /// the weight of the bar it brings.
@@ -461,15 +597,16 @@ impl<'t> Chooser<'t> {
         let s = Situation::of(a);
         let mut draws = self.decide.draws(a.id, day);
         let mut best = (f64::NEG_INFINITY, NONE);
+        let row = self.row(book, perceived, &s);
         for t in 0..self.n_targets {
-            if let Some(u) = self.utility(&s, t, book, perceived, hazard, day) {
+            if let Some(u) = self.candidate(row, &s, t, book, perceived, hazard, day) {
                 let x = draws.uniform();
                 // A candidate that could not win even with the largest
                 // Gumbel draw of its bin is passed over without the two
                 // logarithms (most are, once a good one has been seen):
                 // `u + gumbel(x) <= u + gumbel_bound(x)`, so the choice
                 // is the one the full comparison makes.
-                if !(u + gumbel_bound(x) > best.0) {
+                if u + gumbel_bound(x) <= best.0 {
                     continue;
                 }
                 let g = gumbel(x);
@@ -510,6 +647,65 @@ fn gumbel_bound(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every scenario's every target, from every place, in every epoch,
+    /// class and view, with and without memory of failure, bars and a
+    /// budget: the row gives the bits the whole computation gives.
+    #[test]
+    fn a_target_read_from_its_row_has_the_utility_computed_in_full() {
+        let mut checked = 0;
+        for name in [
+            "title42-2020-2023",
+            "roxham-2017-2020",
+            "caravan-2025",
+            "pathways-2021",
+            "protocol-2023",
+        ] {
+            let path = format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+            let sc = crate::scenario::load(std::path::Path::new(&path)).expect("a shipped scenario loads");
+            let book = PolicyBook::new(&sc, &Graph::new(&sc));
+            let tables = ChoiceTables::new(&sc, &book);
+            let ch = Chooser::new(&tables, 1, 1);
+            let hazard = vec![0.5; tables.n_targets];
+            for e in 0..book.epochs.len() as u16 {
+                for class in 0..book.classes.count as u16 {
+                    for (k, place) in (0..sc.places.len() as u32).enumerate() {
+                        let mut s = Situation {
+                            id: k as u32,
+                            place,
+                            cohort: (k % sc.cohorts.len()) as u16,
+                            class,
+                            informed: k % 2 == 0,
+                            budget: [f32::INFINITY, 900.0][k / 2 % 2],
+                            failed: u16::MAX,
+                            fails: 0,
+                            barred: 0,
+                            bar_until: 0,
+                            learned: true,
+                        };
+                        if k % 3 == 0 {
+                            (s.failed, s.fails) = ((k % tables.n_targets) as u16, 2);
+                        }
+                        if k % 5 == 0 {
+                            (s.barred, s.bar_until) = (0b0000_1010, 40);
+                        }
+                        let row = ch.row(&book, e, &s);
+                        for t in 0..tables.n_targets {
+                            let full = ch.utility(&s, t, &book, e, &hazard, 30);
+                            let read = ch.candidate(row, &s, t, &book, e, &hazard, 30);
+                            assert_eq!(
+                                full.map(f64::to_bits),
+                                read.map(f64::to_bits),
+                                "{name} e{e} c{class} p{place} t{t}"
+                            );
+                            checked += full.is_some() as usize;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "too few candidates compared: {checked}");
+    }
 
     #[test]
     fn the_gumbel_bound_is_at_least_every_draw_of_its_bin() {
