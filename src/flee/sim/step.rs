@@ -59,6 +59,9 @@ pub(super) struct Day<'w> {
     pub(super) rest: Trip,
     /// What the serial pass run ahead may read (set before it).
     pub(super) ahead: Stable,
+    /// Per place, for camp residents above the buffer: [`Place::go`]
+    /// where one that does not move is only counted, `u64::MAX` elsewhere.
+    pub(super) camp_stay: Vec<u64>,
     /// Route weights from each agent's home (`stay_close_to_home` as
     /// intended), not the day's tables.
     pub(super) home_weights: bool,
@@ -281,39 +284,49 @@ impl Day<'_> {
     #[inline(never)]
     fn weighed(&self, home: u32, loc: usize, u: f64, caps: &Caps) -> usize {
         let cands = &self.cands[loc];
-        let (hl, ho) = self.coords[home as usize];
-        let weight = |c: &Cand, &(score, d, home_f): &(f64, f64, f64)| {
-            let f = if self.home_weights {
-                let (el, eo) = self.coords[c.end as usize];
-                1.0 / haversine(hl, ho, el, eo).max(1.0).powf(self.s.home_distance_power)
-            } else {
-                home_f
-            };
-            let w = (self.s.weight_softening + score * f) / d * self.cap_of(c.end, caps);
-            if self.s.weight_power == 1.0 {
-                w
-            } else {
-                w.powf(self.s.weight_power)
-            }
-        };
-        // Two passes over a handful of candidates instead of a
-        // vector of weights: this runs for every serial decision.
-        let ps = &self.parts[loc];
-        let total: f64 = cands.iter().zip(ps).map(|(c, p)| weight(c, p)).sum();
-        if total.is_nan() || total <= 0.0 {
-            ((u * cands.len() as f64) as usize).min(cands.len() - 1)
+        let n = cands.len();
+        // Each weight computed once (a handful of candidates: on the stack).
+        let (mut buf, mut heap) = ([0.0; 32], Vec::new());
+        let ws = if n <= buf.len() {
+            &mut buf[..n]
         } else {
-            let x = u * total;
-            let mut acc = 0.0;
-            let mut k = cands.len() - 1;
-            for (i, (c, p)) in cands.iter().zip(ps).enumerate() {
-                acc += weight(c, p);
-                if x < acc {
-                    k = i;
-                    break;
-                }
+            heap.resize(n, 0.0);
+            &mut heap[..]
+        };
+        for ((w, c), p) in ws.iter_mut().zip(cands).zip(&self.parts[loc]) {
+            *w = self.weight(home, c, p, caps);
+        }
+        let total: f64 = ws.iter().sum();
+        if total.is_nan() || total <= 0.0 {
+            return ((u * n as f64) as usize).min(n - 1);
+        }
+        let x = u * total;
+        let mut acc = 0.0;
+        for (i, &w) in ws.iter().enumerate() {
+            acc += w;
+            if x < acc {
+                return i;
             }
-            k
+        }
+        n - 1
+    }
+
+    /// The weight of candidate `c` (with its day's `parts`) for an agent
+    /// from `home`, with the multipliers `caps` gives.
+    #[inline(always)]
+    fn weight(&self, home: u32, c: &Cand, &(score, d, home_f): &(f64, f64, f64), caps: &Caps) -> f64 {
+        let f = if self.home_weights {
+            let (hl, ho) = self.coords[home as usize];
+            let (el, eo) = self.coords[c.end as usize];
+            1.0 / haversine(hl, ho, el, eo).max(1.0).powf(self.s.home_distance_power)
+        } else {
+            home_f
+        };
+        let w = (self.s.weight_softening + score * f) / d * self.cap_of(c.end, caps);
+        if self.s.weight_power == 1.0 {
+            w
+        } else {
+            w.powf(self.s.weight_power)
         }
     }
 
@@ -543,10 +556,17 @@ impl Day<'_> {
         let mut words = [0u64; BLOCK];
         let z = zone.len();
         self.camp_key.words_of(&ids[..z], self.t, &mut words[..z]);
+        let nl = self.camp_stay.len();
         let mut kept = 0;
         for q in 0..z {
             let i = start + zone[q] as usize;
-            let place = self.place[c.loc[i] as usize];
+            let l = c.loc[i] as usize;
+            // Most stay where they are only counted (`Day::camp_stay`).
+            if l < nl && words[q] >> 11 >= self.camp_stay[l] {
+                fold.at[l] += 1;
+                continue;
+            }
+            let place = self.place[l];
             // `evolve` without forcing (`Place::go`).
             if words[q] >> 11 < place.go {
                 let mut r = self.camp_key.draws_after(ids[q], self.t, 1);
@@ -867,6 +887,7 @@ fn tables<'w>(p: &'w Prepared, routes: &'w Routes, states: &[LocState], count: &
             speed: s.max_move_speed,
         },
         ahead: Stable::default(),
+        camp_stay: place.iter().map(|p| if p.quiet { p.go } else { u64::MAX }).collect(),
         home_weights: s.stay_close_to_home && !q.home_distance_from_current_place,
         stay: (place.iter())
             .map(|p| match (p.zone, p.quiet) {
