@@ -456,15 +456,18 @@ impl Day<'_> {
             let block = &mut words[..end - start];
             self.key.words(base + start as u32, self.t, block);
             let (mut z, mut k) = (0, 0);
-            let at = &mut fold.at[..nl];
-            let agents = block.iter().zip(&c.flags[start..end]).zip(&c.loc[start..end]);
-            for (j, ((&w, &f), &loc)) in agents.enumerate() {
-                let l = loc as usize;
+            let (at, stay) = (&mut fold.at[..nl], &self.stay[..nl]);
+            // Slices of one length and a plain index: no bounds checks and
+            // one counter (a zip of three kept three).
+            let len = block.len();
+            let (flags, locs) = (&c.flags[start..start + len], &c.loc[start..start + len]);
+            for j in 0..len {
+                let (w, f, l) = (block[j], flags[j], locs[j] as usize);
                 // Most agents on most days rest where they are only
                 // counted: one comparison (`Day::stay`) and a count, with
                 // no branch on what kind of place it is.
                 if f & (GONE | TRAVELLING) == 0 && l < nl {
-                    let stay = self.stay[l];
+                    let stay = stay[l];
                     if w >> 11 >= stay {
                         at[l] += 1;
                         continue;
