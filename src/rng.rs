@@ -98,51 +98,40 @@ impl Key {
     /// time where the CPU has vector multiplies (AVX2), for sweeps where
     /// most agents need only their first draw.
     pub fn words(self, first: u32, day: u32, out: &mut [u64]) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { self.words_avx2(first, day, out) };
-        }
-        self.words_plain(first, day, out)
-    }
-
-    /// [`Key::words`] compiled for AVX2 (the loop vectorises).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn words_avx2(self, first: u32, day: u32, out: &mut [u64]) {
-        self.words_plain(first, day, out)
-    }
-
-    #[inline(always)]
-    fn words_plain(self, first: u32, day: u32, out: &mut [u64]) {
-        for (i, w) in out.iter_mut().enumerate() {
-            *w = self.word(first.wrapping_add(i as u32), day);
-        }
+        self.words_by(day, out, |i| first.wrapping_add(i as u32))
     }
 
     /// [`Key::word`] of each agent of `agents` on `day`, into the same
     /// places of `out` (as [`Key::words`], for agents that are not
     /// neighbours: the few of a block that draw under another key).
     pub(crate) fn words_of(self, agents: &[u32], day: u32, out: &mut [u64]) {
+        let agents = &agents[..out.len()];
+        self.words_by(day, out, |i| agents[i])
+    }
+
+    /// The word of agent `agent(i)` into each `out[i]`, vectorised where
+    /// the CPU has AVX2 (checked at run time).
+    #[inline(always)]
+    fn words_by(self, day: u32, out: &mut [u64], agent: impl Fn(usize) -> u32) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { self.words_of_avx2(agents, day, out) };
+            return unsafe { self.words_avx2(day, out, agent) };
         }
-        self.words_of_plain(agents, day, out)
+        self.words_plain(day, out, agent)
     }
 
-    /// [`Key::words_of`] compiled for AVX2 (the loop vectorises).
+    /// [`Key::words_by`] compiled for AVX2 (the loop vectorises).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn words_of_avx2(self, agents: &[u32], day: u32, out: &mut [u64]) {
-        self.words_of_plain(agents, day, out)
+    fn words_avx2(self, day: u32, out: &mut [u64], agent: impl Fn(usize) -> u32) {
+        self.words_plain(day, out, agent)
     }
 
     #[inline(always)]
-    fn words_of_plain(self, agents: &[u32], day: u32, out: &mut [u64]) {
-        for (&a, w) in agents.iter().zip(out) {
-            *w = self.word(a, day);
+    fn words_plain(self, day: u32, out: &mut [u64], agent: impl Fn(usize) -> u32) {
+        for (i, w) in out.iter_mut().enumerate() {
+            *w = self.word(agent(i), day);
         }
     }
 
