@@ -98,26 +98,51 @@ impl Key {
     /// time where the CPU has vector multiplies (AVX2), for sweeps where
     /// most agents need only their first draw.
     pub fn words(self, first: u32, day: u32, out: &mut [u64]) {
+        self.words_by(day, out, |i| first.wrapping_add(i as u32))
+    }
+
+    /// [`Key::word`] of each agent of `agents` on `day`, into the same
+    /// places of `out` (as [`Key::words`], for agents that are not
+    /// neighbours: the few of a block that draw under another key).
+    pub(crate) fn words_of(self, agents: &[u32], day: u32, out: &mut [u64]) {
+        let agents = &agents[..out.len()];
+        self.words_by(day, out, |i| agents[i])
+    }
+
+    /// The word of agent `agent(i)` into each `out[i]`, vectorised where
+    /// the CPU has AVX2 (checked at run time).
+    #[inline(always)]
+    fn words_by(self, day: u32, out: &mut [u64], agent: impl Fn(usize) -> u32) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { self.words_avx2(first, day, out) };
+            return unsafe { self.words_avx2(day, out, agent) };
         }
-        self.words_plain(first, day, out)
+        self.words_plain(day, out, agent)
     }
 
-    /// [`Key::words`] compiled for AVX2 (the loop vectorises).
+    /// [`Key::words_by`] compiled for AVX2 (the loop vectorises).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn words_avx2(self, first: u32, day: u32, out: &mut [u64]) {
-        self.words_plain(first, day, out)
+    fn words_avx2(self, day: u32, out: &mut [u64], agent: impl Fn(usize) -> u32) {
+        self.words_plain(day, out, agent)
     }
 
     #[inline(always)]
-    fn words_plain(self, first: u32, day: u32, out: &mut [u64]) {
+    fn words_plain(self, day: u32, out: &mut [u64], agent: impl Fn(usize) -> u32) {
         for (i, w) in out.iter_mut().enumerate() {
-            *w = self.word(first.wrapping_add(i as u32), day);
+            *w = self.word(agent(i), day);
         }
+    }
+
+    /// [`Key::draws`] with its first `taken` draws already taken (by
+    /// [`Key::words`], say): the same draws after them, without
+    /// computing the ones skipped.
+    #[inline(always)]
+    pub(crate) fn draws_after(self, agent: u32, day: u32, taken: u64) -> Draws {
+        let mut r = self.draws(agent, day);
+        r.n = taken;
+        r
     }
 }
 
@@ -186,6 +211,23 @@ mod tests {
         k.words(1_000, 17, &mut out);
         for (i, &w) in out.iter().enumerate() {
             assert_eq!(w, k.word(1_000 + i as u32, 17));
+        }
+    }
+
+    #[test]
+    fn words_of_any_agents_and_draws_after_skipped_ones_match_their_draws() {
+        let k = Key::new(9, Stream::Depart);
+        let agents: Vec<u32> = (0..37).map(|i| i * 7_919 + 3).collect();
+        let mut out = [0u64; 37];
+        k.words_of(&agents, 5, &mut out);
+        for (&a, &w) in agents.iter().zip(&out) {
+            assert_eq!(w, k.word(a, 5));
+            let mut r = k.draws(a, 5);
+            r.next_word();
+            r.next_word();
+            let mut s = k.draws_after(a, 5, 2);
+            assert_eq!(r.next_word(), s.next_word());
+            assert_eq!(r.next_word(), s.next_word());
         }
     }
 

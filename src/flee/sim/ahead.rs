@@ -152,7 +152,7 @@ fn one(day: &Day, p: &Pending, s: &mut One, fold: &mut Fold, log: &mut Log) -> b
     let mut trip = p.trip;
     let mut caps = Caps::Ahead(log);
     day.set_out(&mut me, &mut r, fold, &mut caps);
-    day.travel(&mut me, &mut r, fold, &mut trip, &mut caps, false);
+    day.travel(&mut me, &mut r, fold, &mut trip, &mut caps);
     if log.touched.get() {
         return false;
     }

@@ -15,7 +15,6 @@ use super::spawn::LocState;
 use super::{Keys, Quirks, Run, SimError, CHUNK, GONE, MOVED, TRAVELLING};
 use crate::flee::model::Link;
 use crate::flee::settings::Settings;
-use crate::rng::Draws;
 use crate::rng::Key;
 
 /// Per-day tables every agent reads.
@@ -60,8 +59,19 @@ pub(super) struct Day<'w> {
     pub(super) rest: Trip,
     /// What the serial pass run ahead may read (set before it).
     pub(super) ahead: Stable,
+    /// Per place, for camp residents above the buffer: [`Place::go`]
+    /// where one that does not move is only counted, `u64::MAX` elsewhere.
+    pub(super) camp_stay: Vec<u64>,
+    /// Route weights from each agent's home (`stay_close_to_home` as
+    /// intended), not the day's tables.
+    pub(super) home_weights: bool,
     /// Per place, what the first sweep reads.
     pub(super) place: Vec<Place>,
+    /// Per place, for the first sweep's quick loop: [`Place::go`] where an
+    /// agent that does not move is only counted and the place is not a
+    /// camp above its buffer ([`ZONE`] there), `u64::MAX` (which no draw
+    /// reaches) elsewhere.
+    pub(super) stay: Vec<u64>,
 }
 /// The day so far of an agent on the move.
 #[derive(Clone, Copy, Debug)]
@@ -88,6 +98,13 @@ pub(super) struct Arrival {
     pub(super) id: u32,
     pub(super) loc: u32,
 }
+
+/// Agents whose first draws are computed together in the first sweep.
+const BLOCK: usize = 256;
+
+/// [`Day::stay`] of a camp above its capacity buffer: its residents decide
+/// under their own key (no draw's 53 bits reach it, nor `u64::MAX`).
+const ZONE: u64 = u64::MAX - 1;
 
 /// An agent the first sweep leaves for the second: its index in its
 /// chunk and whether its move-chance draw said go (if not, it is
@@ -138,7 +155,7 @@ pub(super) enum Caps<'a> {
     Ahead(&'a mut Log),
 }
 impl Day<'_> {
-    #[inline]
+    #[inline(always)]
     pub(super) fn cap_of(&self, loc: u32, caps: &Caps) -> f64 {
         match caps {
             Caps::Start => self.cap[loc as usize],
@@ -184,7 +201,9 @@ impl Day<'_> {
     }
 
     /// The rest of `evolve` once an agent moves: route, checks, the link.
-    #[inline(never)]
+    /// (Inlined into each of its few callers: the calls' prologues and
+    /// spills were a sixth of a mover's day.)
+    #[inline(always)]
     pub(super) fn set_out(&self, me: &mut Me, r: &mut crate::rng::Draws, fold: &mut Fold, caps: &mut Caps) {
         let loc = *me.loc as usize;
         if *me.left == 0 {
@@ -238,6 +257,7 @@ impl Day<'_> {
     }
 
     /// Flee's `selectRoute`.
+    #[inline(always)]
     pub(super) fn select(&self, me: &mut Me, r: &mut crate::rng::Draws, caps: &Caps) {
         let loc = *me.loc as usize;
         let cands = &self.cands[loc];
@@ -245,56 +265,74 @@ impl Day<'_> {
             return;
         }
         let u = r.uniform();
-        let home = self.s.stay_close_to_home && !self.q.home_distance_from_current_place;
+        let home = self.home_weights;
         let k = match caps {
             Caps::Start if !home => pick(&self.cum[loc], u),
             Caps::AfterCamps if !home => pick(&self.cum_b[loc], u),
             // No candidate can change its multiplier today: the table holds.
             Caps::Running(_) | Caps::Ahead(_) if !home && !self.risky[loc] => pick(&self.cum_b[loc], u),
-            _ => {
-                let (hl, ho) = self.coords[me.home as usize];
-                let weight = |c: &Cand, &(score, d, home_f): &(f64, f64, f64)| {
-                    let f = if home {
-                        let (el, eo) = self.coords[c.end as usize];
-                        1.0 / haversine(hl, ho, el, eo).max(1.0).powf(self.s.home_distance_power)
-                    } else {
-                        home_f
-                    };
-                    let w = (self.s.weight_softening + score * f) / d * self.cap_of(c.end, caps);
-                    if self.s.weight_power == 1.0 {
-                        w
-                    } else {
-                        w.powf(self.s.weight_power)
-                    }
-                };
-                // Two passes over a handful of candidates instead of a
-                // vector of weights: this runs for every serial decision.
-                let ps = &self.parts[loc];
-                let total: f64 = cands.iter().zip(ps).map(|(c, p)| weight(c, p)).sum();
-                if total.is_nan() || total <= 0.0 {
-                    ((u * cands.len() as f64) as usize).min(cands.len() - 1)
-                } else {
-                    let x = u * total;
-                    let mut acc = 0.0;
-                    let mut k = cands.len() - 1;
-                    for (i, (c, p)) in cands.iter().zip(ps).enumerate() {
-                        acc += weight(c, p);
-                        if x < acc {
-                            k = i;
-                            break;
-                        }
-                    }
-                    k
-                }
-            }
+            _ => self.weighed(me.home, loc, u, caps),
         };
         let c = cands[k];
         *me.route = c.off;
         *me.left = c.len;
     }
 
+    /// The route `selectRoute` draws with `u` from `loc` where the day's
+    /// tables do not hold: weights from the running counts, or from an
+    /// agent's own home (`home`).
+    #[inline(never)]
+    fn weighed(&self, home: u32, loc: usize, u: f64, caps: &Caps) -> usize {
+        let cands = &self.cands[loc];
+        let n = cands.len();
+        // Each weight computed once (a handful of candidates: on the stack).
+        let (mut buf, mut heap) = ([0.0; 32], Vec::new());
+        let ws = if n <= buf.len() {
+            &mut buf[..n]
+        } else {
+            heap.resize(n, 0.0);
+            &mut heap[..]
+        };
+        for ((w, c), p) in ws.iter_mut().zip(cands).zip(&self.parts[loc]) {
+            *w = self.weight(home, c, p, caps);
+        }
+        let total: f64 = ws.iter().sum();
+        if total.is_nan() || total <= 0.0 {
+            return ((u * n as f64) as usize).min(n - 1);
+        }
+        let x = u * total;
+        let mut acc = 0.0;
+        for (i, &w) in ws.iter().enumerate() {
+            acc += w;
+            if x < acc {
+                return i;
+            }
+        }
+        n - 1
+    }
+
+    /// The weight of candidate `c` (with its day's `parts`) for an agent
+    /// from `home`, with the multipliers `caps` gives.
+    #[inline(always)]
+    fn weight(&self, home: u32, c: &Cand, &(score, d, home_f): &(f64, f64, f64), caps: &Caps) -> f64 {
+        let f = if self.home_weights {
+            let (hl, ho) = self.coords[home as usize];
+            let (el, eo) = self.coords[c.end as usize];
+            1.0 / haversine(hl, ho, el, eo).max(1.0).powf(self.s.home_distance_power)
+        } else {
+            home_f
+        };
+        let w = (self.s.weight_softening + score * f) / d * self.cap_of(c.end, caps);
+        if self.s.weight_power == 1.0 {
+            w
+        } else {
+            w.powf(self.s.weight_power)
+        }
+    }
+
     /// Moves an agent along its link for what is left of its day; true when
     /// it reaches the end (the arrival itself is `arrive`).
+    #[inline(always)]
     pub(super) fn advance(&self, me: &mut Me, r: &mut crate::rng::Draws, trip: &mut Trip) -> bool {
         let link = &self.links[*me.loc as usize];
         let mut speed = link.max_move_speed.unwrap_or(self.s.max_move_speed);
@@ -329,7 +367,7 @@ impl Day<'_> {
 
     /// An arrival at the end of the link (or, if it was closed meanwhile, a
     /// return to its start); true if the agent may move on the same day.
-    #[inline]
+    #[inline(always)]
     pub(super) fn arrive(&self, me: &mut Me, trip: &Trip, caps: &mut Caps) -> bool {
         let link_ix = *me.loc as usize;
         let link = &self.links[link_ix];
@@ -350,8 +388,8 @@ impl Day<'_> {
         }
     }
 
-    /// Flee's `finish_travel`, with onward hops the same day. With `defer`
-    /// (the parallel pass) it stops at the first arrival and says so.
+    /// Flee's `finish_travel`, with onward hops the same day (the serial
+    /// pass; the parallel pass stops at a first arrival: `travel_first`).
     pub(super) fn travel(
         &self,
         me: &mut Me,
@@ -359,14 +397,10 @@ impl Day<'_> {
         fold: &mut Fold,
         trip: &mut Trip,
         caps: &mut Caps,
-        defer: bool,
-    ) -> bool {
+    ) {
         while *me.flags & TRAVELLING != 0 {
             if !self.advance(me, r, trip) {
                 break;
-            }
-            if defer {
-                return true;
             }
             if !self.arrive(me, trip, caps) {
                 break;
@@ -375,7 +409,6 @@ impl Day<'_> {
                 self.s.avoid_short_stints && (*me.recent as f64 + trip.moved / self.s.max_move_speed) / 2.0 < 0.5;
             self.evolve(me, force, r, fold, caps);
         }
-        false
     }
 
     /// The end of an agent's day: recent travel, camps as sinks, counts.
@@ -411,63 +444,145 @@ impl Day<'_> {
     pub(super) fn first_sweep(&self, base: u32, mut c: Cols, fold: &mut Fold, later: &mut Vec<Later>) {
         let n = c.loc.len();
         assert_eq!(c.flags.len(), n);
+        let nl = self.stay.len();
         // The move-chance draw is each agent's first word under `key`:
         // computed a block at a time (vectorised where the CPU can).
-        let mut words = [0u64; 256];
-        for start in (0..n).step_by(words.len()) {
-            let block = &mut words[..(n - start).min(256)];
+        let mut words = [0u64; BLOCK];
+        // The block's agents the quick loop leaves, by index in the block:
+        // residents of camps above the buffer, and the others.
+        let (mut zone, mut slow) = ([0u32; BLOCK], [0u32; BLOCK]);
+        for start in (0..n).step_by(BLOCK) {
+            let end = n.min(start + BLOCK);
+            let block = &mut words[..end - start];
             self.key.words(base + start as u32, self.t, block);
-            for (j, &w) in block.iter().enumerate() {
-                let i = start + j;
-                let f = c.flags[i];
-                let loc = c.loc[i] as usize;
-                if f & (GONE | TRAVELLING) != 0 {
-                    if f & GONE != 0 {
-                        fold.gone += 1;
-                    } else {
-                        later.push(Later { i: i as u32, go: false });
+            let (mut z, mut k) = (0, 0);
+            let (at, stay) = (&mut fold.at[..nl], &self.stay[..nl]);
+            // Slices of one length and a plain index: no bounds checks and
+            // one counter (a zip of three kept three).
+            let len = block.len();
+            let (flags, locs) = (&c.flags[start..start + len], &c.loc[start..start + len]);
+            for j in 0..len {
+                let (w, f, l) = (block[j], flags[j], locs[j] as usize);
+                // Most agents on most days rest where they are only
+                // counted: one comparison (`Day::stay`) and a count, with
+                // no branch on what kind of place it is.
+                if f & (GONE | TRAVELLING) == 0 && l < nl {
+                    let stay = stay[l];
+                    if w >> 11 >= stay {
+                        at[l] += 1;
+                        continue;
                     }
-                    continue;
+                    if stay == ZONE {
+                        zone[z] = j as u32;
+                        z += 1;
+                        continue;
+                    }
                 }
-                let place = self.place[loc];
-                if place.zone {
-                    self.camp_resident(base + i as u32, i, &mut c, place, fold, later);
-                } else if w >> 11 < place.go {
-                    // `evolve` without forcing, as an integer comparison
-                    // (`Place::go`).
-                    later.push(Later { i: i as u32, go: true });
-                } else if place.quiet {
-                    // `settle` of an agent that stays, where it is only counted.
-                    fold.at[loc] += 1;
-                } else {
-                    let mut r = self.after_first(base + i as u32);
-                    self.settle(&mut c.me(i), &mut r, &self.rest, fold);
+                slow[k] = j as u32;
+                k += 1;
+            }
+            let kept = self.camp_residents(base, start, &mut zone[..z], &mut c, fold);
+            let mut kept = kept.iter().peekable();
+            for &j in &slow[..k] {
+                // Camp residents that finish their day in the second sweep
+                // go to its list in agent order with everyone else.
+                while let Some(&q) = kept.next_if(|&&q| q < j) {
+                    later.push(Later {
+                        i: (start + q as usize) as u32,
+                        go: false,
+                    });
                 }
+                let i = start + j as usize;
+                self.slow_agent(base, i, block[j as usize], &mut c, fold, later);
+            }
+            for &q in kept {
+                later.push(Later {
+                    i: (start + q as usize) as u32,
+                    go: false,
+                });
             }
         }
     }
 
-    /// Agent `id`'s draws of the day under `key`, the first one taken.
-    fn after_first(&self, id: u32) -> Draws {
-        let mut r = self.key.draws(id, self.t);
-        r.next_word();
-        r
+    /// An agent of the first sweep that does not simply rest and is not a
+    /// camp resident above the buffer: travelling, gone, moving (its first
+    /// word `w` says go) or resting where more than a count is kept.
+    fn slow_agent(&self, base: u32, i: usize, w: u64, c: &mut Cols, fold: &mut Fold, later: &mut Vec<Later>) {
+        let f = c.flags[i];
+        if f & (GONE | TRAVELLING) != 0 {
+            if f & GONE != 0 {
+                fold.gone += 1;
+            } else {
+                later.push(Later { i: i as u32, go: false });
+            }
+            return;
+        }
+        let loc = c.loc[i] as usize;
+        let place = self.place[loc];
+        debug_assert!(
+            !place.zone,
+            "camp residents above the buffer are the quick loop's `zone`"
+        );
+        if w >> 11 < place.go {
+            // `evolve` without forcing, as an integer comparison
+            // (`Place::go`).
+            later.push(Later { i: i as u32, go: true });
+        } else if place.quiet {
+            // `settle` of an agent that stays, where it is only counted.
+            fold.at[loc] += 1;
+        } else {
+            let mut r = self.key.draws_after(base + i as u32, self.t, 1);
+            self.settle(&mut c.me(i), &mut r, &self.rest, fold);
+        }
     }
 
-    /// The first decision of the day of an agent in a camp above its
-    /// capacity buffer, with its own draws; whoever leaves, or stays where
-    /// more than a count is kept, finishes its day in the second sweep.
-    fn camp_resident(&self, id: u32, i: usize, c: &mut Cols, place: Place, fold: &mut Fold, later: &mut Vec<Later>) {
-        let mut r = self.camp_key.draws(id, self.t);
-        // `evolve` without forcing (`Place::go`).
-        if r.next_word() >> 11 < place.go {
-            self.set_out(&mut c.me(i), &mut r, fold, &mut Caps::Start);
+    /// The first decision of the day of the agents `zone` of a block (from
+    /// agent `start` of the chunk, indices in the block), residents of
+    /// camps above their capacity buffer, under `camp_key` (their first
+    /// words computed together, as the block's are). Returns, in order,
+    /// those that finish their day in the second sweep: whoever leaves,
+    /// or stays where more than a count is kept (a prefix of `zone`,
+    /// rewritten).
+    fn camp_residents<'z>(
+        &self,
+        base: u32,
+        start: usize,
+        zone: &'z mut [u32],
+        c: &mut Cols,
+        fold: &mut Fold,
+    ) -> &'z [u32] {
+        let first = base + start as u32;
+        let mut ids = [0u32; BLOCK];
+        for (id, &j) in ids.iter_mut().zip(zone.iter()) {
+            *id = first + j;
         }
-        if c.flags[i] & TRAVELLING == 0 && place.quiet {
-            fold.at[c.loc[i] as usize] += 1;
-        } else {
-            later.push(Later { i: i as u32, go: false });
+        let mut words = [0u64; BLOCK];
+        let z = zone.len();
+        self.camp_key.words_of(&ids[..z], self.t, &mut words[..z]);
+        let nl = self.camp_stay.len();
+        let mut kept = 0;
+        for q in 0..z {
+            let i = start + zone[q] as usize;
+            let l = c.loc[i] as usize;
+            // Most stay where they are only counted (`Day::camp_stay`).
+            if l < nl && words[q] >> 11 >= self.camp_stay[l] {
+                fold.at[l] += 1;
+                continue;
+            }
+            let place = self.place[l];
+            // `evolve` without forcing (`Place::go`).
+            if words[q] >> 11 < place.go {
+                let mut r = self.camp_key.draws_after(ids[q], self.t, 1);
+                self.set_out(&mut c.me(i), &mut r, fold, &mut Caps::Start);
+            }
+            if c.flags[i] & TRAVELLING == 0 && place.quiet {
+                fold.at[c.loc[i] as usize] += 1;
+            } else {
+                zone[kept] = zone[q];
+                kept += 1;
+            }
         }
+        &zone[..kept]
     }
 
     /// The second sweep over a chunk: route choice (seeing the camps'
@@ -482,7 +597,7 @@ impl Day<'_> {
             let id = base + l.i;
             let me = &mut c.me(l.i as usize);
             if l.go {
-                self.agent_sets_out(id, me, fold, self.after_first(id));
+                self.agent_sets_out(id, me, fold, self.key.draws_after(id, self.t, 1));
             } else {
                 self.travel_first(id, me, fold, self.key.draws(id, self.t));
             }
@@ -499,7 +614,8 @@ impl Day<'_> {
     /// Pass 2 of the parallel pass: travel up to a first arrival.
     fn travel_first(&self, id: u32, me: &mut Me, fold: &mut Fold, mut r: crate::rng::Draws) {
         let mut trip = self.rest;
-        if self.travel(me, &mut r, fold, &mut trip, &mut Caps::AfterCamps, true) {
+        // `travel` up to a first arrival.
+        if *me.flags & TRAVELLING != 0 && self.advance(me, &mut r, &mut trip) {
             // Arrived. Whether it moves on today is a draw that depends on
             // no count: most stay, and only their arrival matters to others.
             let more = self.arrive(me, &trip, &mut Caps::AfterCamps);
@@ -530,7 +646,7 @@ impl Day<'_> {
         let mut r = self.serial_key.draws(p.id, self.t);
         let mut trip = p.trip;
         self.set_out(me, &mut r, fold, &mut caps);
-        self.travel(me, &mut r, fold, &mut trip, &mut caps, false);
+        self.travel(me, &mut r, fold, &mut trip, &mut caps);
         self.settle(me, &mut r, &trip, fold);
     }
 }
@@ -737,6 +853,13 @@ fn tables<'w>(p: &'w Prepared, routes: &'w Routes, states: &[LocState], count: &
             st.movechance * m.powf(s.movechance_pop_scale_factor)
         })
         .collect();
+    let place: Vec<Place> = (0..nl)
+        .map(|l| Place {
+            go: draw_bound(movechance[l]),
+            quiet: !(s.avoid_short_stints || (s.camps_are_sinks && states[l].camp && p.deactivate[l] > 0.0)),
+            zone: states[l].camp && states[l].capacity >= 1.0 && count[l] as f64 > buffer * states[l].capacity,
+        })
+        .collect();
     Day {
         t,
         s,
@@ -767,13 +890,16 @@ fn tables<'w>(p: &'w Prepared, routes: &'w Routes, states: &[LocState], count: &
             speed: s.max_move_speed,
         },
         ahead: Stable::default(),
-        place: (0..nl)
-            .map(|l| Place {
-                go: draw_bound(movechance[l]),
-                quiet: !(s.avoid_short_stints || (s.camps_are_sinks && states[l].camp && p.deactivate[l] > 0.0)),
-                zone: states[l].camp && states[l].capacity >= 1.0 && count[l] as f64 > buffer * states[l].capacity,
+        camp_stay: place.iter().map(|p| if p.quiet { p.go } else { u64::MAX }).collect(),
+        home_weights: s.stay_close_to_home && !q.home_distance_from_current_place,
+        stay: (place.iter())
+            .map(|p| match (p.zone, p.quiet) {
+                (true, _) => ZONE,
+                (false, true) => p.go,
+                (false, false) => u64::MAX,
             })
             .collect(),
+        place,
         movechance,
     }
 }
