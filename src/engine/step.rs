@@ -316,7 +316,7 @@ fn pass_a(
             || (new_acc(), new_acc(), Vec::with_capacity(CHUNK)),
             |(mut acc, mut gone, mut slow), mut ch| {
                 let id0 = id_base + ch.base;
-                quiet(&q, w, id0, &mut ch, &mut acc, &mut slow);
+                quiet(&q, w, ctx, id0, &mut ch, &mut acc, &mut slow);
                 for &i in &slow {
                     let i = i as usize;
                     let mut a = ch.load(i, id0 + i as u32);
@@ -355,9 +355,12 @@ const BLOCK: usize = 64;
 /// is in the middle of a leg (`World::park`: the day it next acts is in its
 /// timer), or is at home before its departure day, or draws it daily and
 /// does not go today (the first test of `World::advance`, with the same
-/// draw).
+/// draw). Such a group at a place where a pathway is applied for files its
+/// application from its columns (`World::apply_pathway_at_home`: the same
+/// request as `World::advance` files); the order in which requests are
+/// filed does not matter to admission.
 #[inline]
-fn quiet(q: &Quiet, w: &World, id0: u32, ch: &mut ChunkMut, acc: &mut Acc, slow: &mut Vec<u32>) {
+fn quiet(q: &Quiet, w: &World, ctx: &DayCtx, id0: u32, ch: &mut ChunkMut, acc: &mut Acc, slow: &mut Vec<u32>) {
     let n = ch.state.len();
     let (state, timer, size, place) = (&ch.state[..n], &ch.timer[..n], &ch.size[..n], &ch.place[..n]);
     recount(state, size, &mut acc.census);
@@ -369,8 +372,12 @@ fn quiet(q: &Quiet, w: &World, id0: u32, ch: &mut ChunkMut, acc: &mut Acc, slow:
         }
         for (j, _) in maybe[..end - start].iter().enumerate().filter(|(_, &m)| m != 0) {
             let i = start + j;
-            if acts(q, w, id0 + i as u32, state[i], timer[i], place[i], ch.cohort[i]) {
+            let id = id0 + i as u32;
+            if acts(q, w, id, state[i], timer[i], ch.cohort[i]) {
                 slow.push(i as u32);
+            } else if state[i] == State::NotDeparted as u8 && q.pathway_at[place[i] as usize] {
+                // At home, it only applies for a pathway today.
+                w.apply_pathway_at_home(ctx, id, ch, i, acc);
             }
         }
     }
@@ -399,13 +406,13 @@ fn may_act(q: &Quiet, state: &[u8], timer: &[u16], maybe: &mut [u8; BLOCK]) -> b
 
 /// Whether a group that `may_act` marked acts today: the exact tests.
 #[inline(always)]
-fn acts(q: &Quiet, w: &World, id: u32, st: u8, t: u16, place: u16, cohort: u16) -> bool {
+fn acts(q: &Quiet, w: &World, id: u32, st: u8, t: u16, cohort: u16) -> bool {
     const TRAVELLING: u8 = State::Travelling as u8;
     const HOME: u8 = State::NotDeparted as u8;
     if State::from_u8(st).absorbing() || (st == TRAVELLING && q.day < t as u32) {
         return false;
     }
-    if st == HOME && !q.pathway_at[place as usize] {
+    if st == HOME {
         if t != DEPART_DAILY && t as u32 != q.day {
             return false;
         }
