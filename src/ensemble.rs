@@ -245,11 +245,26 @@ pub fn replicates_with(
         return Ok(all);
     }
     if let Some(dir) = out {
-        for (k, r) in all.iter().enumerate() {
-            write_replicate(sc, r, &dir.join(format!("replicate-{k}")))?;
-        }
+        write_replicate_folders(sc, &all, dir)?;
     }
     Ok(all)
+}
+
+/// Writes each replicate's folder `replicate-K` under `dir`, side by side
+/// on the calling thread's pool: the folders share nothing, and writing
+/// ten of them one after another kept one thread busy while the others
+/// waited. The first failing replicate's error, in replicate order.
+pub(crate) fn write_replicate_folders(sc: &Scenario, reps: &[Replicate], dir: &Path) -> Result<(), EnsembleError> {
+    use rayon::prelude::*;
+    // The threads each `summary.json` reports: those of the caller's pool,
+    // as when the folders were written one by one.
+    let threads = rayon::current_num_threads();
+    let done: Vec<Result<(), EnsembleError>> = reps
+        .par_iter()
+        .enumerate()
+        .map(|(k, r)| write_replicate_on(sc, r, &dir.join(format!("replicate-{k}")), threads))
+        .collect();
+    done.into_iter().collect()
 }
 
 /// Replicates 0..n of each of several scenarios (study points, a
@@ -346,6 +361,11 @@ pub(crate) fn one(p: &engine::Prepared, sc: &Scenario, seed: u64, extra: &Extra)
 /// Writes one replicate's tables, as a single run writes them (of the
 /// scenario with its drawn inputs, if it drew them).
 pub fn write_replicate(sc: &Scenario, r: &Replicate, dir: &Path) -> Result<(), EnsembleError> {
+    write_replicate_on(sc, r, dir, rayon::current_num_threads())
+}
+
+/// [`write_replicate`], its `summary.json` saying it ran on `threads`.
+fn write_replicate_on(sc: &Scenario, r: &Replicate, dir: &Path, threads: usize) -> Result<(), EnsembleError> {
     let drawn;
     let sc = if r.inputs.is_empty() {
         sc
@@ -366,13 +386,7 @@ pub fn write_replicate(sc: &Scenario, r: &Replicate, dir: &Path) -> Result<(), E
         })?;
         o.finish(f)?;
     }
-    output::write_summary(
-        &mut o,
-        sc,
-        &r.result,
-        rayon::current_num_threads(),
-        r.result.build_s + r.result.sim_s,
-    )?;
+    output::write_summary(&mut o, sc, &r.result, threads, r.result.build_s + r.result.sim_s)?;
     o.commit()?;
     Ok(())
 }

@@ -22,6 +22,7 @@ use crate::publish::words::{self, place_short};
 use crate::publish::Meta;
 use chart::{BarChart, BarRow, Header, Key, LineChart, Mark, Series, StackChart, XAxis};
 use chrono::NaiveDate;
+use csv::StringRecord;
 use map::{MapChart, MapPlace, MapRoute, Style};
 use page::{figure, markdown, table_html, Page, NARROW, WIDE};
 use std::collections::BTreeMap;
@@ -120,8 +121,26 @@ fn plausible(x: f64) -> bool {
 
 /// A CSV table as rows of column → value (`None` if the file is absent).
 fn table(path: &Path) -> Result<Option<Vec<Row>>, ReportError> {
+    let mut rows = Vec::new();
+    let found = records(path, |headers, rec| {
+        rows.push(
+            headers
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect(),
+        )
+    })?;
+    Ok(found.then_some(rows))
+}
+
+/// Reads a CSV table record by record (false if the file is absent),
+/// handing `each` the headers and the record once every number in it is
+/// one northbound could have written. One record is reused: the large
+/// tables are read without a string per cell.
+fn records(path: &Path, mut each: impl FnMut(&StringRecord, &StringRecord)) -> Result<bool, ReportError> {
     if !path.exists() {
-        return Ok(None);
+        return Ok(false);
     }
     let err = |e: csv::Error| ReportError::Table {
         path: path.to_path_buf(),
@@ -129,10 +148,9 @@ fn table(path: &Path) -> Result<Option<Vec<Row>>, ReportError> {
     };
     let mut r = csv::Reader::from_path(path).map_err(err)?;
     let headers = r.headers().map_err(err)?.clone();
-    let mut rows = Vec::new();
     let numeric: Vec<bool> = headers.iter().map(|h| !TEXT_COLUMNS.contains(&h)).collect();
-    for rec in r.records() {
-        let rec = rec.map_err(err)?;
+    let mut rec = StringRecord::new();
+    while r.read_record(&mut rec).map_err(err)? {
         for (i, v) in rec.iter().enumerate() {
             let bad = numeric.get(i).copied().unwrap_or(false) && v.trim().parse::<f64>().is_ok_and(|x| !plausible(x));
             if bad {
@@ -144,15 +162,9 @@ fn table(path: &Path) -> Result<Option<Vec<Row>>, ReportError> {
                 });
             }
         }
-        rows.push(
-            headers
-                .iter()
-                .zip(rec.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect(),
-        );
+        each(&headers, &rec);
     }
-    Ok(Some(rows))
+    Ok(true)
 }
 
 /// The first number in `v` that northbound could not have written, with
@@ -476,6 +488,40 @@ fn dated_rows(path: &Path) -> Result<Vec<DatedRow>, ReportError> {
     Ok(out)
 }
 
+/// The rows of `periods.csv` with their dates (rows without are left
+/// out), read as [`dated_rows`] and [`num`] read them but without a map
+/// per row: it is the largest table the report reads (a row per period,
+/// place and metric; 72,000 for title42-2020-2023's ensemble), and the
+/// maps cost most of the report's time.
+fn period_rows(path: &Path) -> Result<Vec<PeriodRow>, ReportError> {
+    const KEYS: [&str; 9] = [
+        "from", "until", "variant", "complete", "place", "metric", "mean", "lo95", "hi95",
+    ];
+    let mut at: Option<[Option<usize>; 9]> = None;
+    let mut out = Vec::new();
+    records(path, |headers, rec| {
+        let at = *at.get_or_insert_with(|| KEYS.map(|k| (0..headers.len()).rev().find(|&i| &headers[i] == k)));
+        let cell = |k: usize| at[k].and_then(|i| rec.get(i));
+        let text = |k: usize| cell(k).unwrap_or("");
+        let number = |k: usize| cell(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        let (Some(from), Some(until)) = (crate::time::parse_date(text(0)), crate::time::parse_date(text(1))) else {
+            return;
+        };
+        out.push(PeriodRow {
+            variant: cell(2).unwrap_or("base").into(),
+            from,
+            until,
+            complete: text(3) == "true",
+            place: text(4).into(),
+            metric: text(5).into(),
+            mean: number(6),
+            lo: number(7),
+            hi: number(8),
+        });
+    })?;
+    Ok(out)
+}
+
 /// A row of `periods.csv` or `policies.csv` with its dates read.
 struct DatedRow {
     row: Row,
@@ -486,20 +532,7 @@ struct DatedRow {
 
 fn read(dir: &Path) -> Result<Folder, ReportError> {
     let meta = read_meta(dir)?;
-    let periods: Vec<PeriodRow> = dated_rows(&dir.join("periods.csv"))?
-        .into_iter()
-        .map(|d| PeriodRow {
-            complete: get(&d.row, "complete") == "true",
-            place: get(&d.row, "place").into(),
-            metric: get(&d.row, "metric").into(),
-            mean: num(&d.row, "mean"),
-            lo: num(&d.row, "lo95"),
-            hi: num(&d.row, "hi95"),
-            variant: d.variant,
-            from: d.from,
-            until: d.until,
-        })
-        .collect();
+    let periods = period_rows(&dir.join("periods.csv"))?;
     let policies: Vec<PolicyRow> = dated_rows(&dir.join("policies.csv"))?
         .into_iter()
         .map(|d| PolicyRow {

@@ -408,11 +408,19 @@ pub fn write_run(out: &mut OutDir, sc: &Scenario, run: &KeptRun, p: &Publish) ->
 /// tables in `replicate-K/`, the summaries with intervals, the published
 /// outputs over replicates, `report.html`.
 pub fn write_replicates(out: &mut OutDir, sc: &Scenario, reps: &[Replicate], p: &Publish) -> Result<(), ResultsError> {
-    for (k, r) in reps.iter().enumerate() {
-        ensemble::write_replicate(sc, r, &out.tmp_path().join(format!("replicate-{k}")))?;
-    }
-    ensemble::write_summaries(out, sc, reps)?;
-    ensemble::write_inputs(out, sc, reps)?;
+    // The replicates' folders and the summaries over them are written side
+    // by side (they touch different files); what reads the folders
+    // (`publish`'s data package, the report) comes after both.
+    let tmp = out.tmp_path().to_path_buf();
+    let (folders, summaries) = rayon::join(
+        || ensemble::write_replicate_folders(sc, reps, &tmp),
+        || -> Result<(), OutputError> {
+            ensemble::write_summaries(out, sc, reps)?;
+            ensemble::write_inputs(out, sc, reps)
+        },
+    );
+    folders?;
+    summaries?;
     // Replicate seeds derive from the scenario's seed.
     let mut meta = p.meta("replicates", sc, sc.seed, reps.len());
     meta.uncertainty = ensemble::interval_kind(sc, reps);

@@ -150,3 +150,90 @@ pub(super) fn admit(
     }
     (out, carry)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tallies::{Acc, Extras};
+    use super::*;
+    use crate::rng::{Key, Stream};
+
+    /// One pathway policy and nothing else.
+    fn one_pathway() -> Buckets {
+        Buckets {
+            places: 0,
+            of_place: Vec::new(),
+            of_policy: vec![0],
+            list: vec![(REQ_PATHWAY, 0)],
+            queue: vec![None],
+        }
+    }
+
+    fn applications(n: u32) -> Vec<Request> {
+        let keys = Key::new(7, Stream::Queue);
+        (0..n)
+            .map(|id| Request {
+                kind: REQ_PATHWAY,
+                resource: 0,
+                key: keys.word(id, 3),
+                agent: id,
+                size: 1 + (id % 4) as u8,
+                budget: 0.0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pathway_applications_filed_through_the_cut_are_granted_as_if_all_were_drawn() {
+        let buckets = one_pathway();
+        let none = Extras {
+            caravans: 0,
+            policies: 0,
+        };
+        for room in [1u64, 7, 40, 5_000, 50_000] {
+            let all = applications(20_000);
+            // Three folds, as the parallel pass files them.
+            let mut folds: Vec<Acc> = (0..3).map(|_| Acc::new(0, 0, 0, 1, false, none)).collect();
+            for (k, r) in all.iter().enumerate() {
+                folds[k % 3].push(&buckets, &[room], *r);
+            }
+            let merged = folds.into_iter().reduce(Acc::merge).unwrap();
+            let filed: usize = merged.requests[0].iter().map(Vec::len).sum();
+            let (granted, carry) = admit(merged.requests, &buckets, |_| room);
+            let (want, want_carry) = admit(vec![vec![all]], &buckets, |_| room);
+            let ids = |g: &[Request]| g.iter().map(|r| r.agent).collect::<Vec<_>>();
+            assert_eq!(ids(&granted), ids(&want), "room {room}");
+            assert_eq!(carry, want_carry, "room {room}");
+            if room > 5_000 {
+                assert_eq!(filed, 20_000, "room {room}: nothing to cut");
+            }
+        }
+    }
+
+    #[test]
+    fn a_pathway_application_above_the_cut_is_not_filed() {
+        let buckets = one_pathway();
+        let mut acc = Acc::new(
+            0,
+            0,
+            0,
+            1,
+            false,
+            Extras {
+                caravans: 0,
+                policies: 0,
+            },
+        );
+        let mut all = applications(5_000);
+        // The smallest keys first: after the first cut to the room, every
+        // later application is above it.
+        all.sort_by_key(|r| (r.key, r.agent));
+        for r in &all {
+            acc.push(&buckets, &[7], *r);
+        }
+        let mut filed: Vec<u32> = acc.requests[0].iter().flatten().map(|r| r.agent).collect();
+        let mut smallest: Vec<u32> = all[..7].iter().map(|r| r.agent).collect();
+        filed.sort_unstable();
+        smallest.sort_unstable();
+        assert_eq!(filed, smallest);
+    }
+}

@@ -316,7 +316,7 @@ fn pass_a(
             || (new_acc(), new_acc(), Vec::with_capacity(CHUNK)),
             |(mut acc, mut gone, mut slow), mut ch| {
                 let id0 = id_base + ch.base;
-                quiet(&q, w, id0, &mut ch, &mut acc, &mut slow);
+                quiet(&q, w, ctx, id0, &mut ch, &mut acc, &mut slow);
                 for &i in &slow {
                     let i = i as usize;
                     let mut a = ch.load(i, id0 + i as u32);
@@ -355,15 +355,18 @@ const BLOCK: usize = 64;
 /// is in the middle of a leg (`World::park`: the day it next acts is in its
 /// timer), or is at home before its departure day, or draws it daily and
 /// does not go today (the first test of `World::advance`, with the same
-/// draw).
+/// draw). Such a group at a place where a pathway is applied for files its
+/// application from its columns (`World::apply_pathway_at_home`: the same
+/// request as `World::advance` files); the order in which requests are
+/// filed does not matter to admission.
 #[inline]
-fn quiet(q: &Quiet, w: &World, id0: u32, ch: &mut ChunkMut, acc: &mut Acc, slow: &mut Vec<u32>) {
+fn quiet(q: &Quiet, w: &World, ctx: &DayCtx, id0: u32, ch: &mut ChunkMut, acc: &mut Acc, slow: &mut Vec<u32>) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2, checked just above.
-        return unsafe { quiet_avx2(q, w, id0, ch, acc, slow) };
+        return unsafe { quiet_avx2(q, w, ctx, id0, ch, acc, slow) };
     }
-    quiet_plain::<false>(q, w, id0, ch, acc, slow)
+    quiet_plain::<false>(q, w, ctx, id0, ch, acc, slow)
 }
 
 /// [`quiet`] compiled for AVX2: the recount and `may_act` run on 32-byte
@@ -371,8 +374,8 @@ fn quiet(q: &Quiet, w: &World, id0: u32, ch: &mut ChunkMut, acc: &mut Acc, slow:
 /// same bits.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn quiet_avx2(q: &Quiet, w: &World, id0: u32, ch: &mut ChunkMut, acc: &mut Acc, slow: &mut Vec<u32>) {
-    quiet_plain::<true>(q, w, id0, ch, acc, slow)
+fn quiet_avx2(q: &Quiet, w: &World, ctx: &DayCtx, id0: u32, ch: &mut ChunkMut, acc: &mut Acc, slow: &mut Vec<u32>) {
+    quiet_plain::<true>(q, w, ctx, id0, ch, acc, slow)
 }
 
 /// The sweep itself; `AVX2` only when called from [`quiet_avx2`].
@@ -380,6 +383,7 @@ fn quiet_avx2(q: &Quiet, w: &World, id0: u32, ch: &mut ChunkMut, acc: &mut Acc, 
 fn quiet_plain<const AVX2: bool>(
     q: &Quiet,
     w: &World,
+    ctx: &DayCtx,
     id0: u32,
     ch: &mut ChunkMut,
     acc: &mut Acc,
@@ -412,8 +416,12 @@ fn quiet_plain<const AVX2: bool>(
             while marks != 0 {
                 let i = start + k * 8 + (marks.trailing_zeros() / 8) as usize;
                 marks &= marks - 1;
-                if acts(q, w, id0 + i as u32, state[i], timer[i], place[i], ch.cohort[i]) {
+                let id = id0 + i as u32;
+                if acts(q, w, id, state[i], timer[i], ch.cohort[i]) {
                     slow.push(i as u32);
+                } else if state[i] == State::NotDeparted as u8 && q.pathway_at[place[i] as usize] {
+                    // At home, it only applies for a pathway today.
+                    w.apply_pathway_at_home(ctx, id, ch, i, acc);
                 }
             }
         }
@@ -443,13 +451,13 @@ fn may_act(q: &Quiet, state: &[u8], timer: &[u16], maybe: &mut [u8; BLOCK]) -> b
 
 /// Whether a group that `may_act` marked acts today: the exact tests.
 #[inline(always)]
-fn acts(q: &Quiet, w: &World, id: u32, st: u8, t: u16, place: u16, cohort: u16) -> bool {
+fn acts(q: &Quiet, w: &World, id: u32, st: u8, t: u16, cohort: u16) -> bool {
     const TRAVELLING: u8 = State::Travelling as u8;
     const HOME: u8 = State::NotDeparted as u8;
     if State::from_u8(st).absorbing() || (st == TRAVELLING && q.day < t as u32) {
         return false;
     }
-    if st == HOME && !q.pathway_at[place as usize] {
+    if st == HOME {
         if t != DEPART_DAILY && t as u32 != q.day {
             return false;
         }

@@ -53,6 +53,9 @@ pub(super) struct Acc {
     /// `[bucket]`: pieces of requests, one per fold; merging moves pieces,
     /// not requests.
     pub(super) requests: Vec<Vec<Vec<Request>>>,
+    /// `[bucket]`: the largest (key, agent) kept at the first piece's last
+    /// cut to its cap (see [`Acc::push`]); a request above it cannot win.
+    cut: Vec<(u64, u32)>,
     /// People setting out on each leg.
     pub(super) legs: Vec<u64>,
     /// Per caravan: groups, people and families walking in it (empty
@@ -93,6 +96,7 @@ impl Acc {
             delta: [0; N_STATES],
             events: vec![[0; 2]; cohorts * N_EVENTS],
             requests: vec![vec![Vec::new()]; buckets],
+            cut: vec![(u64::MAX, u32::MAX); buckets],
             legs: vec![0; legs],
         }
     }
@@ -226,19 +230,23 @@ impl Acc {
     }
 
     /// Files a request. A bucket with a cap (pathways) keeps only its
-    /// `cap` smallest keys: no other can be drawn (see [`admit`]).
+    /// `cap` smallest keys: no other can be drawn (see [`admit`]). Once the
+    /// first piece has been cut to its cap, a request above the largest
+    /// kept is not filed at all: `cap` smaller ones are already there, so
+    /// it could never be among the `cap` smallest of the day.
     #[inline(always)]
     pub(super) fn push(&mut self, buckets: &Buckets, caps: &[u64], r: Request) {
         let b = buckets.of(r.kind, r.resource) as usize;
         let cap = caps.get(b).copied().unwrap_or(u64::MAX);
-        if cap == 0 {
+        if cap == 0 || self.cut.get(b).is_some_and(|&cut| (r.key, r.agent) > cut) {
             return;
         }
         if let Some(piece) = self.requests.get_mut(b).and_then(|p| p.first_mut()) {
             piece.push(r);
             if cap != u64::MAX && piece.len() as u64 >= 2 * cap + 1024 {
                 let keep = cap as usize;
-                piece.select_nth_unstable_by_key(keep - 1, |r| (r.key, r.agent));
+                let (_, last, _) = piece.select_nth_unstable_by_key(keep - 1, |r| (r.key, r.agent));
+                self.cut[b] = (last.key, last.agent);
                 piece.truncate(keep);
             }
         }

@@ -11,8 +11,8 @@ use super::prepared::Prepared;
 use super::tallies::{Acc, Col};
 use super::EPS;
 use crate::agents::{
-    Agent, Event, State, BARRED, BAR_TEMPORARY, DEPART_DAILY, DEPART_NEVER, FAIL_COUNT, F_CARAVAN, F_DECIDE, F_HEARD,
-    F_INFORMED, F_PAPERS, F_VISITOR, NO_DAY, NO_DOOR,
+    Agent, ChunkMut, Event, State, BARRED, BAR_TEMPORARY, DEPART_DAILY, DEPART_NEVER, FAIL_COUNT, F_CARAVAN, F_DECIDE,
+    F_HEARD, F_INFORMED, F_PAPERS, F_VISITOR, NO_DAY, NO_DOOR,
 };
 use crate::behaviour::Chooser;
 use crate::policy::{OfferRule, Return, Rule};
@@ -261,11 +261,30 @@ impl World<'_> {
     /// applied for applies each day; the draw is settled after the moves.
     #[inline]
     pub(super) fn apply_pathway(&self, d: &DayCtx, a: &Agent, acc: &mut Acc) {
-        if let Some(p) = self.book.acting(self.book.rules(d.epoch, a.place).pathway, a.class) {
+        self.apply_pathway_of(d, a.id, a.place, a.class, a.size, acc);
+    }
+
+    /// [`World::apply_pathway`] of a group at home that does nothing else
+    /// today, read from its columns: pathways are applied for from home by
+    /// whole populations every day, and copying each group out and back
+    /// only to file one request (which almost never wins) cost most of
+    /// such a run.
+    #[inline]
+    pub(super) fn apply_pathway_at_home(&self, d: &DayCtx, id: u32, ch: &ChunkMut, i: usize, acc: &mut Acc) {
+        let class = self
+            .book
+            .classes
+            .class_of(self.nat[ch.cohort[i] as usize], ch.traits[i]);
+        self.apply_pathway_of(d, id, ch.place[i] as PlaceIx, class, ch.size[i], acc);
+    }
+
+    #[inline(always)]
+    fn apply_pathway_of(&self, d: &DayCtx, id: u32, place: PlaceIx, class: u16, size: u8, acc: &mut Acc) {
+        if let Some(p) = self.book.acting(self.book.rules(d.epoch, place).pathway, class) {
             acc.push(
                 &self.buckets,
                 d.caps,
-                self.request(REQ_PATHWAY, p.policy as u32, d, a, 0.0),
+                self.request_of(REQ_PATHWAY, p.policy as u32, d, id, size, 0.0),
             );
         }
     }
@@ -650,12 +669,17 @@ impl World<'_> {
     }
 
     pub(super) fn request(&self, kind: u8, resource: u32, d: &DayCtx, a: &Agent, budget: f32) -> Request {
+        self.request_of(kind, resource, d, a.id, a.size, budget)
+    }
+
+    #[inline(always)]
+    fn request_of(&self, kind: u8, resource: u32, d: &DayCtx, id: u32, size: u8, budget: f32) -> Request {
         Request {
             kind,
             resource,
-            key: self.queue.word(a.id, d.day ^ ((kind as u32) << 28)),
-            agent: a.id,
-            size: a.size,
+            key: self.queue.word(id, d.day ^ ((kind as u32) << 28)),
+            agent: id,
+            size,
             budget,
         }
     }
