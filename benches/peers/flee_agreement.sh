@@ -16,7 +16,10 @@
 # FLEE_SCENARIOS="burundi" limits the scenarios (default: mali2012 burundi).
 # Flee's outputs stay in WORKDIR (flee-SCENARIO-SEED.csv); with
 # REUSE_FLEE=1 the ones already there are used and only northbound runs
-# (no ratio is printed then: a ratio comes from one run measuring both).
+# (no wall-time ratio is printed then; the CPU-seconds ratio is printed
+# against the CPU seconds Flee's own run took, kept in
+# WORKDIR/flee-SCENARIO-xREPLICATES.cpu, and says so). NB=PATH runs that northbound
+# binary instead of building this checkout's.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -29,8 +32,10 @@ if [ ! -x "$work/venv/bin/python" ]; then
     "$work/venv/bin/pip" install --quiet flee==3.1
 fi
 py=$work/venv/bin/python
-(cd "$root" && cargo build --release --quiet)
-nb=$root/target/release/northbound
+if [ -z "${NB:-}" ]; then
+    (cd "$root" && cargo build --release --quiet)
+fi
+nb=${NB:-$root/target/release/northbound}
 # CPU seconds (user + system) of the finished children of this shell, in
 # $cpu_s (`times` must run in this shell, not in a command substitution).
 cpu() {
@@ -53,6 +58,11 @@ for sc in ${FLEE_SCENARIOS:-mali2012 burundi}; do
     flee_s=$(echo "$(date +%s.%N) - $start" | bc)
     cpu
     flee_cpu=$(echo "$cpu_s - $c0" | bc)
+    if [ "${REUSE_FLEE:-0}" = 1 ]; then
+        flee_cpu=$(cat "$work/flee-$sc-x$reps.cpu" 2>/dev/null || echo "")
+    else
+        echo "$flee_cpu" > "$work/flee-$sc-x$reps.cpu"
+    fi
     rm -rf "$work/nb-$sc"
     start=$(date +%s.%N)
     cpu
@@ -66,8 +76,12 @@ for sc in ${FLEE_SCENARIOS:-mali2012 burundi}; do
     for k in $(seq 1 $((reps - 1))); do nb_csvs+=("$work/nb-$sc/replicate-$k/out.csv"); done
     "$py" "$here/flee_agreement.py" "${flee_csvs[@]}" -- "${nb_csvs[@]}"
     if [ "${REUSE_FLEE:-0}" = 1 ]; then
-        printf "northbound, %d replicates, one core: %.2f s wall, %.2f CPU s (Flee's outputs reused: no ratio)\n" \
+        printf "northbound, %d replicates, one core: %.2f s wall, %.2f CPU s (Flee's outputs reused: no wall-time ratio)\n" \
             "$reps" "$nb_s" "$nb_cpu"
+        if [ -n "$flee_cpu" ]; then
+            printf "CPU seconds (user + system) for %d replicates: flee 3.1 %.1f s (its earlier run, %s), northbound %.2f s (%.0fx)\n" \
+                "$reps" "$flee_cpu" "$(date -r "$work/flee-$sc-x$reps.cpu" -u +%FT%TZ)" "$nb_cpu" "$(echo "$flee_cpu / $nb_cpu" | bc -l)"
+        fi
         continue
     fi
     printf "wall time for %d replicates, one core each: flee 3.1 %.1f s, northbound %.2f s (%.0fx)\n" \
