@@ -64,7 +64,11 @@ impl Situation {
 }
 
 /// Per-scenario constants the decision needs, precomputed once and shared
-/// by every run of the scenario whatever its seed (see `engine::Prepared`).
+/// by every run of the scenario whatever its seed (see `engine::Prepared`),
+/// and the rows of targets per (view, place), filled as runs first need
+/// them: their contents depend on the scenario and its policy book alone,
+/// so which run fills one does not matter. A `Chooser` over these tables
+/// must be given the book they were made from.
 #[derive(Clone, Debug)]
 pub struct ChoiceTables {
     /// `[cohort * targets + t]`: known from the start.
@@ -512,6 +516,13 @@ impl<'t> Chooser<'t> {
     /// perceives (`None`: a place outside the graph's table).
     #[inline]
     fn row(&self, book: &PolicyBook, perceived: u16, s: &Situation) -> Option<&[Seen]> {
+        // The rows hold the book these tables were made from: a decision
+        // must be given that book (the engine's `Prepared` holds both).
+        debug_assert_eq!(
+            self.rows.len(),
+            book.epochs.len() * book.classes.count * 2 * self.places
+        );
+        debug_assert_eq!(self.n_targets, book.targets.len());
         if s.place as usize >= self.places {
             return None;
         }
@@ -648,9 +659,10 @@ fn gumbel_bound(x: f64) -> f64 {
 mod tests {
     use super::*;
 
-    /// Every scenario's every target, from every place, in every epoch,
-    /// class and view, with and without memory of failure, bars and a
-    /// budget: the row gives the bits the whole computation gives.
+    /// Every target of five shipped scenarios, from every place, in every
+    /// epoch, class and view, read from a row another group filled (other
+    /// cohorts, with and without memory of failure, bars and a budget):
+    /// the row gives the bits the whole computation gives.
     #[test]
     fn a_target_read_from_its_row_has_the_utility_computed_in_full() {
         let mut checked = 0;
@@ -670,35 +682,40 @@ mod tests {
             for e in 0..book.epochs.len() as u16 {
                 for class in 0..book.classes.count as u16 {
                     for (k, place) in (0..sc.places.len() as u32).enumerate() {
-                        let mut s = Situation {
-                            id: k as u32,
-                            place,
-                            cohort: (k % sc.cohorts.len()) as u16,
-                            class,
-                            informed: k % 2 == 0,
-                            budget: [f32::INFINITY, 900.0][k / 2 % 2],
-                            failed: u16::MAX,
-                            fails: 0,
-                            barred: 0,
-                            bar_until: 0,
-                            learned: true,
-                        };
-                        if k % 3 == 0 {
-                            (s.failed, s.fails) = ((k % tables.n_targets) as u16, 2);
-                        }
-                        if k % 5 == 0 {
-                            (s.barred, s.bar_until) = (0b0000_1010, 40);
-                        }
-                        let row = ch.row(&book, e, &s);
-                        for t in 0..tables.n_targets {
-                            let full = ch.utility(&s, t, &book, e, &hazard, 30);
-                            let read = ch.candidate(row, &s, t, &book, e, &hazard, 30);
-                            assert_eq!(
-                                full.map(f64::to_bits),
-                                read.map(f64::to_bits),
-                                "{name} e{e} c{class} p{place} t{t}"
-                            );
-                            checked += full.is_some() as usize;
+                        // Both views; in each, the first group fills the row
+                        // and three others with other cohorts, memories,
+                        // bars and budgets read it.
+                        for (v, informed) in (0..8).map(|v| (v, v >= 4)) {
+                            let mut s = Situation {
+                                id: (k * 8 + v) as u32,
+                                place,
+                                cohort: ((k + v) % sc.cohorts.len()) as u16,
+                                class,
+                                informed,
+                                budget: [f32::INFINITY, 900.0][v / 2 % 2],
+                                failed: u16::MAX,
+                                fails: 0,
+                                barred: 0,
+                                bar_until: 0,
+                                learned: true,
+                            };
+                            if (k + v) % 3 == 0 {
+                                (s.failed, s.fails) = (((k + v) % tables.n_targets) as u16, 2);
+                            }
+                            if (k + v) % 5 == 0 {
+                                (s.barred, s.bar_until) = (0b0000_1010, 40);
+                            }
+                            let row = ch.row(&book, e, &s);
+                            for t in 0..tables.n_targets {
+                                let full = ch.utility(&s, t, &book, e, &hazard, 30);
+                                let read = ch.candidate(row, &s, t, &book, e, &hazard, 30);
+                                assert_eq!(
+                                    full.map(f64::to_bits),
+                                    read.map(f64::to_bits),
+                                    "{name} e{e} c{class} p{place} v{v} t{t}"
+                                );
+                                checked += full.is_some() as usize;
+                            }
                         }
                     }
                 }

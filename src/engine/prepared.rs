@@ -4,6 +4,8 @@
 //! the per-place and per-cohort facts of the daily step. Built once by
 //! [`Prepared::new`] and shared, read-only, by every run of the scenario
 //! whatever its seed: replicates on one rayon pool share one `&Prepared`.
+//! (The decision's rows of targets are filled on first use, once, and
+//! depend on the scenario alone: see `behaviour::ChoiceTables`.)
 //!
 //! Owns the seed-independent tables. Must not hold anything a seed, a day
 //! or a process changes (keys, agents, counts are the engine's).

@@ -370,8 +370,9 @@ fn quiet(q: &Quiet, w: &World, ctx: &DayCtx, id0: u32, ch: &mut ChunkMut, acc: &
 }
 
 /// [`quiet`] compiled for AVX2: the recount and `may_act` run on 32-byte
-/// vectors. Integer and comparison work only, so the results are the
-/// same bits.
+/// vectors. AVX2 brings no fused multiply-add and Rust never contracts
+/// one, so the floating-point work inlined here (the departure draw, a
+/// pathway request's key) gives the same bits as the plain build.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn quiet_avx2(q: &Quiet, w: &World, ctx: &DayCtx, id0: u32, ch: &mut ChunkMut, acc: &mut Acc, slow: &mut Vec<u32>) {
@@ -408,14 +409,16 @@ fn quiet_plain<const AVX2: bool>(
             continue;
         }
         // The marks, eight at a time: a word of zeros is passed over, and
-        // in the others each set byte is found by its trailing zeros.
+        // in the others each marked byte is found by its trailing zeros
+        // and cleared whole.
         for (k, word) in maybe[..end - start].chunks(8).enumerate() {
             let mut bytes = [0u8; 8];
             bytes[..word.len()].copy_from_slice(word);
             let mut marks = u64::from_le_bytes(bytes);
             while marks != 0 {
-                let i = start + k * 8 + (marks.trailing_zeros() / 8) as usize;
-                marks &= marks - 1;
+                let byte = marks.trailing_zeros() / 8;
+                marks &= !(0xff << (byte * 8));
+                let i = start + k * 8 + byte as usize;
                 let id = id0 + i as u32;
                 if acts(q, w, id, state[i], timer[i], ch.cohort[i]) {
                     slow.push(i as u32);
