@@ -417,20 +417,9 @@ impl<'t> Chooser<'t> {
         hazard: &[f64],
         day: u32,
     ) -> Option<f64> {
-        let dest = self.target_dest[t];
-        let ln_pref = self.ln_pref[s.cohort as usize * 3 + dest as usize];
-        if ln_pref == f64::NEG_INFINITY || is_barred(s.barred, s.bar_until, dest, day) {
-            return None;
-        }
+        let ln_pref = self.pref(s, t, day)?;
+        let (open, pass, door) = self.odds(book, perceived, s, t)?;
         let place = book.targets[t];
-        if self.border_country[t] == Some(self.place_country[s.place as usize]) && place != s.place {
-            return None;
-        }
-        let open = book.openness(perceived, s.class, s.informed, t);
-        if open <= 0.0 {
-            return None;
-        }
-        let (pass, door) = book.reach(perceived, s.class, s.informed, t, s.place);
         let mut p = open as f64 * pass as f64;
         if t as u16 == s.failed && s.fails > 0 {
             // The group's own failures at this door against what it
@@ -485,6 +474,36 @@ impl<'t> Chooser<'t> {
         }
     }
 
+    /// The ln of the group's weight for target slot `t`'s destination, or
+    /// `None` if it is not one of its destinations or it is barred there.
+    #[inline(always)]
+    fn pref(&self, s: &Situation, t: usize, day: u32) -> Option<f64> {
+        let dest = self.target_dest[t];
+        let ln_pref = self.ln_pref[s.cohort as usize * 3 + dest as usize];
+        if ln_pref == f64::NEG_INFINITY || is_barred(s.barred, s.bar_until, dest, day) {
+            return None;
+        }
+        Some(ln_pref)
+    }
+
+    /// Target slot `t`'s openness, the chance of passing the crossings on
+    /// the way from `s.place` and the door that may fail the group, in
+    /// `s`'s view; `None` for a border claim point on the group's own side
+    /// or one perceived closed.
+    #[inline(always)]
+    fn odds(&self, book: &PolicyBook, perceived: u16, s: &Situation, t: usize) -> Option<(f32, f32, PlaceIx)> {
+        let place = book.targets[t];
+        if self.border_country[t] == Some(self.place_country[s.place as usize]) && place != s.place {
+            return None;
+        }
+        let open = book.openness(perceived, s.class, s.informed, t);
+        if open <= 0.0 {
+            return None;
+        }
+        let (pass, door) = book.reach(perceived, s.class, s.informed, t, s.place);
+        Some((open, pass, door))
+    }
+
     /// The utility of target slot `t` from its [`Seen::In`] parts: the
     /// checks of the group's own (destination, bars, budget, knowledge)
     /// and `U = base + ln pref − fail`, the same operations in the same
@@ -501,11 +520,7 @@ impl<'t> Chooser<'t> {
         hazard: &[f64],
         day: u32,
     ) -> Option<f64> {
-        let dest = self.target_dest[t];
-        let ln_pref = self.ln_pref[s.cohort as usize * 3 + dest as usize];
-        if ln_pref == f64::NEG_INFINITY || is_barred(s.barred, s.bar_until, dest, day) {
-            return None;
-        }
+        let ln_pref = self.pref(s, t, day)?;
         if cost_usd > s.budget || !self.knows(s, t, hazard) {
             return None;
         }
@@ -533,15 +548,10 @@ impl<'t> Chooser<'t> {
     /// Target slot `t` from `s.place` in `s`'s view: [`Chooser::utility`]
     /// without the group's own checks and without the memory of failure.
     fn seen(&self, book: &PolicyBook, perceived: u16, s: &Situation, t: usize) -> Seen {
+        let Some((open, pass, door)) = self.odds(book, perceived, s, t) else {
+            return Seen::Out;
+        };
         let place = book.targets[t];
-        if self.border_country[t] == Some(self.place_country[s.place as usize]) && place != s.place {
-            return Seen::Out;
-        }
-        let open = book.openness(perceived, s.class, s.informed, t);
-        if open <= 0.0 {
-            return Seen::Out;
-        }
-        let (pass, door) = book.reach(perceived, s.class, s.informed, t, s.place);
         let p = open as f64 * pass as f64;
         if p <= 0.0 {
             return Seen::Out;
