@@ -111,7 +111,6 @@ pub struct ChoiceTables {
     /// made the first time a group decides there in that view and then
     /// shared by every group, run and thread.
     rows: Vec<OnceLock<Box<[Seen]>>>,
-    places: usize,
 }
 
 /// One target slot as seen from one place in one view (epoch, class,
@@ -202,7 +201,6 @@ impl ChoiceTables {
             rows: (0..book.epochs.len() * book.classes.count * 2 * sc.places.len())
                 .map(|_| OnceLock::new())
                 .collect(),
-            places: sc.places.len(),
         };
         // The door costs and prospects draw nothing (no learning from
         // others' use at the start, `Situation::learned` false): any keys do.
@@ -455,7 +453,7 @@ impl<'t> Chooser<'t> {
     #[inline(always)]
     fn candidate(
         &self,
-        row: Option<&[Seen]>,
+        row: &[Seen],
         s: &Situation,
         t: usize,
         book: &PolicyBook,
@@ -463,9 +461,9 @@ impl<'t> Chooser<'t> {
         hazard: &[f64],
         day: u32,
     ) -> Option<f64> {
-        match row.map(|r| r[t]) {
-            Some(Seen::Out) => None,
-            Some(Seen::In { base, fail, cost_usd }) if t as u16 != s.failed || s.fails == 0 => {
+        match row[t] {
+            Seen::Out => None,
+            Seen::In { base, fail, cost_usd } if t as u16 != s.failed || s.fails == 0 => {
                 self.own_utility(s, t, base, fail, cost_usd, hazard, day)
             }
             // Its own failures at this door, or a removal to its origin:
@@ -528,21 +526,19 @@ impl<'t> Chooser<'t> {
     }
 
     /// The targets as seen from the group's place in the view it
-    /// perceives (`None`: a place outside the graph's table).
+    /// perceives.
     #[inline]
-    fn row(&self, book: &PolicyBook, perceived: u16, s: &Situation) -> Option<&[Seen]> {
+    fn row(&self, book: &PolicyBook, perceived: u16, s: &Situation) -> &[Seen] {
         // The rows hold the book these tables were made from: a decision
         // must be given that book (the engine's `Prepared` holds both).
         debug_assert_eq!(
             self.rows.len(),
-            book.epochs.len() * book.classes.count * 2 * self.places
+            book.epochs.len() * book.classes.count * 2 * self.place_country.len()
         );
         debug_assert_eq!(self.n_targets, book.targets.len());
-        if s.place as usize >= self.places {
-            return None;
-        }
-        let cell = &self.rows[book.view(perceived, s.class, s.informed) * self.places + s.place as usize];
-        Some(cell.get_or_init(|| (0..self.n_targets).map(|t| self.seen(book, perceived, s, t)).collect()))
+        let places = self.place_country.len();
+        let cell = &self.rows[book.view(perceived, s.class, s.informed) * places + s.place as usize];
+        cell.get_or_init(|| (0..self.n_targets).map(|t| self.seen(book, perceived, s, t)).collect())
     }
 
     /// Target slot `t` from `s.place` in `s`'s view: [`Chooser::utility`]
