@@ -114,10 +114,24 @@ impl Key {
     #[inline(always)]
     fn words_by(self, day: u32, out: &mut [u64], agent: impl Fn(usize) -> u32) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { self.words_avx2(day, out, agent) };
+        {
+            if std::arch::is_x86_feature_detected!("avx512dq") && std::arch::is_x86_feature_detected!("avx512vl") {
+                // SAFETY: the CPU has AVX-512 DQ and VL, checked just above.
+                return unsafe { self.words_avx512(day, out, agent) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2, checked just above.
+                return unsafe { self.words_avx2(day, out, agent) };
+            }
         }
+        self.words_plain(day, out, agent)
+    }
+
+    /// [`Key::words_by`] compiled for AVX-512 (DQ has the 64-bit vector
+    /// multiply that AVX2 lacks and builds from three 32-bit ones).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+    fn words_avx512(self, day: u32, out: &mut [u64], agent: impl Fn(usize) -> u32) {
         self.words_plain(day, out, agent)
     }
 
@@ -211,6 +225,31 @@ mod tests {
         k.words(1_000, 17, &mut out);
         for (i, &w) in out.iter().enumerate() {
             assert_eq!(w, k.word(1_000 + i as u32, 17));
+        }
+    }
+
+    #[test]
+    fn every_vector_path_of_words_gives_the_plain_words() {
+        let k = Key::new(11, Stream::Decide);
+        let mut want = [0u64; 77];
+        k.words_plain(23, &mut want, |i| 5_000 + 3 * i as u32);
+        #[cfg(target_arch = "x86_64")]
+        {
+            let mut got = [0u64; 77];
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2, checked just above.
+                unsafe { k.words_avx2(23, &mut got, |i| 5_000 + 3 * i as u32) };
+                assert_eq!(got, want, "AVX2");
+            }
+            if std::arch::is_x86_feature_detected!("avx512dq") && std::arch::is_x86_feature_detected!("avx512vl") {
+                got = [0; 77];
+                // SAFETY: the CPU has AVX-512 DQ and VL, checked just above.
+                unsafe { k.words_avx512(23, &mut got, |i| 5_000 + 3 * i as u32) };
+                assert_eq!(got, want, "AVX-512");
+            }
+        }
+        for (i, &w) in want.iter().enumerate() {
+            assert_eq!(w, k.word(5_000 + 3 * i as u32, 23));
         }
     }
 

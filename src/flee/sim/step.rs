@@ -106,6 +106,58 @@ const BLOCK: usize = 256;
 /// under their own key (no draw's 53 bits reach it, nor `u64::MAX`).
 const ZONE: u64 = u64::MAX - 1;
 
+/// Counts per place in the first sweep's quick loop ([`quick`]).
+const STRIPES: usize = 4;
+
+/// The first sweep's quick loop over a block: each agent's first word
+/// `words[j]`, flags and place. Most agents on most days rest where they
+/// are only counted: one comparison with `stay` (`Day::stay`) and a count
+/// in `striped` (place · [`STRIPES`] + j % STRIPES). The others go to
+/// `zone` (residents of camps above the buffer) or `slow`, by index in
+/// the block, in order; returns how many of each. Without branches on
+/// the agent: which of the three an agent is follows no pattern (a
+/// fifth of Burundi's agent-days are camp residents above the buffer, a
+/// tenth move), so a branch on it was mispredicted for a large share of
+/// agents.
+#[inline(always)]
+fn quick(
+    words: &[u64],
+    flags: &[u8],
+    locs: &[u32],
+    stay: &[u64],
+    striped: &mut [u32],
+    zone: &mut [u32; BLOCK],
+    slow: &mut [u32; BLOCK],
+) -> (usize, usize) {
+    let (mut z, mut k) = (0, 0);
+    let len = words.len().min(flags.len()).min(locs.len()).min(BLOCK);
+    assert!(striped.len() >= STRIPES * stay.len(), "four counts per place");
+    if stay.is_empty() {
+        // No place to rest at (every `l < stay.len()` fails).
+        for (j, s) in slow[..len].iter_mut().enumerate() {
+            *s = j as u32;
+        }
+        return (0, len);
+    }
+    for j in 0..len {
+        let (w, f, l) = (words[j], flags[j], locs[j] as usize);
+        let live = (f & (GONE | TRAVELLING) == 0) & (l < stay.len());
+        // A place every agent may read; counted only when resting.
+        let at = if live { l } else { 0 };
+        let st = stay[at];
+        // No draw's 53 bits reach ZONE: a resident of such a camp never rests here.
+        let rests = live & (w >> 11 >= st);
+        let zoned = live & (st == ZONE);
+        striped[at * STRIPES + j % STRIPES] += rests as u32;
+        // Written always, kept only if counted: z and k are at most j.
+        zone[z] = j as u32;
+        z += zoned as usize;
+        slow[k] = j as u32;
+        k += !(rests | zoned) as usize;
+    }
+    (z, k)
+}
+
 /// An agent the first sweep leaves for the second: its index in its
 /// chunk and whether its move-chance draw said go (if not, it is
 /// travelling, or a camp resident that decided already).
@@ -451,36 +503,17 @@ impl Day<'_> {
         // The block's agents the quick loop leaves, by index in the block:
         // residents of camps above the buffer, and the others.
         let (mut zone, mut slow) = ([0u32; BLOCK], [0u32; BLOCK]);
+        // The resting agents' counts, four per place (agent j in stripe
+        // j % 4), added to the fold's at the end: consecutive agents in one
+        // camp would otherwise each wait for the last one's increment.
+        let mut striped = vec![0u32; STRIPES * nl];
         for start in (0..n).step_by(BLOCK) {
             let end = n.min(start + BLOCK);
             let block = &mut words[..end - start];
             self.key.words(base + start as u32, self.t, block);
-            let (mut z, mut k) = (0, 0);
-            let (at, stay) = (&mut fold.at[..nl], &self.stay[..nl]);
-            // Slices of one length and a plain index: no bounds checks and
-            // one counter (a zip of three kept three).
             let len = block.len();
             let (flags, locs) = (&c.flags[start..start + len], &c.loc[start..start + len]);
-            for j in 0..len {
-                let (w, f, l) = (block[j], flags[j], locs[j] as usize);
-                // Most agents on most days rest where they are only
-                // counted: one comparison (`Day::stay`) and a count, with
-                // no branch on what kind of place it is.
-                if f & (GONE | TRAVELLING) == 0 && l < nl {
-                    let stay = stay[l];
-                    if w >> 11 >= stay {
-                        at[l] += 1;
-                        continue;
-                    }
-                    if stay == ZONE {
-                        zone[z] = j as u32;
-                        z += 1;
-                        continue;
-                    }
-                }
-                slow[k] = j as u32;
-                k += 1;
-            }
+            let (z, k) = quick(block, flags, locs, &self.stay[..nl], &mut striped, &mut zone, &mut slow);
             let kept = self.camp_residents(base, start, &mut zone[..z], &mut c, fold);
             let mut kept = kept.iter().peekable();
             for &j in &slow[..k] {
@@ -501,6 +534,9 @@ impl Day<'_> {
                     go: false,
                 });
             }
+        }
+        for (a, s) in fold.at[..nl].iter_mut().zip(striped.chunks_exact(STRIPES)) {
+            *a += s.iter().sum::<u32>();
         }
     }
 
@@ -920,8 +956,67 @@ fn after_camps(day: &mut Day, left: &[i64], count: &[u32], states: &[LocState], 
 
 #[cfg(test)]
 mod tests {
-    use super::draw_bound;
+    use super::{draw_bound, quick, BLOCK, GONE, MOVED, STRIPES, TRAVELLING, ZONE};
     use crate::rng::{Key, Stream};
+
+    /// The quick loop as first written, with a branch per kind of agent:
+    /// the specification [`quick`] must follow.
+    fn quick_by_branches(words: &[u64], flags: &[u8], locs: &[u32], stay: &[u64]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+        let (mut at, mut zone, mut slow) = (vec![0u32; stay.len()], Vec::new(), Vec::new());
+        for j in 0..words.len() {
+            let (w, f, l) = (words[j], flags[j], locs[j] as usize);
+            if f & (GONE | TRAVELLING) == 0 && l < stay.len() {
+                if w >> 11 >= stay[l] {
+                    at[l] += 1;
+                    continue;
+                }
+                if stay[l] == ZONE {
+                    zone.push(j as u32);
+                    continue;
+                }
+            }
+            slow.push(j as u32);
+        }
+        (at, zone, slow)
+    }
+
+    #[test]
+    fn the_quick_loop_without_branches_sorts_agents_as_the_branches_did() {
+        let key = Key::new(3, Stream::Decide);
+        let kinds = [0, TRAVELLING, GONE, MOVED, MOVED | TRAVELLING, GONE | MOVED];
+        for trial in 0..400u32 {
+            let mut r = key.draws(trial, 0);
+            let nl = (r.next_word() % 9) as usize;
+            // Places that only count, camps above the buffer, places that
+            // keep more than a count; bounds from never to always.
+            let stay: Vec<u64> = (0..nl)
+                .map(|_| match r.next_word() % 5 {
+                    0 => u64::MAX,
+                    1 => ZONE,
+                    2 => 0,
+                    3 => 1 << 53,
+                    _ => r.next_word() >> 11,
+                })
+                .collect();
+            let len = 1 + (r.next_word() % BLOCK as u64) as usize;
+            let words: Vec<u64> = (0..len).map(|_| r.next_word()).collect();
+            let flags: Vec<u8> = (0..len).map(|_| kinds[(r.next_word() % 6) as usize]).collect();
+            // Some agents on links: their `loc` is a link index, often past the places.
+            let locs: Vec<u32> = (0..len).map(|_| (r.next_word() % (nl as u64 + 4)) as u32).collect();
+            let (at, zone_want, slow_want) = quick_by_branches(&words, &flags, &locs, &stay);
+            let mut striped = vec![0u32; STRIPES * nl];
+            let (mut zone, mut slow) = ([0u32; BLOCK], [0u32; BLOCK]);
+            let (z, k) = quick(&words, &flags, &locs, &stay, &mut striped, &mut zone, &mut slow);
+            let counted: Vec<u32> = striped.chunks_exact(STRIPES).map(|s| s.iter().sum()).collect();
+            assert_eq!(counted, at, "trial {trial}: counts");
+            assert_eq!(
+                zone[..z],
+                zone_want[..],
+                "trial {trial}: camp residents above the buffer"
+            );
+            assert_eq!(slow[..k], slow_want[..], "trial {trial}: the others");
+        }
+    }
 
     #[test]
     fn a_move_chance_bound_decides_as_the_uniform_draw_does() {
