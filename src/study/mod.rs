@@ -20,6 +20,7 @@ pub mod runner;
 pub mod runs;
 
 use crate::engine::Exchange;
+use crate::experiment::{agree, Kind};
 use crate::outdir::{Claim, OutputError, Store};
 use design::Design;
 use runner::{PointRunner, RepResult};
@@ -44,6 +45,10 @@ pub enum StudyError {
     /// A failure of northbound's own (exit 1).
     #[error("{0}")]
     Failed(String),
+    /// Another process failed (or, on a rank other than 0, the failure
+    /// rank 0 reports).
+    #[error("{0}")]
+    Rank(#[from] crate::experiment::RankError),
 }
 
 impl StudyError {
@@ -55,8 +60,20 @@ impl StudyError {
             StudyError::Output(o) => o.is_refusal(),
             StudyError::Ensemble(E::Output(o)) => o.is_refusal(),
             StudyError::Ensemble(E::Engine(_)) => false,
+            StudyError::Ensemble(E::Rank(r)) => r.kind == Kind::BadInput,
             StudyError::Ensemble(_) => true,
+            StudyError::Rank(r) => r.kind == Kind::BadInput,
             StudyError::Results(_) | StudyError::Failed(_) => false,
+        }
+    }
+}
+
+impl crate::experiment::JobError for StudyError {
+    fn kind(&self) -> Kind {
+        if self.is_bad_input() {
+            Kind::BadInput
+        } else {
+            Kind::Failure
         }
     }
 }
@@ -203,22 +220,12 @@ pub fn run(
     let todo: Vec<usize> = (0..total).filter(|&i| done[i].is_none()).collect();
     for batch in todo.chunks(runner.points_at_once(replicates)) {
         let values: Vec<&[f64]> = batch.iter().map(|&i| design.points[i].as_slice()).collect();
-        let mut ran = runner
-            .run_points(&paths, &values, replicates, ranks)?
-            .map(Vec::into_iter);
-        for &i in batch {
-            if let Some(reps) = ran.as_mut().and_then(Iterator::next) {
-                let line =
-                    serde_json::to_string(&Line { point: i, reps }).map_err(|e| StudyError::Failed(e.to_string()))?;
-                if let Some(s) = store.as_mut() {
-                    s.append(&line)?;
-                }
-                // The rows as a resumed study reads them back: the same numbers
-                // whether or not the study was interrupted.
-                done[i] = serde_json::from_str::<Line>(&line).ok().map(|l| l.reps);
-            }
-            (progress.point)();
-        }
+        let ran = runner.run_points(&paths, &values, replicates, ranks);
+        // Rank 0 alone keeps the rows; every rank learns whether it could
+        // (or whether the points failed anywhere) before the next points'
+        // collectives, so that none goes on while another has stopped.
+        let kept = ran.and_then(|ran| keep_points(batch, ran, &mut done, store.as_mut(), progress));
+        agree(kept, ranks)?;
     }
     let rows = if ranks.rank() == 0 {
         done.into_iter()
@@ -230,11 +237,38 @@ pub fn run(
     Ok(Finished { rows, store, resumed })
 }
 
+/// Keeps the rows of the points of `batch` that `ran` (on rank 0; `None`
+/// elsewhere) in `done` and appends them to the store.
+fn keep_points(
+    batch: &[usize],
+    ran: Option<Vec<Vec<RepResult>>>,
+    done: &mut [Option<Vec<RepResult>>],
+    mut store: Option<&mut Store>,
+    progress: &Progress<'_>,
+) -> Result<(), StudyError> {
+    let mut ran = ran.map(Vec::into_iter);
+    for &i in batch {
+        if let Some(reps) = ran.as_mut().and_then(Iterator::next) {
+            let line =
+                serde_json::to_string(&Line { point: i, reps }).map_err(|e| StudyError::Failed(e.to_string()))?;
+            if let Some(s) = store.as_mut() {
+                s.append(&line)?;
+            }
+            // The rows as a resumed study reads them back: the same numbers
+            // whether or not the study was interrupted.
+            done[i] = serde_json::from_str::<Line>(&line).ok().map(|l| l.reps);
+        }
+        (progress.point)();
+    }
+    Ok(())
+}
+
 /// The store (on rank 0) and the lines of the points it holds, on every
 /// rank. Only rank 0 opens the store: it may be creating it or starting it
 /// afresh at that moment, so another rank reading the folder could find it
-/// half made. Rank 0 sends the lines to every rank instead, or word that
-/// its store was refused, so that no rank waits for another that stopped.
+/// half made. Every rank learns whether rank 0 could open it (failing
+/// with rank 0's error if not: [`agree`]), then rank 0 sends the lines,
+/// so that no rank waits for another that stopped.
 fn stored_points(
     claim: Option<&Claim>,
     dest: Option<&Path>,
@@ -263,20 +297,16 @@ fn stored_points(
     if ranks.size() <= 1 {
         return opened;
     }
-    let said: Option<&Vec<String>> = opened.as_ref().ok().map(|(_, l)| l);
-    let bytes = crate::wire::encode(&said).map_err(|e| StudyError::Failed(e.to_string()))?;
+    let (store, lines) = agree(opened, ranks)?;
+    // Encoding lines of text cannot fail; were it to, the empty message
+    // fails every rank alike below.
+    let bytes = crate::wire::encode(&lines).unwrap_or_default();
     let from_root = ranks.all_gather(if ranks.rank() == 0 { &bytes } else { &[] });
-    let lines: Option<Vec<String>> = from_root
+    let lines: Vec<String> = from_root
         .first()
         .map(|b| crate::wire::decode(b))
         .transpose()
         .map_err(|e| StudyError::Failed(e.to_string()))?
-        .flatten();
-    match (opened, lines) {
-        (Err(e), _) => Err(e),
-        (Ok((store, _)), Some(lines)) => Ok((store, lines)),
-        (Ok(_), None) => Err(StudyError::Spec(
-            "rank 0 could not open the study's store (it says why)".into(),
-        )),
-    }
+        .unwrap_or_default();
+    Ok((store, lines))
 }
