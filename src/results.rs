@@ -691,19 +691,12 @@ pub fn stream(
         };
         Ok((out, places, by_cohort, side, trace))
     })();
-    if let Some(ex) = s.partition {
-        // The other processes of a partitioned run learn whether rank 0
-        // could start before the run's first collective.
-        let said = started.as_ref().map(|_| ()).map_err(|e| RankError {
-            kind: experiment::Kind::of_output(e),
-            message: e.to_string(),
-            quiet: false,
-        });
-        if let Err(r) = experiment::agree(said, ex) {
-            return Err(started.err().map_or_else(|| r.into(), Into::into));
-        }
-    }
-    let (mut out, mut places, mut by_cohort, mut side, mut trace) = started?;
+    // The other processes of a partitioned run learn whether rank 0 could
+    // start before the run's first collective.
+    let (mut out, mut places, mut by_cohort, mut side, mut trace) = match s.partition {
+        Some(ex) => experiment::agree_boxed(started, experiment::Kind::of_output, ex)?,
+        None => started?,
+    };
     let used_threads = crate::limits::workers(s.threads);
     let mut claims = Claims(vec![0; sc.places.len()]);
     let mut flows = output::RouteFlows::default();

@@ -416,6 +416,29 @@ pub fn agree<T, E: JobError>(local: Result<T, E>, ranks: &dyn Exchange) -> Resul
     settle(local.map_err(|e| (rank, e)), ranks)
 }
 
+/// As [`agree`], for a step whose error cannot carry another process's
+/// failure (rank 0 starting its output folder: an `OutputError`, of kind
+/// `kind`): this process's own error as it is, or another's failure.
+pub fn agree_boxed<T, E: std::error::Error + 'static>(
+    local: Result<T, E>,
+    kind: impl Fn(&E) -> Kind,
+    ranks: &dyn Exchange,
+) -> Result<T, Box<dyn std::error::Error>> {
+    let said = local.as_ref().map(|_| ()).map_err(|e| RankError {
+        kind: kind(e),
+        message: e.to_string(),
+        quiet: false,
+    });
+    match agree(said, ranks) {
+        Ok(()) => local.map_err(Into::into),
+        // Rank 0's own failure is the first (the lowest rank's).
+        Err(r) => Err(match local {
+            Err(e) if ranks.rank() == 0 => e.into(),
+            _ => r.into(),
+        }),
+    }
+}
+
 /// Whether an error is the user's (bad input, a refused destination, a run
 /// that would not fit: exit 2) or northbound's own (exit 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -852,6 +875,27 @@ mod tests {
         }
         let fine = Meeting::new(2).run(|me| agree(Ok::<_, ToyError>(me.rank()), me).unwrap());
         assert_eq!(fine, [0, 1]);
+    }
+
+    #[test]
+    fn rank_0_failing_to_start_its_folder_stops_the_others_before_their_work() {
+        let outcomes = Meeting::new(2).run(|me| {
+            let started = match me.rank() {
+                0 => Err(std::io::Error::other("no room left")),
+                _ => Ok(()),
+            };
+            agree_boxed(started, |_| Kind::Failure, me).map_err(|e| (e.to_string(), RankError::is_quiet(&*e)))
+        });
+        assert_eq!(
+            outcomes[0],
+            Err(("no room left".to_string(), false)),
+            "rank 0's own error, as it is"
+        );
+        assert_eq!(
+            outcomes[1],
+            Err(("no room left".to_string(), true)),
+            "the others stop, silently"
+        );
     }
 
     #[test]
