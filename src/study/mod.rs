@@ -310,3 +310,108 @@ fn stored_points(
         .unwrap_or_default();
     Ok((store, lines))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::design::{Factor, Method};
+    use super::*;
+    use crate::experiment::meeting::Meeting;
+    use crate::experiment::RankError;
+
+    /// Points of one factor, each replicate's output its point's value.
+    /// Each batch meets every rank once (as `experiment::batch` does);
+    /// rank 0 then fails alone at point `fail_at` (what a rank 0 that
+    /// cannot read the gathered runs, or keep them, does).
+    struct Points {
+        fail_at: usize,
+    }
+
+    impl PointRunner for Points {
+        fn outputs(&self) -> Vec<String> {
+            vec!["x".into()]
+        }
+        fn check(&self, _path: &str, _value: f64) -> Result<(), String> {
+            Ok(())
+        }
+        fn seed(&self) -> u64 {
+            1
+        }
+        fn prepare(&self, _paths: &[String], _points: &[Vec<f64>], _n: usize) -> Result<(), StudyError> {
+            Ok(())
+        }
+        fn run_points(
+            &self,
+            _paths: &[String],
+            points: &[&[f64]],
+            n: usize,
+            ranks: &dyn Exchange,
+        ) -> runner::PointRows {
+            ranks.sum_u64(&mut [1]);
+            if ranks.rank() != 0 {
+                return Ok(None);
+            }
+            if points[0][0] as usize == self.fail_at {
+                return Err(StudyError::Failed("point 1's runs could not be read".into()));
+            }
+            let rows = points
+                .iter()
+                .map(|p| {
+                    (0..n)
+                        .map(|k| RepResult {
+                            replicate: k,
+                            seed: k as u64,
+                            outputs: vec![p[0]],
+                            flows: Vec::new(),
+                        })
+                        .collect()
+                })
+                .collect();
+            Ok(Some(rows))
+        }
+        fn points_at_once(&self, _replicates: usize) -> usize {
+            1
+        }
+    }
+
+    #[test]
+    fn a_point_rank_0_fails_alone_stops_every_rank_before_the_next_point() {
+        let design = Design {
+            method: Method::Grid,
+            factors: vec![Factor {
+                path: "x".into(),
+                lo: 0.0,
+                hi: 3.0,
+            }],
+            points: (0..4).map(|i| vec![i as f64]).collect(),
+        };
+        let fp = Fingerprint {
+            scenario_sha256: String::new(),
+            design: "grid".into(),
+            params: vec!["x=0:3:1".into()],
+            replicates: 2,
+            metrics: Vec::new(),
+            options: serde_json::Value::Null,
+            seed: 1,
+        };
+        let study = |fail_at: usize| {
+            Meeting::new(2).run(|me| {
+                let progress = Progress {
+                    start: &|_, _| {},
+                    point: &|| {},
+                };
+                run(&Points { fail_at }, &design, 2, &fp, None, None, false, me, &progress)
+                    .map(|f| f.rows.len())
+                    .map_err(|e| (e.to_string(), e.is_bad_input(), RankError::is_quiet(&e)))
+            })
+        };
+        let said = "point 1's runs could not be read".to_string();
+        let outcomes = study(1);
+        assert_eq!(
+            outcomes[0],
+            Err((said.clone(), false, false)),
+            "rank 0 reports its error"
+        );
+        assert_eq!(outcomes[1], Err((said, false, true)), "rank 1 stops with it, silently");
+        assert_eq!(study(9), [Ok(4), Ok(0)], "every point's rows on rank 0");
+    }
+}
