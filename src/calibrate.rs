@@ -270,3 +270,54 @@ pub(crate) fn serve(p: &Problem<'_>) -> Result<(), CalibrateError> {
 pub fn render_toml(c: &Calibration, scenario: &Scenario, arguments: &str) -> String {
     search::render_toml(c, &scenario.about.file, arguments, "mean absolute relative error")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::meeting::Meeting;
+
+    #[test]
+    fn a_set_rank_0_refuses_ends_the_serving_ranks_with_its_exit_code() {
+        let text = include_str!("../tests/fixtures/chain.toml");
+        let sc = crate::scenario::load_bytes(text.as_bytes(), std::path::Path::new("chain.toml")).unwrap();
+        let dir = std::env::temp_dir().join(format!("northbound-calibrate-ranks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("targets.toml");
+        let target = "[[target]]\nid = \"claims_at_c\"\nplace = \"c\"\nmetric = \"claims\"\nvalue = 1000\nsource = \"the chain\"\n";
+        std::fs::write(&path, target).unwrap();
+        let targets = validation::load_targets(&path, &sc).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        // The first set (1,000 people) runs on both ranks; the second, a
+        // quarter of the way up the range, would need more agents than the
+        // engine's ids: rank 0 refuses it (bad input, exit 2).
+        let specs = vec![ParamSpec {
+            path: "population.walkers.people".into(),
+            lo: 1.0,
+            hi: 1e12,
+        }];
+        let outcomes = Meeting::new(2).run(|me| {
+            let p = Problem {
+                sc: &sc,
+                targets: &targets,
+                specs: &specs,
+                replicates: 2,
+                threads: Some(1),
+                ranks: me,
+            };
+            let done = match me.rank() {
+                0 => calibrate_kept(&p, 3, Keep::none()).map(|_| ()),
+                _ => serve(&p),
+            };
+            done.map_err(|e| (e.to_string(), e.kind(), RankError::is_quiet(&e)))
+        });
+        let Err((said, Kind::BadInput, false)) = &outcomes[0] else {
+            panic!("rank 0 refuses the set: {:?}", outcomes[0]);
+        };
+        assert!(said.contains("agents"), "{said}");
+        assert_eq!(
+            outcomes[1],
+            Err((said.clone(), Kind::BadInput, true)),
+            "rank 1 exits as rank 0 does"
+        );
+    }
+}
