@@ -15,6 +15,7 @@
 use crate::engine::Exchange;
 use crate::experiment::search::{self, OptimiserError, SpecError};
 pub use crate::experiment::search::{Calibration, Keep, ParamSpec};
+use crate::experiment::{Kind, RankError};
 use crate::scenario::params::{self, ParamError};
 use crate::scenario::Scenario;
 use crate::validation::{self, Replicates, Target};
@@ -44,6 +45,27 @@ pub enum CalibrateError {
     /// The journal of evaluations could not be read or written.
     #[error("{0}")]
     Journal(#[from] crate::study::StudyError),
+    /// Rank 0's search failed (on the other ranks: rank 0 reports why).
+    #[error("{0}")]
+    Rank(#[from] RankError),
+}
+
+impl CalibrateError {
+    /// A parameter the user gave or an evaluation that would not fit is
+    /// theirs to fix (exit 2); anything else is northbound's (exit 1).
+    pub fn kind(&self) -> Kind {
+        match self {
+            CalibrateError::Param(_) | CalibrateError::Limit(_) => Kind::BadInput,
+            CalibrateError::Rank(r) => r.kind,
+            _ => Kind::Failure,
+        }
+    }
+}
+
+impl crate::experiment::JobError for CalibrateError {
+    fn kind(&self) -> Kind {
+        CalibrateError::kind(self)
+    }
 }
 
 impl From<SpecError> for CalibrateError {
@@ -138,8 +160,8 @@ impl Problem<'_> {
         let sc = self.with(values)?;
         check_evaluation(&sc, self.replicates.max(1), self.threads)?;
         // Asked only once the set is known to be valid: a set rank 0
-        // refuses ends the search, and the others with it (`tell(None)`).
-        tell(self.ranks, Some(values))?;
+        // refuses ends the search, and the others with it (`Word::Failed`).
+        tell(self.ranks, &Word::Run(values.to_vec()))?;
         let runs = self.runs(&sc)?;
         let v = validation::compare(self.targets, &runs);
         let r = runs.len() as f64;
@@ -154,20 +176,31 @@ impl Problem<'_> {
     }
 }
 
-/// Rank 0 tells the other ranks the next parameter set to run (`None`: the
-/// search is over). Without other ranks, nothing is sent.
-fn tell(ranks: &dyn Exchange, values: Option<&[f64]>) -> Result<(), CalibrateError> {
+/// What rank 0 tells the other ranks between evaluations.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum Word {
+    /// Run your share of this parameter set's replicates.
+    Run(Vec<f64>),
+    /// The search is over.
+    Done,
+    /// The search failed on rank 0 (which reports why): exit as it does.
+    Failed(RankError),
+}
+
+/// Rank 0 tells the other ranks what comes next. Without other ranks,
+/// nothing is sent.
+fn tell(ranks: &dyn Exchange, word: &Word) -> Result<(), CalibrateError> {
     if ranks.size() > 1 {
-        ranks.all_gather(&wire::encode(&values)?);
+        ranks.all_gather(&wire::encode(word)?);
     }
     Ok(())
 }
 
 /// What rank 0 told (every rank sends, only rank 0's message counts).
-fn hear(ranks: &dyn Exchange) -> Result<Option<Vec<f64>>, CalibrateError> {
+fn hear(ranks: &dyn Exchange) -> Result<Word, CalibrateError> {
     let all = ranks.all_gather(&[]);
     let first = all.first().map(Vec::as_slice).unwrap_or_default();
-    Ok(wire::decode::<Option<Vec<f64>>>(first)?)
+    Ok(wire::decode::<Word>(first)?)
 }
 
 /// Searches the parameters with at most `budget` Nelder–Mead iterations,
@@ -204,8 +237,15 @@ pub(crate) fn calibrate_kept(p: &Problem<'_>, budget: u64, keep: Keep<'_>) -> Re
         .map(|s| params::get(p.sc, &s.path).unwrap_or(s.lo))
         .collect();
     let found = search::search(p.specs, &start, budget, &|values: &[f64]| p.score(values), keep);
-    // Whether the search ended or failed, the other ranks stop serving.
-    tell(p.ranks, None)?;
+    // Whether the search ended or failed, the other ranks stop serving, and
+    // exit as rank 0 does. A set's replicates that failed failed on every
+    // rank already (`experiment::batch`): the others have stopped.
+    let word = match &found {
+        Ok(_) => Word::Done,
+        Err(CalibrateError::Run(_)) => return found,
+        Err(e) => Word::Failed(RankError::of(e)),
+    };
+    tell(p.ranks, &word)?;
     found
 }
 
@@ -213,15 +253,71 @@ pub(crate) fn calibrate_kept(p: &Problem<'_>, budget: u64, keep: Keep<'_>) -> Re
 /// share of the replicates of every set rank 0 asks for, until it says the
 /// search is over.
 pub(crate) fn serve(p: &Problem<'_>) -> Result<(), CalibrateError> {
-    while let Some(values) = hear(p.ranks)? {
-        let sc = p.with(&values)?;
-        p.runs(&sc)?;
+    loop {
+        match hear(p.ranks)? {
+            Word::Run(values) => {
+                let sc = p.with(&values)?;
+                p.runs(&sc)?;
+            }
+            Word::Done => return Ok(()),
+            Word::Failed(r) => return Err(RankError { quiet: true, ..r }.into()),
+        }
     }
-    Ok(())
 }
 
 /// The calibration as TOML, as `calibrate` writes it (`arguments`: the
 /// command's arguments after the scenario, for its header).
 pub fn render_toml(c: &Calibration, scenario: &Scenario, arguments: &str) -> String {
     search::render_toml(c, &scenario.about.file, arguments, "mean absolute relative error")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::meeting::Meeting;
+
+    #[test]
+    fn a_set_rank_0_refuses_ends_the_serving_ranks_with_its_exit_code() {
+        let text = include_str!("../tests/fixtures/chain.toml");
+        let sc = crate::scenario::load_bytes(text.as_bytes(), std::path::Path::new("chain.toml")).unwrap();
+        let dir = std::env::temp_dir().join(format!("northbound-calibrate-ranks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("targets.toml");
+        let target = "[[target]]\nid = \"claims_at_c\"\nplace = \"c\"\nmetric = \"claims\"\nvalue = 1000\nsource = \"the chain\"\n";
+        std::fs::write(&path, target).unwrap();
+        let targets = validation::load_targets(&path, &sc).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        // The first set (1,000 people) runs on both ranks; the second, a
+        // quarter of the way up the range, would need more agents than the
+        // engine's ids: rank 0 refuses it (bad input, exit 2).
+        let specs = vec![ParamSpec {
+            path: "population.walkers.people".into(),
+            lo: 1.0,
+            hi: 1e12,
+        }];
+        let outcomes = Meeting::new(2).run(|me| {
+            let p = Problem {
+                sc: &sc,
+                targets: &targets,
+                specs: &specs,
+                replicates: 2,
+                threads: Some(1),
+                ranks: me,
+            };
+            let done = match me.rank() {
+                0 => calibrate_kept(&p, 3, Keep::none()).map(|_| ()),
+                _ => serve(&p),
+            };
+            done.map_err(|e| (e.to_string(), e.kind(), RankError::is_quiet(&e)))
+        });
+        let Err((said, Kind::BadInput, false)) = &outcomes[0] else {
+            panic!("rank 0 refuses the set: {:?}", outcomes[0]);
+        };
+        assert!(said.contains("agents"), "{said}");
+        assert_eq!(
+            outcomes[1],
+            Err((said.clone(), Kind::BadInput, true)),
+            "rank 1 exits as rank 0 does"
+        );
+    }
 }

@@ -51,6 +51,10 @@ pub enum EnsembleError {
     /// Replicates could not be gathered from the other processes.
     #[error("{0}")]
     Wire(#[from] crate::wire::WireError),
+    /// Another process's replicate failed (or, on a rank other than 0, the
+    /// failure rank 0 reports).
+    #[error("{0}")]
+    Rank(#[from] experiment::RankError),
 }
 
 impl EnsembleError {
@@ -67,7 +71,14 @@ impl EnsembleError {
             | EnsembleError::Param(_)
             | EnsembleError::Spec(_) => Kind::BadInput,
             EnsembleError::Engine(_) | EnsembleError::Wire(_) => Kind::Failure,
+            EnsembleError::Rank(r) => r.kind,
         }
+    }
+}
+
+impl experiment::JobError for EnsembleError {
+    fn kind(&self) -> experiment::Kind {
+        EnsembleError::kind(self)
     }
 }
 

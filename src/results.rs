@@ -11,6 +11,7 @@
 use crate::agents::{narrow, wide, Agents, State, NO_DAY, NO_DOOR, NO_PLACE};
 use crate::engine::{self, DayView, EngineError, Recorder, RunConfig, N_COLS};
 use crate::ensemble::{self, Axis, CompareRow, EnsembleError, Replicate, SweepRow};
+use crate::experiment::{self, RankError};
 use crate::output::{self, CohortPlacesTable, OutDir, OutputError, TraceTable};
 use crate::publish::{self, Meta, Period, VariantMeta, VariantRuns, WindowFlows};
 use crate::report::{self, ReportError};
@@ -667,28 +668,39 @@ pub fn stream(
     };
     let Some(claim) = claim else {
         if let Some(ex) = s.partition {
+            // Whether rank 0 could start its tables (below), then the run.
+            experiment::agree(Ok::<(), RankError>(()), ex)?;
             engine::run_partitioned(sc, &cfg, ex, &mut [])?;
         }
         return Ok(None);
     };
-    let mut out = OutDir::start(claim)?;
-    let mut places = output::PlacesTable::new(&out)?;
-    let mut by_cohort = s.by_cohort.then(|| CohortPlacesTable::new(&out)).transpose()?;
+    let started = (|| -> Result<_, OutputError> {
+        let out = OutDir::start(claim)?;
+        let places = output::PlacesTable::new(&out)?;
+        let by_cohort = s.by_cohort.then(|| CohortPlacesTable::new(&out)).transpose()?;
+        let side = output::SideTables::new(&out, sc)?;
+        // The trace samples agents by id: count the groups from their sizes'
+        // draws, without building the population.
+        let trace = match s.trace {
+            Some(n) if n > 0 => Some(TraceTable::new(
+                &out,
+                n,
+                crate::agents::count_groups(sc, s.seed.unwrap_or(sc.seed)) as usize,
+            )?),
+            _ => None,
+        };
+        Ok((out, places, by_cohort, side, trace))
+    })();
+    // The other processes of a partitioned run learn whether rank 0 could
+    // start before the run's first collective.
+    let (mut out, mut places, mut by_cohort, mut side, mut trace) = match s.partition {
+        Some(ex) => experiment::agree_boxed(started, experiment::Kind::of_output, ex)?,
+        None => started?,
+    };
     let used_threads = crate::limits::workers(s.threads);
     let mut claims = Claims(vec![0; sc.places.len()]);
     let mut flows = output::RouteFlows::default();
-    let mut side = output::SideTables::new(&out, sc)?;
     let mut keep = publish::Keep::new(sc);
-    // The trace samples agents by id: count the groups from their sizes'
-    // draws, without building the population.
-    let mut trace = match s.trace {
-        Some(n) if n > 0 => Some(TraceTable::new(
-            &out,
-            n,
-            crate::agents::count_groups(sc, s.seed.unwrap_or(sc.seed)) as usize,
-        )?),
-        _ => None,
-    };
     let result = {
         let mut recs: Vec<&mut dyn Recorder> = vec![&mut places, &mut claims, progress, &mut flows, &mut keep];
         if !side.is_empty() {

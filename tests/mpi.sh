@@ -129,5 +129,31 @@ if [ $rc != 0 ] && [ $rc != 124 ] && grep -q "refusing to write" "$work/err" && 
   echo "ok   a refused destination ends every rank"; passed=$((passed+1))
 else echo "FAIL a refused destination ends every rank (exit $rc)"; cat "$work/err"; failed=$((failed+1)); fi
 
+# A failure on one rank ends every rank, reported once by rank 0 as the plain
+# run reports it: replicate 1 of tests/fixtures/bad_draw.toml draws a budget
+# whose p90 is below its median (see the fixture; replicate 0's draw is
+# valid), and under `mpirun -n 2` replicate 1 runs on rank 1 alone. Before
+# the ranks agreed on failures, rank 0 waited for rank 1's replicates
+# forever: a timeout is a failure.
+fails_alike() { # name, out-dir-a, out-dir-b, command... (ending in --out)
+  local name=$1 a=$2 b=$3; shift 3
+  "$B" "$@" "$a" >/dev/null 2>"$work/plain.err"; local want=$?
+  timeout 120 $M -n 2 "$B" "$@" "$b" >/dev/null 2>"$work/mpi.err"; local got=$?
+  # mpirun ends the ranks still exiting once rank 0 has exited with an
+  # error; a rank ended so may print its signal handler's line.
+  grep -v -e '^interrupted: ' -e '^$' "$work/mpi.err" >"$work/mpi.said"
+  if [ "$want" = 2 ] && [ "$got" = "$want" ] && grep -q "p90 .* is below the median" "$work/plain.err" && cmp -s "$work/plain.err" "$work/mpi.said"; then
+    echo "ok   $name"; passed=$((passed+1))
+  else
+    echo "FAIL $name (exit $want without mpirun, $got with; 124: it hung)"; cat "$work/plain.err" "$work/mpi.err"; failed=$((failed+1))
+  fi
+}
+mkdir -p "$work/fail"
+fails_alike "a replicate failing on rank 1 ends both ranks, reported as without MPI" "$work/fail/r1" "$work/fail/r2" \
+  run tests/fixtures/bad_draw.toml --replicates 2 --quiet --out
+# A study's points: each point's replicate 1 fails, on rank 1.
+fails_alike "a sweep point failing on rank 1 ends both ranks, reported as without MPI" "$work/fail/s1" "$work/fail/s2" \
+  sweep tests/fixtures/bad_draw.toml --param population.walkers.people=1000:2000:1000 --replicates 2 --quiet --out
+
 echo "mpi: $passed passed, $failed failed"
 [ $failed = 0 ]

@@ -85,11 +85,8 @@ pub(super) fn calibrate(args: CalibrateArgs, input: &Input) -> Outcome {
         ranks: ranks(),
     };
     let failed = |e: CalibrateError| {
-        eprintln!("error: {e}");
-        match e {
-            CalibrateError::Param(_) | CalibrateError::Limit(_) => Kind::BadInput,
-            _ => Kind::Failure,
-        }
+        print_error(&e);
+        e.kind()
     };
     // Rank 0 alone claims the result and keeps the journal; every rank
     // learns whether it could (a refusal ends them all, exit 2).

@@ -142,7 +142,7 @@ fn simulate(
 
 /// Prints a library error and gives its kind.
 fn failed(e: &FleeError) -> Kind {
-    eprintln!("error: {e}");
+    print_error(e);
     e.kind()
 }
 

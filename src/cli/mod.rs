@@ -376,6 +376,8 @@ fn kind_of(e: &(dyn std::error::Error + 'static)) -> Kind {
         x.kind()
     } else if let Some(x) = e.downcast_ref::<crate::experiment::flee::FleeError>() {
         x.kind()
+    } else if let Some(x) = e.downcast_ref::<crate::experiment::RankError>() {
+        x.kind
     } else if e.downcast_ref::<crate::limits::LimitError>().is_some()
         // Ranges that give an invalid scenario when drawn are the
         // scenario's mistake (its ranges), not northbound's.
@@ -398,9 +400,18 @@ fn failed_if<T>(r: Result<T, Box<dyn std::error::Error>>) -> Outcome {
     match r {
         Ok(_) => Ok(()),
         Err(e) => {
-            eprintln!("error: {e}");
+            print_error(&*e);
             Err(kind_of(&*e))
         }
+    }
+}
+
+/// Prints a library error, unless it is a failure under MPI that rank 0
+/// reports (`experiment::RankError`): the other ranks then only exit with
+/// its code.
+fn print_error(e: &(dyn std::error::Error + 'static)) {
+    if !crate::experiment::RankError::is_quiet(e) {
+        eprintln!("error: {e}");
     }
 }
 

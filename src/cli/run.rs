@@ -234,7 +234,9 @@ pub(super) fn run_replicates(
 ) -> Result<(), Box<dyn std::error::Error>> {
     use crate::ensemble;
     let t0 = Instant::now();
-    let mut out = claim.map(OutDir::start).transpose()?;
+    // Every rank learns whether rank 0 could start its folder before the
+    // replicates' collectives.
+    let mut out = crate::experiment::agree_boxed(claim.map(OutDir::start).transpose(), Kind::of_output, ranks())?;
     let b = bar(n as u64, "replicates", args.quiet);
     let extra = ensemble::Extra {
         by_cohort: args.by_cohort,

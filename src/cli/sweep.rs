@@ -51,7 +51,7 @@ pub(super) struct AnalyzeArgs {
 
 /// A study's error, printed, as an outcome.
 fn failed(e: crate::study::StudyError) -> Kind {
-    eprintln!("error: {e}");
+    print_error(&e);
     if e.is_bad_input() {
         Kind::BadInput
     } else {

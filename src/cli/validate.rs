@@ -105,7 +105,7 @@ pub(super) fn validate(args: ValidateArgs, input: &Input) -> Outcome {
         }
         Ok(None) => Ok(()),
         Err(e) => {
-            eprintln!("error: {e}");
+            print_error(&e);
             Err(e.kind())
         }
     }

@@ -110,6 +110,10 @@ pub enum EngineError {
     /// A message between processes could not be made or read.
     #[error(transparent)]
     Wire(#[from] crate::wire::WireError),
+    /// Another process of a partitioned run failed (on the ranks other
+    /// than 0: the failure rank 0 reports).
+    #[error("{0}")]
+    Rank(#[from] crate::experiment::RankError),
     /// The thread pool could not be built.
     #[error("cannot start {threads} worker threads: {reason}")]
     Threads {
@@ -719,7 +723,8 @@ pub fn run_partitioned(
     ex: &dyn Exchange,
     recorders: &mut [&mut dyn Recorder],
 ) -> Result<RunResult, EngineError> {
-    pool(cfg.threads)?.install(|| {
+    // A process that cannot start its threads stops every process.
+    crate::experiment::agree(pool(cfg.threads), ex)?.install(|| {
         let engine = Engine::partitioned(sc, cfg.seed.unwrap_or(sc.seed), cfg.by_cohort, ex);
         drive(engine, recorders)
     })
@@ -730,9 +735,10 @@ fn drive(mut engine: Engine<'_>, recorders: &mut [&mut dyn Recorder]) -> Result<
     while !engine.done() {
         engine.step()?;
         let view = engine.view();
-        for r in recorders.iter_mut() {
-            r.day(&view)?;
-        }
+        let recorded = recorders.iter_mut().try_for_each(|r| r.day(&view));
+        // A partitioned run's processes learn whether any one's recorders
+        // failed (rank 0's tables) before the next day's collectives.
+        crate::experiment::agree(recorded.map_err(EngineError::from), engine.ex)?;
     }
     engine.result(t0.elapsed().as_secs_f64())
 }

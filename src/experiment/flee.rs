@@ -54,6 +54,10 @@ pub enum FleeError {
     /// Calibration's journal of evaluations could not be read or written.
     #[error("{0}")]
     Journal(#[from] crate::study::StudyError),
+    /// Another process's run failed (or, on a rank other than 0, the
+    /// failure rank 0 reports).
+    #[error("{0}")]
+    Rank(#[from] super::RankError),
 }
 
 impl FleeError {
@@ -62,8 +66,15 @@ impl FleeError {
         match self {
             FleeError::Param(_) | FleeError::MissingCamps { .. } => Kind::BadInput,
             FleeError::Output(o) => Kind::of_output(o),
+            FleeError::Rank(r) => r.kind,
             _ => Kind::Failure,
         }
+    }
+}
+
+impl super::JobError for FleeError {
+    fn kind(&self) -> Kind {
+        FleeError::kind(self)
     }
 }
 

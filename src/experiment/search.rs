@@ -146,6 +146,11 @@ impl<E: std::fmt::Display> CostFunction for Problem<'_, E> {
     type Output = f64;
 
     fn cost(&self, unit: &Vec<f64>) -> Result<f64, ArgminError> {
+        // After a failure nothing more is evaluated (under MPI the other
+        // ranks have stopped): the search ends with the failure kept.
+        if self.failure.lock().map_or(true, |f| f.is_some()) {
+            return Ok(f64::INFINITY);
+        }
         let values = self.values(unit);
         // Leaving the unit box costs in proportion to how far.
         let outside: f64 = unit.iter().map(|u| (u - u.clamp(0.0, 1.0)).abs()).sum();
@@ -157,11 +162,13 @@ impl<E: std::fmt::Display> CostFunction for Problem<'_, E> {
                 Ok(e + outside)
             }
             Err(err) => {
-                let msg = err.to_string();
                 if let Ok(mut f) = self.failure.lock() {
                     *f = Some(err);
                 }
-                Err(ArgminError::msg(msg))
+                // Not an error for argmin: its Nelder–Mead unwraps the
+                // costs of the first simplex (a panic). The failure is
+                // returned once the (now instant) iterations end.
+                Ok(f64::INFINITY)
             }
         }
     }

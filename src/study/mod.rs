@@ -20,6 +20,7 @@ pub mod runner;
 pub mod runs;
 
 use crate::engine::Exchange;
+use crate::experiment::{agree, Kind};
 use crate::outdir::{Claim, OutputError, Store};
 use design::Design;
 use runner::{PointRunner, RepResult};
@@ -44,6 +45,10 @@ pub enum StudyError {
     /// A failure of northbound's own (exit 1).
     #[error("{0}")]
     Failed(String),
+    /// Another process failed (or, on a rank other than 0, the failure
+    /// rank 0 reports).
+    #[error("{0}")]
+    Rank(#[from] crate::experiment::RankError),
 }
 
 impl StudyError {
@@ -55,8 +60,20 @@ impl StudyError {
             StudyError::Output(o) => o.is_refusal(),
             StudyError::Ensemble(E::Output(o)) => o.is_refusal(),
             StudyError::Ensemble(E::Engine(_)) => false,
+            StudyError::Ensemble(E::Rank(r)) => r.kind == Kind::BadInput,
             StudyError::Ensemble(_) => true,
+            StudyError::Rank(r) => r.kind == Kind::BadInput,
             StudyError::Results(_) | StudyError::Failed(_) => false,
+        }
+    }
+}
+
+impl crate::experiment::JobError for StudyError {
+    fn kind(&self) -> Kind {
+        if self.is_bad_input() {
+            Kind::BadInput
+        } else {
+            Kind::Failure
         }
     }
 }
@@ -203,22 +220,12 @@ pub fn run(
     let todo: Vec<usize> = (0..total).filter(|&i| done[i].is_none()).collect();
     for batch in todo.chunks(runner.points_at_once(replicates)) {
         let values: Vec<&[f64]> = batch.iter().map(|&i| design.points[i].as_slice()).collect();
-        let mut ran = runner
-            .run_points(&paths, &values, replicates, ranks)?
-            .map(Vec::into_iter);
-        for &i in batch {
-            if let Some(reps) = ran.as_mut().and_then(Iterator::next) {
-                let line =
-                    serde_json::to_string(&Line { point: i, reps }).map_err(|e| StudyError::Failed(e.to_string()))?;
-                if let Some(s) = store.as_mut() {
-                    s.append(&line)?;
-                }
-                // The rows as a resumed study reads them back: the same numbers
-                // whether or not the study was interrupted.
-                done[i] = serde_json::from_str::<Line>(&line).ok().map(|l| l.reps);
-            }
-            (progress.point)();
-        }
+        let ran = runner.run_points(&paths, &values, replicates, ranks);
+        // Rank 0 alone keeps the rows; every rank learns whether it could
+        // (or whether the points failed anywhere) before the next points'
+        // collectives, so that none goes on while another has stopped.
+        let kept = ran.and_then(|ran| keep_points(batch, ran, &mut done, store.as_mut(), progress));
+        agree(kept, ranks)?;
     }
     let rows = if ranks.rank() == 0 {
         done.into_iter()
@@ -230,11 +237,38 @@ pub fn run(
     Ok(Finished { rows, store, resumed })
 }
 
+/// Keeps the rows of the points of `batch` that `ran` (on rank 0; `None`
+/// elsewhere) in `done` and appends them to the store.
+fn keep_points(
+    batch: &[usize],
+    ran: Option<Vec<Vec<RepResult>>>,
+    done: &mut [Option<Vec<RepResult>>],
+    mut store: Option<&mut Store>,
+    progress: &Progress<'_>,
+) -> Result<(), StudyError> {
+    let mut ran = ran.map(Vec::into_iter);
+    for &i in batch {
+        if let Some(reps) = ran.as_mut().and_then(Iterator::next) {
+            let line =
+                serde_json::to_string(&Line { point: i, reps }).map_err(|e| StudyError::Failed(e.to_string()))?;
+            if let Some(s) = store.as_mut() {
+                s.append(&line)?;
+            }
+            // The rows as a resumed study reads them back: the same numbers
+            // whether or not the study was interrupted.
+            done[i] = serde_json::from_str::<Line>(&line).ok().map(|l| l.reps);
+        }
+        (progress.point)();
+    }
+    Ok(())
+}
+
 /// The store (on rank 0) and the lines of the points it holds, on every
 /// rank. Only rank 0 opens the store: it may be creating it or starting it
 /// afresh at that moment, so another rank reading the folder could find it
-/// half made. Rank 0 sends the lines to every rank instead, or word that
-/// its store was refused, so that no rank waits for another that stopped.
+/// half made. Every rank learns whether rank 0 could open it (failing
+/// with rank 0's error if not: [`agree`]), then rank 0 sends the lines,
+/// so that no rank waits for another that stopped.
 fn stored_points(
     claim: Option<&Claim>,
     dest: Option<&Path>,
@@ -263,20 +297,121 @@ fn stored_points(
     if ranks.size() <= 1 {
         return opened;
     }
-    let said: Option<&Vec<String>> = opened.as_ref().ok().map(|(_, l)| l);
-    let bytes = crate::wire::encode(&said).map_err(|e| StudyError::Failed(e.to_string()))?;
+    let (store, lines) = agree(opened, ranks)?;
+    // Encoding lines of text cannot fail; were it to, the empty message
+    // fails every rank alike below.
+    let bytes = crate::wire::encode(&lines).unwrap_or_default();
     let from_root = ranks.all_gather(if ranks.rank() == 0 { &bytes } else { &[] });
-    let lines: Option<Vec<String>> = from_root
+    let lines: Vec<String> = from_root
         .first()
         .map(|b| crate::wire::decode(b))
         .transpose()
         .map_err(|e| StudyError::Failed(e.to_string()))?
-        .flatten();
-    match (opened, lines) {
-        (Err(e), _) => Err(e),
-        (Ok((store, _)), Some(lines)) => Ok((store, lines)),
-        (Ok(_), None) => Err(StudyError::Spec(
-            "rank 0 could not open the study's store (it says why)".into(),
-        )),
+        .unwrap_or_default();
+    Ok((store, lines))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::design::{Factor, Method};
+    use super::*;
+    use crate::experiment::meeting::Meeting;
+    use crate::experiment::RankError;
+
+    /// Points of one factor, each replicate's output its point's value.
+    /// Each batch meets every rank once (as `experiment::batch` does);
+    /// rank 0 then fails alone at point `fail_at` (what a rank 0 that
+    /// cannot read the gathered runs, or keep them, does).
+    struct Points {
+        fail_at: usize,
+    }
+
+    impl PointRunner for Points {
+        fn outputs(&self) -> Vec<String> {
+            vec!["x".into()]
+        }
+        fn check(&self, _path: &str, _value: f64) -> Result<(), String> {
+            Ok(())
+        }
+        fn seed(&self) -> u64 {
+            1
+        }
+        fn prepare(&self, _paths: &[String], _points: &[Vec<f64>], _n: usize) -> Result<(), StudyError> {
+            Ok(())
+        }
+        fn run_points(
+            &self,
+            _paths: &[String],
+            points: &[&[f64]],
+            n: usize,
+            ranks: &dyn Exchange,
+        ) -> runner::PointRows {
+            ranks.sum_u64(&mut [1]);
+            if ranks.rank() != 0 {
+                return Ok(None);
+            }
+            if points[0][0] as usize == self.fail_at {
+                return Err(StudyError::Failed("point 1's runs could not be read".into()));
+            }
+            let rows = points
+                .iter()
+                .map(|p| {
+                    (0..n)
+                        .map(|k| RepResult {
+                            replicate: k,
+                            seed: k as u64,
+                            outputs: vec![p[0]],
+                            flows: Vec::new(),
+                        })
+                        .collect()
+                })
+                .collect();
+            Ok(Some(rows))
+        }
+        fn points_at_once(&self, _replicates: usize) -> usize {
+            1
+        }
+    }
+
+    #[test]
+    fn a_point_rank_0_fails_alone_stops_every_rank_before_the_next_point() {
+        let design = Design {
+            method: Method::Grid,
+            factors: vec![Factor {
+                path: "x".into(),
+                lo: 0.0,
+                hi: 3.0,
+            }],
+            points: (0..4).map(|i| vec![i as f64]).collect(),
+        };
+        let fp = Fingerprint {
+            scenario_sha256: String::new(),
+            design: "grid".into(),
+            params: vec!["x=0:3:1".into()],
+            replicates: 2,
+            metrics: Vec::new(),
+            options: serde_json::Value::Null,
+            seed: 1,
+        };
+        let study = |fail_at: usize| {
+            Meeting::new(2).run(|me| {
+                let progress = Progress {
+                    start: &|_, _| {},
+                    point: &|| {},
+                };
+                run(&Points { fail_at }, &design, 2, &fp, None, None, false, me, &progress)
+                    .map(|f| f.rows.len())
+                    .map_err(|e| (e.to_string(), e.is_bad_input(), RankError::is_quiet(&e)))
+            })
+        };
+        let said = "point 1's runs could not be read".to_string();
+        let outcomes = study(1);
+        assert_eq!(
+            outcomes[0],
+            Err((said.clone(), false, false)),
+            "rank 0 reports its error"
+        );
+        assert_eq!(outcomes[1], Err((said, false, true)), "rank 1 stops with it, silently");
+        assert_eq!(study(9), [Ok(4), Ok(0)], "every point's rows on rank 0");
     }
 }

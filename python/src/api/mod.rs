@@ -100,7 +100,7 @@ impl From<EnsembleError> for Error {
             EnsembleError::Param(e) => Error::Param(e.to_string()),
             EnsembleError::Limit(e) => e.into(),
             // Only under MPI, which Python does not use.
-            e @ EnsembleError::Wire(_) => Error::Run(e.to_string()),
+            e @ (EnsembleError::Wire(_) | EnsembleError::Rank(_)) => Error::Run(e.to_string()),
             e @ (EnsembleError::UnknownVariant { .. } | EnsembleError::Spec(_) | EnsembleError::Inputs(_)) => {
                 Error::Value(e.to_string())
             }
@@ -751,6 +751,8 @@ impl From<StudyError> for Error {
             StudyError::Output(e) => e.into(),
             StudyError::Spec(m) => Error::Value(m),
             StudyError::Failed(m) => Error::Run(m),
+            // Only under MPI, which Python does not use.
+            e @ StudyError::Rank(_) => Error::Run(e.to_string()),
         }
     }
 }
