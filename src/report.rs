@@ -1622,14 +1622,20 @@ fn sweep_grid(f: &Folder) -> Grid {
     Grid { points, fig }
 }
 
-/// A sweep's page: per parameter, where people ended as it varies (the
-/// others held at the first point's values), then every point.
+/// A sweep's page: per parameter of a grid, where people ended as it
+/// varies (the others held at the first point's values), then every point.
 fn sweep_sections(f: &Folder) -> String {
     let grid = sweep_grid(f);
     let states: Vec<&str> = crate::agents::State::ALL.iter().map(|s| s.name()).collect();
     let mut h = String::new();
-    for (a, name) in f.meta.params.iter().enumerate() {
-        h += &sweep_chart(f, &grid, &states, a, name);
+    // A line through the points that differ in one parameter only says what
+    // that parameter does on a grid (`summary.md` says where to look
+    // otherwise).
+    let points: Vec<&[f64]> = grid.points.values().map(Vec::as_slice).collect();
+    if crate::study::design::is_grid(&points, f.meta.params.len()) {
+        for (a, name) in f.meta.params.iter().enumerate() {
+            h += &sweep_chart(f, &grid, &states, a, name);
+        }
     }
     h += &sweep_table(f, &grid, &states);
     h

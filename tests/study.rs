@@ -470,3 +470,45 @@ fn a_sobol_design_of_few_or_unbalanced_base_points_is_warned_about() {
     );
     assert!(err.contains("warning: --design sobol:3: with fewer than 16"), "{err}");
 }
+
+#[test]
+fn a_sobol_sweeps_summary_sends_readers_to_the_indices_not_to_pairs_of_points() {
+    let (_tmp, out) = study(
+        "protocol-2023.toml",
+        "--scale 0.1 --design sobol:4 --param behaviour.w_fail=1:4 --param behaviour.w_dist=0.5:2 \
+         --replicates 1 --fixed-inputs",
+    );
+    let md = std::fs::read_to_string(out.join("summary.md")).expect("summary.md");
+    assert!(md.contains("The 24 points are not a grid"), "{md}");
+    assert!(md.contains("northbound analyze"), "{md}");
+    // Saltelli's rows share some parameters' values by design: no line may
+    // read a pair of them as one parameter's effect.
+    assert!(!md.contains("at their first value"), "{md}");
+    assert!(!md.contains("`behaviour.w_fail` from"), "{md}");
+    let report = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(report.contains("not a grid"), "the report carries the summary");
+    assert!(
+        !report.contains("Where people ended as"),
+        "no chart of a slice through a Sobol' design"
+    );
+}
+
+#[test]
+fn a_grid_sweeps_summary_reads_each_parameter_from_its_lowest_value_to_its_highest() {
+    let (_tmp, out) = study(
+        "protocol-2023.toml",
+        "--scale 0.1 --param behaviour.w_fail=0:2:1 --param behaviour.w_dist=0.5:2:1.5 --replicates 1 --fixed-inputs",
+    );
+    let md = std::fs::read_to_string(out.join("summary.md")).expect("summary.md");
+    assert!(!md.contains("not a grid"), "{md}");
+    assert!(
+        md.contains("`behaviour.w_fail` from 0 to 2 (the other parameters at their first value)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("`behaviour.w_dist` from 0.5 to 2 (the other parameters at their first value)"),
+        "{md}"
+    );
+    let report = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(report.contains("Where people ended as behaviour.w_fail varies"));
+}

@@ -603,6 +603,30 @@ pub(crate) fn sweep(meta: &Meta, sc: &Scenario, params: &[String], rows: &[Sweep
             if meta.replicates == 1 { "" } else { "s" }
         ),
     );
+    let grid = crate::study::design::is_grid(&points, params.len());
+    if grid {
+        grid_lines(&mut s, params, &points, rows);
+    } else {
+        // A Latin hypercube, Saltelli's or Morris's design moves every
+        // parameter at once: two of its points that happen to share the
+        // others' values would credit one parameter with what chance and
+        // the design's pairing did.
+        s += &format!(
+            "- The {} points are not a grid: no parameter varies alone between them, so what each parameter does is \
+             read from sensitivity indices (`northbound analyze` on this folder, for a `sobol:N` or `morris:R` design) \
+             or from every run in `runs.csv`, not from pairs of points.\n",
+            points.len()
+        );
+    }
+    s += "\n";
+    s += &closing(meta, sc);
+    s
+}
+
+/// The lines of a grid sweep's summary: for each parameter, the slice of
+/// the grid along it (the others at their first value), from its lowest
+/// value to its highest, and the final states that move most.
+fn grid_lines(s: &mut String, params: &[String], points: &[&[f64]], rows: &[SweepRow]) {
     for (a, name) in params.iter().enumerate() {
         // The slice of the grid along this parameter, the others at their first value.
         let slice: Vec<usize> = (0..points.len())
@@ -611,7 +635,17 @@ pub(crate) fn sweep(meta: &Meta, sc: &Scenario, params: &[String], rows: &[Sweep
         if slice.len() < 2 {
             continue;
         }
-        let (first, last) = (slice[0], slice[slice.len() - 1]);
+        // From its lowest value to its highest, whatever the order written.
+        let by_value = |&i: &usize| points[i][a];
+        let first = *slice
+            .iter()
+            .min_by(|x, y| by_value(x).total_cmp(&by_value(y)))
+            .unwrap_or(&slice[0]);
+        let last = *slice
+            .iter()
+            .rev()
+            .max_by(|x, y| by_value(x).total_cmp(&by_value(y)))
+            .unwrap_or(&slice[0]);
         let mut moves: Vec<(String, Stats, Stats)> = State::ALL
             .iter()
             .filter_map(|st| {
@@ -639,12 +673,12 @@ pub(crate) fn sweep(meta: &Meta, sc: &Scenario, params: &[String], rows: &[Sweep
             ""
         };
         if parts.is_empty() {
-            s += &format!(
+            *s += &format!(
                 "- `{name}` from {} to {}{others}: no final state changes.\n",
                 points[first][a], points[last][a]
             );
         } else {
-            s += &format!(
+            *s += &format!(
                 "- `{name}` from {} to {}{others}: {}.\n",
                 points[first][a],
                 points[last][a],
@@ -652,9 +686,6 @@ pub(crate) fn sweep(meta: &Meta, sc: &Scenario, params: &[String], rows: &[Sweep
             );
         }
     }
-    s += "\n";
-    s += &closing(meta, sc);
-    s
 }
 
 /// One series of a forecast, as the `total` row of `forecast.csv` holds it.

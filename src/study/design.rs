@@ -21,6 +21,26 @@ use crate::ensemble;
 use crate::rng::{Key, Stream};
 use serde_json::json;
 
+/// Whether `points` (of `d` values each) are a grid: every combination of
+/// each parameter's values, each once. Only then does a line through the
+/// points that differ in one parameter show what that parameter does
+/// (summaries, reports); the other designs move every parameter at once.
+pub(crate) fn is_grid(points: &[&[f64]], d: usize) -> bool {
+    let bits = |p: &[f64]| p.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+    let mut distinct: Vec<Vec<u64>> = points.iter().map(|p| bits(p)).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let combinations = (0..d)
+        .map(|a| {
+            let mut v: Vec<u64> = points.iter().map(|p| p[a].to_bits()).collect();
+            v.sort_unstable();
+            v.dedup();
+            v.len()
+        })
+        .try_fold(1usize, |n, k| n.checked_mul(k));
+    distinct.len() == points.len() && combinations == Some(points.len())
+}
+
 /// How the points are chosen.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Method {
