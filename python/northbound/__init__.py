@@ -778,8 +778,12 @@ def sweep(
     for the other designs to ``"LO:HI"``. ``metrics`` are ``--metric``s
     (``"claims@roxham_road:2023-04-01..2023-06-30"``). Every value is
     checked against the parameter's range before anything runs. The result's
-    ``runs`` is ``runs.csv`` as a DataFrame.
+    ``runs`` is ``runs.csv`` as a DataFrame. What the command warns of
+    before it runs (a ``sobol:N`` design whose N is small or not a power of
+    two) comes as :class:`NorthboundWarning`.
     """
+    for w in _native.design_warnings(str(design)):
+        warnings.warn(w, NorthboundWarning, stacklevel=2)
     sc = _prepared(scenario, scale)
     if not isinstance(params, Mapping) or not params:
         raise ValueError('sweep needs params: {path: "FROM:TO:STEP" or [values], ...}')

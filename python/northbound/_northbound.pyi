@@ -22,6 +22,7 @@ __all__ = [
     "SweepHandle",
     "ValidationHandle",
     "compare",
+    "design_warnings",
     "import_flee",
     "load",
     "replicate_seed",
@@ -157,3 +158,4 @@ def import_flee(
     dir: _Path, *, flee_compat: Optional[str] = None, out: Optional[_Path] = None
 ) -> Tuple[str, List[str]]: ...
 def replicate_seed(seed: int, k: int) -> int: ...
+def design_warnings(design: str) -> List[str]: ...

@@ -473,13 +473,19 @@ fn replicate_seed(seed: u64, k: u64) -> u64 {
     api::seed_of_replicate(seed, k)
 }
 
+/// What a sweep over `design` warns of before it runs.
+#[pyfunction]
+fn design_warnings(design: &str) -> Vec<String> {
+    api::design_warnings(design)
+}
+
 /// The native module.
 #[pymodule]
 mod _northbound {
     #[pymodule_export]
     use super::{
-        compare, import_flee, load, replicate_seed, run, sweep, validate, CompareHandle, RunHandle, ScenarioHandle,
-        SweepHandle, ValidationHandle,
+        compare, design_warnings, import_flee, load, replicate_seed, run, sweep, validate, CompareHandle, RunHandle,
+        ScenarioHandle, SweepHandle, ValidationHandle,
     };
 
     #[pymodule_init]

@@ -5,9 +5,11 @@ and finds the same indices as ``northbound analyze``."""
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import northbound as nb
 
@@ -62,3 +64,15 @@ def test_salib_reads_a_study_and_agrees_with_analyze(cli, tmp_path):
                 pairs = [("mu", "mu"), ("mu_star", "mu_star"), ("sigma", "sigma")]
             for k, c in pairs:
                 np.testing.assert_allclose(np.asarray(theirs[k]), mine[c].to_numpy(), atol=1e-9, err_msg=f"{design} {output} {k}")
+
+
+def test_a_small_or_unbalanced_sobol_design_warns_as_the_command_does():
+    with pytest.warns(nb.NorthboundWarning) as caught:
+        nb.sweep(PROTOCOL, PARAMS, design="sobol:3", replicates=1, scale=0.05)
+    said = [str(w.message) for w in caught if issubclass(w.category, nb.NorthboundWarning)]
+    assert any("design=sobol:3: N is not a power of two" in m for m in said), said
+    assert any("fewer than 16 base points" in m for m in said), said
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", nb.NorthboundWarning)
+        assert nb._native.design_warnings("sobol:64") == []
+        assert nb._native.design_warnings("grid") == []

@@ -201,6 +201,19 @@ pub fn version() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }
 
+/// What `northbound sweep --design DESIGN` warns of before it runs (a
+/// Sobol' design of few or unbalanced base points), worded for the Python
+/// argument `design=`; nothing for a design that does not parse (the sweep
+/// itself says why).
+pub fn design_warnings(design: &str) -> Vec<String> {
+    northbound::study::design::parse_method(design)
+        .map(|m| northbound::study::warnings(&m))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|w| w.replacen("--design ", "design=", 1))
+        .collect()
+}
+
 /// The seed of replicate `k` of a run with `seed` (replicate 0 is the run itself).
 pub fn seed_of_replicate(seed: u64, k: u64) -> u64 {
     replicate_seed(seed, k)
