@@ -320,4 +320,67 @@ mod tests {
             "rank 1 exits as rank 0 does"
         );
     }
+
+    /// Processes whose gathered messages from rank 1 reach rank 0 unreadable.
+    struct Corrupt<'a, 'm>(&'a crate::experiment::meeting::Member<'m>);
+
+    impl Exchange for Corrupt<'_, '_> {
+        fn rank(&self) -> usize {
+            self.0.rank()
+        }
+        fn size(&self) -> usize {
+            self.0.size()
+        }
+        fn sum_u64(&self, buf: &mut [u64]) {
+            self.0.sum_u64(buf)
+        }
+        fn all_gather(&self, local: &[u8]) -> Vec<Vec<u8>> {
+            self.0.all_gather(local)
+        }
+        fn gather_to_root(&self, local: &[u8]) -> Vec<Vec<u8>> {
+            let mut all = self.0.gather_to_root(local);
+            if let Some(b) = all.get_mut(1) {
+                *b = vec![0xff; 3];
+            }
+            all
+        }
+    }
+
+    #[test]
+    fn a_set_whose_runs_rank_0_cannot_read_ends_the_serving_ranks_too() {
+        let text = include_str!("../tests/fixtures/chain.toml");
+        let sc = crate::scenario::load_bytes(text.as_bytes(), std::path::Path::new("chain.toml")).unwrap();
+        let dir = std::env::temp_dir().join(format!("northbound-calibrate-unreadable-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("targets.toml");
+        let target = "[[target]]\nid = \"claims_at_c\"\nplace = \"c\"\nmetric = \"claims\"\nvalue = 1000\nsource = \"the chain\"\n";
+        std::fs::write(&path, target).unwrap();
+        let targets = validation::load_targets(&path, &sc).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let specs = vec![ParamSpec {
+            path: "population.walkers.people".into(),
+            lo: 500.0,
+            hi: 2000.0,
+        }];
+        let outcomes = Meeting::new(2).run(|me| {
+            let c = Corrupt(me);
+            let p = Problem {
+                sc: &sc,
+                targets: &targets,
+                specs: &specs,
+                replicates: 2,
+                threads: Some(1),
+                ranks: &c,
+            };
+            let done = match me.rank() {
+                0 => calibrate_kept(&p, 3, Keep::none()).map(|_| ()),
+                _ => serve(&p),
+            };
+            done.map_err(|e| (e.to_string(), e.kind(), RankError::is_quiet(&e)))
+        }); // Before the gather was agreed on, rank 1 went back to wait for the
+            // next set while rank 0 failed: the meeting fails such a test.
+        let (zero, one) = (outcomes[0].as_ref().unwrap_err(), outcomes[1].as_ref().unwrap_err());
+        assert_eq!((zero.1, zero.2), (Kind::Failure, false), "rank 0 reports: {}", zero.0);
+        assert_eq!((one.1, one.2), (Kind::Failure, true), "rank 1 stops quietly: {}", one.0);
+    }
 }

@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/mpi}
 cargo build --release --features mpi -q || { echo "0 passed, 1 failed"; exit 1; }
 B=$CARGO_TARGET_DIR/release/northbound
-M="mpirun --oversubscribe --allow-run-as-root -q"
+# Every run under mpirun is bounded: a rank left waiting in a collective is
+# a failure of the suite, not a CI job that hangs until its time runs out.
+MPIRUN="mpirun --oversubscribe --allow-run-as-root -q"
+M="timeout 300 $MPIRUN"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0; failed=0
@@ -123,7 +126,7 @@ run $M -n 2 $B calibrate tests/fixtures/chain.toml --targets "$work/targets.toml
 [ "$(head -c 23 "$work/cal.toml")" = "# northbound calibrate " ] && { echo "ok   calibrate over 2 ranks"; passed=$((passed+1)); } || { echo "FAIL calibrate over 2 ranks"; failed=$((failed+1)); }
 clean "no debris after every command over several ranks" "$work"
 mkdir -p "$work/mine" && echo notes > "$work/mine/notes.txt"
-timeout 300 $M -n 2 $B sweep scenarios/pathways-2021.toml --param policy.lawful_pathways.quota_per_year=0:20000:10000 --replicates 2 --scale 0.005 --out "$work/mine" --quiet >/dev/null 2>"$work/err"
+timeout 300 $MPIRUN -n 2 $B sweep scenarios/pathways-2021.toml --param policy.lawful_pathways.quota_per_year=0:20000:10000 --replicates 2 --scale 0.005 --out "$work/mine" --quiet >/dev/null 2>"$work/err"
 rc=$?
 if [ $rc != 0 ] && [ $rc != 124 ] && grep -q "refusing to write" "$work/err" && [ "$(cat "$work/mine/notes.txt")" = notes ]; then
   echo "ok   a refused destination ends every rank"; passed=$((passed+1))
@@ -138,7 +141,7 @@ else echo "FAIL a refused destination ends every rank (exit $rc)"; cat "$work/er
 fails_alike() { # name, out-dir-a, out-dir-b, command... (ending in --out)
   local name=$1 a=$2 b=$3; shift 3
   "$B" "$@" "$a" >/dev/null 2>"$work/plain.err"; local want=$?
-  timeout 120 $M -n 2 "$B" "$@" "$b" >/dev/null 2>"$work/mpi.err"; local got=$?
+  timeout 120 $MPIRUN -n 2 "$B" "$@" "$b" >/dev/null 2>"$work/mpi.err"; local got=$?
   # mpirun ends the ranks still exiting once rank 0 has exited with an
   # error; a rank ended so may print its signal handler's line.
   grep -v -e '^interrupted: ' -e '^$' "$work/mpi.err" >"$work/mpi.said"

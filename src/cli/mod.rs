@@ -376,7 +376,7 @@ fn kind_of(e: &(dyn std::error::Error + 'static)) -> Kind {
         x.kind()
     } else if let Some(x) = e.downcast_ref::<crate::experiment::flee::FleeError>() {
         x.kind()
-    } else if let Some(x) = e.downcast_ref::<crate::experiment::RankError>() {
+    } else if let Some(x) = rank_error(e) {
         x.kind
     } else if e.downcast_ref::<crate::limits::LimitError>().is_some()
         // Ranges that give an invalid scenario when drawn are the
@@ -387,6 +387,19 @@ fn kind_of(e: &(dyn std::error::Error + 'static)) -> Kind {
     } else {
         Kind::Failure
     }
+}
+
+/// Another process's failure, wherever it sits in `e`'s chain of sources
+/// (an engine error of a partitioned run wraps one).
+fn rank_error<'e>(e: &'e (dyn std::error::Error + 'static)) -> Option<&'e crate::experiment::RankError> {
+    let mut at = Some(e);
+    while let Some(x) = at {
+        if let Some(r) = x.downcast_ref::<crate::experiment::RankError>() {
+            return Some(r);
+        }
+        at = x.source();
+    }
+    None
 }
 
 /// A refused destination is the user's to fix; a failed write is not.

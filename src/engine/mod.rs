@@ -110,8 +110,9 @@ pub enum EngineError {
     /// A message between processes could not be made or read.
     #[error(transparent)]
     Wire(#[from] crate::wire::WireError),
-    /// Another process of a partitioned run failed (on the ranks other
-    /// than 0: the failure rank 0 reports).
+    /// A process of a partitioned run failed: on rank 0 another process's
+    /// failure, which it reports; on the other ranks the failure rank 0
+    /// reports (quiet).
     #[error("{0}")]
     Rank(#[from] crate::experiment::RankError),
     /// The thread pool could not be built.

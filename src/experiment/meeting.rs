@@ -62,8 +62,13 @@ impl Exchange for Member<'_> {
     }
     fn sum_u64(&self, buf: &mut [u64]) {
         let all = self.all_gather(&wire::encode(&buf.to_vec()).unwrap());
-        for (i, x) in buf.iter_mut().enumerate() {
-            *x = all.iter().map(|b| wire::decode::<Vec<u64>>(b).unwrap()[i]).sum();
+        buf.fill(0);
+        // MPI's sum of 64-bit words wraps, and the engine relies on it (a
+        // day's negative changes travel as `d as u64`): so does this one.
+        for part in &all {
+            for (x, y) in buf.iter_mut().zip(wire::decode::<Vec<u64>>(part).unwrap()) {
+                *x = x.wrapping_add(y);
+            }
         }
     }
     fn all_gather(&self, local: &[u8]) -> Vec<Vec<u8>> {

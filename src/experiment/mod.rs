@@ -145,7 +145,9 @@ pub(crate) fn batch<M: Model>(
     // Every process learns whether any job failed before any run crosses:
     // then the first failure in job order is every process's error.
     let local = settle(local, ranks)?;
-    let all = gather(local, total, ranks).map_err(M::Error::from)?;
+    // Only rank 0 reads the gathered runs: a message it cannot read is
+    // agreed too, or the other ranks would go on to their next collective.
+    let all = agree(gather(local, total, ranks).map_err(M::Error::from), ranks)?;
     let mut all = all.into_iter();
     Ok(groups
         .iter()
@@ -681,7 +683,8 @@ mod tests {
 
     #[test]
     fn the_first_failure_in_job_order_wins_whatever_the_ranks() {
-        // Jobs 3 (group 0's replicate 3) and 5 (group 1's replicate 0) fail.
+        // Job 3 (group 0's replicate 3, by its seed) fails, and so do jobs 5
+        // and 6 (group 2's replicates, by their drawn inputs).
         let plan = plan(7, 4, &[]);
         let toy = Toy::failing(vec![plan[3].seed]);
         let drawn = plan_with_inputs(2)
