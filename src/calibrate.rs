@@ -276,17 +276,48 @@ mod tests {
     use super::*;
     use crate::experiment::meeting::Meeting;
 
-    #[test]
-    fn a_set_rank_0_refuses_ends_the_serving_ranks_with_its_exit_code() {
+    /// The chain fixture and one target on its claims at `c` (read from a
+    /// file in a temporary folder named after `tag`).
+    fn chain_with_a_target(tag: &str) -> (Scenario, Vec<validation::Target>) {
         let text = include_str!("../tests/fixtures/chain.toml");
         let sc = crate::scenario::load_bytes(text.as_bytes(), std::path::Path::new("chain.toml")).unwrap();
-        let dir = std::env::temp_dir().join(format!("northbound-calibrate-ranks-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("northbound-calibrate-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("targets.toml");
         let target = "[[target]]\nid = \"claims_at_c\"\nplace = \"c\"\nmetric = \"claims\"\nvalue = 1000\nsource = \"the chain\"\n";
         std::fs::write(&path, target).unwrap();
         let targets = validation::load_targets(&path, &sc).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
+        (sc, targets)
+    }
+
+    /// A calibration of `specs` over three sets, two replicates each: rank 0
+    /// searches, the others serve. Each rank's failure: its words, kind and
+    /// whether rank 0 reports it instead.
+    fn calibrate_on(
+        ranks: &dyn Exchange,
+        sc: &Scenario,
+        targets: &[validation::Target],
+        specs: &[ParamSpec],
+    ) -> Result<(), (String, Kind, bool)> {
+        let p = Problem {
+            sc,
+            targets,
+            specs,
+            replicates: 2,
+            threads: Some(1),
+            ranks,
+        };
+        let done = match ranks.rank() {
+            0 => calibrate_kept(&p, 3, Keep::none()).map(|_| ()),
+            _ => serve(&p),
+        };
+        done.map_err(|e| (e.to_string(), e.kind(), RankError::is_quiet(&e)))
+    }
+
+    #[test]
+    fn a_set_rank_0_refuses_ends_the_serving_ranks_with_its_exit_code() {
+        let (sc, targets) = chain_with_a_target("ranks");
         // The first set (1,000 people) runs on both ranks; the second, a
         // quarter of the way up the range, would need more agents than the
         // engine's ids: rank 0 refuses it (bad input, exit 2).
@@ -295,21 +326,7 @@ mod tests {
             lo: 1.0,
             hi: 1e12,
         }];
-        let outcomes = Meeting::new(2).run(|me| {
-            let p = Problem {
-                sc: &sc,
-                targets: &targets,
-                specs: &specs,
-                replicates: 2,
-                threads: Some(1),
-                ranks: me,
-            };
-            let done = match me.rank() {
-                0 => calibrate_kept(&p, 3, Keep::none()).map(|_| ()),
-                _ => serve(&p),
-            };
-            done.map_err(|e| (e.to_string(), e.kind(), RankError::is_quiet(&e)))
-        });
+        let outcomes = Meeting::new(2).run(|me| calibrate_on(me, &sc, &targets, &specs));
         let Err((said, Kind::BadInput, false)) = &outcomes[0] else {
             panic!("rank 0 refuses the set: {:?}", outcomes[0]);
         };
@@ -348,37 +365,15 @@ mod tests {
 
     #[test]
     fn a_set_whose_runs_rank_0_cannot_read_ends_the_serving_ranks_too() {
-        let text = include_str!("../tests/fixtures/chain.toml");
-        let sc = crate::scenario::load_bytes(text.as_bytes(), std::path::Path::new("chain.toml")).unwrap();
-        let dir = std::env::temp_dir().join(format!("northbound-calibrate-unreadable-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("targets.toml");
-        let target = "[[target]]\nid = \"claims_at_c\"\nplace = \"c\"\nmetric = \"claims\"\nvalue = 1000\nsource = \"the chain\"\n";
-        std::fs::write(&path, target).unwrap();
-        let targets = validation::load_targets(&path, &sc).unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
+        let (sc, targets) = chain_with_a_target("unreadable");
         let specs = vec![ParamSpec {
             path: "population.walkers.people".into(),
             lo: 500.0,
             hi: 2000.0,
         }];
-        let outcomes = Meeting::new(2).run(|me| {
-            let c = Corrupt(me);
-            let p = Problem {
-                sc: &sc,
-                targets: &targets,
-                specs: &specs,
-                replicates: 2,
-                threads: Some(1),
-                ranks: &c,
-            };
-            let done = match me.rank() {
-                0 => calibrate_kept(&p, 3, Keep::none()).map(|_| ()),
-                _ => serve(&p),
-            };
-            done.map_err(|e| (e.to_string(), e.kind(), RankError::is_quiet(&e)))
-        }); // Before the gather was agreed on, rank 1 went back to wait for the
-            // next set while rank 0 failed: the meeting fails such a test.
+        // Before the gather was agreed on, rank 1 went back to wait for the
+        // next set while rank 0 failed: the meeting fails such a test.
+        let outcomes = Meeting::new(2).run(|me| calibrate_on(&Corrupt(me), &sc, &targets, &specs));
         let (zero, one) = (outcomes[0].as_ref().unwrap_err(), outcomes[1].as_ref().unwrap_err());
         assert_eq!((zero.1, zero.2), (Kind::Failure, false), "rank 0 reports: {}", zero.0);
         assert_eq!((one.1, one.2), (Kind::Failure, true), "rank 1 stops quietly: {}", one.0);
