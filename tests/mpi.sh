@@ -118,6 +118,10 @@ check "sweep over 3 ranks: rank 0 alone writes sweep.csv" "sweep.csv" "$work/s1"
 run $M -n 2 $B run scenarios/protocol-2023.toml --replicates 2 --scale 0.2 --by-cohort --trace 5 --out "$work/r3" --quiet
 run $B run scenarios/protocol-2023.toml --replicates 2 --scale 0.2 --by-cohort --trace 5 --out "$work/r4" --quiet
 check "replicates with --by-cohort and --trace over 2 ranks" "replicate-1/cohort_places.csv replicate-1/trace.csv replicate-0/trace.csv" "$work/r4" "$work/r3"
+run $B run tests/fixtures/chain.toml --until 2025-01-10 --save-state "$work/st1.state" --out "$work/st1" --quiet
+run $M -n 2 $B run tests/fixtures/chain.toml --until 2025-01-10 --save-state "$work/st2.state" --out "$work/st2" --quiet
+check "run --until --save-state over 2 ranks: rank 0 runs and writes, every rank exits 0" "places.csv outcomes.csv" "$work/st1" "$work/st2"
+same "run --until --save-state over 2 ranks saves the state one process saves" "$work/st1.state" "$work/st2.state"
 run $M -n 2 $B import-flee ../shared/peers/flee/mali2012 -o "$work/mali.toml"
 run $M -n 2 $B report "$work/r3"
 run $B run scenarios/protocol-2023.toml --replicates 2 --scale 0.2 --out "$work/r3" --quiet

@@ -98,8 +98,11 @@ pub(super) fn run(args: RunArgs) -> Outcome {
     if let Err(e) = crate::limits::check(&path.display().to_string(), need) {
         return Err(refuse(e));
     }
-    let Ok(Some(claim)) = claim_out(&out_path, &opts) else {
-        return Err(Kind::BadInput);
+    let Some(claim) = claim_out(&out_path, &opts)? else {
+        // Under mpirun a run with saved state is one process's work and
+        // one writer's: the other ranks, having agreed to rank 0's folder,
+        // stop here with nothing to do (they used to exit 2, failing the job).
+        return Ok(());
     };
     let saved_scenario = SavedScenario {
         path: path.display().to_string(),
