@@ -643,7 +643,6 @@ fn grid_lines(s: &mut String, params: &[String], points: &[&[f64]], rows: &[Swee
             .unwrap_or(&slice[0]);
         let last = *slice
             .iter()
-            .rev()
             .max_by(|x, y| by_value(x).total_cmp(&by_value(y)))
             .unwrap_or(&slice[0]);
         let mut moves: Vec<(String, Stats, Stats)> = State::ALL
