@@ -47,6 +47,9 @@ pub enum Stream {
     Offer = 11,
     /// Resampling a forecast's members (one draw per resampling).
     Filter = 12,
+    /// The day a resting agent of the flee model next leaves (one
+    /// geometric draw standing for its daily move-chance draws).
+    Wake = 13,
 }
 
 #[inline(always)]
@@ -93,68 +96,20 @@ impl Key {
         self.draws(agent, day).next_word()
     }
 
-    /// [`Key::word`] of agents `first, first + 1, …` on `day`, one per
-    /// element of `out`: the same words, computed several agents at a
-    /// time where the CPU has vector multiplies (AVX2), for sweeps where
-    /// most agents need only their first draw.
-    pub fn words(self, first: u32, day: u32, out: &mut [u64]) {
-        self.words_by(day, out, |i| first.wrapping_add(i as u32))
-    }
-
-    /// [`Key::word`] of each agent of `agents` on `day`, into the same
-    /// places of `out` (as [`Key::words`], for agents that are not
-    /// neighbours: the few of a block that draw under another key).
-    pub(crate) fn words_of(self, agents: &[u32], day: u32, out: &mut [u64]) {
-        let agents = &agents[..out.len()];
-        self.words_by(day, out, |i| agents[i])
-    }
-
-    /// The word of agent `agent(i)` into each `out[i]`, vectorised where
-    /// the CPU has AVX2 (checked at run time).
+    /// The [`Light`] draws of `agent` on `day` under this key.
     #[inline(always)]
-    fn words_by(self, day: u32, out: &mut [u64], agent: impl Fn(usize) -> u32) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512dq") && std::arch::is_x86_feature_detected!("avx512vl") {
-                // SAFETY: the CPU has AVX-512 DQ and VL, checked just above.
-                return unsafe { self.words_avx512(day, out, agent) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2, checked just above.
-                return unsafe { self.words_avx2(day, out, agent) };
-            }
-        }
-        self.words_plain(day, out, agent)
-    }
-
-    /// [`Key::words_by`] compiled for AVX-512 (DQ has the 64-bit vector
-    /// multiply that AVX2 lacks and builds from three 32-bit ones).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512dq,avx512vl")]
-    fn words_avx512(self, day: u32, out: &mut [u64], agent: impl Fn(usize) -> u32) {
-        self.words_plain(day, out, agent)
-    }
-
-    /// [`Key::words_by`] compiled for AVX2 (the loop vectorises).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn words_avx2(self, day: u32, out: &mut [u64], agent: impl Fn(usize) -> u32) {
-        self.words_plain(day, out, agent)
-    }
-
-    #[inline(always)]
-    fn words_plain(self, day: u32, out: &mut [u64], agent: impl Fn(usize) -> u32) {
-        for (i, w) in out.iter_mut().enumerate() {
-            *w = self.word(agent(i), day);
+    pub fn light(self, agent: u32, day: u32) -> Light {
+        Light {
+            base: self.draws(agent, day).base,
+            n: 0,
         }
     }
 
-    /// [`Key::draws`] with its first `taken` draws already taken (by
-    /// [`Key::words`], say): the same draws after them, without
-    /// computing the ones skipped.
+    /// [`Key::light`] with its first `taken` draws already taken: the
+    /// same draws after them, without computing the ones skipped.
     #[inline(always)]
-    pub(crate) fn draws_after(self, agent: u32, day: u32, taken: u64) -> Draws {
-        let mut r = self.draws(agent, day);
+    pub fn light_after(self, agent: u32, day: u32, taken: u64) -> Light {
+        let mut r = self.light(agent, day);
         r.n = taken;
         r
     }
@@ -174,6 +129,33 @@ impl Draws {
         let x = fmix64(self.base.wrapping_add(self.n.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
         self.n += 1;
         fmix64(x ^ self.base.rotate_left(29))
+    }
+
+    /// A uniform number in [0, 1) with 53 random bits.
+    #[inline(always)]
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_word() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+}
+
+/// The draws of one agent on one day as SplitMix64 words: the same
+/// (seed, stream, agent, day) base as [`Draws`], then one round of the
+/// mixer over a Weyl sequence a word (Steele, Lea and Flood 2014) where
+/// [`Draws`] has two. The flee model's per-agent paths draw several words
+/// an agent and day, and the second round was a sixth of a mover's day.
+/// Its own words: not [`Draws`]'s.
+#[derive(Clone, Debug)]
+pub struct Light {
+    base: u64,
+    n: u64,
+}
+
+impl Light {
+    /// The next 64 random bits.
+    #[inline(always)]
+    pub fn next_word(&mut self) -> u64 {
+        self.n += 1;
+        fmix64(self.base.wrapping_add(self.n.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
     }
 
     /// A uniform number in [0, 1) with 53 random bits.
@@ -219,54 +201,52 @@ mod tests {
     use super::*;
 
     #[test]
-    fn words_of_a_run_of_agents_are_their_first_words() {
-        let k = Key::new(9, Stream::Decide);
-        let mut out = [0u64; 300];
-        k.words(1_000, 17, &mut out);
-        for (i, &w) in out.iter().enumerate() {
-            assert_eq!(w, k.word(1_000 + i as u32, 17));
-        }
-    }
-
-    #[test]
-    fn every_vector_path_of_words_gives_the_plain_words() {
-        let k = Key::new(11, Stream::Decide);
-        let mut want = [0u64; 77];
-        k.words_plain(23, &mut want, |i| 5_000 + 3 * i as u32);
-        #[cfg(target_arch = "x86_64")]
-        {
-            let mut got = [0u64; 77];
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2, checked just above.
-                unsafe { k.words_avx2(23, &mut got, |i| 5_000 + 3 * i as u32) };
-                assert_eq!(got, want, "AVX2");
-            }
-            if std::arch::is_x86_feature_detected!("avx512dq") && std::arch::is_x86_feature_detected!("avx512vl") {
-                got = [0; 77];
-                // SAFETY: the CPU has AVX-512 DQ and VL, checked just above.
-                unsafe { k.words_avx512(23, &mut got, |i| 5_000 + 3 * i as u32) };
-                assert_eq!(got, want, "AVX-512");
-            }
-        }
-        for (i, &w) in want.iter().enumerate() {
-            assert_eq!(w, k.word(5_000 + 3 * i as u32, 23));
-        }
-    }
-
-    #[test]
-    fn words_of_any_agents_and_draws_after_skipped_ones_match_their_draws() {
+    fn light_draws_after_skipped_ones_are_the_draws_that_follow_them() {
         let k = Key::new(9, Stream::Depart);
-        let agents: Vec<u32> = (0..37).map(|i| i * 7_919 + 3).collect();
-        let mut out = [0u64; 37];
-        k.words_of(&agents, 5, &mut out);
-        for (&a, &w) in agents.iter().zip(&out) {
-            assert_eq!(w, k.word(a, 5));
-            let mut r = k.draws(a, 5);
-            r.next_word();
-            r.next_word();
-            let mut s = k.draws_after(a, 5, 2);
-            assert_eq!(r.next_word(), s.next_word());
-            assert_eq!(r.next_word(), s.next_word());
+        for a in (0..37).map(|i| i * 7_919 + 3) {
+            let mut l = k.light(a, 5);
+            for _ in 0..2 {
+                l.next_word();
+            }
+            let mut m = k.light_after(a, 5, 2);
+            for _ in 0..2 {
+                assert_eq!(l.next_word(), m.next_word());
+            }
+        }
+    }
+
+    /// Light words are uniform, and uncorrelated between neighbouring
+    /// agents, neighbouring days and successive words of one agent.
+    #[test]
+    fn light_uniforms_are_uniform_and_uncorrelated_across_agents_days_and_words() {
+        let k = Key::new(3, Stream::Wake);
+        let n = 200_000u32;
+        /// Two uniforms for agent `a` that should be independent.
+        type Pair = fn(Key, u32) -> (f64, f64);
+        let pairs: [(&str, Pair); 3] = [
+            ("agents", |k, a| (k.light(a, 9).uniform(), k.light(a + 1, 9).uniform())),
+            ("days", |k, a| (k.light(a, 9).uniform(), k.light(a, 10).uniform())),
+            ("words", |k, a| {
+                let mut r = k.light(a, 9);
+                (r.uniform(), r.uniform())
+            }),
+        ];
+        for (what, pair) in pairs {
+            let mut bins = [0u32; 10];
+            let (mut sxy, mut sx, mut sy) = (0.0, 0.0, 0.0);
+            for a in 0..n {
+                let (x, y) = pair(k, a);
+                bins[(x * 10.0) as usize] += 1;
+                sx += x;
+                sy += y;
+                sxy += x * y;
+            }
+            let nf = n as f64;
+            let e = nf / 10.0;
+            let chi: f64 = bins.iter().map(|&b| (b as f64 - e).powi(2) / e).sum();
+            assert!(chi < 27.9, "{what}: chi-square {chi}");
+            let cov = sxy / nf - (sx / nf) * (sy / nf);
+            assert!(cov.abs() < 1e-3, "{what}: covariance {cov}");
         }
     }
 

@@ -218,6 +218,64 @@ fn agents_leave_a_place_with_its_move_chance_each_day() {
     assert!(within_4_sd(left2, stayed as u64, 0.3), "{left2} of {stayed}");
 }
 
+/// A resting agent draws the day it next leaves once per stay, not once a
+/// day: the share of those still there that leave is the move chance on
+/// every day of a stay, not only on its first.
+#[test]
+fn resting_agents_leave_with_the_move_chance_on_every_day_of_their_stay() {
+    let mut sc = tiny(
+        &[("war", LocKind::Conflict, 1000), ("far", LocKind::Camp, 0)],
+        &[("war", "far", 50_000.0)],
+        40_000,
+        10,
+    );
+    sc.settings.conflict_movechance = 0.2;
+    let r = run(&sc);
+    for day in 2..10 {
+        let (before, now) = (at(&sc, &r, day - 1, "war"), at(&sc, &r, day, "war"));
+        assert!(
+            within_4_sd(before - now, before as u64, 0.2),
+            "day {day}: {} of {before} left",
+            before - now
+        );
+    }
+    assert!(at(&sc, &r, 9, "war") > 4_000, "enough stayed to tell");
+}
+
+/// Agents resting where they cannot leave (move chance 0) all leave on the
+/// day a conflict starts there (chance 1): a change of a place's chance
+/// draws again when its residents next leave.
+#[test]
+fn a_conflict_starting_where_agents_rest_sends_them_all_off_that_day() {
+    let mut sc = tiny(
+        &[
+            ("war", LocKind::Conflict, 1000),
+            ("town", LocKind::Town, 1000),
+            ("camp", LocKind::Camp, 0),
+        ],
+        &[("war", "town", 100.0), ("town", "camp", 500.0)],
+        10_000,
+        6,
+    );
+    sc.settings.default_movechance = 0.0;
+    let town = sc.loc("town").expect("town");
+    sc.conflicts = vec![ConflictSeries {
+        loc: town,
+        changes: vec![(0, 0.0), (5, 1.0)],
+    }];
+    let r = run(&sc);
+    // Everyone went from the war zone to the town on day 1 and stayed.
+    for day in 1..5 {
+        assert_eq!(at(&sc, &r, day, "town"), 10_000, "day {day}");
+    }
+    // On day 5 every one of them stepped onto a link out of the town.
+    let out_of_town: u64 = (r.links.iter().zip(&r.link_entries))
+        .filter(|((from, _, _), _)| *from == town)
+        .map(|(_, &n)| n)
+        .sum();
+    assert!(out_of_town >= 10_000, "{out_of_town} left the town");
+}
+
 #[test]
 fn route_choice_weights_camps_by_score_over_softened_distance() {
     let sc = tiny(

@@ -5,10 +5,10 @@
 //! (`step` does).
 
 use super::step::{Arrival, Pending};
-use super::{CHUNK, NONE};
+use super::{ACTIVE, CHUNK, NONE};
 use rayon::prelude::*;
 
-/// Agent columns (struct of arrays, 22 bytes an agent).
+/// Agent columns (struct of arrays, 26 bytes an agent).
 #[derive(Default, Clone)]
 pub(super) struct Agents {
     pub(super) loc: Vec<u32>,
@@ -18,6 +18,8 @@ pub(super) struct Agents {
     pub(super) flags: Vec<u8>,
     pub(super) home: Vec<u32>,
     pub(super) recent: Vec<f32>,
+    /// The day a resting agent next leaves ([`super::wake`]).
+    pub(super) wake: Vec<u32>,
 }
 
 impl Agents {
@@ -29,6 +31,7 @@ impl Agents {
         self.flags.push(0);
         self.home.push(loc);
         self.recent.push(0.0);
+        self.wake.push(ACTIVE);
     }
     pub(super) fn len(&self) -> usize {
         self.loc.len()
@@ -43,6 +46,7 @@ impl Agents {
             flags: self.flags[i],
             home: self.home[i],
             recent: self.recent[i],
+            wake: self.wake[i],
         }
     }
     /// Agent `i`'s columns set from a copy.
@@ -53,6 +57,7 @@ impl Agents {
         self.left[i] = o.left;
         self.flags[i] = o.flags;
         self.recent[i] = o.recent;
+        self.wake[i] = o.wake;
     }
     /// Agent `i`'s columns, for the serial steps.
     pub(super) fn me(&mut self, i: usize) -> Me<'_> {
@@ -64,13 +69,19 @@ impl Agents {
             flags: &mut self.flags[i],
             home: self.home[i],
             recent: &mut self.recent[i],
+            wake: &mut self.wake[i],
         }
     }
 }
 /// Counts folded over a chunk of agents.
 #[derive(Clone)]
 pub(super) struct Fold {
+    /// Agents at each place at the end of the day, of those the day's
+    /// passes visited.
     pub(super) at: Vec<u32>,
+    /// Agents at each place at the start of the day, of those the day's
+    /// passes visited (the others rest all day: their counts stand).
+    pub(super) base: Vec<u32>,
     pub(super) entries: Vec<u64>,
     /// Departures by location in the parallel passes.
     pub(super) left: Vec<i64>,
@@ -79,6 +90,7 @@ pub(super) struct Fold {
     /// Every first arrival of the parallel pass, in agent order.
     pub(super) arrivals: Vec<Arrival>,
     pub(super) travelling: u64,
+    /// Agents deactivated today.
     pub(super) gone: u64,
 }
 
@@ -86,6 +98,7 @@ impl Fold {
     pub(super) fn new(locs: usize, links: usize) -> Fold {
         Fold {
             at: vec![0; locs],
+            base: vec![0; locs],
             entries: vec![0; links],
             left: vec![0; locs],
             pending: Vec::new(),
@@ -96,6 +109,9 @@ impl Fold {
     }
     pub(super) fn add(mut self, o: Fold) -> Fold {
         for (a, b) in self.at.iter_mut().zip(o.at) {
+            *a += b;
+        }
+        for (a, b) in self.base.iter_mut().zip(o.base) {
             *a += b;
         }
         for (a, b) in self.entries.iter_mut().zip(o.entries) {
@@ -122,6 +138,7 @@ pub(super) struct One {
     flags: u8,
     home: u32,
     recent: f32,
+    wake: u32,
 }
 
 impl One {
@@ -134,6 +151,7 @@ impl One {
             flags: &mut self.flags,
             home: self.home,
             recent: &mut self.recent,
+            wake: &mut self.wake,
         }
     }
 }
@@ -147,6 +165,7 @@ pub(super) struct Me<'c> {
     pub(super) flags: &'c mut u8,
     pub(super) home: u32,
     pub(super) recent: &'c mut f32,
+    pub(super) wake: &'c mut u32,
 }
 /// One chunk's columns.
 pub(super) struct Cols<'c> {
@@ -157,6 +176,7 @@ pub(super) struct Cols<'c> {
     pub(super) flags: &'c mut [u8],
     pub(super) home: &'c [u32],
     pub(super) recent: &'c mut [f32],
+    pub(super) wake: &'c mut [u32],
 }
 
 impl Cols<'_> {
@@ -171,6 +191,7 @@ impl Cols<'_> {
             flags: &mut self.flags[i],
             home: self.home[i],
             recent: &mut self.recent[i],
+            wake: &mut self.wake[i],
         }
     }
 }
@@ -198,13 +219,14 @@ pub(super) fn parallel<S: Send, F: Fn(u32, Cols, &mut Fold, &mut S) + Sync>(
         .zip(a.flags.chunks_mut(CHUNK))
         .zip(a.home.chunks(CHUNK))
         .zip(a.recent.chunks_mut(CHUNK))
+        .zip(a.wake.chunks_mut(CHUNK))
         .zip(states)
         .enumerate()
         .collect();
     let done: Vec<(Fold, S)> = chunks
         .into_par_iter()
         .map(
-            |(k, (((((((loc, dist), route), left), flags), home), recent), mut state))| {
+            |(k, ((((((((loc, dist), route), left), flags), home), recent), wake), mut state))| {
                 let mut fold = Fold::new(nl, nlinks);
                 let cols = Cols {
                     loc,
@@ -214,6 +236,7 @@ pub(super) fn parallel<S: Send, F: Fn(u32, Cols, &mut Fold, &mut S) + Sync>(
                     flags,
                     home,
                     recent,
+                    wake,
                 };
                 f((k * CHUNK) as u32, cols, &mut fold, &mut state);
                 (fold, state)

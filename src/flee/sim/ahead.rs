@@ -148,7 +148,7 @@ fn one(day: &Day, p: &Pending, s: &mut One, fold: &mut Fold, log: &mut Log) -> b
     log.moves.clear();
     log.links.clear();
     let mut me = s.me();
-    let mut r = day.serial_key.draws(p.id, day.t);
+    let mut r = day.serial_key.light(p.id, day.t);
     let mut trip = p.trip;
     let mut caps = Caps::Ahead(log);
     day.set_out(&mut me, &mut r, fold, &mut caps);

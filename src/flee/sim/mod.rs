@@ -11,6 +11,10 @@
 //! counts of camps above their capacity buffer change any decision, so the
 //! day runs in three steps that give serial Flee's counts where they matter
 //! and stay the same on any number of threads:
+//! Resting agents are skipped until the day they next leave, drawn once
+//! per stay (`wake`): a day's passes visit only the agents that travel,
+//! leave or keep a daily draw, and the others' counts stand.
+//!
 //! 1. residents of camps above the buffer decide first (their departures
 //!    are what release agents waiting to go there);
 //! 2. everyone else decides with the counts after those departures and
@@ -29,13 +33,15 @@
 //! difference is a named switch of [`Quirks`], all on with
 //! `flee_compat = "3.1"`. Files, one per phase: `routes` (links, route
 //! tables, [`Prepared`]), `spawn` (conflicts, spawning, closures),
-//! `step` (the day's tables and every agent's day), `agents` (columns).
+//! `step` (the day's tables and every agent's day), `wake` (when resting
+//! agents next leave), `agents` (columns).
 
 mod agents;
 mod ahead;
 mod routes;
 mod spawn;
 mod step;
+mod wake;
 
 use super::model::FleeScenario;
 use super::settings::Compat;
@@ -45,6 +51,8 @@ pub use routes::Prepared;
 use routes::Routes;
 use spawn::LocState;
 use std::borrow::Cow;
+use step::Place;
+use wake::ACTIVE;
 
 /// "No route".
 pub(super) const NONE: u32 = u32::MAX;
@@ -91,13 +99,26 @@ pub enum SimError {
         /// Expected.
         expected: u64,
     },
+    /// A place's count, kept from day to day, is not the number of agents
+    /// there.
+    #[error("day {day}: {kept} agents counted at {place}, but {counted} are there")]
+    Recount {
+        /// Day.
+        day: u32,
+        /// Location.
+        place: String,
+        /// The count kept.
+        kept: u32,
+        /// The agents there.
+        counted: u32,
+    },
     /// The thread pool could not be built.
     #[error("cannot start worker threads: {0}")]
     Pool(String),
 }
 
 /// Bytes of agent state per agent.
-pub const BYTES_PER_AGENT: usize = 4 + 4 + 4 + 1 + 1 + 4 + 4;
+pub const BYTES_PER_AGENT: usize = 4 + 4 + 4 + 1 + 1 + 4 + 4 + 4;
 
 /// What a run produces.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -192,6 +213,8 @@ struct Keys {
     spawn: Key,
     /// Poisson spawning.
     event: Key,
+    /// Resting agents' wake days.
+    wake: Key,
 }
 
 /// A run in progress: what a day changes.
@@ -205,8 +228,12 @@ struct Run<'p> {
     count: Vec<u32>,
     /// Flee's `refugee_debt`.
     debt: i64,
-    /// Camps above their buffer yesterday, and their residents.
     keys: Keys,
+    /// What a resting agent read of each place yesterday (a change sends
+    /// its residents to draw their wake days again).
+    places: Vec<Place>,
+    /// Agents deactivated so far.
+    gone: u64,
     /// Per chunk, the agents the first sweep leaves for the second (kept
     /// from day to day for their room).
     later: Vec<Vec<step::Later>>,
@@ -244,7 +271,10 @@ impl<'p> Run<'p> {
                 serial: Key::new(seed, Stream::Queue),
                 spawn: Key::new(seed, Stream::Build),
                 event: Key::new(seed, Stream::Event),
+                wake: wake::key(seed),
             },
+            places: Vec::new(),
+            gone: 0,
             later: Vec::new(),
             warnings: Vec::new(),
             out: FleeRun {

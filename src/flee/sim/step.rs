@@ -1,9 +1,10 @@
 //! The agents' day (steps 4 and 5 of a day): the day's tables (capacity
-//! multipliers, location scores, route weights), then every agent's day —
-//! a parallel sweep over fixed chunks taking the decisions that read no
-//! count (camp residents above the buffer, everyone's move-chance draw),
-//! a second up to a first arrival of those who move, and the serial pass
-//! over the arrivals that move on (see the module comment of `sim`).
+//! multipliers, location scores, route weights), then the day of every
+//! agent that does not simply rest (`wake`) — a parallel sweep over fixed
+//! chunks taking the decisions that read no count (camp residents above
+//! the buffer, everyone's move-chance draw), a second up to a first
+//! arrival of those who move, and the serial pass over the arrivals that
+//! move on (see the module comment of `sim`).
 //!
 //! Owns the daily rules of one agent (`Day`) and the order of the passes.
 //! Must not change location states or route tables (`spawn` does).
@@ -12,10 +13,11 @@ use super::agents::{parallel, Cols, Fold, Me};
 use super::ahead::{run_ahead, Log, Stable};
 use super::routes::{haversine, Cand, Prepared, Routes};
 use super::spawn::LocState;
+use super::wake::{self, ACTIVE, NEVER};
 use super::{Keys, Quirks, Run, SimError, CHUNK, GONE, MOVED, TRAVELLING};
 use crate::flee::model::Link;
 use crate::flee::settings::Settings;
-use crate::rng::Key;
+use crate::rng::{Key, Light};
 
 /// Per-day tables every agent reads.
 pub(super) struct Day<'w> {
@@ -59,19 +61,11 @@ pub(super) struct Day<'w> {
     pub(super) rest: Trip,
     /// What the serial pass run ahead may read (set before it).
     pub(super) ahead: Stable,
-    /// Per place, for camp residents above the buffer: [`Place::go`]
-    /// where one that does not move is only counted, `u64::MAX` elsewhere.
-    pub(super) camp_stay: Vec<u64>,
     /// Route weights from each agent's home (`stay_close_to_home` as
     /// intended), not the day's tables.
     pub(super) home_weights: bool,
-    /// Per place, what the first sweep reads.
+    /// Per place, what the first sweep and the wake draws read.
     pub(super) place: Vec<Place>,
-    /// Per place, for the first sweep's quick loop: [`Place::go`] where an
-    /// agent that does not move is only counted and the place is not a
-    /// camp above its buffer ([`ZONE`] there), `u64::MAX` (which no draw
-    /// reaches) elsewhere.
-    pub(super) stay: Vec<u64>,
 }
 /// The day so far of an agent on the move.
 #[derive(Clone, Copy, Debug)]
@@ -99,64 +93,8 @@ pub(super) struct Arrival {
     pub(super) loc: u32,
 }
 
-/// Agents whose first draws are computed together in the first sweep.
+/// Agents whose wake days are scanned together in the first sweep.
 const BLOCK: usize = 256;
-
-/// [`Day::stay`] of a camp above its capacity buffer: its residents decide
-/// under their own key (no draw's 53 bits reach it, nor `u64::MAX`).
-const ZONE: u64 = u64::MAX - 1;
-
-/// Counts per place in the first sweep's quick loop ([`quick`]).
-const STRIPES: usize = 4;
-
-/// The first sweep's quick loop over a block: each agent's first word
-/// `words[j]`, flags and place. Most agents on most days rest where they
-/// are only counted: one comparison with `stay` (`Day::stay`) and a count
-/// in `striped` (place · [`STRIPES`] + j % STRIPES). The others go to
-/// `zone` (residents of camps above the buffer) or `slow`, by index in
-/// the block, in order; returns how many of each. Without branches on
-/// the agent: which of the three an agent is follows no pattern (a
-/// fifth of Burundi's agent-days are camp residents above the buffer, a
-/// tenth move), so a branch on it was mispredicted for a large share of
-/// agents.
-#[inline(always)]
-fn quick(
-    words: &[u64],
-    flags: &[u8],
-    locs: &[u32],
-    stay: &[u64],
-    striped: &mut [u32],
-    zone: &mut [u32; BLOCK],
-    slow: &mut [u32; BLOCK],
-) -> (usize, usize) {
-    let (mut z, mut k) = (0, 0);
-    let len = words.len().min(flags.len()).min(locs.len()).min(BLOCK);
-    assert!(striped.len() >= STRIPES * stay.len(), "four counts per place");
-    if stay.is_empty() {
-        // No place to rest at (every `l < stay.len()` fails).
-        for (j, s) in slow[..len].iter_mut().enumerate() {
-            *s = j as u32;
-        }
-        return (0, len);
-    }
-    for j in 0..len {
-        let (w, f, l) = (words[j], flags[j], locs[j] as usize);
-        let live = (f & (GONE | TRAVELLING) == 0) & (l < stay.len());
-        // A place every agent may read; counted only when resting.
-        let at = if live { l } else { 0 };
-        let st = stay[at];
-        // No draw's 53 bits reach ZONE: a resident of such a camp never rests here.
-        let rests = live & (w >> 11 >= st);
-        let zoned = live & (st == ZONE);
-        striped[at * STRIPES + j % STRIPES] += rests as u32;
-        // Written always, kept only if counted: z and k are at most j.
-        zone[z] = j as u32;
-        z += zoned as usize;
-        slow[k] = j as u32;
-        k += !(rests | zoned) as usize;
-    }
-    (z, k)
-}
 
 /// An agent the first sweep leaves for the second: its index in its
 /// chunk and whether its move-chance draw said go (if not, it is
@@ -172,10 +110,13 @@ pub(super) struct Place {
     /// The move chance as a bound on a draw's 53 bits: `uniform() <
     /// chance` exactly when `next_word() >> 11 < go` (the uniform is
     /// those bits times 2⁻⁵³, so the comparison scales exactly).
-    go: u64,
+    pub(super) go: u64,
     /// An agent that stays here is only counted: no recent travel to keep
-    /// (avoid_short_stints off), no sink draw.
-    quiet: bool,
+    /// (avoid_short_stints off), no sink draw. Only here do resting agents
+    /// skip days (`wake`).
+    pub(super) quiet: bool,
+    /// What a wake draw needs of `go`.
+    pub(super) wake: wake::Chance,
     /// A camp above its capacity buffer at the start of the day.
     zone: bool,
 }
@@ -233,14 +174,7 @@ impl Day<'_> {
     /// (The move-chance draw is all most agents do on most days: it stays
     /// inline, the rest does not.)
     #[inline(always)]
-    pub(super) fn evolve(
-        &self,
-        me: &mut Me,
-        force_town: bool,
-        r: &mut crate::rng::Draws,
-        fold: &mut Fold,
-        caps: &mut Caps,
-    ) {
+    pub(super) fn evolve(&self, me: &mut Me, force_town: bool, r: &mut Light, fold: &mut Fold, caps: &mut Caps) {
         let loc = *me.loc as usize;
         let chance = if self.town[loc] && force_town {
             1.0
@@ -256,7 +190,7 @@ impl Day<'_> {
     /// (Inlined into each of its few callers: the calls' prologues and
     /// spills were a sixth of a mover's day.)
     #[inline(always)]
-    pub(super) fn set_out(&self, me: &mut Me, r: &mut crate::rng::Draws, fold: &mut Fold, caps: &mut Caps) {
+    pub(super) fn set_out(&self, me: &mut Me, r: &mut Light, fold: &mut Fold, caps: &mut Caps) {
         let loc = *me.loc as usize;
         if *me.left == 0 {
             self.select(me, r, caps);
@@ -278,6 +212,7 @@ impl Day<'_> {
         *me.loc = link;
         *me.flags |= TRAVELLING;
         *me.dist = 0.0;
+        *me.wake = ACTIVE;
         match caps {
             Caps::Running(c) => {
                 c[loc] -= 1;
@@ -310,7 +245,7 @@ impl Day<'_> {
 
     /// Flee's `selectRoute`.
     #[inline(always)]
-    pub(super) fn select(&self, me: &mut Me, r: &mut crate::rng::Draws, caps: &Caps) {
+    pub(super) fn select(&self, me: &mut Me, r: &mut Light, caps: &Caps) {
         let loc = *me.loc as usize;
         let cands = &self.cands[loc];
         if cands.is_empty() {
@@ -385,7 +320,7 @@ impl Day<'_> {
     /// Moves an agent along its link for what is left of its day; true when
     /// it reaches the end (the arrival itself is `arrive`).
     #[inline(always)]
-    pub(super) fn advance(&self, me: &mut Me, r: &mut crate::rng::Draws, trip: &mut Trip) -> bool {
+    pub(super) fn advance(&self, me: &mut Me, r: &mut Light, trip: &mut Trip) -> bool {
         let link = &self.links[*me.loc as usize];
         let mut speed = link.max_move_speed.unwrap_or(self.s.max_move_speed);
         if *me.flags & MOVED == 0 && self.s.start_on_foot {
@@ -442,14 +377,7 @@ impl Day<'_> {
 
     /// Flee's `finish_travel`, with onward hops the same day (the serial
     /// pass; the parallel pass stops at a first arrival: `travel_first`).
-    pub(super) fn travel(
-        &self,
-        me: &mut Me,
-        r: &mut crate::rng::Draws,
-        fold: &mut Fold,
-        trip: &mut Trip,
-        caps: &mut Caps,
-    ) {
+    pub(super) fn travel(&self, me: &mut Me, r: &mut Light, fold: &mut Fold, trip: &mut Trip, caps: &mut Caps) {
         while *me.flags & TRAVELLING != 0 {
             if !self.advance(me, r, trip) {
                 break;
@@ -463,9 +391,10 @@ impl Day<'_> {
         }
     }
 
-    /// The end of an agent's day: recent travel, camps as sinks, counts.
+    /// The end of agent `id`'s day: recent travel, camps as sinks, counts,
+    /// and when it next leaves.
     #[inline(always)]
-    pub(super) fn settle(&self, me: &mut Me, r: &mut crate::rng::Draws, trip: &Trip, fold: &mut Fold) {
+    pub(super) fn settle(&self, me: &mut Me, r: &mut Light, trip: &Trip, fold: &mut Fold) {
         // Only avoid_short_stints reads it: otherwise leave the column alone
         // (a store per agent and day is most of a resting agent's cost).
         if self.s.avoid_short_stints {
@@ -478,147 +407,96 @@ impl Day<'_> {
         let at = *me.loc as usize;
         if self.s.camps_are_sinks && self.camp[at] && self.deactivate[at] > 0.0 && r.uniform() < self.deactivate[at] {
             *me.flags |= GONE;
+            *me.wake = NEVER;
             fold.gone += 1;
             return;
         }
         fold.at[at] += 1;
+        *me.wake = self.wake_after(at, r);
+    }
+
+    /// The wake day of an agent resting at `at` from tomorrow on, from
+    /// its next draw of today.
+    #[inline(always)]
+    fn wake_after(&self, at: usize, r: &mut Light) -> u32 {
+        wake::wake_day(self.t + 1, &self.place[at], || r.next_word())
     }
 
     /// The first sweep over a chunk of agents (`base` the id of its
     /// first): every decision that reads no count after the camps'
-    /// departures. Residents of camps above the buffer decide (Flee's pass
-    /// 1 for them) with the start-of-day multipliers, so that everyone
-    /// else's route choice sees their departures; everyone else draws
-    /// whether to move. Most agents rest on most days (camps' move chance
-    /// is 0.001): their day is one draw and a count, done here with no
-    /// per-agent references. Everyone who moves or travels is left in
-    /// `later`, in agent order, for the second sweep.
+    /// departures, for the agents due today. Most agents rest on most days
+    /// (camps' move chance is 0.001) and are not due: a scan of the wake
+    /// column skips them, and their counts stand. Residents of camps above
+    /// the buffer decide (Flee's pass 1 for them) with the start-of-day
+    /// multipliers, so that everyone else's route choice sees their
+    /// departures; everyone else draws whether to move, or leaves on its
+    /// wake day. Everyone who moves or travels is left in `later`, in
+    /// agent order, for the second sweep.
     pub(super) fn first_sweep(&self, base: u32, mut c: Cols, fold: &mut Fold, later: &mut Vec<Later>) {
         let n = c.loc.len();
-        assert_eq!(c.flags.len(), n);
-        let nl = self.stay.len();
-        // The move-chance draw is each agent's first word under `key`:
-        // computed a block at a time (vectorised where the CPU can).
-        let mut words = [0u64; BLOCK];
-        // The block's agents the quick loop leaves, by index in the block:
-        // residents of camps above the buffer, and the others.
-        let (mut zone, mut slow) = ([0u32; BLOCK], [0u32; BLOCK]);
-        // The resting agents' counts, four per place (agent j in stripe
-        // j % 4), added to the fold's at the end: consecutive agents in one
-        // camp would otherwise each wait for the last one's increment.
-        let mut striped = vec![0u32; STRIPES * nl];
+        let mut due = [0u32; BLOCK];
         for start in (0..n).step_by(BLOCK) {
-            let end = n.min(start + BLOCK);
-            let block = &mut words[..end - start];
-            self.key.words(base + start as u32, self.t, block);
-            let len = block.len();
-            let (flags, locs) = (&c.flags[start..start + len], &c.loc[start..start + len]);
-            let (z, k) = quick(block, flags, locs, &self.stay[..nl], &mut striped, &mut zone, &mut slow);
-            let kept = self.camp_residents(base, start, &mut zone[..z], &mut c, fold);
-            let mut kept = kept.iter().peekable();
-            for &j in &slow[..k] {
-                // Camp residents that finish their day in the second sweep
-                // go to its list in agent order with everyone else.
-                while let Some(&q) = kept.next_if(|&&q| q < j) {
-                    later.push(Later {
-                        i: (start + q as usize) as u32,
-                        go: false,
-                    });
-                }
-                let i = start + j as usize;
-                self.slow_agent(base, i, block[j as usize], &mut c, fold, later);
+            let wake = &c.wake[start..n.min(start + BLOCK)];
+            // Without a branch per agent: written always, kept if due.
+            // (AVX-512's compare into a mask, sixteen agents at a time,
+            // was no faster: the agents due, not the scan, take the time.)
+            let mut k = 0;
+            for (j, &w) in wake.iter().enumerate() {
+                due[k] = j as u32;
+                k += (w <= self.t) as usize;
             }
-            for &q in kept {
-                later.push(Later {
-                    i: (start + q as usize) as u32,
-                    go: false,
-                });
+            for &j in &due[..k] {
+                self.due_agent(base, start + j as usize, &mut c, fold, later);
             }
-        }
-        for (a, s) in fold.at[..nl].iter_mut().zip(striped.chunks_exact(STRIPES)) {
-            *a += s.iter().sum::<u32>();
         }
     }
 
-    /// An agent of the first sweep that does not simply rest and is not a
-    /// camp resident above the buffer: travelling, gone, moving (its first
-    /// word `w` says go) or resting where more than a count is kept.
-    fn slow_agent(&self, base: u32, i: usize, w: u64, c: &mut Cols, fold: &mut Fold, later: &mut Vec<Later>) {
+    /// Agent `i` of the chunk, due today: travelling, active (it draws
+    /// whether to move) or woken (it leaves without a draw).
+    fn due_agent(&self, base: u32, i: usize, c: &mut Cols, fold: &mut Fold, later: &mut Vec<Later>) {
         let f = c.flags[i];
-        if f & (GONE | TRAVELLING) != 0 {
-            if f & GONE != 0 {
-                fold.gone += 1;
+        debug_assert!(f & GONE == 0, "deactivated agents never wake");
+        if f & TRAVELLING != 0 {
+            later.push(Later { i: i as u32, go: false });
+            return;
+        }
+        let id = base + i as u32;
+        let loc = c.loc[i] as usize;
+        fold.base[loc] += 1;
+        let place = self.place[loc];
+        let woken = c.wake[i] != ACTIVE;
+        debug_assert!(!woken || c.wake[i] == self.t, "a wake day is never passed");
+        if place.zone {
+            // A resident of a camp above the buffer: its first draw, and
+            // its route if it leaves, under `camp_key`.
+            // A woken agent skips the draw an active one takes.
+            let mut r = self.camp_key.light_after(id, self.t, woken as u64);
+            if woken || r.next_word() >> 11 < place.go {
+                self.set_out(&mut c.me(i), &mut r, fold, &mut Caps::Start);
+            }
+            if c.flags[i] & TRAVELLING == 0 && place.quiet {
+                fold.at[loc] += 1;
+                c.wake[i] = self.wake_after(loc, &mut r);
             } else {
+                // It finishes its day in the second sweep.
                 later.push(Later { i: i as u32, go: false });
             }
             return;
         }
-        let loc = c.loc[i] as usize;
-        let place = self.place[loc];
-        debug_assert!(
-            !place.zone,
-            "camp residents above the buffer are the quick loop's `zone`"
-        );
-        if w >> 11 < place.go {
+        if woken || self.key.light(id, self.t).next_word() >> 11 < place.go {
             // `evolve` without forcing, as an integer comparison
             // (`Place::go`).
             later.push(Later { i: i as u32, go: true });
-        } else if place.quiet {
+            return;
+        }
+        let mut r = self.key.light_after(id, self.t, 1);
+        if place.quiet {
             // `settle` of an agent that stays, where it is only counted.
             fold.at[loc] += 1;
+            c.wake[i] = self.wake_after(loc, &mut r);
         } else {
-            let mut r = self.key.draws_after(base + i as u32, self.t, 1);
             self.settle(&mut c.me(i), &mut r, &self.rest, fold);
         }
-    }
-
-    /// The first decision of the day of the agents `zone` of a block (from
-    /// agent `start` of the chunk, indices in the block), residents of
-    /// camps above their capacity buffer, under `camp_key` (their first
-    /// words computed together, as the block's are). Returns, in order,
-    /// those that finish their day in the second sweep: whoever leaves,
-    /// or stays where more than a count is kept (a prefix of `zone`,
-    /// rewritten).
-    fn camp_residents<'z>(
-        &self,
-        base: u32,
-        start: usize,
-        zone: &'z mut [u32],
-        c: &mut Cols,
-        fold: &mut Fold,
-    ) -> &'z [u32] {
-        let first = base + start as u32;
-        let mut ids = [0u32; BLOCK];
-        for (id, &j) in ids.iter_mut().zip(zone.iter()) {
-            *id = first + j;
-        }
-        let mut words = [0u64; BLOCK];
-        let z = zone.len();
-        self.camp_key.words_of(&ids[..z], self.t, &mut words[..z]);
-        let nl = self.camp_stay.len();
-        let mut kept = 0;
-        for q in 0..z {
-            let i = start + zone[q] as usize;
-            let l = c.loc[i] as usize;
-            // Most stay where they are only counted (`Day::camp_stay`).
-            if l < nl && words[q] >> 11 >= self.camp_stay[l] {
-                fold.at[l] += 1;
-                continue;
-            }
-            let place = self.place[l];
-            // `evolve` without forcing (`Place::go`).
-            if words[q] >> 11 < place.go {
-                let mut r = self.camp_key.draws_after(ids[q], self.t, 1);
-                self.set_out(&mut c.me(i), &mut r, fold, &mut Caps::Start);
-            }
-            if c.flags[i] & TRAVELLING == 0 && place.quiet {
-                fold.at[c.loc[i] as usize] += 1;
-            } else {
-                zone[kept] = zone[q];
-                kept += 1;
-            }
-        }
-        &zone[..kept]
     }
 
     /// The second sweep over a chunk: route choice (seeing the camps'
@@ -633,22 +511,22 @@ impl Day<'_> {
             let id = base + l.i;
             let me = &mut c.me(l.i as usize);
             if l.go {
-                self.agent_sets_out(id, me, fold, self.key.draws_after(id, self.t, 1));
+                self.agent_sets_out(id, me, fold, self.key.light_after(id, self.t, 1));
             } else {
-                self.travel_first(id, me, fold, self.key.draws(id, self.t));
+                self.travel_first(id, me, fold, self.key.light(id, self.t));
             }
         }
     }
 
     /// A resting agent whose move-chance draw says go.
     #[inline(never)]
-    fn agent_sets_out(&self, id: u32, me: &mut Me, fold: &mut Fold, mut r: crate::rng::Draws) {
+    fn agent_sets_out(&self, id: u32, me: &mut Me, fold: &mut Fold, mut r: Light) {
         self.set_out(me, &mut r, fold, &mut Caps::AfterCamps);
         self.travel_first(id, me, fold, r);
     }
 
     /// Pass 2 of the parallel pass: travel up to a first arrival.
-    fn travel_first(&self, id: u32, me: &mut Me, fold: &mut Fold, mut r: crate::rng::Draws) {
+    fn travel_first(&self, id: u32, me: &mut Me, fold: &mut Fold, mut r: Light) {
         let mut trip = self.rest;
         // `travel` up to a first arrival.
         if *me.flags & TRAVELLING != 0 && self.advance(me, &mut r, &mut trip) {
@@ -679,7 +557,7 @@ impl Day<'_> {
     /// serial pass: it sees the arrivals and departures before it.
     pub(super) fn resume(&self, p: &Pending, me: &mut Me, fold: &mut Fold, running: &mut [i64]) {
         let mut caps = Caps::Running(running);
-        let mut r = self.serial_key.draws(p.id, self.t);
+        let mut r = self.serial_key.light(p.id, self.t);
         let mut trip = p.trip;
         self.set_out(me, &mut r, fold, &mut caps);
         self.travel(me, &mut r, fold, &mut trip, &mut caps);
@@ -741,11 +619,23 @@ impl Run<'_> {
             count,
             keys,
             later,
+            places,
             ..
         } = self;
         let nl = states.len();
         let buffer = p.sc.settings.capacity_buffer;
         let mut day = tables(p, routes, states, count, t, *keys);
+        // Where a resting agent's chance changed today, its wake day is
+        // drawn again (none rest on day 0).
+        if t > 0 {
+            let moved: Vec<bool> = (places.iter().zip(&day.place))
+                .map(|(was, now)| wake::changed(was, now))
+                .collect();
+            if moved.contains(&true) {
+                wake::redraw(agents, &moved, &day.place, keys.wake, t);
+            }
+        }
+        places.clone_from(&day.place);
         let nlinks = routes.links.len();
         later.resize_with(agents.len().div_ceil(CHUNK), Vec::new);
         let (first, lists) = parallel(agents, nl, nlinks, std::mem::take(later), &|base, cols, f, l| {
@@ -806,25 +696,55 @@ impl Run<'_> {
             let mut me = agents.me(p.id as usize);
             day.resume(p, &mut me, &mut fold, &mut running);
         }
-        let placed: u64 = fold.at.iter().map(|&x| x as u64).sum();
+        // The agents the day did not visit rest where they were counted.
+        for ((c, &at), &was) in count.iter_mut().zip(&fold.at).zip(&fold.base) {
+            *c = *c - was + at;
+        }
+        self.gone += fold.gone;
+        let placed: u64 = count.iter().map(|&x| x as u64).sum();
         let expected = agents.len() as u64;
-        if placed + fold.travelling + fold.gone != expected {
+        if placed + fold.travelling + self.gone != expected {
             return Err(SimError::Conservation {
                 day: t,
-                counted: placed + fold.travelling + fold.gone,
+                counted: placed + fold.travelling + self.gone,
                 expected,
             });
+        }
+        // The counts kept against a count of every agent: every day in
+        // debug builds, every 32nd day and the last otherwise (a count is
+        // a pass over all agents, which the day otherwise skips).
+        if cfg!(debug_assertions) || t % 32 == 31 || t + 1 == p.sc.days {
+            if let Some((l, kept, counted)) = miscounted(agents, count) {
+                return Err(SimError::Recount {
+                    day: t,
+                    place: p.sc.locations[l].name.clone(),
+                    kept,
+                    counted,
+                });
+            }
         }
         for (e, x) in self.out.link_entries.iter_mut().zip(&fold.entries) {
             *e += x;
         }
-        self.count = fold.at;
         self.out.counts.push(self.count.clone());
-        self.out.agents.push(expected - fold.gone);
+        self.out.agents.push(expected - self.gone);
         self.out.travelling.push(fold.travelling);
         self.out.debt.push(self.debt.max(0) as u64);
         Ok(())
     }
+}
+
+/// The first place whose count in `count` is not the number of agents
+/// there (not travelling, not deactivated), with both: a check of the
+/// counts a day keeps without visiting resting agents.
+fn miscounted(agents: &super::agents::Agents, count: &[u32]) -> Option<(usize, u32, u32)> {
+    let mut at = vec![0u32; count.len()];
+    for (&l, &f) in agents.loc.iter().zip(&agents.flags) {
+        if f & (GONE | TRAVELLING) == 0 {
+            at[l as usize] += 1;
+        }
+    }
+    (at.iter().zip(count).enumerate()).find_map(|(l, (&a, &c))| (a != c).then_some((l, c, a)))
 }
 
 /// Step 4: the day's tables, capacity multipliers from yesterday's
@@ -892,6 +812,7 @@ fn tables<'w>(p: &'w Prepared, routes: &'w Routes, states: &[LocState], count: &
     let place: Vec<Place> = (0..nl)
         .map(|l| Place {
             go: draw_bound(movechance[l]),
+            wake: wake::Chance::of(draw_bound(movechance[l])),
             quiet: !(s.avoid_short_stints || (s.camps_are_sinks && states[l].camp && p.deactivate[l] > 0.0)),
             zone: states[l].camp && states[l].capacity >= 1.0 && count[l] as f64 > buffer * states[l].capacity,
         })
@@ -926,15 +847,7 @@ fn tables<'w>(p: &'w Prepared, routes: &'w Routes, states: &[LocState], count: &
             speed: s.max_move_speed,
         },
         ahead: Stable::default(),
-        camp_stay: place.iter().map(|p| if p.quiet { p.go } else { u64::MAX }).collect(),
         home_weights: s.stay_close_to_home && !q.home_distance_from_current_place,
-        stay: (place.iter())
-            .map(|p| match (p.zone, p.quiet) {
-                (true, _) => ZONE,
-                (false, true) => p.go,
-                (false, false) => u64::MAX,
-            })
-            .collect(),
         place,
         movechance,
     }
@@ -956,66 +869,21 @@ fn after_camps(day: &mut Day, left: &[i64], count: &[u32], states: &[LocState], 
 
 #[cfg(test)]
 mod tests {
-    use super::{draw_bound, quick, BLOCK, GONE, MOVED, STRIPES, TRAVELLING, ZONE};
+    use super::draw_bound;
     use crate::rng::{Key, Stream};
 
-    /// The quick loop as first written, with a branch per kind of agent:
-    /// the specification [`quick`] must follow.
-    fn quick_by_branches(words: &[u64], flags: &[u8], locs: &[u32], stay: &[u64]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
-        let (mut at, mut zone, mut slow) = (vec![0u32; stay.len()], Vec::new(), Vec::new());
-        for j in 0..words.len() {
-            let (w, f, l) = (words[j], flags[j], locs[j] as usize);
-            if f & (GONE | TRAVELLING) == 0 && l < stay.len() {
-                if w >> 11 >= stay[l] {
-                    at[l] += 1;
-                    continue;
-                }
-                if stay[l] == ZONE {
-                    zone.push(j as u32);
-                    continue;
-                }
-            }
-            slow.push(j as u32);
-        }
-        (at, zone, slow)
-    }
-
     #[test]
-    fn the_quick_loop_without_branches_sorts_agents_as_the_branches_did() {
-        let key = Key::new(3, Stream::Decide);
-        let kinds = [0, TRAVELLING, GONE, MOVED, MOVED | TRAVELLING, GONE | MOVED];
-        for trial in 0..400u32 {
-            let mut r = key.draws(trial, 0);
-            let nl = (r.next_word() % 9) as usize;
-            // Places that only count, camps above the buffer, places that
-            // keep more than a count; bounds from never to always.
-            let stay: Vec<u64> = (0..nl)
-                .map(|_| match r.next_word() % 5 {
-                    0 => u64::MAX,
-                    1 => ZONE,
-                    2 => 0,
-                    3 => 1 << 53,
-                    _ => r.next_word() >> 11,
-                })
-                .collect();
-            let len = 1 + (r.next_word() % BLOCK as u64) as usize;
-            let words: Vec<u64> = (0..len).map(|_| r.next_word()).collect();
-            let flags: Vec<u8> = (0..len).map(|_| kinds[(r.next_word() % 6) as usize]).collect();
-            // Some agents on links: their `loc` is a link index, often past the places.
-            let locs: Vec<u32> = (0..len).map(|_| (r.next_word() % (nl as u64 + 4)) as u32).collect();
-            let (at, zone_want, slow_want) = quick_by_branches(&words, &flags, &locs, &stay);
-            let mut striped = vec![0u32; STRIPES * nl];
-            let (mut zone, mut slow) = ([0u32; BLOCK], [0u32; BLOCK]);
-            let (z, k) = quick(&words, &flags, &locs, &stay, &mut striped, &mut zone, &mut slow);
-            let counted: Vec<u32> = striped.chunks_exact(STRIPES).map(|s| s.iter().sum()).collect();
-            assert_eq!(counted, at, "trial {trial}: counts");
-            assert_eq!(
-                zone[..z],
-                zone_want[..],
-                "trial {trial}: camp residents above the buffer"
-            );
-            assert_eq!(slow[..k], slow_want[..], "trial {trial}: the others");
+    fn a_count_kept_that_is_not_the_agents_there_is_found_with_both_numbers() {
+        let mut agents = super::super::agents::Agents::default();
+        for l in [0, 2, 2, 1, 2] {
+            agents.push(l);
         }
+        // The fourth is on a link, the fifth deactivated: neither is counted.
+        agents.flags[3] |= super::TRAVELLING;
+        agents.flags[4] |= super::GONE;
+        assert_eq!(super::miscounted(&agents, &[1, 0, 2]), None);
+        assert_eq!(super::miscounted(&agents, &[1, 0, 3]), Some((2, 3, 2)));
+        assert_eq!(super::miscounted(&agents, &[1, 1, 2]), Some((1, 1, 0)));
     }
 
     #[test]
