@@ -215,39 +215,43 @@ mod tests {
         }
     }
 
-    /// Light words are uniform, and uncorrelated between neighbouring
-    /// agents, neighbouring days and successive words of one agent.
-    #[test]
-    fn light_uniforms_are_uniform_and_uncorrelated_across_agents_days_and_words() {
-        let k = Key::new(3, Stream::Wake);
-        let n = 200_000u32;
-        /// Two uniforms for agent `a` that should be independent.
-        type Pair = fn(Key, u32) -> (f64, f64);
-        let pairs: [(&str, Pair); 3] = [
-            ("agents", |k, a| (k.light(a, 9).uniform(), k.light(a + 1, 9).uniform())),
-            ("days", |k, a| (k.light(a, 9).uniform(), k.light(a, 10).uniform())),
-            ("words", |k, a| {
-                let mut r = k.light(a, 9);
-                (r.uniform(), r.uniform())
-            }),
-        ];
-        for (what, pair) in pairs {
-            let mut bins = [0u32; 10];
-            let (mut sxy, mut sx, mut sy) = (0.0, 0.0, 0.0);
-            for a in 0..n {
-                let (x, y) = pair(k, a);
-                bins[(x * 10.0) as usize] += 1;
-                sx += x;
-                sy += y;
-                sxy += x * y;
-            }
-            let nf = n as f64;
-            let e = nf / 10.0;
-            let chi: f64 = bins.iter().map(|&b| (b as f64 - e).powi(2) / e).sum();
-            assert!(chi < 27.9, "{what}: chi-square {chi}");
-            let cov = sxy / nf - (sx / nf) * (sy / nf);
-            assert!(cov.abs() < 1e-3, "{what}: covariance {cov}");
+    /// Asserts that the first of each pair is uniform (chi-square over ten
+    /// bins below the 0.999 quantile with 9 degrees of freedom, 27.9) and
+    /// uncorrelated with the second (the sd of the covariance estimate is
+    /// about 1/12/√n, 1.9e-4 for 200,000 pairs).
+    fn uniform_and_uncorrelated(what: &str, pairs: impl Iterator<Item = (f64, f64)>) {
+        let mut bins = [0u32; 10];
+        let (mut n, mut sxy, mut sx, mut sy) = (0.0, 0.0, 0.0, 0.0);
+        for (x, y) in pairs {
+            bins[(x * 10.0) as usize] += 1;
+            n += 1.0;
+            sx += x;
+            sy += y;
+            sxy += x * y;
         }
+        let e = n / 10.0;
+        let chi: f64 = bins.iter().map(|&b| (b as f64 - e).powi(2) / e).sum();
+        assert!(chi < 27.9, "{what}: chi-square {chi}");
+        let cov = sxy / n - (sx / n) * (sy / n);
+        assert!(cov.abs() < 1e-3, "{what}: covariance {cov}");
+    }
+
+    /// Light words are uniform, and uncorrelated between neighbouring
+    /// agents, neighbouring days, successive words of one agent and the
+    /// streams of one agent and day (whose bases differ by a fixed xor).
+    #[test]
+    fn light_uniforms_are_uniform_and_uncorrelated_across_agents_days_words_and_streams() {
+        let (k, q) = (Key::new(3, Stream::Decide), Key::new(3, Stream::Queue));
+        let n = 200_000u32;
+        let light = |a, d| k.light(a, d).uniform();
+        uniform_and_uncorrelated("agents", (0..n).map(|a| (light(a, 9), light(a + 1, 9))));
+        uniform_and_uncorrelated("days", (0..n).map(|a| (light(a, 9), light(a, 10))));
+        uniform_and_uncorrelated("streams", (0..n).map(|a| (light(a, 9), q.light(a, 9).uniform())));
+        let words = (0..n).map(|a| {
+            let mut r = k.light(a, 9);
+            (r.uniform(), r.uniform())
+        });
+        uniform_and_uncorrelated("words", words);
     }
 
     #[test]
@@ -263,24 +267,9 @@ mod tests {
     #[test]
     fn uniforms_over_neighbouring_agents_are_uniform_and_uncorrelated() {
         let k = Key::new(1, Stream::Claim);
-        let n = 200_000u32;
-        let mut bins = [0u32; 10];
-        let (mut sxy, mut sx, mut sy) = (0.0, 0.0, 0.0);
-        for a in 0..n {
-            let x = k.uniform(a, 0);
-            let y = k.uniform(a + 1, 0);
-            bins[(x * 10.0) as usize] += 1;
-            sx += x;
-            sy += y;
-            sxy += x * y;
-        }
-        let nf = n as f64;
-        // chi-square with 9 degrees of freedom; 27.9 is the 0.999 quantile
-        let e = nf / 10.0;
-        let chi: f64 = bins.iter().map(|&b| (b as f64 - e).powi(2) / e).sum();
-        assert!(chi < 27.9, "chi-square {chi}");
-        let cov = sxy / nf - (sx / nf) * (sy / nf);
-        // sd of the covariance estimate is about 1/12/sqrt(n) = 1.9e-4
-        assert!(cov.abs() < 1e-3, "covariance {cov}");
+        uniform_and_uncorrelated(
+            "agents",
+            (0..200_000u32).map(|a| (k.uniform(a, 0), k.uniform(a + 1, 0))),
+        );
     }
 }
