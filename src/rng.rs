@@ -142,8 +142,10 @@ impl Draws {
 /// (seed, stream, agent, day) base as [`Draws`], then one round of the
 /// mixer over a Weyl sequence a word (Steele, Lea and Flood 2014) where
 /// [`Draws`] has two. The flee model's per-agent paths draw several words
-/// an agent and day, and the second round was a sixth of a mover's day.
-/// Its own words: not [`Draws`]'s.
+/// an agent and day (with its other changes of 2026-12-01, dropping the
+/// second round took 8 % off a Burundi run: BENCHMARKS.md). Its words are
+/// not [`Draws`]'s but not independent of them either (each word of
+/// [`Draws`] is a mix of one of these): never draw both on one key.
 #[derive(Clone, Debug)]
 pub struct Light {
     base: u64,

@@ -905,8 +905,9 @@ mod tests {
         let k = Key::new(5, Stream::Decide);
         for c in chances {
             for agent in 0..20_000 {
-                let w = k.word(agent, 3);
-                let u = k.draws(agent, 3).uniform();
+                // The model's generator: `Light`.
+                let w = k.light(agent, 3).next_word();
+                let u = k.light(agent, 3).uniform();
                 assert_eq!(w >> 11 < draw_bound(c), u < c, "chance {c}, agent {agent}");
             }
         }
