@@ -276,6 +276,39 @@ fn a_conflict_starting_where_agents_rest_sends_them_all_off_that_day() {
     assert!(out_of_town >= 10_000, "{out_of_town} left the town");
 }
 
+/// Agents resting in a camp they never leave (move chance 0) leave with a
+/// town's chance from the day the camp closes: a camp closure, too, draws
+/// again when its residents next leave.
+#[test]
+fn a_camp_closing_under_resting_agents_sends_them_off_with_a_towns_chance() {
+    let mut sc = tiny(
+        &[
+            ("war", LocKind::Conflict, 1000),
+            ("camp", LocKind::Camp, 0),
+            ("far", LocKind::Camp, 0),
+        ],
+        // 300 km: one hop a day at 360 km/day, so that no one who leaves
+        // can be back by the end of the day.
+        &[("war", "camp", 300.0), ("camp", "far", 50_000.0)],
+        10_000,
+        6,
+    );
+    sc.settings.camp_movechance = 0.0;
+    let camp = sc.loc("camp").expect("camp");
+    sc.closures = vec![Closure {
+        kind: ClosureKind::Camp { loc: camp, idp: false },
+        start: 5,
+        end: None,
+    }];
+    let r = run(&sc);
+    for day in 1..5 {
+        assert_eq!(at(&sc, &r, day, "camp"), 10_000, "day {day}");
+    }
+    // A closed camp is a town: default_movechance, 0.3.
+    let left = 10_000 - at(&sc, &r, 5, "camp");
+    assert!(within_4_sd(left, 10_000, 0.3), "{left} left the closed camp");
+}
+
 #[test]
 fn route_choice_weights_camps_by_score_over_softened_distance() {
     let sc = tiny(
