@@ -309,6 +309,9 @@ pub fn check(st: &EngineState, sc: &Scenario) -> Result<(), String> {
         if a.size[i] == 0 {
             return bad("a group of no one");
         }
+        if a.flags[i] & crate::agents::F_CARAVAN != 0 && sc.cohorts[a.cohort[i] as usize].caravan.is_none() {
+            return bad("walking in a caravan its cohort does not have");
+        }
         if a.failed[i] != crate::agents::NO_DOOR && a.failed[i] as usize >= claim_points.len() {
             return bad("a remembered door outside the scenario");
         }
@@ -696,4 +699,29 @@ pub fn run_span(
         let state = span.keep_state.then(|| engine.state());
         Ok((result, kept, state))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+    use crate::agents::F_CARAVAN;
+    use crate::engine::Engine;
+
+    /// Found by the fuzzer: a state whose group walks in a caravan its
+    /// cohort does not have passed the checks and panicked in the census.
+    #[test]
+    fn a_group_flagged_in_a_caravan_its_cohort_lacks_is_refused() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chain.toml");
+        let text = std::fs::read(&path).expect("fixture");
+        let sc = crate::scenario::load_bytes(&text, &path).expect("fixture loads");
+        assert!(
+            sc.cohorts.iter().all(|c| c.caravan.is_none()),
+            "a fixture without caravans"
+        );
+        let mut st = Engine::new(&sc, sc.seed).state();
+        assert_eq!(check(&st, &sc), Ok(()));
+        st.agents.flags[0] |= F_CARAVAN;
+        let err = check(&st, &sc).expect_err("refused");
+        assert!(err.contains("agent 0") && err.contains("caravan"), "{err}");
+    }
 }
