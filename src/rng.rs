@@ -8,7 +8,8 @@
 //! The generator is a keyed 64-bit mixer in the spirit of Random123's
 //! counter-based generators: a key derived from (seed, stream) and a counter
 //! (agent, day, n) go through two rounds of a strong avalanche function
-//! (the `murmur3`/SplitMix64 finaliser). It passes the checks we run on it
+//! (the `murmur3`/SplitMix64 finaliser); [`Light`], the flee model's, one
+//! round a word after the first. Both pass the checks we run on them
 //! (uniformity and independence of neighbouring agents, see the tests) and
 //! costs a few nanoseconds a draw, with no state to seed per agent.
 
@@ -50,6 +51,12 @@ pub enum Stream {
     /// The day a resting agent of the flee model next leaves (one
     /// geometric draw standing for its daily move-chance draws).
     Wake = 13,
+}
+
+/// The uniform in [0, 1) of a word's top 53 bits.
+#[inline(always)]
+fn unit(word: u64) -> f64 {
+    (word >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 #[inline(always)]
@@ -134,7 +141,7 @@ impl Draws {
     /// A uniform number in [0, 1) with 53 random bits.
     #[inline(always)]
     pub fn uniform(&mut self) -> f64 {
-        (self.next_word() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        unit(self.next_word())
     }
 }
 
@@ -163,7 +170,7 @@ impl Light {
     /// A uniform number in [0, 1) with 53 random bits.
     #[inline(always)]
     pub fn uniform(&mut self) -> f64 {
-        (self.next_word() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        unit(self.next_word())
     }
 }
 

@@ -5,7 +5,8 @@
 //! (`step` does).
 
 use super::step::{Arrival, Pending};
-use super::{ACTIVE, CHUNK, NONE};
+use super::wake::ACTIVE;
+use super::{CHUNK, NONE};
 use rayon::prelude::*;
 
 /// Agent columns (struct of arrays, 26 bytes an agent).

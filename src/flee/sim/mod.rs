@@ -10,10 +10,10 @@
 //! arrives, and capacity multipliers read those running counts. Only the
 //! counts of camps above their capacity buffer change any decision, so the
 //! day runs in three steps that give serial Flee's counts where they matter
-//! and stay the same on any number of threads:
-//! Resting agents are skipped until the day they next leave, drawn once
-//! per stay (`wake`): a day's passes visit only the agents that travel,
-//! leave or keep a daily draw, and the others' counts stand.
+//! and stay the same on any number of threads (resting agents are skipped
+//! until the day they next leave, drawn once per stay, `wake`: the passes
+//! visit only the agents that travel, leave or keep a daily draw, and the
+//! others' counts stand):
 //!
 //! 1. residents of camps above the buffer decide first (their departures
 //!    are what release agents waiting to go there);
@@ -52,7 +52,6 @@ use routes::Routes;
 use spawn::LocState;
 use std::borrow::Cow;
 use step::Place;
-use wake::ACTIVE;
 
 /// "No route".
 pub(super) const NONE: u32 = u32::MAX;
@@ -271,7 +270,7 @@ impl<'p> Run<'p> {
                 serial: Key::new(seed, Stream::Queue),
                 spawn: Key::new(seed, Stream::Build),
                 event: Key::new(seed, Stream::Event),
-                wake: wake::key(seed),
+                wake: Key::new(seed, Stream::Wake),
             },
             places: Vec::new(),
             gone: 0,

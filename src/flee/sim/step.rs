@@ -391,8 +391,8 @@ impl Day<'_> {
         }
     }
 
-    /// The end of agent `id`'s day: recent travel, camps as sinks, counts,
-    /// and when it next leaves.
+    /// The end of an agent's day: recent travel, camps as sinks, counts,
+    /// and when it next leaves (from its next draw `r`).
     #[inline(always)]
     pub(super) fn settle(&self, me: &mut Me, r: &mut Light, trip: &Trip, fold: &mut Fold) {
         // Only avoid_short_stints reads it: otherwise leave the column alone

@@ -9,9 +9,8 @@
 //! draws of the day), and the day's passes skip it until then; its place's
 //! count stands meanwhile. Where a place's chance changes (a conflict
 //! starts or ends, a camp opens), every agent resting there draws again
-//! from that day, under its own key ([`Stream::Wake`]): by the
-//! memorylessness of the
-//! geometric, what it did before does not matter. The distribution of
+//! from that day, under its own key (`rng::Stream::Wake`): by the
+//! memorylessness of the geometric, what it did before does not matter. The distribution of
 //! every agent's days is Flee's; the draws are not the per-day draws
 //! (docs/flee.md).
 //!
@@ -25,7 +24,7 @@
 use super::agents::Agents;
 use super::step::Place;
 use super::{CHUNK, GONE, TRAVELLING};
-use crate::rng::{Key, Stream};
+use crate::rng::Key;
 use rayon::prelude::*;
 
 /// Visited every day (travelling, new, or at a place that keeps the daily
@@ -33,11 +32,6 @@ use rayon::prelude::*;
 pub(super) const ACTIVE: u32 = 0;
 /// Never leaves (deactivated, or at a place it cannot leave).
 pub(super) const NEVER: u32 = u32::MAX;
-
-/// The key of the wake draws of a run.
-pub(super) fn key(seed: u64) -> Key {
-    Key::new(seed, Stream::Wake)
-}
 
 /// What a wake draw needs of a place's daily move chance `p` = `go` /
 /// 2⁵³ (the per-day draw's bound, `Place::go`), computed once a day per
@@ -69,9 +63,8 @@ impl Chance {
         const ONE: f64 = (1u64 << 53) as f64;
         // u uniform in (0, 1] and G = ⌊ln u / ln(1 − p)⌋: G ≥ k exactly
         // when u ≤ (1 − p)^k, so P(G ≥ k) = (1 − p)^k. (Counting the days
-        // one by one for large chances was slower, a mispredicted branch
-        // a draw, and a table of the first 16 days no faster: the
-        // logarithm overlaps other agents' work.)
+        // one by one for large chances was slower, and a table of the
+        // first 16 days no faster: BENCHMARKS.md, 2026-12-01.)
         let u = ((word >> 11) + 1) as f64 / ONE;
         // ln u ≤ 0 and 1 / ln(1 − p) ≤ 0 give g ≥ 0 (the cast below
         // truncates, which is the floor here); p = 0 gives NaN: never.
